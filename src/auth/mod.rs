@@ -1,0 +1,757 @@
+//! Staff accounts, roles bounded to sites, sessions, sign-in and password change (R15: least
+//! privilege by role and site).
+//!
+//! A permission check returns a narrower handle (lldap's idiom): staff-management use cases take
+//! an [`AdminCap`], which only [`Actor::admin_of`] or [`Actor::any_admin`] can make, so no code
+//! path reaches them without passing the check.
+
+pub mod password;
+pub mod store;
+pub mod web;
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{self, AuditEntry};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::crypto;
+use crate::db::{Db, is_unique_violation};
+use crate::i18n::{Lang, UserMessage};
+
+/// What a staff member may do. Glossary names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Officer,
+    Cashier,
+    Approver,
+    Producer,
+    Custodian,
+    Guide,
+    Leader,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 8] = [
+        Role::Officer,
+        Role::Cashier,
+        Role::Approver,
+        Role::Producer,
+        Role::Custodian,
+        Role::Guide,
+        Role::Leader,
+        Role::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Officer => "officer",
+            Role::Cashier => "cashier",
+            Role::Approver => "approver",
+            Role::Producer => "producer",
+            Role::Custodian => "custodian",
+            Role::Guide => "guide",
+            Role::Leader => "leader",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn name(self, lang: Lang) -> &'static str {
+        match self {
+            Role::Officer => lang.pick("受理民警", "Window officer"),
+            Role::Cashier => lang.pick("收费员", "Cashier"),
+            Role::Approver => lang.pick("审批民警", "Approver"),
+            Role::Producer => lang.pick("制证人员", "Producer"),
+            Role::Custodian => lang.pick("证件保管员", "Custodian"),
+            Role::Guide => lang.pick("导办人员", "Guide"),
+            Role::Leader => lang.pick("带班领导", "Duty leader"),
+            Role::Admin => lang.pick("系统管理员", "Administrator"),
+        }
+    }
+}
+
+/// A role held at one site, or at every site (`site_id: None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RoleGrant {
+    pub role: Role,
+    pub site_id: Option<i64>,
+}
+
+/// Where a request came from: recorded with every audited action.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub ip: String,
+    pub request_id: String,
+    pub user_agent: String,
+}
+
+/// A signed-in staff member making a request.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub staff_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub badge_no: String,
+    pub grants: Vec<RoleGrant>,
+    pub must_change_password: bool,
+    pub meta: RequestMeta,
+}
+
+impl Actor {
+    /// The system itself, administrator of every site: used only by start-up tasks (the demo
+    /// city, the first administrator), which are audited under the name `system`.
+    pub fn system() -> Actor {
+        Actor {
+            staff_id: 0,
+            username: "system".into(),
+            display_name: "system".into(),
+            badge_no: "-".into(),
+            grants: vec![RoleGrant {
+                role: Role::Admin,
+                site_id: None,
+            }],
+            must_change_password: false,
+            meta: RequestMeta {
+                ip: "-".into(),
+                request_id: "startup".into(),
+                user_agent: "-".into(),
+            },
+        }
+    }
+
+    /// Whether the actor holds `role` at `site` (a grant for every site counts).
+    pub fn has_role_at(&self, role: Role, site_id: i64) -> bool {
+        self.grants
+            .iter()
+            .any(|g| g.role == role && g.site_id.is_none_or(|s| s == site_id))
+    }
+
+    /// Whether the actor holds `role` anywhere.
+    pub fn has_role(&self, role: Role) -> bool {
+        self.grants.iter().any(|g| g.role == role)
+    }
+
+    /// The sites where the actor holds `role`; `None` means every site.
+    pub fn sites_for(&self, role: Role) -> Option<Vec<i64>> {
+        let mut sites = Vec::new();
+        for g in self.grants.iter().filter(|g| g.role == role) {
+            match g.site_id {
+                None => return None,
+                Some(s) => sites.push(s),
+            }
+        }
+        Some(sites)
+    }
+
+    /// An administrator of every site: may manage sites and staff everywhere.
+    pub fn any_admin(&self) -> Option<AdminCap<'_>> {
+        self.grants
+            .iter()
+            .any(|g| g.role == Role::Admin && g.site_id.is_none())
+            .then_some(AdminCap {
+                actor: self,
+                site: None,
+            })
+    }
+
+    /// An administrator of `site_id` (or of every site).
+    pub fn admin_of(&self, site_id: i64) -> Option<AdminCap<'_>> {
+        self.has_role_at(Role::Admin, site_id).then_some(AdminCap {
+            actor: self,
+            site: self.any_admin().map_or(Some(site_id), |_| None),
+        })
+    }
+
+    /// Any administrator handle (bounded to the sites the grants name).
+    pub fn admin(&self) -> Option<AdminCap<'_>> {
+        if let Some(a) = self.any_admin() {
+            return Some(a);
+        }
+        self.grants
+            .iter()
+            .find(|g| g.role == Role::Admin)
+            .and_then(|g| g.site_id)
+            .and_then(|s| self.admin_of(s))
+    }
+}
+
+/// Proof that the holder passed an administrator check; `site: None` means every site.
+#[derive(Debug, Clone, Copy)]
+pub struct AdminCap<'a> {
+    pub actor: &'a Actor,
+    pub site: Option<i64>,
+}
+
+impl AdminCap<'_> {
+    /// Whether this administrator may act on `site_id`.
+    pub fn covers(&self, site_id: i64) -> bool {
+        self.site.is_none_or(|s| s == site_id)
+    }
+}
+
+/// Why signing in or changing a password failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error("locked until {0}")]
+    Locked(i64),
+    #[error("wrong current password")]
+    WrongCurrentPassword,
+    #[error("password policy: {0}")]
+    Policy(#[from] password::PasswordError),
+    #[error("username taken")]
+    UsernameTaken,
+    #[error("invalid username")]
+    InvalidUsername,
+    #[error("invalid display name")]
+    InvalidDisplayName,
+    #[error("no such staff member")]
+    NoSuchStaff,
+    #[error("role outside administrator's sites")]
+    OutsideSites,
+    #[error("cannot remove own administrator role")]
+    CannotDemoteSelf,
+    #[error("new password same as current")]
+    SameAsCurrent,
+}
+
+impl UserMessage for AuthError {
+    fn code(&self) -> &'static str {
+        match self {
+            AuthError::InvalidCredentials => "auth.invalid_credentials",
+            AuthError::Locked(_) => "auth.locked",
+            AuthError::WrongCurrentPassword => "auth.wrong_current_password",
+            AuthError::Policy(p) => p.code(),
+            AuthError::UsernameTaken => "staff.username_taken",
+            AuthError::InvalidUsername => "staff.invalid_username",
+            AuthError::InvalidDisplayName => "staff.invalid_display_name",
+            AuthError::NoSuchStaff => "staff.not_found",
+            AuthError::OutsideSites => "staff.outside_sites",
+            AuthError::CannotDemoteSelf => "staff.cannot_demote_self",
+            AuthError::SameAsCurrent => "password.same_as_current",
+        }
+    }
+    fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (AuthError::InvalidCredentials, Lang::ZhCn) => "用户名或密码不正确。".into(),
+            (AuthError::InvalidCredentials, Lang::En) => "The username or password is wrong.".into(),
+            (AuthError::Locked(until), Lang::ZhCn) => format!(
+                "连续登录失败次数过多，账号已锁定至 {}。请稍后再试或联系管理员。",
+                crate::clock::format_local(*until)
+            ),
+            (AuthError::Locked(until), Lang::En) => format!(
+                "Too many failed sign-ins: the account is locked until {}. Try later or ask an administrator.",
+                crate::clock::format_local(*until)
+            ),
+            (AuthError::WrongCurrentPassword, Lang::ZhCn) => "当前密码不正确。".into(),
+            (AuthError::WrongCurrentPassword, Lang::En) => "The current password is wrong.".into(),
+            (AuthError::Policy(p), l) => p.message(l),
+            (AuthError::UsernameTaken, Lang::ZhCn) => "该用户名已被使用。".into(),
+            (AuthError::UsernameTaken, Lang::En) => "This username is already taken.".into(),
+            (AuthError::InvalidUsername, Lang::ZhCn) => {
+                "用户名须为 3–32 位小写字母、数字、点、连字符或下划线，并以字母开头。".into()
+            }
+            (AuthError::InvalidUsername, Lang::En) => {
+                "A username is 3–32 lowercase letters, digits, dots, hyphens or underscores, starting with a letter.".into()
+            }
+            (AuthError::InvalidDisplayName, Lang::ZhCn) => "请填写姓名（1–40 个字符）和警号。".into(),
+            (AuthError::InvalidDisplayName, Lang::En) => "Enter a name (1–40 characters) and a badge number.".into(),
+            (AuthError::NoSuchStaff, Lang::ZhCn) => "没有这个工作人员账号。".into(),
+            (AuthError::NoSuchStaff, Lang::En) => "There is no such staff account.".into(),
+            (AuthError::OutsideSites, Lang::ZhCn) => "您只能在自己管理的办证点内分配角色。".into(),
+            (AuthError::OutsideSites, Lang::En) => "You can only grant roles at the sites you administer.".into(),
+            (AuthError::CannotDemoteSelf, Lang::ZhCn) => "不能撤销自己的管理员角色，请由另一位管理员操作。".into(),
+            (AuthError::CannotDemoteSelf, Lang::En) => {
+                "You cannot remove your own administrator role; ask another administrator.".into()
+            }
+            (AuthError::SameAsCurrent, Lang::ZhCn) => "新密码不能与当前密码相同。".into(),
+            (AuthError::SameAsCurrent, Lang::En) => "The new password must differ from the current one.".into(),
+        }
+    }
+}
+
+/// The outcome of a use case that can fail for a user-facing reason or a storage fault.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure<E> {
+    #[error("{0}")]
+    Refused(E),
+    #[error("storage: {0}")]
+    Storage(#[from] sqlx::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// A new session: the cookie value (shown once to the browser) and who it belongs to.
+pub struct NewSession {
+    pub token: String,
+    pub actor: Actor,
+}
+
+/// Signs a staff member in. Failed attempts count toward a lockout; both outcomes are audited.
+pub async fn sign_in(
+    db: &Db,
+    config: &Config,
+    clock: &Clock,
+    username: &str,
+    password: &str,
+    meta: RequestMeta,
+) -> Result<NewSession, Failure<AuthError>> {
+    let now = clock.now_ms();
+    let username = username.trim().to_lowercase();
+    let mut tx = db.begin().await?;
+    let Some(account) = store::account_by_username(&mut tx, &username).await? else {
+        // Hash anyway so a missing account takes as long as a wrong password.
+        let _ = password::verify(DUMMY_HASH, password);
+        audit::record(
+            &mut tx,
+            AuditEntry::system("auth.sign_in_failed", "staff", &username, &meta, now)
+                .detail(serde_json::json!({"reason": "unknown_username"})),
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(Failure::Refused(AuthError::InvalidCredentials));
+    };
+    if account.locked_until > now {
+        tx.commit().await?;
+        return Err(Failure::Refused(AuthError::Locked(account.locked_until)));
+    }
+    if !account.active || !password::verify(&account.password_hash, password) {
+        let failures = account.failed_logins + 1;
+        let locked_until = if failures >= config.max_failed_logins {
+            now + config.lockout_minutes * 60_000
+        } else {
+            0
+        };
+        store::record_failed_login(&mut tx, account.id, failures, locked_until, now).await?;
+        audit::record(
+            &mut tx,
+            AuditEntry::system(
+                "auth.sign_in_failed",
+                "staff",
+                &account.id.to_string(),
+                &meta,
+                now,
+            )
+            .detail(serde_json::json!({
+                "reason": if account.active { "wrong_password" } else { "inactive" },
+                "failures": failures,
+                "locked": locked_until > 0,
+            })),
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(Failure::Refused(if locked_until > 0 {
+            AuthError::Locked(locked_until)
+        } else {
+            AuthError::InvalidCredentials
+        }));
+    }
+    let token = crypto::random_token();
+    let expires = now + config.session_max_hours * 3_600_000;
+    store::insert_session(
+        &mut tx,
+        &crypto::sha256_hex(&token),
+        account.id,
+        now,
+        expires,
+        &meta,
+    )
+    .await?;
+    store::record_successful_login(&mut tx, account.id, now).await?;
+    let grants = store::grants_of(&mut *tx, account.id).await?;
+    let actor = Actor {
+        staff_id: account.id,
+        username: account.username,
+        display_name: account.display_name,
+        badge_no: account.badge_no,
+        grants,
+        must_change_password: account.must_change_password,
+        meta,
+    };
+    audit::record(
+        &mut tx,
+        AuditEntry::by(
+            &actor,
+            "auth.sign_in",
+            "staff",
+            &actor.staff_id.to_string(),
+            now,
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(NewSession { token, actor })
+}
+
+/// A well-formed Argon2 hash of a random string, verified against when the username is unknown.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Jd8v3b2+1Q0n4u0y0dC8l1kVn8f9S3m6R7gQd5mYb4E";
+
+/// Resolves a session cookie to the signed-in actor, ending sessions that are idle or expired.
+pub async fn resume_session(
+    db: &Db,
+    config: &Config,
+    clock: &Clock,
+    token: &str,
+    meta: RequestMeta,
+) -> Result<Option<Actor>, sqlx::Error> {
+    let now = clock.now_ms();
+    let hash = crypto::sha256_hex(token);
+    let Some(s) = store::session(db.reader(), &hash).await? else {
+        return Ok(None);
+    };
+    let idle_limit = config.session_idle_minutes * 60_000;
+    if s.expires_at <= now || s.last_seen_at + idle_limit <= now || !s.active {
+        let mut tx = db.begin().await?;
+        store::delete_session(&mut tx, &hash).await?;
+        tx.commit().await?;
+        return Ok(None);
+    }
+    // Touch at most once a minute: the idle timer needs no finer grain, and reads stay reads.
+    if now - s.last_seen_at > 60_000 {
+        let mut tx = db.begin().await?;
+        store::touch_session(&mut tx, &hash, now).await?;
+        tx.commit().await?;
+    }
+    let grants = store::grants_of(db.reader(), s.staff_id).await?;
+    Ok(Some(Actor {
+        staff_id: s.staff_id,
+        username: s.username,
+        display_name: s.display_name,
+        badge_no: s.badge_no,
+        grants,
+        must_change_password: s.must_change_password,
+        meta,
+    }))
+}
+
+/// Ends the session behind `token`.
+pub async fn sign_out(
+    db: &Db,
+    clock: &Clock,
+    actor: &Actor,
+    token: &str,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    store::delete_session(&mut tx, &crypto::sha256_hex(token)).await?;
+    audit::record(
+        &mut tx,
+        AuditEntry::by(
+            actor,
+            "auth.sign_out",
+            "staff",
+            &actor.staff_id.to_string(),
+            clock.now_ms(),
+        ),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Changes the actor's own password; every other session of the account ends.
+pub async fn change_password(
+    db: &Db,
+    clock: &Clock,
+    actor: &Actor,
+    current: &str,
+    new: &str,
+) -> Result<(), Failure<AuthError>> {
+    password::check_policy(&actor.username, new).map_err(|e| Failure::Refused(e.into()))?;
+    let now = clock.now_ms();
+    let mut tx = db.begin().await?;
+    let Some(account) = store::account_by_id(&mut tx, actor.staff_id).await? else {
+        return Err(Failure::Refused(AuthError::NoSuchStaff));
+    };
+    if !password::verify(&account.password_hash, current) {
+        return Err(Failure::Refused(AuthError::WrongCurrentPassword));
+    }
+    if current == new {
+        return Err(Failure::Refused(AuthError::SameAsCurrent));
+    }
+    let hash = password::hash(new).map_err(|e| Failure::Internal(e.to_string()))?;
+    store::set_password(&mut tx, actor.staff_id, &hash, false, now).await?;
+    store::delete_other_sessions(&mut tx, actor.staff_id, None).await?;
+    audit::record(
+        &mut tx,
+        AuditEntry::by(
+            actor,
+            "auth.password_changed",
+            "staff",
+            &actor.staff_id.to_string(),
+            now,
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What an administrator enters to create an account.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct NewStaff {
+    pub username: String,
+    pub display_name: String,
+    pub badge_no: String,
+    pub grants: Vec<RoleGrant>,
+}
+
+/// A created account and its one-time initial password.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CreatedStaff {
+    pub id: i64,
+    pub username: String,
+    pub initial_password: String,
+}
+
+fn valid_username(u: &str) -> bool {
+    let len = u.chars().count();
+    (3..=32).contains(&len)
+        && u.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && u.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'))
+}
+
+/// Creates a staff account with a generated initial password that must be changed at first login.
+pub async fn create_staff(
+    db: &Db,
+    clock: &Clock,
+    admin: AdminCap<'_>,
+    input: NewStaff,
+) -> Result<CreatedStaff, Failure<AuthError>> {
+    let username = input.username.trim().to_lowercase();
+    if !valid_username(&username) {
+        return Err(Failure::Refused(AuthError::InvalidUsername));
+    }
+    let name = input.display_name.trim();
+    let badge = input.badge_no.trim();
+    if name.is_empty()
+        || name.chars().count() > 40
+        || badge.is_empty()
+        || badge.chars().count() > 20
+    {
+        return Err(Failure::Refused(AuthError::InvalidDisplayName));
+    }
+    if input.grants.iter().any(|g| match g.site_id {
+        Some(s) => !admin.covers(s),
+        None => admin.site.is_some(),
+    }) {
+        return Err(Failure::Refused(AuthError::OutsideSites));
+    }
+    let initial_password = password::generate();
+    let hash = password::hash(&initial_password).map_err(|e| Failure::Internal(e.to_string()))?;
+    let now = clock.now_ms();
+    let mut tx = db.begin().await?;
+    let id = match store::insert_staff(&mut tx, &username, name, badge, &hash, true, now).await {
+        Ok(id) => id,
+        Err(e) if is_unique_violation(&e) => {
+            return Err(Failure::Refused(AuthError::UsernameTaken));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    store::replace_grants(&mut tx, id, &input.grants).await?;
+    audit::record(
+        &mut tx,
+        AuditEntry::by(admin.actor, "staff.created", "staff", &id.to_string(), now)
+            .detail(serde_json::json!({"username": username, "grants": input.grants})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(CreatedStaff {
+        id,
+        username,
+        initial_password,
+    })
+}
+
+/// Replaces a staff member's role grants.
+pub async fn set_grants(
+    db: &Db,
+    clock: &Clock,
+    admin: AdminCap<'_>,
+    staff_id: i64,
+    grants: Vec<RoleGrant>,
+) -> Result<(), Failure<AuthError>> {
+    if admin.site.is_some() {
+        // A site administrator may not change grants of accounts that reach beyond their site.
+        let current = store::grants_of(db.reader(), staff_id).await?;
+        if current
+            .iter()
+            .chain(grants.iter())
+            .any(|g| g.site_id.is_none_or(|s| !admin.covers(s)))
+        {
+            return Err(Failure::Refused(AuthError::OutsideSites));
+        }
+    }
+    if staff_id == admin.actor.staff_id
+        && !grants
+            .iter()
+            .any(|g| g.role == Role::Admin && g.site_id == admin.site)
+    {
+        return Err(Failure::Refused(AuthError::CannotDemoteSelf));
+    }
+    let now = clock.now_ms();
+    let mut tx = db.begin().await?;
+    if store::account_by_id(&mut tx, staff_id).await?.is_none() {
+        return Err(Failure::Refused(AuthError::NoSuchStaff));
+    }
+    let before = store::grants_of(&mut *tx, staff_id).await?;
+    store::replace_grants(&mut tx, staff_id, &grants).await?;
+    audit::record(
+        &mut tx,
+        AuditEntry::by(
+            admin.actor,
+            "staff.roles_changed",
+            "staff",
+            &staff_id.to_string(),
+            now,
+        )
+        .detail(serde_json::json!({"before": before, "after": grants})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Issues a new one-time password and ends the account's sessions; unlocks the account.
+pub async fn reset_password(
+    db: &Db,
+    clock: &Clock,
+    admin: AdminCap<'_>,
+    staff_id: i64,
+) -> Result<String, Failure<AuthError>> {
+    if admin.site.is_some() {
+        let current = store::grants_of(db.reader(), staff_id).await?;
+        if current
+            .iter()
+            .any(|g| g.site_id.is_none_or(|s| !admin.covers(s)))
+        {
+            return Err(Failure::Refused(AuthError::OutsideSites));
+        }
+    }
+    let new = password::generate();
+    let hash = password::hash(&new).map_err(|e| Failure::Internal(e.to_string()))?;
+    let now = clock.now_ms();
+    let mut tx = db.begin().await?;
+    if store::account_by_id(&mut tx, staff_id).await?.is_none() {
+        return Err(Failure::Refused(AuthError::NoSuchStaff));
+    }
+    store::set_password(&mut tx, staff_id, &hash, true, now).await?;
+    store::delete_other_sessions(&mut tx, staff_id, None).await?;
+    audit::record(
+        &mut tx,
+        AuditEntry::by(
+            admin.actor,
+            "staff.password_reset",
+            "staff",
+            &staff_id.to_string(),
+            now,
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(new)
+}
+
+/// Activates or deactivates an account; deactivation ends its sessions at once.
+pub async fn set_active(
+    db: &Db,
+    clock: &Clock,
+    admin: AdminCap<'_>,
+    staff_id: i64,
+    active: bool,
+) -> Result<(), Failure<AuthError>> {
+    if staff_id == admin.actor.staff_id && !active {
+        return Err(Failure::Refused(AuthError::CannotDemoteSelf));
+    }
+    if admin.site.is_some() {
+        let current = store::grants_of(db.reader(), staff_id).await?;
+        if current
+            .iter()
+            .any(|g| g.site_id.is_none_or(|s| !admin.covers(s)))
+        {
+            return Err(Failure::Refused(AuthError::OutsideSites));
+        }
+    }
+    let now = clock.now_ms();
+    let mut tx = db.begin().await?;
+    if !store::set_active(&mut tx, staff_id, active, now).await? {
+        return Err(Failure::Refused(AuthError::NoSuchStaff));
+    }
+    if !active {
+        store::delete_other_sessions(&mut tx, staff_id, None).await?;
+    }
+    audit::record(
+        &mut tx,
+        AuditEntry::by(
+            admin.actor,
+            if active {
+                "staff.activated"
+            } else {
+                "staff.deactivated"
+            },
+            "staff",
+            &staff_id.to_string(),
+            now,
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(grants: Vec<RoleGrant>) -> Actor {
+        Actor {
+            staff_id: 1,
+            username: "a".into(),
+            display_name: "A".into(),
+            badge_no: "1".into(),
+            grants,
+            must_change_password: false,
+            meta: RequestMeta::default(),
+        }
+    }
+
+    #[test]
+    fn roles_are_bounded_to_sites() {
+        let a = actor(vec![RoleGrant {
+            role: Role::Officer,
+            site_id: Some(2),
+        }]);
+        assert!(a.has_role_at(Role::Officer, 2));
+        assert!(!a.has_role_at(Role::Officer, 3));
+        assert!(a.admin().is_none());
+        let site_admin = actor(vec![RoleGrant {
+            role: Role::Admin,
+            site_id: Some(2),
+        }]);
+        let cap = site_admin.admin().expect("site admin");
+        assert!(cap.covers(2) && !cap.covers(3));
+        assert!(site_admin.any_admin().is_none());
+        let all = actor(vec![RoleGrant {
+            role: Role::Admin,
+            site_id: None,
+        }]);
+        assert!(all.any_admin().is_some_and(|c| c.covers(99)));
+    }
+
+    #[test]
+    fn usernames_and_roles_round_trip() {
+        assert!(valid_username("officer.li"));
+        assert!(!valid_username("Li"));
+        assert!(!valid_username("1abc"));
+        assert!(!valid_username("ab"));
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+            assert_ne!(r.name(Lang::ZhCn), r.name(Lang::En));
+        }
+    }
+}

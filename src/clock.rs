@@ -1,0 +1,68 @@
+//! The one source of "now": system time in production, a settable instant in tests.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+
+/// The hall's time zone. Calendar dates are kept in it (ARCHITECTURE.md: portable value rules).
+pub fn hall_tz() -> TimeZone {
+    // Asia/Shanghai has been UTC+8 without daylight saving since 1991; the bundled tzdb always
+    // has it, and a fixed offset is the exact fallback.
+    TimeZone::get("Asia/Shanghai").unwrap_or_else(|_| TimeZone::fixed(jiff::tz::offset(8)))
+}
+
+#[derive(Clone, Default)]
+pub struct Clock {
+    fixed: Option<Arc<AtomicI64>>,
+}
+
+impl Clock {
+    pub fn system() -> Clock {
+        Clock { fixed: None }
+    }
+
+    /// A clock that stands still at `ms` until moved (tests).
+    pub fn fixed(ms: i64) -> Clock {
+        Clock {
+            fixed: Some(Arc::new(AtomicI64::new(ms))),
+        }
+    }
+
+    /// Moves a fixed clock; a system clock ignores it.
+    pub fn advance_ms(&self, ms: i64) {
+        if let Some(f) = &self.fixed {
+            f.fetch_add(ms, Ordering::SeqCst);
+        }
+    }
+
+    /// Now, as UTC epoch milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        match &self.fixed {
+            Some(f) => f.load(Ordering::SeqCst),
+            None => Timestamp::now().as_millisecond(),
+        }
+    }
+
+    /// Today's date in the hall's time zone.
+    pub fn today(&self) -> Date {
+        self.timestamp().to_zoned_datetime(hall_tz()).date()
+    }
+
+    pub fn timestamp(&self) -> Timestamp {
+        Timestamp::from_millisecond(self.now_ms()).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+}
+
+/// Formats epoch milliseconds as local hall time, `YYYY-MM-DD HH:MM:SS`.
+pub fn format_local(ms: i64) -> String {
+    match Timestamp::from_millisecond(ms) {
+        Ok(ts) => ts
+            .to_zoned_datetime(hall_tz())
+            .strftime("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        Err(_) => String::from("-"),
+    }
+}

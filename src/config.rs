@@ -1,0 +1,243 @@
+//! Configuration: built-in defaults, then an optional TOML file, then `ONETRIP_*` environment variables.
+//!
+//! Every setting and its default is listed in `docs/CONFIGURATION.md`; `onetrip.example.toml`
+//! shows the file form.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// `sqlite://…` (default, embedded) or `postgres://…` (several nodes).
+    pub database_url: String,
+    /// Directory holding the versioned data: `catalog/` and `calendar/`.
+    pub data_dir: PathBuf,
+    /// Directory for the embedded database and the secret key.
+    pub state_dir: PathBuf,
+    /// Load the demo city (sites, windows, one account per role) into an empty database.
+    pub demo: bool,
+    /// Mark session cookies `Secure`; on whenever the hall is served over HTTPS.
+    pub cookie_secure: bool,
+    /// `text` for people, `json` for log shippers.
+    pub log_format: LogFormat,
+    /// A staff session ends after this many minutes without a request.
+    pub session_idle_minutes: i64,
+    /// A staff session ends this many hours after login, whatever happens.
+    pub session_max_hours: i64,
+    /// Failed logins in a row before an account is locked for `lockout_minutes`.
+    pub max_failed_logins: i64,
+    pub lockout_minutes: i64,
+    /// Whether 调休 weekend working days count toward statutory time limits (domain §4: unclear,
+    /// so a setting; chinesecalendar counts them).
+    pub count_adjusted_workdays: bool,
+    /// SQLite `synchronous` level: `full` (default: an acknowledged write survives power loss)
+    /// or `normal` (survives a killed process, not power loss). See docs/decisions/002.
+    pub sqlite_synchronous: String,
+    /// Maximum pooled database connections.
+    pub db_max_connections: u32,
+    pub bureau: Bureau,
+}
+
+/// The bureau's public contact details, shown on every public page (R1).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Bureau {
+    pub name_zh: String,
+    pub name_en: String,
+    /// 投诉电话.
+    pub complaint_phone: String,
+    /// 非工作时间联系电话 (R1: non-working-hours contact).
+    pub after_hours_phone: String,
+    /// 绿色通道联系电话 (R1, R8).
+    pub green_channel_phone: String,
+    /// National immigration service hotline.
+    pub hotline: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Bureau {
+    fn default() -> Self {
+        Bureau {
+            name_zh: "示范市公安局出入境管理支队".into(),
+            name_en: "Exit-Entry Administration Division, Demo City Public Security Bureau".into(),
+            complaint_phone: "0000-12345678".into(),
+            after_hours_phone: "0000-87654321".into(),
+            green_channel_phone: "0000-11112222".into(),
+            hotline: "12367".into(),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: String::new(),
+            data_dir: PathBuf::from("data"),
+            state_dir: PathBuf::from("onetrip-data"),
+            demo: true,
+            cookie_secure: false,
+            log_format: LogFormat::Text,
+            session_idle_minutes: 60,
+            session_max_hours: 12,
+            max_failed_logins: 5,
+            lockout_minutes: 15,
+            count_adjusted_workdays: true,
+            sqlite_synchronous: "full".into(),
+            db_max_connections: 16,
+            bureau: Bureau::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration file {path} is invalid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("environment variable {name} has an invalid value {value:?}: {message}")]
+    Env {
+        name: String,
+        value: String,
+        message: String,
+    },
+}
+
+impl Config {
+    /// Defaults, then the file (if given), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    message: e.to_string(),
+                })?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        if config.database_url.is_empty() {
+            config.database_url = format!(
+                "sqlite://{}",
+                config.state_dir.join("onetrip.db").to_string_lossy()
+            );
+        }
+        Ok(config)
+    }
+
+    /// Applies `ONETRIP_*` (and `DATABASE_URL`) overrides from `get`.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn parse<T: std::str::FromStr>(name: &str, value: String) -> Result<T, ConfigError>
+        where
+            T::Err: std::fmt::Display,
+        {
+            value.parse::<T>().map_err(|e| ConfigError::Env {
+                name: name.into(),
+                value: value.clone(),
+                message: e.to_string(),
+            })
+        }
+        if let Some(v) = get("DATABASE_URL").or_else(|| get("ONETRIP_DATABASE_URL")) {
+            self.database_url = v;
+        }
+        if let Some(v) = get("ONETRIP_LISTEN") {
+            self.listen = parse("ONETRIP_LISTEN", v)?;
+        }
+        if let Some(v) = get("ONETRIP_DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("ONETRIP_STATE_DIR") {
+            self.state_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("ONETRIP_DEMO") {
+            self.demo = parse("ONETRIP_DEMO", v)?;
+        }
+        if let Some(v) = get("ONETRIP_COOKIE_SECURE") {
+            self.cookie_secure = parse("ONETRIP_COOKIE_SECURE", v)?;
+        }
+        if let Some(v) = get("ONETRIP_LOG_FORMAT") {
+            self.log_format = match v.as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                _ => {
+                    return Err(ConfigError::Env {
+                        name: "ONETRIP_LOG_FORMAT".into(),
+                        value: v,
+                        message: "expected text or json".into(),
+                    });
+                }
+            };
+        }
+        if let Some(v) = get("ONETRIP_COUNT_ADJUSTED_WORKDAYS") {
+            self.count_adjusted_workdays = parse("ONETRIP_COUNT_ADJUSTED_WORKDAYS", v)?;
+        }
+        if let Some(v) = get("ONETRIP_SQLITE_SYNCHRONOUS") {
+            if !matches!(v.as_str(), "full" | "normal" | "extra") {
+                return Err(ConfigError::Env {
+                    name: "ONETRIP_SQLITE_SYNCHRONOUS".into(),
+                    value: v,
+                    message: "expected full, extra or normal".into(),
+                });
+            }
+            self.sqlite_synchronous = v;
+        }
+        if let Some(v) = get("ONETRIP_DB_MAX_CONNECTIONS") {
+            self.db_max_connections = parse("ONETRIP_DB_MAX_CONNECTIONS", v)?;
+        }
+        if let Some(v) = get("ONETRIP_SESSION_IDLE_MINUTES") {
+            self.session_idle_minutes = parse("ONETRIP_SESSION_IDLE_MINUTES", v)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_defaults_and_rejects_nonsense() {
+        let mut c = Config::default();
+        c.apply_env(|k| match k {
+            "ONETRIP_LISTEN" => Some("0.0.0.0:9000".into()),
+            "DATABASE_URL" => Some("postgres://x@localhost/y".into()),
+            _ => None,
+        })
+        .expect("valid overrides");
+        assert_eq!(c.listen.port(), 9000);
+        assert!(c.database_url.starts_with("postgres://"));
+        let err = c
+            .apply_env(|k| (k == "ONETRIP_LISTEN").then(|| "nowhere".to_string()))
+            .expect_err("bad address");
+        assert!(err.to_string().contains("ONETRIP_LISTEN"));
+    }
+
+    #[test]
+    fn file_must_not_have_unknown_keys() {
+        let parsed: Result<Config, _> = toml::from_str("listne = \"127.0.0.1:1\"");
+        assert!(parsed.is_err());
+        let parsed: Config =
+            toml::from_str("listen = \"127.0.0.1:1\"\n[bureau]\ncomplaint_phone = \"1\"")
+                .expect("valid file");
+        assert_eq!(parsed.bureau.complaint_phone, "1");
+    }
+}

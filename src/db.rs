@@ -1,0 +1,254 @@
+//! Storage: one connection pool over SQLite or PostgreSQL, migrations per engine, the event bus.
+//!
+//! One set of SQL serves both engines through sqlx's `Any` driver (ARCHITECTURE.md); the few
+//! statements that differ ask [`Db::engine`]. Values crossing the driver are the portable kinds
+//! only: integers (epoch milliseconds, fen, 0/1 flags), text, blobs (see docs/decisions/001).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use tokio::sync::broadcast;
+
+/// The database engine behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+impl FromStr for Engine {
+    type Err = DbError;
+    fn from_str(url: &str) -> Result<Self, DbError> {
+        if url.starts_with("sqlite:") {
+            Ok(Engine::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Engine::Postgres)
+        } else {
+            Err(DbError::UnsupportedUrl)
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("DATABASE_URL must start with sqlite:// or postgres://")]
+    UnsupportedUrl,
+    #[error("cannot create the database directory {0}: {1}")]
+    Directory(String, std::io::Error),
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Options beyond the URL.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    pub max_connections: u32,
+    /// SQLite `synchronous` level (`full`, `extra` or `normal`).
+    pub sqlite_synchronous: String,
+    /// PostgreSQL schema to use instead of `public` (tests isolate themselves this way).
+    pub pg_schema: Option<String>,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions {
+            max_connections: 16,
+            sqlite_synchronous: "full".into(),
+            pg_schema: None,
+        }
+    }
+}
+
+/// A change other parts of the system (displays, workstations, the outbox) react to.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct Event {
+    pub topic: String,
+    pub payload: serde_json::Value,
+}
+
+/// The database: a reader pool, a writer pool, and the event bus.
+///
+/// On SQLite the writer pool holds one connection, so writers queue in the process instead of
+/// failing with `SQLITE_BUSY`; readers run in parallel under WAL. On PostgreSQL both are the
+/// same pool.
+#[derive(Clone)]
+pub struct Db {
+    engine: Engine,
+    read: AnyPool,
+    write: AnyPool,
+    events: broadcast::Sender<Event>,
+}
+
+impl Db {
+    pub async fn connect(url: &str, options: &DbOptions) -> Result<Db, DbError> {
+        install_default_drivers();
+        let engine: Engine = url.parse()?;
+        match engine {
+            Engine::Sqlite => {
+                let url = sqlite_url_with_create(url)?;
+                let sync = options.sqlite_synchronous.clone();
+                let pragmas = move || {
+                    format!(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;"
+                    )
+                };
+                let p = pragmas.clone();
+                let write = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(move |conn, _| {
+                        let sql = p();
+                        Box::pin(async move {
+                            conn.execute(sqlx::AssertSqlSafe(sql)).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?;
+                let read = AnyPoolOptions::new()
+                    .max_connections(options.max_connections.max(1))
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(move |conn, _| {
+                        let sql = pragmas();
+                        Box::pin(async move {
+                            conn.execute(sqlx::AssertSqlSafe(sql)).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(&url)
+                    .await?;
+                Ok(Db::assemble(engine, read, write))
+            }
+            Engine::Postgres => {
+                let schema = options.pg_schema.clone();
+                let pool = AnyPoolOptions::new()
+                    .max_connections(options.max_connections.max(2))
+                    .acquire_timeout(Duration::from_secs(30))
+                    .after_connect(move |conn, _| {
+                        let schema = schema.clone();
+                        Box::pin(async move {
+                            if let Some(s) = schema {
+                                // The schema name is generated by our own test harness and
+                                // checked to be an identifier.
+                                conn.execute(sqlx::AssertSqlSafe(format!(
+                                    "SET search_path TO {}",
+                                    quote_ident(&s)
+                                )))
+                                .await?;
+                            }
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+                    .await?;
+                Ok(Db::assemble(engine, pool.clone(), pool))
+            }
+        }
+    }
+
+    fn assemble(engine: Engine, read: AnyPool, write: AnyPool) -> Db {
+        let (events, _) = broadcast::channel(1024);
+        Db {
+            engine,
+            read,
+            write,
+            events,
+        }
+    }
+
+    /// Applies the engine's migrations (idempotent).
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        match self.engine {
+            Engine::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.write).await?,
+            Engine::Postgres => {
+                sqlx::migrate!("migrations/postgres")
+                    .run(&self.write)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// The pool for reads that need no transaction.
+    pub fn reader(&self) -> &AnyPool {
+        &self.read
+    }
+
+    /// Begins the one transaction a use case writes in.
+    pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        self.write.begin().await
+    }
+
+    /// Publishes an event after the transaction that caused it has committed.
+    pub fn publish(&self, topic: &str, payload: serde_json::Value) {
+        // No subscriber is a normal state (no display connected), not an error.
+        let _ = self.events.send(Event {
+            topic: topic.to_string(),
+            payload,
+        });
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// Checks that the database answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+/// Makes sure the SQLite file's directory exists and the file is created on first use.
+fn sqlite_url_with_create(url: &str) -> Result<String, DbError> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    if path != ":memory:"
+        && let Some(parent) = std::path::Path::new(path).parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| DbError::Directory(parent.display().to_string(), e))?;
+    }
+    Ok(match query {
+        Some(q) if q.contains("mode=") => format!("sqlite://{path}?{q}"),
+        Some(q) => format!("sqlite://{path}?{q}&mode=rwc"),
+        None => format!("sqlite://{path}?mode=rwc"),
+    })
+}
+
+/// Quotes an SQL identifier.
+pub fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// True when an error is a unique-constraint violation (both engines), for precise 409/422s.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => {
+            d.is_unique_violation()
+                || d.code()
+                    .is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
+        }
+        _ => false,
+    }
+}

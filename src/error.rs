@@ -1,0 +1,148 @@
+//! The one error shape every HTTP response uses: a status, a stable code, a message in the
+//! reader's language. Handlers return [`AppError`]; the `render_errors` middleware turns it into
+//! JSON (`{"code": …, "message": …}`) for the API or an HTML page for people, in the request's
+//! language, because only the request knows who is reading.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use crate::i18n::{Lang, UserMessage};
+
+/// Errors every capability shares.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommonError {
+    #[error("not found")]
+    NotFound,
+    #[error("not signed in")]
+    NotSignedIn,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("csrf rejected")]
+    CsrfRejected,
+    #[error("invalid request: {0}")]
+    BadRequest(String),
+    #[error("internal error")]
+    Internal,
+    #[error("service unavailable")]
+    Unavailable,
+}
+
+impl UserMessage for CommonError {
+    fn code(&self) -> &'static str {
+        match self {
+            CommonError::NotFound => "not_found",
+            CommonError::NotSignedIn => "auth.not_signed_in",
+            CommonError::Forbidden => "auth.forbidden",
+            CommonError::CsrfRejected => "csrf.rejected",
+            CommonError::BadRequest(_) => "bad_request",
+            CommonError::Internal => "internal",
+            CommonError::Unavailable => "unavailable",
+        }
+    }
+
+    fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (CommonError::NotFound, Lang::ZhCn) => "您要找的页面或记录不存在。".into(),
+            (CommonError::NotFound, Lang::En) => "The page or record you asked for does not exist.".into(),
+            (CommonError::NotSignedIn, Lang::ZhCn) => "请先登录。".into(),
+            (CommonError::NotSignedIn, Lang::En) => "Please sign in first.".into(),
+            (CommonError::Forbidden, Lang::ZhCn) => "您的账号没有办理此项业务的权限。".into(),
+            (CommonError::Forbidden, Lang::En) => "Your account is not allowed to do this.".into(),
+            (CommonError::CsrfRejected, Lang::ZhCn) => {
+                "表单已过期或来源不明，请刷新页面后重新提交。".into()
+            }
+            (CommonError::CsrfRejected, Lang::En) => {
+                "The form has expired or did not come from this site; reload the page and submit it again.".into()
+            }
+            (CommonError::BadRequest(d), Lang::ZhCn) => format!("请求格式不正确：{d}"),
+            (CommonError::BadRequest(d), Lang::En) => format!("The request is malformed: {d}"),
+            (CommonError::Internal, Lang::ZhCn) => "系统暂时无法完成此操作，请稍后再试；已提交的内容没有丢失。".into(),
+            (CommonError::Internal, Lang::En) => {
+                "The system could not complete this just now; please try again. Nothing you submitted was lost.".into()
+            }
+            (CommonError::Unavailable, Lang::ZhCn) => "系统正在维护，请稍后再试。".into(),
+            (CommonError::Unavailable, Lang::En) => "The system is being maintained; please try again shortly.".into(),
+        }
+    }
+}
+
+/// A failed request: the status and the user-facing error behind it.
+#[derive(Clone)]
+pub struct AppError {
+    pub status: StatusCode,
+    pub error: Arc<dyn UserMessage + Send + Sync>,
+}
+
+impl std::fmt::Debug for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AppError({}, {})", self.status, self.error.code())
+    }
+}
+
+impl AppError {
+    pub fn new(status: StatusCode, error: impl UserMessage + Send + Sync + 'static) -> AppError {
+        AppError {
+            status,
+            error: Arc::new(error),
+        }
+    }
+    pub fn not_found() -> AppError {
+        AppError::new(StatusCode::NOT_FOUND, CommonError::NotFound)
+    }
+    pub fn forbidden() -> AppError {
+        AppError::new(StatusCode::FORBIDDEN, CommonError::Forbidden)
+    }
+    pub fn not_signed_in() -> AppError {
+        AppError::new(StatusCode::UNAUTHORIZED, CommonError::NotSignedIn)
+    }
+    /// A client error with a user-facing reason (422: the request was understood but refused).
+    pub fn invalid(error: impl UserMessage + Send + Sync + 'static) -> AppError {
+        AppError::new(StatusCode::UNPROCESSABLE_ENTITY, error)
+    }
+    pub fn bad_request(detail: impl Into<String>) -> AppError {
+        AppError::new(
+            StatusCode::BAD_REQUEST,
+            CommonError::BadRequest(detail.into()),
+        )
+    }
+    pub fn internal(detail: impl std::fmt::Display) -> AppError {
+        tracing::error!(error = %detail, "internal error");
+        AppError::new(StatusCode::INTERNAL_SERVER_ERROR, CommonError::Internal)
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> AppError {
+        match e {
+            sqlx::Error::PoolTimedOut => {
+                AppError::new(StatusCode::SERVICE_UNAVAILABLE, CommonError::Unavailable)
+            }
+            e => AppError::internal(e),
+        }
+    }
+}
+
+/// Carried in the response extensions until `render_errors` renders it.
+#[derive(Clone)]
+pub struct PendingError(pub Arc<dyn UserMessage + Send + Sync>);
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let mut res = self.status.into_response();
+        res.extensions_mut().insert(PendingError(self.error));
+        res
+    }
+}
+
+/// The JSON body of every API error.
+#[derive(serde::Serialize, serde::Deserialize, utoipa::ToSchema, Debug)]
+pub struct ErrorBody {
+    /// Stable machine-readable code.
+    pub code: String,
+    /// Message in the language of the request (`Accept-Language`, `?lang=`, or the `lang` cookie).
+    pub message: String,
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,153 @@
+//! Languages the system speaks, the trait every user-facing error implements, and the UI text table.
+//!
+//! zh-CN is the default and English the second language everywhere (R1). UI strings live in
+//! `locales/ui.toml`, one entry per key with both languages side by side, so a missing
+//! translation is visible in review and caught by a test.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+pub enum Lang {
+    #[default]
+    ZhCn,
+    En,
+}
+
+/// An error or notice a citizen or officer reads: a stable code and a message in their language.
+pub trait UserMessage {
+    /// Stable machine-readable code, e.g. `id_number.checksum`.
+    fn code(&self) -> &'static str;
+    /// The message in the given language.
+    fn message(&self, lang: Lang) -> String;
+}
+
+impl Lang {
+    /// The BCP 47 tag used in `<html lang>` and `Content-Language`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::ZhCn => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    /// Parses a short code as used in `?lang=` and the `lang` cookie.
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "zh" | "zh-cn" | "zh_cn" | "zh-hans" => Some(Lang::ZhCn),
+            "en" | "en-us" | "en-gb" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// Picks the first supported language of an `Accept-Language` header, in the client's order.
+    pub fn from_accept_language(header: &str) -> Option<Lang> {
+        let mut ranked: Vec<(f32, usize, Lang)> = header
+            .split(',')
+            .enumerate()
+            .filter_map(|(i, part)| {
+                let mut pieces = part.split(';');
+                let tag = pieces.next()?.trim().to_ascii_lowercase();
+                let q = pieces
+                    .find_map(|p| {
+                        p.trim()
+                            .strip_prefix("q=")
+                            .and_then(|v| v.parse::<f32>().ok())
+                    })
+                    .unwrap_or(1.0);
+                let lang = if tag.starts_with("zh") {
+                    Lang::ZhCn
+                } else if tag.starts_with("en") {
+                    Lang::En
+                } else {
+                    return None;
+                };
+                Some((q, i, lang))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        ranked.first().map(|r| r.2)
+    }
+
+    /// The other language, for the language switch.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::ZhCn => Lang::En,
+            Lang::En => Lang::ZhCn,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::ZhCn => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    /// Chooses between a Chinese and an English text.
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::ZhCn => zh,
+            Lang::En => en,
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Entry {
+    zh: String,
+    en: String,
+}
+
+static UI_TEXT: LazyLock<HashMap<String, Entry>> = LazyLock::new(|| {
+    // The file is compiled in; a syntax error is caught by `ui_text_parses` below.
+    toml::from_str(include_str!("../locales/ui.toml")).unwrap_or_default()
+});
+
+/// Looks up a UI string. An unknown key returns the key itself, so a gap is visible on the
+/// page rather than silent; `tests` check that every key used in templates exists.
+pub fn t(lang: Lang, key: &str) -> &str {
+    match UI_TEXT.get(key) {
+        Some(e) => match lang {
+            Lang::ZhCn => &e.zh,
+            Lang::En => &e.en,
+        },
+        None => key,
+    }
+}
+
+/// Every key in the UI text table (for tests).
+pub fn keys() -> impl Iterator<Item = &'static str> {
+    UI_TEXT.keys().map(String::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ui_text_parses_and_every_entry_has_both_languages() {
+        let parsed: HashMap<String, Entry> =
+            toml::from_str(include_str!("../locales/ui.toml")).expect("locales/ui.toml parses");
+        assert!(parsed.len() > 20);
+        for (k, e) in &parsed {
+            assert!(!e.zh.trim().is_empty(), "{k} has no zh text");
+            assert!(!e.en.trim().is_empty(), "{k} has no en text");
+        }
+    }
+
+    #[test]
+    fn accept_language_respects_quality() {
+        assert_eq!(
+            Lang::from_accept_language("en-US,en;q=0.9,zh-CN;q=0.8"),
+            Some(Lang::En)
+        );
+        assert_eq!(
+            Lang::from_accept_language("fr, zh-CN;q=0.5, en;q=0.4"),
+            Some(Lang::ZhCn)
+        );
+        assert_eq!(Lang::from_accept_language("de"), None);
+    }
+}

@@ -1,0 +1,19 @@
+//! onetrip: an exit-entry administration service hall, so that a citizen gets a passport or
+//! travel permit in one trip (只跑一次), or none.
+
+pub mod audit;
+pub mod auth;
+pub mod catalog;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod i18n;
+pub mod portal;
+pub mod server;
+pub mod sites;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,115 @@
+//! The `onetrip` command: serve the hall, migrate the database, check the data, create an
+//! administrator.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use onetrip::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "onetrip",
+    version,
+    about = "Exit-entry service hall: one trip, or none (只跑一次)"
+)]
+struct Cli {
+    /// Configuration file (TOML); environment variables override it.
+    #[arg(long, short, global = true, env = "ONETRIP_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the hall (the default). Loads the demo city into an empty database unless
+    /// ONETRIP_DEMO=false.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load and validate the service catalog and holiday calendar, then exit.
+    CheckData,
+    /// Create an administrator of every site and print the one-time password.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        badge: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("onetrip: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    onetrip::telemetry::init(config.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("onetrip: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result =
+        runtime.block_on(async move {
+            match cli.command.unwrap_or(Command::Serve) {
+                Command::Serve => onetrip::server::serve(config)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Command::Migrate => onetrip::server::open_db(&config)
+                    .await
+                    .map(|_| println!("migrations applied to {}", redact(&config.database_url)))
+                    .map_err(|e| e.to_string()),
+                Command::CheckData => onetrip::server::load_data(&config)
+                    .map(|d| {
+                        println!(
+                            "catalog: {} service items; calendar: years {:?}",
+                            d.catalog.items().len(),
+                            d.calendar.covered_years()
+                        )
+                    })
+                    .map_err(|e| e.to_string()),
+                Command::CreateAdmin {
+                    username,
+                    name,
+                    badge,
+                } => async {
+                    let db = onetrip::server::open_db(&config)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let created = onetrip::demo::create_first_admin(&db, &username, &name, &badge)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    println!(
+                        "administrator {} created; one-time password (change at first sign-in): {}",
+                        created.username, created.initial_password
+                    );
+                    Ok(())
+                }
+                .await,
+            }
+        });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("onetrip: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Hides a password in a database URL.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://…@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}

@@ -1,0 +1,130 @@
+//! Start-up: load and check the data, open and migrate the database, load the demo city on
+//! first start, serve until a shutdown signal.
+
+use std::sync::Arc;
+
+use crate::catalog::Catalog;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::{Db, DbOptions};
+use crate::domain::calendar::HolidayCalendar;
+use crate::web::{self, AppState};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("service catalog: {0}")]
+    Catalog(String),
+    #[error("holiday calendar: {0}")]
+    Calendar(String),
+    #[error("{0}")]
+    Db(#[from] crate::db::DbError),
+    #[error("cannot listen on {0}: {1}")]
+    Listen(std::net::SocketAddr, std::io::Error),
+    #[error("server: {0}")]
+    Serve(std::io::Error),
+    #[error("demo data: {0}")]
+    Demo(String),
+}
+
+/// The versioned data under `data_dir`, loaded and validated.
+pub struct Data {
+    pub catalog: Catalog,
+    pub calendar: HolidayCalendar,
+}
+
+/// Loads the catalog and calendar; any problem names the file and what is wrong.
+pub fn load_data(config: &Config) -> Result<Data, StartError> {
+    let dir = resolve_data_dir(config);
+    let catalog =
+        Catalog::load_dir(dir.join("catalog")).map_err(|e| StartError::Catalog(e.to_string()))?;
+    let calendar = HolidayCalendar::load_dir(dir.join("calendar"))
+        .map_err(|e| StartError::Calendar(e.to_string()))?;
+    Ok(Data { catalog, calendar })
+}
+
+/// `data_dir` as configured, or the repository's `data/` when run from elsewhere by cargo.
+fn resolve_data_dir(config: &Config) -> std::path::PathBuf {
+    if config.data_dir.is_dir() || config.data_dir.is_absolute() {
+        config.data_dir.clone()
+    } else {
+        let beside_source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(&config.data_dir);
+        if beside_source.is_dir() {
+            beside_source
+        } else {
+            config.data_dir.clone()
+        }
+    }
+}
+
+pub async fn open_db(config: &Config) -> Result<Db, StartError> {
+    let db = Db::connect(
+        &config.database_url,
+        &DbOptions {
+            max_connections: config.db_max_connections,
+            sqlite_synchronous: config.sqlite_synchronous.clone(),
+            pg_schema: None,
+        },
+    )
+    .await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// Runs the hall until Ctrl-C or SIGTERM.
+pub async fn serve(config: Config) -> Result<(), StartError> {
+    let data = load_data(&config)?;
+    tracing::info!(
+        items = data.catalog.items().len(),
+        years = ?data.calendar.covered_years(),
+        "data loaded"
+    );
+    let db = open_db(&config).await?;
+    let clock = Clock::system();
+    if config.demo
+        && let Some(accounts) = crate::demo::load_if_empty(&db, &clock)
+            .await
+            .map_err(|e| StartError::Demo(e.to_string()))?
+    {
+        crate::demo::print_accounts(&accounts, config.listen);
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| StartError::Listen(config.listen, e))?;
+    tracing::info!(address = %config.listen, engine = ?db.engine(), "onetrip is serving");
+    let state = AppState {
+        db: db.clone(),
+        config: Arc::new(config),
+        clock,
+        catalog: Arc::new(data.catalog),
+        calendar: Arc::new(data.calendar),
+        metrics: web::ops::metrics_handle(),
+    };
+    web::launch(listener, state, shutdown_signal())
+        .await
+        .map_err(StartError::Serve)?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown requested; finishing requests in flight");
+}

@@ -1,0 +1,179 @@
+//! Request extractors: language, request metadata, the signed-in staff member, and JSON/form
+//! bodies whose rejections use our error shape.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use super::middleware::{CsrfToken, SESSION_COOKIE, cookie};
+use crate::auth::{self, Actor, RequestMeta};
+use crate::error::{AppError, CommonError};
+use crate::i18n::Lang;
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts.extensions.get::<Lang>().copied().unwrap_or_default())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<CsrfToken>()
+            .cloned()
+            .unwrap_or(CsrfToken(String::new())))
+    }
+}
+
+/// Where the request came from, for the audit log.
+pub struct Meta(pub RequestMeta);
+
+impl<S: Send + Sync> FromRequestParts<S> for Meta {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Meta(request_meta(parts)))
+    }
+}
+
+fn request_meta(parts: &Parts) -> RequestMeta {
+    let ip = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "-".into());
+    let header_str = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-")
+            .to_string()
+    };
+    RequestMeta {
+        ip,
+        request_id: header_str("x-request-id"),
+        user_agent: header_str(header::USER_AGENT.as_str()),
+    }
+}
+
+/// The signed-in staff member, if any (resolved once per request).
+#[derive(Clone)]
+pub struct MaybeStaff(pub Option<Actor>);
+
+impl FromRequestParts<AppState> for MaybeStaff {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if let Some(cached) = parts.extensions.get::<MaybeStaff>() {
+            return Ok(cached.clone());
+        }
+        let actor = match cookie(&parts.headers, SESSION_COOKIE) {
+            Some(token) if !token.is_empty() => {
+                auth::resume_session(
+                    &state.db,
+                    &state.config,
+                    &state.clock,
+                    &token,
+                    request_meta(parts),
+                )
+                .await?
+            }
+            _ => None,
+        };
+        let found = MaybeStaff(actor);
+        parts.extensions.insert(found.clone());
+        Ok(found)
+    }
+}
+
+/// A signed-in staff member; requests without one get 401 (pages: a redirect to sign-in).
+/// An account that must change its password can reach nothing else until it has.
+pub struct Staff(pub Actor);
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        match MaybeStaff::from_request_parts(parts, state).await?.0 {
+            Some(actor) => {
+                let path = parts.uri.path();
+                if actor.must_change_password && !(path == "/account/password" || path == "/logout")
+                {
+                    return Err(AppError::new(StatusCode::FORBIDDEN, PasswordChangeRequired));
+                }
+                Ok(Staff(actor))
+            }
+            None => Err(AppError::not_signed_in()),
+        }
+    }
+}
+
+/// Refusal for accounts still on their one-time password.
+#[derive(Debug)]
+pub struct PasswordChangeRequired;
+
+impl crate::i18n::UserMessage for PasswordChangeRequired {
+    fn code(&self) -> &'static str {
+        "auth.password_change_required"
+    }
+    fn message(&self, lang: Lang) -> String {
+        lang.pick(
+            "首次登录或密码重置后，请先到“修改密码”页面设置新密码。",
+            "After the first sign-in or a reset, set a new password on the Change password page first.",
+        )
+        .into()
+    }
+}
+
+/// A JSON body; a malformed one is a 400 in our error shape.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(e) => Err(AppError::new(
+                StatusCode::BAD_REQUEST,
+                CommonError::BadRequest(e.body_text()),
+            )),
+        }
+    }
+}
+
+/// A urlencoded form body; a malformed one is a 400 in our error shape.
+pub struct Form<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(v)) => Ok(Form(v)),
+            Err(e) => Err(AppError::new(
+                StatusCode::BAD_REQUEST,
+                CommonError::BadRequest(e.body_text()),
+            )),
+        }
+    }
+}
+
+/// Query parameters; malformed ones are a 400 in our error shape.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(e) => Err(AppError::new(
+                StatusCode::BAD_REQUEST,
+                CommonError::BadRequest(e.body_text()),
+            )),
+        }
+    }
+}

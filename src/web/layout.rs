@@ -1,0 +1,161 @@
+//! What every page shares: language, CSRF token, the signed-in officer, bureau contacts; and
+//! the error page.
+
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+
+use super::AppState;
+use super::extract::MaybeStaff;
+use super::middleware::CsrfToken;
+use crate::auth::{Actor, Role};
+use crate::config::Config;
+use crate::error::AppError;
+use crate::i18n::{self, Lang};
+
+/// The context of the page layout (`templates/base.html`).
+#[derive(Clone)]
+pub struct Page {
+    pub lang: Lang,
+    pub csrf: String,
+    pub staff: Option<Actor>,
+    pub path: String,
+    query: Vec<(String, String)>,
+    pub config: Arc<Config>,
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let lang = parts.extensions.get::<Lang>().copied().unwrap_or_default();
+        let csrf = parts
+            .extensions
+            .get::<CsrfToken>()
+            .map(|t| t.0.clone())
+            .unwrap_or_default();
+        let staff = MaybeStaff::from_request_parts(parts, state).await?.0;
+        let query = parts
+            .uri
+            .query()
+            .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(k, _)| k != "lang")
+            .collect();
+        Ok(Page {
+            lang,
+            csrf,
+            staff,
+            path: parts.uri.path().to_string(),
+            query,
+            config: state.config.clone(),
+        })
+    }
+}
+
+impl Page {
+    /// A bare context, for pages rendered outside a handler (errors).
+    pub fn bare(lang: Lang, csrf: String, state: &AppState) -> Page {
+        Page {
+            lang,
+            csrf,
+            staff: None,
+            path: "/".into(),
+            query: Vec::new(),
+            config: state.config.clone(),
+        }
+    }
+
+    /// A UI string in the page's language.
+    pub fn t<'a>(&self, key: &'a str) -> &'a str {
+        i18n::t(self.lang, key)
+    }
+
+    /// Chooses the Chinese or English variant of a data text.
+    pub fn pick<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        self.lang.pick(zh, en)
+    }
+
+    pub fn lang_tag(&self) -> &'static str {
+        self.lang.tag()
+    }
+
+    pub fn is_en(&self) -> bool {
+        self.lang == Lang::En
+    }
+
+    /// The same page in the other language; the choice sticks through a cookie.
+    pub fn switch_href(&self) -> String {
+        let mut q = self.query.clone();
+        q.push(("lang".into(), self.lang.other().code().into()));
+        format!(
+            "{}?{}",
+            self.path,
+            serde_urlencoded::to_string(&q).unwrap_or_default()
+        )
+    }
+
+    /// The other language's name, written in that language.
+    pub fn switch_label(&self) -> &'static str {
+        match self.lang {
+            Lang::ZhCn => "English",
+            Lang::En => "中文",
+        }
+    }
+
+    pub fn bureau_name(&self) -> &str {
+        self.lang
+            .pick(&self.config.bureau.name_zh, &self.config.bureau.name_en)
+    }
+
+    /// Whether the navigation link for `prefix` is the current section.
+    pub fn current(&self, prefix: &str) -> bool {
+        if prefix == "/" {
+            self.path == "/"
+        } else {
+            self.path.starts_with(prefix)
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.staff.as_ref().is_some_and(|a| a.has_role(Role::Admin))
+    }
+
+    pub fn staff_label(&self) -> String {
+        match &self.staff {
+            Some(a) => format!("{} · {}", a.display_name, a.badge_no),
+            None => String::new(),
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub page: Page,
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+}
+
+impl ErrorPage {
+    pub fn new(
+        lang: Lang,
+        csrf: String,
+        state: &AppState,
+        status: StatusCode,
+        code: &str,
+        message: String,
+    ) -> ErrorPage {
+        ErrorPage {
+            page: Page::bare(lang, csrf, state),
+            status: status.as_u16(),
+            code: code.to_string(),
+            message,
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! Request middleware: language, CSRF tokens, error rendering, metrics, security headers.
+
+use std::time::Instant;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use super::AppState;
+use super::layout::ErrorPage;
+use crate::crypto;
+use crate::error::{AppError, CommonError, ErrorBody, PendingError};
+use crate::i18n::Lang;
+
+pub const SESSION_COOKIE: &str = "onetrip_session";
+pub const CSRF_COOKIE: &str = "onetrip_csrf";
+pub const LANG_COOKIE: &str = "lang";
+pub const CSRF_FIELD: &str = "csrf_token";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Largest form body read for the token check; larger forms are refused.
+const MAX_FORM_BYTES: usize = 1 << 20;
+
+/// Reads one cookie from the request headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// A `Set-Cookie` value with our fixed attributes.
+pub fn set_cookie(
+    name: &str,
+    value: &str,
+    max_age_secs: Option<i64>,
+    secure: bool,
+    same_site: &str,
+) -> HeaderValue {
+    let mut s = format!("{name}={value}; Path=/; HttpOnly; SameSite={same_site}");
+    if let Some(age) = max_age_secs {
+        s.push_str(&format!("; Max-Age={age}"));
+    }
+    if secure {
+        s.push_str("; Secure");
+    }
+    // Names and values are ours (hex tokens, language codes), always valid header text.
+    HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+pub fn make_span(req: &Request) -> tracing::Span {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+}
+
+/// Counts requests and their latency per route for `/metrics`.
+pub async fn record_metrics(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let res = next.run(req).await;
+    let status = res.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels)
+        .record(start.elapsed().as_secs_f64());
+    res
+}
+
+/// Headers that keep pages from being framed, sniffed or leaking referrers.
+pub fn security_headers() -> tower::layer::util::Stack<
+    SetResponseHeaderLayer<HeaderValue>,
+    tower::layer::util::Stack<
+        SetResponseHeaderLayer<HeaderValue>,
+        tower::layer::util::Stack<
+            SetResponseHeaderLayer<HeaderValue>,
+            SetResponseHeaderLayer<HeaderValue>,
+        >,
+    >,
+> {
+    use axum::http::HeaderName;
+    tower::layer::util::Stack::new(
+        SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("DENY"),
+        ),
+        tower::layer::util::Stack::new(
+            SetResponseHeaderLayer::overriding(
+                HeaderName::from_static("x-content-type-options"),
+                HeaderValue::from_static("nosniff"),
+            ),
+            tower::layer::util::Stack::new(
+                SetResponseHeaderLayer::overriding(
+                    HeaderName::from_static("referrer-policy"),
+                    HeaderValue::from_static("same-origin"),
+                ),
+                SetResponseHeaderLayer::if_not_present(
+                    HeaderName::from_static("content-security-policy"),
+                    HeaderValue::from_static(
+                        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                         media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; form-action 'self'",
+                    ),
+                ),
+            ),
+        ),
+    )
+}
+
+/// Picks the reader's language: `?lang=` (remembered in a cookie), the `lang` cookie,
+/// `Accept-Language`, then zh-CN.
+pub async fn negotiate_language(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let from_query = req.uri().query().and_then(|q| {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+            .ok()
+            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "lang"))
+            .and_then(|(_, v)| Lang::from_code(&v))
+    });
+    let lang = from_query
+        .or_else(|| cookie(req.headers(), LANG_COOKIE).and_then(|c| Lang::from_code(&c)))
+        .or_else(|| {
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or_default();
+    req.extensions_mut().insert(lang);
+    let mut res = next.run(req).await;
+    if let Some(l) = from_query {
+        res.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(
+                LANG_COOKIE,
+                l.code(),
+                Some(365 * 24 * 3600),
+                state.config.cookie_secure,
+                "Lax",
+            ),
+        );
+    }
+    res.headers_mut().insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(lang.tag()),
+    );
+    res
+}
+
+fn wants_json(req: &Request) -> bool {
+    req.uri().path().starts_with("/api/")
+        || req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
+}
+
+/// Turns an [`AppError`] into JSON for the API or a page for people, in the reader's language.
+/// A page that needs a signed-in officer sends the browser to the sign-in page instead.
+pub async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let lang = req.extensions().get::<Lang>().copied().unwrap_or_default();
+    let json = wants_json(&req);
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let csrf = req
+        .extensions()
+        .get::<CsrfToken>()
+        .map(|t| t.0.clone())
+        .unwrap_or_default();
+    let res = next.run(req).await;
+    let Some(PendingError(err)) = res.extensions().get::<PendingError>().cloned() else {
+        return res;
+    };
+    let status = res.status();
+    if json {
+        let body = ErrorBody {
+            code: err.code().to_string(),
+            message: err.message(lang),
+        };
+        return (status, axum::Json(body)).into_response();
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        let next =
+            serde_urlencoded::to_string([("next", path_and_query.as_str())]).unwrap_or_default();
+        return Redirect::to(&format!("/login?{next}")).into_response();
+    }
+    let page = ErrorPage::new(lang, csrf, &state, status, err.code(), err.message(lang));
+    (status, page).into_response()
+}
+
+/// The double-submit CSRF token of this browser, for forms.
+#[derive(Clone, Debug)]
+pub struct CsrfToken(pub String);
+
+fn is_token(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Gives every browser a CSRF token cookie and checks it on every state-changing request:
+/// forms carry it in the `csrf_token` field, scripts in the `X-CSRF-Token` header. This sits
+/// under the Origin/Sec-Fetch-Site check (`CsrfLayer`), so a forged request must beat both.
+/// API calls that carry no session cookie hold no ambient authority and need no token.
+pub async fn csrf_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let existing = cookie(req.headers(), CSRF_COOKIE).filter(|t| is_token(t));
+    let (token, fresh) = match existing {
+        Some(t) => (t, false),
+        None => (crypto::random_token(), true),
+    };
+    let (mut parts, body) = req.into_parts();
+    parts.extensions.insert(CsrfToken(token.clone()));
+    let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let req = if unsafe_method {
+        let has_session = cookie(&parts.headers, SESSION_COOKIE).is_some();
+        let is_api = parts.uri.path().starts_with("/api/");
+        let header_token = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        if is_api {
+            if has_session
+                && !header_token.is_some_and(|h| !fresh && crypto::constant_time_eq(&h, &token))
+            {
+                return reject();
+            }
+            Request::from_parts(parts, body)
+        } else {
+            let bytes = match to_bytes(body, MAX_FORM_BYTES).await {
+                Ok(b) => b,
+                Err(_) => {
+                    return AppError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        CommonError::BadRequest("form too large".into()),
+                    )
+                    .into_response();
+                }
+            };
+            let submitted = header_token.or_else(|| {
+                serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+                    .ok()
+                    .and_then(|pairs| {
+                        pairs
+                            .into_iter()
+                            .find(|(k, _)| k == CSRF_FIELD)
+                            .map(|(_, v)| v)
+                    })
+            });
+            if fresh || !submitted.is_some_and(|s| crypto::constant_time_eq(&s, &token)) {
+                return reject();
+            }
+            Request::from_parts(parts, Body::from(bytes))
+        }
+    } else {
+        Request::from_parts(parts, body)
+    };
+    let mut res = next.run(req).await;
+    if fresh {
+        res.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(
+                CSRF_COOKIE,
+                &token,
+                None,
+                state.config.cookie_secure,
+                "Strict",
+            ),
+        );
+    }
+    res
+}
+
+fn reject() -> Response {
+    AppError::new(StatusCode::FORBIDDEN, CommonError::CsrfRejected).into_response()
+}

@@ -1,0 +1,133 @@
+//! HTTP: router assembly, shared state, middleware, and the `launch` entry tests drive on port 0.
+
+pub mod extract;
+pub mod layout;
+pub mod middleware;
+pub mod ops;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::catalog::Catalog;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::db::Db;
+use crate::domain::calendar::HolidayCalendar;
+use crate::error::AppError;
+
+/// Everything a request handler may reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub clock: Clock,
+    pub catalog: Arc<Catalog>,
+    pub calendar: Arc<HolidayCalendar>,
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "onetrip",
+        description = "Exit-entry administration service hall: public information, staff and administration. \
+                       Errors are `{\"code\", \"message\"}` with the message in the language of `Accept-Language` \
+                       (zh-CN by default, en).",
+        version = "1"
+    ),
+    components(schemas(crate::error::ErrorBody))
+)]
+pub struct ApiDoc;
+
+/// The whole application: pages, JSON API, operations endpoints, middleware.
+pub fn app(state: AppState) -> Router {
+    let (api, openapi) = api_router().split_for_parts();
+    let openapi = Arc::new(openapi);
+    let pages = Router::new()
+        .merge(crate::portal::web::routes())
+        .merge(crate::auth::web::pages())
+        .merge(crate::sites::web::pages())
+        .merge(crate::audit::web::pages())
+        .merge(ops::routes());
+    let openapi_json = {
+        let doc = openapi.clone();
+        move || async move { axum::Json(doc.as_ref().clone()) }
+    };
+    Router::new()
+        .merge(api)
+        .merge(pages)
+        .route("/api/v1/openapi.json", axum::routing::get(openapi_json))
+        .fallback(|| async { AppError::not_found() })
+        .layer(
+            // Listed outermost first.
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(TraceLayer::new_for_http().make_span_with(middleware::make_span))
+                .layer(axum::middleware::from_fn(middleware::record_metrics))
+                .layer(CatchPanicLayer::custom(|_| {
+                    (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+                }))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Duration::from_secs(30),
+                ))
+                .layer(CompressionLayer::new())
+                .layer(middleware::security_headers())
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    HeaderName::from_static("cache-control"),
+                    HeaderValue::from_static("no-store"),
+                ))
+                .layer(tower_http::csrf::CsrfLayer::new())
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    middleware::negotiate_language,
+                ))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    middleware::render_errors,
+                ))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    middleware::csrf_token,
+                )),
+        )
+        .with_state(state)
+}
+
+/// Every JSON endpoint, registered so the OpenAPI document cannot drift from the routes.
+pub fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(crate::catalog::web::api())
+        .merge(crate::sites::web::api())
+        .merge(crate::auth::web::api())
+        .merge(crate::audit::web::api())
+        .merge(crate::portal::web::api())
+        .merge(ops::api())
+}
+
+/// Serves until `shutdown` resolves, then drains in-flight requests.
+pub async fn launch(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
