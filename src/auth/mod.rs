@@ -453,11 +453,13 @@ pub async fn sign_out(
     tx.commit().await
 }
 
-/// Changes the actor's own password; every other session of the account ends.
+/// Changes the actor's own password; every other session of the account ends, the one
+/// behind `session_token` (the browser making the change) stays.
 pub async fn change_password(
     db: &Db,
     clock: &Clock,
     actor: &Actor,
+    session_token: Option<&str>,
     current: &str,
     new: &str,
 ) -> Result<(), Failure<AuthError>> {
@@ -475,7 +477,8 @@ pub async fn change_password(
     }
     let hash = password::hash(new).map_err(|e| Failure::Internal(e.to_string()))?;
     store::set_password(&mut tx, actor.staff_id, &hash, false, now).await?;
-    store::delete_other_sessions(&mut tx, actor.staff_id, None).await?;
+    let keep = session_token.map(crypto::sha256_hex);
+    store::delete_other_sessions(&mut tx, actor.staff_id, keep.as_deref()).await?;
     audit::record(
         &mut tx,
         AuditEntry::by(

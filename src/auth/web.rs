@@ -209,6 +209,7 @@ async fn password_submit(
     State(state): State<AppState>,
     page: Page,
     Staff(actor): Staff,
+    headers: HeaderMap,
     Form(f): Form<PasswordForm>,
 ) -> AppResult<Response> {
     let lang = page.lang;
@@ -228,7 +229,16 @@ async fn password_submit(
         )
             .into_response());
     }
-    match super::change_password(&state.db, &state.clock, &actor, &f.current, &f.new).await {
+    match super::change_password(
+        &state.db,
+        &state.clock,
+        &actor,
+        cookie(&headers, SESSION_COOKIE).as_deref(),
+        &f.current,
+        &f.new,
+    )
+    .await
+    {
         Ok(()) => Ok(PasswordPage {
             page,
             forced: false,

@@ -1,0 +1,305 @@
+//! Test harness: the real application on a random port with a fresh database, on SQLite
+//! always and on PostgreSQL when `ONETRIP_TEST_PG` names a database (CI sets it; a CI run that
+//! would silently skip PostgreSQL fails instead).
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use onetrip::auth::{self, Actor, NewStaff, Role, RoleGrant};
+use onetrip::clock::Clock;
+use onetrip::config::Config;
+use onetrip::db::{Db, DbOptions};
+use onetrip::web::{self, AppState};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub engine: Engine,
+    pub addr: SocketAddr,
+    pub base: String,
+    pub state: AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+/// Whether this run must cover PostgreSQL (CI, or asked for explicitly).
+pub fn pg_required() -> bool {
+    std::env::var_os("CI").is_some() || std::env::var_os("ONETRIP_REQUIRE_PG").is_some()
+}
+
+/// The PostgreSQL URL for tests, or `None` (with a note) when this run may skip it.
+pub fn pg_url() -> Option<String> {
+    match std::env::var("ONETRIP_TEST_PG") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                !pg_required(),
+                "PostgreSQL tests are required in CI but ONETRIP_TEST_PG is not set"
+            );
+            eprintln!("note: ONETRIP_TEST_PG is not set; skipping the PostgreSQL run of this test");
+            None
+        }
+    }
+}
+
+fn random_suffix() -> String {
+    onetrip::crypto::random_token()[..12].to_string()
+}
+
+/// A fresh, migrated database of the given engine; `None` when PostgreSQL is not configured.
+pub async fn fresh_db(
+    engine: Engine,
+    dir: &std::path::Path,
+) -> Option<(Db, Option<(String, String)>)> {
+    match engine {
+        Engine::Sqlite => {
+            let url = format!("sqlite://{}", dir.join("test.db").display());
+            let db = Db::connect(&url, &DbOptions::default())
+                .await
+                .expect("open sqlite");
+            db.migrate().await.expect("migrate sqlite");
+            Some((db, None))
+        }
+        Engine::Postgres => {
+            let url = pg_url()?;
+            let schema = format!("t_{}", random_suffix());
+            let admin = Db::connect(
+                &url,
+                &DbOptions {
+                    max_connections: 2,
+                    ..DbOptions::default()
+                },
+            )
+            .await
+            .expect("connect to ONETRIP_TEST_PG");
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                .execute(admin.reader())
+                .await
+                .expect("create test schema");
+            admin.close().await;
+            let db = Db::connect(
+                &url,
+                &DbOptions {
+                    max_connections: 8,
+                    pg_schema: Some(schema.clone()),
+                    ..DbOptions::default()
+                },
+            )
+            .await
+            .expect("connect to test schema");
+            db.migrate().await.expect("migrate postgres");
+            Some((db, Some((url, schema))))
+        }
+    }
+}
+
+impl TestApp {
+    /// Starts the whole application; `None` only for PostgreSQL when it is not configured.
+    pub async fn spawn(engine: Engine) -> Option<TestApp> {
+        Self::spawn_with(engine, Config::default()).await
+    }
+
+    pub async fn spawn_with(engine: Engine, mut config: Config) -> Option<TestApp> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (db, pg) = fresh_db(engine, dir.path()).await?;
+        let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+        config.data_dir = data;
+        config.state_dir = dir.path().to_path_buf();
+        let loaded = onetrip::server::load_data(&config).expect("shipped data loads");
+        let clock = Clock::system();
+        onetrip::demo::load_if_empty(&db, &clock)
+            .await
+            .expect("demo city");
+        let state = AppState {
+            db,
+            config: Arc::new(config),
+            clock,
+            catalog: Arc::new(loaded.catalog),
+            calendar: Arc::new(loaded.calendar),
+            metrics: web::ops::metrics_handle(),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let s = state.clone();
+        tokio::spawn(async move {
+            let _ = web::launch(listener, s, async move {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        Some(TestApp {
+            engine,
+            addr,
+            base: format!("http://{addr}"),
+            state,
+            shutdown: Some(tx),
+            _dir: dir,
+            pg,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    pub async fn site_id(&self, code: &str) -> i64 {
+        onetrip::sites::store::site_by_code(self.state.db.reader(), code)
+            .await
+            .expect("query")
+            .expect("site")
+            .id
+    }
+
+    /// Creates a staff member with a known password that needs no change.
+    pub async fn staff(&self, username: &str, grants: Vec<(Role, Option<i64>)>) -> String {
+        let system = Actor::system();
+        let admin = system.any_admin().expect("system admin");
+        let created = auth::create_staff(
+            &self.state.db,
+            &self.state.clock,
+            admin,
+            NewStaff {
+                username: username.into(),
+                display_name: format!("测试{username}"),
+                badge_no: "990001".into(),
+                grants: grants
+                    .into_iter()
+                    .map(|(role, site_id)| RoleGrant { role, site_id })
+                    .collect(),
+            },
+        )
+        .await
+        .expect("create staff");
+        let password = format!("test-{username}-pass-42");
+        let hash = auth::password::hash(&password).expect("hash");
+        let mut tx = self.state.db.begin().await.expect("tx");
+        auth::store::set_password(&mut tx, created.id, &hash, false, self.state.clock.now_ms())
+            .await
+            .expect("set password");
+        tx.commit().await.expect("commit");
+        password
+    }
+
+    /// Signs in through the login form like a browser and returns the client.
+    pub async fn signed_in(&self, username: &str, password: &str) -> reqwest::Client {
+        let c = self.client();
+        let token = self.csrf(&c, "/login").await;
+        let res = c
+            .post(self.url("/login"))
+            .header("origin", &self.base)
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("username", username),
+                ("password", password),
+                ("next", "/staff"),
+            ])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(res.status(), 303, "sign-in of {username} redirects");
+        c
+    }
+
+    /// Loads a page and returns the CSRF token its forms carry.
+    pub async fn csrf(&self, c: &reqwest::Client, path: &str) -> String {
+        let html = c
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("get")
+            .text()
+            .await
+            .expect("body");
+        let marker = "name=\"csrf_token\" value=\"";
+        let start = html
+            .find(marker)
+            .unwrap_or_else(|| panic!("{path} has a form with a CSRF token"))
+            + marker.len();
+        html[start..start + 64].to_string()
+    }
+}
+
+/// Runs a future to completion on a separate runtime (for sync helpers inside async tests).
+fn futures_block<T: Send + 'static>(f: impl std::future::Future<Output = T> + Send + 'static) -> T {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("rt")
+            .block_on(f)
+    })
+    .join()
+    .expect("thread")
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some((url, schema)) = self.pg.take() {
+            // Leave nothing behind in the shared test database.
+            futures_block(async move {
+                if let Ok(db) = Db::connect(
+                    &url,
+                    &DbOptions {
+                        max_connections: 1,
+                        ..DbOptions::default()
+                    },
+                )
+                .await
+                {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP SCHEMA IF EXISTS {schema} CASCADE"
+                    )))
+                    .execute(db.reader())
+                    .await;
+                    db.close().await;
+                }
+            });
+        }
+    }
+}
+
+/// Declares a test that runs against SQLite and against PostgreSQL.
+#[macro_export]
+macro_rules! on_both_engines {
+    ($name:ident, $scenario:path) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let app = $crate::common::TestApp::spawn($crate::common::Engine::Sqlite)
+                    .await
+                    .expect("sqlite app");
+                $scenario(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let Some(app) =
+                    $crate::common::TestApp::spawn($crate::common::Engine::Postgres).await
+                else {
+                    return;
+                };
+                $scenario(app).await;
+            }
+        }
+    };
+}

@@ -1,0 +1,698 @@
+//! HTTP tests of the foundation: sign-in, sessions, CSRF, roles, audit, errors, languages,
+//! public pages; each on SQLite and PostgreSQL.
+
+mod common;
+
+use common::TestApp;
+use onetrip::auth::Role;
+use serde_json::Value;
+
+async fn sign_in_and_out(app: TestApp) {
+    let password = app
+        .staff(
+            "li.officer",
+            vec![(Role::Officer, Some(app.site_id("0001").await))],
+        )
+        .await;
+    let c = app.signed_in("li.officer", &password).await;
+    let home = c.get(app.url("/staff")).send().await.unwrap();
+    assert_eq!(home.status(), 200);
+    let html = home.text().await.unwrap();
+    assert!(
+        html.contains("测试li.officer") && html.contains("990001"),
+        "supervision card shows name and badge"
+    );
+    // The JSON API sees the same session.
+    let me: Value = c
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["username"], "li.officer");
+    assert_eq!(me["grants"][0]["role"], "officer");
+    // Sign out ends the session server-side.
+    let token = app.csrf(&c, "/staff").await;
+    let res = c
+        .post(app.url("/logout"))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let after = c.get(app.url("/staff")).send().await.unwrap();
+    assert_eq!(
+        after.status(),
+        303,
+        "signed-out staff page redirects to sign-in"
+    );
+    assert!(
+        after.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login?next=%2Fstaff")
+    );
+}
+on_both_engines!(sign_in_and_out_works, super::sign_in_and_out);
+
+async fn wrong_password_is_refused_and_locks_after_five(app: TestApp) {
+    let password = app.staff("wang", vec![(Role::Guide, None)]).await;
+    let c = app.client();
+    for i in 0..5 {
+        let token = app.csrf(&c, "/login").await;
+        let res = c
+            .post(app.url("/login"))
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("username", "wang"),
+                ("password", "wrong password 1"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 401, "attempt {i}");
+        let body = res.text().await.unwrap();
+        if i < 4 {
+            assert!(body.contains("用户名或密码不正确"), "zh message by default");
+        } else {
+            assert!(body.contains("账号已锁定"), "fifth failure locks");
+        }
+    }
+    // Even the right password is refused while locked.
+    let token = app.csrf(&c, "/login").await;
+    let res = c
+        .post(app.url("/login"))
+        .header("accept-language", "en")
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("username", "wang"),
+            ("password", password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.text().await.unwrap().contains("locked until"));
+    // Every failure is in the audit log.
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT action FROM audit_log WHERE action = 'auth.sign_in_failed'")
+            .fetch_all(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(rows.len(), 5);
+}
+on_both_engines!(
+    lockout,
+    super::wrong_password_is_refused_and_locks_after_five
+);
+
+async fn forms_without_a_valid_csrf_token_are_refused(app: TestApp) {
+    let password = app.staff("zhao", vec![(Role::Admin, None)]).await;
+    // No token at all.
+    let c = app.client();
+    let _ = c.get(app.url("/login")).send().await.unwrap();
+    let res = c
+        .post(app.url("/login"))
+        .form(&[("username", "zhao"), ("password", password.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(res.text().await.unwrap().contains("表单已过期或来源不明"));
+    // A token that is not this browser's.
+    let res = c
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf_token", "0".repeat(64).as_str()),
+            ("username", "zhao"),
+            ("password", password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    // The right token from another origin (a forged cross-site form).
+    let token = app.csrf(&c, "/login").await;
+    let res = c
+        .post(app.url("/login"))
+        .header("origin", "http://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("username", "zhao"),
+            ("password", password.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    // Signed in, a state-changing API call without the header is refused; with it, allowed.
+    let c = app.signed_in("zhao", &password).await;
+    let body = serde_json::json!({"username": "new.one", "display_name": "新人", "badge_no": "123", "grants": []});
+    let res = c
+        .post(app.url("/api/v1/staff"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["code"], "csrf.rejected");
+    let me: Value = c
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let res = c
+        .post(app.url("/api/v1/staff"))
+        .header("x-csrf-token", me["csrf_token"].as_str().unwrap())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.unwrap();
+    assert_eq!(created["username"], "new.one");
+    assert_eq!(created["initial_password"].as_str().unwrap().len(), 14);
+}
+on_both_engines!(csrf, super::forms_without_a_valid_csrf_token_are_refused);
+
+async fn roles_bound_what_staff_can_reach(app: TestApp) {
+    let hall = app.site_id("0001").await;
+    let ext = app.site_id("0002").await;
+    let officer = app.staff("chen", vec![(Role::Officer, Some(hall))]).await;
+    let c = app.signed_in("chen", &officer).await;
+    for path in ["/admin/staff", "/admin/sites", "/admin/audit"] {
+        let res = c.get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status(), 403, "{path}");
+    }
+    let res = c
+        .get(app.url("/api/v1/staff"))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["code"], "auth.forbidden");
+    assert_eq!(err["message"], "Your account is not allowed to do this.");
+    // Anonymous: API says 401, pages send to sign-in.
+    let anon = app.client();
+    assert_eq!(
+        anon.get(app.url("/api/v1/staff"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        anon.get(app.url("/admin/staff"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
+    // A site administrator manages their own site only.
+    let site_admin = app
+        .staff("hall.admin", vec![(Role::Admin, Some(hall))])
+        .await;
+    let c = app.signed_in("hall.admin", &site_admin).await;
+    assert_eq!(
+        c.get(app.url(&format!("/admin/sites/{hall}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        c.get(app.url(&format!("/admin/sites/{ext}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let token = app.csrf(&c, &format!("/admin/sites/{hall}")).await;
+    let res = c
+        .post(app.url(&format!("/admin/sites/{ext}/windows")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("number", "30"),
+            ("kind", "citizen"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    // …and cannot see the bureau-wide audit log.
+    assert_eq!(
+        c.get(app.url("/admin/audit"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+}
+on_both_engines!(roles, super::roles_bound_what_staff_can_reach);
+
+async fn administrators_manage_sites_windows_and_staff_and_it_is_audited(app: TestApp) {
+    let password = app.staff("root.admin", vec![(Role::Admin, None)]).await;
+    let c = app.signed_in("root.admin", &password).await;
+    let token = app.csrf(&c, "/admin/sites").await;
+    let rules =
+        "working_day = [{ start = \"09:00\", end = \"17:00\" }]\nsaturday = []\nsunday = []\n";
+    let res = c
+        .post(app.url("/admin/sites"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("code", "0042"),
+            ("kind", "extension"),
+            ("name_zh", "临港办证点"),
+            ("name_en", "Lingang Extension Point"),
+            ("address_zh", "临港大道 1 号"),
+            ("address_en", "1 Lingang Avenue"),
+            ("phone", "0000-1"),
+            ("opening_rules", rules),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let site_page = res.headers()["location"].to_str().unwrap().to_string();
+    let site_id: i64 = site_page.rsplit('/').next().unwrap().parse().unwrap();
+    // A duplicate code is refused with a precise message, and nothing is written.
+    let res = c
+        .post(app.url("/admin/sites"))
+        .header("accept-language", "en")
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("code", "0042"),
+            ("kind", "extension"),
+            ("name_zh", "重复"),
+            ("name_en", "Duplicate"),
+            ("address_zh", "地址"),
+            ("address_en", "Address"),
+            ("phone", "1"),
+            ("opening_rules", rules),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("This site code is already in use.")
+    );
+    // Bad opening rules are refused too.
+    let res = c
+        .post(app.url("/admin/sites"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("code", "0043"),
+            ("kind", "extension"),
+            ("name_zh", "x"),
+            ("name_en", "x"),
+            ("address_zh", "x"),
+            ("address_en", "x"),
+            ("phone", "1"),
+            (
+                "opening_rules",
+                "working_day = [{ start = \"17:00\", end = \"09:00\" }]",
+            ),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let sites: Vec<Value> = c
+        .get(app.url("/api/v1/sites"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        sites.len(),
+        4,
+        "three demo sites and the new one; the refused ones were not written"
+    );
+    // Windows.
+    let res = c
+        .post(app.url(&format!("/admin/sites/{site_id}/windows")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("number", "1"),
+            ("kind", "pickup"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let windows: Vec<Value> = c
+        .get(app.url("/api/v1/sites/0042/windows"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(windows.len(), 1);
+    assert_eq!(windows[0]["kind"], "pickup");
+    let res = c
+        .post(app.url(&format!("/admin/sites/{site_id}/windows")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("number", "1"),
+            ("kind", "citizen"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422, "window numbers are unique per site");
+    // Staff with a role at the new site.
+    let res = c
+        .post(app.url("/admin/staff"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("username", "lingang.officer"),
+            ("display_name", "林港"),
+            ("badge_no", "020001"),
+            ("grant", format!("officer:{site_id}").as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("lingang.officer"));
+    // Everything above is in the audit log under the administrator's name, and searchable.
+    let found: Vec<Value> = c
+        .get(app.url("/api/v1/audit?actor=root.admin"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = found
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "auth.sign_in",
+        "site.created",
+        "window.created",
+        "staff.created",
+    ] {
+        assert!(actions.contains(&expected), "{expected} in {actions:?}");
+    }
+    assert!(!actions.contains(&"audit.searched") || actions[0] == "audit.searched");
+    let page = c
+        .get(app.url("/admin/audit?action=staff."))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("staff.created") && page.contains("lingang.officer"));
+    // The search itself was audited.
+    let n: (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'audit.searched'")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(n.0, 2);
+}
+on_both_engines!(
+    administration,
+    super::administrators_manage_sites_windows_and_staff_and_it_is_audited
+);
+
+async fn the_audit_log_cannot_be_rewritten(app: TestApp) {
+    let _ = app.staff("someone", vec![(Role::Guide, None)]).await;
+    let db = app.state.db.reader();
+    let before: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(db)
+        .await
+        .unwrap();
+    assert!(before.0 > 0);
+    assert!(
+        sqlx::query("UPDATE audit_log SET actor_name = 'x'")
+            .execute(db)
+            .await
+            .is_err()
+    );
+    assert!(
+        sqlx::query("DELETE FROM audit_log")
+            .execute(db)
+            .await
+            .is_err()
+    );
+    let after: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(db)
+        .await
+        .unwrap();
+    assert_eq!(before, after);
+}
+on_both_engines!(audit_append_only, super::the_audit_log_cannot_be_rewritten);
+
+async fn first_sign_in_forces_a_password_change(app: TestApp) {
+    // A demo account: its one-time password is unknown here, so reset it as an administrator.
+    let admin_pw = app.staff("boss", vec![(Role::Admin, None)]).await;
+    let admin = app.signed_in("boss", &admin_pw).await;
+    let staff: Vec<Value> = admin
+        .get(app.url("/api/v1/staff"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let officer = staff.iter().find(|s| s["username"] == "officer").unwrap();
+    let token = app.csrf(&admin, "/admin/staff").await;
+    let page = admin
+        .post(app.url(&format!("/admin/staff/{}/reset", officer["id"])))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marker = "<code class=\"secret\">";
+    let start = page.find(marker).unwrap() + marker.len();
+    let one_time = &page[start..start + 14];
+    let c = app.client();
+    let token = app.csrf(&c, "/login").await;
+    let res = c
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("username", "officer"),
+            ("password", one_time),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["location"], "/account/password");
+    // Nothing else is reachable until the password is changed.
+    assert_eq!(c.get(app.url("/staff")).send().await.unwrap().status(), 403);
+    let token = app.csrf(&c, "/account/password").await;
+    let weak = c
+        .post(app.url("/account/password"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("current", one_time),
+            ("new", "short"),
+            ("confirm", "short"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(weak.status(), 422);
+    let ok = c
+        .post(app.url("/account/password"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("current", one_time),
+            ("new", "a much better 2026 password"),
+            ("confirm", "a much better 2026 password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(c.get(app.url("/staff")).send().await.unwrap().status(), 200);
+}
+on_both_engines!(
+    password_change,
+    super::first_sign_in_forces_a_password_change
+);
+
+async fn public_pages_and_errors_speak_both_languages(app: TestApp) {
+    let c = app.client();
+    let zh = c.get(app.url("/")).send().await.unwrap();
+    assert_eq!(zh.headers()["content-language"], "zh-CN");
+    let zh = zh.text().await.unwrap();
+    assert!(zh.contains("<html lang=\"zh-CN\">") && zh.contains("办理出入境证件，只跑一次"));
+    // The switch sticks through a cookie.
+    let en = c
+        .get(app.url("/?lang=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        en.contains("<html lang=\"en\">") && en.contains("Your exit-entry documents, in one trip")
+    );
+    let again = c
+        .get(app.url("/guide"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        again.contains("Service guide"),
+        "English stays after the switch"
+    );
+    // Every catalog item has a guide page that shows materials, time limit and fee.
+    for item in app.state.catalog.items() {
+        let res = app
+            .client()
+            .get(app.url(&format!("/guide/{}", item.id)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{}", item.id);
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains("所需材料") && html.contains("办理时限") && html.contains("收费标准"),
+            "{}",
+            item.id
+        );
+    }
+    let passport = app
+        .client()
+        .get(app.url("/guide/passport-first-issue"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(passport.contains("¥120.00"), "passport fee in force today");
+    // Sites page: address and next days' openings.
+    let sites = app
+        .client()
+        .get(app.url("/sites"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(sites.contains("示范市人民路 88 号") && sites.contains("近期开放时间"));
+    // Errors: JSON for the API, a page for people, in the reader's language.
+    let res = app
+        .client()
+        .get(app.url("/api/v1/catalog/items/no-such-item"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["code"], "not_found");
+    assert_eq!(err["message"], "您要找的页面或记录不存在。");
+    let res = app
+        .client()
+        .get(app.url("/api/v1/catalog/items/no-such-item"))
+        .header("accept-language", "en-GB,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(
+        err["message"],
+        "The page or record you asked for does not exist."
+    );
+    let res = app
+        .client()
+        .get(app.url("/no/such/page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.unwrap().contains("无法完成您的请求"));
+    let res = app
+        .client()
+        .get(app.url("/api/v1/calendar/working-days?from=2026-02-30&days=3"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["code"], "date.invalid");
+}
+on_both_engines!(
+    public_pages,
+    super::public_pages_and_errors_speak_both_languages
+);
+
+async fn operations_endpoints(app: TestApp) {
+    let c = app.client();
+    let health: Value = c
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(
+        health["engine"],
+        if app.engine == common::Engine::Sqlite {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    );
+    let res = c.get(app.url("/")).send().await.unwrap();
+    assert!(res.headers().contains_key("x-request-id"));
+    assert_eq!(res.headers()["x-frame-options"], "DENY");
+    let metrics = c
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("http_requests_total"), "{metrics}");
+    let days: Vec<Value> = c
+        .get(app.url("/api/v1/sites/0001/openings?days=10"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(!days.is_empty() && days.len() <= 10);
+}
+on_both_engines!(operations, super::operations_endpoints);
