@@ -87,7 +87,7 @@ pub fn app(state: AppState) -> Router {
                     Duration::from_secs(30),
                 ))
                 .layer(CompressionLayer::new())
-                .layer(middleware::security_headers())
+                .layer(axum::middleware::from_fn(middleware::security_headers))
                 .layer(SetResponseHeaderLayer::if_not_present(
                     HeaderName::from_static("cache-control"),
                     HeaderValue::from_static("no-store"),
