@@ -232,6 +232,16 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_is_valid_and_matches_the_defaults() {
+        let parsed: Config = toml::from_str(include_str!("../onetrip.example.toml")).expect("example parses");
+        let d = Config::default();
+        assert_eq!(parsed.listen, d.listen);
+        assert_eq!(parsed.session_idle_minutes, d.session_idle_minutes);
+        assert_eq!(parsed.sqlite_synchronous, d.sqlite_synchronous);
+        assert_eq!(parsed.bureau.complaint_phone, d.bureau.complaint_phone);
+    }
+
+    #[test]
     fn file_must_not_have_unknown_keys() {
         let parsed: Result<Config, _> = toml::from_str("listne = \"127.0.0.1:1\"");
         assert!(parsed.is_err());

@@ -1,8 +1,10 @@
 //! End to end in a real browser: headless Chromium driven through chromedriver (WebDriver).
 //!
 //! Walks the pages a citizen and an administrator see, asserts on what the browser shows, and
-//! leaves screenshots in `target/screenshots/` for a person to look at (phone width 390x844,
-//! plus the home page on the 1920x1080 hall screen).
+//! leaves screenshots in `target/screenshots/` for a person to look at: public pages in Chinese
+//! and English, sign-in, the workstation and administration at phone width (390x844), then
+//! the audit log, staff list, home and a guide page on the 1920x1080 hall screen. Every page
+//! screenshotted must also fit its window (no sideways scrolling).
 //!
 //! Needs `chromedriver` on `PATH` (or `CHROMEDRIVER=/path`) and a Chromium/Chrome it can drive.
 //! Without it the test is skipped with a note, unless `CI` or `ONETRIP_REQUIRE_BROWSER` is set,
@@ -129,6 +131,9 @@ async fn connect(driver: &Chromedriver, profile: &Path) -> Client {
         "--disable-sync".into(),
         format!("--user-data-dir={}", profile.display()),
         format!("--window-size={},{}", PHONE.0, PHONE.1),
+        // Phones overlay their scrollbars: the page gets the full 390 px, and full-page
+        // screenshots are not clipped by a scrollbar's width.
+        "--hide-scrollbars".into(),
         // A browser set up in China: the site must speak Chinese to it without being asked.
         "--lang=zh-CN".into(),
     ];
@@ -323,8 +328,14 @@ async fn walk(app: &App, c: &Client, shots: &Shots, password: &str) {
     assert_eq!(html_lang(c).await, "zh-CN");
     assert_eq!(text_of(c, "main h1").await, "办理出入境证件，只跑一次");
     let home = body_text(c).await;
-    assert!(home.contains("办理流程") && home.contains("可办理的证件"), "{home}");
-    assert!(home.contains("工作人员登录"), "the sign-in link in the header");
+    assert!(
+        home.contains("办理流程") && home.contains("可办理的证件"),
+        "{home}"
+    );
+    assert!(
+        home.contains("工作人员登录"),
+        "the sign-in link in the header"
+    );
     shots.take(c, "home-zh.png").await;
 
     // Switch to English with the link in the header.
@@ -338,7 +349,25 @@ async fn walk(app: &App, c: &Client, shots: &Shots, password: &str) {
     assert!(body_text(c).await.contains("How it works"));
     shots.take(c, "home-en.png").await;
 
-    // The passport guide: English sticks through the cookie (no ?lang= in this URL).
+    // The guide, through the main navigation: English sticks through the cookie.
+    c.find(Locator::Css("nav.mainnav a[href='/guide']"))
+        .await
+        .expect("the guide in the main navigation")
+        .click()
+        .await
+        .expect("open the guide");
+    path_is(c, "/guide").await;
+    assert_eq!(text_of(c, "main h1").await, "Service guide");
+    assert!(
+        !c.find_all(Locator::Css("main .item-links a"))
+            .await
+            .expect("guide links")
+            .is_empty(),
+        "the guide lists the services"
+    );
+    shots.take(c, "guide-en.png").await;
+
+    // The passport guide (no ?lang= in this URL either).
     c.goto(&app.url("/guide/passport-first-issue"))
         .await
         .expect("open the passport guide");
@@ -373,15 +402,26 @@ async fn walk(app: &App, c: &Client, shots: &Shots, password: &str) {
     assert!(!days.is_empty(), "each site lists its coming days");
     shots.take(c, "sites-zh.png").await;
 
+    // A page that does not exist: the error page, in the reader's language, with a way home.
+    c.goto(&app.url("/guide/no-such-service"))
+        .await
+        .expect("open a missing guide");
+    assert_eq!(text_of(c, "main h1").await, "无法完成您的请求");
+    assert!(body_text(c).await.contains("返回首页"));
+    shots.take(c, "error-zh.png").await;
+
     // An administrator signs in through the form, like a person would.
     c.goto(&app.url("/login")).await.expect("open login");
     path_is(c, "/login").await;
     assert_eq!(text_of(c, "main h1").await, "工作人员登录");
+    shots.take(c, "login-zh.png").await;
     let user = c
         .find(Locator::Css("form input[name=username]"))
         .await
         .expect("username input");
-    user.send_keys("browser.admin").await.expect("type username");
+    user.send_keys("browser.admin")
+        .await
+        .expect("type username");
     c.find(Locator::Css("form input[name=password]"))
         .await
         .expect("password input")
@@ -402,6 +442,7 @@ async fn walk(app: &App, c: &Client, shots: &Shots, password: &str) {
         "the supervision card names the officer: {desk}"
     );
     assert!(desk.contains("退出"), "a sign-out button in the header");
+    shots.take(c, "staff-zh.png").await;
 
     // Administration: sites and the audit log (which recorded the sign-in).
     c.goto(&app.url("/admin/sites")).await.expect("admin sites");
@@ -416,6 +457,12 @@ async fn walk(app: &App, c: &Client, shots: &Shots, password: &str) {
     );
     shots.take(c, "admin-sites-zh.png").await;
 
+    c.goto(&app.url("/admin/staff")).await.expect("admin staff");
+    path_is(c, "/admin/staff").await;
+    assert_eq!(text_of(c, "main h1").await, "工作人员与角色");
+    assert!(text_of(c, "main table").await.contains("browser.admin"));
+    shots.take(c, "admin-staff-zh.png").await;
+
     c.goto(&app.url("/admin/audit")).await.expect("admin audit");
     path_is(c, "/admin/audit").await;
     assert_eq!(text_of(c, "main h1").await, "审计日志");
@@ -426,13 +473,48 @@ async fn walk(app: &App, c: &Client, shots: &Shots, password: &str) {
     );
     shots.take(c, "admin-audit-zh.png").await;
 
-    // The home page on the 1080p screen of the hall.
+    // The 1080p screen of the hall (and an officer's desktop).
     c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
         .await
         .expect("hall screen window");
-    c.goto(&app.url("/")).await.expect("open home");
+    c.refresh().await.expect("reload the audit log");
+    assert_eq!(text_of(c, "main h1").await, "审计日志");
+    shots.take(c, "admin-audit-zh-1920.png").await;
+    c.goto(&app.url("/admin/staff")).await.expect("admin staff");
+    shots.take(c, "admin-staff-zh-1920.png").await;
+
+    // Sign out with the button in the header: back home as a citizen.
+    c.find(Locator::Css("header form[action='/logout'] button"))
+        .await
+        .expect("the sign-out button")
+        .click()
+        .await
+        .expect("click sign out");
+    path_is(c, "/").await;
     assert_eq!(text_of(c, "main h1").await, "办理出入境证件，只跑一次");
+    let header = text_of(c, "header.masthead").await;
+    assert!(
+        header.contains("工作人员登录") && !header.contains("系统管理"),
+        "signed out: {header}"
+    );
     shots.take(c, "home-zh-1920.png").await;
+
+    c.goto(&app.url("/guide/passport-first-issue"))
+        .await
+        .expect("open the passport guide");
+    assert!(body_text(c).await.contains("¥120.00"));
+    shots.take(c, "guide-passport-zh-1920.png").await;
+
+    c.goto(&app.url("/admin/audit")).await.expect("admin audit");
+    path_is(c, "/login").await;
+    assert!(
+        c.current_url()
+            .await
+            .expect("url")
+            .query()
+            .is_some_and(|q| q.contains("next=%2Fadmin%2Faudit")),
+        "signed out, the audit log sends to the sign-in page and back"
+    );
 
     let overflowing = shots.overflowing.lock().unwrap().clone();
     assert!(
@@ -454,9 +536,7 @@ async fn citizen_and_admin_pages_in_chromium() {
         return;
     };
     let app = TestApp::spawn(Engine::Sqlite).await.expect("sqlite app");
-    let password = app
-        .staff("browser.admin", vec![(Role::Admin, None)])
-        .await;
+    let password = app.staff("browser.admin", vec![(Role::Admin, None)]).await;
 
     let profile = tempfile::tempdir().expect("browser profile dir");
     let mut driver = Chromedriver::start(&binary);
@@ -466,14 +546,16 @@ async fn citizen_and_admin_pages_in_chromium() {
 
     // On its own task, so the browser session is closed even when an assertion fails.
     let walker = {
-        let (c, site) = (client.clone(), App { base: app.base.clone() });
+        let (c, site) = (
+            client.clone(),
+            App {
+                base: app.base.clone(),
+            },
+        );
         tokio::spawn(async move {
-            tokio::time::timeout(
-                Duration::from_secs(180),
-                walk(&site, &c, &shots, &password),
-            )
-            .await
-            .expect("the browser walk finished within 3 minutes")
+            tokio::time::timeout(Duration::from_secs(180), walk(&site, &c, &shots, &password))
+                .await
+                .expect("the browser walk finished within 3 minutes")
         })
     };
     let walked = walker.await;

@@ -1,0 +1,122 @@
+//! HTTP load generator for the public pages and the raw ceiling of the server, on loopback.
+//!
+//! `cargo bench --bench http` starts the real application in this process on a fresh SQLite
+//! file (or on PostgreSQL with `ONETRIP_BENCH_PG=postgres://…`), then drives each endpoint
+//! with `ONETRIP_BENCH_CLIENTS` concurrent keep-alive clients (default 64) for
+//! `ONETRIP_BENCH_SECONDS` seconds (default 5) and prints requests/s, latency percentiles and
+//! the process's peak memory. Figures go to docs/BENCHMARKS.md.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use onetrip::clock::Clock;
+use onetrip::config::Config;
+use onetrip::db::{Db, DbOptions};
+use onetrip::web::{self, AppState};
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+async fn drive(base: &str, path: &str, clients: usize, seconds: u64) {
+    let url = format!("{base}{path}");
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().expect("client");
+            let mut lat = Vec::with_capacity(4096);
+            let mut errors = 0u64;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                match client.get(&url).send().await {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                        lat.push(t.elapsed().as_micros() as u64);
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let started = Instant::now();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        if let Ok((lat, e)) = t.await {
+            all.extend(lat);
+            errors += e;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64().max(seconds as f64);
+    all.sort_unstable();
+    println!(
+        "{path:<40} {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   p99.9 {:>6.2} ms   errors {errors}",
+        all.len() as f64 / elapsed,
+        percentile(&all, 0.50),
+        percentile(&all, 0.99),
+        percentile(&all, 0.999),
+    );
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let clients: usize = env_or("ONETRIP_BENCH_CLIENTS", 64);
+        let seconds: u64 = env_or("ONETRIP_BENCH_SECONDS", 5);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = std::env::var("ONETRIP_BENCH_PG")
+            .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
+        let db = Db::connect(&url, &DbOptions::default()).await.expect("database");
+        db.migrate().await.expect("migrate");
+        let mut config = Config::default();
+        config.data_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+        let data = onetrip::server::load_data(&config).expect("data");
+        let clock = Clock::system();
+        onetrip::demo::load_if_empty(&db, &clock).await.expect("demo");
+        let state = AppState {
+            db,
+            config: Arc::new(config),
+            clock,
+            catalog: Arc::new(data.catalog),
+            calendar: Arc::new(data.calendar),
+            metrics: web::ops::metrics_handle(),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(web::launch(listener, state, std::future::pending()));
+        println!(
+            "onetrip HTTP benchmark: {} on {url_kind}, {clients} clients, {seconds} s per endpoint, {} cores",
+            env!("CARGO_PKG_VERSION"),
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+            url_kind = if url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" },
+        );
+        for path in [
+            "/healthz",
+            "/api/v1/catalog/items/passport-first-issue",
+            "/guide/hk-macao-permit-endorsement",
+            "/sites",
+        ] {
+            drive(&base, path, clients, seconds).await;
+        }
+        println!("peak memory (server and load generator together): {:.1} MiB", peak_rss_mib());
+    });
+}

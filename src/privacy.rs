@@ -1,0 +1,182 @@
+//! Personal data at rest (R15): ID numbers, names and phone numbers are stored encrypted
+//! (AES-256-GCM, a fresh nonce per value) with a keyed blind index (HMAC-SHA-256) for exact
+//! look-ups, so a copy of the database reveals no citizen's identity.
+//!
+//! The key is 32 random bytes: `ONETRIP_SECRET_KEY` (64 hex characters; every node of a
+//! PostgreSQL deployment must share it) or `<state_dir>/secret.key`, created on first start
+//! with mode 0600. Losing the key loses the personal data: back it up with the database.
+
+use std::path::Path;
+
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use hmac::{Hmac, KeyInit as _, Mac};
+use sha2::Sha256;
+
+use crate::crypto;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("ONETRIP_SECRET_KEY must be 64 hexadecimal characters (32 bytes)")]
+    BadEnvKey,
+    #[error("secret key file {0} is not 32 bytes; restore it from backup")]
+    BadKeyFile(String),
+    #[error("cannot read or create the secret key file {0}: {1}")]
+    Io(String, std::io::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("a stored personal value could not be decrypted (wrong key or damaged data)")]
+pub struct OpenError;
+
+/// Encrypts and indexes personal values.
+#[derive(Clone)]
+pub struct Cipher {
+    aead: Aes256Gcm,
+    index_key: [u8; 32],
+}
+
+impl std::fmt::Debug for Cipher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Cipher(..)")
+    }
+}
+
+fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(master).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(label);
+    let out = mac.finalize().into_bytes();
+    let mut k = [0u8; 32];
+    k.copy_from_slice(&out);
+    k
+}
+
+impl Cipher {
+    /// Builds the cipher from a 32-byte master key (separate sub-keys for encryption and index).
+    pub fn new(master: &[u8; 32]) -> Cipher {
+        let enc = derive(master, b"onetrip personal-data encryption v1");
+        let index_key = derive(master, b"onetrip personal-data blind index v1");
+        let aead = <Aes256Gcm as KeyInit>::new_from_slice(&enc).unwrap_or_else(|_| unreachable!("32-byte key"));
+        Cipher { aead, index_key }
+    }
+
+    /// Loads the key from `ONETRIP_SECRET_KEY` or `<state_dir>/secret.key`, creating the file
+    /// on first start.
+    pub fn load(state_dir: &Path, env_key: Option<&str>) -> Result<Cipher, KeyError> {
+        if let Some(hex) = env_key {
+            return Ok(Cipher::new(&parse_hex_key(hex).ok_or(KeyError::BadEnvKey)?));
+        }
+        let path = state_dir.join("secret.key");
+        let shown = path.display().to_string();
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| KeyError::BadKeyFile(shown))?;
+                Ok(Cipher::new(&key))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(state_dir).map_err(|e| KeyError::Io(shown.clone(), e))?;
+                let mut key = [0u8; 32];
+                crypto::fill_random(&mut key);
+                write_private(&path, &key).map_err(|e| KeyError::Io(shown, e))?;
+                Ok(Cipher::new(&key))
+            }
+            Err(e) => Err(KeyError::Io(shown, e)),
+        }
+    }
+
+    /// Encrypts a value: 12-byte nonce followed by the ciphertext and tag.
+    pub fn seal(&self, plain: &str) -> Vec<u8> {
+        let mut n = [0u8; 12];
+        crypto::fill_random(&mut n);
+        let nonce = Nonce::from(n);
+        // Encryption with a valid key and an in-memory buffer cannot fail.
+        let ct = self.aead.encrypt(&nonce, plain.as_bytes()).unwrap_or_default();
+        let mut out = Vec::with_capacity(12 + ct.len());
+        out.extend_from_slice(&n);
+        out.extend_from_slice(&ct);
+        out
+    }
+
+    /// Decrypts a value sealed by [`Cipher::seal`].
+    pub fn open(&self, sealed: &[u8]) -> Result<String, OpenError> {
+        if sealed.len() < 12 + 16 {
+            return Err(OpenError);
+        }
+        let (n, ct) = sealed.split_at(12);
+        let n: [u8; 12] = n.try_into().map_err(|_| OpenError)?;
+        let plain = self.aead.decrypt(&Nonce::from(n), ct).map_err(|_| OpenError)?;
+        String::from_utf8(plain).map_err(|_| OpenError)
+    }
+
+    /// The blind index of a value: equal values give equal indexes, and without the key the
+    /// index reveals nothing (ID numbers are too few to hash without a key).
+    pub fn blind_index(&self, value: &str) -> String {
+        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.index_key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        mac.update(value.as_bytes());
+        crypto::hex(&mac.finalize().into_bytes())
+    }
+}
+
+fn parse_hex_key(hex: &str) -> Option<[u8; 32]> {
+    let hex = hex.trim();
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut key = [0u8; 32];
+    for (i, chunk) in hex.as_bytes().chunks(2).enumerate() {
+        let s = std::str::from_utf8(chunk).ok()?;
+        key[i] = u8::from_str_radix(s, 16).ok()?;
+    }
+    Some(key)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, key: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(key)?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, key: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_open_round_trip_and_tamper_detection() {
+        let c = Cipher::new(&[7u8; 32]);
+        let a = c.seal("11010519491231002X");
+        let b = c.seal("11010519491231002X");
+        assert_ne!(a, b, "fresh nonce per value");
+        assert_eq!(c.open(&a).expect("opens"), "11010519491231002X");
+        let mut bad = a.clone();
+        bad[20] ^= 1;
+        assert!(c.open(&bad).is_err());
+        assert!(Cipher::new(&[8u8; 32]).open(&a).is_err(), "another key cannot read it");
+    }
+
+    #[test]
+    fn blind_index_is_keyed_and_stable() {
+        let c = Cipher::new(&[7u8; 32]);
+        assert_eq!(c.blind_index("x"), c.blind_index("x"));
+        assert_ne!(c.blind_index("x"), c.blind_index("y"));
+        assert_ne!(c.blind_index("x"), Cipher::new(&[9u8; 32]).blind_index("x"));
+    }
+
+    #[test]
+    fn key_file_is_created_once_and_reused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = Cipher::load(dir.path(), None).expect("created");
+        let b = Cipher::load(dir.path(), None).expect("reused");
+        assert_eq!(a.blind_index("v"), b.blind_index("v"));
+        assert!(Cipher::load(dir.path(), Some("abc")).is_err());
+        let env = Cipher::load(dir.path(), Some(&"ab".repeat(32))).expect("env key");
+        assert_ne!(env.blind_index("v"), a.blind_index("v"));
+    }
+}
