@@ -15,14 +15,25 @@ use onetrip::db::{Db, DbOptions};
 use onetrip::web::{self, AppState};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_owned)
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<f64>().ok())
+        })
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
@@ -41,7 +52,10 @@ async fn drive(base: &str, path: &str, clients: usize, seconds: u64) {
     for _ in 0..clients {
         let url = url.clone();
         tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder().pool_max_idle_per_host(1).build().expect("client");
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()
+                .expect("client");
             let mut lat = Vec::with_capacity(4096);
             let mut errors = 0u64;
             while Instant::now() < deadline {
@@ -78,7 +92,10 @@ async fn drive(base: &str, path: &str, clients: usize, seconds: u64) {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     runtime.block_on(async {
         let clients: usize = env_or("ONETRIP_BENCH_CLIENTS", 64);
         let seconds: u64 = env_or("ONETRIP_BENCH_SECONDS", 5);
@@ -87,8 +104,10 @@ fn main() {
             .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
         let db = Db::connect(&url, &DbOptions::default()).await.expect("database");
         db.migrate().await.expect("migrate");
-        let mut config = Config::default();
-        config.data_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+        let config = Config {
+            data_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data"),
+            ..Config::default()
+        };
         let data = onetrip::server::load_data(&config).expect("data");
         let clock = Clock::system();
         onetrip::demo::load_if_empty(&db, &clock).await.expect("demo");

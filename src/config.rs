@@ -233,7 +233,8 @@ mod tests {
 
     #[test]
     fn the_example_file_is_valid_and_matches_the_defaults() {
-        let parsed: Config = toml::from_str(include_str!("../onetrip.example.toml")).expect("example parses");
+        let parsed: Config =
+            toml::from_str(include_str!("../onetrip.example.toml")).expect("example parses");
         let d = Config::default();
         assert_eq!(parsed.listen, d.listen);
         assert_eq!(parsed.session_idle_minutes, d.session_idle_minutes);

@@ -31,10 +31,21 @@ fn onetrip(data: &Path, state: &Path, args: &[&str]) -> std::process::Output {
 #[test]
 fn shipped_data_passes_check_data() {
     let dir = tempfile::tempdir().unwrap();
-    let out = onetrip(&Path::new(env!("CARGO_MANIFEST_DIR")).join("data"), dir.path(), &["check-data"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = onetrip(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("data"),
+        dir.path(),
+        &["check-data"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("service items") && stdout.contains("2025") && stdout.contains("2026"), "{stdout}");
+    assert!(
+        stdout.contains("service items") && stdout.contains("2025") && stdout.contains("2026"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -57,8 +68,14 @@ fn a_bad_catalog_item_stops_start_up_naming_file_item_and_problem() {
         assert!(!out.status.success(), "{command:?} must fail");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains("items.toml"), "names the file: {stderr}");
-        assert!(stderr.contains("no-such-material"), "names the problem: {stderr}");
-        assert!(stderr.contains("passport-renewal"), "names the item: {stderr}");
+        assert!(
+            stderr.contains("no-such-material"),
+            "names the problem: {stderr}"
+        );
+        assert!(
+            stderr.contains("passport-renewal"),
+            "names the item: {stderr}"
+        );
     }
 }
 

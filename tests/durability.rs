@@ -15,7 +15,11 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Starts `onetrip serve` and returns it with the demo passwords it printed (if any).
@@ -24,7 +28,10 @@ fn start_server(state: &std::path::Path, port: u16) -> (Server, Vec<(String, Str
         .arg("serve")
         .env("ONETRIP_STATE_DIR", state)
         .env("ONETRIP_LISTEN", format!("127.0.0.1:{port}"))
-        .env("ONETRIP_DATA_DIR", concat!(env!("CARGO_MANIFEST_DIR"), "/data"))
+        .env(
+            "ONETRIP_DATA_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/data"),
+        )
         .env_remove("DATABASE_URL")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
@@ -56,12 +63,23 @@ fn start_server(state: &std::path::Path, port: u16) -> (Server, Vec<(String, Str
 }
 
 async fn sign_in(base: &str, c: &reqwest::Client, user: &str, password: &str) -> reqwest::Response {
-    let html = c.get(format!("{base}/login")).send().await.unwrap().text().await.unwrap();
+    let html = c
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let marker = "name=\"csrf_token\" value=\"";
     let start = html.find(marker).unwrap() + marker.len();
     let token = html[start..start + 64].to_string();
     c.post(format!("{base}/login"))
-        .form(&[("csrf_token", token.as_str()), ("username", user), ("password", password)])
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("username", user),
+            ("password", password),
+        ])
         .send()
         .await
         .unwrap()
@@ -72,19 +90,39 @@ async fn an_acknowledged_password_change_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let (mut server, accounts) = start_server(dir.path(), port);
-    let (_, one_time) = accounts.iter().find(|(u, _)| u == "admin").cloned().expect("demo admin password printed at first start");
+    let (_, one_time) = accounts
+        .iter()
+        .find(|(u, _)| u == "admin")
+        .cloned()
+        .expect("demo admin password printed at first start");
     let base = format!("http://127.0.0.1:{port}");
-    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let res = sign_in(&base, &c, "admin", &one_time).await;
     assert_eq!(res.headers()["location"], "/account/password");
-    let html = c.get(format!("{base}/account/password")).send().await.unwrap().text().await.unwrap();
+    let html = c
+        .get(format!("{base}/account/password"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let marker = "name=\"csrf_token\" value=\"";
     let start = html.find(marker).unwrap() + marker.len();
     let token = html[start..start + 64].to_string();
     let new_password = "survives a crash 2026";
     let res = c
         .post(format!("{base}/account/password"))
-        .form(&[("csrf_token", token.as_str()), ("current", one_time.as_str()), ("new", new_password), ("confirm", new_password)])
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("current", one_time.as_str()),
+            ("new", new_password),
+            ("confirm", new_password),
+        ])
         .send()
         .await
         .unwrap();
@@ -95,11 +133,32 @@ async fn an_acknowledged_password_change_survives_sigkill() {
     drop(server);
 
     let (_server, accounts) = start_server(dir.path(), port);
-    assert!(accounts.is_empty(), "the demo city is not loaded twice, and no password is printed again");
-    let c = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    assert!(
+        accounts.is_empty(),
+        "the demo city is not loaded twice, and no password is printed again"
+    );
+    let c = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let res = sign_in(&base, &c, "admin", new_password).await;
     assert_eq!(res.status(), 303);
-    assert_eq!(res.headers()["location"], "/staff", "the new password works and needs no change");
-    let old = sign_in(&base, &reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap(), "admin", &one_time).await;
+    assert_eq!(
+        res.headers()["location"],
+        "/staff",
+        "the new password works and needs no change"
+    );
+    let old = sign_in(
+        &base,
+        &reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        "admin",
+        &one_time,
+    )
+    .await;
     assert_eq!(old.status(), 401);
 }

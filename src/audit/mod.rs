@@ -35,7 +35,11 @@ impl AuditEntry {
         AuditEntry {
             at,
             actor_id: Some(actor.staff_id),
-            actor_name: format!("{} ({})", actor.username, actor.badge_no),
+            actor_name: if actor.staff_id == 0 {
+                actor.username.clone()
+            } else {
+                format!("{} ({})", actor.username, actor.badge_no)
+            },
             action: action.into(),
             target_kind: target_kind.into(),
             target_id: target_id.into(),
@@ -57,7 +61,7 @@ impl AuditEntry {
         AuditEntry {
             at,
             actor_id: None,
-            actor_name: "-".into(),
+            actor_name: "anonymous".into(),
             action: action.into(),
             target_kind: target_kind.into(),
             target_id: target_id.into(),
@@ -143,11 +147,8 @@ pub async fn search<'e>(
     to_ms: Option<i64>,
 ) -> Result<Vec<AuditRecord>, sqlx::Error> {
     let limit = q.limit.unwrap_or(100).clamp(1, 500);
-    let actor_prefix = q
-        .actor
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| format!("{} (%", s.trim()));
+    let actor = q.actor.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let actor_prefix = actor.map(|s| format!("{s} (%"));
     let action_prefix = q
         .action
         .as_deref()
@@ -156,7 +157,7 @@ pub async fn search<'e>(
     let rows = sqlx::query(
         "SELECT id, at, actor_id, actor_name, action, target_kind, target_id, site_id, detail, ip, request_id \
          FROM audit_log \
-         WHERE (CAST($1 AS TEXT) IS NULL OR actor_name LIKE $1) \
+         WHERE (CAST($1 AS TEXT) IS NULL OR actor_name LIKE $1 OR actor_name = $9) \
            AND (CAST($2 AS TEXT) IS NULL OR action LIKE $2) \
            AND (CAST($3 AS TEXT) IS NULL OR target_kind = $3) \
            AND (CAST($4 AS TEXT) IS NULL OR target_id = $4) \
@@ -173,6 +174,7 @@ pub async fn search<'e>(
     .bind(to_ms)
     .bind(q.before_id)
     .bind(limit)
+    .bind(actor)
     .fetch_all(ex)
     .await?;
     rows.iter()

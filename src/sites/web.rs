@@ -97,6 +97,13 @@ pub struct SiteView {
     pub windows: Vec<WindowView>,
 }
 
+impl SiteView {
+    /// Windows in service (the public list shows only these).
+    pub fn active_windows(&self) -> usize {
+        self.windows.iter().filter(|w| w.active).count()
+    }
+}
+
 pub struct WindowView {
     pub id: i64,
     pub number: i64,

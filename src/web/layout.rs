@@ -59,12 +59,12 @@ impl FromRequestParts<AppState> for Page {
 
 impl Page {
     /// A bare context, for pages rendered outside a handler (errors).
-    pub fn bare(lang: Lang, csrf: String, state: &AppState) -> Page {
+    pub fn bare(lang: Lang, csrf: String, state: &AppState, path: &str) -> Page {
         Page {
             lang,
             csrf,
             staff: None,
-            path: "/".into(),
+            path: path.to_string(),
             query: Vec::new(),
             config: state.config.clone(),
         }
@@ -147,12 +147,13 @@ impl ErrorPage {
         lang: Lang,
         csrf: String,
         state: &AppState,
+        path: &str,
         status: StatusCode,
         code: &str,
         message: String,
     ) -> ErrorPage {
         ErrorPage {
-            page: Page::bare(lang, csrf, state),
+            page: Page::bare(lang, csrf, state, path),
             status: status.as_u16(),
             code: code.to_string(),
             message,

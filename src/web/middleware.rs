@@ -86,7 +86,10 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     if !h.contains_key("content-security-policy") {
         h.insert(
@@ -157,6 +160,7 @@ fn wants_json(req: &Request) -> bool {
 pub async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let lang = req.extensions().get::<Lang>().copied().unwrap_or_default();
     let json = wants_json(&req);
+    let path = req.uri().path().to_owned();
     let path_and_query = req
         .uri()
         .path_and_query()
@@ -184,7 +188,15 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
             serde_urlencoded::to_string([("next", path_and_query.as_str())]).unwrap_or_default();
         return Redirect::to(&format!("/login?{next}")).into_response();
     }
-    let page = ErrorPage::new(lang, csrf, &state, status, err.code(), err.message(lang));
+    let page = ErrorPage::new(
+        lang,
+        csrf,
+        &state,
+        &path,
+        status,
+        err.code(),
+        err.message(lang),
+    );
     (status, page).into_response()
 }
 
