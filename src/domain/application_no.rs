@@ -7,7 +7,6 @@
 //! single-digit typo when an officer keys the number in by hand.
 
 use std::fmt;
-use std::str::FromStr;
 
 use jiff::civil::Date;
 
@@ -151,26 +150,7 @@ impl fmt::Display for ApplicationNo {
     }
 }
 
-impl FromStr for ApplicationNo {
-    type Err = ApplicationNoError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ApplicationNo::parse(s)
-    }
-}
-
-impl serde::Serialize for ApplicationNo {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.number)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ApplicationNo {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        ApplicationNo::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+crate::domain::text_type!(ApplicationNo, ApplicationNoError, number);
 
 /// Why an application number is not valid. `Display` is the English message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -10,7 +10,6 @@
 //! full number (for storage and forms, never for logs or public screens, domain §9.3).
 
 use std::fmt;
-use std::str::FromStr;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -357,27 +356,7 @@ impl fmt::Debug for IdNumber {
     }
 }
 
-impl FromStr for IdNumber {
-    type Err = IdNumberError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        IdNumber::parse(s)
-    }
-}
-
-impl serde::Serialize for IdNumber {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.number)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for IdNumber {
-    /// Validates with [`IdNumber::parse`] (today's date in Asia/Shanghai).
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        IdNumber::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+crate::domain::text_type!(IdNumber, IdNumberError, number);
 
 /// Why a text is not a valid ID number. `Display` is the English message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

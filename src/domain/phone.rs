@@ -7,7 +7,6 @@
 //! refused (a doubled trunk prefix); leading 1 is left alone to avoid refusing a real number.
 
 use std::fmt;
-use std::str::FromStr;
 
 use super::masking::{mask_middle, normalize_width};
 use crate::i18n::{Lang, UserMessage};
@@ -158,26 +157,7 @@ impl fmt::Debug for PhoneNumber {
     }
 }
 
-impl FromStr for PhoneNumber {
-    type Err = PhoneError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        PhoneNumber::parse(s)
-    }
-}
-
-impl serde::Serialize for PhoneNumber {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.number)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for PhoneNumber {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        PhoneNumber::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
+crate::domain::text_type!(PhoneNumber, PhoneError, number);
 
 /// Why a text is not a valid mainland phone number. `Display` is the English message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
