@@ -117,6 +117,9 @@ fn main() {
             clock,
             catalog: Arc::new(data.catalog),
             calendar: Arc::new(data.calendar),
+            lines: Arc::new(data.lines),
+            cipher: Arc::new(onetrip::privacy::Cipher::new(&[7u8; 32])),
+            limits: Arc::new(web::RateLimits::new(0, 0)),
             metrics: web::ops::metrics_handle(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -40,6 +40,17 @@ pub struct Config {
     pub sqlite_synchronous: String,
     /// Maximum pooled database connections.
     pub db_max_connections: u32,
+    /// R2 no-show rule: this many no-shows within `no_show_window_days` block online booking
+    /// for `no_show_block_days` after the last one (staff can lift it, audited).
+    pub no_show_limit: usize,
+    pub no_show_window_days: i64,
+    pub no_show_block_days: i64,
+    /// A booking becomes a no-show this long after its slot ends without check-in.
+    pub no_show_grace_minutes: i64,
+    /// Online booking attempts allowed per client address per hour (0: no limit).
+    pub booking_attempts_per_ip_hour: u32,
+    /// Online booking attempts allowed per ID number per hour (0: no limit).
+    pub booking_attempts_per_id_hour: u32,
     pub bureau: Bureau,
 }
 
@@ -96,6 +107,12 @@ impl Default for Config {
             count_adjusted_workdays: true,
             sqlite_synchronous: "full".into(),
             db_max_connections: 16,
+            no_show_limit: 3,
+            no_show_window_days: 180,
+            no_show_block_days: 90,
+            no_show_grace_minutes: 30,
+            booking_attempts_per_ip_hour: 60,
+            booking_attempts_per_id_hour: 10,
             bureau: Bureau::default(),
         }
     }
@@ -202,6 +219,12 @@ impl Config {
         }
         if let Some(v) = get("ONETRIP_DB_MAX_CONNECTIONS") {
             self.db_max_connections = parse("ONETRIP_DB_MAX_CONNECTIONS", v)?;
+        }
+        if let Some(v) = get("ONETRIP_BOOKING_ATTEMPTS_PER_IP_HOUR") {
+            self.booking_attempts_per_ip_hour = parse("ONETRIP_BOOKING_ATTEMPTS_PER_IP_HOUR", v)?;
+        }
+        if let Some(v) = get("ONETRIP_BOOKING_ATTEMPTS_PER_ID_HOUR") {
+            self.booking_attempts_per_id_hour = parse("ONETRIP_BOOKING_ATTEMPTS_PER_ID_HOUR", v)?;
         }
         if let Some(v) = get("ONETRIP_SESSION_IDLE_MINUTES") {
             self.session_idle_minutes = parse("ONETRIP_SESSION_IDLE_MINUTES", v)?;

@@ -8,11 +8,22 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
 )]
 pub enum Lang {
     #[default]
+    #[serde(rename = "zh", alias = "zh-CN")]
     ZhCn,
+    #[serde(rename = "en")]
     En,
 }
 

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod booking;
 pub mod catalog;
 pub mod clock;
 pub mod config;
@@ -12,7 +13,9 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod i18n;
+pub mod notify;
 pub mod portal;
+pub mod privacy;
 pub mod server;
 pub mod sites;
 pub mod telemetry;

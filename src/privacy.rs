@@ -10,7 +10,7 @@ use std::path::Path;
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
-use hmac::{Hmac, KeyInit as _, Mac};
+use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::crypto;
@@ -43,7 +43,8 @@ impl std::fmt::Debug for Cipher {
 }
 
 fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
-    let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(master).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(master)
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
     mac.update(label);
     let out = mac.finalize().into_bytes();
     let mut k = [0u8; 32];
@@ -56,7 +57,8 @@ impl Cipher {
     pub fn new(master: &[u8; 32]) -> Cipher {
         let enc = derive(master, b"onetrip personal-data encryption v1");
         let index_key = derive(master, b"onetrip personal-data blind index v1");
-        let aead = <Aes256Gcm as KeyInit>::new_from_slice(&enc).unwrap_or_else(|_| unreachable!("32-byte key"));
+        let aead = <Aes256Gcm as KeyInit>::new_from_slice(&enc)
+            .unwrap_or_else(|_| unreachable!("32-byte key"));
         Cipher { aead, index_key }
     }
 
@@ -70,7 +72,10 @@ impl Cipher {
         let shown = path.display().to_string();
         match std::fs::read(&path) {
             Ok(bytes) => {
-                let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| KeyError::BadKeyFile(shown))?;
+                let key: [u8; 32] = bytes
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| KeyError::BadKeyFile(shown))?;
                 Ok(Cipher::new(&key))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -90,7 +95,10 @@ impl Cipher {
         crypto::fill_random(&mut n);
         let nonce = Nonce::from(n);
         // Encryption with a valid key and an in-memory buffer cannot fail.
-        let ct = self.aead.encrypt(&nonce, plain.as_bytes()).unwrap_or_default();
+        let ct = self
+            .aead
+            .encrypt(&nonce, plain.as_bytes())
+            .unwrap_or_default();
         let mut out = Vec::with_capacity(12 + ct.len());
         out.extend_from_slice(&n);
         out.extend_from_slice(&ct);
@@ -104,14 +112,18 @@ impl Cipher {
         }
         let (n, ct) = sealed.split_at(12);
         let n: [u8; 12] = n.try_into().map_err(|_| OpenError)?;
-        let plain = self.aead.decrypt(&Nonce::from(n), ct).map_err(|_| OpenError)?;
+        let plain = self
+            .aead
+            .decrypt(&Nonce::from(n), ct)
+            .map_err(|_| OpenError)?;
         String::from_utf8(plain).map_err(|_| OpenError)
     }
 
     /// The blind index of a value: equal values give equal indexes, and without the key the
     /// index reveals nothing (ID numbers are too few to hash without a key).
     pub fn blind_index(&self, value: &str) -> String {
-        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.index_key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.index_key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
         mac.update(value.as_bytes());
         crypto::hex(&mac.finalize().into_bytes())
     }
@@ -134,7 +146,11 @@ fn parse_hex_key(hex: &str) -> Option<[u8; 32]> {
 fn write_private(path: &Path, key: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(key)?;
     f.sync_all()
 }
@@ -158,7 +174,10 @@ mod tests {
         let mut bad = a.clone();
         bad[20] ^= 1;
         assert!(c.open(&bad).is_err());
-        assert!(Cipher::new(&[8u8; 32]).open(&a).is_err(), "another key cannot read it");
+        assert!(
+            Cipher::new(&[8u8; 32]).open(&a).is_err(),
+            "another key cannot read it"
+        );
     }
 
     #[test]

@@ -4,10 +4,12 @@
 use std::sync::Arc;
 
 use crate::catalog::Catalog;
+use crate::catalog::lines::Lines;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{Db, DbOptions};
 use crate::domain::calendar::HolidayCalendar;
+use crate::privacy::Cipher;
 use crate::web::{self, AppState};
 
 #[derive(Debug, thiserror::Error)]
@@ -24,12 +26,15 @@ pub enum StartError {
     Serve(std::io::Error),
     #[error("demo data: {0}")]
     Demo(String),
+    #[error("{0}")]
+    Key(#[from] crate::privacy::KeyError),
 }
 
 /// The versioned data under `data_dir`, loaded and validated.
 pub struct Data {
     pub catalog: Catalog,
     pub calendar: HolidayCalendar,
+    pub lines: Lines,
 }
 
 /// Loads the catalog and calendar; any problem names the file and what is wrong.
@@ -39,7 +44,13 @@ pub fn load_data(config: &Config) -> Result<Data, StartError> {
         Catalog::load_dir(dir.join("catalog")).map_err(|e| StartError::Catalog(e.to_string()))?;
     let calendar = HolidayCalendar::load_dir(dir.join("calendar"))
         .map_err(|e| StartError::Calendar(e.to_string()))?;
-    Ok(Data { catalog, calendar })
+    let lines = Lines::load(&dir.join("lines.toml"), &catalog)
+        .map_err(|e| StartError::Catalog(e.to_string()))?;
+    Ok(Data {
+        catalog,
+        calendar,
+        lines,
+    })
 }
 
 /// `data_dir` as configured, or the repository's `data/` when run from elsewhere by cargo.
@@ -79,6 +90,10 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         "data loaded"
     );
     let db = open_db(&config).await?;
+    let cipher = Arc::new(Cipher::load(
+        &config.state_dir,
+        std::env::var("ONETRIP_SECRET_KEY").ok().as_deref(),
+    )?);
     let clock = Clock::system();
     if config.demo
         && let Some(accounts) = crate::demo::load_if_empty(&db, &clock)
@@ -91,14 +106,28 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         .await
         .map_err(|e| StartError::Listen(config.listen, e))?;
     tracing::info!(address = %config.listen, engine = ?db.engine(), "onetrip is serving");
+    let limits = Arc::new(web::RateLimits::new(
+        config.booking_attempts_per_ip_hour,
+        config.booking_attempts_per_id_hour,
+    ));
     let state = AppState {
         db: db.clone(),
         config: Arc::new(config),
-        clock,
+        clock: clock.clone(),
         catalog: Arc::new(data.catalog),
         calendar: Arc::new(data.calendar),
+        lines: Arc::new(data.lines),
+        cipher: cipher.clone(),
+        limits,
         metrics: web::ops::metrics_handle(),
     };
+    crate::notify::spawn_worker(
+        db.clone(),
+        cipher,
+        Arc::new(crate::notify::SimulatedSms),
+        clock,
+    );
+    crate::booking::spawn_sweeper(state.clone());
     web::launch(listener, state, shutdown_signal())
         .await
         .map_err(StartError::Serve)?;

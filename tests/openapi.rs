@@ -22,6 +22,12 @@ fn openapi_document_is_stable_and_complete() {
         "/api/v1/catalog/items/{id}",
         "/api/v1/catalog/emergency-reasons",
         "/api/v1/calendar/working-days",
+        "/api/v1/appointments",
+        "/api/v1/appointments/availability",
+        "/api/v1/appointments/lookup",
+        "/api/v1/appointments/cancel",
+        "/api/v1/appointments/reschedule",
+        "/api/v1/appointments/{code}/check-in",
     ] {
         assert!(paths.contains_key(p), "{p} is documented");
     }

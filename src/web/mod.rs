@@ -23,11 +23,13 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::catalog::Catalog;
+use crate::catalog::lines::Lines;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
 use crate::domain::calendar::HolidayCalendar;
 use crate::error::AppError;
+use crate::privacy::Cipher;
 
 /// Everything a request handler may reach.
 #[derive(Clone)]
@@ -37,7 +39,62 @@ pub struct AppState {
     pub clock: Clock,
     pub catalog: Arc<Catalog>,
     pub calendar: Arc<HolidayCalendar>,
+    pub lines: Arc<Lines>,
+    pub cipher: Arc<Cipher>,
+    pub limits: Arc<RateLimits>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+}
+
+impl AppState {
+    /// Everything the appointment use cases need.
+    pub fn booking(&self) -> crate::booking::Ctx<'_> {
+        crate::booking::Ctx {
+            db: &self.db,
+            cipher: &self.cipher,
+            clock: &self.clock,
+            calendar: &self.calendar,
+            lines: &self.lines,
+            no_show: crate::booking::NoShowRule {
+                limit: self.config.no_show_limit,
+                window_days: self.config.no_show_window_days,
+                block_days: self.config.no_show_block_days,
+                grace_minutes: self.config.no_show_grace_minutes,
+            },
+        }
+    }
+}
+
+/// Per-node limits on online booking attempts (R2: stop scripted booking without hurting
+/// citizens): by client address and by ID number.
+pub struct RateLimits {
+    per_ip: Option<governor::DefaultKeyedRateLimiter<String>>,
+    per_id: Option<governor::DefaultKeyedRateLimiter<String>>,
+}
+
+impl RateLimits {
+    pub fn new(per_ip_hour: u32, per_id_hour: u32) -> RateLimits {
+        let make = |n: u32| {
+            std::num::NonZeroU32::new(n)
+                .map(|n| governor::RateLimiter::keyed(governor::Quota::per_hour(n)))
+        };
+        RateLimits {
+            per_ip: make(per_ip_hour),
+            per_id: make(per_id_hour),
+        }
+    }
+
+    /// Counts one attempt; false when the address or the ID number is over its limit.
+    pub fn allow(&self, ip: &str, id_key: Option<&str>) -> bool {
+        let ip_ok = self
+            .per_ip
+            .as_ref()
+            .is_none_or(|l| l.check_key(&ip.to_string()).is_ok());
+        let id_ok = match (id_key, &self.per_id) {
+            (Some(k), Some(l)) => l.check_key(&k.to_string()).is_ok(),
+            _ => true,
+        };
+        ip_ok && id_ok
+    }
 }
 
 #[derive(OpenApi)]
@@ -61,6 +118,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::portal::web::routes())
         .merge(crate::auth::web::pages())
         .merge(crate::sites::web::pages())
+        .merge(crate::booking::web::pages())
         .merge(crate::audit::web::pages())
         .merge(ops::routes());
     let openapi_json = {
@@ -114,6 +172,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::catalog::web::api())
         .merge(crate::sites::web::api())
+        .merge(crate::booking::web::api())
         .merge(crate::auth::web::api())
         .merge(crate::audit::web::api())
         .merge(crate::portal::web::api())

@@ -105,23 +105,38 @@ impl TestApp {
         Self::spawn_with(engine, Config::default()).await
     }
 
-    pub async fn spawn_with(engine: Engine, mut config: Config) -> Option<TestApp> {
+    pub async fn spawn_with(engine: Engine, config: Config) -> Option<TestApp> {
+        Self::spawn_full(engine, config, Clock::system()).await
+    }
+
+    /// Starts the application with a given clock (tests that move time).
+    pub async fn spawn_full(engine: Engine, mut config: Config, clock: Clock) -> Option<TestApp> {
+        // Logs show only with RUST_LOG set, e.g. RUST_LOG=error cargo test -- --nocapture.
+        if std::env::var_os("RUST_LOG").is_some() {
+            onetrip::telemetry::init(onetrip::config::LogFormat::Text);
+        }
         let dir = tempfile::tempdir().expect("tempdir");
         let (db, pg) = fresh_db(engine, dir.path()).await?;
         let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
         config.data_dir = data;
         config.state_dir = dir.path().to_path_buf();
         let loaded = onetrip::server::load_data(&config).expect("shipped data loads");
-        let clock = Clock::system();
         onetrip::demo::load_if_empty(&db, &clock)
             .await
             .expect("demo city");
+        let limits = Arc::new(web::RateLimits::new(
+            config.booking_attempts_per_ip_hour,
+            config.booking_attempts_per_id_hour,
+        ));
         let state = AppState {
             db,
             config: Arc::new(config),
             clock,
             catalog: Arc::new(loaded.catalog),
             calendar: Arc::new(loaded.calendar),
+            lines: Arc::new(loaded.lines),
+            cipher: Arc::new(onetrip::privacy::Cipher::new(&[42u8; 32])),
+            limits,
             metrics: web::ops::metrics_handle(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -1,0 +1,1287 @@
+//! Appointments (R2): one slot engine for every channel. Slots come from each site's opening
+//! rules and the working-day calendar; each slot has a quota per pool (online, telephone,
+//! on-site) that a single conditional UPDATE enforces; one active booking per ID number per
+//! site and day is a unique index; no-shows block online booking by rule.
+
+pub mod slots;
+pub mod store;
+pub mod web;
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{self, AuditEntry};
+use crate::auth::{Actor, Failure};
+use crate::catalog::lines::Lines;
+use crate::clock::{Clock, hall_tz};
+use crate::crypto;
+use crate::db::{Db, is_unique_violation};
+use crate::domain::calendar::HolidayCalendar;
+use crate::domain::id_number::{IdNumber, IdNumberError};
+use crate::domain::opening::openings_on;
+use crate::domain::phone::{PhoneError, PhoneNumber};
+use crate::i18n::{Lang, UserMessage};
+use crate::notify;
+use crate::privacy::Cipher;
+use crate::sites::{self, Site};
+use slots::{SlotSettings, Window, hhmm, slot_times, window};
+use store::SlotRow;
+
+/// Where a booking was made (R2: five channels, one engine).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// The web portal.
+    Web,
+    /// The phone-sized page (WeChat-style).
+    Mobile,
+    /// Staff booking for a caller on the telephone.
+    Phone,
+    /// A community self-service kiosk.
+    Kiosk,
+    /// The on-site desk.
+    Onsite,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Web => "web",
+            Channel::Mobile => "mobile",
+            Channel::Phone => "phone",
+            Channel::Kiosk => "kiosk",
+            Channel::Onsite => "onsite",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Channel> {
+        [
+            Channel::Web,
+            Channel::Mobile,
+            Channel::Phone,
+            Channel::Kiosk,
+            Channel::Onsite,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
+    /// The quota pool a channel draws on: walk-in and telephone callers keep places of their
+    /// own, so scripts on the web cannot crowd them out.
+    pub fn pool(self) -> Pool {
+        match self {
+            Channel::Web | Channel::Mobile | Channel::Kiosk => Pool::Online,
+            Channel::Phone => Pool::Phone,
+            Channel::Onsite => Pool::OnSite,
+        }
+    }
+    /// Channels staff use on a citizen's behalf.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Channel::Phone | Channel::Onsite)
+    }
+    pub fn name(self, lang: Lang) -> &'static str {
+        match self {
+            Channel::Web => lang.pick("网上预约", "Web"),
+            Channel::Mobile => lang.pick("手机预约", "Mobile"),
+            Channel::Phone => lang.pick("电话预约", "Telephone"),
+            Channel::Kiosk => lang.pick("社区自助机", "Community kiosk"),
+            Channel::Onsite => lang.pick("现场预约", "On-site desk"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Pool {
+    Online,
+    Phone,
+    OnSite,
+}
+
+impl Pool {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pool::Online => "online",
+            Pool::Phone => "phone",
+            Pool::OnSite => "onsite",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Pool> {
+        [Pool::Online, Pool::Phone, Pool::OnSite]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Booked,
+    Arrived,
+    Cancelled,
+    NoShow,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Booked => "booked",
+            Status::Arrived => "arrived",
+            Status::Cancelled => "cancelled",
+            Status::NoShow => "no_show",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Status> {
+        [
+            Status::Booked,
+            Status::Arrived,
+            Status::Cancelled,
+            Status::NoShow,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+    pub fn name(self, lang: Lang) -> &'static str {
+        match self {
+            Status::Booked => lang.pick("已预约", "Booked"),
+            Status::Arrived => lang.pick("已到场", "Arrived"),
+            Status::Cancelled => lang.pick("已取消", "Cancelled"),
+            Status::NoShow => lang.pick("未到场（爽约）", "No-show"),
+        }
+    }
+}
+
+/// Why a booking action was refused; every variant is said in the citizen's language.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BookingError {
+    #[error("unknown site")]
+    UnknownSite,
+    #[error("unknown or unbookable line")]
+    UnknownLine,
+    #[error("no such slot")]
+    NoSuchSlot,
+    #[error("not open yet")]
+    NotOpenYet { date: String, time: String },
+    #[error("booking closed")]
+    Closed,
+    #[error("full")]
+    Full,
+    #[error("already booked that day")]
+    AlreadyBooked,
+    #[error("blocked until {0}")]
+    Blocked(i64),
+    #[error("not found")]
+    NotFound,
+    #[error("not active")]
+    NotActive,
+    #[error("too many attempts")]
+    RateLimited,
+    #[error("id number: {0}")]
+    IdNumber(IdNumberError),
+    #[error("not a citizen id")]
+    NotCitizenId,
+    #[error("phone: {0}")]
+    Phone(PhoneError),
+    #[error("name")]
+    Name,
+    #[error("day closed: {0}")]
+    DayClosed(String, String),
+    #[error("calendar: {0}")]
+    Calendar(String),
+    #[error("reason needed")]
+    ReasonNeeded,
+    #[error("settings out of range")]
+    BadSettings,
+    #[error("not staff channel")]
+    StaffChannel,
+}
+
+impl UserMessage for BookingError {
+    fn code(&self) -> &'static str {
+        match self {
+            BookingError::UnknownSite => "booking.unknown_site",
+            BookingError::UnknownLine => "booking.unknown_line",
+            BookingError::NoSuchSlot => "booking.no_such_slot",
+            BookingError::NotOpenYet { .. } => "booking.not_open_yet",
+            BookingError::Closed => "booking.closed",
+            BookingError::Full => "booking.full",
+            BookingError::AlreadyBooked => "booking.already_booked",
+            BookingError::Blocked(_) => "booking.blocked",
+            BookingError::NotFound => "booking.not_found",
+            BookingError::NotActive => "booking.not_active",
+            BookingError::RateLimited => "booking.rate_limited",
+            BookingError::IdNumber(e) => e.code(),
+            BookingError::NotCitizenId => "booking.not_citizen_id",
+            BookingError::Phone(e) => e.code(),
+            BookingError::Name => "booking.name",
+            BookingError::DayClosed(..) => "booking.day_closed",
+            BookingError::Calendar(_) => "booking.calendar",
+            BookingError::ReasonNeeded => "booking.reason_needed",
+            BookingError::BadSettings => "booking.bad_settings",
+            BookingError::StaffChannel => "booking.staff_channel",
+        }
+    }
+
+    fn message(&self, lang: Lang) -> String {
+        use BookingError::*;
+        match (self, lang) {
+            (UnknownSite, Lang::ZhCn) => "没有这个办证点。".into(),
+            (UnknownSite, Lang::En) => "There is no such site.".into(),
+            (UnknownLine, Lang::ZhCn) => "该业务不能预约。".into(),
+            (UnknownLine, Lang::En) => "This service cannot be booked.".into(),
+            (NoSuchSlot, Lang::ZhCn) => "所选时段不存在，请重新选择。".into(),
+            (NoSuchSlot, Lang::En) => "The chosen time does not exist; please choose again.".into(),
+            (NotOpenYet { date, time }, Lang::ZhCn) => format!("该日期尚未开放预约，将于 {date} {time} 开放。"),
+            (NotOpenYet { date, time }, Lang::En) => format!("This day is not open for booking yet; it opens on {date} at {time}."),
+            (Closed, Lang::ZhCn) => "该时段已停止预约（需在开始前提前预约），请选择其他时段或现场取号。".into(),
+            (Closed, Lang::En) => "Booking for this time has closed; choose another time or take a ticket at the hall.".into(),
+            (Full, Lang::ZhCn) => "该时段已约满，请选择其他时段，或登记候补。".into(),
+            (Full, Lang::En) => "This time is fully booked; choose another or join the waiting list.".into(),
+            (AlreadyBooked, Lang::ZhCn) => "该身份证号当天在本办证点已有一个预约；如需改时间，请先取消或改约。".into(),
+            (AlreadyBooked, Lang::En) => "This ID number already has a booking at this site that day; cancel or reschedule it instead.".into(),
+            (Blocked(until), Lang::ZhCn) => format!(
+                "因多次预约未到场，网上预约暂停至 {}。您仍可现场取号办理，或请工作人员核实后解除。",
+                crate::clock::format_local(*until)
+            ),
+            (Blocked(until), Lang::En) => format!(
+                "After repeated missed appointments, online booking is suspended until {}. You can still take a ticket at the hall, or ask staff to review it.",
+                crate::clock::format_local(*until)
+            ),
+            (NotFound, Lang::ZhCn) => "预约码与身份证号不匹配，或预约不存在。".into(),
+            (NotFound, Lang::En) => "The booking code and ID number do not match a booking.".into(),
+            (NotActive, Lang::ZhCn) => "该预约已取消、已到场或已过期，不能再修改。".into(),
+            (NotActive, Lang::En) => "This booking is cancelled, used or past, and can no longer be changed.".into(),
+            (RateLimited, Lang::ZhCn) => "操作过于频繁，请稍后再试。".into(),
+            (RateLimited, Lang::En) => "Too many attempts; please try again in a few minutes.".into(),
+            (IdNumber(e), l) => e.message(l),
+            (NotCitizenId, Lang::ZhCn) => "请填写中国公民居民身份证号码。".into(),
+            (NotCitizenId, Lang::En) => "Enter a mainland resident identity card number.".into(),
+            (Phone(e), l) => e.message(l),
+            (Name, Lang::ZhCn) => "请填写与身份证一致的姓名（1–30 个字符）。".into(),
+            (Name, Lang::En) => "Enter the name as on the ID card (1–30 characters).".into(),
+            (DayClosed(zh, _), Lang::ZhCn) => format!("该日本办证点暂停办理：{zh}"),
+            (DayClosed(_, en), Lang::En) => format!("The site is closed that day: {en}"),
+            (Calendar(m), Lang::ZhCn) => format!("无法计算办公日：{m}"),
+            (Calendar(m), Lang::En) => format!("Working days cannot be computed: {m}"),
+            (ReasonNeeded, Lang::ZhCn) => "请填写原因（将记入审计日志）。".into(),
+            (ReasonNeeded, Lang::En) => "Give a reason (it goes into the audit log).".into(),
+            (BadSettings, Lang::ZhCn) => "预约设置超出允许范围。".into(),
+            (BadSettings, Lang::En) => "The appointment settings are out of range.".into(),
+            (StaffChannel, Lang::ZhCn) => "电话预约和现场预约只能由工作人员办理。".into(),
+            (StaffChannel, Lang::En) => "Telephone and on-site bookings are made by staff.".into(),
+        }
+    }
+}
+
+/// The rules of the no-show block, from configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct NoShowRule {
+    pub limit: usize,
+    pub window_days: i64,
+    pub block_days: i64,
+    pub grace_minutes: i64,
+}
+
+/// What a booking use case needs besides its input.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub db: &'a Db,
+    pub cipher: &'a Cipher,
+    pub clock: &'a Clock,
+    pub calendar: &'a HolidayCalendar,
+    pub lines: &'a Lines,
+    pub no_show: NoShowRule,
+}
+
+impl Ctx<'_> {
+    /// Now as a local date and minute of the day.
+    fn local_now(&self) -> (Date, i64) {
+        let z = self.clock.timestamp().to_zoned_datetime(hall_tz());
+        (z.date(), i64::from(z.hour()) * 60 + i64::from(z.minute()))
+    }
+}
+
+fn epoch_ms(date: Date, minute: i64) -> i64 {
+    let t = jiff::civil::time((minute / 60) as i8, (minute % 60) as i8, 0, 0);
+    date.to_datetime(t)
+        .to_zoned_datetime(hall_tz())
+        .map(|z| z.timestamp().as_millisecond())
+        .unwrap_or(0)
+}
+
+/// The settings for a line at a site: the administrator's, else the defaults.
+pub async fn settings_for(
+    ctx: &Ctx<'_>,
+    site_id: i64,
+    line: &str,
+) -> Result<SlotSettings, sqlx::Error> {
+    if let Some(s) = store::settings(ctx.db.reader(), site_id, line).await? {
+        return Ok(s);
+    }
+    let d = &ctx.lines.defaults;
+    Ok(SlotSettings {
+        slot_minutes: d.slot_minutes,
+        quota_online: d.quota_online,
+        quota_phone: d.quota_phone,
+        quota_onsite: d.quota_onsite,
+        open_days_ahead: d.open_days_ahead,
+        open_at_minute: crate::catalog::lines::parse_hhmm(&d.open_at).unwrap_or(540),
+        close_minutes_before: d.close_minutes_before,
+        release_delay_seconds: d.release_delay_seconds,
+    })
+}
+
+/// Makes sure the day's slots exist (generated once, from opening rules, calendar, settings
+/// and peak-capacity changes); concurrent callers are harmless (`ON CONFLICT DO NOTHING`).
+pub async fn ensure_slots(
+    ctx: &Ctx<'_>,
+    site: &Site,
+    line: &str,
+    date: Date,
+    settings: &SlotSettings,
+) -> Result<(), Failure<BookingError>> {
+    let day = date.to_string();
+    if store::count_slots(ctx.db.reader(), site.id, line, &day).await? > 0 {
+        return Ok(());
+    }
+    let opening = openings_on(&site.opening_rules, ctx.calendar, date)
+        .map_err(|e| Failure::Refused(BookingError::Calendar(e.message(Lang::En))))?;
+    let times = slot_times(opening.periods(), settings.slot_minutes);
+    if times.is_empty() {
+        return Ok(());
+    }
+    let extra = store::extra_capacity(ctx.db.reader(), site.id, line, &day).await?;
+    let closed = store::day_closure(ctx.db.reader(), site.id, &day)
+        .await?
+        .is_some();
+    let mut tx = ctx.db.begin().await?;
+    for t in times {
+        let slot = store::NewSlot {
+            start_minute: t.start_minute,
+            end_minute: t.end_minute,
+            starts_at: epoch_ms(date, t.start_minute),
+            ends_at: epoch_ms(date, t.end_minute),
+            quota: (
+                settings.quota_online + extra.0,
+                settings.quota_phone + extra.1,
+                settings.quota_onsite + extra.2,
+            ),
+        };
+        store::insert_slot(&mut tx, site.id, line, &day, &slot, closed).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One slot as a citizen sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SlotView {
+    pub slot_id: i64,
+    pub start: String,
+    pub end: String,
+    /// Places left in the pool of the asking channel.
+    pub remaining: i64,
+    pub bookable: bool,
+}
+
+/// A day's availability for a site and line.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DayAvailability {
+    pub site_code: String,
+    pub line_code: String,
+    pub date: String,
+    /// Why nothing can be booked that day (closed, not open yet), in the request's language.
+    pub notice: Option<String>,
+    pub slots: Vec<SlotView>,
+}
+
+/// The bookable days from today, as far as the booking window reaches and the holiday
+/// calendar covers.
+pub async fn bookable_dates(
+    ctx: &Ctx<'_>,
+    site: &Site,
+    line: &str,
+) -> Result<Vec<Date>, Failure<BookingError>> {
+    let settings = settings_for(ctx, site.id, line).await?;
+    let (today, _) = ctx.local_now();
+    let mut out = Vec::new();
+    for i in 0..=settings.open_days_ahead {
+        let Ok(d) = today.checked_add(jiff::Span::new().days(i)) else {
+            break;
+        };
+        match openings_on(&site.opening_rules, ctx.calendar, d) {
+            Ok(o) if o.is_open() => out.push(d),
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    Ok(out)
+}
+
+pub async fn availability(
+    ctx: &Ctx<'_>,
+    site: &Site,
+    line: &str,
+    date: Date,
+    channel: Channel,
+    lang: Lang,
+) -> Result<DayAvailability, Failure<BookingError>> {
+    let bl = ctx
+        .lines
+        .get(line)
+        .filter(|l| l.bookable)
+        .ok_or(Failure::Refused(BookingError::UnknownLine))?;
+    let settings = settings_for(ctx, site.id, &bl.code).await?;
+    let (today, minute) = ctx.local_now();
+    let day = date.to_string();
+    let mut notice = None;
+    if let Some((zh, en)) = store::day_closure(ctx.db.reader(), site.id, &day).await? {
+        notice = Some(BookingError::DayClosed(zh, en).message(lang));
+    }
+    if let Window::NotYetOpen { date: d, minute: m } =
+        window(&settings, today, minute, date, 24 * 60)
+    {
+        let e = BookingError::NotOpenYet {
+            date: d.to_string(),
+            time: hhmm(m),
+        };
+        return Ok(DayAvailability {
+            site_code: site.code.clone(),
+            line_code: bl.code.clone(),
+            date: day,
+            notice: Some(e.message(lang)),
+            slots: vec![],
+        });
+    }
+    ensure_slots(ctx, site, &bl.code, date, &settings).await?;
+    let pool = channel.pool();
+    let slots = store::slots_of_day(ctx.db.reader(), site.id, &bl.code, &day)
+        .await?
+        .into_iter()
+        .map(|s| SlotView {
+            slot_id: s.id,
+            start: hhmm(s.start_minute),
+            end: hhmm(s.end_minute),
+            remaining: s.remaining(pool),
+            bookable: !s.closed
+                && s.remaining(pool) > 0
+                && window(&settings, today, minute, date, s.start_minute) == Window::Open,
+        })
+        .collect();
+    Ok(DayAvailability {
+        site_code: site.code.clone(),
+        line_code: bl.code.clone(),
+        date: day,
+        notice,
+        slots,
+    })
+}
+
+/// A booking request from any channel.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct BookRequest {
+    pub slot_id: i64,
+    pub name: String,
+    pub id_number: String,
+    pub phone: String,
+    pub channel: Channel,
+    #[serde(default)]
+    pub lang: Option<Lang>,
+}
+
+/// What the citizen gets back: the code, the time and place, what to bring.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Confirmation {
+    pub code: String,
+    pub status: Status,
+    pub site_code: String,
+    pub site_name: String,
+    pub site_address: String,
+    pub line_code: String,
+    pub line_name: String,
+    pub date: String,
+    pub start: String,
+    pub end: String,
+    pub channel: Channel,
+    /// Masked, for display.
+    pub name: String,
+    pub id_number: String,
+    pub phone: String,
+}
+
+fn valid_name(name: &str) -> Result<String, BookingError> {
+    let n = name.trim();
+    let len = n.chars().count();
+    if len == 0 || len > 30 || n.chars().any(|c| c.is_control()) {
+        return Err(BookingError::Name);
+    }
+    Ok(n.to_string())
+}
+
+/// Validates the person at the edge: a citizen ID by its checksum, a phone number, a name.
+pub fn parse_person(
+    name: &str,
+    id: &str,
+    phone: &str,
+) -> Result<(String, IdNumber, PhoneNumber), BookingError> {
+    let name = valid_name(name)?;
+    let id = IdNumber::parse(id).map_err(BookingError::IdNumber)?;
+    if id.kind() != crate::domain::id_number::IdKind::Citizen {
+        return Err(BookingError::NotCitizenId);
+    }
+    let phone = PhoneNumber::parse(phone).map_err(BookingError::Phone)?;
+    Ok((name, id, phone))
+}
+
+fn new_code() -> String {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let mut b = [0u8; 8];
+    crypto::fill_random(&mut b);
+    b.iter()
+        .map(|x| ALPHABET[(*x as usize) % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// Whether online booking is blocked for this person now (the no-show rule).
+pub async fn block_for(ctx: &Ctx<'_>, id_index: &str) -> Result<Option<i64>, sqlx::Error> {
+    let times = store::no_show_times(ctx.db.reader(), id_index).await?;
+    if times.len() < ctx.no_show.limit {
+        return Ok(None);
+    }
+    let lift = store::last_lift(ctx.db.reader(), id_index).await?;
+    Ok(slots::blocked_until(
+        &times,
+        lift,
+        ctx.clock.now_ms(),
+        ctx.no_show.limit,
+        ctx.no_show.window_days,
+        ctx.no_show.block_days,
+    ))
+}
+
+fn message_booked(
+    lang: Lang,
+    site: &Site,
+    line: &str,
+    date: &str,
+    start: &str,
+    end: &str,
+    code: &str,
+) -> String {
+    match lang {
+        Lang::ZhCn => format!(
+            "【出入境】预约成功：{} {date} {start}-{end}，{line}，预约码 {code}。请带身份证及材料按时到场，无需排队。",
+            site.name_zh
+        ),
+        Lang::En => format!(
+            "[Exit-Entry] Booked: {}, {date} {start}-{end}, {line}, code {code}. Bring your ID card and materials; no queuing.",
+            site.name_en
+        ),
+    }
+}
+
+fn message_reminder(lang: Lang, site: &Site, date: &str, start: &str, code: &str) -> String {
+    match lang {
+        Lang::ZhCn => format!(
+            "【出入境】提醒：您预约了明天（{date}）{start} 在{}办理业务，预约码 {code}。不能前来请提前取消。",
+            site.name_zh
+        ),
+        Lang::En => format!(
+            "[Exit-Entry] Reminder: your appointment is tomorrow ({date}) at {start} at {}, code {code}. Cancel ahead if you cannot come.",
+            site.name_en
+        ),
+    }
+}
+
+fn message_cancelled(lang: Lang, date: &str, start: &str, code: &str, why: Option<&str>) -> String {
+    match (lang, why) {
+        (Lang::ZhCn, Some(w)) => format!(
+            "【出入境】您 {date} {start} 的预约（{code}）因{w}已取消，请另选时间预约，给您带来不便敬请谅解。"
+        ),
+        (Lang::En, Some(w)) => format!(
+            "[Exit-Entry] Your appointment {code} on {date} at {start} was cancelled ({w}). Please book another time; we apologise."
+        ),
+        (Lang::ZhCn, None) => format!("【出入境】您 {date} {start} 的预约（{code}）已取消。"),
+        (Lang::En, None) => {
+            format!("[Exit-Entry] Your appointment {code} on {date} at {start} is cancelled.")
+        }
+    }
+}
+
+fn lang_of(code: &str) -> Lang {
+    Lang::from_code(code).unwrap_or_default()
+}
+
+/// Books a slot. Refusals say why; a retried request with the same idempotency key returns
+/// the booking it made the first time.
+pub async fn book(
+    ctx: &Ctx<'_>,
+    actor: Option<&Actor>,
+    req: BookRequest,
+    idempotency_key: Option<&str>,
+) -> Result<Confirmation, Failure<BookingError>> {
+    if req.channel.is_staff() && actor.is_none() {
+        return Err(Failure::Refused(BookingError::StaffChannel));
+    }
+    if let Some(key) = idempotency_key
+        && let Some(existing) = store::booking_by_key(ctx.db.reader(), key).await?
+    {
+        return confirmation(ctx, &existing).await;
+    }
+    let (name, id, phone) =
+        parse_person(&req.name, &req.id_number, &req.phone).map_err(Failure::Refused)?;
+    let lang = req.lang.unwrap_or_default();
+    let slot = store::slot(ctx.db.reader(), req.slot_id)
+        .await?
+        .ok_or(Failure::Refused(BookingError::NoSuchSlot))?;
+    let site = sites::store::site(ctx.db.reader(), slot.site_id)
+        .await?
+        .filter(|s| s.active)
+        .ok_or(Failure::Refused(BookingError::UnknownSite))?;
+    let line = ctx
+        .lines
+        .get(&slot.line_code)
+        .filter(|l| l.bookable)
+        .ok_or(Failure::Refused(BookingError::UnknownLine))?;
+    let settings = settings_for(ctx, site.id, &line.code).await?;
+    check_window(ctx, &settings, &slot)?;
+    if let Some((zh, en)) = store::day_closure(ctx.db.reader(), site.id, &slot.date).await? {
+        return Err(Failure::Refused(BookingError::DayClosed(zh, en)));
+    }
+    let id_index = ctx.cipher.blind_index(id.as_str());
+    if !req.channel.is_staff()
+        && let Some(until) = block_for(ctx, &id_index).await?
+    {
+        return Err(Failure::Refused(BookingError::Blocked(until)));
+    }
+    let now = ctx.clock.now_ms();
+    let code = new_code();
+    let mut tx = ctx.db.begin().await?;
+    if !store::take_place(&mut tx, slot.id, req.channel.pool()).await? {
+        return Err(Failure::Refused(BookingError::Full));
+    }
+    let new = store::NewBooking {
+        code: &code,
+        slot: &slot,
+        channel: req.channel.as_str(),
+        pool: req.channel.pool(),
+        id_index: &id_index,
+        id_sealed: ctx.cipher.seal(id.as_str()),
+        name_sealed: ctx.cipher.seal(&name),
+        phone_sealed: ctx.cipher.seal(phone.as_str()),
+        lang: lang.code(),
+        rescheduled_from: None,
+        idempotency_key,
+        created_by: actor.map(|a| a.staff_id),
+        now,
+    };
+    let booking_id = match store::insert_booking(&mut tx, &new).await {
+        Ok(id) => id,
+        Err(e) if is_unique_violation(&e) => {
+            drop(tx);
+            // The same request retried concurrently, or a second booking that day.
+            if let Some(key) = idempotency_key
+                && let Some(existing) = store::booking_by_key(ctx.db.reader(), key).await?
+            {
+                return confirmation(ctx, &existing).await;
+            }
+            return Err(Failure::Refused(BookingError::AlreadyBooked));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    queue_booking_messages(
+        ctx,
+        &mut tx,
+        &site,
+        line.name(lang),
+        &slot,
+        &code,
+        &phone,
+        lang,
+        now,
+    )
+    .await?;
+    if let Some(a) = actor {
+        audit::record(
+            &mut tx,
+            AuditEntry::by(
+                a,
+                "booking.created",
+                "booking",
+                &booking_id.to_string(),
+                now,
+            )
+            .site(site.id)
+            .detail(serde_json::json!({"code": code, "channel": req.channel, "slot": slot.id})),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    ctx.db.publish(
+        "booking.created",
+        serde_json::json!({"site": site.id, "slot": slot.id}),
+    );
+    let row = store::booking_by_code(ctx.db.reader(), &code)
+        .await?
+        .ok_or(Failure::Internal("booking vanished".into()))?;
+    confirmation(ctx, &row).await
+}
+
+fn check_window(
+    ctx: &Ctx<'_>,
+    settings: &SlotSettings,
+    slot: &SlotRow,
+) -> Result<(), Failure<BookingError>> {
+    let date: Date = slot
+        .date
+        .parse()
+        .map_err(|_| Failure::Internal(format!("bad slot date {}", slot.date)))?;
+    let (today, minute) = ctx.local_now();
+    match window(settings, today, minute, date, slot.start_minute) {
+        Window::Open => Ok(()),
+        Window::Closed => Err(Failure::Refused(BookingError::Closed)),
+        Window::NotYetOpen { date, minute } => Err(Failure::Refused(BookingError::NotOpenYet {
+            date: date.to_string(),
+            time: hhmm(minute),
+        })),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn queue_booking_messages(
+    ctx: &Ctx<'_>,
+    tx: &mut sqlx::AnyConnection,
+    site: &Site,
+    line_name: &str,
+    slot: &SlotRow,
+    code: &str,
+    phone: &PhoneNumber,
+    lang: Lang,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let (start, end) = (hhmm(slot.start_minute), hhmm(slot.end_minute));
+    let body = message_booked(lang, site, line_name, &slot.date, &start, &end, code);
+    notify::enqueue(
+        tx,
+        ctx.cipher,
+        notify::Outgoing {
+            kind: "booking.confirmation",
+            reference: code,
+            phone,
+            body: &body,
+            due_at: now,
+        },
+        now,
+    )
+    .await?;
+    // The reminder goes at 18:00 the evening before, if that is still ahead.
+    if let Ok(date) = slot.date.parse::<Date>()
+        && let Ok(eve) = date.yesterday()
+    {
+        let due = epoch_ms(eve, 18 * 60);
+        if due > now {
+            let body = message_reminder(lang, site, &slot.date, &start, code);
+            notify::enqueue(
+                tx,
+                ctx.cipher,
+                notify::Outgoing {
+                    kind: "booking.reminder",
+                    reference: code,
+                    phone,
+                    body: &body,
+                    due_at: due,
+                },
+                now,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Builds the confirmation of a stored booking (personal data masked).
+pub async fn confirmation(
+    ctx: &Ctx<'_>,
+    b: &store::BookingRow,
+) -> Result<Confirmation, Failure<BookingError>> {
+    let site = sites::store::site(ctx.db.reader(), b.site_id)
+        .await?
+        .ok_or(Failure::Refused(BookingError::UnknownSite))?;
+    let lang = lang_of(&b.lang);
+    let open = |v: &[u8]| {
+        ctx.cipher
+            .open(v)
+            .map_err(|e| Failure::Internal(e.to_string()))
+    };
+    let name = open(&b.name_sealed)?;
+    let id = open(&b.id_sealed)?;
+    let phone = open(&b.phone_sealed)?;
+    let slot = store::slot(ctx.db.reader(), b.slot_id)
+        .await?
+        .ok_or(Failure::Refused(BookingError::NoSuchSlot))?;
+    Ok(Confirmation {
+        code: b.code.clone(),
+        status: b.status,
+        site_code: site.code.clone(),
+        site_name: site.name(lang).to_string(),
+        site_address: site.address(lang).to_string(),
+        line_code: b.line_code.clone(),
+        line_name: ctx
+            .lines
+            .get(&b.line_code)
+            .map(|l| l.name(lang).to_string())
+            .unwrap_or_default(),
+        date: b.date.clone(),
+        start: hhmm(slot.start_minute),
+        end: hhmm(slot.end_minute),
+        channel: Channel::parse(&b.channel).unwrap_or(Channel::Web),
+        name: crate::domain::masking::mask_name(&name),
+        id_number: IdNumber::parse(&id).map(|i| i.masked()).unwrap_or_default(),
+        phone: PhoneNumber::parse(&phone)
+            .map(|p| p.masked())
+            .unwrap_or_default(),
+    })
+}
+
+/// Finds a booking by its code and the ID number it was made with (both must match).
+pub async fn find_own(
+    ctx: &Ctx<'_>,
+    code: &str,
+    id_number: &str,
+) -> Result<store::BookingRow, Failure<BookingError>> {
+    let id = IdNumber::parse(id_number).map_err(|e| Failure::Refused(BookingError::IdNumber(e)))?;
+    let code = code.trim().to_uppercase();
+    match store::booking_by_code(ctx.db.reader(), &code).await? {
+        Some(b) if crypto::constant_time_eq(&b.id_index, &ctx.cipher.blind_index(id.as_str())) => {
+            Ok(b)
+        }
+        _ => Err(Failure::Refused(BookingError::NotFound)),
+    }
+}
+
+/// Cancels a booking (the citizen with code + ID number, or staff). The place is offered again
+/// only after the release delay.
+pub async fn cancel(
+    ctx: &Ctx<'_>,
+    actor: Option<&Actor>,
+    b: &store::BookingRow,
+    reason: Option<&str>,
+) -> Result<(), Failure<BookingError>> {
+    let now = ctx.clock.now_ms();
+    let settings = settings_for(ctx, b.site_id, &b.line_code).await?;
+    let mut tx = ctx.db.begin().await?;
+    let release_at = now + settings.release_delay_seconds * 1000;
+    if !store::set_status(
+        &mut tx,
+        b.id,
+        &[Status::Booked],
+        Status::Cancelled,
+        now,
+        reason,
+        Some(release_at),
+    )
+    .await?
+    {
+        return Err(Failure::Refused(BookingError::NotActive));
+    }
+    notify::withdraw(&mut tx, "booking.reminder", &b.code, now).await?;
+    if let Ok(phone) = ctx
+        .cipher
+        .open(&b.phone_sealed)
+        .map_err(|_| ())
+        .and_then(|p| PhoneNumber::parse(&p).map_err(|_| ()))
+    {
+        let lang = lang_of(&b.lang);
+        let body = message_cancelled(lang, &b.date, &hhmm(b.start_minute), &b.code, reason);
+        notify::enqueue(
+            &mut tx,
+            ctx.cipher,
+            notify::Outgoing {
+                kind: "booking.cancelled",
+                reference: &b.code,
+                phone: &phone,
+                body: &body,
+                due_at: now,
+            },
+            now,
+        )
+        .await?;
+    }
+    if let Some(a) = actor {
+        audit::record(
+            &mut tx,
+            AuditEntry::by(a, "booking.cancelled", "booking", &b.id.to_string(), now)
+                .site(b.site_id)
+                .detail(serde_json::json!({"code": b.code, "reason": reason})),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Moves a booking to another slot in one transaction: the new place is taken before the old
+/// one is let go, so a full slot leaves the old booking untouched.
+pub async fn reschedule(
+    ctx: &Ctx<'_>,
+    b: &store::BookingRow,
+    new_slot_id: i64,
+) -> Result<Confirmation, Failure<BookingError>> {
+    if b.status != Status::Booked {
+        return Err(Failure::Refused(BookingError::NotActive));
+    }
+    let slot = store::slot(ctx.db.reader(), new_slot_id)
+        .await?
+        .ok_or(Failure::Refused(BookingError::NoSuchSlot))?;
+    let site = sites::store::site(ctx.db.reader(), slot.site_id)
+        .await?
+        .ok_or(Failure::Refused(BookingError::UnknownSite))?;
+    let line = ctx
+        .lines
+        .get(&slot.line_code)
+        .filter(|l| l.bookable)
+        .ok_or(Failure::Refused(BookingError::UnknownLine))?;
+    let settings = settings_for(ctx, site.id, &line.code).await?;
+    check_window(ctx, &settings, &slot)?;
+    if let Some((zh, en)) = store::day_closure(ctx.db.reader(), site.id, &slot.date).await? {
+        return Err(Failure::Refused(BookingError::DayClosed(zh, en)));
+    }
+    let phone = ctx
+        .cipher
+        .open(&b.phone_sealed)
+        .ok()
+        .and_then(|p| PhoneNumber::parse(&p).ok())
+        .ok_or(Failure::Internal("stored phone unreadable".into()))?;
+    let lang = lang_of(&b.lang);
+    let now = ctx.clock.now_ms();
+    let code = new_code();
+    let old_settings = settings_for(ctx, b.site_id, &b.line_code).await?;
+    let mut tx = ctx.db.begin().await?;
+    if !store::set_status(
+        &mut tx,
+        b.id,
+        &[Status::Booked],
+        Status::Cancelled,
+        now,
+        Some("rescheduled"),
+        Some(now + old_settings.release_delay_seconds * 1000),
+    )
+    .await?
+    {
+        return Err(Failure::Refused(BookingError::NotActive));
+    }
+    if !store::take_place(&mut tx, slot.id, b.pool).await? {
+        return Err(Failure::Refused(BookingError::Full));
+    }
+    let new = store::NewBooking {
+        code: &code,
+        slot: &slot,
+        channel: &b.channel,
+        pool: b.pool,
+        id_index: &b.id_index,
+        id_sealed: b.id_sealed.clone(),
+        name_sealed: b.name_sealed.clone(),
+        phone_sealed: b.phone_sealed.clone(),
+        lang: &b.lang,
+        rescheduled_from: Some(b.id),
+        idempotency_key: None,
+        created_by: None,
+        now,
+    };
+    match store::insert_booking(&mut tx, &new).await {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => {
+            return Err(Failure::Refused(BookingError::AlreadyBooked));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    notify::withdraw(&mut tx, "booking.reminder", &b.code, now).await?;
+    queue_booking_messages(
+        ctx,
+        &mut tx,
+        &site,
+        line.name(lang),
+        &slot,
+        &code,
+        &phone,
+        lang,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    let row = store::booking_by_code(ctx.db.reader(), &code)
+        .await?
+        .ok_or(Failure::Internal("booking vanished".into()))?;
+    confirmation(ctx, &row).await
+}
+
+/// Marks a booking arrived (R2: appointment arrivals are served without queuing; the ticketing
+/// capability hands them a priority ticket).
+pub async fn check_in(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    b: &store::BookingRow,
+) -> Result<(), Failure<BookingError>> {
+    let (today, _) = ctx.local_now();
+    if b.date != today.to_string() {
+        return Err(Failure::Refused(BookingError::NotActive));
+    }
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    if !store::set_status(
+        &mut tx,
+        b.id,
+        &[Status::Booked, Status::NoShow],
+        Status::Arrived,
+        now,
+        None,
+        None,
+    )
+    .await?
+    {
+        return Err(Failure::Refused(BookingError::NotActive));
+    }
+    audit::record(
+        &mut tx,
+        AuditEntry::by(
+            actor,
+            "booking.checked_in",
+            "booking",
+            &b.id.to_string(),
+            now,
+        )
+        .site(b.site_id),
+    )
+    .await?;
+    tx.commit().await?;
+    ctx.db.publish(
+        "booking.arrived",
+        serde_json::json!({"site": b.site_id, "code": b.code}),
+    );
+    Ok(())
+}
+
+/// Today's bookings of a person at a site, found by ID number (staff look-up at arrival).
+pub async fn find_today_by_id(
+    ctx: &Ctx<'_>,
+    site_id: i64,
+    id_number: &str,
+) -> Result<Option<store::BookingRow>, Failure<BookingError>> {
+    let id = IdNumber::parse(id_number).map_err(|e| Failure::Refused(BookingError::IdNumber(e)))?;
+    let (today, _) = ctx.local_now();
+    Ok(store::active_booking_of(
+        ctx.db.reader(),
+        &ctx.cipher.blind_index(id.as_str()),
+        site_id,
+        &today.to_string(),
+    )
+    .await?)
+}
+
+/// Staff lift a no-show block, with a reason (audited).
+pub async fn lift_block(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    id_number: &str,
+    reason: &str,
+) -> Result<(), Failure<BookingError>> {
+    let id = IdNumber::parse(id_number).map_err(|e| Failure::Refused(BookingError::IdNumber(e)))?;
+    let reason = reason.trim();
+    if reason.chars().count() < 2 {
+        return Err(Failure::Refused(BookingError::ReasonNeeded));
+    }
+    let now = ctx.clock.now_ms();
+    let index = ctx.cipher.blind_index(id.as_str());
+    let mut tx = ctx.db.begin().await?;
+    store::insert_lift(&mut tx, &index, actor.staff_id, reason, now).await?;
+    audit::record(
+        &mut tx,
+        AuditEntry::by(actor, "booking.block_lifted", "person", &id.masked(), now)
+            .detail(serde_json::json!({"reason": reason})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Joins the waiting list for a full day; people are told in order when a place frees.
+pub async fn join_waitlist(
+    ctx: &Ctx<'_>,
+    site: &Site,
+    line: &str,
+    date: Date,
+    id_number: &str,
+    phone: &str,
+    lang: Lang,
+) -> Result<bool, Failure<BookingError>> {
+    let id = IdNumber::parse(id_number).map_err(|e| Failure::Refused(BookingError::IdNumber(e)))?;
+    let phone = PhoneNumber::parse(phone).map_err(|e| Failure::Refused(BookingError::Phone(e)))?;
+    ctx.lines
+        .get(line)
+        .filter(|l| l.bookable)
+        .ok_or(Failure::Refused(BookingError::UnknownLine))?;
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let entry = store::WaitEntry {
+        site_id: site.id,
+        line,
+        date: &date.to_string(),
+        id_index: &ctx.cipher.blind_index(id.as_str()),
+        phone_sealed: ctx.cipher.seal(phone.as_str()),
+        lang: lang.code(),
+    };
+    let joined = store::join_waitlist(&mut tx, &entry, now).await?;
+    tx.commit().await?;
+    Ok(joined)
+}
+
+/// Background rules: offer cancelled places again after their delay (telling the first person
+/// waiting), and mark bookings nobody came to as no-shows after the grace period.
+pub async fn sweep(ctx: &Ctx<'_>) -> Result<(u64, usize), sqlx::Error> {
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let due = store::due_releases(&mut tx, now).await?;
+    let mut released = 0;
+    for (id, slot_id, pool, site_id, line, date) in due {
+        if store::mark_released(&mut tx, id).await? {
+            store::return_place(&mut tx, slot_id, pool).await?;
+            released += 1;
+            if let Some((sealed, lang)) =
+                store::next_waiting(&mut tx, site_id, &line, &date, now).await?
+                && let Some(phone) = ctx
+                    .cipher
+                    .open(&sealed)
+                    .ok()
+                    .and_then(|p| PhoneNumber::parse(&p).ok())
+            {
+                let body = match lang_of(&lang) {
+                    Lang::ZhCn => format!(
+                        "【出入境】您候补的 {date} 有空余预约名额，请尽快登录预约页面预约（名额先到先得）。"
+                    ),
+                    Lang::En => format!(
+                        "[Exit-Entry] A place is free on {date}, the day you are waiting for. Book now on the appointment page (first come, first served)."
+                    ),
+                };
+                notify::enqueue(
+                    &mut tx,
+                    ctx.cipher,
+                    notify::Outgoing {
+                        kind: "waitlist.place_free",
+                        reference: &format!("{site_id}/{line}/{date}"),
+                        phone: &phone,
+                        body: &body,
+                        due_at: now,
+                    },
+                    now,
+                )
+                .await?;
+            }
+        }
+    }
+    let no_shows =
+        store::mark_no_shows(&mut tx, now - ctx.no_show.grace_minutes * 60_000, now).await?;
+    tx.commit().await?;
+    Ok((no_shows, released))
+}
+
+/// Runs the sweep every few seconds until the process ends.
+pub fn spawn_sweeper(state: crate::web::AppState) {
+    tokio::spawn(async move {
+        loop {
+            let ctx = state.booking();
+            if let Err(e) = sweep(&ctx).await {
+                tracing::warn!(error = %e, "appointment sweep failed; retrying");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        }
+    });
+}
+
+/// Administrators change a line's appointment settings at a site; slots already generated for
+/// future days take the new quotas (never below what is booked).
+pub async fn update_settings(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    site_id: i64,
+    line: &str,
+    s: SlotSettings,
+) -> Result<(), Failure<BookingError>> {
+    ctx.lines
+        .get(line)
+        .filter(|l| l.bookable)
+        .ok_or(Failure::Refused(BookingError::UnknownLine))?;
+    if !(5..=240).contains(&s.slot_minutes)
+        || !(0..=10_000).contains(&s.quota_online)
+        || !(0..=10_000).contains(&s.quota_phone)
+        || !(0..=10_000).contains(&s.quota_onsite)
+        || !(1..=90).contains(&s.open_days_ahead)
+        || !(0..1440).contains(&s.open_at_minute)
+        || !(0..=1440).contains(&s.close_minutes_before)
+        || !(0..=86_400).contains(&s.release_delay_seconds)
+    {
+        return Err(Failure::Refused(BookingError::BadSettings));
+    }
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    store::upsert_settings(&mut tx, site_id, line, &s, now).await?;
+    audit::record(
+        &mut tx,
+        AuditEntry::by(
+            actor,
+            "booking.settings_changed",
+            "site",
+            &site_id.to_string(),
+            now,
+        )
+        .site(site_id)
+        .detail(serde_json::json!({"line": line, "settings": s})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channels_draw_on_their_own_pools() {
+        assert_eq!(Channel::Web.pool(), Pool::Online);
+        assert_eq!(Channel::Mobile.pool(), Pool::Online);
+        assert_eq!(Channel::Kiosk.pool(), Pool::Online);
+        assert_eq!(Channel::Phone.pool(), Pool::Phone);
+        assert_eq!(Channel::Onsite.pool(), Pool::OnSite);
+        for c in ["web", "mobile", "phone", "kiosk", "onsite"] {
+            assert_eq!(Channel::parse(c).map(Channel::as_str), Some(c));
+        }
+    }
+
+    #[test]
+    fn people_are_validated_at_the_edge() {
+        assert!(parse_person("张三", "11010519491231002X", "13800138000").is_ok());
+        assert!(matches!(
+            parse_person("张三", "110105194912310021", "13800138000"),
+            Err(BookingError::IdNumber(_))
+        ));
+        assert_eq!(
+            parse_person("张三", "810000199408230021", "13800138000").err(),
+            Some(BookingError::NotCitizenId)
+        );
+        assert!(matches!(
+            parse_person("张三", "11010519491231002X", "12345"),
+            Err(BookingError::Phone(_))
+        ));
+        assert_eq!(
+            parse_person("  ", "11010519491231002X", "13800138000").err(),
+            Some(BookingError::Name)
+        );
+    }
+
+    #[test]
+    fn codes_are_unambiguous() {
+        for _ in 0..100 {
+            let c = new_code();
+            assert_eq!(c.len(), 8);
+            assert!(!c.contains(['0', 'O', '1', 'I']));
+        }
+    }
+}

@@ -1,0 +1,684 @@
+//! SQL for slots, bookings, settings, the waiting list and no-show lifts.
+
+use sqlx::{Any, AnyConnection, Executor, Row};
+
+use super::slots::SlotSettings;
+use super::{Pool, Status};
+
+pub async fn settings<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    site_id: i64,
+    line: &str,
+) -> Result<Option<SlotSettings>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT slot_minutes, quota_online, quota_phone, quota_onsite, open_days_ahead, open_at_minute, \
+                close_minutes_before, release_delay_seconds FROM slot_settings WHERE site_id = $1 AND line_code = $2",
+    )
+    .bind(site_id)
+    .bind(line)
+    .fetch_optional(ex)
+    .await?;
+    row.map(|r| {
+        Ok(SlotSettings {
+            slot_minutes: r.try_get("slot_minutes")?,
+            quota_online: r.try_get("quota_online")?,
+            quota_phone: r.try_get("quota_phone")?,
+            quota_onsite: r.try_get("quota_onsite")?,
+            open_days_ahead: r.try_get("open_days_ahead")?,
+            open_at_minute: r.try_get("open_at_minute")?,
+            close_minutes_before: r.try_get("close_minutes_before")?,
+            release_delay_seconds: r.try_get("release_delay_seconds")?,
+        })
+    })
+    .transpose()
+}
+
+pub async fn upsert_settings(
+    conn: &mut AnyConnection,
+    site_id: i64,
+    line: &str,
+    s: &SlotSettings,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO slot_settings (site_id, line_code, slot_minutes, quota_online, quota_phone, quota_onsite, \
+             open_days_ahead, open_at_minute, close_minutes_before, release_delay_seconds, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         ON CONFLICT (site_id, line_code) DO UPDATE SET slot_minutes = $3, quota_online = $4, quota_phone = $5, \
+             quota_onsite = $6, open_days_ahead = $7, open_at_minute = $8, close_minutes_before = $9, \
+             release_delay_seconds = $10, updated_at = $11",
+    )
+    .bind(site_id)
+    .bind(line)
+    .bind(s.slot_minutes)
+    .bind(s.quota_online)
+    .bind(s.quota_phone)
+    .bind(s.quota_onsite)
+    .bind(s.open_days_ahead)
+    .bind(s.open_at_minute)
+    .bind(s.close_minutes_before)
+    .bind(s.release_delay_seconds)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Extra places from peak-capacity changes covering `date`: (online, phone, onsite).
+pub async fn extra_capacity<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    site_id: i64,
+    line: &str,
+    date: &str,
+) -> Result<(i64, i64, i64), sqlx::Error> {
+    let r = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(extra_online), 0) AS BIGINT) AS o, CAST(COALESCE(SUM(extra_phone), 0) AS BIGINT) AS p, \
+                CAST(COALESCE(SUM(extra_onsite), 0) AS BIGINT) AS s \
+         FROM capacity_changes WHERE site_id = $1 AND line_code = $2 AND from_date <= $3 AND to_date >= $3",
+    )
+    .bind(site_id)
+    .bind(line)
+    .bind(date)
+    .fetch_one(ex)
+    .await?;
+    Ok((r.try_get("o")?, r.try_get("p")?, r.try_get("s")?))
+}
+
+pub async fn day_closure<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    site_id: i64,
+    date: &str,
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    let r = sqlx::query(
+        "SELECT reason_zh, reason_en FROM day_closures WHERE site_id = $1 AND date = $2",
+    )
+    .bind(site_id)
+    .bind(date)
+    .fetch_optional(ex)
+    .await?;
+    r.map(|r| Ok((r.try_get("reason_zh")?, r.try_get("reason_en")?)))
+        .transpose()
+}
+
+pub async fn count_slots<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    site_id: i64,
+    line: &str,
+    date: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query(
+        "SELECT COUNT(*) AS n FROM slots WHERE site_id = $1 AND line_code = $2 AND date = $3",
+    )
+    .bind(site_id)
+    .bind(line)
+    .bind(date)
+    .fetch_one(ex)
+    .await?
+    .try_get("n")
+}
+
+pub struct NewSlot {
+    pub start_minute: i64,
+    pub end_minute: i64,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub quota: (i64, i64, i64),
+}
+
+pub async fn insert_slot(
+    conn: &mut AnyConnection,
+    site_id: i64,
+    line: &str,
+    date: &str,
+    s: &NewSlot,
+    closed: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO slots (site_id, line_code, date, start_minute, end_minute, starts_at, ends_at, quota_online, quota_phone, quota_onsite, closed) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (site_id, line_code, date, start_minute) DO NOTHING",
+    )
+    .bind(site_id)
+    .bind(line)
+    .bind(date)
+    .bind(s.start_minute)
+    .bind(s.end_minute)
+    .bind(s.starts_at)
+    .bind(s.ends_at)
+    .bind(s.quota.0)
+    .bind(s.quota.1)
+    .bind(s.quota.2)
+    .bind(i64::from(closed))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SlotRow {
+    pub id: i64,
+    pub site_id: i64,
+    pub line_code: String,
+    pub date: String,
+    pub start_minute: i64,
+    pub end_minute: i64,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub quota_online: i64,
+    pub quota_phone: i64,
+    pub quota_onsite: i64,
+    pub booked_online: i64,
+    pub booked_phone: i64,
+    pub booked_onsite: i64,
+    pub closed: bool,
+}
+
+impl SlotRow {
+    pub fn remaining(&self, pool: Pool) -> i64 {
+        match pool {
+            Pool::Online => self.quota_online - self.booked_online,
+            Pool::Phone => self.quota_phone - self.booked_phone,
+            Pool::OnSite => self.quota_onsite - self.booked_onsite,
+        }
+        .max(0)
+    }
+    pub fn quota(&self) -> i64 {
+        self.quota_online + self.quota_phone + self.quota_onsite
+    }
+    pub fn booked(&self) -> i64 {
+        self.booked_online + self.booked_phone + self.booked_onsite
+    }
+}
+
+const SLOT_COLUMNS: &str = "id, site_id, line_code, date, start_minute, end_minute, starts_at, ends_at, quota_online, quota_phone, \
+                            quota_onsite, booked_online, booked_phone, booked_onsite, closed";
+
+fn slot_row(r: &sqlx::any::AnyRow) -> Result<SlotRow, sqlx::Error> {
+    Ok(SlotRow {
+        id: r.try_get("id")?,
+        site_id: r.try_get("site_id")?,
+        line_code: r.try_get("line_code")?,
+        date: r.try_get("date")?,
+        start_minute: r.try_get("start_minute")?,
+        end_minute: r.try_get("end_minute")?,
+        starts_at: r.try_get("starts_at")?,
+        ends_at: r.try_get("ends_at")?,
+        quota_online: r.try_get("quota_online")?,
+        quota_phone: r.try_get("quota_phone")?,
+        quota_onsite: r.try_get("quota_onsite")?,
+        booked_online: r.try_get("booked_online")?,
+        booked_phone: r.try_get("booked_phone")?,
+        booked_onsite: r.try_get("booked_onsite")?,
+        closed: r.try_get::<i64, _>("closed")? != 0,
+    })
+}
+
+pub async fn slots_of_day<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    site_id: i64,
+    line: &str,
+    date: &str,
+) -> Result<Vec<SlotRow>, sqlx::Error> {
+    let _ = SLOT_COLUMNS;
+    sqlx::query(
+        "SELECT id, site_id, line_code, date, start_minute, end_minute, starts_at, ends_at, quota_online, quota_phone, \
+                quota_onsite, booked_online, booked_phone, booked_onsite, closed \
+         FROM slots WHERE site_id = $1 AND line_code = $2 AND date = $3 ORDER BY start_minute",
+    )
+    .bind(site_id)
+    .bind(line)
+    .bind(date)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(slot_row)
+    .collect()
+}
+
+pub async fn slots_of_site_day<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    site_id: i64,
+    date: &str,
+) -> Result<Vec<SlotRow>, sqlx::Error> {
+    sqlx::query(
+        "SELECT id, site_id, line_code, date, start_minute, end_minute, starts_at, ends_at, quota_online, quota_phone, \
+                quota_onsite, booked_online, booked_phone, booked_onsite, closed \
+         FROM slots WHERE site_id = $1 AND date = $2 ORDER BY line_code, start_minute",
+    )
+    .bind(site_id)
+    .bind(date)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(slot_row)
+    .collect()
+}
+
+pub async fn slot<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: i64,
+) -> Result<Option<SlotRow>, sqlx::Error> {
+    sqlx::query(
+        "SELECT id, site_id, line_code, date, start_minute, end_minute, starts_at, ends_at, quota_online, quota_phone, \
+                quota_onsite, booked_online, booked_phone, booked_onsite, closed FROM slots WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(ex)
+    .await?
+    .map(|r| slot_row(&r))
+    .transpose()
+}
+
+/// Takes one place of `pool` in the slot if one is left: one conditional UPDATE, so the quota
+/// holds under any number of concurrent requests on either engine.
+pub async fn take_place(
+    conn: &mut AnyConnection,
+    slot_id: i64,
+    pool: Pool,
+) -> Result<bool, sqlx::Error> {
+    let sql = match pool {
+        Pool::Online => {
+            "UPDATE slots SET booked_online = booked_online + 1 WHERE id = $1 AND closed = 0 AND booked_online < quota_online"
+        }
+        Pool::Phone => {
+            "UPDATE slots SET booked_phone = booked_phone + 1 WHERE id = $1 AND closed = 0 AND booked_phone < quota_phone"
+        }
+        Pool::OnSite => {
+            "UPDATE slots SET booked_onsite = booked_onsite + 1 WHERE id = $1 AND closed = 0 AND booked_onsite < quota_onsite"
+        }
+    };
+    Ok(sqlx::query(sql)
+        .bind(slot_id)
+        .execute(conn)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+/// Gives a place back to its pool.
+pub async fn return_place(
+    conn: &mut AnyConnection,
+    slot_id: i64,
+    pool: Pool,
+) -> Result<(), sqlx::Error> {
+    let sql = match pool {
+        Pool::Online => {
+            "UPDATE slots SET booked_online = booked_online - 1 WHERE id = $1 AND booked_online > 0"
+        }
+        Pool::Phone => {
+            "UPDATE slots SET booked_phone = booked_phone - 1 WHERE id = $1 AND booked_phone > 0"
+        }
+        Pool::OnSite => {
+            "UPDATE slots SET booked_onsite = booked_onsite - 1 WHERE id = $1 AND booked_onsite > 0"
+        }
+    };
+    sqlx::query(sql).bind(slot_id).execute(conn).await?;
+    Ok(())
+}
+
+pub struct NewBooking<'a> {
+    pub code: &'a str,
+    pub slot: &'a SlotRow,
+    pub channel: &'a str,
+    pub pool: Pool,
+    pub id_index: &'a str,
+    pub id_sealed: Vec<u8>,
+    pub name_sealed: Vec<u8>,
+    pub phone_sealed: Vec<u8>,
+    pub lang: &'a str,
+    pub rescheduled_from: Option<i64>,
+    pub idempotency_key: Option<&'a str>,
+    pub created_by: Option<i64>,
+    pub now: i64,
+}
+
+pub async fn insert_booking(
+    conn: &mut AnyConnection,
+    b: &NewBooking<'_>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO bookings (code, slot_id, site_id, line_code, date, start_minute, starts_at, ends_at, channel, pool, \
+             id_index, id_sealed, name_sealed, phone_sealed, lang, status, rescheduled_from, idempotency_key, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'booked', $16, $17, $18, $19) RETURNING id",
+    )
+    .bind(b.code)
+    .bind(b.slot.id)
+    .bind(b.slot.site_id)
+    .bind(&b.slot.line_code)
+    .bind(&b.slot.date)
+    .bind(b.slot.start_minute)
+    .bind(b.slot.starts_at)
+    .bind(b.slot.ends_at)
+    .bind(b.channel)
+    .bind(b.pool.as_str())
+    .bind(b.id_index)
+    .bind(b.id_sealed.clone())
+    .bind(b.name_sealed.clone())
+    .bind(b.phone_sealed.clone())
+    .bind(b.lang)
+    .bind(b.rescheduled_from)
+    .bind(b.idempotency_key)
+    .bind(b.created_by)
+    .bind(b.now)
+    .fetch_one(conn)
+    .await?
+    .try_get("id")
+}
+
+#[derive(Debug, Clone)]
+pub struct BookingRow {
+    pub id: i64,
+    pub code: String,
+    pub slot_id: i64,
+    pub site_id: i64,
+    pub line_code: String,
+    pub date: String,
+    pub start_minute: i64,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub channel: String,
+    pub pool: Pool,
+    pub id_index: String,
+    pub id_sealed: Vec<u8>,
+    pub name_sealed: Vec<u8>,
+    pub phone_sealed: Vec<u8>,
+    pub lang: String,
+    pub status: Status,
+    pub cancel_reason: Option<String>,
+    pub created_at: i64,
+    pub arrived_at: Option<i64>,
+}
+
+fn booking_row(r: &sqlx::any::AnyRow) -> Result<BookingRow, sqlx::Error> {
+    let pool: String = r.try_get("pool")?;
+    let status: String = r.try_get("status")?;
+    Ok(BookingRow {
+        id: r.try_get("id")?,
+        code: r.try_get("code")?,
+        slot_id: r.try_get("slot_id")?,
+        site_id: r.try_get("site_id")?,
+        line_code: r.try_get("line_code")?,
+        date: r.try_get("date")?,
+        start_minute: r.try_get("start_minute")?,
+        starts_at: r.try_get("starts_at")?,
+        ends_at: r.try_get("ends_at")?,
+        channel: r.try_get("channel")?,
+        pool: Pool::parse(&pool)
+            .ok_or_else(|| sqlx::Error::Decode(format!("pool {pool}").into()))?,
+        id_index: r.try_get("id_index")?,
+        id_sealed: r.try_get("id_sealed")?,
+        name_sealed: r.try_get("name_sealed")?,
+        phone_sealed: r.try_get("phone_sealed")?,
+        lang: r.try_get("lang")?,
+        status: Status::parse(&status)
+            .ok_or_else(|| sqlx::Error::Decode(format!("status {status}").into()))?,
+        cancel_reason: r.try_get("cancel_reason")?,
+        created_at: r.try_get("created_at")?,
+        arrived_at: r.try_get("arrived_at")?,
+    })
+}
+
+macro_rules! booking_select {
+    ($where:literal) => {
+        concat!(
+            "SELECT id, code, slot_id, site_id, line_code, date, start_minute, starts_at, ends_at, channel, pool, id_index, \
+             id_sealed, name_sealed, phone_sealed, lang, status, cancel_reason, created_at, arrived_at FROM bookings ",
+            $where
+        )
+    };
+}
+
+pub async fn booking_by_code<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    code: &str,
+) -> Result<Option<BookingRow>, sqlx::Error> {
+    sqlx::query(booking_select!("WHERE code = $1"))
+        .bind(code)
+        .fetch_optional(ex)
+        .await?
+        .map(|r| booking_row(&r))
+        .transpose()
+}
+
+pub async fn booking_by_key<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    key: &str,
+) -> Result<Option<BookingRow>, sqlx::Error> {
+    sqlx::query(booking_select!("WHERE idempotency_key = $1"))
+        .bind(key)
+        .fetch_optional(ex)
+        .await?
+        .map(|r| booking_row(&r))
+        .transpose()
+}
+
+/// Active bookings of a person at a site on a date (at most one, by the unique index).
+pub async fn active_booking_of<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id_index: &str,
+    site_id: i64,
+    date: &str,
+) -> Result<Option<BookingRow>, sqlx::Error> {
+    sqlx::query(booking_select!(
+        "WHERE id_index = $1 AND site_id = $2 AND date = $3 AND status IN ('booked', 'arrived')"
+    ))
+    .bind(id_index)
+    .bind(site_id)
+    .bind(date)
+    .fetch_optional(ex)
+    .await?
+    .map(|r| booking_row(&r))
+    .transpose()
+}
+
+pub async fn bookings_of_site_day<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    site_id: i64,
+    date: &str,
+) -> Result<Vec<BookingRow>, sqlx::Error> {
+    sqlx::query(booking_select!(
+        "WHERE site_id = $1 AND date = $2 ORDER BY start_minute, id"
+    ))
+    .bind(site_id)
+    .bind(date)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(booking_row)
+    .collect()
+}
+
+pub async fn set_status(
+    conn: &mut AnyConnection,
+    id: i64,
+    from: &[Status],
+    to: Status,
+    now: i64,
+    reason: Option<&str>,
+    release_at: Option<i64>,
+) -> Result<bool, sqlx::Error> {
+    // At most two source states are ever allowed; both are bound (repeat the first if one).
+    let a = from.first().map_or("", |s| s.as_str());
+    let b = from.get(1).map_or(a, |s| s.as_str());
+    let sql = match to {
+        Status::Cancelled => {
+            "UPDATE bookings SET status = 'cancelled', cancelled_at = $1, cancel_reason = $2, release_at = $3 WHERE id = $4 AND status IN ($5, $6)"
+        }
+        Status::Arrived => {
+            "UPDATE bookings SET status = 'arrived', arrived_at = $1, cancel_reason = $2, release_at = $3 WHERE id = $4 AND status IN ($5, $6)"
+        }
+        Status::NoShow => {
+            "UPDATE bookings SET status = 'no_show', no_show_at = $1, cancel_reason = $2, release_at = $3 WHERE id = $4 AND status IN ($5, $6)"
+        }
+        Status::Booked => {
+            "UPDATE bookings SET status = 'booked', cancelled_at = $1, cancel_reason = $2, release_at = $3 WHERE id = $4 AND status IN ($5, $6)"
+        }
+    };
+    Ok(sqlx::query(sql)
+        .bind(now)
+        .bind(reason)
+        .bind(release_at)
+        .bind(id)
+        .bind(a)
+        .bind(b)
+        .execute(conn)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+/// Cancelled bookings whose place is due to be offered again.
+pub async fn due_releases(
+    conn: &mut AnyConnection,
+    now: i64,
+) -> Result<Vec<(i64, i64, Pool, i64, String, String)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, slot_id, pool, site_id, line_code, date FROM bookings \
+         WHERE released = 0 AND status = 'cancelled' AND release_at IS NOT NULL AND release_at <= $1 ORDER BY release_at LIMIT 200",
+    )
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let pool: String = r.try_get("pool")?;
+            Ok((
+                r.try_get("id")?,
+                r.try_get("slot_id")?,
+                Pool::parse(&pool).unwrap_or(Pool::Online),
+                r.try_get("site_id")?,
+                r.try_get("line_code")?,
+                r.try_get("date")?,
+            ))
+        })
+        .collect()
+}
+
+pub async fn mark_released(conn: &mut AnyConnection, id: i64) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query("UPDATE bookings SET released = 1 WHERE id = $1 AND released = 0")
+            .bind(id)
+            .execute(conn)
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
+/// Bookings nobody came to, past their slot and its grace period.
+pub async fn mark_no_shows(
+    conn: &mut AnyConnection,
+    before: i64,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query("UPDATE bookings SET status = 'no_show', no_show_at = $1 WHERE status = 'booked' AND ends_at < $2")
+        .bind(now)
+        .bind(before)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}
+
+pub async fn no_show_times<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id_index: &str,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query("SELECT no_show_at FROM bookings WHERE id_index = $1 AND status = 'no_show' AND no_show_at IS NOT NULL")
+        .bind(id_index)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(|r| r.try_get("no_show_at"))
+        .collect()
+}
+
+pub async fn last_lift<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id_index: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query("SELECT MAX(lifted_at) AS at FROM no_show_lifts WHERE id_index = $1")
+        .bind(id_index)
+        .fetch_one(ex)
+        .await?
+        .try_get("at")
+}
+
+pub async fn insert_lift(
+    conn: &mut AnyConnection,
+    id_index: &str,
+    by: i64,
+    reason: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO no_show_lifts (id_index, lifted_at, lifted_by, reason) VALUES ($1, $2, $3, $4)")
+        .bind(id_index)
+        .bind(now)
+        .bind(by)
+        .bind(reason)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A person waiting for a place on a full day.
+pub struct WaitEntry<'a> {
+    pub site_id: i64,
+    pub line: &'a str,
+    pub date: &'a str,
+    pub id_index: &'a str,
+    pub phone_sealed: Vec<u8>,
+    pub lang: &'a str,
+}
+
+pub async fn join_waitlist(
+    conn: &mut AnyConnection,
+    e: &WaitEntry<'_>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let WaitEntry {
+        site_id,
+        line,
+        date,
+        id_index,
+        phone_sealed,
+        lang,
+    } = e;
+    let phone_sealed = phone_sealed.clone();
+    Ok(sqlx::query(
+        "INSERT INTO waitlist (site_id, line_code, date, id_index, phone_sealed, lang, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (site_id, line_code, date, id_index) DO NOTHING",
+    )
+    .bind(site_id)
+    .bind(line)
+    .bind(date)
+    .bind(id_index)
+    .bind(phone_sealed)
+    .bind(lang)
+    .bind(now)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// The first person waiting for a place on this day and line who has not been told yet; marks
+/// them told.
+pub async fn next_waiting(
+    conn: &mut AnyConnection,
+    site_id: i64,
+    line: &str,
+    date: &str,
+    now: i64,
+) -> Result<Option<(Vec<u8>, String)>, sqlx::Error> {
+    let row = sqlx::query(
+        "UPDATE waitlist SET notified_at = $1 WHERE id = (SELECT id FROM waitlist WHERE site_id = $2 AND line_code = $3 \
+             AND date = $4 AND notified_at IS NULL ORDER BY id LIMIT 1) AND notified_at IS NULL RETURNING phone_sealed, lang",
+    )
+    .bind(now)
+    .bind(site_id)
+    .bind(line)
+    .bind(date)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| Ok((r.try_get("phone_sealed")?, r.try_get("lang")?)))
+        .transpose()
+}

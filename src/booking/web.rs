@@ -1,0 +1,1402 @@
+//! Appointment pages (citizen web and phone page, staff telephone/on-site booking, arrival
+//! check-in, the day's list and CSV) and the JSON API.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{
+    BookRequest, BookingError, Channel, Confirmation, DayAvailability, Status, hhmm, store,
+};
+use crate::auth::web::refused;
+use crate::auth::{Actor, Failure, Role};
+use crate::error::{AppError, AppResult};
+use crate::i18n::{Lang, UserMessage};
+use crate::sites::{Site, store as sites_store};
+use crate::web::AppState;
+use crate::web::extract::{Form, Json, Meta, Query, Staff};
+use crate::web::layout::Page;
+
+pub fn pages() -> Router<AppState> {
+    Router::new()
+        .route("/appointments", get(book_page).post(book_submit))
+        .route("/m/appointments", get(mobile_entry))
+        .route("/appointments/manage", get(manage_page).post(manage_lookup))
+        .route("/appointments/manage/cancel", post(manage_cancel))
+        .route("/appointments/manage/reschedule", post(manage_reschedule))
+        .route("/appointments/waitlist", post(waitlist_submit))
+        .route("/appointments/{code}", get(confirmation_page))
+        .route("/appointments/{code}/qr.svg", get(qr_svg))
+        .route("/appointments/{code}/calendar.ics", get(ics))
+        .route("/staff/appointments", get(staff_day))
+        .route("/staff/appointments.csv", get(staff_csv))
+        .route(
+            "/staff/appointments/book",
+            get(staff_book_page).post(staff_book_submit),
+        )
+        .route("/staff/appointments/check-in", post(staff_check_in))
+        .route("/staff/appointments/lift-block", post(staff_lift_block))
+        .route("/admin/sms", get(sms_log))
+}
+
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_availability))
+        .routes(routes!(api_book))
+        .routes(routes!(api_lookup))
+        .routes(routes!(api_cancel))
+        .routes(routes!(api_reschedule))
+        .routes(routes!(api_check_in))
+}
+
+fn fail(f: Failure<BookingError>) -> AppError {
+    match f {
+        Failure::Refused(e @ BookingError::NotFound) => AppError::new(StatusCode::NOT_FOUND, e),
+        Failure::Refused(e @ (BookingError::Full | BookingError::AlreadyBooked)) => {
+            AppError::new(StatusCode::CONFLICT, e)
+        }
+        Failure::Refused(e @ BookingError::RateLimited) => {
+            AppError::new(StatusCode::TOO_MANY_REQUESTS, e)
+        }
+        other => refused(other),
+    }
+}
+
+async fn site_by_code(state: &AppState, code: &str) -> Result<Site, Failure<BookingError>> {
+    sites_store::site_by_code(state.db.reader(), code)
+        .await?
+        .filter(|s| s.active && s.kind != crate::sites::SiteKind::KioskPoint)
+        .ok_or(Failure::Refused(BookingError::UnknownSite))
+}
+
+fn parse_date(s: &str) -> Result<Date, Failure<BookingError>> {
+    s.trim()
+        .parse()
+        .map_err(|_| Failure::Refused(BookingError::NoSuchSlot))
+}
+
+// ---- citizen pages ---------------------------------------------------------------------------
+
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub struct DateChoice {
+    pub date: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub struct MaterialGroup {
+    pub item_id: String,
+    pub item_name: String,
+    pub materials: Vec<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "appointments.html")]
+struct BookPage {
+    page: Page,
+    /// `/appointments` or `/staff/appointments/book`.
+    action: String,
+    staff: bool,
+    channel: String,
+    sites: Vec<Choice>,
+    lines: Vec<Choice>,
+    dates: Vec<DateChoice>,
+    site: String,
+    line: String,
+    date: String,
+    day: Option<DayAvailability>,
+    materials: Vec<MaterialGroup>,
+    error: Option<String>,
+    notice: Option<String>,
+    form: PersonForm,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PersonForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub id_number: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+struct BookQuery {
+    site: Option<String>,
+    line: Option<String>,
+    date: Option<String>,
+    via: Option<String>,
+}
+
+fn weekday(d: Date, lang: Lang) -> &'static str {
+    use jiff::civil::Weekday::*;
+    match d.weekday() {
+        Monday => lang.pick("周一", "Mon"),
+        Tuesday => lang.pick("周二", "Tue"),
+        Wednesday => lang.pick("周三", "Wed"),
+        Thursday => lang.pick("周四", "Thu"),
+        Friday => lang.pick("周五", "Fri"),
+        Saturday => lang.pick("周六", "Sat"),
+        Sunday => lang.pick("周日", "Sun"),
+    }
+}
+
+/// The materials to bring for a line: what every applicant of each item needs.
+pub fn materials_for_line(state: &AppState, line: &str, lang: Lang) -> Vec<MaterialGroup> {
+    let Some(l) = state.lines.get(line) else {
+        return Vec::new();
+    };
+    l.items
+        .iter()
+        .filter_map(|id| state.catalog.item(id))
+        .map(|item| MaterialGroup {
+            item_id: item.id.clone(),
+            item_name: item.name.get(lang).to_string(),
+            materials: item
+                .materials
+                .iter()
+                .filter(|r| r.when == crate::catalog::Condition::Always)
+                .filter_map(|r| state.catalog.material(&r.material))
+                .filter(|m| !m.provided_at_window)
+                .map(|m| m.name.get(lang).to_string())
+                .collect(),
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn build_book_page(
+    state: &AppState,
+    page: Page,
+    q: BookQuery,
+    staff: bool,
+    channel: Channel,
+    form: PersonForm,
+    error: Option<String>,
+) -> AppResult<BookPage> {
+    let lang = page.lang;
+    let all_sites: Vec<Site> = sites_store::list_sites(state.db.reader(), true)
+        .await?
+        .into_iter()
+        .filter(|s| s.kind != crate::sites::SiteKind::KioskPoint)
+        .collect();
+    let site_code = q
+        .site
+        .clone()
+        .filter(|c| all_sites.iter().any(|s| &s.code == c))
+        .or_else(|| all_sites.first().map(|s| s.code.clone()))
+        .unwrap_or_default();
+    let line_code = q
+        .line
+        .clone()
+        .filter(|c| state.lines.get(c).is_some_and(|l| l.bookable))
+        .or_else(|| state.lines.bookable().next().map(|l| l.code.clone()))
+        .unwrap_or_default();
+    let sites = all_sites
+        .iter()
+        .map(|s| Choice {
+            value: s.code.clone(),
+            label: s.name(lang).to_string(),
+            selected: s.code == site_code,
+        })
+        .collect();
+    let lines = state
+        .lines
+        .bookable()
+        .map(|l| Choice {
+            value: l.code.clone(),
+            label: l.name(lang).to_string(),
+            selected: l.code == line_code,
+        })
+        .collect();
+    let ctx = state.booking();
+    let mut dates = Vec::new();
+    let mut day = None;
+    let mut chosen = String::new();
+    if let Some(site) = all_sites.iter().find(|s| s.code == site_code) {
+        let list = super::bookable_dates(&ctx, site, &line_code)
+            .await
+            .map_err(fail)?;
+        chosen = q
+            .date
+            .clone()
+            .filter(|d| list.iter().any(|x| x.to_string() == *d))
+            .or_else(|| list.first().map(|d| d.to_string()))
+            .unwrap_or_default();
+        dates = list
+            .iter()
+            .map(|d| DateChoice {
+                date: d.to_string(),
+                label: format!("{} {}", &d.to_string()[5..], weekday(*d, lang)),
+                selected: d.to_string() == chosen,
+            })
+            .collect();
+        if let Ok(date) = chosen.parse::<Date>() {
+            day = Some(
+                super::availability(&ctx, site, &line_code, date, channel, lang)
+                    .await
+                    .map_err(fail)?,
+            );
+        }
+    }
+    Ok(BookPage {
+        action: if staff {
+            "/staff/appointments/book".into()
+        } else {
+            "/appointments".into()
+        },
+        staff,
+        channel: channel.as_str().into(),
+        materials: materials_for_line(state, &line_code, lang),
+        sites,
+        lines,
+        dates,
+        site: site_code,
+        line: line_code,
+        date: chosen,
+        day,
+        error,
+        notice: None,
+        form,
+        page,
+    })
+}
+
+fn channel_of(via: Option<&str>) -> Channel {
+    match via {
+        Some("mobile") => Channel::Mobile,
+        Some("kiosk") => Channel::Kiosk,
+        _ => Channel::Web,
+    }
+}
+
+async fn book_page(
+    State(state): State<AppState>,
+    page: Page,
+    Query(q): Query<BookQuery>,
+) -> AppResult<BookPage> {
+    let channel = channel_of(q.via.as_deref());
+    build_book_page(&state, page, q, false, channel, PersonForm::default(), None).await
+}
+
+/// The phone page is the same engine with the mobile channel recorded.
+async fn mobile_entry() -> Redirect {
+    Redirect::to("/appointments?via=mobile")
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct BookForm {
+    site: String,
+    line: String,
+    date: String,
+    #[serde(default)]
+    slot_id: Option<i64>,
+    #[serde(default)]
+    channel: String,
+    #[serde(flatten)]
+    person: PersonForm,
+}
+
+async fn submit(
+    state: &AppState,
+    page: Page,
+    actor: Option<&Actor>,
+    ip: &str,
+    f: BookForm,
+    staff: bool,
+) -> AppResult<Response> {
+    let lang = page.lang;
+    let channel = match (staff, Channel::parse(&f.channel)) {
+        (true, Some(c @ (Channel::Phone | Channel::Onsite))) => c,
+        (true, _) => Channel::Phone,
+        (false, Some(c)) if !c.is_staff() => c,
+        (false, _) => Channel::Web,
+    };
+    let q = BookQuery {
+        site: Some(f.site.clone()),
+        line: Some(f.line.clone()),
+        date: Some(f.date.clone()),
+        via: Some(channel.as_str().into()),
+    };
+    let Some(slot_id) = f.slot_id else {
+        let msg = lang
+            .pick("请选择一个预约时段。", "Choose a time.")
+            .to_string();
+        let body = build_book_page(state, page, q, staff, channel, f.person, Some(msg)).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+    };
+    let id_key = state.cipher.blind_index(f.person.id_number.trim());
+    if !staff && !state.limits.allow(ip, Some(&id_key)) {
+        let body = build_book_page(
+            state,
+            page,
+            q,
+            staff,
+            channel,
+            f.person,
+            Some(BookingError::RateLimited.message(lang)),
+        )
+        .await?;
+        return Ok((StatusCode::TOO_MANY_REQUESTS, body).into_response());
+    }
+    let req = BookRequest {
+        slot_id,
+        name: f.person.name.clone(),
+        id_number: f.person.id_number.clone(),
+        phone: f.person.phone.clone(),
+        channel,
+        lang: Some(lang),
+    };
+    match super::book(&state.booking(), actor, req, None).await {
+        Ok(c) => Ok(Redirect::to(&format!("/appointments/{}", c.code)).into_response()),
+        Err(Failure::Refused(e)) => {
+            let status = match e {
+                BookingError::Full | BookingError::AlreadyBooked => StatusCode::CONFLICT,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let body = build_book_page(
+                state,
+                page,
+                q,
+                staff,
+                channel,
+                f.person,
+                Some(e.message(lang)),
+            )
+            .await?;
+            Ok((status, body).into_response())
+        }
+        Err(other) => Err(fail(other)),
+    }
+}
+
+async fn book_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Meta(meta): Meta,
+    Form(f): Form<BookForm>,
+) -> AppResult<Response> {
+    submit(&state, page, None, &meta.ip, f, false).await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "appointment_confirmation.html")]
+struct ConfirmationPage {
+    page: Page,
+    c: Confirmation,
+    status: String,
+    materials: Vec<MaterialGroup>,
+}
+
+async fn confirmation_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+) -> AppResult<ConfirmationPage> {
+    let ctx = state.booking();
+    let b = store::booking_by_code(state.db.reader(), &code.to_uppercase())
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let c = super::confirmation(&ctx, &b).await.map_err(fail)?;
+    let lang = page.lang;
+    Ok(ConfirmationPage {
+        status: c.status.name(lang).to_string(),
+        materials: materials_for_line(&state, &c.line_code, lang),
+        c,
+        page,
+    })
+}
+
+async fn qr_svg(State(state): State<AppState>, Path(code): Path<String>) -> AppResult<Response> {
+    let b = store::booking_by_code(state.db.reader(), &code.to_uppercase())
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    // The QR carries only the booking code: the arrival desk scans it into the look-up field.
+    let qr = qrcode::QrCode::new(b.code.as_bytes()).map_err(AppError::internal)?;
+    let svg = qr
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("image/svg+xml"),
+        )],
+        svg,
+    )
+        .into_response())
+}
+
+fn ics_stamp(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.strftime("%Y%m%dT%H%M%SZ").to_string())
+        .unwrap_or_default()
+}
+
+fn ics_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace(';', "\\;")
+        .replace(',', "\\,")
+        .replace('\n', "\\n")
+}
+
+async fn ics(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(code): Path<String>,
+) -> AppResult<Response> {
+    let code = code.trim_end_matches(".ics").to_uppercase();
+    let b = store::booking_by_code(state.db.reader(), &code)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let site = sites_store::site(state.db.reader(), b.site_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let line = state
+        .lines
+        .get(&b.line_code)
+        .map(|l| l.name(lang).to_string())
+        .unwrap_or_default();
+    let summary = match lang {
+        Lang::ZhCn => format!("出入境预约：{line}（预约码 {}）", b.code),
+        Lang::En => format!("Exit-entry appointment: {line} (code {})", b.code),
+    };
+    // RFC 5545, CRLF line ends; times in UTC.
+    let body = [
+        "BEGIN:VCALENDAR".to_string(),
+        "VERSION:2.0".into(),
+        "PRODID:-//onetrip//appointments//ZH".into(),
+        "METHOD:PUBLISH".into(),
+        "BEGIN:VEVENT".into(),
+        format!("UID:{}@onetrip", b.code),
+        format!("DTSTAMP:{}", ics_stamp(b.created_at)),
+        format!("DTSTART:{}", ics_stamp(b.starts_at)),
+        format!("DTEND:{}", ics_stamp(b.ends_at)),
+        format!("SUMMARY:{}", ics_escape(&summary)),
+        format!(
+            "LOCATION:{}",
+            ics_escape(&format!("{} {}", site.name(lang), site.address(lang)))
+        ),
+        format!(
+            "DESCRIPTION:{}",
+            ics_escape(&format!(
+                "{} {}",
+                lang.pick(
+                    "请携带身份证及所需材料。预约码",
+                    "Bring your ID card and the materials. Code"
+                ),
+                b.code
+            ))
+        ),
+        "END:VEVENT".into(),
+        "END:VCALENDAR".into(),
+    ]
+    .join("\r\n")
+        + "\r\n";
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/calendar; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment; filename=\"appointment.ics\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "appointment_manage.html")]
+struct ManagePage {
+    page: Page,
+    code: String,
+    id_number: String,
+    found: Option<Confirmation>,
+    status: String,
+    active: bool,
+    day: Option<DayAvailability>,
+    dates: Vec<DateChoice>,
+    error: Option<String>,
+    done: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ManageQuery {
+    code: Option<String>,
+}
+
+async fn manage_page(page: Page, Query(q): Query<ManageQuery>) -> ManagePage {
+    ManagePage {
+        page,
+        code: q.code.unwrap_or_default(),
+        id_number: String::new(),
+        found: None,
+        status: String::new(),
+        active: false,
+        day: None,
+        dates: vec![],
+        error: None,
+        done: None,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ManageForm {
+    code: String,
+    id_number: String,
+    #[serde(default)]
+    date: Option<String>,
+    #[serde(default)]
+    slot_id: Option<i64>,
+}
+
+async fn manage_view(
+    state: &AppState,
+    page: Page,
+    f: &ManageForm,
+    done: Option<String>,
+) -> AppResult<Response> {
+    manage_view_with(state, page, f, done, None).await
+}
+
+async fn manage_view_with(
+    state: &AppState,
+    page: Page,
+    f: &ManageForm,
+    done: Option<String>,
+    error: Option<String>,
+) -> AppResult<Response> {
+    let lang = page.lang;
+    let ctx = state.booking();
+    let b = match super::find_own(&ctx, &f.code, &f.id_number).await {
+        Ok(b) => b,
+        Err(Failure::Refused(e)) => {
+            let body = ManagePage {
+                page,
+                code: f.code.clone(),
+                id_number: String::new(),
+                found: None,
+                status: String::new(),
+                active: false,
+                day: None,
+                dates: vec![],
+                error: Some(e.message(lang)),
+                done: None,
+            };
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+        }
+        Err(other) => return Err(fail(other)),
+    };
+    let c = super::confirmation(&ctx, &b).await.map_err(fail)?;
+    let active = b.status == Status::Booked;
+    let (mut day, mut dates) = (None, Vec::new());
+    if active && let Some(site) = sites_store::site(state.db.reader(), b.site_id).await? {
+        let list = super::bookable_dates(&ctx, &site, &b.line_code)
+            .await
+            .map_err(fail)?;
+        let chosen = f
+            .date
+            .clone()
+            .filter(|d| list.iter().any(|x| x.to_string() == *d))
+            .unwrap_or_else(|| b.date.clone());
+        dates = list
+            .iter()
+            .map(|d| DateChoice {
+                date: d.to_string(),
+                label: format!("{} {}", &d.to_string()[5..], weekday(*d, lang)),
+                selected: d.to_string() == chosen,
+            })
+            .collect();
+        if let Ok(date) = chosen.parse::<Date>() {
+            let channel = Channel::parse(&b.channel).unwrap_or(Channel::Web);
+            day = Some(
+                super::availability(&ctx, &site, &b.line_code, date, channel, lang)
+                    .await
+                    .map_err(fail)?,
+            );
+        }
+    }
+    Ok(ManagePage {
+        status: c.status.name(lang).to_string(),
+        page,
+        code: b.code.clone(),
+        id_number: f.id_number.clone(),
+        found: Some(c),
+        active,
+        day,
+        dates,
+        error,
+        done,
+    }
+    .into_response())
+}
+
+async fn manage_lookup(
+    State(state): State<AppState>,
+    page: Page,
+    Meta(meta): Meta,
+    Form(f): Form<ManageForm>,
+) -> AppResult<Response> {
+    if !state.limits.allow(&meta.ip, None) {
+        return Err(AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            BookingError::RateLimited,
+        ));
+    }
+    manage_view(&state, page, &f, None).await
+}
+
+async fn manage_cancel(
+    State(state): State<AppState>,
+    page: Page,
+    Form(f): Form<ManageForm>,
+) -> AppResult<Response> {
+    let ctx = state.booking();
+    let lang = page.lang;
+    let b = super::find_own(&ctx, &f.code, &f.id_number)
+        .await
+        .map_err(fail)?;
+    match super::cancel(&ctx, None, &b, None).await {
+        Ok(()) => {
+            manage_view(
+                &state,
+                page,
+                &f,
+                Some(
+                    lang.pick(
+                        "预约已取消，确认短信已发送。",
+                        "The booking is cancelled; a text message confirms it.",
+                    )
+                    .into(),
+                ),
+            )
+            .await
+        }
+        Err(Failure::Refused(e)) => Err(AppError::invalid(e)),
+        Err(other) => Err(fail(other)),
+    }
+}
+
+async fn manage_reschedule(
+    State(state): State<AppState>,
+    page: Page,
+    Form(f): Form<ManageForm>,
+) -> AppResult<Response> {
+    let ctx = state.booking();
+    let lang = page.lang;
+    let b = super::find_own(&ctx, &f.code, &f.id_number)
+        .await
+        .map_err(fail)?;
+    let Some(slot_id) = f.slot_id else {
+        return manage_view(&state, page, &f, None).await;
+    };
+    match super::reschedule(&ctx, &b, slot_id).await {
+        Ok(c) => Ok(Redirect::to(&format!("/appointments/{}", c.code)).into_response()),
+        Err(Failure::Refused(e)) => {
+            let mut res = manage_view_with(&state, page, &f, None, Some(e.message(lang))).await?;
+            *res.status_mut() = StatusCode::CONFLICT;
+            Ok(res)
+        }
+        Err(other) => Err(fail(other)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct WaitlistForm {
+    site: String,
+    line: String,
+    date: String,
+    id_number: String,
+    phone: String,
+}
+
+async fn waitlist_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Meta(meta): Meta,
+    Form(f): Form<WaitlistForm>,
+) -> AppResult<Response> {
+    let lang = page.lang;
+    if !state.limits.allow(&meta.ip, None) {
+        return Err(AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            BookingError::RateLimited,
+        ));
+    }
+    let ctx = state.booking();
+    let site = site_by_code(&state, &f.site).await.map_err(fail)?;
+    let date = parse_date(&f.date).map_err(fail)?;
+    super::join_waitlist(&ctx, &site, &f.line, date, &f.id_number, &f.phone, lang)
+        .await
+        .map_err(fail)?;
+    let q = BookQuery {
+        site: Some(f.site),
+        line: Some(f.line),
+        date: Some(f.date),
+        via: None,
+    };
+    let mut body = build_book_page(
+        &state,
+        page,
+        q,
+        false,
+        Channel::Web,
+        PersonForm::default(),
+        None,
+    )
+    .await?;
+    body.notice = Some(lang.pick("已登记候补：有名额空出时将按登记顺序短信通知您。", "You are on the waiting list: when a place frees, people are told by text message in the order they joined.").into());
+    Ok(body.into_response())
+}
+
+// ---- staff pages ------------------------------------------------------------------------------
+
+fn require_booking_staff(actor: &Actor, site_id: i64) -> Result<(), AppError> {
+    if [Role::Officer, Role::Guide, Role::Leader, Role::Admin]
+        .iter()
+        .any(|r| actor.has_role_at(*r, site_id))
+    {
+        Ok(())
+    } else {
+        Err(AppError::forbidden())
+    }
+}
+
+/// The first site the actor may work at, or the one asked for.
+async fn staff_site(state: &AppState, actor: &Actor, code: Option<&str>) -> AppResult<Site> {
+    let all = sites_store::list_sites(state.db.reader(), true).await?;
+    let pick = match code {
+        Some(c) => all.into_iter().find(|s| s.code == c),
+        None => all
+            .into_iter()
+            .find(|s| require_booking_staff(actor, s.id).is_ok()),
+    }
+    .ok_or_else(AppError::forbidden)?;
+    require_booking_staff(actor, pick.id)?;
+    Ok(pick)
+}
+
+pub struct SlotLine {
+    pub line: String,
+    pub time: String,
+    pub quota: String,
+    pub booked: String,
+    pub utilisation: u32,
+    pub closed: bool,
+}
+
+pub struct BookingLine {
+    pub code: String,
+    pub time: String,
+    pub line: String,
+    pub channel: String,
+    pub status: String,
+    pub status_code: String,
+    pub name: String,
+    pub id_number: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/appointments.html")]
+struct StaffDayPage {
+    page: Page,
+    site: Site,
+    sites: Vec<Choice>,
+    date: String,
+    slots: Vec<SlotLine>,
+    bookings: Vec<BookingLine>,
+    total_quota: i64,
+    total_booked: i64,
+    arrived: usize,
+    no_shows: usize,
+    cancelled: usize,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct DayQuery {
+    site: Option<String>,
+    date: Option<String>,
+}
+
+async fn day_data(
+    state: &AppState,
+    actor: &Actor,
+    site: &Site,
+    date: &str,
+    lang: Lang,
+) -> AppResult<(Vec<SlotLine>, Vec<BookingLine>, i64, i64)> {
+    let slots = store::slots_of_site_day(state.db.reader(), site.id, date).await?;
+    let bookings = store::bookings_of_site_day(state.db.reader(), site.id, date).await?;
+    // R15: a staff read of people's records is audited.
+    let mut tx = state.db.begin().await?;
+    crate::audit::record(
+        &mut tx,
+        crate::audit::AuditEntry::by(
+            actor,
+            "booking.list_viewed",
+            "site",
+            &site.id.to_string(),
+            state.clock.now_ms(),
+        )
+        .site(site.id)
+        .detail(serde_json::json!({"date": date, "bookings": bookings.len()})),
+    )
+    .await?;
+    tx.commit().await?;
+    let line_name = |c: &str| {
+        state
+            .lines
+            .get(c)
+            .map(|l| l.name(lang).to_string())
+            .unwrap_or_else(|| c.to_string())
+    };
+    let total_quota = slots.iter().map(|s| s.quota()).sum();
+    let total_booked = slots.iter().map(|s| s.booked()).sum();
+    let slot_lines = slots
+        .iter()
+        .map(|s| SlotLine {
+            line: line_name(&s.line_code),
+            time: format!("{}–{}", hhmm(s.start_minute), hhmm(s.end_minute)),
+            quota: format!(
+                "{} / {} / {}",
+                s.quota_online, s.quota_phone, s.quota_onsite
+            ),
+            booked: format!(
+                "{} / {} / {}",
+                s.booked_online, s.booked_phone, s.booked_onsite
+            ),
+            utilisation: if s.quota() > 0 {
+                (s.booked() * 100 / s.quota()) as u32
+            } else {
+                0
+            },
+            closed: s.closed,
+        })
+        .collect();
+    let booking_lines = bookings
+        .iter()
+        .map(|b| {
+            let name = state
+                .cipher
+                .open(&b.name_sealed)
+                .map(|n| crate::domain::masking::mask_name(&n))
+                .unwrap_or_default();
+            let id = state
+                .cipher
+                .open(&b.id_sealed)
+                .ok()
+                .and_then(|i| crate::domain::id_number::IdNumber::parse(&i).ok())
+                .map(|i| i.masked())
+                .unwrap_or_default();
+            BookingLine {
+                code: b.code.clone(),
+                time: hhmm(b.start_minute),
+                line: line_name(&b.line_code),
+                channel: Channel::parse(&b.channel)
+                    .map(|c| c.name(lang).to_string())
+                    .unwrap_or_default(),
+                status: b.status.name(lang).to_string(),
+                status_code: b.status.as_str().to_string(),
+                name,
+                id_number: id,
+            }
+        })
+        .collect();
+    Ok((slot_lines, booking_lines, total_quota, total_booked))
+}
+
+async fn render_day(
+    state: &AppState,
+    page: Page,
+    actor: &Actor,
+    site: Site,
+    date: String,
+    message: Option<String>,
+    error: Option<String>,
+) -> AppResult<StaffDayPage> {
+    let lang = page.lang;
+    let (slots, bookings, total_quota, total_booked) =
+        day_data(state, actor, &site, &date, lang).await?;
+    let count = |s: &str| bookings.iter().filter(|b| b.status_code == s).count();
+    let sites = sites_store::list_sites(state.db.reader(), true)
+        .await?
+        .into_iter()
+        .filter(|s| require_booking_staff(actor, s.id).is_ok())
+        .map(|s| Choice {
+            selected: s.code == site.code,
+            value: s.code.clone(),
+            label: s.name(lang).to_string(),
+        })
+        .collect();
+    Ok(StaffDayPage {
+        arrived: count("arrived"),
+        no_shows: count("no_show"),
+        cancelled: count("cancelled"),
+        page,
+        site,
+        sites,
+        date,
+        slots,
+        bookings,
+        total_quota,
+        total_booked,
+        message,
+        error,
+    })
+}
+
+async fn staff_day(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Query(q): Query<DayQuery>,
+) -> AppResult<StaffDayPage> {
+    let site = staff_site(&state, &actor, q.site.as_deref()).await?;
+    let date = q
+        .date
+        .filter(|d| d.parse::<Date>().is_ok())
+        .unwrap_or_else(|| state.clock.today().to_string());
+    render_day(&state, page, &actor, site, date, None, None).await
+}
+
+async fn staff_csv(
+    State(state): State<AppState>,
+    lang: Lang,
+    Staff(actor): Staff,
+    Query(q): Query<DayQuery>,
+) -> AppResult<Response> {
+    let site = staff_site(&state, &actor, q.site.as_deref()).await?;
+    let date = q
+        .date
+        .filter(|d| d.parse::<Date>().is_ok())
+        .unwrap_or_else(|| state.clock.today().to_string());
+    let (_, bookings, _, _) = day_data(&state, &actor, &site, &date, lang).await?;
+    let mut out = String::from("\u{feff}code,date,time,line,channel,status,name,id_number\r\n");
+    let field = |s: &str| {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    for b in bookings {
+        out.push_str(
+            &[
+                b.code,
+                date.clone(),
+                b.time,
+                b.line,
+                b.channel,
+                b.status,
+                b.name,
+                b.id_number,
+            ]
+            .iter()
+            .map(|s| field(s))
+            .collect::<Vec<_>>()
+            .join(","),
+        );
+        out.push_str("\r\n");
+    }
+    let disposition = format!(
+        "attachment; filename=\"appointments-{}-{date}.csv\"",
+        site.code
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&disposition)
+                    .unwrap_or(HeaderValue::from_static("attachment")),
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+async fn staff_book_page(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Query(q): Query<BookQuery>,
+) -> AppResult<BookPage> {
+    let site = staff_site(&state, &actor, q.site.as_deref()).await?;
+    let q = BookQuery {
+        site: Some(site.code),
+        ..q
+    };
+    let channel = if q.via.as_deref() == Some("onsite") {
+        Channel::Onsite
+    } else {
+        Channel::Phone
+    };
+    build_book_page(&state, page, q, true, channel, PersonForm::default(), None).await
+}
+
+async fn staff_book_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Meta(meta): Meta,
+    Form(f): Form<BookForm>,
+) -> AppResult<Response> {
+    staff_site(&state, &actor, Some(&f.site)).await?;
+    submit(&state, page, Some(&actor), &meta.ip, f, true).await
+}
+
+#[derive(Debug, Deserialize)]
+struct CheckInForm {
+    site: String,
+    /// A booking code (typed or scanned from the QR) or an ID number.
+    query: String,
+}
+
+async fn staff_check_in(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Form(f): Form<CheckInForm>,
+) -> AppResult<Response> {
+    let site = staff_site(&state, &actor, Some(&f.site)).await?;
+    let lang = page.lang;
+    let ctx = state.booking();
+    let q = f.query.trim().to_uppercase();
+    let found = if q.len() == 8 {
+        store::booking_by_code(state.db.reader(), &q)
+            .await?
+            .filter(|b| b.site_id == site.id)
+    } else {
+        match super::find_today_by_id(&ctx, site.id, &q).await {
+            Ok(b) => b,
+            Err(Failure::Refused(e)) => {
+                let today = state.clock.today().to_string();
+                let body = render_day(
+                    &state,
+                    page,
+                    &actor,
+                    site,
+                    today,
+                    None,
+                    Some(e.message(lang)),
+                )
+                .await?;
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
+            }
+            Err(other) => return Err(fail(other)),
+        }
+    };
+    let today = state.clock.today().to_string();
+    let Some(b) = found else {
+        let msg = lang
+            .pick(
+                "今天本办证点没有找到该预约。",
+                "No booking found for today at this site.",
+            )
+            .to_string();
+        let body = render_day(&state, page, &actor, site, today, None, Some(msg)).await?;
+        return Ok((StatusCode::NOT_FOUND, body).into_response());
+    };
+    match super::check_in(&ctx, &actor, &b).await {
+        Ok(()) => {
+            let msg = match lang {
+                Lang::ZhCn => format!(
+                    "预约 {} 已签到（{}），请引导至预约窗口，无需排队。",
+                    b.code,
+                    hhmm(b.start_minute)
+                ),
+                Lang::En => format!(
+                    "Booking {} checked in ({}); send the citizen to an appointment window, no queuing.",
+                    b.code,
+                    hhmm(b.start_minute)
+                ),
+            };
+            Ok(
+                render_day(&state, page, &actor, site, today, Some(msg), None)
+                    .await?
+                    .into_response(),
+            )
+        }
+        Err(Failure::Refused(e)) => {
+            let body = render_day(
+                &state,
+                page,
+                &actor,
+                site,
+                today,
+                None,
+                Some(e.message(lang)),
+            )
+            .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
+        }
+        Err(other) => Err(fail(other)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct LiftForm {
+    site: String,
+    id_number: String,
+    reason: String,
+}
+
+async fn staff_lift_block(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Form(f): Form<LiftForm>,
+) -> AppResult<Response> {
+    let site = staff_site(&state, &actor, Some(&f.site)).await?;
+    if !(actor.has_role_at(Role::Leader, site.id)
+        || actor.has_role_at(Role::Officer, site.id)
+        || actor.has_role_at(Role::Admin, site.id))
+    {
+        return Err(AppError::forbidden());
+    }
+    let lang = page.lang;
+    let today = state.clock.today().to_string();
+    match super::lift_block(&state.booking(), &actor, &f.id_number, &f.reason).await {
+        Ok(()) => {
+            let msg = lang
+                .pick(
+                    "已解除该身份证号的网上预约限制。",
+                    "The online-booking block on this ID number is lifted.",
+                )
+                .to_string();
+            Ok(
+                render_day(&state, page, &actor, site, today, Some(msg), None)
+                    .await?
+                    .into_response(),
+            )
+        }
+        Err(Failure::Refused(e)) => {
+            let body = render_day(
+                &state,
+                page,
+                &actor,
+                site,
+                today,
+                None,
+                Some(e.message(lang)),
+            )
+            .await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
+        }
+        Err(other) => Err(fail(other)),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/sms.html")]
+struct SmsPage {
+    page: Page,
+    rows: Vec<(String, String, String)>,
+}
+
+async fn sms_log(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+) -> AppResult<SmsPage> {
+    actor.admin().ok_or_else(AppError::forbidden)?;
+    Ok(SmsPage {
+        rows: crate::notify::recent_sms(&state.db, 200).await?,
+        page,
+    })
+}
+
+// ---- JSON API --------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct AvailabilityQuery {
+    /// Four-digit site code.
+    site: String,
+    /// Business line code, e.g. `first_issue`.
+    line: String,
+    /// YYYY-MM-DD.
+    date: String,
+    /// Channel asking (decides the quota pool): web, mobile or kiosk.
+    channel: Option<Channel>,
+}
+
+/// A day's slots with the places left for the asking channel.
+#[utoipa::path(get, path = "/api/v1/appointments/availability", tag = "appointments", params(AvailabilityQuery),
+    responses((status = 200, body = DayAvailability), (status = 422, body = crate::error::ErrorBody)))]
+async fn api_availability(
+    State(state): State<AppState>,
+    lang: Lang,
+    Query(q): Query<AvailabilityQuery>,
+) -> AppResult<axum::Json<DayAvailability>> {
+    let site = site_by_code(&state, &q.site).await.map_err(fail)?;
+    let date = parse_date(&q.date).map_err(fail)?;
+    let channel = q.channel.filter(|c| !c.is_staff()).unwrap_or(Channel::Web);
+    Ok(axum::Json(
+        super::availability(&state.booking(), &site, &q.line, date, channel, lang)
+            .await
+            .map_err(fail)?,
+    ))
+}
+
+/// Books a slot. Send an `Idempotency-Key` header: a retried request with the same key returns
+/// the first booking instead of making a second. Staff channels (phone, onsite) need a session.
+#[utoipa::path(post, path = "/api/v1/appointments", tag = "appointments", request_body = BookRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key, 8–100 characters")),
+    responses((status = 201, body = Confirmation), (status = 409, body = crate::error::ErrorBody),
+              (status = 422, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
+async fn api_book(
+    State(state): State<AppState>,
+    lang: Lang,
+    Meta(meta): Meta,
+    staff: crate::web::extract::MaybeStaff,
+    headers: HeaderMap,
+    Json(mut req): Json<BookRequest>,
+) -> AppResult<Response> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| (8..=100).contains(&k.len()));
+    let actor = staff.0.as_ref();
+    if req.channel.is_staff() {
+        let a = actor.ok_or_else(AppError::not_signed_in)?;
+        let slot = store::slot(state.db.reader(), req.slot_id)
+            .await?
+            .ok_or_else(|| fail(Failure::Refused(BookingError::NoSuchSlot)))?;
+        require_booking_staff(a, slot.site_id)?;
+    } else if !state.limits.allow(
+        &meta.ip,
+        Some(&state.cipher.blind_index(req.id_number.trim())),
+    ) {
+        return Err(fail(Failure::Refused(BookingError::RateLimited)));
+    }
+    req.lang = req.lang.or(Some(lang));
+    let c = super::book(
+        &state.booking(),
+        actor.filter(|_| req.channel.is_staff()),
+        req,
+        key,
+    )
+    .await
+    .map_err(fail)?;
+    Ok((StatusCode::CREATED, axum::Json(c)).into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+struct OwnBooking {
+    code: String,
+    id_number: String,
+}
+
+/// Looks a booking up by its code and the ID number it was made with.
+#[utoipa::path(post, path = "/api/v1/appointments/lookup", tag = "appointments", request_body = OwnBooking,
+    responses((status = 200, body = Confirmation), (status = 404, body = crate::error::ErrorBody)))]
+async fn api_lookup(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    Json(req): Json<OwnBooking>,
+) -> AppResult<axum::Json<Confirmation>> {
+    if !state.limits.allow(&meta.ip, None) {
+        return Err(fail(Failure::Refused(BookingError::RateLimited)));
+    }
+    let ctx = state.booking();
+    let b = super::find_own(&ctx, &req.code, &req.id_number)
+        .await
+        .map_err(fail)?;
+    Ok(axum::Json(
+        super::confirmation(&ctx, &b).await.map_err(fail)?,
+    ))
+}
+
+/// Cancels a booking (code + ID number). The place is offered again after a short delay.
+#[utoipa::path(post, path = "/api/v1/appointments/cancel", tag = "appointments", request_body = OwnBooking,
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn api_cancel(
+    State(state): State<AppState>,
+    Json(req): Json<OwnBooking>,
+) -> AppResult<StatusCode> {
+    let ctx = state.booking();
+    let b = super::find_own(&ctx, &req.code, &req.id_number)
+        .await
+        .map_err(fail)?;
+    super::cancel(&ctx, None, &b, None).await.map_err(fail)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+struct RescheduleRequest {
+    code: String,
+    id_number: String,
+    slot_id: i64,
+}
+
+/// Moves a booking to another slot (a new code is issued; the old one is cancelled).
+#[utoipa::path(post, path = "/api/v1/appointments/reschedule", tag = "appointments", request_body = RescheduleRequest,
+    responses((status = 200, body = Confirmation), (status = 409, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+async fn api_reschedule(
+    State(state): State<AppState>,
+    Json(req): Json<RescheduleRequest>,
+) -> AppResult<axum::Json<Confirmation>> {
+    let ctx = state.booking();
+    let b = super::find_own(&ctx, &req.code, &req.id_number)
+        .await
+        .map_err(fail)?;
+    Ok(axum::Json(
+        super::reschedule(&ctx, &b, req.slot_id)
+            .await
+            .map_err(fail)?,
+    ))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct CheckedIn {
+    code: String,
+    status: Status,
+}
+
+/// Marks today's booking arrived (staff at the site).
+#[utoipa::path(post, path = "/api/v1/appointments/{code}/check-in", tag = "appointments",
+    params(("code" = String, Path, description = "Booking code")),
+    responses((status = 200, body = CheckedIn), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+async fn api_check_in(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Path(code): Path<String>,
+) -> AppResult<axum::Json<CheckedIn>> {
+    let b = store::booking_by_code(state.db.reader(), &code.to_uppercase())
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    require_booking_staff(&actor, b.site_id)?;
+    super::check_in(&state.booking(), &actor, &b)
+        .await
+        .map_err(fail)?;
+    Ok(axum::Json(CheckedIn {
+        code: b.code,
+        status: Status::Arrived,
+    }))
+}

@@ -1,0 +1,993 @@
+//! Appointments (R2) end to end: quotas under concurrency, one booking per ID per day,
+//! idempotency, channels and pools, the booking window across holidays, cancellation with
+//! delayed release and the waiting list, no-shows and their block, rescheduling, reminders,
+//! check-in, staff views; on SQLite and PostgreSQL.
+
+mod common;
+
+use common::{Engine, TestApp};
+use onetrip::auth::{Actor, Role};
+use onetrip::booking::{self, BookRequest, Channel, slots::SlotSettings};
+use onetrip::clock::Clock;
+use onetrip::config::Config;
+use serde_json::{Value, json};
+
+fn at(s: &str) -> i64 {
+    s.parse::<jiff::Timestamp>()
+        .expect("timestamp")
+        .as_millisecond()
+}
+
+/// A valid citizen ID number for person `n` (born 1990, checksum computed).
+fn citizen(n: u32) -> String {
+    let first17 = format!("110101{}{:03}", 19900101 + (n / 1000) % 28, n % 1000);
+    let w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let s: u32 = first17
+        .chars()
+        .zip(w)
+        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
+        .sum();
+    let check = "10X98765432".as_bytes()[(s % 11) as usize] as char;
+    format!("{first17}{check}")
+}
+
+async fn app_at(engine: Engine, when: &str) -> Option<TestApp> {
+    let config = Config {
+        booking_attempts_per_ip_hour: 0,
+        booking_attempts_per_id_hour: 0,
+        ..Config::default()
+    };
+    TestApp::spawn_full(engine, config, Clock::fixed(at(when))).await
+}
+
+async fn set_quota(app: &TestApp, site: &str, line: &str, online: i64, phone: i64, onsite: i64) {
+    let site_id = app.site_id(site).await;
+    let system = Actor::system();
+    let settings = SlotSettings {
+        slot_minutes: 30,
+        quota_online: online,
+        quota_phone: phone,
+        quota_onsite: onsite,
+        open_days_ahead: 7,
+        open_at_minute: 9 * 60,
+        close_minutes_before: 60,
+        release_delay_seconds: 600,
+    };
+    booking::update_settings(&app.state.booking(), &system, site_id, line, settings)
+        .await
+        .expect("settings");
+}
+
+async fn availability(app: &TestApp, date: &str) -> Value {
+    app.client()
+        .get(app.url(&format!(
+            "/api/v1/appointments/availability?site=0001&line=first_issue&date={date}"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn first_slot(day: &Value) -> i64 {
+    day["slots"][0]["slot_id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("a slot in {day}"))
+}
+
+async fn book_api(
+    app: &TestApp,
+    c: &reqwest::Client,
+    slot: i64,
+    n: u32,
+    key: Option<&str>,
+) -> reqwest::Response {
+    let mut req = c.post(app.url("/api/v1/appointments")).json(&json!({
+        "slot_id": slot, "name": format!("测试{n}"), "id_number": citizen(n), "phone": "13800138000", "channel": "web"
+    }));
+    if let Some(k) = key {
+        req = req.header("idempotency-key", k);
+    }
+    req.send().await.unwrap()
+}
+
+async fn quota_holds_under_concurrent_bookings(engine: Engine) {
+    let Some(app) = app_at(engine, "2026-03-02T10:00:00+08:00").await else {
+        return;
+    };
+    set_quota(&app, "0001", "first_issue", 5, 2, 2).await;
+    let day = availability(&app, "2026-03-04").await;
+    let slot = first_slot(&day);
+    let mut tasks = Vec::new();
+    for n in 0..200u32 {
+        let c = app.client();
+        let url = app.url("/api/v1/appointments");
+        tasks.push(tokio::spawn(async move {
+            c.post(url)
+                .json(&json!({"slot_id": slot, "name": "并发", "id_number": citizen(n), "phone": "13800138000", "channel": "web"}))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        }));
+    }
+    let mut ok = 0;
+    let mut full = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            201 => ok += 1,
+            409 => full += 1,
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!((ok, full), (5, 195));
+    let (booked, quota): (i64, i64) =
+        sqlx::query_as("SELECT booked_online, quota_online FROM slots WHERE id = $1")
+            .bind(slot)
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!((booked, quota), (5, 5));
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM bookings WHERE slot_id = $1 AND status = 'booked'")
+            .bind(slot)
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(n, 5);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn quota_holds_sqlite() {
+    quota_holds_under_concurrent_bookings(Engine::Sqlite).await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn quota_holds_postgres() {
+    quota_holds_under_concurrent_bookings(Engine::Postgres).await;
+}
+
+async fn one_active_booking_per_id_per_site_and_day(engine: Engine) {
+    let Some(app) = app_at(engine, "2026-03-02T10:00:00+08:00").await else {
+        return;
+    };
+    let day = availability(&app, "2026-03-05").await;
+    let slots: Vec<i64> = day["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["slot_id"].as_i64().unwrap())
+        .collect();
+    // The same person tries ten slots at once: exactly one booking exists afterwards.
+    let mut tasks = Vec::new();
+    for &slot in slots.iter().take(10) {
+        let c = app.client();
+        let url = app.url("/api/v1/appointments");
+        tasks.push(tokio::spawn(async move {
+            c.post(url)
+                .json(&json!({"slot_id": slot, "name": "同一人", "id_number": citizen(7), "phone": "13800138000", "channel": "web"}))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        }));
+    }
+    let statuses: Vec<u16> = futures_collect(tasks).await;
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(statuses.iter().all(|s| *s == 201 || *s == 409));
+    // The refusal says why, in the reader's language.
+    let res = app
+        .client()
+        .post(app.url("/api/v1/appointments"))
+        .header("accept-language", "en")
+        .json(&json!({"slot_id": slots[12], "name": "同一人", "id_number": citizen(7), "phone": "13800138000", "channel": "web"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["code"], "booking.already_booked");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("already has a booking")
+    );
+    // Another day is fine.
+    let other = first_slot(&availability(&app, "2026-03-06").await);
+    assert_eq!(
+        book_api(&app, &app.client(), other, 7, None).await.status(),
+        201
+    );
+}
+
+async fn futures_collect(tasks: Vec<tokio::task::JoinHandle<u16>>) -> Vec<u16> {
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_per_day_sqlite() {
+    one_active_booking_per_id_per_site_and_day(Engine::Sqlite).await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_per_day_postgres() {
+    one_active_booking_per_id_per_site_and_day(Engine::Postgres).await;
+}
+
+async fn retried_requests_book_once(engine: Engine) {
+    let Some(app) = app_at(engine, "2026-03-02T10:00:00+08:00").await else {
+        return;
+    };
+    let slot = first_slot(&availability(&app, "2026-03-04").await);
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let c = app.client();
+        let url = app.url("/api/v1/appointments");
+        tasks.push(tokio::spawn(async move {
+            let r = c
+                .post(url)
+                .header("idempotency-key", "retry-key-0001")
+                .json(&json!({"slot_id": slot, "name": "重试", "id_number": citizen(9), "phone": "13800138000", "channel": "mobile"}))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let body: Value = r.json().await.unwrap();
+            (status, body["code"].as_str().unwrap_or("").to_string())
+        }));
+    }
+    let mut codes = Vec::new();
+    for t in tasks {
+        let (status, code) = t.await.unwrap();
+        assert_eq!(status, 201);
+        codes.push(code);
+    }
+    codes.dedup();
+    assert_eq!(codes.len(), 1, "every retry returns the same booking");
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM bookings")
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let (booked,): (i64,) = sqlx::query_as("SELECT booked_online FROM slots WHERE id = $1")
+        .bind(slot)
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(booked, 1, "no place was leaked by the retries");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn idempotency_sqlite() {
+    retried_requests_book_once(Engine::Sqlite).await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn idempotency_postgres() {
+    retried_requests_book_once(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn channels_draw_on_their_own_pools_and_staff_channels_need_staff() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T10:00:00+08:00")
+        .await
+        .unwrap();
+    set_quota(&app, "0001", "first_issue", 1, 1, 1).await;
+    let slot = first_slot(&availability(&app, "2026-03-04").await);
+    assert_eq!(
+        book_api(&app, &app.client(), slot, 1, None).await.status(),
+        201
+    );
+    assert_eq!(
+        book_api(&app, &app.client(), slot, 2, None).await.status(),
+        409,
+        "online pool is full"
+    );
+    // A citizen cannot claim the telephone pool.
+    let res = app
+        .client()
+        .post(app.url("/api/v1/appointments"))
+        .json(&json!({"slot_id": slot, "name": "冒充", "id_number": citizen(3), "phone": "13800138000", "channel": "phone"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    // An officer books a caller on the telephone pool, through the staff page.
+    let hall = app.site_id("0001").await;
+    let pw = app
+        .staff("phone.officer", vec![(Role::Officer, Some(hall))])
+        .await;
+    let c = app.signed_in("phone.officer", &pw).await;
+    let token = app
+        .csrf(
+            &c,
+            "/staff/appointments/book?site=0001&line=first_issue&date=2026-03-04",
+        )
+        .await;
+    let res = c
+        .post(app.url("/staff/appointments/book"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("site", "0001"),
+            ("line", "first_issue"),
+            ("date", "2026-03-04"),
+            ("slot_id", &slot.to_string()),
+            ("channel", "phone"),
+            ("name", "来电人"),
+            ("id_number", &citizen(4)),
+            ("phone", "13900139000"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let (phone, online, onsite): (i64, i64, i64) = sqlx::query_as(
+        "SELECT booked_phone, booked_online, booked_onsite FROM slots WHERE id = $1",
+    )
+    .bind(slot)
+    .fetch_one(app.state.db.reader())
+    .await
+    .unwrap();
+    assert_eq!((online, phone, onsite), (1, 1, 0));
+    let (channel, created_by): (String, Option<i64>) =
+        sqlx::query_as("SELECT channel, created_by FROM bookings WHERE pool = 'phone'")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(channel, "phone");
+    assert!(created_by.is_some());
+    let audited: (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'booking.created'")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(audited.0, 1);
+}
+
+#[tokio::test]
+async fn the_booking_window_follows_the_calendar_across_spring_festival() {
+    // Friday before the 2026 Spring Festival; the day after is a 调休 working Saturday.
+    let app = app_at(Engine::Sqlite, "2026-02-13T08:00:00+08:00")
+        .await
+        .unwrap();
+    let hall = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001")
+        .await
+        .unwrap()
+        .unwrap();
+    let dates: Vec<String> = booking::bookable_dates(&app.state.booking(), &hall, "first_issue")
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.to_string())
+        .collect();
+    // 02-15 … 02-20 are holidays; the window (7 days) ends on 02-20.
+    assert_eq!(dates, ["2026-02-13", "2026-02-14"]);
+    let friday = availability(&app, "2026-02-13").await;
+    let saturday = availability(&app, "2026-02-14").await;
+    assert_eq!(
+        saturday["slots"].as_array().unwrap().len(),
+        friday["slots"].as_array().unwrap().len(),
+        "a 调休 Saturday opens with working-day hours"
+    );
+    let holiday = availability(&app, "2026-02-17").await;
+    assert!(holiday["slots"].as_array().unwrap().is_empty() || holiday["notice"].is_string());
+    // Beyond the window: not open yet, with the date it opens.
+    let far = availability(&app, "2026-02-24").await;
+    assert!(
+        far["notice"].as_str().unwrap().contains("2026-02-17"),
+        "{far}"
+    );
+    // Same day: slots within the hour are closed.
+    let today = availability(&app, "2026-02-13").await;
+    let first = &today["slots"][0];
+    assert_eq!(first["start"], "08:30");
+    assert_eq!(first["bookable"], false, "08:30 closes at 07:30");
+    let later = today["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["start"] == "09:30")
+        .unwrap();
+    assert_eq!(later["bookable"], true);
+}
+
+async fn cancellation_reopens_after_the_delay_and_tells_the_waiting_list(engine: Engine) {
+    let Some(app) = app_at(engine, "2026-03-02T10:00:00+08:00").await else {
+        return;
+    };
+    set_quota(&app, "0001", "first_issue", 1, 0, 0).await;
+    let slot = first_slot(&availability(&app, "2026-03-04").await);
+    let res = book_api(&app, &app.client(), slot, 1, None).await;
+    let code = res.json::<Value>().await.unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Someone joins the waiting list for that day.
+    let ctx = app.state.booking();
+    let hall = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001")
+        .await
+        .unwrap()
+        .unwrap();
+    let date: jiff::civil::Date = "2026-03-04".parse().unwrap();
+    assert!(
+        booking::join_waitlist(
+            &ctx,
+            &hall,
+            "first_issue",
+            date,
+            &citizen(50),
+            "13700137000",
+            onetrip::i18n::Lang::ZhCn
+        )
+        .await
+        .unwrap()
+    );
+    // Cancel with code + ID number; a wrong ID is refused.
+    let wrong = app
+        .client()
+        .post(app.url("/api/v1/appointments/cancel"))
+        .json(&json!({"code": code, "id_number": citizen(2)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 404);
+    let ok = app
+        .client()
+        .post(app.url("/api/v1/appointments/cancel"))
+        .json(&json!({"code": code, "id_number": citizen(1)}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 204);
+    // Not yet offered again.
+    booking::sweep(&ctx).await.unwrap();
+    let day = availability(&app, "2026-03-04").await;
+    assert_eq!(day["slots"][0]["remaining"], 0);
+    // After the delay it is, and the first person waiting is told.
+    app.state.clock.advance_ms(601_000);
+    let (_, released) = booking::sweep(&ctx).await.unwrap();
+    assert_eq!(released, 1);
+    let day = availability(&app, "2026-03-04").await;
+    assert_eq!(day["slots"][0]["remaining"], 1);
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE kind = 'waitlist.place_free'")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(n, 1);
+    // A second sweep releases nothing twice.
+    let (_, again) = booking::sweep(&ctx).await.unwrap();
+    assert_eq!(again, 0);
+    assert_eq!(
+        availability(&app, "2026-03-04").await["slots"][0]["remaining"],
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn release_sqlite() {
+    cancellation_reopens_after_the_delay_and_tells_the_waiting_list(Engine::Sqlite).await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn release_postgres() {
+    cancellation_reopens_after_the_delay_and_tells_the_waiting_list(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn three_no_shows_block_online_booking_until_staff_lift_it() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T10:00:00+08:00")
+        .await
+        .unwrap();
+    let ctx = app.state.booking();
+    for date in ["2026-03-03", "2026-03-04", "2026-03-05"] {
+        let slot = first_slot(&availability(&app, date).await);
+        assert_eq!(
+            book_api(&app, &app.client(), slot, 77, None).await.status(),
+            201
+        );
+    }
+    // A week later, none of them came.
+    app.state.clock.advance_ms(7 * 86_400_000);
+    let (no_shows, _) = booking::sweep(&ctx).await.unwrap();
+    assert_eq!(no_shows, 3);
+    let slot = first_slot(&availability(&app, "2026-03-11").await);
+    let res = book_api(&app, &app.client(), slot, 77, None).await;
+    assert_eq!(res.status(), 422);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["code"], "booking.blocked");
+    assert!(err["message"].as_str().unwrap().contains("现场取号"));
+    // Someone else is not affected.
+    assert_eq!(
+        book_api(&app, &app.client(), slot, 78, None).await.status(),
+        201
+    );
+    // A duty leader lifts the block with a reason; it is audited.
+    let hall = app.site_id("0001").await;
+    let pw = app.staff("duty", vec![(Role::Leader, Some(hall))]).await;
+    let c = app.signed_in("duty", &pw).await;
+    let token = app.csrf(&c, "/staff/appointments?site=0001").await;
+    let res = c
+        .post(app.url("/staff/appointments/lift-block"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("site", "0001"),
+            ("id_number", &citizen(77)),
+            ("reason", "住院证明已核实"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        book_api(&app, &app.client(), slot, 77, None).await.status(),
+        201
+    );
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'booking.block_lifted'")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn rescheduling_takes_the_new_place_before_letting_the_old_one_go() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T10:00:00+08:00")
+        .await
+        .unwrap();
+    set_quota(&app, "0001", "first_issue", 1, 0, 0).await;
+    let day = availability(&app, "2026-03-04").await;
+    let (a, b) = (
+        day["slots"][0]["slot_id"].as_i64().unwrap(),
+        day["slots"][1]["slot_id"].as_i64().unwrap(),
+    );
+    let code = book_api(&app, &app.client(), a, 1, None)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        book_api(&app, &app.client(), b, 2, None).await.status(),
+        201
+    );
+    // b is full: the move fails and the original booking stands.
+    let res = app
+        .client()
+        .post(app.url("/api/v1/appointments/reschedule"))
+        .json(&json!({"code": code, "id_number": citizen(1), "slot_id": b}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409);
+    let still: Value = app
+        .client()
+        .post(app.url("/api/v1/appointments/lookup"))
+        .json(&json!({"code": code, "id_number": citizen(1)}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(still["status"], "booked");
+    // A free slot on the same day: the move succeeds with a new code.
+    let c = day["slots"][2]["slot_id"].as_i64().unwrap();
+    let moved: Value = app
+        .client()
+        .post(app.url("/api/v1/appointments/reschedule"))
+        .json(&json!({"code": code, "id_number": citizen(1), "slot_id": c}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(moved["code"], code.as_str());
+    assert_eq!(moved["start"], day["slots"][2]["start"]);
+    let old: Value = app
+        .client()
+        .post(app.url("/api/v1/appointments/lookup"))
+        .json(&json!({"code": code, "id_number": citizen(1)}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(old["status"], "cancelled");
+}
+
+#[tokio::test]
+async fn confirmations_and_reminders_go_through_the_outbox() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T10:00:00+08:00")
+        .await
+        .unwrap();
+    let slot = first_slot(&availability(&app, "2026-03-04").await);
+    let code = book_api(&app, &app.client(), slot, 1, None)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let sms = onetrip::notify::SimulatedSms;
+    let sent =
+        onetrip::notify::deliver_due(&app.state.db, &app.state.cipher, &sms, &app.state.clock)
+            .await
+            .unwrap();
+    assert_eq!(
+        sent, 1,
+        "the confirmation goes now; the reminder waits for the evening before"
+    );
+    let log = onetrip::notify::recent_sms(&app.state.db, 10)
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].1, "138****8000");
+    assert!(log[0].2.contains(&code) && log[0].2.contains("预约成功"));
+    // The evening before at 18:00 the reminder goes.
+    app.state
+        .clock
+        .advance_ms(at("2026-03-03T18:00:01+08:00") - at("2026-03-02T10:00:00+08:00"));
+    assert_eq!(
+        onetrip::notify::deliver_due(&app.state.db, &app.state.cipher, &sms, &app.state.clock)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        onetrip::notify::recent_sms(&app.state.db, 1).await.unwrap()[0]
+            .2
+            .contains("提醒")
+    );
+    // Nothing is sent twice.
+    assert_eq!(
+        onetrip::notify::deliver_due(&app.state.db, &app.state.cipher, &sms, &app.state.clock)
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn cancelling_withdraws_the_reminder() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T10:00:00+08:00")
+        .await
+        .unwrap();
+    let slot = first_slot(&availability(&app, "2026-03-04").await);
+    let code = book_api(&app, &app.client(), slot, 1, None)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    app.client()
+        .post(app.url("/api/v1/appointments/cancel"))
+        .json(&json!({"code": code, "id_number": citizen(1)}))
+        .send()
+        .await
+        .unwrap();
+    app.state.clock.advance_ms(3 * 86_400_000);
+    let sms = onetrip::notify::SimulatedSms;
+    onetrip::notify::deliver_due(&app.state.db, &app.state.cipher, &sms, &app.state.clock)
+        .await
+        .unwrap();
+    let bodies: Vec<String> = onetrip::notify::recent_sms(&app.state.db, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.2)
+        .collect();
+    assert_eq!(bodies.len(), 2, "{bodies:?}");
+    assert!(bodies.iter().any(|b| b.contains("已取消")));
+    assert!(!bodies.iter().any(|b| b.contains("提醒")));
+}
+
+#[tokio::test]
+async fn arrival_check_in_by_code_or_id_number_and_the_staff_day_view() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T07:00:00+08:00")
+        .await
+        .unwrap();
+    let day = availability(&app, "2026-03-02").await;
+    let s1 = day["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["bookable"] == true)
+        .unwrap()["slot_id"]
+        .as_i64()
+        .unwrap();
+    let code = book_api(&app, &app.client(), s1, 1, None)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        book_api(&app, &app.client(), s1, 2, None).await.status(),
+        201
+    );
+    let hall = app.site_id("0001").await;
+    let pw = app.staff("desk", vec![(Role::Guide, Some(hall))]).await;
+    let c = app.signed_in("desk", &pw).await;
+    let token = app.csrf(&c, "/staff/appointments").await;
+    let res = c
+        .post(app.url("/staff/appointments/check-in"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("site", "0001"),
+            ("query", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("已签到"));
+    let res = c
+        .post(app.url("/staff/appointments/check-in"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("site", "0001"),
+            ("query", citizen(2).as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (arrived,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM bookings WHERE status = 'arrived'")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(arrived, 2);
+    // The day view masks people and is audited; the CSV has the same rows.
+    let page = c
+        .get(app.url("/staff/appointments?site=0001&date=2026-03-02"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&code) && page.contains("测*"), "masked name");
+    assert!(
+        !page.contains(&citizen(1)),
+        "no full ID number on the staff list"
+    );
+    let csv = c
+        .get(app.url("/staff/appointments.csv?site=0001&date=2026-03-02"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.lines().count(), 3);
+    assert!(csv.contains(&code));
+    let (viewed,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'booking.list_viewed'")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert!(viewed >= 2);
+    // Staff of another site cannot see this one.
+    let ext = app.site_id("0002").await;
+    let pw = app.staff("other", vec![(Role::Officer, Some(ext))]).await;
+    let o = app.signed_in("other", &pw).await;
+    assert_eq!(
+        o.get(app.url("/staff/appointments?site=0001"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+}
+
+#[tokio::test]
+async fn personal_data_is_stored_encrypted() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T10:00:00+08:00")
+        .await
+        .unwrap();
+    let slot = first_slot(&availability(&app, "2026-03-04").await);
+    assert_eq!(
+        book_api(&app, &app.client(), slot, 1, None).await.status(),
+        201
+    );
+    let (id_sealed, name_sealed, index): (Vec<u8>, Vec<u8>, String) =
+        sqlx::query_as("SELECT id_sealed, name_sealed, id_index FROM bookings")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    let id = citizen(1);
+    assert!(!String::from_utf8_lossy(&id_sealed).contains(&id));
+    assert!(!String::from_utf8_lossy(&name_sealed).contains("测试"));
+    assert!(!index.contains(&id[..6]));
+    assert_eq!(app.state.cipher.open(&id_sealed).unwrap(), id);
+}
+
+#[tokio::test]
+async fn citizens_book_through_the_page_and_get_code_qr_calendar_and_materials() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T10:00:00+08:00")
+        .await
+        .unwrap();
+    let c = app.client();
+    let page = c
+        .get(app.url("/appointments?site=0001&line=renewal&date=2026-03-04"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("请携带的材料") && page.contains("居民身份证"));
+    let marker = "name=\"slot_id\" value=\"";
+    let start = page.find(marker).unwrap() + marker.len();
+    let slot: String = page[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    let token = app.csrf(&c, "/appointments").await;
+    // A bad ID number is refused with the reason, and what was typed is kept.
+    let res = c
+        .post(app.url("/appointments"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("site", "0001"),
+            ("line", "renewal"),
+            ("date", "2026-03-04"),
+            ("slot_id", &slot),
+            ("channel", "web"),
+            ("name", "王五"),
+            ("id_number", "110105194912310021"),
+            ("phone", "13800138000"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("校验") && body.contains("王五"),
+        "checksum message, name kept"
+    );
+    let res = c
+        .post(app.url("/appointments"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("site", "0001"),
+            ("line", "renewal"),
+            ("date", "2026-03-04"),
+            ("slot_id", &slot),
+            ("channel", "mobile"),
+            ("name", "王五"),
+            ("id_number", &citizen(5)),
+            ("phone", "13800138000"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let code = location.rsplit('/').next().unwrap().to_string();
+    let confirm = c
+        .get(app.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        confirm.contains("预约成功")
+            && confirm.contains(&code)
+            && confirm.contains("qr.svg")
+            && confirm.contains("王*")
+    );
+    let svg = c
+        .get(app.url(&format!("/appointments/{code}/qr.svg")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    assert!(svg.text().await.unwrap().contains("<svg"));
+    let ics = c
+        .get(app.url(&format!("/appointments/{code}/calendar.ics")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        ics.starts_with("BEGIN:VCALENDAR\r\n")
+            && ics.contains(&format!("UID:{code}@onetrip"))
+            && ics.contains("DTSTART:20260304T")
+    );
+    let (channel,): (String,) = sqlx::query_as("SELECT channel FROM bookings WHERE code = $1")
+        .bind(&code)
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(channel, "mobile");
+    // Manage: look up with code + ID, cancel.
+    let token = app.csrf(&c, "/appointments/manage").await;
+    let found = c
+        .post(app.url("/appointments/manage"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("code", code.as_str()),
+            ("id_number", &citizen(5)),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(found.contains("取消预约"));
+    let done = c
+        .post(app.url("/appointments/manage/cancel"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("code", code.as_str()),
+            ("id_number", &citizen(5)),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(done.contains("预约已取消"));
+}
+
+#[test]
+fn test_ids_are_valid() {
+    for n in [0, 1, 77, 199, 5000] {
+        assert!(
+            onetrip::domain::id_number::IdNumber::parse(&citizen(n)).is_ok(),
+            "{}",
+            citizen(n)
+        );
+    }
+}
+
+#[tokio::test]
+async fn book_request_use_case_refuses_staff_channels_without_staff() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T10:00:00+08:00")
+        .await
+        .unwrap();
+    let slot = first_slot(&availability(&app, "2026-03-04").await);
+    let req = BookRequest {
+        slot_id: slot,
+        name: "x".into(),
+        id_number: citizen(1),
+        phone: "13800138000".into(),
+        channel: Channel::Onsite,
+        lang: None,
+    };
+    let r = booking::book(&app.state.booking(), None, req, None).await;
+    assert!(matches!(
+        r,
+        Err(onetrip::auth::Failure::Refused(
+            booking::BookingError::StaffChannel
+        ))
+    ));
+}
