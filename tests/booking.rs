@@ -991,3 +991,162 @@ async fn book_request_use_case_refuses_staff_channels_without_staff() {
         ))
     ));
 }
+
+#[tokio::test]
+async fn administrators_change_quotas_add_peak_capacity_and_close_a_day() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T10:00:00+08:00")
+        .await
+        .unwrap();
+    let hall = app.site_id("0001").await;
+    let pw = app
+        .staff("hall.admin", vec![(Role::Admin, Some(hall))])
+        .await;
+    let c = app.signed_in("hall.admin", &pw).await;
+    let before = availability(&app, "2026-03-04").await;
+    assert_eq!(before["slots"][0]["remaining"], 6, "default online quota");
+    let slot = first_slot(&before);
+    assert_eq!(
+        book_api(&app, &app.client(), slot, 1, None).await.status(),
+        201
+    );
+    let path = format!("/admin/sites/{hall}/appointments");
+    let token = app.csrf(&c, &path).await;
+    let res = c
+        .post(app.url(&format!("{path}/settings")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("line", "first_issue"),
+            ("slot_minutes", "30"),
+            ("quota_online", "3"),
+            ("quota_phone", "1"),
+            ("quota_onsite", "1"),
+            ("open_days_ahead", "7"),
+            ("open_at", "09:00"),
+            ("close_minutes_before", "60"),
+            ("release_delay_seconds", "600"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        availability(&app, "2026-03-04").await["slots"][0]["remaining"],
+        2,
+        "3 places, 1 booked, on the already generated day"
+    );
+    // Out-of-range settings are refused.
+    let res = c
+        .post(app.url(&format!("{path}/settings")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("line", "first_issue"),
+            ("slot_minutes", "1"),
+            ("quota_online", "3"),
+            ("quota_phone", "1"),
+            ("quota_onsite", "1"),
+            ("open_days_ahead", "7"),
+            ("open_at", "09:00"),
+            ("close_minutes_before", "60"),
+            ("release_delay_seconds", "600"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    // Peak capacity for two days: both the generated day and one not generated yet get it.
+    let res = c
+        .post(app.url(&format!("{path}/capacity")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("line", "first_issue"),
+            ("from", "2026-03-04"),
+            ("to", "2026-03-05"),
+            ("extra_online", "4"),
+            ("extra_phone", "0"),
+            ("extra_onsite", "0"),
+            ("reason", "暑期高峰"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        availability(&app, "2026-03-04").await["slots"][0]["remaining"],
+        6
+    );
+    assert_eq!(
+        availability(&app, "2026-03-05").await["slots"][0]["remaining"],
+        7
+    );
+    assert_eq!(
+        availability(&app, "2026-03-06").await["slots"][0]["remaining"],
+        3
+    );
+    // Close a day: the booking is cancelled, the citizen told, new bookings refused.
+    let res = c
+        .post(app.url(&format!("{path}/close-day")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("date", "2026-03-04"),
+            ("reason_zh", "系统升级"),
+            ("reason_en", "System upgrade"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("1 个预约已取消"));
+    let (status, reason): (String, Option<String>) =
+        sqlx::query_as("SELECT status, cancel_reason FROM bookings")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(
+        (status.as_str(), reason.as_deref()),
+        ("cancelled", Some("site_closed"))
+    );
+    let (notices,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'booking.cancelled' AND body LIKE '%系统升级%'",
+    )
+    .fetch_one(app.state.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(notices, 1);
+    let day = availability(&app, "2026-03-04").await;
+    assert!(day["notice"].as_str().unwrap().contains("系统升级"));
+    assert_eq!(day["slots"][1]["bookable"], false);
+    let res = book_api(&app, &app.client(), first_slot(&day), 2, None).await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["code"],
+        "booking.day_closed"
+    );
+    // Closing the same day twice is refused; the audit log has every change.
+    let res = c
+        .post(app.url(&format!("{path}/close-day")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("date", "2026-03-04"),
+            ("reason_zh", "系统升级"),
+            ("reason_en", "System upgrade"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let actions: Vec<(String,)> =
+        sqlx::query_as("SELECT action FROM audit_log WHERE action LIKE 'booking.%' ORDER BY id")
+            .fetch_all(app.state.db.reader())
+            .await
+            .unwrap();
+    let actions: Vec<&str> = actions.iter().map(|a| a.0.as_str()).collect();
+    assert!(
+        actions.contains(&"booking.settings_changed")
+            && actions.contains(&"booking.capacity_added")
+            && actions.contains(&"booking.day_closed")
+    );
+    // Another site's administrator cannot touch this one.
+    let ext = app.site_id("0002").await;
+    let pw = app.staff("ext.admin", vec![(Role::Admin, Some(ext))]).await;
+    let o = app.signed_in("ext.admin", &pw).await;
+    assert_eq!(o.get(app.url(&path)).send().await.unwrap().status(), 403);
+}

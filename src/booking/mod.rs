@@ -1222,6 +1222,7 @@ pub async fn update_settings(
     let now = ctx.clock.now_ms();
     let mut tx = ctx.db.begin().await?;
     store::upsert_settings(&mut tx, site_id, line, &s, now).await?;
+    apply_quotas(ctx, &mut tx, site_id, line, &s).await?;
     audit::record(
         &mut tx,
         AuditEntry::by(
@@ -1284,4 +1285,145 @@ mod tests {
             assert!(!c.contains(['0', 'O', '1', 'I']));
         }
     }
+}
+
+/// Applies a line's settings to the slots already generated from today on.
+async fn apply_quotas(
+    ctx: &Ctx<'_>,
+    tx: &mut sqlx::AnyConnection,
+    site_id: i64,
+    line: &str,
+    s: &SlotSettings,
+) -> Result<(), sqlx::Error> {
+    let (today, _) = ctx.local_now();
+    for date in store::generated_dates(&mut *tx, site_id, line, &today.to_string()).await? {
+        let extra = store::extra_capacity(&mut *tx, site_id, line, &date).await?;
+        store::set_day_quotas(
+            tx,
+            site_id,
+            line,
+            &date,
+            (
+                s.quota_online + extra.0,
+                s.quota_phone + extra.1,
+                s.quota_onsite + extra.2,
+            ),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Adds peak capacity (extra places per slot) for a date range (R2: peak-season quota).
+pub async fn add_capacity(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    site_id: i64,
+    change: store::CapacityChange,
+) -> Result<(), Failure<BookingError>> {
+    ctx.lines
+        .get(&change.line_code)
+        .filter(|l| l.bookable)
+        .ok_or(Failure::Refused(BookingError::UnknownLine))?;
+    let (from, to): (Date, Date) = match (change.from_date.parse(), change.to_date.parse()) {
+        (Ok(f), Ok(t)) if f <= t => (f, t),
+        _ => return Err(Failure::Refused(BookingError::BadSettings)),
+    };
+    let (a, b, c) = change.extra;
+    if !(0..=1000).contains(&a)
+        || !(0..=1000).contains(&b)
+        || !(0..=1000).contains(&c)
+        || a + b + c == 0
+        || (to - from).get_days() > 366
+    {
+        return Err(Failure::Refused(BookingError::BadSettings));
+    }
+    if change.reason.trim().chars().count() < 2 {
+        return Err(Failure::Refused(BookingError::ReasonNeeded));
+    }
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    store::insert_capacity(&mut tx, site_id, &change, actor.staff_id, now).await?;
+    audit::record(
+        &mut tx,
+        AuditEntry::by(actor, "booking.capacity_added", "site", &site_id.to_string(), now).site(site_id).detail(serde_json::json!({
+            "line": change.line_code, "from": change.from_date, "to": change.to_date, "extra": [a, b, c], "reason": change.reason,
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Closes a site for a day with a reason: its slots close, its bookings are cancelled and each
+/// citizen is told why and offered another time.
+pub async fn close_day(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    site: &Site,
+    date: Date,
+    reason_zh: &str,
+    reason_en: &str,
+) -> Result<usize, Failure<BookingError>> {
+    let (zh, en) = (reason_zh.trim(), reason_en.trim());
+    if zh.chars().count() < 2 || en.chars().count() < 2 {
+        return Err(Failure::Refused(BookingError::ReasonNeeded));
+    }
+    let now = ctx.clock.now_ms();
+    let day = date.to_string();
+    let mut tx = ctx.db.begin().await?;
+    match store::insert_closure(&mut tx, site.id, &day, zh, en, actor.staff_id, now).await {
+        Ok(()) => {}
+        Err(e) if is_unique_violation(&e) => {
+            return Err(Failure::Refused(BookingError::DayClosed(
+                zh.into(),
+                en.into(),
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let cancelled = store::cancel_day(&mut tx, site.id, &day, now).await?;
+    for b in &cancelled {
+        notify::withdraw(&mut tx, "booking.reminder", &b.code, now).await?;
+        if let Some(phone) = ctx
+            .cipher
+            .open(&b.phone_sealed)
+            .ok()
+            .and_then(|p| PhoneNumber::parse(&p).ok())
+        {
+            let lang = lang_of(&b.lang);
+            let why = lang.pick(zh, en);
+            let body = message_cancelled(lang, &b.date, &hhmm(b.start_minute), &b.code, Some(why));
+            notify::enqueue(
+                &mut tx,
+                ctx.cipher,
+                notify::Outgoing {
+                    kind: "booking.cancelled",
+                    reference: &b.code,
+                    phone: &phone,
+                    body: &body,
+                    due_at: now,
+                },
+                now,
+            )
+            .await?;
+        }
+    }
+    audit::record(
+        &mut tx,
+        AuditEntry::by(
+            actor,
+            "booking.day_closed",
+            "site",
+            &site.id.to_string(),
+            now,
+        )
+        .site(site.id)
+        .detail(
+            serde_json::json!({"date": day, "reason": zh, "bookings_cancelled": cancelled.len()}),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(cancelled.len())
 }

@@ -682,3 +682,191 @@ pub async fn next_waiting(
     row.map(|r| Ok((r.try_get("phone_sealed")?, r.try_get("lang")?)))
         .transpose()
 }
+
+/// Sets the quotas of a day's generated slots (never below what is booked).
+pub async fn set_day_quotas(
+    conn: &mut AnyConnection,
+    site_id: i64,
+    line: &str,
+    date: &str,
+    q: (i64, i64, i64),
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE slots SET \
+             quota_online = CASE WHEN $1 < booked_online THEN booked_online ELSE $1 END, \
+             quota_phone = CASE WHEN $2 < booked_phone THEN booked_phone ELSE $2 END, \
+             quota_onsite = CASE WHEN $3 < booked_onsite THEN booked_onsite ELSE $3 END \
+         WHERE site_id = $4 AND line_code = $5 AND date = $6",
+    )
+    .bind(q.0)
+    .bind(q.1)
+    .bind(q.2)
+    .bind(site_id)
+    .bind(line)
+    .bind(date)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Dates from `from` on for which slots of a line exist.
+pub async fn generated_dates<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    site_id: i64,
+    line: &str,
+    from: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query("SELECT DISTINCT date FROM slots WHERE site_id = $1 AND line_code = $2 AND date >= $3 ORDER BY date")
+        .bind(site_id)
+        .bind(line)
+        .bind(from)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(|r| r.try_get("date"))
+        .collect()
+}
+
+pub struct CapacityChange {
+    pub line_code: String,
+    pub from_date: String,
+    pub to_date: String,
+    pub extra: (i64, i64, i64),
+    pub reason: String,
+}
+
+pub async fn insert_capacity(
+    conn: &mut AnyConnection,
+    site_id: i64,
+    c: &CapacityChange,
+    by: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO capacity_changes (site_id, line_code, from_date, to_date, extra_online, extra_phone, extra_onsite, reason, created_by, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(site_id)
+    .bind(&c.line_code)
+    .bind(&c.from_date)
+    .bind(&c.to_date)
+    .bind(c.extra.0)
+    .bind(c.extra.1)
+    .bind(c.extra.2)
+    .bind(&c.reason)
+    .bind(by)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE slots SET quota_online = quota_online + $1, quota_phone = quota_phone + $2, quota_onsite = quota_onsite + $3 \
+         WHERE site_id = $4 AND line_code = $5 AND date >= $6 AND date <= $7",
+    )
+    .bind(c.extra.0)
+    .bind(c.extra.1)
+    .bind(c.extra.2)
+    .bind(site_id)
+    .bind(&c.line_code)
+    .bind(&c.from_date)
+    .bind(&c.to_date)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn capacity_changes<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    site_id: i64,
+    from: &str,
+) -> Result<Vec<CapacityChange>, sqlx::Error> {
+    sqlx::query(
+        "SELECT line_code, from_date, to_date, extra_online, extra_phone, extra_onsite, reason FROM capacity_changes \
+         WHERE site_id = $1 AND to_date >= $2 ORDER BY from_date",
+    )
+    .bind(site_id)
+    .bind(from)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(CapacityChange {
+            line_code: r.try_get("line_code")?,
+            from_date: r.try_get("from_date")?,
+            to_date: r.try_get("to_date")?,
+            extra: (r.try_get("extra_online")?, r.try_get("extra_phone")?, r.try_get("extra_onsite")?),
+            reason: r.try_get("reason")?,
+        })
+    })
+    .collect()
+}
+
+pub async fn insert_closure(
+    conn: &mut AnyConnection,
+    site_id: i64,
+    date: &str,
+    zh: &str,
+    en: &str,
+    by: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO day_closures (site_id, date, reason_zh, reason_en, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(site_id)
+        .bind(date)
+        .bind(zh)
+        .bind(en)
+        .bind(by)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE slots SET closed = 1 WHERE site_id = $1 AND date = $2")
+        .bind(site_id)
+        .bind(date)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn closures<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    site_id: i64,
+    from: &str,
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    sqlx::query("SELECT date, reason_zh, reason_en FROM day_closures WHERE site_id = $1 AND date >= $2 ORDER BY date")
+        .bind(site_id)
+        .bind(from)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("date")?, r.try_get("reason_zh")?, r.try_get("reason_en")?)))
+        .collect()
+}
+
+/// Cancels every active booking of a site on a day (the day is closed); their places are not
+/// offered again.
+pub async fn cancel_day(
+    conn: &mut AnyConnection,
+    site_id: i64,
+    date: &str,
+    now: i64,
+) -> Result<Vec<BookingRow>, sqlx::Error> {
+    let rows: Vec<BookingRow> = sqlx::query(booking_select!(
+        "WHERE site_id = $1 AND date = $2 AND status = 'booked'"
+    ))
+    .bind(site_id)
+    .bind(date)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(booking_row)
+    .collect::<Result<_, _>>()?;
+    sqlx::query(
+        "UPDATE bookings SET status = 'cancelled', cancelled_at = $1, cancel_reason = 'site_closed', released = 1 \
+         WHERE site_id = $2 AND date = $3 AND status = 'booked'",
+    )
+    .bind(now)
+    .bind(site_id)
+    .bind(date)
+    .execute(conn)
+    .await?;
+    Ok(rows)
+}

@@ -45,6 +45,19 @@ pub fn pages() -> Router<AppState> {
         .route("/staff/appointments/check-in", post(staff_check_in))
         .route("/staff/appointments/lift-block", post(staff_lift_block))
         .route("/admin/sms", get(sms_log))
+        .route("/admin/sites/{id}/appointments", get(admin_settings_page))
+        .route(
+            "/admin/sites/{id}/appointments/settings",
+            post(admin_settings_submit),
+        )
+        .route(
+            "/admin/sites/{id}/appointments/capacity",
+            post(admin_capacity_submit),
+        )
+        .route(
+            "/admin/sites/{id}/appointments/close-day",
+            post(admin_close_day_submit),
+        )
 }
 
 pub fn api() -> OpenApiRouter<AppState> {
@@ -1399,4 +1412,241 @@ async fn api_check_in(
         code: b.code,
         status: Status::Arrived,
     }))
+}
+
+// ---- administration --------------------------------------------------------------------------
+
+pub struct LineSettings {
+    pub code: String,
+    pub name: String,
+    pub s: super::SlotSettings,
+    pub open_at: String,
+}
+
+pub struct CapacityView {
+    pub line: String,
+    pub from: String,
+    pub to: String,
+    pub extra: String,
+    pub reason: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/appointments.html")]
+struct SettingsPage {
+    page: Page,
+    site: Site,
+    lines: Vec<LineSettings>,
+    line_choices: Vec<Choice>,
+    capacity: Vec<CapacityView>,
+    closures: Vec<(String, String, String)>,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+async fn settings_page(
+    state: &AppState,
+    page: Page,
+    site_id: i64,
+    message: Option<String>,
+    error: Option<String>,
+) -> AppResult<SettingsPage> {
+    let lang = page.lang;
+    let site = sites_store::site(state.db.reader(), site_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let ctx = state.booking();
+    let mut lines = Vec::new();
+    for l in state.lines.bookable() {
+        let s = super::settings_for(&ctx, site.id, &l.code).await?;
+        lines.push(LineSettings {
+            code: l.code.clone(),
+            name: l.name(lang).to_string(),
+            open_at: hhmm(s.open_at_minute),
+            s,
+        });
+    }
+    let today = state.clock.today().to_string();
+    let name = |c: &str| {
+        state
+            .lines
+            .get(c)
+            .map(|l| l.name(lang).to_string())
+            .unwrap_or_else(|| c.to_string())
+    };
+    let capacity = store::capacity_changes(state.db.reader(), site.id, &today)
+        .await?
+        .into_iter()
+        .map(|c| CapacityView {
+            line: name(&c.line_code),
+            from: c.from_date,
+            to: c.to_date,
+            extra: format!("+{} / +{} / +{}", c.extra.0, c.extra.1, c.extra.2),
+            reason: c.reason,
+        })
+        .collect();
+    let closures = store::closures(state.db.reader(), site.id, &today).await?;
+    let line_choices = state
+        .lines
+        .bookable()
+        .map(|l| Choice {
+            value: l.code.clone(),
+            label: l.name(lang).to_string(),
+            selected: false,
+        })
+        .collect();
+    Ok(SettingsPage {
+        page,
+        site,
+        lines,
+        line_choices,
+        capacity,
+        closures,
+        message,
+        error,
+    })
+}
+
+async fn admin_settings_page(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Path(id): Path<i64>,
+) -> AppResult<SettingsPage> {
+    actor.admin_of(id).ok_or_else(AppError::forbidden)?;
+    settings_page(&state, page, id, None, None).await
+}
+
+#[derive(Debug, Deserialize)]
+struct SettingsForm {
+    line: String,
+    slot_minutes: i64,
+    quota_online: i64,
+    quota_phone: i64,
+    quota_onsite: i64,
+    open_days_ahead: i64,
+    open_at: String,
+    close_minutes_before: i64,
+    release_delay_seconds: i64,
+}
+
+async fn outcome(
+    state: &AppState,
+    page: Page,
+    id: i64,
+    r: Result<String, Failure<BookingError>>,
+) -> AppResult<Response> {
+    let lang = page.lang;
+    match r {
+        Ok(msg) => Ok(settings_page(state, page, id, Some(msg), None)
+            .await?
+            .into_response()),
+        Err(Failure::Refused(e)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            settings_page(state, page, id, None, Some(e.message(lang))).await?,
+        )
+            .into_response()),
+        Err(other) => Err(fail(other)),
+    }
+}
+
+async fn admin_settings_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Path(id): Path<i64>,
+    Form(f): Form<SettingsForm>,
+) -> AppResult<Response> {
+    actor.admin_of(id).ok_or_else(AppError::forbidden)?;
+    let saved = page
+        .lang
+        .pick(
+            "预约设置已保存，已生成的时段名额同步更新。",
+            "Settings saved; generated slots took the new places.",
+        )
+        .to_string();
+    let r = match crate::catalog::lines::parse_hhmm(&f.open_at) {
+        Some(open_at_minute) => {
+            let s = super::SlotSettings {
+                slot_minutes: f.slot_minutes,
+                quota_online: f.quota_online,
+                quota_phone: f.quota_phone,
+                quota_onsite: f.quota_onsite,
+                open_days_ahead: f.open_days_ahead,
+                open_at_minute,
+                close_minutes_before: f.close_minutes_before,
+                release_delay_seconds: f.release_delay_seconds,
+            };
+            super::update_settings(&state.booking(), &actor, id, &f.line, s)
+                .await
+                .map(|_| saved)
+        }
+        None => Err(Failure::Refused(BookingError::BadSettings)),
+    };
+    outcome(&state, page, id, r).await
+}
+
+#[derive(Debug, Deserialize)]
+struct CapacityForm {
+    line: String,
+    from: String,
+    to: String,
+    extra_online: i64,
+    extra_phone: i64,
+    extra_onsite: i64,
+    reason: String,
+}
+
+async fn admin_capacity_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Path(id): Path<i64>,
+    Form(f): Form<CapacityForm>,
+) -> AppResult<Response> {
+    actor.admin_of(id).ok_or_else(AppError::forbidden)?;
+    let change = store::CapacityChange {
+        line_code: f.line,
+        from_date: f.from,
+        to_date: f.to,
+        extra: (f.extra_online, f.extra_phone, f.extra_onsite),
+        reason: f.reason,
+    };
+    let done = page
+        .lang
+        .pick("已增加高峰名额。", "Peak capacity added.")
+        .to_string();
+    let r = super::add_capacity(&state.booking(), &actor, id, change)
+        .await
+        .map(|_| done);
+    outcome(&state, page, id, r).await
+}
+
+#[derive(Debug, Deserialize)]
+struct CloseDayForm {
+    date: String,
+    reason_zh: String,
+    reason_en: String,
+}
+
+async fn admin_close_day_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Path(id): Path<i64>,
+    Form(f): Form<CloseDayForm>,
+) -> AppResult<Response> {
+    actor.admin_of(id).ok_or_else(AppError::forbidden)?;
+    let site = sites_store::site(state.db.reader(), id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let lang = page.lang;
+    let r = match f.date.trim().parse::<Date>() {
+        Ok(date) => super::close_day(&state.booking(), &actor, &site, date, &f.reason_zh, &f.reason_en).await.map(|n| match lang {
+            Lang::ZhCn => format!("{date} 已闭厅，{n} 个预约已取消并短信通知改约。"),
+            Lang::En => format!("{date} is closed; {n} bookings were cancelled and told by text message to book another time."),
+        }),
+        Err(_) => Err(Failure::Refused(BookingError::BadSettings)),
+    };
+    outcome(&state, page, id, r).await
 }
