@@ -1240,53 +1240,6 @@ pub async fn update_settings(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn channels_draw_on_their_own_pools() {
-        assert_eq!(Channel::Web.pool(), Pool::Online);
-        assert_eq!(Channel::Mobile.pool(), Pool::Online);
-        assert_eq!(Channel::Kiosk.pool(), Pool::Online);
-        assert_eq!(Channel::Phone.pool(), Pool::Phone);
-        assert_eq!(Channel::Onsite.pool(), Pool::OnSite);
-        for c in ["web", "mobile", "phone", "kiosk", "onsite"] {
-            assert_eq!(Channel::parse(c).map(Channel::as_str), Some(c));
-        }
-    }
-
-    #[test]
-    fn people_are_validated_at_the_edge() {
-        assert!(parse_person("张三", "11010519491231002X", "13800138000").is_ok());
-        assert!(matches!(
-            parse_person("张三", "110105194912310021", "13800138000"),
-            Err(BookingError::IdNumber(_))
-        ));
-        assert_eq!(
-            parse_person("张三", "810000199408230021", "13800138000").err(),
-            Some(BookingError::NotCitizenId)
-        );
-        assert!(matches!(
-            parse_person("张三", "11010519491231002X", "12345"),
-            Err(BookingError::Phone(_))
-        ));
-        assert_eq!(
-            parse_person("  ", "11010519491231002X", "13800138000").err(),
-            Some(BookingError::Name)
-        );
-    }
-
-    #[test]
-    fn codes_are_unambiguous() {
-        for _ in 0..100 {
-            let c = new_code();
-            assert_eq!(c.len(), 8);
-            assert!(!c.contains(['0', 'O', '1', 'I']));
-        }
-    }
-}
-
 /// Applies a line's settings to the slots already generated from today on.
 async fn apply_quotas(
     ctx: &Ctx<'_>,
@@ -1426,4 +1379,51 @@ pub async fn close_day(
     .await?;
     tx.commit().await?;
     Ok(cancelled.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channels_draw_on_their_own_pools() {
+        assert_eq!(Channel::Web.pool(), Pool::Online);
+        assert_eq!(Channel::Mobile.pool(), Pool::Online);
+        assert_eq!(Channel::Kiosk.pool(), Pool::Online);
+        assert_eq!(Channel::Phone.pool(), Pool::Phone);
+        assert_eq!(Channel::Onsite.pool(), Pool::OnSite);
+        for c in ["web", "mobile", "phone", "kiosk", "onsite"] {
+            assert_eq!(Channel::parse(c).map(Channel::as_str), Some(c));
+        }
+    }
+
+    #[test]
+    fn people_are_validated_at_the_edge() {
+        assert!(parse_person("张三", "11010519491231002X", "13800138000").is_ok());
+        assert!(matches!(
+            parse_person("张三", "110105194912310021", "13800138000"),
+            Err(BookingError::IdNumber(_))
+        ));
+        assert_eq!(
+            parse_person("张三", "810000199408230021", "13800138000").err(),
+            Some(BookingError::NotCitizenId)
+        );
+        assert!(matches!(
+            parse_person("张三", "11010519491231002X", "12345"),
+            Err(BookingError::Phone(_))
+        ));
+        assert_eq!(
+            parse_person("  ", "11010519491231002X", "13800138000").err(),
+            Some(BookingError::Name)
+        );
+    }
+
+    #[test]
+    fn codes_are_unambiguous() {
+        for _ in 0..100 {
+            let c = new_code();
+            assert_eq!(c.len(), 8);
+            assert!(!c.contains(['0', 'O', '1', 'I']));
+        }
+    }
 }
