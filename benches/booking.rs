@@ -131,7 +131,8 @@ fn main() {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = std::env::var("ONETRIP_BENCH_PG").unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
         let engine = if url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
-        let db = Db::connect(&url, &DbOptions { max_connections: 32, ..DbOptions::default() }).await.expect("database");
+        let sync = std::env::var("ONETRIP_SQLITE_SYNCHRONOUS").unwrap_or_else(|_| "full".into());
+        let db = Db::connect(&url, &DbOptions { max_connections: 32, sqlite_synchronous: sync.clone(), ..DbOptions::default() }).await.expect("database");
         db.migrate().await.expect("migrate");
         let config = Config {
             data_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data"),
@@ -166,7 +167,7 @@ fn main() {
         let first: serde_json::Value = client.get(&day_url).send().await.expect("availability").json().await.expect("json");
         let slot_ids: Arc<Vec<i64>> = Arc::new(first["slots"].as_array().map(|a| a.iter().filter_map(|s| s["slot_id"].as_i64()).collect()).unwrap_or_default());
         println!(
-            "onetrip booking benchmark on {engine}: {clients} concurrent clients on loopback, {} slots x {per_slot} places, {} cores",
+            "onetrip booking benchmark on {engine} (sqlite synchronous={sync}): {clients} concurrent clients on loopback, {} slots x {per_slot} places, {} cores",
             slot_ids.len(),
             std::thread::available_parallelism().map_or(1, |n| n.get())
         );

@@ -3,8 +3,12 @@
 //! Walks the pages a citizen and an administrator see, asserts on what the browser shows, and
 //! leaves screenshots in `target/screenshots/` for a person to look at: public pages in Chinese
 //! and English, sign-in, the workstation and administration at phone width (390x844), then
-//! the audit log, staff list, home and a guide page on the 1920x1080 hall screen. Every page
-//! screenshotted must also fit its window (no sideways scrolling).
+//! the audit log, staff list, home and a guide page on the 1920x1080 hall screen. A second walk,
+//! at a fixed clock, books an appointment the way a citizen does on a phone (line, day and time
+//! by clicking, then the form), checks the confirmation's code and QR image, looks the booking
+//! up and cancels it; an officer then finds it cancelled on the day's list, and an administrator
+//! opens the appointment settings and the SMS simulator's log. Every page screenshotted must
+//! also fit its window (no sideways scrolling).
 //!
 //! Needs `chromedriver` on `PATH` (or `CHROMEDRIVER=/path`) and a Chromium/Chrome it can drive.
 //! Without it the test is skipped with a note, unless `CI` or `ONETRIP_REQUIRE_BROWSER` is set,
@@ -12,14 +16,19 @@
 
 mod common;
 
+use std::future::Future;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{Engine, TestApp};
 use fantoccini::{Client, ClientBuilder, Locator};
 use onetrip::auth::Role;
+use onetrip::clock::Clock;
+use onetrip::config::Config;
+use onetrip::web::AppState;
 use serde_json::json;
 
 const PHONE: (u32, u32) = (390, 844);
@@ -27,6 +36,20 @@ const HALL_SCREEN: (u32, u32) = (1920, 1080);
 
 fn browser_required() -> bool {
     std::env::var_os("CI").is_some() || std::env::var_os("ONETRIP_REQUIRE_BROWSER").is_some()
+}
+
+/// The chromedriver to use, or `None` (with a note) when this run may skip browser tests.
+fn chromedriver_or_skip() -> Option<PathBuf> {
+    let found = find_chromedriver();
+    if found.is_none() {
+        assert!(
+            !browser_required(),
+            "the browser test is required (CI or ONETRIP_REQUIRE_BROWSER is set) but chromedriver \
+             is not installed: install chromium and chromium-driver, or set CHROMEDRIVER"
+        );
+        eprintln!("note: chromedriver is not installed; skipping the browser test");
+    }
+    found
 }
 
 /// `CHROMEDRIVER`, else the first `chromedriver` on `PATH`.
@@ -198,6 +221,16 @@ impl Shots {
         println!("screenshot: {}", path.display());
     }
 
+    /// Fails with every screenshotted page that scrolled sideways.
+    fn assert_all_fit(&self) {
+        let overflowing = self.overflowing.lock().unwrap().clone();
+        assert!(
+            overflowing.is_empty(),
+            "pages wider than the window:\n{}",
+            overflowing.join("\n")
+        );
+    }
+
     async fn full_page(&self, c: &Client) -> Option<Vec<u8>> {
         let session = c.session_id().await.ok()??;
         let res = self
@@ -262,15 +295,65 @@ async fn body_text(c: &Client) -> String {
 }
 
 async fn path_is(c: &Client, expected: &str) {
+    path_where(c, expected, |p| p == expected).await;
+}
+
+/// Waits until the path of the current page passes `ok` (`what` names it for the failure), and
+/// returns it.
+async fn path_where(c: &Client, what: &str, ok: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let url = c.current_url().await.expect("current url");
-        if url.path() == expected {
+        if ok(url.path()) {
+            return url.path().to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "expected to be on {what}, still on {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the query string of the current page contains `part`.
+async fn query_has(c: &Client, part: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let url = c.current_url().await.expect("current url");
+        if url.query().is_some_and(|q| q.contains(part)) {
             return;
         }
         assert!(
             Instant::now() < deadline,
-            "expected to be on {expected}, still on {url}"
+            "expected {part} in the address, still on {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The natural width of the image `css` once the browser has finished loading it (0 when it
+/// could not be loaded or decoded).
+async fn loaded_image_width(c: &Client, css: &str) -> i64 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let width = c
+            .execute(
+                "const img = document.querySelector(arguments[0]);
+                 if (!img) return -2;
+                 return img.complete ? img.naturalWidth : -1;",
+                vec![json!(css)],
+            )
+            .await
+            .expect("measure the image")
+            .as_i64()
+            .expect("a number");
+        assert_ne!(width, -2, "no {css} on the page");
+        if width >= 0 {
+            return width;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{css} did not finish loading within 10 s"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -284,6 +367,55 @@ async fn html_lang(c: &Client) -> String {
         .await
         .expect("lang attribute")
         .unwrap_or_default()
+}
+
+/// Waits for the element and clicks it.
+async fn click(c: &Client, css: &str) {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css} to click: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+/// Waits for the input and types into it, like a person at the keyboard.
+async fn type_into(c: &Client, css: &str, text: &str) {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css} to type into: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+}
+
+/// The current value of an input.
+async fn value_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
+        .prop("value")
+        .await
+        .expect("value property")
+        .unwrap_or_default()
+}
+
+/// Signs in through the form of `/login` (the current page), then waits for the workstation.
+async fn sign_in(c: &Client, username: &str, password: &str) {
+    type_into(c, "main form input[name=username]", username).await;
+    type_into(c, "main form input[name=password]", password).await;
+    click(c, "main form button").await;
+    path_is(c, "/staff").await;
+}
+
+/// Signs out with the button in the header: back home as a citizen.
+async fn sign_out(c: &Client) {
+    click(c, "header form[action='/logout'] button").await;
+    path_is(c, "/").await;
 }
 
 async fn click_lang_switch(c: &Client, expect_label: &str) {
@@ -415,26 +547,7 @@ async fn walk(app: &App, c: &Client, shots: &Shots, password: &str) {
     path_is(c, "/login").await;
     assert_eq!(text_of(c, "main h1").await, "工作人员登录");
     shots.take(c, "login-zh.png").await;
-    let user = c
-        .find(Locator::Css("form input[name=username]"))
-        .await
-        .expect("username input");
-    user.send_keys("browser.admin")
-        .await
-        .expect("type username");
-    c.find(Locator::Css("form input[name=password]"))
-        .await
-        .expect("password input")
-        .send_keys(password)
-        .await
-        .expect("type password");
-    c.find(Locator::Css("main form button"))
-        .await
-        .expect("sign-in button")
-        .click()
-        .await
-        .expect("click sign in");
-    path_is(c, "/staff").await;
+    sign_in(c, "browser.admin", password).await;
     assert_eq!(text_of(c, "main h1").await, "工作台");
     let desk = body_text(c).await;
     assert!(
@@ -484,13 +597,7 @@ async fn walk(app: &App, c: &Client, shots: &Shots, password: &str) {
     shots.take(c, "admin-staff-zh-1920.png").await;
 
     // Sign out with the button in the header: back home as a citizen.
-    c.find(Locator::Css("header form[action='/logout'] button"))
-        .await
-        .expect("the sign-out button")
-        .click()
-        .await
-        .expect("click sign out");
-    path_is(c, "/").await;
+    sign_out(c).await;
     assert_eq!(text_of(c, "main h1").await, "办理出入境证件，只跑一次");
     let header = text_of(c, "header.masthead").await;
     assert!(
@@ -515,50 +622,28 @@ async fn walk(app: &App, c: &Client, shots: &Shots, password: &str) {
             .is_some_and(|q| q.contains("next=%2Fadmin%2Faudit")),
         "signed out, the audit log sends to the sign-in page and back"
     );
-
-    let overflowing = shots.overflowing.lock().unwrap().clone();
-    assert!(
-        overflowing.is_empty(),
-        "pages wider than the window:\n{}",
-        overflowing.join("\n")
-    );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn citizen_and_admin_pages_in_chromium() {
-    let Some(binary) = find_chromedriver() else {
-        assert!(
-            !browser_required(),
-            "the browser test is required (CI or ONETRIP_REQUIRE_BROWSER is set) but chromedriver \
-             is not installed: install chromium and chromium-driver, or set CHROMEDRIVER"
-        );
-        eprintln!("note: chromedriver is not installed; skipping the browser test");
-        return;
-    };
-    let app = TestApp::spawn(Engine::Sqlite).await.expect("sqlite app");
-    let password = app.staff("browser.admin", vec![(Role::Admin, None)]).await;
-
+/// Runs `walk` in a fresh Chromium session of its own (its own chromedriver and profile), on
+/// a task of its own so the browser is closed even when an assertion fails, within 3 minutes;
+/// then checks that every screenshotted page fitted its window.
+async fn in_chromium<F, Fut>(binary: &Path, walk: F)
+where
+    F: FnOnce(Client, Arc<Shots>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let profile = tempfile::tempdir().expect("browser profile dir");
-    let mut driver = Chromedriver::start(&binary);
+    let mut driver = Chromedriver::start(binary);
     driver.wait_ready().await;
     let client = connect(&driver, profile.path()).await;
-    let shots = Shots::new(&driver.url);
-
-    // On its own task, so the browser session is closed even when an assertion fails.
-    let walker = {
-        let (c, site) = (
-            client.clone(),
-            App {
-                base: app.base.clone(),
-            },
-        );
-        tokio::spawn(async move {
-            tokio::time::timeout(Duration::from_secs(180), walk(&site, &c, &shots, &password))
-                .await
-                .expect("the browser walk finished within 3 minutes")
-        })
-    };
-    let walked = walker.await;
+    let shots = Arc::new(Shots::new(&driver.url));
+    let walking = walk(client.clone(), shots.clone());
+    let walked = tokio::spawn(async move {
+        tokio::time::timeout(Duration::from_secs(180), walking)
+            .await
+            .expect("the browser walk finished within 3 minutes")
+    })
+    .await;
     let _ = client.close().await;
     drop(driver);
     match walked {
@@ -566,6 +651,338 @@ async fn citizen_and_admin_pages_in_chromium() {
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(e) => panic!("the browser walk did not finish: {e}"),
     }
+    shots.assert_all_fit();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn citizen_and_admin_pages_in_chromium() {
+    let Some(binary) = chromedriver_or_skip() else {
+        return;
+    };
+    let app = TestApp::spawn(Engine::Sqlite).await.expect("sqlite app");
+    let password = app.staff("browser.admin", vec![(Role::Admin, None)]).await;
+    let site = App {
+        base: app.base.clone(),
+    };
+    in_chromium(&binary, move |c, shots| async move {
+        walk(&site, &c, &shots, &password).await
+    })
+    .await;
+}
+
+/// 2026-03-02 10:00 in Beijing, a Monday: the appointment walk runs at this instant.
+const BOOKING_NOW: &str = "2026-03-02T10:00:00+08:00";
+/// The day the citizen books, two days ahead (a Wednesday).
+const BOOKING_DAY: &str = "2026-03-04";
+
+/// A valid citizen ID number for person `n` (born 1990, checksum computed).
+fn citizen(n: u32) -> String {
+    let first17 = format!("110101{}{:03}", 19900101 + (n / 1000) % 28, n % 1000);
+    let w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let s: u32 = first17
+        .chars()
+        .zip(w)
+        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
+        .sum();
+    let check = "10X98765432".as_bytes()[(s % 11) as usize] as char;
+    format!("{first17}{check}")
+}
+
+/// What the appointment walk works with besides the browser.
+struct Booking {
+    app: App,
+    /// The application's state, to deliver the SMS outbox as the worker would.
+    state: AppState,
+    /// The id of the hall (site 0001).
+    hall: i64,
+    officer_password: String,
+    admin_password: String,
+}
+
+async fn appointment_walk(t: &Booking, c: &Client, shots: &Shots) {
+    let id_number = citizen(5);
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+
+    // The citizen opens the booking page on a phone.
+    c.goto(&t.app.url("/appointments"))
+        .await
+        .expect("open appointments");
+    path_is(c, "/appointments").await;
+    assert_eq!(text_of(c, "main h1").await, "预约办证");
+
+    // Step 1: another service than the first, chosen in the list, then "show days".
+    c.find(Locator::Css("main select[name=line]"))
+        .await
+        .expect("the service list")
+        .select_by_value("renewal")
+        .await
+        .expect("choose renewal");
+    click(c, "main form[method=get] button").await;
+    query_has(c, "line=renewal").await;
+    assert_eq!(value_of(c, "main select[name=line]").await, "renewal");
+    assert_eq!(value_of(c, "main select[name=site]").await, "0001");
+
+    // Step 2: the day, among the date links.
+    click(c, &format!("main .dates a[href*='date={BOOKING_DAY}']")).await;
+    query_has(c, &format!("date={BOOKING_DAY}")).await;
+    assert_eq!(
+        text_of(c, "main .dates a[aria-current=date]").await,
+        "03-04 周三",
+        "the chosen day is marked"
+    );
+    assert!(text_of(c, "main form[method=post] h2").await.contains(BOOKING_DAY));
+    assert_eq!(value_of(c, "main select[name=line]").await, "renewal");
+
+    // Step 3: the first time still open, by clicking its box.
+    let slot = c
+        .find(Locator::Css("main .slots label.slot:not(.full)"))
+        .await
+        .expect("an open time");
+    let time = slot
+        .find(Locator::Css(".time"))
+        .await
+        .expect("its time")
+        .text()
+        .await
+        .expect("time text");
+    slot.click().await.expect("choose the time");
+    assert!(
+        slot.find(Locator::Css("input[name=slot_id]"))
+            .await
+            .expect("its radio button")
+            .is_selected()
+            .await
+            .expect("selected?"),
+        "clicking the time box selects it"
+    );
+
+    // Step 4: who comes.
+    type_into(c, "main input[name=name]", "王五").await;
+    type_into(c, "main input[name=id_number]", &id_number).await;
+    type_into(c, "main input[name=phone]", "13800138000").await;
+    assert!(body_text(c).await.contains("请携带的材料"));
+    shots.take(c, "appointments-zh.png").await;
+    click(c, "main form[method=post] button.primary").await;
+
+    // The confirmation: the code, the QR image (really loaded), the time and the materials.
+    let path = path_where(c, "a confirmation page", |p| {
+        p.starts_with("/appointments/") && p != "/appointments/manage"
+    })
+    .await;
+    let code = path.rsplit('/').next().unwrap_or_default().to_string();
+    assert_eq!(text_of(c, "main h1").await, "预约成功");
+    assert_eq!(text_of(c, "#booking-code").await, code);
+    assert!(
+        code.len() >= 6 && code.chars().all(|ch| ch.is_ascii_alphanumeric()),
+        "a short code to read out: {code}"
+    );
+    let confirm = body_text(c).await;
+    assert!(
+        confirm.contains(&format!("{BOOKING_DAY} {time}")),
+        "the booked day and time {time}: {confirm}"
+    );
+    assert!(confirm.contains("王*"), "the name is masked: {confirm}");
+    assert!(!confirm.contains(&id_number), "no full ID number shown");
+    assert!(confirm.contains("请携带的材料"));
+    let qr = loaded_image_width(c, "main .qr img").await;
+    assert!(qr > 0, "the QR code image loads (naturalWidth {qr})");
+    let ics = c
+        .find(Locator::Css("main a[href$='/calendar.ics']"))
+        .await
+        .expect("the calendar link")
+        .attr("href")
+        .await
+        .expect("href");
+    assert_eq!(
+        ics.as_deref(),
+        Some(format!("/appointments/{code}/calendar.ics").as_str())
+    );
+    shots.take(c, "appointment-confirmation-zh.png").await;
+    c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
+        .await
+        .expect("desktop window");
+    assert!(loaded_image_width(c, "main .qr img").await > 0);
+    shots.take(c, "appointment-confirmation-zh-1920.png").await;
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+
+    // Manage: the link carries the code; the ID number proves it is theirs.
+    click(c, "main .confirm a[href^='/appointments/manage']").await;
+    path_is(c, "/appointments/manage").await;
+    assert_eq!(value_of(c, "main input[name=code]").await, code);
+    type_into(c, "main input[name=id_number]", &id_number).await;
+    click(c, "main form button.primary").await;
+    let found = text_of(c, "main section.card h2").await;
+    assert!(
+        found.contains(&code) && found.contains("已预约"),
+        "the booking is found: {found}"
+    );
+    assert!(body_text(c).await.contains(&format!("{BOOKING_DAY} {time}")));
+    shots.take(c, "appointment-manage-zh.png").await;
+
+    // Cancel: the page says so and offers no more cancelling or moving.
+    let cancel = c
+        .find(Locator::Css(
+            "main form[action='/appointments/manage/cancel'] button",
+        ))
+        .await
+        .expect("the cancel button");
+    assert_eq!(cancel.text().await.expect("label"), "取消预约");
+    cancel.click().await.expect("cancel");
+    let done = text_of(c, "main .alert.ok").await;
+    assert!(done.contains("预约已取消"), "{done}");
+    let state = text_of(c, "main section.card h2").await;
+    assert!(
+        state.contains(&code) && state.contains("已取消"),
+        "the cancelled state: {state}"
+    );
+    assert!(
+        c.find_all(Locator::Css("main form[action^='/appointments/manage/']"))
+            .await
+            .expect("forms")
+            .is_empty(),
+        "a cancelled booking cannot be cancelled or moved again"
+    );
+    shots.take(c, "appointment-cancelled-zh.png").await;
+
+    // An officer of the hall finds it cancelled on the day's list.
+    c.goto(&t.app.url("/login")).await.expect("open login");
+    sign_in(c, "hall.officer", &t.officer_password).await;
+    c.goto(&t.app.url(&format!(
+        "/staff/appointments?site=0001&date={BOOKING_DAY}"
+    )))
+    .await
+    .expect("the day's appointments");
+    path_is(c, "/staff/appointments").await;
+    let title = text_of(c, "main h1").await;
+    assert!(
+        title.contains("预约一览") && title.contains(BOOKING_DAY),
+        "{title}"
+    );
+    let row = text_of(c, "main table tbody tr.st-cancelled").await;
+    assert!(
+        row.contains(&code) && row.contains("已取消") && row.contains("王*"),
+        "the cancelled booking on the list: {row}"
+    );
+    shots.take(c, "staff-appointments-zh.png").await;
+    c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
+        .await
+        .expect("desktop window");
+    shots.take(c, "staff-appointments-zh-1920.png").await;
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+    c.goto(&t.app.url(&format!(
+        "/staff/appointments/book?site=0001&line=renewal&date={BOOKING_DAY}"
+    )))
+    .await
+    .expect("booking for a citizen");
+    assert_eq!(text_of(c, "main h1").await, "代为预约（电话 / 现场）");
+    shots.take(c, "staff-book-zh.png").await;
+    sign_out(c).await;
+
+    // An administrator: the hall's appointment settings, and the text messages sent.
+    c.goto(&t.app.url("/login")).await.expect("open login");
+    sign_in(c, "booking.admin", &t.admin_password).await;
+    let settings = format!("/admin/sites/{}/appointments", t.hall);
+    c.goto(&t.app.url(&settings))
+        .await
+        .expect("appointment settings");
+    path_is(c, &settings).await;
+    assert!(text_of(c, "main h1").await.starts_with("预约设置"));
+    assert!(
+        !c.find_all(Locator::Css("main form[action$='/appointments/settings']"))
+            .await
+            .expect("settings forms")
+            .is_empty(),
+        "a settings form for each line"
+    );
+    shots.take(c, "admin-appointments-zh.png").await;
+
+    let sent = onetrip::notify::deliver_due(
+        &t.state.db,
+        &t.state.cipher,
+        &onetrip::notify::SimulatedSms,
+        &t.state.clock,
+    )
+    .await
+    .expect("deliver the outbox");
+    assert!(sent >= 2, "the confirmation and the cancellation go out: {sent}");
+    c.goto(&t.app.url("/admin/sms")).await.expect("the SMS log");
+    path_is(c, "/admin/sms").await;
+    let log = text_of(c, "main table").await;
+    assert!(
+        log.contains("预约成功") && log.contains(&code) && log.contains("138****8000"),
+        "the confirmation text is in the log: {log}"
+    );
+    shots.take(c, "admin-sms-zh.png").await;
+
+    // The same pages on a 1080p screen.
+    c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
+        .await
+        .expect("desktop window");
+    c.refresh().await.expect("reload the SMS log");
+    assert!(text_of(c, "main table").await.contains("预约成功"));
+    shots.take(c, "admin-sms-zh-1920.png").await;
+    c.goto(&t.app.url(&settings))
+        .await
+        .expect("appointment settings");
+    assert!(text_of(c, "main h1").await.starts_with("预约设置"));
+    shots.take(c, "admin-appointments-zh-1920.png").await;
+    sign_out(c).await;
+    c.goto(&t.app.url(&format!(
+        "/appointments?site=0001&line=renewal&date={BOOKING_DAY}"
+    )))
+    .await
+    .expect("open appointments");
+    assert_eq!(text_of(c, "main h1").await, "预约办证");
+    assert!(
+        !c.find_all(Locator::Css("main .slots label.slot"))
+            .await
+            .expect("times")
+            .is_empty()
+    );
+    shots.take(c, "appointments-zh-1920.png").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn booking_an_appointment_in_chromium() {
+    let Some(binary) = chromedriver_or_skip() else {
+        return;
+    };
+    let now = BOOKING_NOW
+        .parse::<jiff::Timestamp>()
+        .expect("timestamp")
+        .as_millisecond();
+    let config = Config {
+        booking_attempts_per_ip_hour: 0,
+        booking_attempts_per_id_hour: 0,
+        ..Config::default()
+    };
+    let app = TestApp::spawn_full(Engine::Sqlite, config, Clock::fixed(now))
+        .await
+        .expect("sqlite app");
+    let hall = app.site_id("0001").await;
+    let officer_password = app
+        .staff("hall.officer", vec![(Role::Officer, Some(hall))])
+        .await;
+    let admin_password = app.staff("booking.admin", vec![(Role::Admin, None)]).await;
+    let walk = Booking {
+        app: App {
+            base: app.base.clone(),
+        },
+        state: app.state.clone(),
+        hall,
+        officer_password,
+        admin_password,
+    };
+    in_chromium(&binary, move |c, shots| async move {
+        appointment_walk(&walk, &c, &shots).await
+    })
+    .await;
 }
 
 /// Where the application under test listens.
