@@ -9,7 +9,8 @@
 //!   3. books the day until it is full (every client books people with distinct ID numbers,
 //!      and keeps trying after "full" answers, like a release-morning crowd),
 //!   4. reads availability again on the full day (its cost must not grow with bookings),
-//! then checks from the database that no quota was exceeded and no ID number booked twice.
+//!
+//! Then it checks from the database that no quota was exceeded and no ID number booked twice.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -23,22 +24,46 @@ use onetrip::db::{Db, DbOptions};
 use onetrip::web::{self, AppState};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_owned)
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<f64>().ok())
+        })
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
 fn citizen(n: u32) -> String {
-    let first17 = format!("11010119{:02}{:02}{:02}{:03}", 50 + (n / 100_000) % 50, 1 + (n / 1000) % 12, 1 + (n / 12_000) % 28, n % 1000);
+    let first17 = format!(
+        "11010119{:02}{:02}{:02}{:03}",
+        50 + (n / 100_000) % 50,
+        1 + (n / 1000) % 12,
+        1 + (n / 12_000) % 28,
+        n % 1000
+    );
     let w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let s: u32 = first17.chars().zip(w).map(|(c, w)| c.to_digit(10).unwrap_or(0) * w).sum();
-    format!("{first17}{}", "10X98765432".as_bytes()[(s % 11) as usize] as char)
+    let s: u32 = first17
+        .chars()
+        .zip(w)
+        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
+        .sum();
+    format!(
+        "{first17}{}",
+        "10X98765432".as_bytes()[(s % 11) as usize] as char
+    )
 }
 
 struct Stats {
@@ -105,7 +130,13 @@ where
             (lat, ok, other)
         }));
     }
-    let mut stats = Stats { label: label.into(), ok: 0, other: 0, seconds: 0.0, lat: Vec::new() };
+    let mut stats = Stats {
+        label: label.into(),
+        ok: 0,
+        other: 0,
+        seconds: 0.0,
+        lat: Vec::new(),
+    };
     for t in tasks {
         if let Ok((lat, ok, other)) = t.await {
             stats.lat.extend(lat);
@@ -124,7 +155,10 @@ enum Outcome {
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     runtime.block_on(async {
         let clients: usize = env_or("ONETRIP_BENCH_CLIENTS", 2000);
         let capacity: i64 = env_or("ONETRIP_BENCH_CAPACITY", 20_000);

@@ -732,7 +732,11 @@ async fn appointment_walk(t: &Booking, c: &Client, shots: &Shots) {
         "03-04 周三",
         "the chosen day is marked"
     );
-    assert!(text_of(c, "main form[method=post] h2").await.contains(BOOKING_DAY));
+    assert!(
+        text_of(c, "main form[method=post] h2")
+            .await
+            .contains(BOOKING_DAY)
+    );
     assert_eq!(value_of(c, "main select[name=line]").await, "renewal");
 
     // Step 3: the first time still open, by clicking its box.
@@ -820,7 +824,11 @@ async fn appointment_walk(t: &Booking, c: &Client, shots: &Shots) {
         found.contains(&code) && found.contains("已预约"),
         "the booking is found: {found}"
     );
-    assert!(body_text(c).await.contains(&format!("{BOOKING_DAY} {time}")));
+    assert!(
+        body_text(c)
+            .await
+            .contains(&format!("{BOOKING_DAY} {time}"))
+    );
     shots.take(c, "appointment-manage-zh.png").await;
 
     // Cancel: the page says so and offers no more cancelling or moving.
@@ -851,9 +859,10 @@ async fn appointment_walk(t: &Booking, c: &Client, shots: &Shots) {
     // An officer of the hall finds it cancelled on the day's list.
     c.goto(&t.app.url("/login")).await.expect("open login");
     sign_in(c, "hall.officer", &t.officer_password).await;
-    c.goto(&t.app.url(&format!(
-        "/staff/appointments?site=0001&date={BOOKING_DAY}"
-    )))
+    c.goto(
+        &t.app
+            .url(&format!("/staff/appointments?site=0001&date={BOOKING_DAY}")),
+    )
     .await
     .expect("the day's appointments");
     path_is(c, "/staff/appointments").await;
@@ -910,7 +919,10 @@ async fn appointment_walk(t: &Booking, c: &Client, shots: &Shots) {
     )
     .await
     .expect("deliver the outbox");
-    assert!(sent >= 2, "the confirmation and the cancellation go out: {sent}");
+    assert!(
+        sent >= 2,
+        "the confirmation and the cancellation go out: {sent}"
+    );
     c.goto(&t.app.url("/admin/sms")).await.expect("the SMS log");
     path_is(c, "/admin/sms").await;
     let log = text_of(c, "main table").await;

@@ -719,10 +719,21 @@ pub async fn book(
         "booking.created",
         serde_json::json!({"site": site.id, "slot": slot.id}),
     );
-    let row = store::booking_by_code(ctx.db.reader(), &code)
-        .await?
-        .ok_or(Failure::Internal("booking vanished".into()))?;
-    confirmation(ctx, &row).await
+    let person = Person {
+        name,
+        id: id.as_str().to_string(),
+        phone: phone.as_str().to_string(),
+    };
+    Ok(confirmation_of(
+        ctx,
+        &site,
+        &slot,
+        &code,
+        Status::Booked,
+        req.channel,
+        &person,
+        lang,
+    ))
 }
 
 fn check_window(
@@ -805,40 +816,75 @@ pub async fn confirmation(
     let site = sites::store::site(ctx.db.reader(), b.site_id)
         .await?
         .ok_or(Failure::Refused(BookingError::UnknownSite))?;
-    let lang = lang_of(&b.lang);
     let open = |v: &[u8]| {
         ctx.cipher
             .open(v)
             .map_err(|e| Failure::Internal(e.to_string()))
     };
-    let name = open(&b.name_sealed)?;
-    let id = open(&b.id_sealed)?;
-    let phone = open(&b.phone_sealed)?;
+    let person = Person {
+        name: open(&b.name_sealed)?,
+        id: open(&b.id_sealed)?,
+        phone: open(&b.phone_sealed)?,
+    };
     let slot = store::slot(ctx.db.reader(), b.slot_id)
         .await?
         .ok_or(Failure::Refused(BookingError::NoSuchSlot))?;
-    Ok(Confirmation {
-        code: b.code.clone(),
-        status: b.status,
+    let channel = Channel::parse(&b.channel).unwrap_or(Channel::Web);
+    Ok(confirmation_of(
+        ctx,
+        &site,
+        &slot,
+        &b.code,
+        b.status,
+        channel,
+        &person,
+        lang_of(&b.lang),
+    ))
+}
+
+/// The clear personal values of a booking, only ever shown masked.
+struct Person {
+    name: String,
+    id: String,
+    phone: String,
+}
+
+/// Builds a confirmation from values in hand (no database reads).
+#[allow(clippy::too_many_arguments)]
+fn confirmation_of(
+    ctx: &Ctx<'_>,
+    site: &Site,
+    slot: &SlotRow,
+    code: &str,
+    status: Status,
+    channel: Channel,
+    person: &Person,
+    lang: Lang,
+) -> Confirmation {
+    Confirmation {
+        code: code.to_string(),
+        status,
         site_code: site.code.clone(),
         site_name: site.name(lang).to_string(),
         site_address: site.address(lang).to_string(),
-        line_code: b.line_code.clone(),
+        line_code: slot.line_code.clone(),
         line_name: ctx
             .lines
-            .get(&b.line_code)
+            .get(&slot.line_code)
             .map(|l| l.name(lang).to_string())
             .unwrap_or_default(),
-        date: b.date.clone(),
+        date: slot.date.clone(),
         start: hhmm(slot.start_minute),
         end: hhmm(slot.end_minute),
-        channel: Channel::parse(&b.channel).unwrap_or(Channel::Web),
-        name: crate::domain::masking::mask_name(&name),
-        id_number: IdNumber::parse(&id).map(|i| i.masked()).unwrap_or_default(),
-        phone: PhoneNumber::parse(&phone)
+        channel,
+        name: crate::domain::masking::mask_name(&person.name),
+        id_number: IdNumber::parse(&person.id)
+            .map(|i| i.masked())
+            .unwrap_or_default(),
+        phone: PhoneNumber::parse(&person.phone)
             .map(|p| p.masked())
             .unwrap_or_default(),
-    })
+    }
 }
 
 /// Finds a booking by its code and the ID number it was made with (both must match).
