@@ -186,6 +186,7 @@ fn main() {
             lines: Arc::new(data.lines),
             cipher: Arc::new(onetrip::privacy::Cipher::new(&[7u8; 32])),
             limits: Arc::new(web::RateLimits::new(0, 0)),
+            days: Arc::new(onetrip::booking::DayCache::new(1000)),
             metrics: None,
         };
         // The day: 15 half-hour slots at the hall; spread the capacity over them.

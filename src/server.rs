@@ -119,6 +119,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         lines: Arc::new(data.lines),
         cipher: cipher.clone(),
         limits,
+        days: Arc::new(crate::booking::DayCache::new(1000)),
         metrics: web::ops::metrics_handle(),
     };
     crate::notify::spawn_worker(

@@ -958,6 +958,16 @@ async fn appointment_walk(t: &Booking, c: &Client, shots: &Shots) {
             .is_empty()
     );
     shots.take(c, "appointments-zh-1920.png").await;
+
+    // The same page in English, on a phone.
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+    click_lang_switch(c, "English").await;
+    query_has(c, &format!("date={BOOKING_DAY}")).await;
+    assert_eq!(text_of(c, "main h1").await, "Book an appointment");
+    assert!(text_of(c, "main .slots").await.contains("left:"));
+    shots.take(c, "appointments-en.png").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -284,6 +284,7 @@ pub struct NoShowRule {
 #[derive(Clone, Copy)]
 pub struct Ctx<'a> {
     pub db: &'a Db,
+    pub cache: &'a DayCache,
     pub cipher: &'a Cipher,
     pub clock: &'a Clock,
     pub calendar: &'a HolidayCalendar,
@@ -429,33 +430,63 @@ pub async fn availability(
         .get(line)
         .filter(|l| l.bookable)
         .ok_or(Failure::Refused(BookingError::UnknownLine))?;
-    let settings = settings_for(ctx, site.id, &bl.code).await?;
     let (today, minute) = ctx.local_now();
-    let day = date.to_string();
-    let mut notice = None;
-    if let Some((zh, en)) = store::day_closure(ctx.db.reader(), site.id, &day).await? {
-        notice = Some(BookingError::DayClosed(zh, en).message(lang));
+    let day_text = date.to_string();
+    let empty = |notice: String| DayAvailability {
+        site_code: site.code.clone(),
+        line_code: bl.code.clone(),
+        date: day_text.clone(),
+        notice: Some(notice),
+        slots: vec![],
+    };
+    if date < today {
+        return Ok(empty(BookingError::Closed.message(lang)));
     }
+    let day = match ctx
+        .cache
+        .get(site.id, &bl.code, &day_text, ctx.clock.now_ms())
+    {
+        Some(d) => d,
+        None => {
+            let settings = settings_for(ctx, site.id, &bl.code).await?;
+            if let Window::NotYetOpen { date: d, minute: m } =
+                window(&settings, today, minute, date, 24 * 60)
+            {
+                let e = BookingError::NotOpenYet {
+                    date: d.to_string(),
+                    time: hhmm(m),
+                };
+                return Ok(empty(e.message(lang)));
+            }
+            ensure_slots(ctx, site, &bl.code, date, &settings).await?;
+            let closure = store::day_closure(ctx.db.reader(), site.id, &day_text).await?;
+            let slots = store::slots_of_day(ctx.db.reader(), site.id, &bl.code, &day_text).await?;
+            ctx.cache.put(
+                site.id,
+                &bl.code,
+                &day_text,
+                CachedDay {
+                    at: ctx.clock.now_ms(),
+                    settings,
+                    closure,
+                    slots,
+                },
+            )
+        }
+    };
     if let Window::NotYetOpen { date: d, minute: m } =
-        window(&settings, today, minute, date, 24 * 60)
+        window(&day.settings, today, minute, date, 24 * 60)
     {
         let e = BookingError::NotOpenYet {
             date: d.to_string(),
             time: hhmm(m),
         };
-        return Ok(DayAvailability {
-            site_code: site.code.clone(),
-            line_code: bl.code.clone(),
-            date: day,
-            notice: Some(e.message(lang)),
-            slots: vec![],
-        });
+        return Ok(empty(e.message(lang)));
     }
-    ensure_slots(ctx, site, &bl.code, date, &settings).await?;
     let pool = channel.pool();
-    let slots = store::slots_of_day(ctx.db.reader(), site.id, &bl.code, &day)
-        .await?
-        .into_iter()
+    let slots = day
+        .slots
+        .iter()
         .map(|s| SlotView {
             slot_id: s.id,
             start: hhmm(s.start_minute),
@@ -463,16 +494,95 @@ pub async fn availability(
             remaining: s.remaining(pool),
             bookable: !s.closed
                 && s.remaining(pool) > 0
-                && window(&settings, today, minute, date, s.start_minute) == Window::Open,
+                && window(&day.settings, today, minute, date, s.start_minute) == Window::Open,
         })
         .collect();
     Ok(DayAvailability {
         site_code: site.code.clone(),
         line_code: bl.code.clone(),
-        date: day,
-        notice,
+        date: day_text.clone(),
+        notice: day
+            .closure
+            .clone()
+            .map(|(zh, en)| BookingError::DayClosed(zh, en).message(lang)),
         slots,
     })
+}
+
+/// One day's slots as last read, for availability.
+pub struct CachedDay {
+    at: i64,
+    settings: SlotSettings,
+    closure: Option<(String, String)>,
+    slots: Vec<SlotRow>,
+}
+
+/// A short-lived in-memory copy of each day's slots, so an availability read costs a hash
+/// look-up instead of four queries (a release morning is mostly reads). Bookings stay
+/// authoritative — the conditional UPDATE decides — so a copy can only ever be briefly
+/// optimistic: every local change drops it at once, and it expires after `ttl_ms`, which bounds
+/// how long another node's bookings take to show.
+pub struct DayCache {
+    ttl_ms: i64,
+    days: std::sync::Mutex<
+        std::collections::HashMap<(i64, String, String), std::sync::Arc<CachedDay>>,
+    >,
+}
+
+impl DayCache {
+    pub fn new(ttl_ms: i64) -> DayCache {
+        DayCache {
+            ttl_ms,
+            days: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::HashMap<(i64, String, String), std::sync::Arc<CachedDay>>,
+    > {
+        // A panic while holding the lock leaves only a cache behind: keep using it.
+        self.days
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(
+        &self,
+        site: i64,
+        line: &str,
+        date: &str,
+        now: i64,
+    ) -> Option<std::sync::Arc<CachedDay>> {
+        let days = self.lock();
+        days.get(&(site, line.to_string(), date.to_string()))
+            .filter(|d| now - d.at < self.ttl_ms && now >= d.at)
+            .cloned()
+    }
+
+    fn put(&self, site: i64, line: &str, date: &str, day: CachedDay) -> std::sync::Arc<CachedDay> {
+        let day = std::sync::Arc::new(day);
+        let mut days = self.lock();
+        // Days are few (sites × lines × the booking window); past ones are dropped as they go.
+        if days.len() > 10_000 {
+            days.clear();
+        }
+        days.insert((site, line.to_string(), date.to_string()), day.clone());
+        day
+    }
+
+    /// Drops one day's copy (after a booking, cancellation or release on it).
+    pub fn invalidate(&self, site: i64, line: &str, date: &str) {
+        self.lock()
+            .remove(&(site, line.to_string(), date.to_string()));
+    }
+
+    /// Drops every copy (after settings, capacity or closure changes).
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
 }
 
 /// A booking request from any channel.
@@ -715,6 +825,7 @@ pub async fn book(
         .await?;
     }
     tx.commit().await?;
+    ctx.cache.invalidate(site.id, &line.code, &slot.date);
     ctx.db.publish(
         "booking.created",
         serde_json::json!({"site": site.id, "slot": slot.id}),
@@ -961,6 +1072,7 @@ pub async fn cancel(
         .await?;
     }
     tx.commit().await?;
+    ctx.cache.invalidate(b.site_id, &b.line_code, &b.date);
     Ok(())
 }
 
@@ -1053,6 +1165,8 @@ pub async fn reschedule(
     )
     .await?;
     tx.commit().await?;
+    ctx.cache.invalidate(b.site_id, &b.line_code, &b.date);
+    ctx.cache.invalidate(site.id, &line.code, &slot.date);
     let row = store::booking_by_code(ctx.db.reader(), &code)
         .await?
         .ok_or(Failure::Internal("booking vanished".into()))?;
@@ -1225,6 +1339,9 @@ pub async fn sweep(ctx: &Ctx<'_>) -> Result<(u64, usize), sqlx::Error> {
     let no_shows =
         store::mark_no_shows(&mut tx, now - ctx.no_show.grace_minutes * 60_000, now).await?;
     tx.commit().await?;
+    if released > 0 {
+        ctx.cache.clear();
+    }
     Ok((no_shows, released))
 }
 
@@ -1283,6 +1400,7 @@ pub async fn update_settings(
     )
     .await?;
     tx.commit().await?;
+    ctx.cache.clear();
     Ok(())
 }
 
@@ -1351,6 +1469,7 @@ pub async fn add_capacity(
     )
     .await?;
     tx.commit().await?;
+    ctx.cache.clear();
     Ok(())
 }
 
@@ -1424,6 +1543,7 @@ pub async fn close_day(
     )
     .await?;
     tx.commit().await?;
+    ctx.cache.clear();
     Ok(cancelled.len())
 }
 

@@ -42,6 +42,8 @@ pub struct AppState {
     pub lines: Arc<Lines>,
     pub cipher: Arc<Cipher>,
     pub limits: Arc<RateLimits>,
+    /// Short-lived copies of each day's slots for availability reads.
+    pub days: Arc<crate::booking::DayCache>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
@@ -50,6 +52,7 @@ impl AppState {
     pub fn booking(&self) -> crate::booking::Ctx<'_> {
         crate::booking::Ctx {
             db: &self.db,
+            cache: &self.days,
             cipher: &self.cipher,
             clock: &self.clock,
             calendar: &self.calendar,

@@ -137,6 +137,7 @@ impl TestApp {
             lines: Arc::new(loaded.lines),
             cipher: Arc::new(onetrip::privacy::Cipher::new(&[42u8; 32])),
             limits,
+            days: Arc::new(onetrip::booking::DayCache::new(1000)),
             metrics: web::ops::metrics_handle(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
