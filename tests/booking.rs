@@ -1153,23 +1153,45 @@ async fn administrators_change_quotas_add_peak_capacity_and_close_a_day() {
 
 #[tokio::test]
 async fn another_nodes_availability_catches_up_within_the_cache_lifetime() {
-    let app = app_at(Engine::Sqlite, "2026-03-02T10:00:00+08:00").await.unwrap();
-    let hall = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001").await.unwrap().unwrap();
+    let app = app_at(Engine::Sqlite, "2026-03-02T10:00:00+08:00")
+        .await
+        .unwrap();
+    let hall = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001")
+        .await
+        .unwrap()
+        .unwrap();
     let date: jiff::civil::Date = "2026-03-04".parse().unwrap();
     // A second node: same database, its own cache.
     let other_cache = booking::DayCache::new(1000);
-    let other = booking::Ctx { cache: &other_cache, ..app.state.booking() };
+    let other = booking::Ctx {
+        cache: &other_cache,
+        ..app.state.booking()
+    };
     let lang = onetrip::i18n::Lang::ZhCn;
-    let before = booking::availability(&other, &hall, "first_issue", date, Channel::Web, lang).await.unwrap();
+    let before = booking::availability(&other, &hall, "first_issue", date, Channel::Web, lang)
+        .await
+        .unwrap();
     assert_eq!(before.slots[0].remaining, 6);
-    assert_eq!(book_api(&app, &app.client(), before.slots[0].slot_id, 1, None).await.status(), 201);
+    assert_eq!(
+        book_api(&app, &app.client(), before.slots[0].slot_id, 1, None)
+            .await
+            .status(),
+        201
+    );
     // This node sees its own booking at once.
-    assert_eq!(availability(&app, "2026-03-04").await["slots"][0]["remaining"], 5);
+    assert_eq!(
+        availability(&app, "2026-03-04").await["slots"][0]["remaining"],
+        5
+    );
     // The other node may show the old count for at most its cache lifetime…
-    let stale = booking::availability(&other, &hall, "first_issue", date, Channel::Web, lang).await.unwrap();
+    let stale = booking::availability(&other, &hall, "first_issue", date, Channel::Web, lang)
+        .await
+        .unwrap();
     assert_eq!(stale.slots[0].remaining, 6);
     // …and the booking engine, not the copy, decides: a booking through it still respects the quota.
     app.state.clock.advance_ms(1001);
-    let fresh = booking::availability(&other, &hall, "first_issue", date, Channel::Web, lang).await.unwrap();
+    let fresh = booking::availability(&other, &hall, "first_issue", date, Channel::Web, lang)
+        .await
+        .unwrap();
     assert_eq!(fresh.slots[0].remaining, 5);
 }

@@ -832,13 +832,20 @@ async fn appointment_walk(t: &Booking, c: &Client, shots: &Shots) {
     shots.take(c, "appointment-manage-zh.png").await;
 
     // Cancel: the page says so and offers no more cancelling or moving.
+    // Cancelling takes two steps, so a mis-tap on a phone cancels nothing.
+    let ask = c
+        .find(Locator::Css("main details.confirm-cancel summary"))
+        .await
+        .expect("the cancel button");
+    assert_eq!(ask.text().await.expect("label"), "取消预约");
+    ask.click().await.expect("open the confirmation");
     let cancel = c
         .find(Locator::Css(
             "main form[action='/appointments/manage/cancel'] button",
         ))
         .await
-        .expect("the cancel button");
-    assert_eq!(cancel.text().await.expect("label"), "取消预约");
+        .expect("the confirm button");
+    assert_eq!(cancel.text().await.expect("label"), "确认取消");
     cancel.click().await.expect("cancel");
     let done = text_of(c, "main .alert.ok").await;
     assert!(done.contains("预约已取消"), "{done}");

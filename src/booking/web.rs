@@ -641,11 +641,14 @@ async fn manage_view_with(
             .collect();
         if let Ok(date) = chosen.parse::<Date>() {
             let channel = Channel::parse(&b.channel).unwrap_or(Channel::Web);
-            day = Some(
-                super::availability(&ctx, &site, &b.line_code, date, channel, lang)
-                    .await
-                    .map_err(fail)?,
-            );
+            let mut d = super::availability(&ctx, &site, &b.line_code, date, channel, lang)
+                .await
+                .map_err(fail)?;
+            // The booking's own slot is not somewhere to move to.
+            for s in d.slots.iter_mut().filter(|s| s.slot_id == b.slot_id) {
+                s.bookable = false;
+            }
+            day = Some(d);
         }
     }
     Ok(ManagePage {
@@ -696,8 +699,8 @@ async fn manage_cancel(
                 &f,
                 Some(
                     lang.pick(
-                        "预约已取消，确认短信已发送。",
-                        "The booking is cancelled; a text message confirms it.",
+                        "预约已取消，我们将发送短信确认。",
+                        "The booking is cancelled; a text message will confirm it.",
                     )
                     .into(),
                 ),
