@@ -172,6 +172,8 @@ pub enum BookingError {
     NotFound,
     #[error("not active")]
     NotActive,
+    #[error("no booking today")]
+    NotFoundToday,
     #[error("too many attempts")]
     RateLimited,
     #[error("id number: {0}")]
@@ -207,6 +209,7 @@ impl UserMessage for BookingError {
             BookingError::Blocked(_) => "booking.blocked",
             BookingError::NotFound => "booking.not_found",
             BookingError::NotActive => "booking.not_active",
+            BookingError::NotFoundToday => "booking.not_found_today",
             BookingError::RateLimited => "booking.rate_limited",
             BookingError::IdNumber(e) => e.code(),
             BookingError::NotCitizenId => "booking.not_citizen_id",
@@ -247,6 +250,8 @@ impl UserMessage for BookingError {
             ),
             (NotFound, Lang::ZhCn) => "预约码与身份证号不匹配，或预约不存在。".into(),
             (NotFound, Lang::En) => "The booking code and ID number do not match a booking.".into(),
+            (NotFoundToday, Lang::ZhCn) => "今天本办证点没有找到该预约。".into(),
+            (NotFoundToday, Lang::En) => "No booking found for today at this site.".into(),
             (NotActive, Lang::ZhCn) => "该预约已取消、已到场或已过期，不能再修改。".into(),
             (NotActive, Lang::En) => "This booking is cancelled, used or past, and can no longer be changed.".into(),
             (RateLimited, Lang::ZhCn) => "操作过于频繁，请稍后再试。".into(),

@@ -1103,76 +1103,27 @@ async fn staff_check_in(
     let lang = page.lang;
     let ctx = state.booking();
     let q = f.query.trim().to_uppercase();
-    let found = if q.len() == 8 {
-        store::booking_by_code(state.db.reader(), &q)
-            .await?
-            .filter(|b| b.site_id == site.id)
-    } else {
-        match super::find_today_by_id(&ctx, site.id, &q).await {
-            Ok(b) => b,
-            Err(Failure::Refused(e)) => {
-                let today = state.clock.today().to_string();
-                let body = render_day(
-                    &state,
-                    page,
-                    &actor,
-                    site,
-                    today,
-                    None,
-                    Some(e.message(lang)),
-                )
-                .await?;
-                return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
-            }
-            Err(other) => return Err(fail(other)),
-        }
-    };
-    let today = state.clock.today().to_string();
-    let Some(b) = found else {
-        let msg = lang
-            .pick(
-                "今天本办证点没有找到该预约。",
-                "No booking found for today at this site.",
-            )
-            .to_string();
-        let body = render_day(&state, page, &actor, site, today, None, Some(msg)).await?;
-        return Ok((StatusCode::NOT_FOUND, body).into_response());
-    };
-    match super::check_in(&ctx, &actor, &b).await {
-        Ok(()) => {
-            let msg = match lang {
-                Lang::ZhCn => format!(
-                    "预约 {} 已签到（{}），请引导至预约窗口，无需排队。",
-                    b.code,
-                    hhmm(b.start_minute)
-                ),
-                Lang::En => format!(
-                    "Booking {} checked in ({}); send the citizen to an appointment window, no queuing.",
-                    b.code,
-                    hhmm(b.start_minute)
-                ),
-            };
-            Ok(
-                render_day(&state, page, &actor, site, today, Some(msg), None)
-                    .await?
-                    .into_response(),
-            )
-        }
-        Err(Failure::Refused(e)) => {
-            let body = render_day(
-                &state,
-                page,
-                &actor,
-                site,
-                today,
-                None,
-                Some(e.message(lang)),
-            )
-            .await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
-        }
-        Err(other) => Err(fail(other)),
+    let r = async {
+        let found = if q.len() == 8 {
+            store::booking_by_code(state.db.reader(), &q)
+                .await?
+                .filter(|b| b.site_id == site.id)
+        } else {
+            super::find_today_by_id(&ctx, site.id, &q).await?
+        };
+        let b = found.ok_or(Failure::Refused(BookingError::NotFoundToday))?;
+        super::check_in(&ctx, &actor, &b).await?;
+        Ok(match lang {
+            Lang::ZhCn => format!("预约 {} 已签到（{}），请引导至预约窗口，无需排队。", b.code, hhmm(b.start_minute)),
+            Lang::En => format!(
+                "Booking {} checked in ({}); send the citizen to an appointment window, no queuing.",
+                b.code,
+                hhmm(b.start_minute)
+            ),
+        })
     }
+    .await;
+    day_outcome(&state, page, &actor, site, r).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -1195,34 +1146,39 @@ async fn staff_lift_block(
     {
         return Err(AppError::forbidden());
     }
+    let done = page.lang.pick(
+        "已解除该身份证号的网上预约限制。",
+        "The online-booking block on this ID number is lifted.",
+    );
+    let r = super::lift_block(&state.booking(), &actor, &f.id_number, &f.reason)
+        .await
+        .map(|()| done.to_string());
+    day_outcome(&state, page, &actor, site, r).await
+}
+
+/// Renders today's list at a site with the outcome of a staff action on it.
+async fn day_outcome(
+    state: &AppState,
+    page: Page,
+    actor: &Actor,
+    site: Site,
+    r: Result<String, Failure<BookingError>>,
+) -> AppResult<Response> {
     let lang = page.lang;
     let today = state.clock.today().to_string();
-    match super::lift_block(&state.booking(), &actor, &f.id_number, &f.reason).await {
-        Ok(()) => {
-            let msg = lang
-                .pick(
-                    "已解除该身份证号的网上预约限制。",
-                    "The online-booking block on this ID number is lifted.",
-                )
-                .to_string();
-            Ok(
-                render_day(&state, page, &actor, site, today, Some(msg), None)
-                    .await?
-                    .into_response(),
-            )
-        }
+    match r {
+        Ok(msg) => Ok(render_day(state, page, actor, site, today, Some(msg), None)
+            .await?
+            .into_response()),
         Err(Failure::Refused(e)) => {
-            let body = render_day(
-                &state,
-                page,
-                &actor,
-                site,
-                today,
-                None,
-                Some(e.message(lang)),
-            )
-            .await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response())
+            let status = if e == BookingError::NotFoundToday {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let body =
+                render_day(state, page, actor, site, today, None, Some(e.message(lang))).await?;
+            Ok((status, body).into_response())
         }
         Err(other) => Err(fail(other)),
     }
