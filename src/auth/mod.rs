@@ -707,6 +707,23 @@ pub async fn set_active(
     Ok(())
 }
 
+/// The staff an administrator may see: everyone for an administrator of every site, otherwise
+/// only accounts holding a role at the administrator's site (R15: least privilege by site).
+pub async fn visible_staff(
+    db: &Db,
+    clock: &Clock,
+    admin: AdminCap<'_>,
+) -> Result<Vec<store::StaffSummary>, sqlx::Error> {
+    let all = store::list_staff(db.reader(), clock.now_ms()).await?;
+    Ok(match admin.site {
+        None => all,
+        Some(site) => all
+            .into_iter()
+            .filter(|s| s.grants.iter().any(|g| g.site_id == Some(site)))
+            .collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -361,7 +361,12 @@ async fn staff_page(
 ) -> AppResult<AdminStaffPage> {
     let lang = page.lang;
     let sites = crate::sites::store::list_sites(state.db.reader(), false).await?;
-    let list = store::list_staff(state.db.reader(), state.clock.now_ms()).await?;
+    let admin = page
+        .staff
+        .as_ref()
+        .and_then(|a| a.admin())
+        .ok_or_else(AppError::forbidden)?;
+    let list = super::visible_staff(&state.db, &state.clock, admin).await?;
     let rows = list
         .into_iter()
         .map(|s| StaffRow {
@@ -627,9 +632,9 @@ async fn api_list_staff(
     State(state): State<AppState>,
     Staff(actor): Staff,
 ) -> AppResult<axum::Json<Vec<store::StaffSummary>>> {
-    actor.admin().ok_or_else(AppError::forbidden)?;
+    let admin = actor.admin().ok_or_else(AppError::forbidden)?;
     Ok(axum::Json(
-        store::list_staff(state.db.reader(), state.clock.now_ms()).await?,
+        super::visible_staff(&state.db, &state.clock, admin).await?,
     ))
 }
 
