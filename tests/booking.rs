@@ -447,8 +447,20 @@ async fn cancellation_reopens_after_the_delay_and_tells_the_waiting_list(engine:
         .await
         .unwrap();
     assert_eq!(ok.status(), 204);
-    // Not yet offered again.
+    // Not yet offered again; the staff list says the place is held.
     booking::sweep(&ctx).await.unwrap();
+    let (held,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM bookings WHERE status = 'cancelled' AND released = 0")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(held, 1);
+    assert_eq!(
+        onetrip::booking::store::held_places(app.state.db.reader(), hall.id, "2026-03-04")
+            .await
+            .unwrap(),
+        1
+    );
     let day = availability(&app, "2026-03-04").await;
     assert_eq!(day["slots"][0]["remaining"], 0);
     // After the delay it is, and the first person waiting is told.

@@ -870,3 +870,17 @@ pub async fn cancel_day(
     .await?;
     Ok(rows)
 }
+
+/// Places still held by cancelled bookings waiting for their release delay.
+pub async fn held_places<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    site_id: i64,
+    date: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COUNT(*) AS n FROM bookings WHERE site_id = $1 AND date = $2 AND status = 'cancelled' AND released = 0")
+        .bind(site_id)
+        .bind(date)
+        .fetch_one(ex)
+        .await?
+        .try_get("n")
+}

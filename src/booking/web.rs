@@ -845,6 +845,8 @@ struct StaffDayPage {
     arrived: usize,
     no_shows: usize,
     cancelled: usize,
+    /// Places held by cancellations until their release delay passes.
+    held: i64,
     message: Option<String>,
     error: Option<String>,
 }
@@ -965,10 +967,12 @@ async fn render_day(
             label: s.name(lang).to_string(),
         })
         .collect();
+    let held = store::held_places(state.db.reader(), site.id, &date).await?;
     Ok(StaffDayPage {
         arrived: count("arrived"),
         no_shows: count("no_show"),
         cancelled: count("cancelled"),
+        held,
         page,
         site,
         sites,
