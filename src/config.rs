@@ -51,6 +51,11 @@ pub struct Config {
     pub booking_attempts_per_ip_hour: u32,
     /// Online booking attempts allowed per ID number per hour (0: no limit).
     pub booking_attempts_per_id_hour: u32,
+    /// R3: a ticket waiting longer than this is called before love-channel and appointment
+    /// tickets (nobody is passed over forever).
+    pub max_wait_minutes: i64,
+    /// Calls of one ticket (first call and recalls) before it must be marked missed.
+    pub max_calls: i64,
     pub bureau: Bureau,
 }
 
@@ -113,6 +118,8 @@ impl Default for Config {
             no_show_grace_minutes: 30,
             booking_attempts_per_ip_hour: 60,
             booking_attempts_per_id_hour: 10,
+            max_wait_minutes: 45,
+            max_calls: 3,
             bureau: Bureau::default(),
         }
     }

@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod notify;
 pub mod portal;
 pub mod privacy;
+pub mod queue;
 pub mod server;
 pub mod sites;
 pub mod telemetry;

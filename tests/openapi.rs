@@ -28,6 +28,10 @@ fn openapi_document_is_stable_and_complete() {
         "/api/v1/appointments/cancel",
         "/api/v1/appointments/reschedule",
         "/api/v1/appointments/{code}/check-in",
+        "/api/v1/tickets",
+        "/api/v1/tickets/{token}",
+        "/api/v1/windows/{id}/call-next",
+        "/api/v1/sites/{code}/queue",
     ] {
         assert!(paths.contains_key(p), "{p} is documented");
     }

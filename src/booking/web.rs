@@ -1117,12 +1117,20 @@ async fn staff_check_in(
         };
         let b = found.ok_or(Failure::Refused(BookingError::NotFoundToday))?;
         super::check_in(&ctx, &actor, &b).await?;
+        // R2/R3: an arrival is served without queuing: it gets an appointment-class ticket.
+        let ticket = crate::queue::issue_ticket(&state.queue(), Some(&actor), &site, &b.line_code, crate::queue::TicketClass::Appointment, None, Some(b.id), "appointment")
+            .await
+            .map_err(|e| match e {
+                Failure::Storage(e) => Failure::Storage(e),
+                other => Failure::Internal(other.to_string()),
+            })?;
         Ok(match lang {
-            Lang::ZhCn => format!("预约 {} 已签到（{}），请引导至预约窗口，无需排队。", b.code, hhmm(b.start_minute)),
+            Lang::ZhCn => format!("预约 {} 已签到（{}），优先号 {}，请引导至预约窗口，无需排队。", b.code, hhmm(b.start_minute), ticket.number),
             Lang::En => format!(
-                "Booking {} checked in ({}); send the citizen to an appointment window, no queuing.",
+                "Booking {} checked in ({}); priority ticket {}: send the citizen to an appointment window, no queuing.",
                 b.code,
-                hhmm(b.start_minute)
+                hhmm(b.start_minute),
+                ticket.number
             ),
         })
     }

@@ -67,6 +67,21 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Everything the queue use cases need.
+    pub fn queue(&self) -> crate::queue::Ctx<'_> {
+        crate::queue::Ctx {
+            db: &self.db,
+            clock: &self.clock,
+            lines: &self.lines,
+            rules: crate::queue::QueueRules {
+                max_wait_minutes: self.config.max_wait_minutes,
+                max_calls: self.config.max_calls,
+            },
+        }
+    }
+}
+
 /// Per-node limits on online booking attempts (R2: stop scripted booking without hurting
 /// citizens): by client address and by ID number.
 pub struct RateLimits {
@@ -122,6 +137,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::auth::web::pages())
         .merge(crate::sites::web::pages())
         .merge(crate::booking::web::pages())
+        .merge(crate::queue::web::pages())
         .merge(crate::audit::web::pages())
         .merge(ops::routes());
     let openapi_json = {
@@ -176,6 +192,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::catalog::web::api())
         .merge(crate::sites::web::api())
         .merge(crate::booking::web::api())
+        .merge(crate::queue::web::api())
         .merge(crate::auth::web::api())
         .merge(crate::audit::web::api())
         .merge(crate::portal::web::api())

@@ -1,0 +1,679 @@
+//! Ticketing and calling (R3, R8): tickets per business line with a daily letter sequence,
+//! priority classes, windows that call, recall, start, finish, transfer; every step recorded.
+//!
+//! **Who is called next** (one documented policy, in `store::claim_next`): among the waiting
+//! tickets of the lines a window serves, in this order —
+//! 1. green channel (紧急, R8);
+//! 2. anyone who has waited longer than `max_wait_minutes` (nobody is passed over forever);
+//! 3. love channel (爱心: 70+, pregnant, infant, disabled);
+//! 4. appointment arrivals (不叫号、不排队: they go to the front);
+//! 5. everyone else;
+//!
+//! then by issue time. A transferred ticket keeps its number, class and issue time, so it does
+//! not go to the back of the queue it moves to. The claim is one conditional `UPDATE`, so two
+//! windows never call the same ticket, on either engine, with any number of nodes.
+
+pub mod store;
+pub mod web;
+
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{Actor, Failure, Role};
+use crate::catalog::lines::Lines;
+use crate::clock::Clock;
+use crate::crypto;
+use crate::db::Db;
+use crate::i18n::{Lang, UserMessage};
+use crate::sites::{Site, Window, WindowKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketClass {
+    Green,
+    Love,
+    Appointment,
+    Normal,
+}
+
+impl TicketClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketClass::Green => "green",
+            TicketClass::Love => "love",
+            TicketClass::Appointment => "appointment",
+            TicketClass::Normal => "normal",
+        }
+    }
+    pub fn parse(s: &str) -> Option<TicketClass> {
+        [
+            TicketClass::Green,
+            TicketClass::Love,
+            TicketClass::Appointment,
+            TicketClass::Normal,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
+    pub fn name(self, lang: Lang) -> &'static str {
+        match self {
+            TicketClass::Green => lang.pick("绿色通道", "Green channel"),
+            TicketClass::Love => lang.pick("爱心通道", "Love channel"),
+            TicketClass::Appointment => lang.pick("预约", "Appointment"),
+            TicketClass::Normal => lang.pick("普通", "Regular"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    Waiting,
+    Called,
+    Serving,
+    Done,
+    NoShow,
+}
+
+impl TicketStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketStatus::Waiting => "waiting",
+            TicketStatus::Called => "called",
+            TicketStatus::Serving => "serving",
+            TicketStatus::Done => "done",
+            TicketStatus::NoShow => "no_show",
+        }
+    }
+    pub fn parse(s: &str) -> Option<TicketStatus> {
+        [
+            TicketStatus::Waiting,
+            TicketStatus::Called,
+            TicketStatus::Serving,
+            TicketStatus::Done,
+            TicketStatus::NoShow,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+    pub fn name(self, lang: Lang) -> &'static str {
+        match self {
+            TicketStatus::Waiting => lang.pick("等候中", "Waiting"),
+            TicketStatus::Called => lang.pick("已叫号", "Called"),
+            TicketStatus::Serving => lang.pick("办理中", "Being served"),
+            TicketStatus::Done => lang.pick("已办结", "Done"),
+            TicketStatus::NoShow => lang.pick("过号", "Missed"),
+        }
+    }
+}
+
+/// A ticket and its history timestamps (R3: every call, start and finish is kept).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Ticket {
+    pub id: i64,
+    #[serde(skip)]
+    pub token: String,
+    pub site_id: i64,
+    pub date: String,
+    pub line_code: String,
+    pub number: String,
+    pub class: TicketClass,
+    pub class_reason: Option<String>,
+    pub booking_id: Option<i64>,
+    pub status: TicketStatus,
+    pub issued_at: i64,
+    pub window_id: Option<i64>,
+    pub officer_id: Option<i64>,
+    pub called_at: Option<i64>,
+    pub call_count: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub transfers: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct WindowState {
+    pub window_id: i64,
+    /// `open`, `paused` or `closed`.
+    pub status: String,
+    pub officer_id: Option<i64>,
+    /// `,line,line,` in priority order.
+    pub lines: String,
+    pub pause_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueueError {
+    #[error("unknown line")]
+    UnknownLine,
+    #[error("reason needed")]
+    ReasonNeeded,
+    #[error("window not open")]
+    WindowNotOpen,
+    #[error("window busy")]
+    WindowBusy,
+    #[error("nothing called")]
+    NothingCalled,
+    #[error("recall limit")]
+    RecallLimit,
+    #[error("not at this site")]
+    OtherSite,
+    #[error("no such window")]
+    NoSuchWindow,
+    #[error("no such ticket")]
+    NoSuchTicket,
+}
+
+impl UserMessage for QueueError {
+    fn code(&self) -> &'static str {
+        match self {
+            QueueError::UnknownLine => "queue.unknown_line",
+            QueueError::ReasonNeeded => "queue.reason_needed",
+            QueueError::WindowNotOpen => "queue.window_not_open",
+            QueueError::WindowBusy => "queue.window_busy",
+            QueueError::NothingCalled => "queue.nothing_called",
+            QueueError::RecallLimit => "queue.recall_limit",
+            QueueError::OtherSite => "queue.other_site",
+            QueueError::NoSuchWindow => "queue.no_such_window",
+            QueueError::NoSuchTicket => "queue.no_such_ticket",
+        }
+    }
+    fn message(&self, lang: Lang) -> String {
+        use QueueError::*;
+        match (self, lang) {
+            (UnknownLine, Lang::ZhCn) => "没有这个业务类别。".into(),
+            (UnknownLine, Lang::En) => "There is no such service line.".into(),
+            (ReasonNeeded, Lang::ZhCn) => "绿色通道和爱心通道需选择原因。".into(),
+            (ReasonNeeded, Lang::En) => "Green- and love-channel tickets need a reason.".into(),
+            (WindowNotOpen, Lang::ZhCn) => "窗口未开启或已暂停，请先开启窗口。".into(),
+            (WindowNotOpen, Lang::En) => "The window is closed or paused; open it first.".into(),
+            (WindowBusy, Lang::ZhCn) => "请先完成、转移或标记过号当前号码，再叫下一号。".into(),
+            (WindowBusy, Lang::En) => {
+                "Finish, transfer or mark the current ticket missed before calling the next.".into()
+            }
+            (NothingCalled, Lang::ZhCn) => "本窗口当前没有号码。".into(),
+            (NothingCalled, Lang::En) => "This window has no current ticket.".into(),
+            (RecallLimit, Lang::ZhCn) => "已达到重呼次数上限，请标记过号。".into(),
+            (RecallLimit, Lang::En) => {
+                "The recall limit is reached; mark the ticket missed.".into()
+            }
+            (OtherSite, Lang::ZhCn) => "您在该办证点没有此岗位权限。".into(),
+            (OtherSite, Lang::En) => "You do not hold this role at that site.".into(),
+            (NoSuchWindow, Lang::ZhCn) => "没有这个窗口。".into(),
+            (NoSuchWindow, Lang::En) => "There is no such window.".into(),
+            (NoSuchTicket, Lang::ZhCn) => "没有这个号码。".into(),
+            (NoSuchTicket, Lang::En) => "There is no such ticket.".into(),
+        }
+    }
+}
+
+/// Settings of the calling policy.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueRules {
+    /// Waiting longer than this puts a ticket ahead of the love and appointment classes.
+    pub max_wait_minutes: i64,
+    /// Calls of one ticket (the first and recalls) before it must be marked missed.
+    pub max_calls: i64,
+}
+
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub db: &'a Db,
+    pub clock: &'a Clock,
+    pub lines: &'a Lines,
+    pub rules: QueueRules,
+}
+
+/// The lines a window of this kind serves by default, in priority order.
+pub fn default_lines(kind: WindowKind) -> &'static [&'static str] {
+    match kind {
+        WindowKind::Citizen => &["first_issue", "renewal", "endorsement"],
+        WindowKind::Appointment => &["first_issue", "renewal", "endorsement", "pickup"],
+        WindowKind::GreenChannel => &["green_channel", "first_issue", "renewal", "endorsement"],
+        WindowKind::Pickup => &["pickup"],
+        WindowKind::Foreigner => &["foreigner"],
+        WindowKind::HmtResident => &["hmt_resident"],
+        WindowKind::Payment => &["payment"],
+        WindowKind::Express => &["express"],
+    }
+}
+
+fn lines_text(lines: &[&str]) -> String {
+    format!(",{},", lines.join(","))
+}
+
+/// Issues a ticket. No daily cap: everyone who comes in working time is served (R2, [003 三]).
+#[allow(clippy::too_many_arguments)]
+pub async fn issue_ticket(
+    ctx: &Ctx<'_>,
+    actor: Option<&Actor>,
+    site: &Site,
+    line: &str,
+    class: TicketClass,
+    reason: Option<&str>,
+    booking_id: Option<i64>,
+    channel: &str,
+) -> Result<Ticket, Failure<QueueError>> {
+    let bl = ctx
+        .lines
+        .get(line)
+        .ok_or(Failure::Refused(QueueError::UnknownLine))?;
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if matches!(class, TicketClass::Green | TicketClass::Love) && reason.is_none() {
+        return Err(Failure::Refused(QueueError::ReasonNeeded));
+    }
+    let now = ctx.clock.now_ms();
+    let date = ctx.clock.today().to_string();
+    let token = crypto::random_token()[..24].to_string();
+    let mut tx = ctx.db.begin().await?;
+    let seq = store::next_number(&mut tx, site.id, &date, &bl.code).await?;
+    let number = format!("{}{:03}", bl.ticket_prefix, seq);
+    let id = store::insert_ticket(
+        &mut tx,
+        &store::NewTicket {
+            token: &token,
+            site_id: site.id,
+            date: &date,
+            line: &bl.code,
+            number: &number,
+            class,
+            class_reason: reason,
+            booking_id,
+            channel,
+            issued_by: actor.map(|a| a.staff_id),
+            now,
+        },
+    )
+    .await?;
+    store::event(
+        &mut tx,
+        id,
+        now,
+        "issued",
+        None,
+        actor.map(|a| a.staff_id),
+        serde_json::json!({"class": class, "reason": reason, "channel": channel}),
+    )
+    .await?;
+    tx.commit().await?;
+    ctx.db
+        .publish("queue.changed", serde_json::json!({"site": site.id}));
+    store::ticket(ctx.db.reader(), id)
+        .await?
+        .ok_or(Failure::Internal("ticket vanished".into()))
+}
+
+/// The state of a window, or its closed default.
+pub async fn window_state(ctx: &Ctx<'_>, window: &Window) -> Result<WindowState, sqlx::Error> {
+    Ok(store::window_state(ctx.db.reader(), window.id)
+        .await?
+        .unwrap_or(WindowState {
+            window_id: window.id,
+            status: "closed".into(),
+            officer_id: None,
+            lines: lines_text(default_lines(window.kind)),
+            pause_reason: None,
+        }))
+}
+
+fn require_officer(actor: &Actor, window: &Window) -> Result<(), Failure<QueueError>> {
+    if [Role::Officer, Role::Cashier, Role::Custodian, Role::Leader]
+        .iter()
+        .any(|r| actor.has_role_at(*r, window.site_id))
+    {
+        Ok(())
+    } else {
+        Err(Failure::Refused(QueueError::OtherSite))
+    }
+}
+
+/// An officer signs in at a window and opens it.
+pub async fn open_window(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    window: &Window,
+) -> Result<(), Failure<QueueError>> {
+    require_officer(actor, window)?;
+    let mut state = window_state(ctx, window).await?;
+    state.status = "open".into();
+    state.officer_id = Some(actor.staff_id);
+    state.pause_reason = None;
+    let mut tx = ctx.db.begin().await?;
+    store::set_window_state(&mut tx, &state, ctx.clock.now_ms()).await?;
+    tx.commit().await?;
+    ctx.db
+        .publish("queue.changed", serde_json::json!({"site": window.site_id}));
+    Ok(())
+}
+
+/// Pauses (with a reason) or closes a window. Closing hands back the ticket it called but did
+/// not start, so others serve it (顶岗补位, R3).
+pub async fn stop_window(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    window: &Window,
+    pause_reason: Option<&str>,
+) -> Result<(), Failure<QueueError>> {
+    require_officer(actor, window)?;
+    let mut state = window_state(ctx, window).await?;
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    match pause_reason.map(str::trim) {
+        Some(r) if !r.is_empty() => {
+            state.status = "paused".into();
+            state.pause_reason = Some(r.to_string());
+        }
+        Some(_) => return Err(Failure::Refused(QueueError::ReasonNeeded)),
+        None => {
+            state.status = "closed".into();
+            state.officer_id = None;
+            for id in
+                store::release_window(&mut tx, window.id, &ctx.clock.today().to_string()).await?
+            {
+                store::event(
+                    &mut tx,
+                    id,
+                    now,
+                    "returned",
+                    Some(window.id),
+                    Some(actor.staff_id),
+                    serde_json::json!({"why": "window closed"}),
+                )
+                .await?;
+            }
+        }
+    }
+    store::set_window_state(&mut tx, &state, now).await?;
+    tx.commit().await?;
+    ctx.db
+        .publish("queue.changed", serde_json::json!({"site": window.site_id}));
+    Ok(())
+}
+
+/// A call as the display announces it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CallEvent {
+    pub site: i64,
+    pub number: String,
+    pub window: i64,
+    pub recall: bool,
+}
+
+fn announce(ctx: &Ctx<'_>, window: &Window, t: &Ticket, recall: bool) {
+    let call = CallEvent {
+        site: window.site_id,
+        number: t.number.clone(),
+        window: window.number,
+        recall,
+    };
+    ctx.db.publish(
+        "queue.called",
+        serde_json::to_value(call).unwrap_or_default(),
+    );
+}
+
+/// Calls the next ticket to this window by the documented policy.
+pub async fn call_next(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    window: &Window,
+) -> Result<Option<Ticket>, Failure<QueueError>> {
+    require_officer(actor, window)?;
+    let state = window_state(ctx, window).await?;
+    if state.status != "open" {
+        return Err(Failure::Refused(QueueError::WindowNotOpen));
+    }
+    let date = ctx.clock.today().to_string();
+    if store::current_at_window(ctx.db.reader(), window.id, &date)
+        .await?
+        .is_some()
+    {
+        return Err(Failure::Refused(QueueError::WindowBusy));
+    }
+    let now = ctx.clock.now_ms();
+    let overdue_before = now - ctx.rules.max_wait_minutes * 60_000;
+    // Another node may take the same candidate between our read and write; its UPDATE wins and
+    // ours matches nothing, so look again a few times.
+    for _ in 0..5 {
+        let mut tx = ctx.db.begin().await?;
+        let claimed = store::claim_next(
+            &mut tx,
+            window.site_id,
+            &date,
+            &state.lines,
+            window.id,
+            actor.staff_id,
+            now,
+            overdue_before,
+        )
+        .await?;
+        match claimed {
+            Some(t) => {
+                store::event(
+                    &mut tx,
+                    t.id,
+                    now,
+                    "called",
+                    Some(window.id),
+                    Some(actor.staff_id),
+                    serde_json::json!({}),
+                )
+                .await?;
+                tx.commit().await?;
+                announce(ctx, window, &t, false);
+                return Ok(Some(t));
+            }
+            None => {
+                tx.commit().await?;
+                let any_waiting = store::waiting_counts(ctx.db.reader(), window.site_id, &date)
+                    .await?
+                    .iter()
+                    .any(|(l, n)| *n > 0 && state.lines.contains(&format!(",{l},")));
+                if !any_waiting {
+                    return Ok(None);
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+async fn current(ctx: &Ctx<'_>, window: &Window) -> Result<Ticket, Failure<QueueError>> {
+    store::current_at_window(ctx.db.reader(), window.id, &ctx.clock.today().to_string())
+        .await?
+        .ok_or(Failure::Refused(QueueError::NothingCalled))
+}
+
+/// Calls the current ticket again (the display repeats it).
+pub async fn recall(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    window: &Window,
+) -> Result<Ticket, Failure<QueueError>> {
+    require_officer(actor, window)?;
+    let t = current(ctx, window).await?;
+    if t.status != TicketStatus::Called {
+        return Err(Failure::Refused(QueueError::NothingCalled));
+    }
+    if t.call_count >= ctx.rules.max_calls {
+        return Err(Failure::Refused(QueueError::RecallLimit));
+    }
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    if !store::transition(&mut tx, t.id, "called", TicketStatus::Called, now).await? {
+        return Err(Failure::Refused(QueueError::NothingCalled));
+    }
+    store::event(
+        &mut tx,
+        t.id,
+        now,
+        "recalled",
+        Some(window.id),
+        Some(actor.staff_id),
+        serde_json::json!({"call": t.call_count + 1}),
+    )
+    .await?;
+    tx.commit().await?;
+    announce(ctx, window, &t, true);
+    Ok(t)
+}
+
+/// Moves the window's current ticket on: start service, finish it, or mark it missed.
+pub async fn advance(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    window: &Window,
+    to: TicketStatus,
+) -> Result<Ticket, Failure<QueueError>> {
+    require_officer(actor, window)?;
+    let t = current(ctx, window).await?;
+    let from = match (t.status, to) {
+        (TicketStatus::Called, TicketStatus::Serving | TicketStatus::NoShow) => "called",
+        (TicketStatus::Serving, TicketStatus::Done) => "serving",
+        (TicketStatus::Called, TicketStatus::Done) => "called",
+        _ => return Err(Failure::Refused(QueueError::NothingCalled)),
+    };
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    if to == TicketStatus::Done && from == "called" {
+        // Finishing straight from "called" records the start too, so service time is known.
+        store::transition(&mut tx, t.id, "called", TicketStatus::Serving, now).await?;
+        store::event(
+            &mut tx,
+            t.id,
+            now,
+            "started",
+            Some(window.id),
+            Some(actor.staff_id),
+            serde_json::json!({}),
+        )
+        .await?;
+    }
+    let from = if to == TicketStatus::Done {
+        "serving"
+    } else {
+        from
+    };
+    if !store::transition(&mut tx, t.id, from, to, now).await? {
+        return Err(Failure::Refused(QueueError::NothingCalled));
+    }
+    let kind = match to {
+        TicketStatus::Serving => "started",
+        TicketStatus::Done => "finished",
+        _ => "no_show",
+    };
+    store::event(
+        &mut tx,
+        t.id,
+        now,
+        kind,
+        Some(window.id),
+        Some(actor.staff_id),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    ctx.db
+        .publish("queue.changed", serde_json::json!({"site": window.site_id}));
+    Ok(store::ticket(ctx.db.reader(), t.id).await?.unwrap_or(t))
+}
+
+/// Sends the window's current ticket to another line (e.g. payment, express) keeping its
+/// number, class and issue time.
+pub async fn transfer(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    window: &Window,
+    to_line: &str,
+) -> Result<Ticket, Failure<QueueError>> {
+    require_officer(actor, window)?;
+    let bl = ctx
+        .lines
+        .get(to_line)
+        .ok_or(Failure::Refused(QueueError::UnknownLine))?;
+    let t = current(ctx, window).await?;
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    if !store::transfer(&mut tx, t.id, &bl.code).await? {
+        return Err(Failure::Refused(QueueError::NothingCalled));
+    }
+    store::event(
+        &mut tx,
+        t.id,
+        now,
+        "transferred",
+        Some(window.id),
+        Some(actor.staff_id),
+        serde_json::json!({"from": t.line_code, "to": bl.code}),
+    )
+    .await?;
+    tx.commit().await?;
+    ctx.db
+        .publish("queue.changed", serde_json::json!({"site": window.site_id}));
+    Ok(store::ticket(ctx.db.reader(), t.id).await?.unwrap_or(t))
+}
+
+/// What a citizen's phone shows for a ticket (R3: people ahead, estimated wait as a range).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TicketStatusView {
+    pub number: String,
+    pub line: String,
+    pub status: TicketStatus,
+    pub status_text: String,
+    pub ahead: i64,
+    /// Estimated wait, minutes, low and high.
+    pub wait_min: i64,
+    pub wait_max: i64,
+    /// The window number when called.
+    pub window: Option<i64>,
+}
+
+/// People ahead and the estimated wait, from the measured service times of the line today
+/// (8 minutes until there are any) and the open windows serving it.
+pub async fn estimate(ctx: &Ctx<'_>, t: &Ticket) -> Result<(i64, i64, i64), sqlx::Error> {
+    let ahead = store::ahead_of(ctx.db.reader(), t).await?;
+    let mean = store::mean_service_ms(ctx.db.reader(), t.site_id, &t.date, &t.line_code)
+        .await?
+        .unwrap_or(8 * 60_000);
+    let windows = store::open_windows_for(ctx.db.reader(), t.site_id, &t.line_code)
+        .await?
+        .max(1);
+    let minutes = (ahead * mean) as f64 / windows as f64 / 60_000.0;
+    // Honest as a range: service times vary, so say so.
+    Ok((
+        ahead,
+        (minutes * 0.7).floor() as i64,
+        (minutes * 1.3).ceil() as i64,
+    ))
+}
+
+pub async fn status_view(
+    ctx: &Ctx<'_>,
+    t: &Ticket,
+    lang: Lang,
+) -> Result<TicketStatusView, sqlx::Error> {
+    let (ahead, lo, hi) = if t.status == TicketStatus::Waiting {
+        estimate(ctx, t).await?
+    } else {
+        (0, 0, 0)
+    };
+    let window = match t.window_id {
+        Some(w) => crate::sites::store::window(ctx.db.reader(), w)
+            .await?
+            .map(|w| w.number),
+        None => None,
+    };
+    Ok(TicketStatusView {
+        number: t.number.clone(),
+        line: ctx
+            .lines
+            .get(&t.line_code)
+            .map(|l| l.name(lang).to_string())
+            .unwrap_or_default(),
+        status: t.status,
+        status_text: t.status.name(lang).to_string(),
+        ahead,
+        wait_min: lo,
+        wait_max: hi,
+        window,
+    })
+}

@@ -1,0 +1,781 @@
+//! Ticketing pages (guide desk, hall kiosk, printed ticket, the citizen's status page), the
+//! window workstation, the hall display with its live event stream, and the JSON API.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::BroadcastStream;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{CallEvent, QueueError, Ticket, TicketClass, TicketStatus, TicketStatusView, store};
+use crate::auth::web::refused;
+use crate::auth::{Actor, Failure, Role};
+use crate::error::{AppError, AppResult};
+use crate::i18n::{Lang, UserMessage};
+use crate::sites::{Site, Window, store as sites_store};
+use crate::web::AppState;
+use crate::web::extract::{Form, Json, Query, Staff};
+use crate::web::layout::Page;
+
+pub fn pages() -> Router<AppState> {
+    Router::new()
+        .route("/staff/tickets", get(desk_page).post(desk_issue))
+        .route("/kiosk/{site}", get(kiosk_page))
+        .route("/kiosk/{site}/ticket", post(kiosk_issue))
+        .route("/tickets/{token}/print", get(print_page))
+        .route("/tickets/{token}/qr.svg", get(ticket_qr))
+        .route("/q/{token}", get(status_page))
+        .route("/staff/window", get(window_page))
+        .route("/staff/window/{id}/{action}", post(window_action))
+        .route("/display/{site}", get(display_page))
+        .route("/display/{site}/events", get(display_events))
+        .route("/static/display.js", get(display_js))
+}
+
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_issue))
+        .routes(routes!(api_ticket_status))
+        .routes(routes!(api_call_next))
+        .routes(routes!(api_queue))
+}
+
+fn fail(f: Failure<QueueError>) -> AppError {
+    match f {
+        Failure::Refused(e @ (QueueError::NoSuchWindow | QueueError::NoSuchTicket)) => {
+            AppError::new(StatusCode::NOT_FOUND, e)
+        }
+        Failure::Refused(e @ QueueError::OtherSite) => AppError::new(StatusCode::FORBIDDEN, e),
+        Failure::Refused(e @ (QueueError::WindowBusy | QueueError::WindowNotOpen)) => {
+            AppError::new(StatusCode::CONFLICT, e)
+        }
+        other => refused(other),
+    }
+}
+
+async fn site_by_code(state: &AppState, code: &str) -> AppResult<Site> {
+    sites_store::site_by_code(state.db.reader(), code)
+        .await?
+        .filter(|s| s.active)
+        .ok_or_else(AppError::not_found)
+}
+
+pub struct LineButton {
+    pub code: String,
+    pub name: String,
+    pub prefix: String,
+    pub waiting: i64,
+}
+
+async fn line_buttons(state: &AppState, site: &Site, lang: Lang) -> AppResult<Vec<LineButton>> {
+    let counts =
+        store::waiting_counts(state.db.reader(), site.id, &state.clock.today().to_string()).await?;
+    Ok(state
+        .lines
+        .all()
+        .iter()
+        .filter(|l| !matches!(l.code.as_str(), "payment" | "express"))
+        .map(|l| LineButton {
+            code: l.code.clone(),
+            name: l.name(lang).to_string(),
+            prefix: l.ticket_prefix.clone(),
+            waiting: counts
+                .iter()
+                .find(|(c, _)| *c == l.code)
+                .map_or(0, |(_, n)| *n),
+        })
+        .collect())
+}
+
+// ---- hall kiosk and guide desk --------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "kiosk.html")]
+struct KioskPage {
+    page: Page,
+    site: Site,
+    lines: Vec<LineButton>,
+}
+
+async fn kiosk_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+) -> AppResult<KioskPage> {
+    let site = site_by_code(&state, &code).await?;
+    let lines = line_buttons(&state, &site, page.lang).await?;
+    Ok(KioskPage { page, site, lines })
+}
+
+#[derive(Debug, Deserialize)]
+struct KioskForm {
+    line: String,
+}
+
+async fn kiosk_issue(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Form(f): Form<KioskForm>,
+) -> AppResult<Response> {
+    let site = site_by_code(&state, &code).await?;
+    let t = super::issue_ticket(
+        &state.queue(),
+        None,
+        &site,
+        &f.line,
+        TicketClass::Normal,
+        None,
+        None,
+        "kiosk",
+    )
+    .await
+    .map_err(fail)?;
+    Ok(Redirect::to(&format!("/tickets/{}/print", t.token)).into_response())
+}
+
+pub struct ReasonChoice {
+    pub value: String,
+    pub label: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/tickets.html")]
+struct DeskPage {
+    page: Page,
+    site: Site,
+    lines: Vec<LineButton>,
+    love_reasons: Vec<ReasonChoice>,
+    green_reasons: Vec<ReasonChoice>,
+    error: Option<String>,
+}
+
+fn love_reasons(lang: Lang) -> Vec<ReasonChoice> {
+    [
+        ("elderly", lang.pick("70岁以上老人", "Aged 70 or over")),
+        ("pregnant", lang.pick("孕妇", "Pregnant")),
+        ("infant", lang.pick("携带婴幼儿", "With an infant")),
+        ("disabled", lang.pick("残疾人", "Disabled")),
+    ]
+    .into_iter()
+    .map(|(v, l)| ReasonChoice {
+        value: v.into(),
+        label: l.into(),
+    })
+    .collect()
+}
+
+async fn guide_site(state: &AppState, actor: &Actor) -> AppResult<Site> {
+    for s in sites_store::list_sites(state.db.reader(), true).await? {
+        if [Role::Guide, Role::Officer, Role::Leader]
+            .iter()
+            .any(|r| actor.has_role_at(*r, s.id))
+        {
+            return Ok(s);
+        }
+    }
+    Err(AppError::forbidden())
+}
+
+async fn desk(
+    state: &AppState,
+    page: Page,
+    actor: &Actor,
+    error: Option<String>,
+) -> AppResult<DeskPage> {
+    let site = guide_site(state, actor).await?;
+    let lang = page.lang;
+    Ok(DeskPage {
+        lines: line_buttons(state, &site, lang).await?,
+        love_reasons: love_reasons(lang),
+        green_reasons: state
+            .catalog
+            .emergency_reasons()
+            .iter()
+            .map(|r| ReasonChoice {
+                value: r.code.clone(),
+                label: r.name.get(lang).to_string(),
+            })
+            .collect(),
+        site,
+        page,
+        error,
+    })
+}
+
+async fn desk_page(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+) -> AppResult<DeskPage> {
+    desk(&state, page, &actor, None).await
+}
+
+#[derive(Debug, Deserialize)]
+struct DeskForm {
+    line: String,
+    class: String,
+    #[serde(default)]
+    love_reason: String,
+    #[serde(default)]
+    green_reason: String,
+}
+
+async fn desk_issue(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Form(f): Form<DeskForm>,
+) -> AppResult<Response> {
+    let site = guide_site(&state, &actor).await?;
+    let class = TicketClass::parse(&f.class)
+        .filter(|c| *c != TicketClass::Appointment)
+        .unwrap_or(TicketClass::Normal);
+    let reason = match class {
+        TicketClass::Love => Some(f.love_reason.as_str()),
+        TicketClass::Green => Some(f.green_reason.as_str()),
+        _ => None,
+    };
+    let lang = page.lang;
+    match super::issue_ticket(
+        &state.queue(),
+        Some(&actor),
+        &site,
+        &f.line,
+        class,
+        reason,
+        None,
+        "guide",
+    )
+    .await
+    {
+        Ok(t) => Ok(Redirect::to(&format!("/tickets/{}/print", t.token)).into_response()),
+        Err(Failure::Refused(e)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            desk(&state, page, &actor, Some(e.message(lang))).await?,
+        )
+            .into_response()),
+        Err(other) => Err(fail(other)),
+    }
+}
+
+// ---- the printed ticket and the citizen's status page -------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "ticket_print.html")]
+struct PrintPage {
+    page: Page,
+    site: Site,
+    t: Ticket,
+    view: TicketStatusView,
+    issued: String,
+    class: String,
+}
+
+async fn ticket_and_site(state: &AppState, token: &str) -> AppResult<(Ticket, Site)> {
+    let t = store::ticket_by_token(state.db.reader(), token)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let site = sites_store::site(state.db.reader(), t.site_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    Ok((t, site))
+}
+
+async fn print_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(token): Path<String>,
+) -> AppResult<PrintPage> {
+    let (t, site) = ticket_and_site(&state, &token).await?;
+    let view = super::status_view(&state.queue(), &t, page.lang).await?;
+    Ok(PrintPage {
+        issued: crate::clock::format_local(t.issued_at),
+        class: t.class.name(page.lang).to_string(),
+        page,
+        site,
+        t,
+        view,
+    })
+}
+
+async fn ticket_qr(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    let (t, _) = ticket_and_site(&state, &token).await?;
+    let qr =
+        qrcode::QrCode::new(format!("/q/{}", t.token).as_bytes()).map_err(AppError::internal)?;
+    let svg = qr
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(160, 160)
+        .quiet_zone(true)
+        .build();
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("image/svg+xml"),
+        )],
+        svg,
+    )
+        .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "ticket_status.html")]
+struct StatusPage {
+    page: Page,
+    site: Site,
+    view: TicketStatusView,
+}
+
+async fn status_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    let (t, site) = ticket_and_site(&state, &token).await?;
+    let view = super::status_view(&state.queue(), &t, page.lang).await?;
+    let mut res = StatusPage { page, site, view }.into_response();
+    // No JavaScript needed: the page refreshes itself while the citizen waits.
+    res.headers_mut()
+        .insert("refresh", HeaderValue::from_static("15"));
+    Ok(res)
+}
+
+// ---- the window workstation -------------------------------------------------------------------
+
+pub struct WindowChoice {
+    pub id: i64,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/window.html")]
+struct WindowPage {
+    page: Page,
+    windows: Vec<WindowChoice>,
+    window: Option<Window>,
+    status: String,
+    lines_text: String,
+    current: Option<Ticket>,
+    current_line: String,
+    current_status: String,
+    waiting: Vec<(String, i64)>,
+    transfer_lines: Vec<(String, String)>,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct WindowQuery {
+    window: Option<i64>,
+}
+
+async fn officer_windows(state: &AppState, actor: &Actor) -> AppResult<Vec<Window>> {
+    let mut out = Vec::new();
+    for s in sites_store::list_sites(state.db.reader(), true).await? {
+        if [Role::Officer, Role::Cashier, Role::Custodian, Role::Leader]
+            .iter()
+            .any(|r| actor.has_role_at(*r, s.id))
+        {
+            out.extend(
+                sites_store::windows_of(state.db.reader(), s.id)
+                    .await?
+                    .into_iter()
+                    .filter(|w| w.active),
+            );
+        }
+    }
+    Ok(out)
+}
+
+async fn render_window(
+    state: &AppState,
+    page: Page,
+    actor: &Actor,
+    id: Option<i64>,
+    message: Option<String>,
+    error: Option<String>,
+) -> AppResult<WindowPage> {
+    let lang = page.lang;
+    let all = officer_windows(state, actor).await?;
+    if all.is_empty() {
+        return Err(AppError::forbidden());
+    }
+    let window = id.and_then(|id| all.iter().find(|w| w.id == id).cloned());
+    let ctx = state.queue();
+    let (mut status, mut lines_text, mut current, mut waiting) =
+        (String::new(), String::new(), None, Vec::new());
+    if let Some(w) = &window {
+        let st = super::window_state(&ctx, w).await?;
+        status = match st.status.as_str() {
+            "open" => lang.pick("已开启", "Open").to_string(),
+            "paused" => format!(
+                "{}（{}）",
+                lang.pick("暂停", "Paused"),
+                st.pause_reason.clone().unwrap_or_default()
+            ),
+            _ => lang.pick("未开启", "Closed").to_string(),
+        };
+        let name = |c: &str| {
+            state
+                .lines
+                .get(c)
+                .map(|l| l.name(lang).to_string())
+                .unwrap_or_else(|| c.to_string())
+        };
+        lines_text = st
+            .lines
+            .trim_matches(',')
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(name)
+            .collect::<Vec<_>>()
+            .join(" · ");
+        let today = state.clock.today().to_string();
+        current = store::current_at_window(state.db.reader(), w.id, &today).await?;
+        waiting = store::waiting_counts(state.db.reader(), w.site_id, &today)
+            .await?
+            .into_iter()
+            .map(|(c, n)| (name(&c), n))
+            .collect();
+    }
+    let current_line = current
+        .as_ref()
+        .and_then(|t| state.lines.get(&t.line_code))
+        .map(|l| l.name(lang).to_string())
+        .unwrap_or_default();
+    let current_status = current
+        .as_ref()
+        .map(|t| t.status.name(lang).to_string())
+        .unwrap_or_default();
+    Ok(WindowPage {
+        windows: all
+            .iter()
+            .map(|w| WindowChoice {
+                id: w.id,
+                label: format!("{} {}", w.number, w.kind.name(lang)),
+                selected: window.as_ref().is_some_and(|x| x.id == w.id),
+            })
+            .collect(),
+        window,
+        status,
+        lines_text,
+        current,
+        current_line,
+        current_status,
+        waiting,
+        transfer_lines: state
+            .lines
+            .all()
+            .iter()
+            .map(|l| (l.code.clone(), l.name(lang).to_string()))
+            .collect(),
+        message,
+        error,
+        page,
+    })
+}
+
+async fn window_page(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Query(q): Query<WindowQuery>,
+) -> AppResult<WindowPage> {
+    render_window(&state, page, &actor, q.window, None, None).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ActionForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    line: String,
+}
+
+async fn window_action(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Path((id, action)): Path<(i64, String)>,
+    Form(f): Form<ActionForm>,
+) -> AppResult<Response> {
+    let lang = page.lang;
+    let window = sites_store::window(state.db.reader(), id)
+        .await?
+        .ok_or_else(|| fail(Failure::Refused(QueueError::NoSuchWindow)))?;
+    let ctx = state.queue();
+    let r: Result<Option<String>, Failure<QueueError>> = match action.as_str() {
+        "open" => super::open_window(&ctx, &actor, &window)
+            .await
+            .map(|_| None),
+        "pause" => super::stop_window(&ctx, &actor, &window, Some(&f.reason))
+            .await
+            .map(|_| None),
+        "close" => super::stop_window(&ctx, &actor, &window, None)
+            .await
+            .map(|_| None),
+        "call" => super::call_next(&ctx, &actor, &window).await.map(|t| {
+            Some(match t {
+                Some(t) => format!("{} {}", lang.pick("已叫号", "Called"), t.number),
+                None => lang
+                    .pick("当前没有等候的号码。", "Nobody is waiting.")
+                    .to_string(),
+            })
+        }),
+        "recall" => super::recall(&ctx, &actor, &window)
+            .await
+            .map(|t| Some(format!("{} {}", lang.pick("重呼", "Recalled"), t.number))),
+        "start" => super::advance(&ctx, &actor, &window, TicketStatus::Serving)
+            .await
+            .map(|_| None),
+        "finish" => super::advance(&ctx, &actor, &window, TicketStatus::Done)
+            .await
+            .map(|_| None),
+        "no-show" => super::advance(&ctx, &actor, &window, TicketStatus::NoShow)
+            .await
+            .map(|_| None),
+        "transfer" => super::transfer(&ctx, &actor, &window, &f.line)
+            .await
+            .map(|t| {
+                Some(format!(
+                    "{} {}",
+                    t.number,
+                    lang.pick("已转移", "transferred")
+                ))
+            }),
+        _ => return Err(AppError::not_found()),
+    };
+    match r {
+        Ok(msg) => Ok(render_window(&state, page, &actor, Some(id), msg, None)
+            .await?
+            .into_response()),
+        Err(Failure::Refused(e)) => Ok((
+            StatusCode::CONFLICT,
+            render_window(&state, page, &actor, Some(id), None, Some(e.message(lang))).await?,
+        )
+            .into_response()),
+        Err(other) => Err(fail(other)),
+    }
+}
+
+// ---- the hall display ---------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "display.html")]
+struct DisplayPage {
+    page: Page,
+    site: Site,
+    calls: Vec<(String, i64)>,
+    /// (line code, ticket letter, line name, waiting).
+    waiting: Vec<(String, String, String, i64)>,
+}
+
+async fn display_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+) -> AppResult<DisplayPage> {
+    let site = site_by_code(&state, &code).await?;
+    let today = state.clock.today().to_string();
+    let lang = page.lang;
+    let calls = store::recent_calls(state.db.reader(), site.id, &today, 8)
+        .await?
+        .into_iter()
+        .map(|(n, w, _)| (n, w))
+        .collect();
+    let counts = store::waiting_counts(state.db.reader(), site.id, &today).await?;
+    let waiting = state
+        .lines
+        .all()
+        .iter()
+        .filter(|l| !matches!(l.code.as_str(), "payment" | "express"))
+        .map(|l| {
+            (
+                l.code.clone(),
+                l.ticket_prefix.clone(),
+                l.name(lang).to_string(),
+                counts
+                    .iter()
+                    .find(|(c, _)| *c == l.code)
+                    .map_or(0, |(_, n)| *n),
+            )
+        })
+        .collect();
+    Ok(DisplayPage {
+        page,
+        site,
+        calls,
+        waiting,
+    })
+}
+
+/// Server-Sent Events for one site's display: each call (`call`), queue changes (`changed`).
+/// Only ticket and window numbers ever leave the server (R15: nothing personal on screens).
+async fn display_events(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> AppResult<Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>>> {
+    let site = site_by_code(&state, &code).await?;
+    let site_id = site.id;
+    let stream = BroadcastStream::new(state.db.subscribe()).filter_map(move |e| {
+        let e = e.ok()?;
+        if e.payload.get("site").and_then(|s| s.as_i64()) != Some(site_id) {
+            return None;
+        }
+        match e.topic.as_str() {
+            "queue.called" => {
+                let call: CallEvent = serde_json::from_value(e.payload).ok()?;
+                Some(Ok(Event::default()
+                    .event("call")
+                    .data(serde_json::to_string(&call).ok()?)))
+            }
+            "queue.changed" => Some(Ok(Event::default().event("changed").data("{}"))),
+            _ => None,
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+async fn display_js() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
+        ],
+        include_str!("../../static/display.js"),
+    )
+        .into_response()
+}
+
+// ---- JSON API ---------------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+struct IssueRequest {
+    /// Four-digit site code.
+    site: String,
+    line: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct Issued {
+    number: String,
+    /// Opens the citizen's status page: `/q/{token}`.
+    token: String,
+    status: TicketStatusView,
+}
+
+/// Issues a regular ticket (hall kiosk). Priority classes are issued by the guide desk.
+#[utoipa::path(post, path = "/api/v1/tickets", tag = "queue", request_body = IssueRequest,
+    responses((status = 201, body = Issued), (status = 422, body = crate::error::ErrorBody)))]
+async fn api_issue(
+    State(state): State<AppState>,
+    lang: Lang,
+    Json(req): Json<IssueRequest>,
+) -> AppResult<Response> {
+    let site = site_by_code(&state, &req.site).await?;
+    let ctx = state.queue();
+    let t = super::issue_ticket(
+        &ctx,
+        None,
+        &site,
+        &req.line,
+        TicketClass::Normal,
+        None,
+        None,
+        "kiosk",
+    )
+    .await
+    .map_err(fail)?;
+    let status = super::status_view(&ctx, &t, lang).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(Issued {
+            number: t.number.clone(),
+            token: t.token.clone(),
+            status,
+        }),
+    )
+        .into_response())
+}
+
+/// People ahead, the estimated wait (a range) and, once called, the window.
+#[utoipa::path(get, path = "/api/v1/tickets/{token}", tag = "queue",
+    params(("token" = String, Path, description = "The ticket's token (from its QR code)")),
+    responses((status = 200, body = TicketStatusView), (status = 404, body = crate::error::ErrorBody)))]
+async fn api_ticket_status(
+    State(state): State<AppState>,
+    lang: Lang,
+    Path(token): Path<String>,
+) -> AppResult<axum::Json<TicketStatusView>> {
+    let (t, _) = ticket_and_site(&state, &token).await?;
+    Ok(axum::Json(
+        super::status_view(&state.queue(), &t, lang).await?,
+    ))
+}
+
+/// Calls the next ticket to a window (the officer signed in there).
+#[utoipa::path(post, path = "/api/v1/windows/{id}/call-next", tag = "queue",
+    params(("id" = i64, Path, description = "Window id")),
+    responses((status = 200, body = Option<Ticket>), (status = 409, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)))]
+async fn api_call_next(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Path(id): Path<i64>,
+) -> AppResult<axum::Json<Option<Ticket>>> {
+    let window = sites_store::window(state.db.reader(), id)
+        .await?
+        .ok_or_else(|| fail(Failure::Refused(QueueError::NoSuchWindow)))?;
+    Ok(axum::Json(
+        super::call_next(&state.queue(), &actor, &window)
+            .await
+            .map_err(fail)?,
+    ))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct QueueSnapshot {
+    /// Waiting tickets per line code.
+    waiting: Vec<(String, i64)>,
+    /// Latest calls: ticket number and window number.
+    calls: Vec<(String, i64)>,
+}
+
+/// The hall's queue now: waiting per line and the latest calls (no personal data).
+#[utoipa::path(get, path = "/api/v1/sites/{code}/queue", tag = "queue",
+    params(("code" = String, Path, description = "Four-digit site code")),
+    responses((status = 200, body = QueueSnapshot), (status = 404, body = crate::error::ErrorBody)))]
+async fn api_queue(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> AppResult<axum::Json<QueueSnapshot>> {
+    let site = site_by_code(&state, &code).await?;
+    let today = state.clock.today().to_string();
+    Ok(axum::Json(QueueSnapshot {
+        waiting: store::waiting_counts(state.db.reader(), site.id, &today).await?,
+        calls: store::recent_calls(state.db.reader(), site.id, &today, 8)
+            .await?
+            .into_iter()
+            .map(|(n, w, _)| (n, w))
+            .collect(),
+    }))
+}

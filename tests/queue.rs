@@ -1,0 +1,532 @@
+//! Ticketing and calling (R3): a ticket is never called by two windows, the documented
+//! priority order, transfers keep history, closing a window hands its ticket back, the display
+//! hears each call; on SQLite and PostgreSQL where concurrency matters.
+
+mod common;
+
+use common::{Engine, TestApp};
+use onetrip::auth::{Actor, RequestMeta, Role, RoleGrant};
+use onetrip::clock::Clock;
+use onetrip::config::Config;
+use onetrip::queue::{self, TicketClass, TicketStatus};
+use onetrip::sites::{Site, Window};
+
+fn at(s: &str) -> i64 {
+    s.parse::<jiff::Timestamp>()
+        .expect("timestamp")
+        .as_millisecond()
+}
+
+fn officer(site_id: i64) -> Actor {
+    Actor {
+        staff_id: 4242,
+        username: "window.officer".into(),
+        display_name: "窗口".into(),
+        badge_no: "1".into(),
+        grants: vec![RoleGrant {
+            role: Role::Officer,
+            site_id: Some(site_id),
+        }],
+        must_change_password: false,
+        meta: RequestMeta::default(),
+    }
+}
+
+async fn hall(app: &TestApp) -> (Site, Vec<Window>) {
+    let site = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001")
+        .await
+        .unwrap()
+        .unwrap();
+    let windows = onetrip::sites::store::windows_of(app.state.db.reader(), site.id)
+        .await
+        .unwrap();
+    (site, windows)
+}
+
+async fn app_at(engine: Engine, when: &str) -> Option<TestApp> {
+    TestApp::spawn_full(engine, Config::default(), Clock::fixed(at(when))).await
+}
+
+async fn no_ticket_is_called_twice(engine: Engine) {
+    let Some(app) = app_at(engine, "2026-03-02T09:00:00+08:00").await else {
+        return;
+    };
+    let (site, windows) = hall(&app).await;
+    let ctx = app.state.queue();
+    for i in 0..60 {
+        let line = ["first_issue", "renewal", "endorsement"][i % 3];
+        queue::issue_ticket(
+            &ctx,
+            None,
+            &site,
+            line,
+            TicketClass::Normal,
+            None,
+            None,
+            "kiosk",
+        )
+        .await
+        .unwrap();
+    }
+    let serving: Vec<Window> = windows
+        .into_iter()
+        .filter(|w| {
+            !queue::default_lines(w.kind).is_empty()
+                && queue::default_lines(w.kind).contains(&"renewal")
+        })
+        .collect();
+    assert!(serving.len() >= 6, "several windows compete");
+    let actor = officer(site.id);
+    for w in &serving {
+        queue::open_window(&ctx, &actor, w).await.unwrap();
+    }
+    let mut tasks = Vec::new();
+    for w in serving {
+        let state = app.state.clone();
+        let actor = actor.clone();
+        tasks.push(tokio::spawn(async move {
+            let ctx = state.queue();
+            let mut mine = Vec::new();
+            while let Some(t) = queue::call_next(&ctx, &actor, &w).await.unwrap() {
+                mine.push(t.number.clone());
+                queue::advance(&ctx, &actor, &w, TicketStatus::Done)
+                    .await
+                    .unwrap();
+            }
+            mine
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let total = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(
+        (total, all.len()),
+        (60, 60),
+        "every ticket called exactly once"
+    );
+    let (called_events,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM ticket_events WHERE kind = 'called'")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(called_events, 60);
+    let (done,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tickets WHERE status = 'done' AND started_at IS NOT NULL AND finished_at IS NOT NULL").fetch_one(app.state.db.reader()).await.unwrap();
+    assert_eq!(done, 60);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn calls_are_exclusive_sqlite() {
+    no_ticket_is_called_twice(Engine::Sqlite).await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn calls_are_exclusive_postgres() {
+    no_ticket_is_called_twice(Engine::Postgres).await;
+}
+
+#[tokio::test]
+async fn the_next_ticket_follows_the_documented_priority_order() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
+        .await
+        .unwrap();
+    let (site, windows) = hall(&app).await;
+    let ctx = app.state.queue();
+    let issue = |class: TicketClass, reason: Option<&'static str>| {
+        let state = app.state.clone();
+        let site = site.clone();
+        async move {
+            queue::issue_ticket(
+                &state.queue(),
+                None,
+                &site,
+                "renewal",
+                class,
+                reason,
+                None,
+                "guide",
+            )
+            .await
+            .unwrap()
+            .number
+        }
+    };
+    let early = issue(TicketClass::Normal, None).await;
+    app.state.clock.advance_ms(60_000);
+    let normal = issue(TicketClass::Normal, None).await;
+    let love = issue(TicketClass::Love, Some("elderly")).await;
+    let appointment = issue(TicketClass::Appointment, None).await;
+    let green = issue(TicketClass::Green, Some("funeral")).await;
+    // Priority classes need a reason.
+    assert!(
+        queue::issue_ticket(
+            &ctx,
+            None,
+            &site,
+            "renewal",
+            TicketClass::Love,
+            None,
+            None,
+            "guide"
+        )
+        .await
+        .is_err()
+    );
+    let w = windows.iter().find(|w| w.number == 1).unwrap();
+    let actor = officer(site.id);
+    queue::open_window(&ctx, &actor, w).await.unwrap();
+    let mut order = Vec::new();
+    while let Some(t) = queue::call_next(&ctx, &actor, w).await.unwrap() {
+        order.push(t.number);
+        queue::advance(&ctx, &actor, w, TicketStatus::Done)
+            .await
+            .unwrap();
+    }
+    assert_eq!(order, [green, love, appointment, early, normal]);
+}
+
+#[tokio::test]
+async fn nobody_is_passed_over_beyond_the_maximum_wait() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
+        .await
+        .unwrap();
+    let (site, windows) = hall(&app).await;
+    let ctx = app.state.queue();
+    let old = queue::issue_ticket(
+        &ctx,
+        None,
+        &site,
+        "renewal",
+        TicketClass::Normal,
+        None,
+        None,
+        "kiosk",
+    )
+    .await
+    .unwrap()
+    .number;
+    app.state.clock.advance_ms(46 * 60_000);
+    let love = queue::issue_ticket(
+        &ctx,
+        None,
+        &site,
+        "renewal",
+        TicketClass::Love,
+        Some("pregnant"),
+        None,
+        "guide",
+    )
+    .await
+    .unwrap()
+    .number;
+    let w = windows.iter().find(|w| w.number == 2).unwrap();
+    let actor = officer(site.id);
+    queue::open_window(&ctx, &actor, w).await.unwrap();
+    let first = queue::call_next(&ctx, &actor, w)
+        .await
+        .unwrap()
+        .unwrap()
+        .number;
+    assert_eq!(
+        first, old,
+        "waited 46 minutes (> 45): served before the love channel"
+    );
+    queue::advance(&ctx, &actor, w, TicketStatus::Done)
+        .await
+        .unwrap();
+    assert_eq!(
+        queue::call_next(&ctx, &actor, w)
+            .await
+            .unwrap()
+            .unwrap()
+            .number,
+        love
+    );
+}
+
+#[tokio::test]
+async fn a_transfer_keeps_number_and_history_and_closing_a_window_hands_back_its_ticket() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
+        .await
+        .unwrap();
+    let (site, windows) = hall(&app).await;
+    let ctx = app.state.queue();
+    let actor = officer(site.id);
+    let t = queue::issue_ticket(
+        &ctx,
+        None,
+        &site,
+        "first_issue",
+        TicketClass::Normal,
+        None,
+        None,
+        "kiosk",
+    )
+    .await
+    .unwrap();
+    let citizen = windows.iter().find(|w| w.number == 1).unwrap();
+    let payment = windows
+        .iter()
+        .find(|w| w.kind == onetrip::sites::WindowKind::Payment)
+        .unwrap();
+    queue::open_window(&ctx, &actor, citizen).await.unwrap();
+    queue::open_window(&ctx, &actor, payment).await.unwrap();
+    assert!(
+        queue::call_next(&ctx, &actor, payment)
+            .await
+            .unwrap()
+            .is_none(),
+        "payment serves only the payment line"
+    );
+    queue::call_next(&ctx, &actor, citizen)
+        .await
+        .unwrap()
+        .unwrap();
+    // Busy: the current ticket must be dealt with first.
+    assert!(queue::call_next(&ctx, &actor, citizen).await.is_err());
+    queue::advance(&ctx, &actor, citizen, TicketStatus::Serving)
+        .await
+        .unwrap();
+    let moved = queue::transfer(&ctx, &actor, citizen, "payment")
+        .await
+        .unwrap();
+    assert_eq!(
+        (moved.number.as_str(), moved.status),
+        (t.number.as_str(), TicketStatus::Waiting)
+    );
+    let at_payment = queue::call_next(&ctx, &actor, payment)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(at_payment.number, t.number);
+    queue::advance(&ctx, &actor, payment, TicketStatus::Done)
+        .await
+        .unwrap();
+    let kinds: Vec<String> = queue::store::history(app.state.db.reader(), t.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.1)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "issued",
+            "called",
+            "started",
+            "transferred",
+            "called",
+            "started",
+            "finished"
+        ]
+    );
+    // Recall limit, then closing the window returns an unstarted ticket to the queue.
+    let u = queue::issue_ticket(
+        &ctx,
+        None,
+        &site,
+        "first_issue",
+        TicketClass::Normal,
+        None,
+        None,
+        "kiosk",
+    )
+    .await
+    .unwrap();
+    queue::call_next(&ctx, &actor, citizen)
+        .await
+        .unwrap()
+        .unwrap();
+    queue::recall(&ctx, &actor, citizen).await.unwrap();
+    queue::recall(&ctx, &actor, citizen).await.unwrap();
+    assert!(
+        queue::recall(&ctx, &actor, citizen).await.is_err(),
+        "three calls at most"
+    );
+    queue::stop_window(&ctx, &actor, citizen, None)
+        .await
+        .unwrap();
+    let back = queue::store::ticket(app.state.db.reader(), u.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back.status, TicketStatus::Waiting);
+    assert!(
+        queue::call_next(&ctx, &actor, citizen).await.is_err(),
+        "a closed window cannot call"
+    );
+    let other = windows.iter().find(|w| w.number == 3).unwrap();
+    queue::open_window(&ctx, &actor, other).await.unwrap();
+    assert_eq!(
+        queue::call_next(&ctx, &actor, other)
+            .await
+            .unwrap()
+            .unwrap()
+            .number,
+        u.number,
+        "position backup"
+    );
+    // Officers of another site cannot work these windows.
+    let stranger = officer(site.id + 1000);
+    assert!(queue::open_window(&ctx, &stranger, citizen).await.is_err());
+}
+
+#[tokio::test]
+async fn the_display_hears_each_call_and_the_citizen_sees_the_queue() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
+        .await
+        .unwrap();
+    let (site, windows) = hall(&app).await;
+    let ctx = app.state.queue();
+    let c = app.client();
+    // The kiosk issues a ticket through its page.
+    let token = app.csrf(&c, "/kiosk/0001").await;
+    let res = c
+        .post(app.url("/kiosk/0001/ticket"))
+        .form(&[("csrf_token", token.as_str()), ("line", "endorsement")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let print = res.headers()["location"].to_str().unwrap().to_string();
+    let html = c
+        .get(app.url(&print))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("C001") && html.contains("qr.svg"));
+    let ticket_token = print.split('/').nth(2).unwrap().to_string();
+    // The status page says how many are ahead, as a range of minutes.
+    let ahead_ticket = queue::issue_ticket(
+        &ctx,
+        None,
+        &site,
+        "endorsement",
+        TicketClass::Normal,
+        None,
+        None,
+        "kiosk",
+    )
+    .await
+    .unwrap();
+    let status: serde_json::Value = c
+        .get(app.url(&format!("/api/v1/tickets/{}", ahead_ticket.token)))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["ahead"], 1);
+    assert!(status["wait_max"].as_i64().unwrap() >= status["wait_min"].as_i64().unwrap());
+    // The display subscribes, then a window calls.
+    let mut events = c.get(app.url("/display/0001/events")).send().await.unwrap();
+    assert_eq!(events.headers()["content-type"], "text/event-stream");
+    let w = windows.iter().find(|w| w.number == 4).unwrap();
+    let actor = officer(site.id);
+    queue::open_window(&ctx, &actor, w).await.unwrap();
+    queue::call_next(&ctx, &actor, w).await.unwrap().unwrap();
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !seen.contains("event: call") {
+        let chunk = tokio::time::timeout_at(deadline, events.chunk())
+            .await
+            .expect("a call within a second or so")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(
+        seen.contains("\"number\":\"C001\"") && seen.contains("\"window\":4"),
+        "{seen}"
+    );
+    assert!(
+        !seen.contains("name") && !seen.contains("id_number"),
+        "nothing personal on the display"
+    );
+    // The citizen's page now points to the window; the display page shows the call.
+    let page = c
+        .get(app.url(&format!("/q/{ticket_token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.headers()["refresh"], "15");
+    assert!(page.text().await.unwrap().contains("请到 4 号窗口办理"));
+    let display = c
+        .get(app.url("/display/0001"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        display.contains("C001")
+            && display.contains("4 号窗口")
+            && display.contains("/static/display.js")
+    );
+}
+
+#[tokio::test]
+async fn an_appointment_check_in_gets_a_priority_ticket() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T07:00:00+08:00")
+        .await
+        .unwrap();
+    let (site, _) = hall(&app).await;
+    let day: serde_json::Value = app
+        .client()
+        .get(app.url("/api/v1/appointments/availability?site=0001&line=renewal&date=2026-03-02"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let slot = day["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["bookable"] == true)
+        .unwrap()["slot_id"]
+        .as_i64()
+        .unwrap();
+    let booked: serde_json::Value = app
+        .client()
+        .post(app.url("/api/v1/appointments"))
+        .json(&serde_json::json!({"slot_id": slot, "name": "预约人", "id_number": "11010519491231002X", "phone": "13800138000", "channel": "web"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = booked["code"].as_str().unwrap();
+    let pw = app
+        .staff("guide.desk", vec![(Role::Guide, Some(site.id))])
+        .await;
+    let c = app.signed_in("guide.desk", &pw).await;
+    let token = app.csrf(&c, "/staff/appointments").await;
+    let res = c
+        .post(app.url("/staff/appointments/check-in"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("site", "0001"),
+            ("query", code),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.text().await.unwrap().contains("优先号 B001"));
+    let (class, booking): (String, Option<i64>) =
+        sqlx::query_as("SELECT class, booking_id FROM tickets")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(class, "appointment");
+    assert!(booking.is_some());
+}
