@@ -81,6 +81,17 @@ pub struct Db {
     read: AnyPool,
     write: AnyPool,
     events: broadcast::Sender<Event>,
+    /// PostgreSQL only: the URL and NOTIFY channel that carry events between nodes.
+    relay: Option<std::sync::Arc<Relay>>,
+}
+
+/// Events across nodes (PostgreSQL `LISTEN/NOTIFY`): every node publishes with `pg_notify`
+/// and one listener per node feeds what arrives — its own events included — into the local
+/// bus, so a call made on one node shows on displays connected to another.
+struct Relay {
+    url: String,
+    channel: String,
+    listening: std::sync::atomic::AtomicBool,
 }
 
 impl Db {
@@ -146,7 +157,18 @@ impl Db {
                     })
                     .connect(url)
                     .await?;
-                Ok(Db::assemble(engine, pool.clone(), pool))
+                let mut db = Db::assemble(engine, pool.clone(), pool);
+                // Each schema (a deployment, or a test) has its own channel.
+                let channel = format!(
+                    "onetrip_events_{}",
+                    options.pg_schema.as_deref().unwrap_or("public")
+                );
+                db.relay = Some(std::sync::Arc::new(Relay {
+                    url: url.to_string(),
+                    channel,
+                    listening: std::sync::atomic::AtomicBool::new(false),
+                }));
+                Ok(db)
             }
         }
     }
@@ -158,6 +180,7 @@ impl Db {
             read,
             write,
             events,
+            relay: None,
         }
     }
 
@@ -190,14 +213,46 @@ impl Db {
 
     /// Publishes an event after the transaction that caused it has committed.
     pub fn publish(&self, topic: &str, payload: serde_json::Value) {
-        // No subscriber is a normal state (no display connected), not an error.
-        let _ = self.events.send(Event {
+        let event = Event {
             topic: topic.to_string(),
             payload,
-        });
+        };
+        match &self.relay {
+            Some(relay) => {
+                let (pool, channel, events) = (
+                    self.write.clone(),
+                    relay.channel.clone(),
+                    self.events.clone(),
+                );
+                tokio::spawn(async move {
+                    let text = serde_json::to_string(&event).unwrap_or_default();
+                    let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                        .bind(&channel)
+                        .bind(&text)
+                        .execute(&pool)
+                        .await;
+                    if let Err(e) = sent {
+                        // The other nodes miss it; this node's displays still get it.
+                        tracing::warn!(error = %e, "pg_notify failed; event delivered locally only");
+                        let _ = events.send(event);
+                    }
+                });
+            }
+            None => {
+                // No subscriber is a normal state (no display connected), not an error.
+                let _ = self.events.send(event);
+            }
+        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        if let Some(relay) = &self.relay
+            && !relay
+                .listening
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            spawn_listener(relay.clone(), self.events.clone());
+        }
         self.events.subscribe()
     }
 
@@ -211,6 +266,37 @@ impl Db {
         self.read.close().await;
         self.write.close().await;
     }
+}
+
+/// Listens on the node's channel until the process ends, reconnecting after failures.
+fn spawn_listener(relay: std::sync::Arc<Relay>, events: broadcast::Sender<Event>) {
+    tokio::spawn(async move {
+        loop {
+            match sqlx::postgres::PgListener::connect(&relay.url).await {
+                Ok(mut listener) => {
+                    if let Err(e) = listener.listen(&relay.channel).await {
+                        tracing::warn!(error = %e, "LISTEN failed; retrying");
+                    } else {
+                        loop {
+                            match listener.recv().await {
+                                Ok(n) => {
+                                    if let Ok(event) = serde_json::from_str::<Event>(n.payload()) {
+                                        let _ = events.send(event);
+                                    }
+                                }
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "event listener lost its connection; reconnecting");
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot connect the event listener; retrying"),
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
 }
 
 /// Makes sure the SQLite file's directory exists and the file is created on first use.

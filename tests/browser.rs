@@ -232,6 +232,24 @@ impl Shots {
     }
 
     async fn full_page(&self, c: &Client) -> Option<Vec<u8>> {
+        let shot = self
+            .cdp(
+                c,
+                "Page.captureScreenshot",
+                json!({ "format": "png", "captureBeyondViewport": true }),
+            )
+            .await?;
+        base64_decode(shot["data"].as_str()?)
+    }
+
+    /// A DevTools command on the current page through chromedriver's bridge, and its result
+    /// (`None` when the bridge is not there or the command failed).
+    async fn cdp(
+        &self,
+        c: &Client,
+        cmd: &str,
+        params: serde_json::Value,
+    ) -> Option<serde_json::Value> {
         let session = c.session_id().await.ok()??;
         let res = self
             .http
@@ -239,10 +257,7 @@ impl Shots {
                 "{}/session/{session}/goog/cdp/execute",
                 self.driver_url
             ))
-            .json(&json!({
-                "cmd": "Page.captureScreenshot",
-                "params": { "format": "png", "captureBeyondViewport": true },
-            }))
+            .json(&json!({ "cmd": cmd, "params": params }))
             .send()
             .await
             .ok()?;
@@ -250,7 +265,7 @@ impl Shots {
             return None;
         }
         let body: serde_json::Value = res.json().await.ok()?;
-        base64_decode(body["value"]["data"].as_str()?)
+        Some(body["value"].clone())
     }
 }
 
@@ -1023,4 +1038,368 @@ impl App {
     fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
+}
+
+/// 2026-03-02 09:00 in Beijing, a Monday morning: the ticketing walk runs at this instant.
+const QUEUE_NOW: &str = "2026-03-02T09:00:00+08:00";
+/// The hall's self-service kiosk: a touch screen standing upright.
+const KIOSK_PORTRAIT: (u32, u32) = (1080, 1920);
+/// 80 mm thermal paper, in CSS pixels (96 to the inch).
+const TICKET_PAPER_PX: i64 = 302;
+
+/// What the ticketing walk works with besides the browser.
+struct Hall {
+    app: App,
+    /// The id of window 4 of the hall (site 0001).
+    window4: i64,
+    officer_password: String,
+}
+
+/// Runs `script` (with `args`) until it returns something other than `null` or `false`, for
+/// at most `secs` seconds, and returns that; `what` names the awaited state for the failure.
+async fn js_until(
+    c: &Client,
+    what: &str,
+    secs: u64,
+    script: &str,
+    args: Vec<serde_json::Value>,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let v = c
+            .execute(script, args.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        if !v.is_null() && v != json!(false) {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: not the case within {secs} s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the text of `css` passes `ok`, and returns it.
+async fn text_until(c: &Client, css: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(text) = e.text().await
+            && ok(&text)
+        {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "expected {what} in {css} within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Every service button of the kiosk is big enough for a finger and on the screen without
+/// scrolling: at least 120 px tall and 400 px wide, inside the window.
+async fn kiosk_buttons_fit(c: &Client, size: &str) {
+    let report = c
+        .execute(
+            r#"const out = [], vw = document.documentElement.clientWidth, vh = window.innerHeight;
+               const all = document.querySelectorAll('.kiosk-btn');
+               if (all.length < 3) return 'only ' + all.length + ' buttons';
+               for (const b of all) {
+                 const r = b.getBoundingClientRect();
+                 if (r.height < 120 || r.width < 400 || r.bottom > vh || r.right > vw)
+                   out.push(b.textContent.trim().replace(/\s+/g, ' ') + ': ' + Math.round(r.width) + 'x'
+                     + Math.round(r.height) + ' at ' + Math.round(r.left) + ',' + Math.round(r.top));
+               }
+               return out.join('; ');"#,
+            vec![],
+        )
+        .await
+        .expect("measure the kiosk buttons");
+    assert_eq!(
+        report.as_str(),
+        Some(""),
+        "kiosk buttons at {size}: too small or off the screen"
+    );
+}
+
+async fn ticketing_walk(t: &Hall, c: &Client, shots: &Shots) {
+    // The wall display first, on the hall screen: its live link is up before anyone calls.
+    c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
+        .await
+        .expect("hall screen window");
+    c.goto(&t.app.url("/display/0001"))
+        .await
+        .expect("open the display");
+    path_is(c, "/display/0001").await;
+    js_until(
+        c,
+        "the display's live link is up",
+        10,
+        "return document.body.dataset.link === 'live';",
+        vec![],
+    )
+    .await;
+    assert!(text_of(c, "#waiting").await.contains("再次签注"));
+    // A mark on the page itself: it would be gone if the page reloaded.
+    c.execute("window.onetripMark = 'first load'; return null;", vec![])
+        .await
+        .expect("mark the display page");
+    shots.take(c, "display-idle-zh-1920.png").await;
+    let display = c.window().await.expect("the display's window");
+
+    // The kiosk, in a second window of the same browser, upright.
+    let kiosk = c
+        .new_window(false)
+        .await
+        .expect("a second browser window")
+        .handle;
+    c.switch_to_window(kiosk)
+        .await
+        .expect("switch to the kiosk window");
+    c.set_window_size(KIOSK_PORTRAIT.0, KIOSK_PORTRAIT.1)
+        .await
+        .expect("kiosk window");
+    c.goto(&t.app.url("/kiosk/0001"))
+        .await
+        .expect("open the kiosk");
+    path_is(c, "/kiosk/0001").await;
+    assert!(text_of(c, "main h1").await.contains("自助取号"));
+    let endorsement = "main form:has(input[name=line][value=endorsement]) button.kiosk-btn";
+    let label = text_of(c, endorsement).await;
+    assert!(
+        label.contains("再次签注") && label.contains('C'),
+        "the endorsement button: {label}"
+    );
+    kiosk_buttons_fit(c, "1080x1920").await;
+    shots.take(c, "kiosk-zh-1080x1920.png").await;
+    c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
+        .await
+        .expect("landscape kiosk");
+    kiosk_buttons_fit(c, "1920x1080").await;
+    shots.take(c, "kiosk-zh-1920.png").await;
+    c.set_window_size(KIOSK_PORTRAIT.0, KIOSK_PORTRAIT.1)
+        .await
+        .expect("kiosk window");
+
+    // A citizen touches 再次签注: the ticket to print.
+    click(c, endorsement).await;
+    let print = path_where(c, "the printed ticket", |p| {
+        p.starts_with("/tickets/") && p.ends_with("/print")
+    })
+    .await;
+    let token = print.split('/').nth(2).unwrap_or_default().to_string();
+    assert_eq!(text_of(c, "#ticket-number").await, "C001");
+    let ticket = text_of(c, "main.ticket").await;
+    assert!(
+        ticket.contains("再次签注")
+            && ticket.contains("前面等候")
+            && ticket.contains("预计等候")
+            && ticket.contains("2026-03-02 09:00"),
+        "the ticket says what, how many ahead, how long and when: {ticket}"
+    );
+    let qr = loaded_image_width(c, "main.ticket img").await;
+    assert!(qr > 0, "the ticket's QR code loads (naturalWidth {qr})");
+    shots.take(c, "ticket-print-zh.png").await;
+
+    // As the printer lays it out: print media on 80 mm paper (through DevTools, when there).
+    if shots
+        .cdp(c, "Emulation.setEmulatedMedia", json!({ "media": "print" }))
+        .await
+        .is_some()
+    {
+        shots
+            .cdp(
+                c,
+                "Emulation.setDeviceMetricsOverride",
+                json!({ "width": TICKET_PAPER_PX, "height": 700, "deviceScaleFactor": 2, "mobile": false }),
+            )
+            .await
+            .expect("80 mm wide page");
+        let fit = c
+            .execute(
+                "const r = document.querySelector('main.ticket').getBoundingClientRect();
+                 const hidden = [...document.querySelectorAll('.no-print')]
+                   .every(e => getComputedStyle(e).display === 'none');
+                 return [Math.ceil(r.left), Math.ceil(r.right), hidden];",
+                vec![],
+            )
+            .await
+            .expect("measure the ticket");
+        assert!(
+            fit[0].as_i64() >= Some(0) && fit[1].as_i64() <= Some(TICKET_PAPER_PX),
+            "the ticket fits 80 mm paper: {fit}"
+        );
+        assert_eq!(fit[2], json!(true), "no screen buttons on the paper");
+        shots.take(c, "ticket-print-80mm.png").await;
+        shots
+            .cdp(c, "Emulation.clearDeviceMetricsOverride", json!({}))
+            .await;
+        shots
+            .cdp(c, "Emulation.setEmulatedMedia", json!({ "media": "" }))
+            .await;
+    }
+
+    // The display counts the new ticket as waiting, without reloading.
+    c.switch_to_window(display.clone())
+        .await
+        .expect("back to the display");
+    js_until(
+        c,
+        "the display counts one waiting for 再次签注",
+        5,
+        "const n = document.querySelector('#waiting li[data-line=endorsement] strong');
+         return n && n.textContent.trim() === '1';",
+        vec![],
+    )
+    .await;
+    let kiosk = c.windows().await.expect("windows");
+    let kiosk = kiosk
+        .into_iter()
+        .find(|w| *w != display)
+        .expect("the kiosk window");
+    c.switch_to_window(kiosk.clone())
+        .await
+        .expect("back to the kiosk window");
+
+    // The citizen follows the queue on a phone (the QR code's page).
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+    c.goto(&t.app.url(&format!("/q/{token}")))
+        .await
+        .expect("open the status page");
+    assert_eq!(text_of(c, "main .ticket-number").await, "C001");
+    let status = text_of(c, "main").await;
+    assert!(
+        status.contains("前面等候") && status.contains("再次签注"),
+        "{status}"
+    );
+    shots.take(c, "ticket-status-zh.png").await;
+
+    // An officer of the hall opens window 4 and calls the next ticket.
+    c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
+        .await
+        .expect("desktop window");
+    c.goto(&t.app.url("/login")).await.expect("open login");
+    sign_in(c, "window.officer", &t.officer_password).await;
+    c.goto(&t.app.url("/staff/window"))
+        .await
+        .expect("the window workstation");
+    path_is(c, "/staff/window").await;
+    assert!(text_of(c, "main h1").await.contains("窗口工作台"));
+    c.find(Locator::Css("main select[name=window]"))
+        .await
+        .expect("the window list")
+        .select_by_value(&t.window4.to_string())
+        .await
+        .expect("choose window 4");
+    click(c, "main form[action='/staff/window'] button").await;
+    query_has(c, &format!("window={}", t.window4)).await;
+    click(c, "main form[action$='/open'] button").await;
+    text_until(c, "main h2", "the window open", |s| s.contains("已开启")).await;
+    click(c, "main form[action$='/call'] button").await;
+    text_until(c, "#current-number", "C001 called", |s| s == "C001").await;
+    let desk = body_text(c).await;
+    assert!(
+        desk.contains("重呼") && desk.contains("开始办理") && desk.contains("办结"),
+        "the next steps for the called ticket: {desk}"
+    );
+    shots.take(c, "staff-window-zh-1920.png").await;
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+    shots.take(c, "staff-window-zh.png").await;
+
+    // The guide desk, where priority tickets are issued.
+    c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
+        .await
+        .expect("desktop window");
+    c.goto(&t.app.url("/staff/tickets"))
+        .await
+        .expect("the guide desk");
+    path_is(c, "/staff/tickets").await;
+    assert!(text_of(c, "main h1").await.contains("导办台取号"));
+    let form = text_of(c, "main form").await;
+    assert!(
+        form.contains("爱心通道") && form.contains("绿色通道"),
+        "the priority classes: {form}"
+    );
+    shots.take(c, "staff-tickets-zh-1920.png").await;
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+    shots.take(c, "staff-tickets-zh.png").await;
+
+    // Back on the display, never reloaded: the call arrived over its live link.
+    c.switch_to_window(display)
+        .await
+        .expect("back to the display");
+    let call = js_until(
+        c,
+        "the display shows C001 called to window 4",
+        5,
+        "const li = document.querySelector('#calls li');
+         if (!li) return null;
+         const text = li.querySelector('.num').textContent.trim() + ' ' + li.querySelector('.win').textContent.trim();
+         return text === 'C001 4 号窗口' ? text : null;",
+        vec![],
+    )
+    .await;
+    assert_eq!(call, json!("C001 4 号窗口"));
+    assert_eq!(
+        c.execute("return window.onetripMark || null;", vec![])
+            .await
+            .expect("read the mark"),
+        json!("first load"),
+        "the display was not reloaded: the call came live"
+    );
+    js_until(
+        c,
+        "the display counts nobody waiting for 再次签注 any more",
+        5,
+        "const n = document.querySelector('#waiting li[data-line=endorsement] strong');
+         return n && n.textContent.trim() === '0';",
+        vec![],
+    )
+    .await;
+    shots.take(c, "display-zh-1920.png").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ticketing_and_calling_in_chromium() {
+    let Some(binary) = chromedriver_or_skip() else {
+        return;
+    };
+    let now = QUEUE_NOW
+        .parse::<jiff::Timestamp>()
+        .expect("timestamp")
+        .as_millisecond();
+    let app = TestApp::spawn_full(Engine::Sqlite, Config::default(), Clock::fixed(now))
+        .await
+        .expect("sqlite app");
+    let hall = app.site_id("0001").await;
+    let window4 = onetrip::sites::store::windows_of(app.state.db.reader(), hall)
+        .await
+        .expect("the hall's windows")
+        .into_iter()
+        .find(|w| w.number == 4)
+        .expect("window 4")
+        .id;
+    let officer_password = app
+        .staff("window.officer", vec![(Role::Officer, Some(hall))])
+        .await;
+    let walk = Hall {
+        app: App {
+            base: app.base.clone(),
+        },
+        window4,
+        officer_password,
+    };
+    in_chromium(&binary, move |c, shots| async move {
+        ticketing_walk(&walk, &c, &shots).await
+    })
+    .await;
 }

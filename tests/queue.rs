@@ -530,3 +530,57 @@ async fn an_appointment_check_in_gets_a_priority_ticket() {
     assert_eq!(class, "appointment");
     assert!(booking.is_some());
 }
+
+/// R3/issue 4: with PostgreSQL and two nodes, a call made on one shows on a display connected
+/// to the other (LISTEN/NOTIFY).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_call_on_one_node_reaches_a_display_on_another() {
+    let Some(app) = app_at(Engine::Postgres, "2026-03-02T09:00:00+08:00").await else {
+        return;
+    };
+    let node2 = app.second_node().await.expect("postgres second node");
+    let (site, windows) = hall(&app).await;
+    // The display is connected to node 2.
+    let c = app.client();
+    let mut events = c
+        .get(format!("{}/display/0001/events", node2.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+    // Give node 2's listener a moment to LISTEN before the call.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // A window on node 1 calls.
+    let ctx = app.state.queue();
+    queue::issue_ticket(
+        &ctx,
+        None,
+        &site,
+        "renewal",
+        TicketClass::Normal,
+        None,
+        None,
+        "kiosk",
+    )
+    .await
+    .unwrap();
+    let w = windows.iter().find(|w| w.number == 1).unwrap();
+    let actor = officer(site.id);
+    queue::open_window(&ctx, &actor, w).await.unwrap();
+    let t = queue::call_next(&ctx, &actor, w).await.unwrap().unwrap();
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !seen.contains("event: call") {
+        let chunk = tokio::time::timeout_at(deadline, events.chunk())
+            .await
+            .expect("the call crosses nodes")
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(
+        seen.contains(&format!("\"number\":\"{}\"", t.number)) && seen.contains("\"window\":1"),
+        "{seen}"
+    );
+    let _ = &node2.state;
+}

@@ -253,6 +253,52 @@ impl TestApp {
     }
 }
 
+/// A second `onetrip serve` node on the same PostgreSQL schema (for cross-node tests).
+pub struct Node {
+    pub base: String,
+    pub state: AppState,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl TestApp {
+    /// Starts another node on this app's PostgreSQL schema; `None` on SQLite.
+    pub async fn second_node(&self) -> Option<Node> {
+        let (url, schema) = self.pg.clone()?;
+        let db = Db::connect(
+            &url,
+            &DbOptions {
+                max_connections: 4,
+                pg_schema: Some(schema),
+                ..DbOptions::default()
+            },
+        )
+        .await
+        .expect("second node database");
+        let state = AppState {
+            db,
+            days: Arc::new(onetrip::booking::DayCache::new(1000)),
+            ..self.state.clone()
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let s = state.clone();
+        tokio::spawn(async move {
+            let _ = web::launch(listener, s, async move {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        Some(Node {
+            base: format!("http://{addr}"),
+            state,
+            _shutdown: tx,
+        })
+    }
+}
+
 /// Runs a future to completion on a separate runtime (for sync helpers inside async tests).
 fn futures_block<T: Send + 'static>(f: impl std::future::Future<Output = T> + Send + 'static) -> T {
     std::thread::spawn(move || {
