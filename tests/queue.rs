@@ -584,3 +584,54 @@ async fn a_call_on_one_node_reaches_a_display_on_another() {
     );
     let _ = &node2.state;
 }
+
+#[tokio::test]
+async fn the_server_speaks_calls_without_the_internet() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
+        .await
+        .unwrap();
+    let installed = std::process::Command::new("espeak-ng")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !installed {
+        assert!(
+            std::env::var_os("CI").is_none()
+                && std::env::var_os("ONETRIP_REQUIRE_BROWSER").is_none(),
+            "espeak-ng is required here"
+        );
+        eprintln!("note: espeak-ng is not installed; skipping the voice test");
+        return;
+    }
+    let c = app.client();
+    for (lang, text_len) in [("zh", 10_000), ("en", 10_000)] {
+        let res = c
+            .get(app.url(&format!("/display/voice/{lang}/A012/3.wav")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{lang}");
+        assert_eq!(res.headers()["content-type"], "audio/wav");
+        let wav = res.bytes().await.unwrap();
+        assert_eq!(&wav[..4], b"RIFF");
+        assert_eq!(&wav[8..12], b"WAVE");
+        assert!(wav.len() > text_len, "a real clip, {} bytes", wav.len());
+    }
+    // Nothing but ticket and window numbers can be spoken.
+    assert_eq!(
+        c.get(app.url("/display/voice/zh/hello/3.wav"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        c.get(app.url("/display/voice/zh/A012/0.wav"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}

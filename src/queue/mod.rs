@@ -14,6 +14,7 @@
 //! windows never call the same ticket, on either engine, with any number of nodes.
 
 pub mod store;
+pub mod voice;
 pub mod web;
 
 use serde::{Deserialize, Serialize};

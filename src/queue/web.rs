@@ -41,6 +41,7 @@ pub fn pages() -> Router<AppState> {
         .route("/display/{site}", get(display_page))
         .route("/display/{site}/events", get(display_events))
         .route("/static/display.js", get(display_js))
+        .route("/display/voice/{lang}/{number}/{window}", get(voice_clip))
 }
 
 pub fn api() -> OpenApiRouter<AppState> {
@@ -648,6 +649,36 @@ async fn display_events(
         }
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// The spoken call as a WAV clip, synthesised on this server (no internet needed).
+async fn voice_clip(
+    Path((lang, number, window)): Path<(String, String, String)>,
+) -> AppResult<Response> {
+    let lang = Lang::from_code(&lang).ok_or_else(AppError::not_found)?;
+    let window: i64 = window
+        .trim_end_matches(".wav")
+        .parse()
+        .map_err(|_| AppError::not_found())?;
+    match super::voice::clip(lang, &number, window).await {
+        Ok(wav) => Ok((
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static("audio/wav")),
+                (
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=86400"),
+                ),
+            ],
+            wav.as_ref().clone(),
+        )
+            .into_response()),
+        Err(super::voice::VoiceError::BadInput) => Err(AppError::not_found()),
+        Err(super::voice::VoiceError::Unavailable) => Err(AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            crate::error::CommonError::Unavailable,
+        )),
+        Err(e) => Err(AppError::internal(e)),
+    }
 }
 
 async fn display_js() -> Response {
