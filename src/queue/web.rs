@@ -42,6 +42,8 @@ pub fn pages() -> Router<AppState> {
         .route("/display/{site}/events", get(display_events))
         .route("/static/display.js", get(display_js))
         .route("/display/voice/{lang}/{number}/{window}", get(voice_clip))
+        .route("/display/{site}/window/{number}", get(window_display))
+        .route("/static/window.js", get(window_js))
 }
 
 pub fn api() -> OpenApiRouter<AppState> {
@@ -649,6 +651,61 @@ async fn display_events(
         }
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "window_display.html")]
+struct WindowDisplay {
+    page: Page,
+    site: Site,
+    number: i64,
+    kind: String,
+    current: Option<String>,
+}
+
+/// The small display above one window: the ticket it is serving, live.
+async fn window_display(
+    State(state): State<AppState>,
+    page: Page,
+    Path((code, number)): Path<(String, i64)>,
+) -> AppResult<WindowDisplay> {
+    let site = site_by_code(&state, &code).await?;
+    let window = sites_store::windows_of(state.db.reader(), site.id)
+        .await?
+        .into_iter()
+        .find(|w| w.number == number)
+        .ok_or_else(AppError::not_found)?;
+    let current = store::current_at_window(
+        state.db.reader(),
+        window.id,
+        &state.clock.today().to_string(),
+    )
+    .await?
+    .map(|t| t.number);
+    Ok(WindowDisplay {
+        kind: window.kind.name(page.lang).to_string(),
+        page,
+        site,
+        number,
+        current,
+    })
+}
+
+async fn window_js() -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
+        ],
+        include_str!("../../static/window.js"),
+    )
+        .into_response()
 }
 
 /// The spoken call as a WAV clip, synthesised on this server (no internet needed).
