@@ -6,47 +6,134 @@
   var calls = document.getElementById("calls");
   var state = document.getElementById("link-state");
   var zh = document.documentElement.lang !== "en";
+  var MAX_CALLS = 8;
+  // Calls heard so far: tells a call from the answers of the server asked for before it.
+  var heard = 0;
 
-  function speak(number, win) {
-    if (!("speechSynthesis" in window)) return;
-    var spaced = number.split("").join(" ");
-    var lines = [
-      { text: "请 " + spaced + " 号到 " + win + " 号窗口办理", lang: "zh-CN" },
-      { text: "Number " + spaced + ", please go to window " + win, lang: "en-US" }
-    ];
-    lines.forEach(function (l) {
-      var u = new SpeechSynthesisUtterance(l.text);
-      u.lang = l.lang;
-      window.speechSynthesis.speak(u);
-    });
+  // ---- voice: the browser's own Chinese voice when it has one, else clips from the server ----
+  var synth = "speechSynthesis" in window ? window.speechSynthesis : null;
+  var voices = [];
+  function loadVoices() { voices = synth ? synth.getVoices() : []; }
+  if (synth) {
+    loadVoices();
+    if (synth.addEventListener) synth.addEventListener("voiceschanged", loadVoices);
+  }
+  function hasChineseVoice() {
+    for (var i = 0; i < voices.length; i++) {
+      if (String(voices[i].lang).toLowerCase().indexOf("zh") === 0) return true;
+    }
+    return false;
   }
 
-  function show(call) {
+  // Clips play one after the other, however fast the calls come.
+  var clips = [];
+  var playing = false;
+  function playNext() {
+    if (playing || !clips.length) return;
+    playing = true;
+    var audio = new Audio(clips.shift());
+    var done = function () { playing = false; playNext(); };
+    audio.onended = done;
+    audio.onerror = done;
+    var started = audio.play();
+    // Refused (autoplay not allowed) or no synthesiser on the server: stay silent, go on.
+    if (started && started.catch) started.catch(done);
+  }
+
+  function speak(number, win) {
+    if (synth && hasChineseVoice()) {
+      var spaced = number.split("").join(" ");
+      [
+        { text: "请 " + spaced + " 号到 " + win + " 号窗口办理", lang: "zh-CN" },
+        { text: "Number " + spaced + ", please go to window " + win, lang: "en-US" }
+      ].forEach(function (l) {
+        var u = new SpeechSynthesisUtterance(l.text);
+        u.lang = l.lang;
+        synth.speak(u);
+      });
+      return;
+    }
+    ["zh", "en"].forEach(function (lang) {
+      clips.push("/display/voice/" + lang + "/" + encodeURIComponent(number) + "/" + win + ".wav");
+    });
+    playNext();
+  }
+
+  // ---- the list of calls: the latest first (the big one), the tickets still at windows after ----
+  function item(number, win) {
     var li = document.createElement("li");
-    li.className = "fresh";
-    var label = zh ? call.window + " 号窗口" : "Window " + call.window;
-    [["num", call.number], ["arrow", "→"], ["win", label]].forEach(function (p) {
+    var label = zh ? win + " 号窗口" : "Window " + win;
+    [["num", number], ["arrow", "→"], ["win", label]].forEach(function (p) {
       var s = document.createElement("span");
       s.className = p[0];
       s.textContent = p[1];
+      if (p[0] === "arrow") s.setAttribute("aria-hidden", "true");
       li.appendChild(s);
     });
-    calls.insertBefore(li, calls.firstChild);
-    while (calls.children.length > 8) calls.removeChild(calls.lastChild);
-    setTimeout(function () { li.className = ""; }, 8000);
+    li.dataset.number = number;
+    li.dataset.window = win;
+    return li;
   }
 
-  function refreshCounts() {
+  function numberOf(li) {
+    if (li.dataset.number) return li.dataset.number;
+    var n = li.querySelector(".num");
+    return n ? n.textContent : "";
+  }
+
+  function show(call) {
+    var li = item(call.number, call.window);
+    li.className = "fresh";
+    li.dataset.heard = ++heard;
+    // A recall moves the number back to the top instead of listing it twice.
+    Array.prototype.slice.call(calls.children).forEach(function (old) {
+      if (numberOf(old) === call.number) calls.removeChild(old);
+    });
+    calls.insertBefore(li, calls.firstChild);
+    while (calls.children.length > MAX_CALLS) calls.removeChild(calls.lastChild);
+    setTimeout(function () { li.classList.remove("fresh"); }, 8000);
+  }
+
+  // The server's list (tickets called or being served at a window, latest first): tickets done
+  // or missed leave the screen as they do after a reload. Items already shown are kept as they
+  // are, so a fresh call keeps flashing.
+  function syncCalls(list, asked) {
+    var shown = {};
+    Array.prototype.slice.call(calls.children).forEach(function (li) { shown[numberOf(li)] = li; });
+    var wanted = list.slice(0, MAX_CALLS).map(function (c) {
+      var li = shown[c[0]];
+      return li && String(li.dataset.window || "") === String(c[1]) ? li : item(c[0], c[1]);
+    });
+    // A call heard after this answer was asked for is newer than the answer: it stays.
+    Array.prototype.slice.call(calls.children).reverse().forEach(function (li) {
+      if (Number(li.dataset.heard || 0) > asked && wanted.indexOf(li) < 0) wanted.unshift(li);
+    });
+    wanted = wanted.slice(0, MAX_CALLS);
+    var same = wanted.length === calls.children.length && wanted.every(function (li, i) {
+      return calls.children[i] === li;
+    });
+    if (same) return;
+    while (calls.firstChild) calls.removeChild(calls.firstChild);
+    wanted.forEach(function (li) { calls.appendChild(li); });
+  }
+
+  function refresh() {
+    var asked = heard;
     fetch(body.dataset.queue, { headers: { Accept: "application/json" } })
-      .then(function (r) { return r.json(); })
+      .then(function (r) {
+        if (!r.ok) throw new Error("queue: " + r.status);
+        return r.json();
+      })
       .then(function (q) {
         var byLine = {};
         (q.waiting || []).forEach(function (w) { byLine[w[0]] = w[1]; });
         document.querySelectorAll("#waiting li").forEach(function (li) {
           li.querySelector("strong").textContent = byLine[li.dataset.line] || 0;
         });
+        if (Array.isArray(q.calls)) syncCalls(q.calls, asked);
       })
-      .catch(function () {});
+      // Not reached this time (server busy or restarting): try again at the next tick.
+      .catch(function () { dirty = true; });
   }
 
   var source = new EventSource(body.dataset.events);
@@ -57,8 +144,12 @@
   });
   var dirty = false;
   source.addEventListener("changed", function () { dirty = true; });
-  setInterval(function () { if (dirty) { dirty = false; refreshCounts(); } }, 2000);
-  source.onerror = function () { state.textContent = zh ? "正在重新连接…" : "Reconnecting…"; };
-  // After a reconnect (network cut, server restart) counts may have moved: fetch them again.
-  source.onopen = function () { state.textContent = ""; refreshCounts(); };
+  setInterval(function () { if (dirty) { dirty = false; refresh(); } }, 2000);
+  // body[data-link] tells whether the live link is up ("live") or being re-established ("lost").
+  source.onerror = function () {
+    body.dataset.link = "lost";
+    state.textContent = zh ? "正在重新连接…" : "Reconnecting…";
+  };
+  // After a reconnect (network cut, server restart) the queue may have moved: fetch it again.
+  source.onopen = function () { body.dataset.link = "live"; state.textContent = ""; refresh(); };
 })();

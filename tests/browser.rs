@@ -7,8 +7,13 @@
 //! at a fixed clock, books an appointment the way a citizen does on a phone (line, day and time
 //! by clicking, then the form), checks the confirmation's code and QR image, looks the booking
 //! up and cancels it; an officer then finds it cancelled on the day's list, and an administrator
-//! opens the appointment settings and the SMS simulator's log. Every page screenshotted must
-//! also fit its window (no sideways scrolling).
+//! opens the appointment settings and the SMS simulator's log. A third walk, also at a fixed
+//! clock, follows a ticket: the hall display is opened first (1920x1080) and stays open in its
+//! own window; in a second window the kiosk (upright 1080x1920, and landscape) issues an
+//! endorsement ticket (after a morning of calls at other windows), whose print page (also laid out on 80 mm paper) shows the number and a
+//! loaded QR code; the citizen's status page on a phone; an officer opens window 4 and calls the
+//! next ticket; the guide desk; then the display, never reloaded, shows the call it received
+//! live. Every page screenshotted must also fit its window (no sideways scrolling).
 //!
 //! Needs `chromedriver` on `PATH` (or `CHROMEDRIVER=/path`) and a Chromium/Chrome it can drive.
 //! Without it the test is skipped with a note, unless `CI` or `ONETRIP_REQUIRE_BROWSER` is set,
@@ -25,9 +30,10 @@ use std::time::{Duration, Instant};
 
 use common::{Engine, TestApp};
 use fantoccini::{Client, ClientBuilder, Locator};
-use onetrip::auth::Role;
+use onetrip::auth::{Actor, RequestMeta, Role, RoleGrant};
 use onetrip::clock::Clock;
 use onetrip::config::Config;
+use onetrip::queue::{self, TicketClass, TicketStatus};
 use onetrip::web::AppState;
 use serde_json::json;
 
@@ -1040,8 +1046,11 @@ impl App {
     }
 }
 
-/// 2026-03-02 09:00 in Beijing, a Monday morning: the ticketing walk runs at this instant.
-const QUEUE_NOW: &str = "2026-03-02T09:00:00+08:00";
+/// 2026-03-02 08:53 in Beijing, a Monday morning: the hall has been calling for a while (one
+/// ticket a minute at other windows than 4) when the ticketing walk starts, at 09:00 sharp.
+const QUEUE_MORNING: &str = "2026-03-02T08:53:00+08:00";
+/// Tickets called before the walk, one a minute (the last ones still at their windows).
+const EARLIER_CALLS: i64 = 7;
 /// The hall's self-service kiosk: a touch screen standing upright.
 const KIOSK_PORTRAIT: (u32, u32) = (1080, 1920);
 /// 80 mm thermal paper, in CSS pixels (96 to the inch).
@@ -1053,6 +1062,8 @@ struct Hall {
     /// The id of window 4 of the hall (site 0001).
     window4: i64,
     officer_password: String,
+    /// Tickets at the other windows when the walk starts (listed on the display).
+    at_windows: usize,
 }
 
 /// Runs `script` (with `args`) until it returns something other than `null` or `false`, for
@@ -1099,6 +1110,31 @@ async fn text_until(c: &Client, css: &str, what: &str, ok: impl Fn(&str) -> bool
     }
 }
 
+/// Sizes the window, and makes the page's viewport exactly `size` (through DevTools, when
+/// there): a kiosk or a hall screen shows its page full screen, without a window's frame.
+async fn full_screen(c: &Client, shots: &Shots, size: (u32, u32)) {
+    c.set_window_size(size.0, size.1)
+        .await
+        .expect("window size");
+    shots
+        .cdp(
+            c,
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": size.0, "height": size.1, "deviceScaleFactor": 1, "mobile": false }),
+        )
+        .await;
+}
+
+/// Back to an ordinary window of `size` (the page's viewport is the window's again).
+async fn windowed(c: &Client, shots: &Shots, size: (u32, u32)) {
+    shots
+        .cdp(c, "Emulation.clearDeviceMetricsOverride", json!({}))
+        .await;
+    c.set_window_size(size.0, size.1)
+        .await
+        .expect("window size");
+}
+
 /// Every service button of the kiosk is big enough for a finger and on the screen without
 /// scrolling: at least 120 px tall and 400 px wide, inside the window.
 async fn kiosk_buttons_fit(c: &Client, size: &str) {
@@ -1127,9 +1163,7 @@ async fn kiosk_buttons_fit(c: &Client, size: &str) {
 
 async fn ticketing_walk(t: &Hall, c: &Client, shots: &Shots) {
     // The wall display first, on the hall screen: its live link is up before anyone calls.
-    c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
-        .await
-        .expect("hall screen window");
+    full_screen(c, shots, HALL_SCREEN).await;
     c.goto(&t.app.url("/display/0001"))
         .await
         .expect("open the display");
@@ -1147,7 +1181,7 @@ async fn ticketing_walk(t: &Hall, c: &Client, shots: &Shots) {
     c.execute("window.onetripMark = 'first load'; return null;", vec![])
         .await
         .expect("mark the display page");
-    shots.take(c, "display-idle-zh-1920.png").await;
+    shots.take(c, "display-before-zh-1920.png").await;
     let display = c.window().await.expect("the display's window");
 
     // The kiosk, in a second window of the same browser, upright.
@@ -1156,12 +1190,10 @@ async fn ticketing_walk(t: &Hall, c: &Client, shots: &Shots) {
         .await
         .expect("a second browser window")
         .handle;
-    c.switch_to_window(kiosk)
+    c.switch_to_window(kiosk.clone())
         .await
         .expect("switch to the kiosk window");
-    c.set_window_size(KIOSK_PORTRAIT.0, KIOSK_PORTRAIT.1)
-        .await
-        .expect("kiosk window");
+    full_screen(c, shots, KIOSK_PORTRAIT).await;
     c.goto(&t.app.url("/kiosk/0001"))
         .await
         .expect("open the kiosk");
@@ -1173,16 +1205,19 @@ async fn ticketing_walk(t: &Hall, c: &Client, shots: &Shots) {
         label.contains("再次签注") && label.contains('C'),
         "the endorsement button: {label}"
     );
-    kiosk_buttons_fit(c, "1080x1920").await;
     shots.take(c, "kiosk-zh-1080x1920.png").await;
-    c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
-        .await
-        .expect("landscape kiosk");
-    kiosk_buttons_fit(c, "1920x1080").await;
+    kiosk_buttons_fit(c, "1080x1920").await;
+    full_screen(c, shots, HALL_SCREEN).await;
     shots.take(c, "kiosk-zh-1920.png").await;
-    c.set_window_size(KIOSK_PORTRAIT.0, KIOSK_PORTRAIT.1)
-        .await
-        .expect("kiosk window");
+    kiosk_buttons_fit(c, "1920x1080").await;
+    // A foreigner switches the kiosk to English, and back.
+    click_lang_switch(c, "English").await;
+    text_until(c, "main h1", "the English kiosk", |s| s == "Take a ticket").await;
+    kiosk_buttons_fit(c, "1920x1080, in English").await;
+    shots.take(c, "kiosk-en-1920.png").await;
+    click_lang_switch(c, "中文").await;
+    text_until(c, "main h1", "the Chinese kiosk", |s| s == "自助取号").await;
+    full_screen(c, shots, KIOSK_PORTRAIT).await;
 
     // A citizen touches 再次签注: the ticket to print.
     click(c, endorsement).await;
@@ -1235,11 +1270,9 @@ async fn ticketing_walk(t: &Hall, c: &Client, shots: &Shots) {
         assert_eq!(fit[2], json!(true), "no screen buttons on the paper");
         shots.take(c, "ticket-print-80mm.png").await;
         shots
-            .cdp(c, "Emulation.clearDeviceMetricsOverride", json!({}))
-            .await;
-        shots
             .cdp(c, "Emulation.setEmulatedMedia", json!({ "media": "" }))
             .await;
+        full_screen(c, shots, KIOSK_PORTRAIT).await;
     }
 
     // The display counts the new ticket as waiting, without reloading.
@@ -1255,19 +1288,12 @@ async fn ticketing_walk(t: &Hall, c: &Client, shots: &Shots) {
         vec![],
     )
     .await;
-    let kiosk = c.windows().await.expect("windows");
-    let kiosk = kiosk
-        .into_iter()
-        .find(|w| *w != display)
-        .expect("the kiosk window");
     c.switch_to_window(kiosk.clone())
         .await
         .expect("back to the kiosk window");
 
     // The citizen follows the queue on a phone (the QR code's page).
-    c.set_window_size(PHONE.0, PHONE.1)
-        .await
-        .expect("phone window");
+    windowed(c, shots, PHONE).await;
     c.goto(&t.app.url(&format!("/q/{token}")))
         .await
         .expect("open the status page");
@@ -1299,7 +1325,7 @@ async fn ticketing_walk(t: &Hall, c: &Client, shots: &Shots) {
     click(c, "main form[action='/staff/window'] button").await;
     query_has(c, &format!("window={}", t.window4)).await;
     click(c, "main form[action$='/open'] button").await;
-    text_until(c, "main h2", "the window open", |s| s.contains("已开启")).await;
+    text_until(c, "main", "the window open", |s| s.contains("已开启")).await;
     click(c, "main form[action$='/call'] button").await;
     text_until(c, "#current-number", "C001 called", |s| s == "C001").await;
     let desk = body_text(c).await;
@@ -1327,6 +1353,22 @@ async fn ticketing_walk(t: &Hall, c: &Client, shots: &Shots) {
         form.contains("爱心通道") && form.contains("绿色通道"),
         "the priority classes: {form}"
     );
+    // The reason asked for is the chosen channel's.
+    let shown = |css: &'static str| async move {
+        c.find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .is_displayed()
+            .await
+            .expect("displayed?")
+    };
+    assert!(!shown("main select[name=love_reason]").await);
+    click(c, "main label.class-love").await;
+    assert!(
+        shown("main select[name=love_reason]").await
+            && !shown("main select[name=green_reason]").await,
+        "the love channel asks for its reason"
+    );
     shots.take(c, "staff-tickets-zh-1920.png").await;
     c.set_window_size(PHONE.0, PHONE.1)
         .await
@@ -1334,7 +1376,7 @@ async fn ticketing_walk(t: &Hall, c: &Client, shots: &Shots) {
     shots.take(c, "staff-tickets-zh.png").await;
 
     // Back on the display, never reloaded: the call arrived over its live link.
-    c.switch_to_window(display)
+    c.switch_to_window(display.clone())
         .await
         .expect("back to the display");
     let call = js_until(
@@ -1349,6 +1391,39 @@ async fn ticketing_walk(t: &Hall, c: &Client, shots: &Shots) {
     )
     .await;
     assert_eq!(call, json!("C001 4 号窗口"));
+    let listed = c
+        .execute(
+            "return [...document.querySelectorAll('#calls li .num')].map(n => n.textContent);",
+            vec![],
+        )
+        .await
+        .expect("the calls listed");
+    assert_eq!(
+        listed.as_array().map(Vec::len),
+        Some(1 + t.at_windows),
+        "the calls at the other windows stay listed below the new one: {listed}"
+    );
+    // Readable across the hall: the latest call is the biggest thing on the screen, whole.
+    let size = c
+        .execute(
+            "const li = document.querySelector('#calls li'), r = li.getBoundingClientRect();
+             const px = e => parseFloat(getComputedStyle(e).fontSize);
+             const others = [...document.querySelectorAll('#calls li ~ li .num, #waiting li, .display-head h1')];
+             return [px(li.querySelector('.num')), Math.max(0, ...others.map(px)),
+                     Math.round(r.top), Math.round(r.bottom), window.innerHeight];",
+            vec![],
+        )
+        .await
+        .expect("measure the call");
+    let px = |i: usize| size[i].as_f64().unwrap_or_default();
+    assert!(
+        px(0) >= 150.0 && px(0) >= 2.0 * px(1),
+        "the latest call in letters of 150 px at least, twice anything else: {size}"
+    );
+    assert!(
+        px(2) >= 0.0 && px(3) <= px(4),
+        "the latest call is whole on the screen: {size}"
+    );
     assert_eq!(
         c.execute("return window.onetripMark || null;", vec![])
             .await
@@ -1366,6 +1441,73 @@ async fn ticketing_walk(t: &Hall, c: &Client, shots: &Shots) {
     )
     .await;
     shots.take(c, "display-zh-1920.png").await;
+
+    // The citizen's phone now sends them to the window.
+    c.switch_to_window(kiosk)
+        .await
+        .expect("back to the second window");
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+    c.goto(&t.app.url(&format!("/q/{token}")))
+        .await
+        .expect("open the status page");
+    assert_eq!(text_of(c, "main .callout").await, "请到 4 号窗口办理");
+    shots.take(c, "ticket-status-called-zh.png").await;
+
+    // The officer serves C001 and finishes; the window is free for the next call.
+    c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
+        .await
+        .expect("desktop window");
+    c.goto(&t.app.url(&format!("/staff/window?window={}", t.window4)))
+        .await
+        .expect("the window workstation");
+    text_until(c, "#current-number", "C001 still at the window", |s| {
+        s == "C001"
+    })
+    .await;
+    click(c, "main form[action$='/start'] button").await;
+    text_until(c, "main .current-state", "C001 being served", |s| {
+        s.contains("办理中")
+    })
+    .await;
+    click(c, "main form[action$='/finish'] button").await;
+    text_until(
+        c,
+        "main form[action$='/call'] button",
+        "the window free",
+        |s| s.contains("叫下一号"),
+    )
+    .await;
+    shots.take(c, "staff-window-free-zh-1920.png").await;
+    c.goto(&t.app.url(&format!("/q/{token}")))
+        .await
+        .expect("open the status page");
+    let done = text_of(c, "main .callout").await;
+    assert!(
+        done.contains("已办结") && !done.contains("窗口"),
+        "a finished ticket sends nobody to a window: {done}"
+    );
+
+    // Done at the window, C001 leaves the display as it would after a reload: still live.
+    c.switch_to_window(display)
+        .await
+        .expect("back to the display");
+    js_until(
+        c,
+        "C001 leaves the display once done",
+        5,
+        "return ![...document.querySelectorAll('#calls li .num')].some(n => n.textContent === 'C001');",
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        c.execute("return window.onetripMark || null;", vec![])
+            .await
+            .expect("read the mark"),
+        json!("first load"),
+        "the display was not reloaded"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -1373,30 +1515,102 @@ async fn ticketing_and_calling_in_chromium() {
     let Some(binary) = chromedriver_or_skip() else {
         return;
     };
-    let now = QUEUE_NOW
+    let morning = QUEUE_MORNING
         .parse::<jiff::Timestamp>()
         .expect("timestamp")
         .as_millisecond();
-    let app = TestApp::spawn_full(Engine::Sqlite, Config::default(), Clock::fixed(now))
+    let app = TestApp::spawn_full(Engine::Sqlite, Config::default(), Clock::fixed(morning))
         .await
         .expect("sqlite app");
     let hall = app.site_id("0001").await;
-    let window4 = onetrip::sites::store::windows_of(app.state.db.reader(), hall)
+    let windows = onetrip::sites::store::windows_of(app.state.db.reader(), hall)
         .await
-        .expect("the hall's windows")
-        .into_iter()
-        .find(|w| w.number == 4)
-        .expect("window 4")
-        .id;
+        .expect("the hall's windows");
+    let window4 = windows.iter().find(|w| w.number == 4).expect("window 4").id;
     let officer_password = app
         .staff("window.officer", vec![(Role::Officer, Some(hall))])
         .await;
+
+    // The morning so far: colleagues at the other windows called and served a few tickets.
+    let colleague = "morning.officer";
+    app.staff(colleague, vec![(Role::Officer, Some(hall))])
+        .await;
+    let (colleague_id,): (i64,) = sqlx::query_as("SELECT id FROM staff WHERE username = $1")
+        .bind(colleague)
+        .fetch_one(app.state.db.reader())
+        .await
+        .expect("the colleague's id");
+    let actor = Actor {
+        staff_id: colleague_id,
+        username: colleague.into(),
+        display_name: "早班".into(),
+        badge_no: "990002".into(),
+        grants: vec![RoleGrant {
+            role: Role::Officer,
+            site_id: Some(hall),
+        }],
+        must_change_password: false,
+        meta: RequestMeta::default(),
+    };
+    let site = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001")
+        .await
+        .expect("query")
+        .expect("the hall");
+    let others: Vec<_> = windows
+        .iter()
+        .filter(|w| w.number != 4 && queue::default_lines(w.kind).contains(&"renewal"))
+        .collect();
+    assert!(others.len() >= 3, "other windows serve renewals");
+    let ctx = app.state.queue();
+    for i in 0..EARLIER_CALLS {
+        let line = ["renewal", "first_issue"][i as usize % 2];
+        queue::issue_ticket(
+            &ctx,
+            None,
+            &site,
+            line,
+            TicketClass::Normal,
+            None,
+            None,
+            "kiosk",
+        )
+        .await
+        .expect("an earlier ticket");
+        let w = others[i as usize % others.len()];
+        if (i as usize) < others.len() {
+            queue::open_window(&ctx, &actor, w).await.expect("open");
+        } else {
+            // The window's previous citizen is done.
+            queue::advance(&ctx, &actor, w, TicketStatus::Done)
+                .await
+                .expect("served");
+        }
+        queue::call_next(&ctx, &actor, w)
+            .await
+            .expect("call")
+            .expect("the earlier ticket");
+        queue::advance(&ctx, &actor, w, TicketStatus::Serving)
+            .await
+            .expect("being served");
+        app.state.clock.advance_ms(60_000);
+    }
+    // The display lists the tickets being served at a window now.
+    let at_windows = others.len().min(EARLIER_CALLS as usize);
+    assert_eq!(
+        app.state.clock.now_ms(),
+        "2026-03-02T09:00:00+08:00"
+            .parse::<jiff::Timestamp>()
+            .expect("timestamp")
+            .as_millisecond(),
+        "the walk starts at 09:00"
+    );
     let walk = Hall {
         app: App {
             base: app.base.clone(),
         },
         window4,
         officer_password,
+        at_windows,
     };
     in_chromium(&binary, move |c, shots| async move {
         ticketing_walk(&walk, &c, &shots).await
