@@ -56,6 +56,9 @@ pub struct Config {
     pub max_wait_minutes: i64,
     /// Calls of one ticket (first call and recalls) before it must be marked missed.
     pub max_calls: i64,
+    /// The address citizens' phones reach the hall at (e.g. `https://crj.example.gov.cn`), for
+    /// QR codes; empty: the host the request came to.
+    pub public_url: String,
     pub bureau: Bureau,
 }
 
@@ -120,6 +123,7 @@ impl Default for Config {
             booking_attempts_per_id_hour: 10,
             max_wait_minutes: 45,
             max_calls: 3,
+            public_url: String::new(),
             bureau: Bureau::default(),
         }
     }
@@ -191,6 +195,9 @@ impl Config {
         }
         if let Some(v) = get("ONETRIP_STATE_DIR") {
             self.state_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("ONETRIP_PUBLIC_URL") {
+            self.public_url = v;
         }
         if let Some(v) = get("ONETRIP_DEMO") {
             self.demo = parse("ONETRIP_DEMO", v)?;

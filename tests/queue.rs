@@ -635,3 +635,118 @@ async fn the_server_speaks_calls_without_the_internet() {
         404
     );
 }
+
+#[tokio::test]
+async fn the_workstation_redirects_after_each_action_and_the_kiosk_offers_only_self_service_lines()
+{
+    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
+        .await
+        .unwrap();
+    let (site, windows) = hall(&app).await;
+    let w = windows.iter().find(|w| w.number == 1).unwrap();
+    let pw = app
+        .staff("desk.officer", vec![(Role::Officer, Some(site.id))])
+        .await;
+    let c = app.signed_in("desk.officer", &pw).await;
+    let page = format!("/staff/window?window={}", w.id);
+    let token = app.csrf(&c, &page).await;
+    let post = |action: &str| {
+        c.post(app.url(&format!("/staff/window/{}/{action}", w.id)))
+            .form(&[("csrf_token", token.as_str())])
+            .send()
+    };
+    let res = post("open").await.unwrap();
+    assert_eq!(res.status(), 303);
+    let res = post("call").await.unwrap();
+    assert_eq!(
+        res.headers()["location"],
+        format!("/staff/window?window={}&note=empty", w.id).as_str()
+    );
+    assert!(
+        c.get(app.url(res.headers()["location"].to_str().unwrap()))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("当前没有等候的号码")
+    );
+    queue::issue_ticket(
+        &app.state.queue(),
+        None,
+        &site,
+        "renewal",
+        TicketClass::Normal,
+        None,
+        None,
+        "kiosk",
+    )
+    .await
+    .unwrap();
+    let res = post("call").await.unwrap();
+    assert_eq!(
+        res.headers()["location"],
+        page.as_str(),
+        "after a call the browser reloads the page with GET, so F5 calls nobody"
+    );
+    assert!(
+        c.get(app.url(&page))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("B001")
+    );
+    // The kiosk neither shows nor accepts the green channel, payment or express lines.
+    let kiosk = app.client();
+    let html = kiosk
+        .get(app.url("/kiosk/0001"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("value=\"green_channel\"") && !html.contains("value=\"payment\""));
+    let token = app.csrf(&kiosk, "/kiosk/0001").await;
+    for line in ["green_channel", "payment", "express"] {
+        let res = kiosk
+            .post(app.url("/kiosk/0001/ticket"))
+            .form(&[("csrf_token", token.as_str()), ("line", line)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422, "{line}");
+    }
+    // The QR on the ticket carries a full address a phone can open.
+    let t = queue::issue_ticket(
+        &app.state.queue(),
+        None,
+        &site,
+        "renewal",
+        TicketClass::Normal,
+        None,
+        None,
+        "kiosk",
+    )
+    .await
+    .unwrap();
+    let status = kiosk
+        .get(app.url(&format!("/q/{}", t.token)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.headers()["refresh"], "15");
+    let svg = kiosk
+        .get(app.url(&format!("/tickets/{}/qr.svg", t.token)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(svg.contains("<svg"));
+}

@@ -81,14 +81,31 @@ pub struct LineButton {
     pub waiting: i64,
 }
 
-async fn line_buttons(state: &AppState, site: &Site, lang: Lang) -> AppResult<Vec<LineButton>> {
+/// Lines a citizen takes a ticket for at the kiosk: not the green channel (the guide desk
+/// checks the emergency), not payment or express (windows transfer tickets there).
+fn self_service_line(code: &str) -> bool {
+    !matches!(code, "green_channel" | "payment" | "express")
+}
+
+async fn line_buttons(
+    state: &AppState,
+    site: &Site,
+    lang: Lang,
+    kiosk: bool,
+) -> AppResult<Vec<LineButton>> {
     let counts =
         store::waiting_counts(state.db.reader(), site.id, &state.clock.today().to_string()).await?;
     Ok(state
         .lines
         .all()
         .iter()
-        .filter(|l| !matches!(l.code.as_str(), "payment" | "express"))
+        .filter(|l| {
+            if kiosk {
+                self_service_line(&l.code)
+            } else {
+                !matches!(l.code.as_str(), "payment" | "express")
+            }
+        })
         .map(|l| LineButton {
             code: l.code.clone(),
             name: l.name(lang).to_string(),
@@ -117,7 +134,7 @@ async fn kiosk_page(
     Path(code): Path<String>,
 ) -> AppResult<KioskPage> {
     let site = site_by_code(&state, &code).await?;
-    let lines = line_buttons(&state, &site, page.lang).await?;
+    let lines = line_buttons(&state, &site, page.lang, true).await?;
     Ok(KioskPage { page, site, lines })
 }
 
@@ -132,6 +149,9 @@ async fn kiosk_issue(
     Form(f): Form<KioskForm>,
 ) -> AppResult<Response> {
     let site = site_by_code(&state, &code).await?;
+    if !self_service_line(&f.line) {
+        return Err(fail(Failure::Refused(QueueError::UnknownLine)));
+    }
     let t = super::issue_ticket(
         &state.queue(),
         None,
@@ -199,7 +219,7 @@ async fn desk(
     let site = guide_site(state, actor).await?;
     let lang = page.lang;
     Ok(DeskPage {
-        lines: line_buttons(state, &site, lang).await?,
+        lines: line_buttons(state, &site, lang, false).await?,
         love_reasons: love_reasons(lang),
         green_reasons: state
             .catalog
@@ -314,11 +334,29 @@ async fn print_page(
 
 async fn ticket_qr(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     Path(token): Path<String>,
 ) -> AppResult<Response> {
     let (t, _) = ticket_and_site(&state, &token).await?;
-    let qr =
-        qrcode::QrCode::new(format!("/q/{}", t.token).as_bytes()).map_err(AppError::internal)?;
+    // A phone needs a full address: the configured public one, else the host the kiosk used.
+    let base = if state.config.public_url.is_empty() {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1");
+        format!(
+            "{}://{host}",
+            if state.config.cookie_secure {
+                "https"
+            } else {
+                "http"
+            }
+        )
+    } else {
+        state.config.public_url.trim_end_matches('/').to_string()
+    };
+    let qr = qrcode::QrCode::new(format!("{base}/q/{}", t.token).as_bytes())
+        .map_err(AppError::internal)?;
     let svg = qr
         .render::<qrcode::render::svg::Color>()
         .min_dimensions(160, 160)
@@ -349,10 +387,17 @@ async fn status_page(
 ) -> AppResult<Response> {
     let (t, site) = ticket_and_site(&state, &token).await?;
     let view = super::status_view(&state.queue(), &t, page.lang).await?;
+    let live = matches!(
+        view.status,
+        TicketStatus::Waiting | TicketStatus::Called | TicketStatus::Serving
+    );
     let mut res = StatusPage { page, site, view }.into_response();
-    // No JavaScript needed: the page refreshes itself while the citizen waits.
-    res.headers_mut()
-        .insert("refresh", HeaderValue::from_static("15"));
+    // No JavaScript needed: the page refreshes itself while the citizen waits, and stops once
+    // the ticket is done or missed.
+    if live {
+        res.headers_mut()
+            .insert("refresh", HeaderValue::from_static("15"));
+    }
     Ok(res)
 }
 
@@ -371,6 +416,8 @@ struct WindowPage {
     windows: Vec<WindowChoice>,
     window: Option<Window>,
     status: String,
+    /// `open`, `paused` or `closed`, for the template's choices.
+    state_code: String,
     lines_text: String,
     current: Option<Ticket>,
     current_line: String,
@@ -384,6 +431,8 @@ struct WindowPage {
 #[derive(Debug, Default, Deserialize)]
 struct WindowQuery {
     window: Option<i64>,
+    /// `empty`: the last call found nobody waiting.
+    note: Option<String>,
 }
 
 async fn officer_windows(state: &AppState, actor: &Actor) -> AppResult<Vec<Window>> {
@@ -419,10 +468,12 @@ async fn render_window(
     }
     let window = id.and_then(|id| all.iter().find(|w| w.id == id).cloned());
     let ctx = state.queue();
+    let mut state_code = String::from("closed");
     let (mut status, mut lines_text, mut current, mut waiting) =
         (String::new(), String::new(), None, Vec::new());
     if let Some(w) = &window {
         let st = super::window_state(&ctx, w).await?;
+        state_code = st.status.clone();
         status = match st.status.as_str() {
             "open" => lang.pick("已开启", "Open").to_string(),
             "paused" => format!(
@@ -475,6 +526,7 @@ async fn render_window(
             .collect(),
         window,
         status,
+        state_code,
         lines_text,
         current,
         current_line,
@@ -498,7 +550,12 @@ async fn window_page(
     Staff(actor): Staff,
     Query(q): Query<WindowQuery>,
 ) -> AppResult<WindowPage> {
-    render_window(&state, page, &actor, q.window, None, None).await
+    let note = (q.note.as_deref() == Some("empty")).then(|| {
+        page.lang
+            .pick("当前没有等候的号码。", "Nobody is waiting.")
+            .to_string()
+    });
+    render_window(&state, page, &actor, q.window, note, None).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -563,9 +620,18 @@ async fn window_action(
         _ => return Err(AppError::not_found()),
     };
     match r {
-        Ok(msg) => Ok(render_window(&state, page, &actor, Some(id), msg, None)
-            .await?
-            .into_response()),
+        // Post/redirect/get: reloading the workstation must never repeat a call.
+        Ok(msg) => {
+            let empty = msg
+                .as_deref()
+                .is_some_and(|m| m == lang.pick("当前没有等候的号码。", "Nobody is waiting."));
+            let to = if empty {
+                format!("/staff/window?window={id}&note=empty")
+            } else {
+                format!("/staff/window?window={id}")
+            };
+            Ok(Redirect::to(&to).into_response())
+        }
         Err(Failure::Refused(e)) => Ok((
             StatusCode::CONFLICT,
             render_window(&state, page, &actor, Some(id), None, Some(e.message(lang))).await?,
