@@ -750,3 +750,106 @@ async fn the_workstation_redirects_after_each_action_and_the_kiosk_offers_only_s
         .unwrap();
     assert!(svg.contains("<svg"));
 }
+
+#[tokio::test]
+async fn a_window_calls_its_lines_in_the_configured_priority() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
+        .await
+        .unwrap();
+    let (site, windows) = hall(&app).await;
+    let w = windows.iter().find(|w| w.number == 2).unwrap();
+    let pw = app
+        .staff("site.admin", vec![(Role::Admin, Some(site.id))])
+        .await;
+    let c = app.signed_in("site.admin", &pw).await;
+    let token = app.csrf(&c, &format!("/admin/sites/{}", site.id)).await;
+    // Renewals first at this window, then first issues; endorsements no longer.
+    let res = c
+        .post(app.url(&format!("/admin/windows/{}/lines", w.id)))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("lines", "renewal, first_issue"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let bad = c
+        .post(app.url(&format!("/admin/windows/{}/lines", w.id)))
+        .form(&[("csrf_token", token.as_str()), ("lines", "no_such_line")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
+    let page = c
+        .get(app.url(&format!("/admin/sites/{}", site.id)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("value=\"renewal,first_issue\""));
+    let ctx = app.state.queue();
+    let first = queue::issue_ticket(
+        &ctx,
+        None,
+        &site,
+        "first_issue",
+        TicketClass::Normal,
+        None,
+        None,
+        "kiosk",
+    )
+    .await
+    .unwrap()
+    .number;
+    app.state.clock.advance_ms(60_000);
+    let endorsement = queue::issue_ticket(
+        &ctx,
+        None,
+        &site,
+        "endorsement",
+        TicketClass::Normal,
+        None,
+        None,
+        "kiosk",
+    )
+    .await
+    .unwrap()
+    .number;
+    let renewal = queue::issue_ticket(
+        &ctx,
+        None,
+        &site,
+        "renewal",
+        TicketClass::Normal,
+        None,
+        None,
+        "kiosk",
+    )
+    .await
+    .unwrap()
+    .number;
+    let actor = officer(site.id);
+    queue::open_window(&ctx, &actor, w).await.unwrap();
+    let mut order = Vec::new();
+    while let Some(t) = queue::call_next(&ctx, &actor, w).await.unwrap() {
+        order.push(t.number);
+        queue::advance(&ctx, &actor, w, TicketStatus::Done)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        order,
+        [renewal, first],
+        "renewal first although issued later; the endorsement is not served here"
+    );
+    let _ = endorsement;
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'window.lines_changed'")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(n, 1);
+}

@@ -9,8 +9,9 @@
 //! 4. appointment arrivals (不叫号、不排队: they go to the front);
 //! 5. everyone else;
 //!
-//! then by issue time. A transferred ticket keeps its number, class and issue time, so it does
-//! not go to the back of the queue it moves to. The claim is one conditional `UPDATE`, so two
+//! then by the window's line priority (the order of its lines), then by issue time. A
+//! transferred ticket keeps its number, class and issue time, so it does not go to the back of
+//! the queue it moves to. The claim is a conditional `UPDATE … WHERE status = 'waiting'`, so two
 //! windows never call the same ticket, on either engine, with any number of nodes.
 
 pub mod store;
@@ -432,47 +433,43 @@ pub async fn call_next(
     }
     let now = ctx.clock.now_ms();
     let overdue_before = now - ctx.rules.max_wait_minutes * 60_000;
-    // Another node may take the same candidate between our read and write; its UPDATE wins and
-    // ours matches nothing, so look again a few times.
+    let lines: Vec<&str> = state.lines.split(',').filter(|l| !l.is_empty()).collect();
+    // Another window (or node) may take the chosen ticket first; its claim wins and ours
+    // matches nothing, so choose again a few times.
     for _ in 0..5 {
-        let mut tx = ctx.db.begin().await?;
-        let claimed = store::claim_next(
-            &mut tx,
-            window.site_id,
-            &date,
-            &state.lines,
-            window.id,
-            actor.staff_id,
-            now,
-            overdue_before,
-        )
-        .await?;
-        match claimed {
-            Some(t) => {
-                store::event(
-                    &mut tx,
-                    t.id,
-                    now,
-                    "called",
-                    Some(window.id),
-                    Some(actor.staff_id),
-                    serde_json::json!({}),
-                )
-                .await?;
-                tx.commit().await?;
-                announce(ctx, window, &t, false);
-                return Ok(Some(t));
-            }
-            None => {
-                tx.commit().await?;
-                let any_waiting = store::waiting_counts(ctx.db.reader(), window.site_id, &date)
+        // The best of each line the window serves, then: class rank, the window's line
+        // priority, issue time.
+        let mut best: Option<(i64, usize, i64, i64)> = None;
+        for (priority, line) in lines.iter().enumerate() {
+            if let Some((id, rank, issued)) =
+                store::best_of_line(ctx.db.reader(), window.site_id, &date, line, overdue_before)
                     .await?
-                    .iter()
-                    .any(|(l, n)| *n > 0 && state.lines.contains(&format!(",{l},")));
-                if !any_waiting {
-                    return Ok(None);
+            {
+                let key = (rank, priority, issued, id);
+                if best.is_none_or(|b| (key.0, key.1, key.2, key.3) < (b.0, b.1 as usize, b.2, b.3))
+                {
+                    best = Some((rank, priority, issued, id));
                 }
             }
+        }
+        let Some((_, _, _, id)) = best else {
+            return Ok(None);
+        };
+        let mut tx = ctx.db.begin().await?;
+        if let Some(t) = store::claim(&mut tx, id, window.id, actor.staff_id, now).await? {
+            store::event(
+                &mut tx,
+                t.id,
+                now,
+                "called",
+                Some(window.id),
+                Some(actor.staff_id),
+                serde_json::json!({}),
+            )
+            .await?;
+            tx.commit().await?;
+            announce(ctx, window, &t, false);
+            return Ok(Some(t));
         }
     }
     Ok(None)
@@ -677,4 +674,50 @@ pub async fn status_view(
         wait_max: hi,
         window,
     })
+}
+
+/// Administrators set which lines a window serves, in priority order (R3).
+pub async fn set_window_lines(
+    ctx: &Ctx<'_>,
+    admin: crate::auth::AdminCap<'_>,
+    window: &Window,
+    codes: &[String],
+) -> Result<(), Failure<QueueError>> {
+    if !admin.covers(window.site_id) {
+        return Err(Failure::Refused(QueueError::OtherSite));
+    }
+    let mut lines: Vec<&str> = Vec::new();
+    for c in codes.iter().map(|c| c.trim()).filter(|c| !c.is_empty()) {
+        let known = ctx
+            .lines
+            .get(c)
+            .ok_or(Failure::Refused(QueueError::UnknownLine))?;
+        if !lines.contains(&known.code.as_str()) {
+            lines.push(&known.code);
+        }
+    }
+    if lines.is_empty() {
+        return Err(Failure::Refused(QueueError::UnknownLine));
+    }
+    let mut state = window_state(ctx, window).await?;
+    let before = state.lines.clone();
+    state.lines = lines_text(&lines);
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    store::set_window_state(&mut tx, &state, now).await?;
+    crate::audit::record(
+        &mut tx,
+        crate::audit::AuditEntry::by(
+            admin.actor,
+            "window.lines_changed",
+            "window",
+            &window.id.to_string(),
+            now,
+        )
+        .site(window.site_id)
+        .detail(serde_json::json!({"before": before, "after": state.lines})),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

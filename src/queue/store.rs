@@ -169,41 +169,61 @@ pub async fn current_at_window<'e>(
         .transpose()
 }
 
-/// Claims the next waiting ticket for a window by the documented order (see `queue` docs):
-/// one conditional UPDATE, so two windows can never call the same ticket.
-#[allow(clippy::too_many_arguments)]
-pub async fn claim_next(
-    conn: &mut AnyConnection,
+/// The best waiting ticket of one line by the documented order (class rank, then issue time):
+/// `(id, rank, issued_at)`. Rank: green 0, waited past the maximum 1, love 2, appointment 3,
+/// regular 4.
+pub async fn best_of_line<'e>(
+    ex: impl Executor<'e, Database = Any>,
     site_id: i64,
     date: &str,
-    lines: &str,
+    line: &str,
+    overdue_before: i64,
+) -> Result<Option<(i64, i64, i64)>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT id, issued_at, CASE WHEN class = 'green' THEN 0 WHEN issued_at <= $4 THEN 1 WHEN class = 'love' THEN 2 \
+                WHEN class = 'appointment' THEN 3 ELSE 4 END AS rank \
+         FROM tickets WHERE site_id = $1 AND date = $2 AND line_code = $3 AND status = 'waiting' \
+         ORDER BY rank, issued_at, id LIMIT 1",
+    )
+    .bind(site_id)
+    .bind(date)
+    .bind(line)
+    .bind(overdue_before)
+    .fetch_optional(ex)
+    .await?;
+    row.map(|r| {
+        Ok((
+            r.try_get("id")?,
+            r.try_get("rank")?,
+            r.try_get("issued_at")?,
+        ))
+    })
+    .transpose()
+}
+
+/// Claims a waiting ticket for a window: a conditional UPDATE, so of two windows that chose the
+/// same ticket exactly one gets it (the other matches nothing and chooses again).
+pub async fn claim(
+    conn: &mut AnyConnection,
+    id: i64,
     window_id: i64,
     officer_id: i64,
     now: i64,
-    overdue_before: i64,
 ) -> Result<Option<Ticket>, sqlx::Error> {
-    let row = sqlx::query(
+    let done = sqlx::query(
         "UPDATE tickets SET status = 'called', window_id = $1, officer_id = $2, called_at = $3, call_count = 1 \
-         WHERE id = (SELECT id FROM tickets WHERE site_id = $4 AND date = $5 AND status = 'waiting' \
-                       AND $6 LIKE ('%,' || line_code || ',%') \
-                     ORDER BY CASE WHEN class = 'green' THEN 0 WHEN issued_at <= $7 THEN 1 WHEN class = 'love' THEN 2 \
-                                   WHEN class = 'appointment' THEN 3 ELSE 4 END, issued_at, id \
-                     LIMIT 1) \
-           AND status = 'waiting' \
-         RETURNING id",
+         WHERE id = $4 AND status = 'waiting'",
     )
     .bind(window_id)
     .bind(officer_id)
     .bind(now)
-    .bind(site_id)
-    .bind(date)
-    .bind(lines)
-    .bind(overdue_before)
-    .fetch_optional(&mut *conn)
+    .bind(id)
+    .execute(&mut *conn)
     .await?;
-    match row {
-        Some(r) => ticket(&mut *conn, r.try_get("id")?).await,
-        None => Ok(None),
+    if done.rows_affected() == 1 {
+        ticket(&mut *conn, id).await
+    } else {
+        Ok(None)
     }
 }
 

@@ -38,6 +38,7 @@ pub fn pages() -> Router<AppState> {
         .route("/q/{token}", get(status_page))
         .route("/staff/window", get(window_page))
         .route("/staff/window/{id}/{action}", post(window_action))
+        .route("/admin/windows/{id}/lines", post(admin_window_lines))
         .route("/display/{site}", get(display_page))
         .route("/display/{site}/events", get(display_events))
         .route("/static/display.js", get(display_js))
@@ -639,6 +640,33 @@ async fn window_action(
             .into_response()),
         Err(other) => Err(fail(other)),
     }
+}
+
+#[derive(Debug, Deserialize)]
+struct LinesForm {
+    /// Line codes in priority order, separated by commas or spaces.
+    lines: String,
+}
+
+async fn admin_window_lines(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Path(id): Path<i64>,
+    Form(f): Form<LinesForm>,
+) -> AppResult<Response> {
+    let admin = actor.admin().ok_or_else(AppError::forbidden)?;
+    let window = sites_store::window(state.db.reader(), id)
+        .await?
+        .ok_or_else(|| fail(Failure::Refused(QueueError::NoSuchWindow)))?;
+    let codes: Vec<String> = f
+        .lines
+        .split([',', ' ', '，'])
+        .map(str::to_string)
+        .collect();
+    super::set_window_lines(&state.queue(), admin, &window, &codes)
+        .await
+        .map_err(fail)?;
+    Ok(Redirect::to(&format!("/admin/sites/{}", window.site_id)).into_response())
 }
 
 // ---- the hall display ---------------------------------------------------------------------------

@@ -109,6 +109,8 @@ pub struct WindowView {
     pub number: i64,
     pub kind: String,
     pub active: bool,
+    /// The lines it serves in priority order, as codes (`first_issue,renewal`).
+    pub lines: String,
 }
 
 fn window_views(windows: Vec<Window>, lang: Lang) -> Vec<WindowView> {
@@ -119,6 +121,7 @@ fn window_views(windows: Vec<Window>, lang: Lang) -> Vec<WindowView> {
             number: w.number,
             kind: w.kind.name(lang).to_string(),
             active: w.active,
+            lines: crate::queue::default_lines(w.kind).join(","),
         })
         .collect()
 }
@@ -289,6 +292,8 @@ async fn admin_create_site(
 #[template(path = "admin/site.html")]
 struct AdminSitePage {
     page: Page,
+    /// (code, name) of every business line, for the window-lines hint.
+    line_codes: Vec<(String, String)>,
     site: SiteView,
     kinds: Vec<(String, String)>,
     window_kinds: Vec<(String, String)>,
@@ -307,10 +312,21 @@ async fn site_page(
     let site = store::site(state.db.reader(), id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let windows = window_views(store::windows_of(state.db.reader(), id).await?, lang);
+    let mut windows = window_views(store::windows_of(state.db.reader(), id).await?, lang);
+    for w in &mut windows {
+        if let Some(st) = crate::queue::store::window_state(state.db.reader(), w.id).await? {
+            w.lines = st.lines.trim_matches(',').to_string();
+        }
+    }
     let days = upcoming(state, &site.opening_rules, 14, lang);
     let form = form.unwrap_or_else(|| SiteForm::from_site(&site));
     Ok(AdminSitePage {
+        line_codes: state
+            .lines
+            .all()
+            .iter()
+            .map(|l| (l.code.clone(), l.name(lang).to_string()))
+            .collect(),
         site: SiteView {
             kind: site.kind.name(lang).to_string(),
             site,
