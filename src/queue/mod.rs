@@ -446,9 +446,8 @@ pub async fn call_next(
                     .await?
             {
                 let key = (rank, priority, issued, id);
-                if best.is_none_or(|b| (key.0, key.1, key.2, key.3) < (b.0, b.1 as usize, b.2, b.3))
-                {
-                    best = Some((rank, priority, issued, id));
+                if best.is_none_or(|b| key < b) {
+                    best = Some(key);
                 }
             }
         }
