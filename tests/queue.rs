@@ -853,3 +853,73 @@ async fn a_window_calls_its_lines_in_the_configured_priority() {
             .unwrap();
     assert_eq!(n, 1);
 }
+
+#[tokio::test]
+async fn a_ticket_that_did_not_print_is_not_queued_until_reprinted() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
+        .await
+        .unwrap();
+    let (site, windows) = hall(&app).await;
+    let ctx = app.state.queue();
+    let t = queue::issue_ticket(
+        &ctx,
+        None,
+        &site,
+        "renewal",
+        TicketClass::Normal,
+        None,
+        None,
+        "kiosk",
+    )
+    .await
+    .unwrap();
+    let c = app.client();
+    let res = c
+        .post(app.url(&format!("/api/v1/tickets/{}/print-result", t.token)))
+        .json(&serde_json::json!({"printed": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let queue_now: serde_json::Value = c
+        .get(app.url("/api/v1/sites/0001/queue"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        queue_now["waiting"].as_array().unwrap().len(),
+        0,
+        "not counted"
+    );
+    let w = windows.iter().find(|w| w.number == 1).unwrap();
+    let actor = officer(site.id);
+    queue::open_window(&ctx, &actor, w).await.unwrap();
+    assert!(
+        queue::call_next(&ctx, &actor, w).await.unwrap().is_none(),
+        "not called"
+    );
+    // Reprinted: the same number is back in its place.
+    c.post(app.url(&format!("/api/v1/tickets/{}/print-result", t.token)))
+        .json(&serde_json::json!({"printed": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        queue::call_next(&ctx, &actor, w)
+            .await
+            .unwrap()
+            .unwrap()
+            .number,
+        t.number
+    );
+    let kinds: Vec<String> = queue::store::history(app.state.db.reader(), t.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.1)
+        .collect();
+    assert_eq!(kinds, ["issued", "print_failed", "printed", "called"]);
+}

@@ -720,3 +720,31 @@ pub async fn set_window_lines(
     tx.commit().await?;
     Ok(())
 }
+
+/// A kiosk reports how printing went (R3): a ticket that did not print is not counted as
+/// issued — it leaves the queue and the counts — until it is reprinted with the same number.
+pub async fn record_print(
+    ctx: &Ctx<'_>,
+    t: &Ticket,
+    printed: bool,
+) -> Result<(), Failure<QueueError>> {
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    if !store::set_printed(&mut tx, t.id, printed).await? {
+        return Err(Failure::Refused(QueueError::NoSuchTicket));
+    }
+    store::event(
+        &mut tx,
+        t.id,
+        now,
+        if printed { "printed" } else { "print_failed" },
+        None,
+        None,
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    ctx.db
+        .publish("queue.changed", serde_json::json!({"site": t.site_id}));
+    Ok(())
+}

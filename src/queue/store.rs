@@ -182,7 +182,7 @@ pub async fn best_of_line<'e>(
     let row = sqlx::query(
         "SELECT id, issued_at, CASE WHEN class = 'green' THEN 0 WHEN issued_at <= $4 THEN 1 WHEN class = 'love' THEN 2 \
                 WHEN class = 'appointment' THEN 3 ELSE 4 END AS rank \
-         FROM tickets WHERE site_id = $1 AND date = $2 AND line_code = $3 AND status = 'waiting' \
+         FROM tickets WHERE site_id = $1 AND date = $2 AND line_code = $3 AND status = 'waiting' AND printed = 1 \
          ORDER BY rank, issued_at, id LIMIT 1",
     )
     .bind(site_id)
@@ -325,7 +325,7 @@ pub async fn waiting_counts<'e>(
     site_id: i64,
     date: &str,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    sqlx::query("SELECT line_code, COUNT(*) AS n FROM tickets WHERE site_id = $1 AND date = $2 AND status = 'waiting' GROUP BY line_code ORDER BY line_code")
+    sqlx::query("SELECT line_code, COUNT(*) AS n FROM tickets WHERE site_id = $1 AND date = $2 AND status = 'waiting' AND printed = 1 GROUP BY line_code ORDER BY line_code")
         .bind(site_id)
         .bind(date)
         .fetch_all(ex)
@@ -364,7 +364,7 @@ pub async fn ahead_of<'e>(
     t: &Ticket,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        "SELECT COUNT(*) AS n FROM tickets WHERE site_id = $1 AND date = $2 AND line_code = $3 AND status = 'waiting' AND id <> $4 \
+        "SELECT COUNT(*) AS n FROM tickets WHERE site_id = $1 AND date = $2 AND line_code = $3 AND status = 'waiting' AND printed = 1 AND id <> $4 \
            AND (issued_at < $5 OR (issued_at = $5 AND id < $4) OR (class IN ('green', 'love', 'appointment') AND $6 = 'normal'))",
     )
     .bind(t.site_id)
@@ -462,4 +462,21 @@ pub async fn release_window(
         .execute(conn)
         .await?;
     Ok(ids)
+}
+
+/// Records a kiosk's print outcome for a waiting ticket; false if the ticket is no longer waiting.
+pub async fn set_printed(
+    conn: &mut AnyConnection,
+    id: i64,
+    printed: bool,
+) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query("UPDATE tickets SET printed = $1 WHERE id = $2 AND status = 'waiting'")
+            .bind(i64::from(printed))
+            .bind(id)
+            .execute(conn)
+            .await?
+            .rows_affected()
+            == 1,
+    )
 }

@@ -51,6 +51,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(api_issue))
         .routes(routes!(api_ticket_status))
+        .routes(routes!(api_print_result))
         .routes(routes!(api_call_next))
         .routes(routes!(api_queue))
 }
@@ -913,6 +914,29 @@ async fn api_ticket_status(
     Ok(axum::Json(
         super::status_view(&state.queue(), &t, lang).await?,
     ))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+struct PrintResult {
+    /// False when the kiosk's printer failed; true after a successful (re)print.
+    printed: bool,
+}
+
+/// A kiosk reports its printer's outcome: a failed print takes the ticket out of the queue
+/// and the counts until it is reprinted (same number).
+#[utoipa::path(post, path = "/api/v1/tickets/{token}/print-result", tag = "queue", request_body = PrintResult,
+    params(("token" = String, Path, description = "The ticket's token")),
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+async fn api_print_result(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Json(r): Json<PrintResult>,
+) -> AppResult<StatusCode> {
+    let (t, _) = ticket_and_site(&state, &token).await?;
+    super::record_print(&state.queue(), &t, r.printed)
+        .await
+        .map_err(fail)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Calls the next ticket to a window (the officer signed in there).
