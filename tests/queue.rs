@@ -923,3 +923,40 @@ async fn a_ticket_that_did_not_print_is_not_queued_until_reprinted() {
         .collect();
     assert_eq!(kinds, ["issued", "print_failed", "printed", "called"]);
 }
+
+/// Displays hold their event stream open for hours; shutting the server down must not wait
+/// for them (a display reconnects by itself when the server is back).
+#[tokio::test]
+async fn graceful_shutdown_ends_open_display_streams() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(onetrip::web::launch(
+        listener,
+        app.state.clone(),
+        async move {
+            let _ = rx.await;
+        },
+    ));
+    let mut events = app
+        .client()
+        .get(format!("{base}/display/0001/events"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+    tx.send(()).unwrap();
+    // The display sees its stream end (and its EventSource will reconnect)…
+    let end = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Ok(Some(_)) = events.chunk().await {}
+    })
+    .await;
+    assert!(end.is_ok(), "the stream ended");
+    drop(events);
+    // …and the server stops although a display was connected.
+    let finished = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
+    assert!(finished.is_ok(), "the server stopped");
+}

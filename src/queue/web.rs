@@ -745,6 +745,7 @@ async fn display_events(
             _ => None,
         }
     });
+    let stream = futures_util::StreamExt::take_until(stream, state.db.stopped());
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

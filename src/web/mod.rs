@@ -205,7 +205,14 @@ pub async fn launch(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let db = state.db.clone();
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Event streams stay open for hours; end them when shutdown begins, or the graceful
+    // shutdown would wait for every display to go away.
+    let shutdown = async move {
+        shutdown.await;
+        db.begin_shutdown();
+    };
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
