@@ -960,3 +960,58 @@ async fn graceful_shutdown_ends_open_display_streams() {
     let finished = tokio::time::timeout(std::time::Duration::from_secs(5), server).await;
     assert!(finished.is_ok(), "the server stopped");
 }
+
+#[tokio::test]
+async fn the_guide_desk_puts_people_of_seventy_and_over_on_the_love_channel_from_the_id_number() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
+        .await
+        .unwrap();
+    let (site, _) = hall(&app).await;
+    let pw = app
+        .staff("desk.guide", vec![(Role::Guide, Some(site.id))])
+        .await;
+    let c = app.signed_in("desk.guide", &pw).await;
+    let token = app.csrf(&c, "/staff/tickets").await;
+    let issue = |id: &'static str| {
+        c.post(app.url("/staff/tickets"))
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("line", "renewal"),
+                ("class", "normal"),
+                ("id_number", id),
+            ])
+            .send()
+    };
+    // Born 1949-12-31: 76 on 2026-03-02.
+    assert_eq!(issue("11010519491231002X").await.unwrap().status(), 303);
+    // Born 1990: regular.
+    assert_eq!(issue("110101199003078670").await.unwrap().status(), 303);
+    let classes: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT class, class_reason FROM tickets ORDER BY id")
+            .fetch_all(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(
+        classes,
+        [
+            ("love".to_string(), Some("elderly".to_string())),
+            ("normal".to_string(), None)
+        ]
+    );
+    // A mistyped number is refused with the reason, and nothing is issued.
+    let res = issue("110105194912310021").await.unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("校验"));
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tickets")
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    // The ID number is not stored anywhere.
+    let (found,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM ticket_events WHERE detail LIKE '%19491231%'")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(found, 0);
+}

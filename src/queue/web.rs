@@ -254,6 +254,10 @@ struct DeskForm {
     love_reason: String,
     #[serde(default)]
     green_reason: String,
+    /// Optional: an ID card read or typed at the desk; 70 or older puts the ticket on the love
+    /// channel by itself. It is used for the age only and not stored.
+    #[serde(default)]
+    id_number: String,
 }
 
 async fn desk_issue(
@@ -263,15 +267,33 @@ async fn desk_issue(
     Form(f): Form<DeskForm>,
 ) -> AppResult<Response> {
     let site = guide_site(&state, &actor).await?;
-    let class = TicketClass::parse(&f.class)
+    let lang = page.lang;
+    let mut class = TicketClass::parse(&f.class)
         .filter(|c| *c != TicketClass::Appointment)
         .unwrap_or(TicketClass::Normal);
+    let mut love_reason = f.love_reason.clone();
+    if !f.id_number.trim().is_empty() {
+        match crate::domain::id_number::IdNumber::parse(&f.id_number) {
+            // R3: age 70 and over goes on the love channel, from the ID number.
+            Ok(id) if id.age_on(state.clock.today()) >= 70 && class == TicketClass::Normal => {
+                class = TicketClass::Love;
+                love_reason = "elderly".into();
+            }
+            Ok(_) => {}
+            Err(e) => {
+                return Ok((
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    desk(&state, page, &actor, Some(e.message(lang))).await?,
+                )
+                    .into_response());
+            }
+        }
+    }
     let reason = match class {
-        TicketClass::Love => Some(f.love_reason.as_str()),
+        TicketClass::Love => Some(love_reason.as_str()),
         TicketClass::Green => Some(f.green_reason.as_str()),
         _ => None,
     };
-    let lang = page.lang;
     match super::issue_ticket(
         &state.queue(),
         Some(&actor),
