@@ -289,7 +289,7 @@ async fn a_transfer_keeps_number_and_history_and_closing_a_window_hands_back_its
     queue::advance(&ctx, &actor, citizen, TicketStatus::Serving)
         .await
         .unwrap();
-    let moved = queue::transfer(&ctx, &actor, citizen, "payment")
+    let moved = queue::transfer(&ctx, &actor, citizen, "payment", None)
         .await
         .unwrap();
     assert_eq!(
@@ -1014,4 +1014,58 @@ async fn the_guide_desk_puts_people_of_seventy_and_over_on_the_love_channel_from
             .await
             .unwrap();
     assert_eq!(found, 0);
+}
+
+#[tokio::test]
+async fn a_ticket_transferred_to_a_named_window_is_called_only_there() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
+        .await
+        .unwrap();
+    let (site, windows) = hall(&app).await;
+    let ctx = app.state.queue();
+    let actor = officer(site.id);
+    let w1 = windows.iter().find(|w| w.number == 1).unwrap();
+    let w2 = windows.iter().find(|w| w.number == 2).unwrap();
+    let w3 = windows.iter().find(|w| w.number == 3).unwrap();
+    let pickup = windows
+        .iter()
+        .find(|w| w.kind == onetrip::sites::WindowKind::Pickup)
+        .unwrap();
+    for w in [w1, w2, w3] {
+        queue::open_window(&ctx, &actor, w).await.unwrap();
+    }
+    let t = queue::issue_ticket(
+        &ctx,
+        None,
+        &site,
+        "renewal",
+        TicketClass::Normal,
+        None,
+        None,
+        "kiosk",
+    )
+    .await
+    .unwrap();
+    queue::call_next(&ctx, &actor, w1).await.unwrap().unwrap();
+    // A window that does not serve the line is refused as a target.
+    assert!(
+        queue::transfer(&ctx, &actor, w1, "renewal", Some(pickup))
+            .await
+            .is_err()
+    );
+    queue::transfer(&ctx, &actor, w1, "renewal", Some(w3))
+        .await
+        .unwrap();
+    assert!(
+        queue::call_next(&ctx, &actor, w2).await.unwrap().is_none(),
+        "window 2 does not take it"
+    );
+    assert_eq!(
+        queue::call_next(&ctx, &actor, w3)
+            .await
+            .unwrap()
+            .unwrap()
+            .number,
+        t.number
+    );
 }

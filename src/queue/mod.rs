@@ -163,6 +163,8 @@ pub enum QueueError {
     NoSuchWindow,
     #[error("no such ticket")]
     NoSuchTicket,
+    #[error("window does not serve that line")]
+    WindowDoesNotServe,
 }
 
 impl UserMessage for QueueError {
@@ -177,6 +179,7 @@ impl UserMessage for QueueError {
             QueueError::OtherSite => "queue.other_site",
             QueueError::NoSuchWindow => "queue.no_such_window",
             QueueError::NoSuchTicket => "queue.no_such_ticket",
+            QueueError::WindowDoesNotServe => "queue.window_does_not_serve",
         }
     }
     fn message(&self, lang: Lang) -> String {
@@ -204,6 +207,10 @@ impl UserMessage for QueueError {
             (NoSuchWindow, Lang::En) => "There is no such window.".into(),
             (NoSuchTicket, Lang::ZhCn) => "没有这个号码。".into(),
             (NoSuchTicket, Lang::En) => "There is no such ticket.".into(),
+            (WindowDoesNotServe, Lang::ZhCn) => "目标窗口不办理该业务，或不在本办证点。".into(),
+            (WindowDoesNotServe, Lang::En) => {
+                "That window does not serve this line, or is at another site.".into()
+            }
         }
     }
 }
@@ -441,9 +448,15 @@ pub async fn call_next(
         // priority, issue time.
         let mut best: Option<(i64, usize, i64, i64)> = None;
         for (priority, line) in lines.iter().enumerate() {
-            if let Some((id, rank, issued)) =
-                store::best_of_line(ctx.db.reader(), window.site_id, &date, line, overdue_before)
-                    .await?
+            if let Some((id, rank, issued)) = store::best_of_line(
+                ctx.db.reader(),
+                window.site_id,
+                &date,
+                line,
+                overdue_before,
+                window.id,
+            )
+            .await?
             {
                 let key = (rank, priority, issued, id);
                 if best.is_none_or(|b| key < b) {
@@ -574,23 +587,33 @@ pub async fn advance(
     Ok(store::ticket(ctx.db.reader(), t.id).await?.unwrap_or(t))
 }
 
-/// Sends the window's current ticket to another line (e.g. payment, express) keeping its
-/// number, class and issue time.
+/// Sends the window's current ticket to another line (e.g. payment, express), or to a named
+/// window of this site that serves that line, keeping its number, class and issue time.
 pub async fn transfer(
     ctx: &Ctx<'_>,
     actor: &Actor,
     window: &Window,
     to_line: &str,
+    to_window: Option<&Window>,
 ) -> Result<Ticket, Failure<QueueError>> {
     require_officer(actor, window)?;
     let bl = ctx
         .lines
         .get(to_line)
         .ok_or(Failure::Refused(QueueError::UnknownLine))?;
+    if let Some(target) = to_window {
+        let serves = window_state(ctx, target)
+            .await?
+            .lines
+            .contains(&format!(",{},", bl.code));
+        if target.site_id != window.site_id || !serves {
+            return Err(Failure::Refused(QueueError::WindowDoesNotServe));
+        }
+    }
     let t = current(ctx, window).await?;
     let now = ctx.clock.now_ms();
     let mut tx = ctx.db.begin().await?;
-    if !store::transfer(&mut tx, t.id, &bl.code).await? {
+    if !store::transfer(&mut tx, t.id, &bl.code, to_window.map(|w| w.id)).await? {
         return Err(Failure::Refused(QueueError::NothingCalled));
     }
     store::event(
@@ -600,7 +623,7 @@ pub async fn transfer(
         "transferred",
         Some(window.id),
         Some(actor.staff_id),
-        serde_json::json!({"from": t.line_code, "to": bl.code}),
+        serde_json::json!({"from": t.line_code, "to": bl.code, "to_window": to_window.map(|w| w.number)}),
     )
     .await?;
     tx.commit().await?;

@@ -178,17 +178,20 @@ pub async fn best_of_line<'e>(
     date: &str,
     line: &str,
     overdue_before: i64,
+    window_id: i64,
 ) -> Result<Option<(i64, i64, i64)>, sqlx::Error> {
     let row = sqlx::query(
         "SELECT id, issued_at, CASE WHEN class = 'green' THEN 0 WHEN issued_at <= $4 THEN 1 WHEN class = 'love' THEN 2 \
                 WHEN class = 'appointment' THEN 3 ELSE 4 END AS rank \
          FROM tickets WHERE site_id = $1 AND date = $2 AND line_code = $3 AND status = 'waiting' AND printed = 1 \
+           AND (target_window IS NULL OR target_window = $5) \
          ORDER BY rank, issued_at, id LIMIT 1",
     )
     .bind(site_id)
     .bind(date)
     .bind(line)
     .bind(overdue_before)
+    .bind(window_id)
     .fetch_optional(ex)
     .await?;
     row.map(|r| {
@@ -266,13 +269,16 @@ pub async fn transfer(
     conn: &mut AnyConnection,
     id: i64,
     to_line: &str,
+    to_window: Option<i64>,
 ) -> Result<bool, sqlx::Error> {
     Ok(sqlx::query(
-        "UPDATE tickets SET status = 'waiting', line_code = $1, window_id = NULL, officer_id = NULL, transfers = transfers + 1 \
+        "UPDATE tickets SET status = 'waiting', line_code = $1, target_window = $3, window_id = NULL, officer_id = NULL, \
+                transfers = transfers + 1 \
          WHERE id = $2 AND status IN ('called', 'serving')",
     )
     .bind(to_line)
     .bind(id)
+    .bind(to_window)
     .execute(conn)
     .await?
     .rows_affected()

@@ -588,6 +588,9 @@ struct ActionForm {
     reason: String,
     #[serde(default)]
     line: String,
+    /// Transfer to this window number (optional).
+    #[serde(default)]
+    to_window: String,
 }
 
 async fn window_action(
@@ -632,15 +635,29 @@ async fn window_action(
         "no-show" => super::advance(&ctx, &actor, &window, TicketStatus::NoShow)
             .await
             .map(|_| None),
-        "transfer" => super::transfer(&ctx, &actor, &window, &f.line)
-            .await
-            .map(|t| {
-                Some(format!(
-                    "{} {}",
-                    t.number,
-                    lang.pick("已转移", "transferred")
-                ))
-            }),
+        "transfer" => {
+            let wanted = f.to_window.trim();
+            let to_window = match wanted.parse::<i64>() {
+                Ok(n) => sites_store::windows_of(state.db.reader(), window.site_id)
+                    .await?
+                    .into_iter()
+                    .find(|w| w.number == n),
+                Err(_) => None,
+            };
+            if !wanted.is_empty() && to_window.is_none() {
+                Err(Failure::Refused(QueueError::NoSuchWindow))
+            } else {
+                super::transfer(&ctx, &actor, &window, &f.line, to_window.as_ref())
+                    .await
+                    .map(|t| {
+                        Some(format!(
+                            "{} {}",
+                            t.number,
+                            lang.pick("已转移", "transferred")
+                        ))
+                    })
+            }
+        }
         _ => return Err(AppError::not_found()),
     };
     match r {
