@@ -1069,3 +1069,57 @@ async fn a_ticket_transferred_to_a_named_window_is_called_only_there() {
         t.number
     );
 }
+
+#[tokio::test]
+async fn administrators_set_the_rolling_notices_of_the_display() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
+        .await
+        .unwrap();
+    let (site, _) = hall(&app).await;
+    let pw = app
+        .staff("notice.admin", vec![(Role::Admin, Some(site.id))])
+        .await;
+    let c = app.signed_in("notice.admin", &pw).await;
+    let token = app.csrf(&c, &format!("/admin/sites/{}", site.id)).await;
+    let text = "今日下午系统维护，暂停自助签注 | Self-service endorsement paused this afternoon\n节假日值班电话见门口公告";
+    let res = c
+        .post(app.url(&format!("/admin/sites/{}/notices", site.id)))
+        .form(&[("csrf_token", token.as_str()), ("notices", text)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let zh = app
+        .client()
+        .get(app.url("/display/0001"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        zh.contains("<li>今日下午系统维护，暂停自助签注</li>")
+            && zh.contains("<li>节假日值班电话见门口公告</li>"),
+        "{zh}"
+    );
+    let en = app
+        .client()
+        .get(app.url("/display/0001?lang=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        en.contains("<li>Self-service endorsement paused this afternoon</li>")
+            && en.contains("<li>节假日值班电话见门口公告</li>")
+    );
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'display.notices_changed'")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(n, 1);
+}

@@ -771,3 +771,62 @@ pub async fn record_print(
         .publish("queue.changed", serde_json::json!({"site": t.site_id}));
     Ok(())
 }
+
+/// Administrators set the notices the hall display rolls through, one per line as
+/// `中文 | English` (R3).
+pub async fn set_notices(
+    ctx: &Ctx<'_>,
+    admin: crate::auth::AdminCap<'_>,
+    site: &Site,
+    text: &str,
+) -> Result<(), Failure<QueueError>> {
+    if !admin.covers(site.id) {
+        return Err(Failure::Refused(QueueError::OtherSite));
+    }
+    let cleaned: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(3)
+        .map(|l| l.chars().take(200).collect())
+        .collect();
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    store::set_notices(&mut tx, site.id, &cleaned.join("\n")).await?;
+    crate::audit::record(
+        &mut tx,
+        crate::audit::AuditEntry::by(
+            admin.actor,
+            "display.notices_changed",
+            "site",
+            &site.id.to_string(),
+            now,
+        )
+        .site(site.id)
+        .detail(serde_json::json!({"notices": cleaned})),
+    )
+    .await?;
+    tx.commit().await?;
+    ctx.db
+        .publish("queue.changed", serde_json::json!({"site": site.id}));
+    Ok(())
+}
+
+/// The notices in `lang`: the part before `|` in Chinese, after it in English (Chinese when
+/// no English is given).
+pub fn notices_in(text: &str, lang: Lang) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| match (l.split_once('|'), lang) {
+            (Some((zh, _)), Lang::ZhCn) => zh.trim().to_string(),
+            (Some((zh, en)), Lang::En) => if en.trim().is_empty() {
+                zh.trim()
+            } else {
+                en.trim()
+            }
+            .to_string(),
+            (None, _) => l.to_string(),
+        })
+        .collect()
+}

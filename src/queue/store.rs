@@ -486,3 +486,30 @@ pub async fn set_printed(
             == 1,
     )
 }
+
+/// The display notices of a site: one per line, `中文 | English`.
+pub async fn notices<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    site_id: i64,
+) -> Result<String, sqlx::Error> {
+    Ok(sqlx::query("SELECT value FROM settings WHERE key = $1")
+        .bind(format!("display_notices:{site_id}"))
+        .fetch_optional(ex)
+        .await?
+        .map(|r| r.try_get::<String, _>("value"))
+        .transpose()?
+        .unwrap_or_default())
+}
+
+pub async fn set_notices(
+    conn: &mut AnyConnection,
+    site_id: i64,
+    text: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2")
+        .bind(format!("display_notices:{site_id}"))
+        .bind(text)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

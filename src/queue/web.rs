@@ -39,6 +39,7 @@ pub fn pages() -> Router<AppState> {
         .route("/staff/window", get(window_page))
         .route("/staff/window/{id}/{action}", post(window_action))
         .route("/admin/windows/{id}/lines", post(admin_window_lines))
+        .route("/admin/sites/{id}/notices", post(admin_notices))
         .route("/display/{site}", get(display_page))
         .route("/display/{site}/events", get(display_events))
         .route("/static/display.js", get(display_js))
@@ -709,6 +710,27 @@ async fn admin_window_lines(
     Ok(Redirect::to(&format!("/admin/sites/{}", window.site_id)).into_response())
 }
 
+#[derive(Debug, Deserialize)]
+struct NoticesForm {
+    notices: String,
+}
+
+async fn admin_notices(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Path(id): Path<i64>,
+    Form(f): Form<NoticesForm>,
+) -> AppResult<Response> {
+    let admin = actor.admin_of(id).ok_or_else(AppError::forbidden)?;
+    let site = sites_store::site(state.db.reader(), id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    super::set_notices(&state.queue(), admin, &site, &f.notices)
+        .await
+        .map_err(fail)?;
+    Ok(Redirect::to(&format!("/admin/sites/{id}")).into_response())
+}
+
 // ---- the hall display ---------------------------------------------------------------------------
 
 #[derive(Template, WebTemplate)]
@@ -719,6 +741,8 @@ struct DisplayPage {
     calls: Vec<(String, i64)>,
     /// (line code, ticket letter, line name, waiting).
     waiting: Vec<(String, String, String, i64)>,
+    /// Rolling notices set by administrators (the default one when none).
+    notices: Vec<String>,
 }
 
 async fn display_page(
@@ -752,11 +776,16 @@ async fn display_page(
             )
         })
         .collect();
+    let mut notices = super::notices_in(&store::notices(state.db.reader(), site.id).await?, lang);
+    if notices.is_empty() {
+        notices.push(crate::i18n::t(lang, "display.notice").to_string());
+    }
     Ok(DisplayPage {
         page,
         site,
         calls,
         waiting,
+        notices,
     })
 }
 

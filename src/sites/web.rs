@@ -292,6 +292,8 @@ async fn admin_create_site(
 #[template(path = "admin/site.html")]
 struct AdminSitePage {
     page: Page,
+    /// The display's rolling notices, one per line as `中文 | English`.
+    notices: String,
     /// (code, name) of every business line, for the window-lines hint.
     line_codes: Vec<(String, String)>,
     site: SiteView,
@@ -321,6 +323,7 @@ async fn site_page(
     let days = upcoming(state, &site.opening_rules, 14, lang);
     let form = form.unwrap_or_else(|| SiteForm::from_site(&site));
     Ok(AdminSitePage {
+        notices: crate::queue::store::notices(state.db.reader(), id).await?,
         line_codes: state
             .lines
             .all()
