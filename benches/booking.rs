@@ -187,6 +187,7 @@ fn main() {
             cipher: Arc::new(onetrip::privacy::Cipher::new(&[7u8; 32])),
             limits: Arc::new(web::RateLimits::new(0, 0)),
             days: Arc::new(onetrip::booking::DayCache::new(1000)),
+            stop: web::not_stopping(),
             metrics: None,
         };
         // The day: 15 half-hour slots at the hall; spread the capacity over them.

@@ -121,6 +121,7 @@ fn main() {
             cipher: Arc::new(onetrip::privacy::Cipher::new(&[7u8; 32])),
             limits: Arc::new(web::RateLimits::new(0, 0)),
             days: Arc::new(onetrip::booking::DayCache::new(1000)),
+            stop: web::not_stopping(),
             metrics: web::ops::metrics_handle(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

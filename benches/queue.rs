@@ -69,6 +69,7 @@ fn main() {
             cipher: Arc::new(onetrip::privacy::Cipher::new(&[7u8; 32])),
             limits: Arc::new(web::RateLimits::new(0, 0)),
             days: Arc::new(onetrip::booking::DayCache::new(1000)),
+            stop: web::not_stopping(),
             metrics: None,
         };
         let hall = onetrip::sites::store::site_by_code(db.reader(), "0001").await.expect("q").expect("hall");

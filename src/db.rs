@@ -83,8 +83,6 @@ pub struct Db {
     events: broadcast::Sender<Event>,
     /// PostgreSQL only: the URL and NOTIFY channel that carry events between nodes.
     relay: Option<std::sync::Arc<Relay>>,
-    /// Flips to true when the server begins to shut down, so long-lived streams end.
-    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 /// Events across nodes (PostgreSQL `LISTEN/NOTIFY`): every node publishes with `pg_notify`
@@ -183,7 +181,6 @@ impl Db {
             write,
             events,
             relay: None,
-            stopping: tokio::sync::watch::channel(false).0,
         }
     }
 
@@ -257,19 +254,6 @@ impl Db {
             spawn_listener(relay.clone(), self.events.clone());
         }
         self.events.subscribe()
-    }
-
-    /// Tells long-lived streams (SSE) to end: graceful shutdown waits for open connections.
-    pub fn begin_shutdown(&self) {
-        self.stopping.send_replace(true);
-    }
-
-    /// Resolves when shutdown has begun.
-    pub fn stopped(&self) -> impl std::future::Future<Output = ()> + Send + use<> {
-        let mut rx = self.stopping.subscribe();
-        async move {
-            let _ = rx.wait_for(|stopping| *stopping).await;
-        }
     }
 
     /// Checks that the database answers (for `/healthz`).
@@ -352,34 +336,5 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
                     .is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
         }
         _ => false,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn stopped_resolves_when_shutdown_begins_on_any_clone() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let db = Db::connect(
-            &format!("sqlite://{}", dir.path().join("t.db").display()),
-            &DbOptions::default(),
-        )
-        .await
-        .expect("db");
-        let clone = db.clone();
-        let waiting = tokio::spawn(clone.stopped());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(!waiting.is_finished());
-        db.begin_shutdown();
-        tokio::time::timeout(Duration::from_secs(2), waiting)
-            .await
-            .expect("resolved")
-            .expect("joined");
-        // A stream opened after shutdown began ends at once.
-        tokio::time::timeout(Duration::from_secs(1), db.stopped())
-            .await
-            .expect("already stopped");
     }
 }

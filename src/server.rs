@@ -120,6 +120,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         cipher: cipher.clone(),
         limits,
         days: Arc::new(crate::booking::DayCache::new(1000)),
+        stop: crate::web::not_stopping(),
         metrics: web::ops::metrics_handle(),
     };
     crate::notify::spawn_worker(

@@ -1617,3 +1617,109 @@ async fn ticketing_and_calling_in_chromium() {
     })
     .await;
 }
+
+/// Issue 4: the hall display recovers by itself after the server restarts — its event stream
+/// ends cleanly at shutdown, EventSource reconnects to the new server, and the next call shows
+/// (and the page is never reloaded).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_display_recovers_by_itself_after_a_server_restart() {
+    let Some(binary) = chromedriver_or_skip() else {
+        return;
+    };
+    let nine = "2026-03-02T09:00:00+08:00"
+        .parse::<jiff::Timestamp>()
+        .expect("timestamp")
+        .as_millisecond();
+    let app = TestApp::spawn_full(Engine::Sqlite, Config::default(), Clock::fixed(nine))
+        .await
+        .expect("sqlite app");
+    let app = Arc::new(tokio::sync::Mutex::new(app));
+    let shared = app.clone();
+    in_chromium(&binary, move |c, shots| async move {
+        let (base, state) = {
+            let a = shared.lock().await;
+            (a.base.clone(), a.state.clone())
+        };
+        c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
+            .await
+            .expect("window size");
+        c.goto(&format!("{base}/display/0001"))
+            .await
+            .expect("display");
+        js_until(
+            &c,
+            "the display is live",
+            10,
+            "return document.body.dataset.link === 'live';",
+            vec![],
+        )
+        .await;
+        c.execute("window.__sameDisplay = true;", vec![])
+            .await
+            .expect("marker");
+
+        // The server restarts under the connected display.
+        shared.lock().await.restart().await;
+
+        // The display notices, reconnects by itself, and shows the next call.
+        js_until(
+            &c,
+            "the display is live again",
+            20,
+            "return document.body.dataset.link === 'live';",
+            vec![],
+        )
+        .await;
+        let hall = onetrip::sites::store::site_by_code(state.db.reader(), "0001")
+            .await
+            .expect("q")
+            .expect("hall");
+        let windows = onetrip::sites::store::windows_of(state.db.reader(), hall.id)
+            .await
+            .expect("windows");
+        let w = windows.iter().find(|w| w.number == 5).expect("window 5");
+        let actor = Actor {
+            staff_id: 1,
+            username: "restart.officer".into(),
+            display_name: "重启".into(),
+            badge_no: "1".into(),
+            grants: vec![RoleGrant {
+                role: Role::Officer,
+                site_id: Some(hall.id),
+            }],
+            must_change_password: false,
+            meta: RequestMeta::default(),
+        };
+        let ctx = state.queue();
+        queue::issue_ticket(
+            &ctx,
+            None,
+            &hall,
+            "foreigner",
+            TicketClass::Normal,
+            None,
+            None,
+            "kiosk",
+        )
+        .await
+        .expect("ticket");
+        queue::open_window(&ctx, &actor, w).await.expect("open");
+        let t = queue::call_next(&ctx, &actor, w)
+            .await
+            .expect("call")
+            .expect("a ticket");
+        let shown = text_until(&c, "#calls li .num", "the call after the restart", |s| {
+            s.contains(&t.number)
+        })
+        .await;
+        assert_eq!(shown.trim(), t.number);
+        let same = c
+            .execute("return window.__sameDisplay === true;", vec![])
+            .await
+            .expect("marker");
+        assert_eq!(same, json!(true), "recovered without a reload");
+        shots.take(&c, "display-after-restart-zh-1920.png").await;
+        let _ = TicketStatus::Called;
+    })
+    .await;
+}

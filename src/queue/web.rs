@@ -813,7 +813,8 @@ async fn display_events(
             _ => None,
         }
     });
-    let stream = futures_util::StreamExt::take_until(stream, state.db.stopped());
+    let stream =
+        futures_util::StreamExt::take_until(stream, crate::web::stopped(state.stop.clone()));
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

@@ -44,6 +44,9 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// Short-lived copies of each day's slots for availability reads.
     pub days: Arc<crate::booking::DayCache>,
+    /// Becomes true when this server begins to shut down, so long-lived streams end; set by
+    /// [`launch`] (construct with [`not_stopping`]).
+    pub stop: tokio::sync::watch::Receiver<bool>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
@@ -199,19 +202,33 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(ops::api())
 }
 
+/// A stop signal that never fires, for building an [`AppState`] before [`launch`].
+pub fn not_stopping() -> tokio::sync::watch::Receiver<bool> {
+    tokio::sync::watch::channel(false).1
+}
+
+/// Resolves when `stop` becomes true (or its server is gone).
+pub fn stopped(
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    async move {
+        let _ = stop.wait_for(|s| *s).await;
+    }
+}
+
 /// Serves until `shutdown` resolves, then drains in-flight requests.
 pub async fn launch(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let db = state.db.clone();
-    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
     // Event streams stay open for hours; end them when shutdown begins, or the graceful
     // shutdown would wait for every display to go away.
+    let (stopping, stop) = tokio::sync::watch::channel(false);
+    let app = app(AppState { stop, ..state }).into_make_service_with_connect_info::<SocketAddr>();
     let shutdown = async move {
         shutdown.await;
-        db.begin_shutdown();
+        stopping.send_replace(true);
     };
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

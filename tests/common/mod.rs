@@ -24,6 +24,7 @@ pub struct TestApp {
     pub base: String,
     pub state: AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
     _dir: tempfile::TempDir,
     pg: Option<(String, String)>,
 }
@@ -138,26 +139,21 @@ impl TestApp {
             cipher: Arc::new(onetrip::privacy::Cipher::new(&[42u8; 32])),
             limits,
             days: Arc::new(onetrip::booking::DayCache::new(1000)),
+            stop: web::not_stopping(),
             metrics: web::ops::metrics_handle(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let s = state.clone();
-        tokio::spawn(async move {
-            let _ = web::launch(listener, s, async move {
-                let _ = rx.await;
-            })
-            .await;
-        });
+        let (tx, server) = serve(listener, state.clone());
         Some(TestApp {
             engine,
             addr,
             base: format!("http://{addr}"),
             state,
             shutdown: Some(tx),
+            server: Some(server),
             _dir: dir,
             pg,
         })
@@ -253,6 +249,42 @@ impl TestApp {
     }
 }
 
+fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        let _ = web::launch(listener, state, async move {
+            let _ = rx.await;
+        })
+        .await;
+    });
+    (tx, server)
+}
+
+impl TestApp {
+    /// Stops the server (gracefully) and starts it again on the same address and database, as
+    /// after a restart or an upgrade.
+    pub async fn restart(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), server).await;
+        }
+        let listener = tokio::net::TcpListener::bind(self.addr)
+            .await
+            .expect("bind the same address again");
+        let (tx, server) = serve(listener, self.state.clone());
+        self.shutdown = Some(tx);
+        self.server = Some(server);
+    }
+}
+
 /// A second `onetrip serve` node on the same PostgreSQL schema (for cross-node tests).
 pub struct Node {
     pub base: String,
@@ -277,6 +309,7 @@ impl TestApp {
         let state = AppState {
             db,
             days: Arc::new(onetrip::booking::DayCache::new(1000)),
+            stop: web::not_stopping(),
             ..self.state.clone()
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
