@@ -208,12 +208,8 @@ pub fn not_stopping() -> tokio::sync::watch::Receiver<bool> {
 }
 
 /// Resolves when `stop` becomes true (or its server is gone).
-pub fn stopped(
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) -> impl std::future::Future<Output = ()> + Send + 'static {
-    async move {
-        let _ = stop.wait_for(|s| *s).await;
-    }
+pub async fn stopped(mut stop: tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
 }
 
 /// Serves until `shutdown` resolves, then drains in-flight requests.
