@@ -6,6 +6,10 @@
 //! `ONETRIP_BENCH_SECONDS` seconds (default 5) and prints requests/s, latency percentiles and
 //! the process's peak memory. Figures go to docs/BENCHMARKS.md.
 
+mod support;
+
+use support::{env_or, peak_rss_mib};
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,29 +17,6 @@ use onetrip::clock::Clock;
 use onetrip::config::Config;
 use onetrip::db::{Db, DbOptions};
 use onetrip::web::{self, AppState};
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(str::to_owned)
-        })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
-}
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {

@@ -8,6 +8,10 @@
 //! (p50/p99/p99.9 over every display and call), how many calls each display received, and
 //! peak memory; and it checks from the database that no ticket was called twice.
 
+mod support;
+
+use support::{env_or, peak_rss_mib};
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -18,29 +22,6 @@ use onetrip::config::Config;
 use onetrip::db::{Db, DbOptions};
 use onetrip::queue::{self, TicketClass, TicketStatus};
 use onetrip::web::{self, AppState};
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(str::to_owned)
-        })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .and_then(|v| v.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
-}
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
