@@ -1207,3 +1207,81 @@ async fn another_nodes_availability_catches_up_within_the_cache_lifetime() {
         .unwrap();
     assert_eq!(fresh.slots[0].remaining, 5);
 }
+
+#[tokio::test]
+async fn added_capacity_tells_the_waiting_list_in_order() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T10:00:00+08:00")
+        .await
+        .unwrap();
+    let ctx = app.state.booking();
+    let hall = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001")
+        .await
+        .unwrap()
+        .unwrap();
+    let date: jiff::civil::Date = "2026-03-05".parse().unwrap();
+    for n in [31, 32] {
+        booking::join_waitlist(
+            &ctx,
+            &hall,
+            "first_issue",
+            date,
+            &citizen(n),
+            "13700137000",
+            onetrip::i18n::Lang::ZhCn,
+        )
+        .await
+        .unwrap();
+    }
+    let change = booking::store::CapacityChange {
+        line_code: "first_issue".into(),
+        from_date: "2026-03-05".into(),
+        to_date: "2026-03-05".into(),
+        extra: (1, 0, 0),
+        reason: "加开窗口".into(),
+    };
+    booking::add_capacity(&ctx, &Actor::system(), hall.id, change)
+        .await
+        .unwrap();
+    let (told,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE kind = 'waitlist.place_free'")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(told, 2, "both waiting people are told");
+    let (left,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM waitlist WHERE notified_at IS NULL")
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+    // Online places only: extra telephone places tell nobody.
+    booking::join_waitlist(
+        &ctx,
+        &hall,
+        "first_issue",
+        date,
+        &citizen(33),
+        "13700137000",
+        onetrip::i18n::Lang::ZhCn,
+    )
+    .await
+    .unwrap();
+    let phone_only = booking::store::CapacityChange {
+        extra: (0, 2, 0),
+        ..booking::store::CapacityChange {
+            line_code: "first_issue".into(),
+            from_date: "2026-03-05".into(),
+            to_date: "2026-03-05".into(),
+            extra: (0, 0, 0),
+            reason: "电话加号".into(),
+        }
+    };
+    booking::add_capacity(&ctx, &Actor::system(), hall.id, phone_only)
+        .await
+        .unwrap();
+    let (still,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM waitlist WHERE notified_at IS NULL")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(still, 1);
+}

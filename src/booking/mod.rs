@@ -1298,6 +1298,51 @@ pub async fn join_waitlist(
     Ok(joined)
 }
 
+/// Tells the first person waiting for a place on this day and line (in the order they joined)
+/// that one is free; false when nobody is waiting.
+async fn tell_next_waiting(
+    ctx: &Ctx<'_>,
+    tx: &mut sqlx::AnyConnection,
+    site_id: i64,
+    line: &str,
+    date: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let Some((sealed, lang)) = store::next_waiting(tx, site_id, line, date, now).await? else {
+        return Ok(false);
+    };
+    if let Some(phone) = ctx
+        .cipher
+        .open(&sealed)
+        .ok()
+        .and_then(|p| PhoneNumber::parse(&p).ok())
+    {
+        let body = match lang_of(&lang) {
+            Lang::ZhCn => format!(
+                "【出入境】您候补的 {date} 有空余预约名额，请尽快登录预约页面预约（名额先到先得）。"
+            ),
+            Lang::En => format!(
+                "[Exit-Entry] A place is free on {date}, the day you are waiting for. Book now on the appointment page (first come, first served)."
+            ),
+        };
+        let reference = format!("{site_id}/{line}/{date}");
+        notify::enqueue(
+            tx,
+            ctx.cipher,
+            notify::Outgoing {
+                kind: "waitlist.place_free",
+                reference: &reference,
+                phone: &phone,
+                body: &body,
+                due_at: now,
+            },
+            now,
+        )
+        .await?;
+    }
+    Ok(true)
+}
+
 /// Background rules: offer cancelled places again after their delay (telling the first person
 /// waiting), and mark bookings nobody came to as no-shows after the grace period.
 pub async fn sweep(ctx: &Ctx<'_>) -> Result<(u64, usize), sqlx::Error> {
@@ -1309,36 +1354,7 @@ pub async fn sweep(ctx: &Ctx<'_>) -> Result<(u64, usize), sqlx::Error> {
         if store::mark_released(&mut tx, id).await? {
             store::return_place(&mut tx, slot_id, pool).await?;
             released += 1;
-            if let Some((sealed, lang)) =
-                store::next_waiting(&mut tx, site_id, &line, &date, now).await?
-                && let Some(phone) = ctx
-                    .cipher
-                    .open(&sealed)
-                    .ok()
-                    .and_then(|p| PhoneNumber::parse(&p).ok())
-            {
-                let body = match lang_of(&lang) {
-                    Lang::ZhCn => format!(
-                        "【出入境】您候补的 {date} 有空余预约名额，请尽快登录预约页面预约（名额先到先得）。"
-                    ),
-                    Lang::En => format!(
-                        "[Exit-Entry] A place is free on {date}, the day you are waiting for. Book now on the appointment page (first come, first served)."
-                    ),
-                };
-                notify::enqueue(
-                    &mut tx,
-                    ctx.cipher,
-                    notify::Outgoing {
-                        kind: "waitlist.place_free",
-                        reference: &format!("{site_id}/{line}/{date}"),
-                        phone: &phone,
-                        body: &body,
-                        due_at: now,
-                    },
-                    now,
-                )
-                .await?;
-            }
+            tell_next_waiting(ctx, &mut tx, site_id, &line, &date, now).await?;
         }
     }
     let no_shows =
@@ -1466,6 +1482,37 @@ pub async fn add_capacity(
     let now = ctx.clock.now_ms();
     let mut tx = ctx.db.begin().await?;
     store::insert_capacity(&mut tx, site_id, &change, actor.staff_id, now).await?;
+    // New online places are free places: tell people waiting for those days, in order, as
+    // many as the places added (per slot of the day).
+    if a > 0 {
+        let site = sites::store::site(&mut *tx, site_id)
+            .await?
+            .ok_or(Failure::Refused(BookingError::UnknownSite))?;
+        let settings = settings_for(ctx, site_id, &change.line_code).await?;
+        let dates = store::waiting_dates(
+            &mut *tx,
+            site_id,
+            &change.line_code,
+            &change.from_date,
+            &change.to_date,
+        )
+        .await?;
+        for date in dates {
+            // Places added that day: the extra per slot times the day's slots.
+            let slots = date
+                .parse::<Date>()
+                .ok()
+                .and_then(|d| openings_on(&site.opening_rules, ctx.calendar, d).ok())
+                .map_or(0, |o| {
+                    slot_times(o.periods(), settings.slot_minutes).len() as i64
+                });
+            for _ in 0..(a * slots).min(500) {
+                if !tell_next_waiting(ctx, &mut tx, site_id, &change.line_code, &date, now).await? {
+                    break;
+                }
+            }
+        }
+    }
     audit::record(
         &mut tx,
         AuditEntry::by(actor, "booking.capacity_added", "site", &site_id.to_string(), now).site(site_id).detail(serde_json::json!({

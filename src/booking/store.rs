@@ -884,3 +884,26 @@ pub async fn held_places<'e>(
         .await?
         .try_get("n")
 }
+
+/// Days in a range with people still waiting for a place on a line.
+pub async fn waiting_dates<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    site_id: i64,
+    line: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query(
+        "SELECT DISTINCT date FROM waitlist WHERE site_id = $1 AND line_code = $2 AND date >= $3 AND date <= $4 \
+           AND notified_at IS NULL ORDER BY date",
+    )
+    .bind(site_id)
+    .bind(line)
+    .bind(from)
+    .bind(to)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(|r| r.try_get("date"))
+    .collect()
+}
