@@ -147,7 +147,7 @@ fn main() {
         let url = std::env::var("ONETRIP_BENCH_PG").unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
         let engine = if url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
         let sync = std::env::var("ONETRIP_SQLITE_SYNCHRONOUS").unwrap_or_else(|_| "full".into());
-        let db = Db::connect(&url, &DbOptions { max_connections: 32, sqlite_synchronous: sync.clone(), ..DbOptions::default() }).await.expect("database");
+        let db = Db::connect(&url, &DbOptions { max_connections: env_or("ONETRIP_BENCH_DB_CONNECTIONS", 32), sqlite_synchronous: sync.clone(), ..DbOptions::default() }).await.expect("database");
         db.migrate().await.expect("migrate");
         let config = Config {
             data_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data"),
