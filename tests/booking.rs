@@ -1285,3 +1285,49 @@ async fn added_capacity_tells_the_waiting_list_in_order() {
             .unwrap();
     assert_eq!(still, 1);
 }
+
+#[tokio::test]
+async fn a_day_closed_on_another_node_refuses_bookings_even_while_this_node_remembers_it_open() {
+    let app = app_at(Engine::Sqlite, "2026-03-02T10:00:00+08:00")
+        .await
+        .unwrap();
+    let hall = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001")
+        .await
+        .unwrap()
+        .unwrap();
+    // This node reads the day (and remembers its slots).
+    let slot = first_slot(&availability(&app, "2026-03-04").await);
+    // Another node (its own cache) closes the day.
+    let other_cache = booking::DayCache::new(1000);
+    let other = booking::Ctx {
+        cache: &other_cache,
+        ..app.state.booking()
+    };
+    let date: jiff::civil::Date = "2026-03-04".parse().unwrap();
+    booking::close_day(
+        &other,
+        &Actor::system(),
+        &hall,
+        date,
+        "停电检修",
+        "Power maintenance",
+    )
+    .await
+    .unwrap();
+    // Within this node's cache lifetime the database still refuses the booking.
+    let res = book_api(&app, &app.client(), slot, 1, None).await;
+    assert_ne!(res.status(), 201);
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM bookings")
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    // Once the copy expires, the citizen is told why.
+    app.state.clock.advance_ms(1001);
+    let _ = availability(&app, "2026-03-04").await;
+    let res = book_api(&app, &app.client(), slot, 1, None).await;
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["code"],
+        "booking.day_closed"
+    );
+}

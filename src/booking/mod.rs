@@ -532,6 +532,19 @@ pub struct DayCache {
     days: std::sync::Mutex<
         std::collections::HashMap<(i64, String, String), std::sync::Arc<CachedDay>>,
     >,
+    /// What a booking needs to know about a slot and never changes with bookings: the slot's
+    /// day and time, its line's settings and any closure, with when they were read. Bookings
+    /// do not drop these (only settings, capacity and closure changes do, through `clear`).
+    slots: std::sync::Mutex<std::collections::HashMap<i64, SlotFacts>>,
+}
+
+/// A slot's fixed facts as a booking needs them (see [`DayCache`]).
+#[derive(Clone)]
+pub struct SlotFacts {
+    at: i64,
+    pub slot: SlotRow,
+    pub settings: SlotSettings,
+    pub closure: Option<(String, String)>,
 }
 
 impl DayCache {
@@ -539,6 +552,7 @@ impl DayCache {
         DayCache {
             ttl_ms,
             days: std::sync::Mutex::new(std::collections::HashMap::new()),
+            slots: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -569,6 +583,26 @@ impl DayCache {
 
     fn put(&self, site: i64, line: &str, date: &str, day: CachedDay) -> std::sync::Arc<CachedDay> {
         let day = std::sync::Arc::new(day);
+        {
+            let mut slots = self
+                .slots
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if slots.len() > 200_000 {
+                slots.clear();
+            }
+            for s in &day.slots {
+                slots.insert(
+                    s.id,
+                    SlotFacts {
+                        at: day.at,
+                        slot: s.clone(),
+                        settings: day.settings.clone(),
+                        closure: day.closure.clone(),
+                    },
+                );
+            }
+        }
         let mut days = self.lock();
         // Days are few (sites × lines × the booking window); past ones are dropped as they go.
         if days.len() > 10_000 {
@@ -587,6 +621,22 @@ impl DayCache {
     /// Drops every copy (after settings, capacity or closure changes).
     pub fn clear(&self) {
         self.lock().clear();
+        self.slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+
+    /// A slot's fixed facts, if read within the copy's lifetime.
+    pub fn slot(&self, id: i64, now: i64) -> Option<SlotFacts> {
+        let slots = self
+            .slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        slots
+            .get(&id)
+            .filter(|f| now - f.at < self.ttl_ms && now >= f.at)
+            .cloned()
     }
 }
 
@@ -744,9 +794,17 @@ pub async fn book(
     let (name, id, phone) =
         parse_person(&req.name, &req.id_number, &req.phone).map_err(Failure::Refused)?;
     let lang = req.lang.unwrap_or_default();
-    let slot = store::slot(ctx.db.reader(), req.slot_id)
-        .await?
-        .ok_or(Failure::Refused(BookingError::NoSuchSlot))?;
+    // The day's copy already holds the slot, the settings and any closure (a release morning
+    // books days that were just read); the database is asked only when it does not.
+    let (slot, cached) = match ctx.cache.slot(req.slot_id, ctx.clock.now_ms()) {
+        Some(facts) => (facts.slot.clone(), Some(facts)),
+        None => (
+            store::slot(ctx.db.reader(), req.slot_id)
+                .await?
+                .ok_or(Failure::Refused(BookingError::NoSuchSlot))?,
+            None,
+        ),
+    };
     let site = sites::store::site(ctx.db.reader(), slot.site_id)
         .await?
         .filter(|s| s.active)
@@ -756,9 +814,15 @@ pub async fn book(
         .get(&slot.line_code)
         .filter(|l| l.bookable)
         .ok_or(Failure::Refused(BookingError::UnknownLine))?;
-    let settings = settings_for(ctx, site.id, &line.code).await?;
+    let (settings, closure) = match cached {
+        Some(facts) => (facts.settings, facts.closure),
+        None => (
+            settings_for(ctx, site.id, &line.code).await?,
+            store::day_closure(ctx.db.reader(), site.id, &slot.date).await?,
+        ),
+    };
     check_window(ctx, &settings, &slot)?;
-    if let Some((zh, en)) = store::day_closure(ctx.db.reader(), site.id, &slot.date).await? {
+    if let Some((zh, en)) = closure {
         return Err(Failure::Refused(BookingError::DayClosed(zh, en)));
     }
     let id_index = ctx.cipher.blind_index(id.as_str());
