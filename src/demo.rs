@@ -78,7 +78,8 @@ pub async fn load_if_empty(db: &Db, clock: &Clock) -> Result<Option<Vec<DemoAcco
     let mut kiosk_rules = OpeningRules::default_hall();
     kiosk_rules.saturday = kiosk_rules.working_day.clone();
     kiosk_rules.sunday = kiosk_rules.working_day.clone();
-    let kiosk = sites::create_site(
+    // The kiosk point has no windows: kiosks are devices of the site.
+    sites::create_site(
         db,
         clock,
         admin,
@@ -121,7 +122,6 @@ pub async fn load_if_empty(db: &Db, clock: &Clock) -> Result<Option<Vec<DemoAcco
             .await
             .map_err(step("extension window"))?;
     }
-    let _ = kiosk;
 
     let people = [
         (Role::Admin, "admin", "系统管理员", "000001", None),

@@ -1719,7 +1719,6 @@ async fn the_display_recovers_by_itself_after_a_server_restart() {
             .expect("marker");
         assert_eq!(same, json!(true), "recovered without a reload");
         shots.take(&c, "display-after-restart-zh-1920.png").await;
-        let _ = TicketStatus::Called;
     })
     .await;
 }

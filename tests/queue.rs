@@ -582,7 +582,6 @@ async fn a_call_on_one_node_reaches_a_display_on_another() {
         seen.contains(&format!("\"number\":\"{}\"", t.number)) && seen.contains("\"window\":1"),
         "{seen}"
     );
-    let _ = &node2.state;
 }
 
 #[tokio::test]
@@ -845,7 +844,14 @@ async fn a_window_calls_its_lines_in_the_configured_priority() {
         [renewal, first],
         "renewal first although issued later; the endorsement is not served here"
     );
-    let _ = endorsement;
+    let left = queue::store::waiting_counts(app.state.db.reader(), site.id, "2026-03-02")
+        .await
+        .unwrap();
+    assert_eq!(
+        left,
+        [("endorsement".to_string(), 1)],
+        "{endorsement} still waits for another window"
+    );
     let (n,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'window.lines_changed'")
             .fetch_one(app.state.db.reader())

@@ -189,8 +189,15 @@ impl SlotRow {
     }
 }
 
-const SLOT_COLUMNS: &str = "id, site_id, line_code, date, start_minute, end_minute, starts_at, ends_at, quota_online, quota_phone, \
-                            quota_onsite, booked_online, booked_phone, booked_onsite, closed";
+macro_rules! slot_select {
+    ($where:literal) => {
+        concat!(
+            "SELECT id, site_id, line_code, date, start_minute, end_minute, starts_at, ends_at, quota_online, quota_phone, \
+             quota_onsite, booked_online, booked_phone, booked_onsite, closed FROM slots ",
+            $where
+        )
+    };
+}
 
 fn slot_row(r: &sqlx::any::AnyRow) -> Result<SlotRow, sqlx::Error> {
     Ok(SlotRow {
@@ -218,12 +225,9 @@ pub async fn slots_of_day<'e>(
     line: &str,
     date: &str,
 ) -> Result<Vec<SlotRow>, sqlx::Error> {
-    let _ = SLOT_COLUMNS;
-    sqlx::query(
-        "SELECT id, site_id, line_code, date, start_minute, end_minute, starts_at, ends_at, quota_online, quota_phone, \
-                quota_onsite, booked_online, booked_phone, booked_onsite, closed \
-         FROM slots WHERE site_id = $1 AND line_code = $2 AND date = $3 ORDER BY start_minute",
-    )
+    sqlx::query(slot_select!(
+        "WHERE site_id = $1 AND line_code = $2 AND date = $3 ORDER BY start_minute"
+    ))
     .bind(site_id)
     .bind(line)
     .bind(date)
@@ -239,11 +243,9 @@ pub async fn slots_of_site_day<'e>(
     site_id: i64,
     date: &str,
 ) -> Result<Vec<SlotRow>, sqlx::Error> {
-    sqlx::query(
-        "SELECT id, site_id, line_code, date, start_minute, end_minute, starts_at, ends_at, quota_online, quota_phone, \
-                quota_onsite, booked_online, booked_phone, booked_onsite, closed \
-         FROM slots WHERE site_id = $1 AND date = $2 ORDER BY line_code, start_minute",
-    )
+    sqlx::query(slot_select!(
+        "WHERE site_id = $1 AND date = $2 ORDER BY line_code, start_minute"
+    ))
     .bind(site_id)
     .bind(date)
     .fetch_all(ex)
@@ -257,15 +259,12 @@ pub async fn slot<'e>(
     ex: impl Executor<'e, Database = Any>,
     id: i64,
 ) -> Result<Option<SlotRow>, sqlx::Error> {
-    sqlx::query(
-        "SELECT id, site_id, line_code, date, start_minute, end_minute, starts_at, ends_at, quota_online, quota_phone, \
-                quota_onsite, booked_online, booked_phone, booked_onsite, closed FROM slots WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(ex)
-    .await?
-    .map(|r| slot_row(&r))
-    .transpose()
+    sqlx::query(slot_select!("WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(ex)
+        .await?
+        .map(|r| slot_row(&r))
+        .transpose()
 }
 
 /// Takes one place of `pool` in the slot if one is left: one conditional UPDATE, so the quota

@@ -142,18 +142,6 @@ pub async fn ticket_by_token<'e>(
         .transpose()
 }
 
-pub async fn ticket_of_booking<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    booking_id: i64,
-) -> Result<Option<Ticket>, sqlx::Error> {
-    sqlx::query(ticket_select!("WHERE booking_id = $1"))
-        .bind(booking_id)
-        .fetch_optional(ex)
-        .await?
-        .map(|r| ticket_row(&r))
-        .transpose()
-}
-
 /// The ticket a window is dealing with now (called or being served).
 pub async fn current_at_window<'e>(
     ex: impl Executor<'e, Database = Any>,
