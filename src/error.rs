@@ -146,3 +146,15 @@ pub struct ErrorBody {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// The outcome of a use case that can fail for a user-facing reason or a storage fault; every
+/// capability's use cases return it (`Refused` carries that capability's error enum).
+#[derive(Debug, thiserror::Error)]
+pub enum Failure<E> {
+    #[error("{0}")]
+    Refused(E),
+    #[error("storage: {0}")]
+    Storage(#[from] sqlx::Error),
+    #[error("{0}")]
+    Internal(String),
+}

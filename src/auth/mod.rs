@@ -276,16 +276,7 @@ impl UserMessage for AuthError {
     }
 }
 
-/// The outcome of a use case that can fail for a user-facing reason or a storage fault.
-#[derive(Debug, thiserror::Error)]
-pub enum Failure<E> {
-    #[error("{0}")]
-    Refused(E),
-    #[error("storage: {0}")]
-    Storage(#[from] sqlx::Error),
-    #[error("{0}")]
-    Internal(String),
-}
+pub use crate::error::Failure;
 
 /// A new session: the cookie value (shown once to the browser) and who it belongs to.
 pub struct NewSession {

@@ -357,29 +357,34 @@ async fn print_page(
     })
 }
 
-async fn ticket_qr(
-    State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
-    Path(token): Path<String>,
-) -> AppResult<Response> {
-    let (t, _) = ticket_and_site(&state, &token).await?;
-    // A phone needs a full address: the configured public one, else the host the kiosk used.
-    let base = if state.config.public_url.is_empty() {
+/// The address a phone reaches the hall at: the configured public one, else the host the
+/// request (the kiosk) used.
+fn public_base(config: &crate::config::Config, headers: &axum::http::HeaderMap) -> String {
+    if config.public_url.is_empty() {
         let host = headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .unwrap_or("127.0.0.1");
         format!(
             "{}://{host}",
-            if state.config.cookie_secure {
+            if config.cookie_secure {
                 "https"
             } else {
                 "http"
             }
         )
     } else {
-        state.config.public_url.trim_end_matches('/').to_string()
-    };
+        config.public_url.trim_end_matches('/').to_string()
+    }
+}
+
+async fn ticket_qr(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    let (t, _) = ticket_and_site(&state, &token).await?;
+    let base = public_base(&state.config, &headers);
     let qr = qrcode::QrCode::new(format!("{base}/q/{}", t.token).as_bytes())
         .map_err(AppError::internal)?;
     let svg = qr
@@ -1054,4 +1059,21 @@ async fn api_queue(
             .map(|(n, w, _)| (n, w))
             .collect(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticket_qr_codes_carry_a_full_address() {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_static("hall.local:8080"));
+        let mut config = crate::config::Config::default();
+        assert_eq!(public_base(&config, &headers), "http://hall.local:8080");
+        config.cookie_secure = true;
+        assert_eq!(public_base(&config, &headers), "https://hall.local:8080");
+        config.public_url = "https://crj.example.gov.cn/".into();
+        assert_eq!(public_base(&config, &headers), "https://crj.example.gov.cn");
+    }
 }
