@@ -170,6 +170,7 @@ fn main() {
             days: Arc::new(onetrip::booking::DayCache::new(1000)),
             stop: web::not_stopping(),
             metrics: None,
+            devices: Arc::new(onetrip::devices::Devices::simulated_for(&onetrip::privacy::Cipher::new(&[7u8; 32]))),
         };
         // The day: 15 half-hour slots at the hall; spread the capacity over them.
         let hall = onetrip::sites::store::site_by_code(db.reader(), "0001").await.expect("q").expect("hall");

@@ -104,6 +104,7 @@ fn main() {
             days: Arc::new(onetrip::booking::DayCache::new(1000)),
             stop: web::not_stopping(),
             metrics: web::ops::metrics_handle(),
+            devices: Arc::new(onetrip::devices::Devices::simulated_for(&onetrip::privacy::Cipher::new(&[7u8; 32]))),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));

@@ -52,6 +52,7 @@ fn main() {
             days: Arc::new(onetrip::booking::DayCache::new(1000)),
             stop: web::not_stopping(),
             metrics: None,
+            devices: Arc::new(onetrip::devices::Devices::simulated_for(&onetrip::privacy::Cipher::new(&[7u8; 32]))),
         };
         let hall = onetrip::sites::store::site_by_code(db.reader(), "0001").await.expect("q").expect("hall");
         let windows: Vec<_> = onetrip::sites::store::windows_of(db.reader(), hall.id)

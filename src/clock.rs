@@ -66,3 +66,16 @@ pub fn format_local(ms: i64) -> String {
         Err(_) => String::from("-"),
     }
 }
+
+/// The local day `date` as epoch milliseconds `[start, next day's start)`, in the hall's time
+/// zone (reconciliation compares a provider's statement for exactly this span).
+pub fn day_bounds_ms(date: Date) -> (i64, i64) {
+    let start = |d: Date| {
+        d.to_datetime(jiff::civil::Time::midnight())
+            .to_zoned_datetime(hall_tz())
+            .map(|z| z.timestamp().as_millisecond())
+            .unwrap_or(0)
+    };
+    let next = date.tomorrow().unwrap_or(date);
+    (start(date), start(next))
+}

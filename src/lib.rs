@@ -2,6 +2,7 @@
 //! travel permit in one trip (只跑一次), or none.
 
 pub mod audit;
+pub mod applications;
 pub mod auth;
 pub mod booking;
 pub mod catalog;
@@ -10,10 +11,12 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod demo;
+pub mod devices;
 pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod notify;
+pub mod payments;
 pub mod portal;
 pub mod privacy;
 pub mod queue;

@@ -122,6 +122,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         days: Arc::new(crate::booking::DayCache::new(1000)),
         stop: crate::web::not_stopping(),
         metrics: web::ops::metrics_handle(),
+        devices: Arc::new(crate::devices::Devices::simulated_for(&cipher)),
     };
     crate::notify::spawn_worker(
         db.clone(),

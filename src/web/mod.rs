@@ -48,6 +48,8 @@ pub struct AppState {
     /// [`launch`] (construct with [`not_stopping`]).
     pub stop: tokio::sync::watch::Receiver<bool>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Device and provider adapters (capture stations, payment provider).
+    pub devices: Arc<crate::devices::Devices>,
 }
 
 impl AppState {
@@ -71,6 +73,30 @@ impl AppState {
 }
 
 impl AppState {
+    /// Everything the one-form and acceptance use cases need.
+    pub fn applications(&self) -> crate::applications::Ctx<'_> {
+        crate::applications::Ctx {
+            db: &self.db,
+            clock: &self.clock,
+            cipher: &self.cipher,
+            catalog: &self.catalog,
+            calendar: &self.calendar,
+            counting: crate::domain::calendar::CountingRules {
+                count_adjusted_workdays: self.config.count_adjusted_workdays,
+            },
+            devices: &self.devices,
+        }
+    }
+
+    /// Everything the payment use cases need.
+    pub fn payments(&self) -> crate::payments::Ctx<'_> {
+        crate::payments::Ctx {
+            db: &self.db,
+            clock: &self.clock,
+            devices: &self.devices,
+        }
+    }
+
     /// Everything the queue use cases need.
     pub fn queue(&self) -> crate::queue::Ctx<'_> {
         crate::queue::Ctx {

@@ -129,6 +129,7 @@ impl TestApp {
             config.booking_attempts_per_ip_hour,
             config.booking_attempts_per_id_hour,
         ));
+        let cipher = Arc::new(onetrip::privacy::Cipher::new(&[42u8; 32]));
         let state = AppState {
             db,
             config: Arc::new(config),
@@ -136,11 +137,12 @@ impl TestApp {
             catalog: Arc::new(loaded.catalog),
             calendar: Arc::new(loaded.calendar),
             lines: Arc::new(loaded.lines),
-            cipher: Arc::new(onetrip::privacy::Cipher::new(&[42u8; 32])),
+            cipher: cipher.clone(),
             limits,
             days: Arc::new(onetrip::booking::DayCache::new(1000)),
             stop: web::not_stopping(),
             metrics: web::ops::metrics_handle(),
+            devices: Arc::new(onetrip::devices::Devices::simulated_for(&cipher)),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

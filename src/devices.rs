@@ -1,0 +1,157 @@
+//! Hall devices behind traits (R4, R5): the ID-card reader's data format, the photo and
+//! fingerprint capture stations, and the restricted-exit / dual-registration check. Each has a
+//! simulator so the hall runs end to end without hardware; a real adapter implements the trait.
+//!
+//! What is stored from a capture is the device's reference and its quality result, never the
+//! raw image or fingerprint (GB/T 35273-2020 6.3, exit-entry.md §9.2): the images stay in the
+//! capture system the reference points into.
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto;
+
+/// What an ID-card reader hands the kiosk page, by the local API documented in
+/// `docs/DEVICES.md` (`GET http://127.0.0.1:19196/card` on a real kiosk). Field names follow
+/// the card's printed fields.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IdCardRead {
+    pub name: String,
+    /// `男` or `女`, as printed.
+    pub sex: String,
+    pub ethnicity: String,
+    /// `YYYY-MM-DD`.
+    pub birth_date: String,
+    pub address: String,
+    pub id_number: String,
+    pub issuing_authority: String,
+    pub valid_from: String,
+    pub valid_until: String,
+}
+
+/// The simulator's test card: a synthetic person (not one of the public fixture numbers, which
+/// may belong to real people, exit-entry.md §7.2), valid checksum.
+pub fn simulated_card() -> IdCardRead {
+    IdCardRead {
+        name: "林晓测".into(),
+        sex: "女".into(),
+        ethnicity: "汉".into(),
+        birth_date: "1992-04-18".into(),
+        address: "示范市人民路 88 号 3 栋 2 单元 501 室".into(),
+        // 110101 + 19920418 + 060 (even: female) + check digit 4 (GB 11643-1999 MOD 11-2).
+        id_number: "110101199204180604".into(),
+        issuing_authority: "示范市公安局人民路分局".into(),
+        valid_from: "2020-05-06".into(),
+        valid_until: "2040-05-06".into(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaptureKind {
+    Photo,
+    Fingerprint,
+}
+
+impl CaptureKind {
+    pub fn code(self) -> &'static str {
+        match self {
+            CaptureKind::Photo => "photo",
+            CaptureKind::Fingerprint => "fingerprint",
+        }
+    }
+    pub fn parse(s: &str) -> Option<CaptureKind> {
+        [CaptureKind::Photo, CaptureKind::Fingerprint]
+            .into_iter()
+            .find(|k| k.code() == s)
+    }
+}
+
+/// The result of one capture: where the capture system keeps it, and its quality score
+/// (0–100; the station refuses below its own threshold).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Capture {
+    pub reference: String,
+    pub quality: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeviceError {
+    #[error("device not answering: {0}")]
+    Unavailable(String),
+    #[error("capture quality too low")]
+    LowQuality,
+}
+
+/// A capture station at a window (photo camera, fingerprint scanner).
+pub trait CaptureStation: Send + Sync {
+    fn capture(&self, kind: CaptureKind, application_no: &str) -> Result<Capture, DeviceError>;
+}
+
+/// A station that answers at once with a good-quality capture and a unique reference.
+pub struct SimulatedStation;
+
+impl CaptureStation for SimulatedStation {
+    fn capture(&self, kind: CaptureKind, application_no: &str) -> Result<Capture, DeviceError> {
+        let nonce = &crypto::random_token()[..12];
+        Ok(Capture {
+            reference: format!("sim-{}-{application_no}-{nonce}", kind.code()),
+            quality: match kind {
+                CaptureKind::Photo => 92,
+                CaptureKind::Fingerprint => 88,
+            },
+        })
+    }
+}
+
+/// The adapters a server runs with.
+pub struct Devices {
+    pub station: Box<dyn CaptureStation>,
+    pub payments: std::sync::Arc<dyn crate::payments::gateway::PaymentGateway>,
+    /// The payment simulator when it is the provider (its wallet page is served then).
+    pub payment_simulator: Option<std::sync::Arc<crate::payments::gateway::SimulatedGateway>>,
+}
+
+impl Devices {
+    /// Every device simulated, the payment simulator's signing key derived from the
+    /// personal-data key so every node of a deployment shares it.
+    pub fn simulated_for(cipher: &crate::privacy::Cipher) -> Devices {
+        use sha2::Digest;
+        let key: [u8; 32] =
+            sha2::Sha256::digest(cipher.blind_index("onetrip payment simulator").as_bytes()).into();
+        Devices::simulated(key)
+    }
+
+    /// Every device simulated; `key` signs the payment simulator's notifications.
+    pub fn simulated(key: [u8; 32]) -> Devices {
+        let sim = std::sync::Arc::new(crate::payments::gateway::SimulatedGateway::new(key));
+        Devices {
+            station: Box::new(SimulatedStation),
+            payments: sim.clone(),
+            payment_simulator: Some(sim),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::id_number::IdNumber;
+
+    #[test]
+    fn the_test_card_carries_a_valid_id_number_matching_its_birth_date() {
+        let card = simulated_card();
+        let id = IdNumber::parse(&card.id_number).expect("valid");
+        assert_eq!(id.birth_date().to_string(), card.birth_date);
+    }
+
+    #[test]
+    fn simulated_captures_are_unique_references() {
+        let a = SimulatedStation
+            .capture(CaptureKind::Photo, "1")
+            .expect("photo");
+        let b = SimulatedStation
+            .capture(CaptureKind::Photo, "1")
+            .expect("photo");
+        assert_ne!(a.reference, b.reference);
+    }
+}
