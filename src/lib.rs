@@ -1,8 +1,8 @@
 //! onetrip: an exit-entry administration service hall, so that a citizen gets a passport or
 //! travel permit in one trip (只跑一次), or none.
 
-pub mod audit;
 pub mod applications;
+pub mod audit;
 pub mod auth;
 pub mod booking;
 pub mod catalog;

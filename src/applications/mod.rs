@@ -536,7 +536,9 @@ async fn open_dossier(ctx: &Ctx<'_>, row: store::ApplicationRow) -> Result<Dossi
         });
     }
     let delivery = match row.delivery.as_deref() {
-        Some("pickup") => row.pickup_site_id.map(|site_id| Delivery::Pickup { site_id }),
+        Some("pickup") => row
+            .pickup_site_id
+            .map(|site_id| Delivery::Pickup { site_id }),
         Some("express") => match &row.express_sealed {
             Some(s) => serde_json::from_str(&open(s)?).ok(),
             None => None,
@@ -578,13 +580,11 @@ pub async fn start_acceptance(
     .await?;
     if d.status.open() && d.row.acceptance_started_at.is_none() {
         let ticket = match window_id {
-            Some(w) => crate::queue::store::current_at_window(
-                &mut *tx,
-                w,
-                &ctx.clock.today().to_string(),
-            )
-            .await?
-            .map(|t| t.id),
+            Some(w) => {
+                crate::queue::store::current_at_window(&mut *tx, w, &ctx.clock.today().to_string())
+                    .await?
+                    .map(|t| t.id)
+            }
             None => None,
         };
         store::start(&mut tx, d.row.id, actor.staff_id, window_id, ticket, now).await?;
@@ -719,9 +719,15 @@ pub async fn check_materials(
     .await?;
     audit::record(
         &mut tx,
-        AuditEntry::by(actor, "application.materials", "application", no.as_str(), now)
-            .site(d.row.site_id)
-            .detail(serde_json::json!({"missing": missing})),
+        AuditEntry::by(
+            actor,
+            "application.materials",
+            "application",
+            no.as_str(),
+            now,
+        )
+        .site(d.row.site_id)
+        .detail(serde_json::json!({"missing": missing})),
     )
     .await?;
     tx.commit().await?;
@@ -883,11 +889,7 @@ pub fn terms(
     class: TimeLimitClass,
     date: Date,
 ) -> std::result::Result<Terms, ApplicationError> {
-    let items: Vec<_> = d
-        .items
-        .iter()
-        .filter_map(|i| ctx.catalog.item(i))
-        .collect();
+    let items: Vec<_> = d.items.iter().filter_map(|i| ctx.catalog.item(i)).collect();
     let fee_lines = rules::fee_lines(ctx.catalog, date, &d.documents, &items)
         .map_err(|e| ApplicationError::NoPromisedDate(e.to_string()))?;
     let promised = items
@@ -956,11 +958,7 @@ pub async fn accept(
             return refused(ApplicationError::EmergencyReasonNeeded);
         };
         for (doc, item) in d.documents.iter().zip(&d.items) {
-            if !ctx
-                .catalog
-                .item(item)
-                .is_some_and(|i| i.emergency_eligible)
-            {
+            if !ctx.catalog.item(item).is_some_and(|i| i.emergency_eligible) {
                 return refused(ApplicationError::NotEmergencyEligible(doc.document));
             }
         }
@@ -1161,12 +1159,24 @@ impl UserMessage for ImportError {
     }
     fn message(&self, lang: Lang) -> String {
         match (self, lang) {
-            (ImportError::IdNumber(n), Lang::ZhCn) => format!("第{n}行：身份证号码校验不通过。未导入任何记录。"),
-            (ImportError::Kind(n), Lang::ZhCn) => format!("第{n}行：类别须为 restricted_exit 或 dual_registration。未导入任何记录。"),
-            (ImportError::Shape(n), Lang::ZhCn) => format!("第{n}行：格式应为 身份证号码,类别,备注。未导入任何记录。"),
-            (ImportError::IdNumber(n), Lang::En) => format!("Line {n}: the ID number fails its checksum. Nothing was imported."),
-            (ImportError::Kind(n), Lang::En) => format!("Line {n}: kind must be restricted_exit or dual_registration. Nothing was imported."),
-            (ImportError::Shape(n), Lang::En) => format!("Line {n}: expected id_number,kind,note. Nothing was imported."),
+            (ImportError::IdNumber(n), Lang::ZhCn) => {
+                format!("第{n}行：身份证号码校验不通过。未导入任何记录。")
+            }
+            (ImportError::Kind(n), Lang::ZhCn) => {
+                format!("第{n}行：类别须为 restricted_exit 或 dual_registration。未导入任何记录。")
+            }
+            (ImportError::Shape(n), Lang::ZhCn) => {
+                format!("第{n}行：格式应为 身份证号码,类别,备注。未导入任何记录。")
+            }
+            (ImportError::IdNumber(n), Lang::En) => {
+                format!("Line {n}: the ID number fails its checksum. Nothing was imported.")
+            }
+            (ImportError::Kind(n), Lang::En) => format!(
+                "Line {n}: kind must be restricted_exit or dual_registration. Nothing was imported."
+            ),
+            (ImportError::Shape(n), Lang::En) => {
+                format!("Line {n}: expected id_number,kind,note. Nothing was imported.")
+            }
         }
     }
 }
@@ -1190,12 +1200,17 @@ pub async fn import_watch_list(
             return Err(Failure::Refused(ImportError::Shape(n)));
         };
         let note = parts.next().unwrap_or("").trim();
-        let id = IdNumber::parse(id.trim()).map_err(|_| Failure::Refused(ImportError::IdNumber(n)))?;
+        let id =
+            IdNumber::parse(id.trim()).map_err(|_| Failure::Refused(ImportError::IdNumber(n)))?;
         let kind = kind.trim();
         if !matches!(kind, "restricted_exit" | "dual_registration") {
             return Err(Failure::Refused(ImportError::Kind(n)));
         }
-        entries.push((ctx.cipher.blind_index(id.as_str()), kind.to_string(), note.to_string()));
+        entries.push((
+            ctx.cipher.blind_index(id.as_str()),
+            kind.to_string(),
+            note.to_string(),
+        ));
     }
     let now = ctx.clock.now_ms();
     let actor = admin.actor;

@@ -327,7 +327,10 @@ pub fn check_form<'c>(
     }
     let mut items = Vec::with_capacity(documents.len());
     for (i, request) in documents.iter().enumerate() {
-        if documents[..i].iter().any(|d| d.document == request.document) {
+        if documents[..i]
+            .iter()
+            .any(|d| d.document == request.document)
+        {
             return Err(FormError::DocumentTwice(request.document));
         }
         items.push(check_document(catalog, date, request)?);
@@ -396,8 +399,15 @@ fn check_document<'c>(
 }
 
 /// The facts the catalog's material conditions look at, for one document of the form.
-pub fn situation(applicant: &Applicant, request: &DocumentRequest, date: Date) -> ApplicantSituation {
-    let age = applicant.id_number.age_on(date).clamp(0, i16::from(u8::MAX));
+pub fn situation(
+    applicant: &Applicant,
+    request: &DocumentRequest,
+    date: Date,
+) -> ApplicantSituation {
+    let age = applicant
+        .id_number
+        .age_on(date)
+        .clamp(0, i16::from(u8::MAX));
     ApplicantSituation {
         age: u8::try_from(age).unwrap_or(u8::MAX),
         registered_state_personnel: applicant.registered_state_personnel,
@@ -604,7 +614,10 @@ mod tests {
     fn under_16_needs_a_guardian_and_brings_guardianship_proof() {
         let catalog = catalog();
         let date = d("2026-11-25");
-        let docs = [request(DocumentType::Passport, ApplicationCategory::FirstIssue)];
+        let docs = [request(
+            DocumentType::Passport,
+            ApplicationCategory::FirstIssue,
+        )];
         assert_eq!(
             check_form(&catalog, date, &child(), &docs),
             Err(FormError::GuardianNeeded)
@@ -644,7 +657,10 @@ mod tests {
     fn state_personnel_confirm_unit_consent_and_bring_the_letter() {
         let catalog = catalog();
         let date = d("2026-11-25");
-        let docs = [request(DocumentType::Passport, ApplicationCategory::FirstIssue)];
+        let docs = [request(
+            DocumentType::Passport,
+            ApplicationCategory::FirstIssue,
+        )];
         let mut a = adult();
         a.registered_state_personnel = true;
         assert_eq!(
@@ -709,7 +725,9 @@ mod tests {
         r.endorsements.push("hk-macao-t-1y-multi".into());
         assert_eq!(
             check_form(&catalog, date, &adult(), std::slice::from_ref(&r)),
-            Err(FormError::EndorsementTypeTwice("hk-macao-t-1y-multi".into()))
+            Err(FormError::EndorsementTypeTwice(
+                "hk-macao-t-1y-multi".into()
+            ))
         );
         let mut p = request(DocumentType::Passport, ApplicationCategory::FirstIssue);
         p.endorsements = vec!["hk-macao-t-3m-once".into()];
@@ -723,7 +741,10 @@ mod tests {
             .and_then(|s| s.options.first())
             .map(|o| o.id.clone())
             .expect("a Taiwan option");
-        let mut t = request(DocumentType::HkMacaoPermit, ApplicationCategory::Endorsement);
+        let mut t = request(
+            DocumentType::HkMacaoPermit,
+            ApplicationCategory::Endorsement,
+        );
         t.old_number =
             Some(DocumentNumber::parse(DocumentKind::HkMacaoPermit, "CA1234567").expect("no"));
         assert_eq!(
@@ -807,13 +828,17 @@ mod tests {
         ];
         assert_eq!(bill("2026-11-25", &docs), 12_000 + 6_000 + 1_500 + 6_000);
         // An endorsement-only application costs the endorsement alone; 加注 is 20 per sticker.
-        let mut e = request(DocumentType::HkMacaoPermit, ApplicationCategory::Endorsement);
+        let mut e = request(
+            DocumentType::HkMacaoPermit,
+            ApplicationCategory::Endorsement,
+        );
         e.old_number =
             Some(DocumentNumber::parse(DocumentKind::HkMacaoPermit, "CA1234567").expect("no"));
         e.endorsements = vec!["hk-macao-t-1y-multi".into()];
         assert_eq!(bill("2026-11-25", &[e]), 8_000);
         let mut a = request(DocumentType::Passport, ApplicationCategory::Annotation);
-        a.old_number = Some(DocumentNumber::parse(DocumentKind::Passport, "E12345678").expect("no"));
+        a.old_number =
+            Some(DocumentNumber::parse(DocumentKind::Passport, "E12345678").expect("no"));
         a.annotations = 2;
         assert_eq!(bill("2026-11-25", &[a]), 4_000);
     }
@@ -866,7 +891,11 @@ mod tests {
         );
         // Expedited: 5 working days: Oct 8, 9, 10 (调休), 12, 13.
         assert_eq!(
-            due("passport-first-issue", TimeLimitClass::Expedited, "2026-09-30"),
+            due(
+                "passport-first-issue",
+                TimeLimitClass::Expedited,
+                "2026-09-30"
+            ),
             d("2026-10-13")
         );
         // An endorsement has no cross-province limit of its own: the normal one applies.

@@ -431,8 +431,12 @@ pub async fn set_capture(
     quality: i64,
 ) -> Result<(), sqlx::Error> {
     let sql = match kind {
-        CaptureKind::Photo => "UPDATE applications SET photo_ref = $1, photo_quality = $2, version = version + 1 WHERE id = $3",
-        CaptureKind::Fingerprint => "UPDATE applications SET fingerprint_ref = $1, fingerprint_quality = $2, fingerprint_exempt = NULL, version = version + 1 WHERE id = $3",
+        CaptureKind::Photo => {
+            "UPDATE applications SET photo_ref = $1, photo_quality = $2, version = version + 1 WHERE id = $3"
+        }
+        CaptureKind::Fingerprint => {
+            "UPDATE applications SET fingerprint_ref = $1, fingerprint_quality = $2, fingerprint_exempt = NULL, version = version + 1 WHERE id = $3"
+        }
     };
     sqlx::query(sql)
         .bind(reference)
@@ -448,11 +452,13 @@ pub async fn set_fingerprint_exempt(
     id: i64,
     reason: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE applications SET fingerprint_exempt = $1, version = version + 1 WHERE id = $2")
-        .bind(reason)
-        .bind(id)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE applications SET fingerprint_exempt = $1, version = version + 1 WHERE id = $2",
+    )
+    .bind(reason)
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -461,11 +467,13 @@ pub async fn set_face_verified(
     id: i64,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE applications SET face_verified_at = $1, version = version + 1 WHERE id = $2")
-        .bind(now)
-        .bind(id)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE applications SET face_verified_at = $1, version = version + 1 WHERE id = $2",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -439,20 +439,7 @@ async fn qr_svg(State(state): State<AppState>, Path(code): Path<String>) -> AppR
         .await?
         .ok_or_else(AppError::not_found)?;
     // The QR carries only the booking code: the arrival desk scans it into the look-up field.
-    let qr = qrcode::QrCode::new(b.code.as_bytes()).map_err(AppError::internal)?;
-    let svg = qr
-        .render::<qrcode::render::svg::Color>()
-        .min_dimensions(200, 200)
-        .quiet_zone(true)
-        .build();
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("image/svg+xml"),
-        )],
-        svg,
-    )
-        .into_response())
+    crate::queue::web::qr_svg(&b.code, 200)
 }
 
 fn ics_stamp(ms: i64) -> String {

@@ -188,7 +188,9 @@ impl SimulatedGateway {
                     notify_id: format!("N{}", &crypto::sha256_hex(&txn_id)[..20]),
                     order_no: order_no.to_string(),
                     amount_fen: row.try_get("amount_fen")?,
-                    paid_at: row.try_get::<Option<i64>, _>("paid_at")?.unwrap_or_default(),
+                    paid_at: row
+                        .try_get::<Option<i64>, _>("paid_at")?
+                        .unwrap_or_default(),
                     txn_id,
                 }
                 .into()
@@ -239,7 +241,11 @@ impl PaymentGateway for SimulatedGateway {
     }
 
     fn query<'a>(&'a self, db: &'a Db, order_no: &'a str) -> GatewayFuture<'a, OrderState> {
-        Box::pin(async move { self.read(db, order_no).await?.ok_or(GatewayError::NoSuchOrder) })
+        Box::pin(async move {
+            self.read(db, order_no)
+                .await?
+                .ok_or(GatewayError::NoSuchOrder)
+        })
     }
 
     fn refund<'a>(

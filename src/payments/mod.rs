@@ -110,28 +110,49 @@ impl UserMessage for PaymentError {
         let zh = lang == Lang::ZhCn;
         match self {
             PaymentError::NoSuchApplication => lang
-                .pick("没有这个申请编号，请核对。", "There is no application with that number; please check it.")
+                .pick(
+                    "没有这个申请编号，请核对。",
+                    "There is no application with that number; please check it.",
+                )
                 .into(),
             PaymentError::NotAccepted => lang
-                .pick("申请尚未受理，受理后才能缴费。", "The application is not accepted yet; it can be paid after acceptance.")
+                .pick(
+                    "申请尚未受理，受理后才能缴费。",
+                    "The application is not accepted yet; it can be paid after acceptance.",
+                )
                 .into(),
             PaymentError::AlreadyPaid => lang
-                .pick("该申请已缴费，无需重复缴费。", "This application is already paid; nothing more is due.")
+                .pick(
+                    "该申请已缴费，无需重复缴费。",
+                    "This application is already paid; nothing more is due.",
+                )
                 .into(),
             PaymentError::OtherSite => lang
-                .pick("您在该办证点没有收费权限。", "You are not a cashier at this site.")
+                .pick(
+                    "您在该办证点没有收费权限。",
+                    "You are not a cashier at this site.",
+                )
                 .into(),
             PaymentError::PosRefNeeded => lang
-                .pick("刷卡缴费请填写POS凭条参考号。", "Enter the POS slip reference for a card payment.")
+                .pick(
+                    "刷卡缴费请填写POS凭条参考号。",
+                    "Enter the POS slip reference for a card payment.",
+                )
                 .into(),
             PaymentError::WrongMethod => lang
-                .pick("该支付方式不适用于此操作。", "That payment method cannot be used here.")
+                .pick(
+                    "该支付方式不适用于此操作。",
+                    "That payment method cannot be used here.",
+                )
                 .into(),
             PaymentError::NoSuchPayment => lang
                 .pick("没有这笔缴费记录。", "There is no such payment.")
                 .into(),
             PaymentError::RefundTooLarge => lang
-                .pick("退款金额不能超过实缴金额减去已退金额。", "A refund cannot exceed what was paid less what was refunded.")
+                .pick(
+                    "退款金额不能超过实缴金额减去已退金额。",
+                    "A refund cannot exceed what was paid less what was refunded.",
+                )
                 .into(),
             PaymentError::ReasonNeeded => lang
                 .pick("退款须写明原因。", "A refund needs a reason.")
@@ -140,7 +161,9 @@ impl UserMessage for PaymentError {
                 if zh {
                     format!("支付渠道暂时无法处理：{e}。请改用其他方式或稍后再试。")
                 } else {
-                    format!("The payment provider could not handle it: {e}. Use another method or try again later.")
+                    format!(
+                        "The payment provider could not handle it: {e}. Use another method or try again later."
+                    )
                 }
             }
         }
@@ -252,7 +275,15 @@ pub async fn pay_at_window(
         Err(e) if is_unique_violation(&e) => return refused(PaymentError::AlreadyPaid),
         Err(e) => return Err(e.into()),
     }
-    paid_event(&mut tx, bill.application_id, &receipt, method, Some(actor.staff_id), now).await?;
+    paid_event(
+        &mut tx,
+        bill.application_id,
+        &receipt,
+        method,
+        Some(actor.staff_id),
+        now,
+    )
+    .await?;
     audit::record(
         &mut tx,
         AuditEntry::by(actor, "payment.window", "application", no.as_str(), now)
@@ -669,8 +700,9 @@ pub async fn reconcile(
         .into_iter()
         .map(|method| {
             let t = ours.iter().find(|t| t.method == method.code());
-            let (payments, paid, refunds, refunded) =
-                t.map_or((0, 0, 0, 0), |t| (t.payments, t.paid_fen, t.refunds, t.refunded_fen));
+            let (payments, paid, refunds, refunded) = t.map_or((0, 0, 0, 0), |t| {
+                (t.payments, t.paid_fen, t.refunds, t.refunded_fen)
+            });
             let net = paid - refunded;
             let provider_net = method.online().then(|| {
                 provider_by_order
@@ -708,6 +740,8 @@ pub async fn simulate_customer_payment(ctx: &Ctx<'_>, order_no: &str) -> Result<
     let Some(sim) = &ctx.devices.payment_simulator else {
         return refused(PaymentError::WrongMethod);
     };
-    let (body, signature) = sim.customer_pays(ctx.db, order_no, ctx.clock.now_ms()).await?;
+    let (body, signature) = sim
+        .customer_pays(ctx.db, order_no, ctx.clock.now_ms())
+        .await?;
     handle_notification(ctx, "simulator", &body, &signature).await
 }

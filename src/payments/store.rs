@@ -147,7 +147,9 @@ pub async fn paid_payment<'e>(
     ex: impl Executor<'e, Database = Any>,
     application_id: i64,
 ) -> Result<Option<PaymentRow>, sqlx::Error> {
-    sqlx::query_as(select_payment!("WHERE application_id = $1 AND status = 'paid'"))
+    sqlx::query_as(select_payment!(
+        "WHERE application_id = $1 AND status = 'paid'"
+    ))
     .bind(application_id)
     .fetch_optional(ex)
     .await
@@ -158,9 +160,9 @@ pub async fn payments_of<'e>(
     application_id: i64,
 ) -> Result<Vec<PaymentRow>, sqlx::Error> {
     sqlx::query_as(select_payment!("WHERE application_id = $1 ORDER BY id"))
-    .bind(application_id)
-    .fetch_all(ex)
-    .await
+        .bind(application_id)
+        .fetch_all(ex)
+        .await
 }
 
 /// Adds to a payment's refunded amount unless that would exceed what was paid.
@@ -207,7 +209,10 @@ pub struct NewRefund<'a> {
     pub business_date: &'a str,
 }
 
-pub async fn insert_refund(conn: &mut AnyConnection, r: &NewRefund<'_>) -> Result<i64, sqlx::Error> {
+pub async fn insert_refund(
+    conn: &mut AnyConnection,
+    r: &NewRefund<'_>,
+) -> Result<i64, sqlx::Error> {
     sqlx::query(
         "INSERT INTO refunds (refund_no, payment_id, site_id, method, amount_fen, reason, staff_id, at, business_date) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -384,11 +389,13 @@ pub async fn site_order_nos<'e>(
     ex: impl Executor<'e, Database = Any>,
     site_id: i64,
 ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
-    sqlx::query("SELECT order_no FROM payments WHERE site_id = $1 AND method IN ('alipay', 'wechat')")
-        .bind(site_id)
-        .fetch_all(ex)
-        .await?
-        .iter()
-        .map(|r| r.try_get("order_no"))
-        .collect()
+    sqlx::query(
+        "SELECT order_no FROM payments WHERE site_id = $1 AND method IN ('alipay', 'wechat')",
+    )
+    .bind(site_id)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(|r| r.try_get("order_no"))
+    .collect()
 }

@@ -1,1 +1,818 @@
-//! Pages and API of payment.
+//! Pages and API of payment: the cashier's window (cash, card, QR orders, query, refund),
+//! paying at the kiosk by QR, the provider's notification endpoint, the simulator's wallet
+//! page, and the daily reconciliation (page, CSV and JSON).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::store::{PaymentRow, RefundRow};
+use super::{Bill, Method, OnlineOrder, PaymentError, Reconciliation, Settlement};
+use crate::applications::web::yuan;
+use crate::auth::web::refused;
+use crate::auth::{Actor, Failure, Role};
+use crate::domain::application_no::ApplicationNo;
+use crate::domain::money::Money;
+use crate::error::{AppError, AppResult};
+use crate::i18n::{Lang, UserMessage};
+use crate::sites::{Site, store as sites_store};
+use crate::web::AppState;
+use crate::web::extract::{Form, Json, Query, Staff};
+use crate::web::layout::Page;
+
+pub fn pages() -> Router<AppState> {
+    Router::new()
+        .route("/staff/cashier", get(cashier_page))
+        .route("/staff/cashier/{no}/pay", post(cashier_pay))
+        .route("/staff/cashier/{no}/order", post(cashier_order))
+        .route("/staff/cashier/order/{order}", get(cashier_order_page))
+        .route("/staff/cashier/order/{order}/query", post(cashier_query))
+        .route("/staff/cashier/refund", post(cashier_refund))
+        .route("/staff/reconciliation", get(reconciliation_page))
+        .route("/payments/{order}/qr.svg", get(order_qr))
+        .route(
+            "/kiosk/{site}/pay",
+            get(kiosk_pay_page).post(kiosk_pay_start),
+        )
+        .route("/kiosk/{site}/pay/{order}", get(kiosk_order_page))
+        .route("/sim/pay/{order}", get(wallet_page).post(wallet_confirm))
+}
+
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_bill))
+        .routes(routes!(api_pay))
+        .routes(routes!(api_order))
+        .routes(routes!(api_notify))
+        .routes(routes!(api_query))
+        .routes(routes!(api_refund))
+        .routes(routes!(api_reconciliation))
+}
+
+fn fail(f: Failure<PaymentError>) -> AppError {
+    match f {
+        Failure::Refused(e @ (PaymentError::NoSuchApplication | PaymentError::NoSuchPayment)) => {
+            AppError::new(StatusCode::NOT_FOUND, e)
+        }
+        Failure::Refused(e @ PaymentError::OtherSite) => AppError::new(StatusCode::FORBIDDEN, e),
+        Failure::Refused(e @ PaymentError::AlreadyPaid) => AppError::new(StatusCode::CONFLICT, e),
+        other => refused(other),
+    }
+}
+
+fn parse_no(input: &str) -> AppResult<ApplicationNo> {
+    ApplicationNo::parse(input).map_err(AppError::invalid)
+}
+
+fn settlement_text(s: Settlement, lang: Lang) -> &'static str {
+    match s {
+        Settlement::Paid | Settlement::Duplicate => lang.pick("已支付", "Paid"),
+        Settlement::Pending => lang.pick("等待支付…", "Waiting for payment…"),
+        Settlement::Forged | Settlement::Mismatch => {
+            lang.pick("支付结果无法确认", "The payment could not be confirmed")
+        }
+        Settlement::PaidTwiceRefunded => lang.pick(
+            "该申请已用其他方式缴费，本笔已原路退回",
+            "Already paid another way; this payment was refunded",
+        ),
+    }
+}
+
+// ---- cashier -------------------------------------------------------------------------------
+
+pub struct RefundLine {
+    pub refund_no: String,
+    pub amount: String,
+    pub reason: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/cashier.html")]
+struct CashierPage {
+    page: Page,
+    number: String,
+    bill: Option<Bill>,
+    amount: String,
+    paid: Option<PaymentRow>,
+    paid_method: String,
+    paid_at: String,
+    refunds: Vec<RefundLine>,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CashierQuery {
+    no: String,
+    ok: String,
+    error: String,
+}
+
+async fn cashier_page(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Query(q): Query<CashierQuery>,
+) -> AppResult<CashierPage> {
+    let lang = page.lang;
+    if ![Role::Cashier, Role::Officer]
+        .iter()
+        .any(|r| actor.has_role(*r))
+    {
+        return Err(AppError::forbidden());
+    }
+    let mut error = Some(q.error.clone()).filter(|e| !e.is_empty());
+    let bill = if q.no.trim().is_empty() {
+        None
+    } else {
+        match ApplicationNo::parse(&q.no) {
+            Ok(no) => match super::bill(&state.payments(), &no).await {
+                Ok(b) => Some(b),
+                Err(Failure::Refused(e)) => {
+                    error = Some(e.message(lang));
+                    None
+                }
+                Err(other) => return Err(fail(other)),
+            },
+            Err(e) => {
+                error = Some(e.message(lang));
+                None
+            }
+        }
+    };
+    let paid = bill.as_ref().and_then(|b| b.paid.clone());
+    let refunds = match &paid {
+        Some(p) => super::store::refunds_of(state.db.reader(), p.id)
+            .await?
+            .into_iter()
+            .map(|r| RefundLine {
+                refund_no: r.refund_no,
+                amount: yuan(r.amount_fen),
+                reason: r.reason,
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let message = match q.ok.as_str() {
+        "paid" => Some(
+            lang.pick("缴费成功，已出具收费票据。", "Paid; the receipt is issued.")
+                .to_string(),
+        ),
+        "refunded" => Some(lang.pick("退款已办理。", "Refund made.").to_string()),
+        _ => None,
+    };
+    Ok(CashierPage {
+        number: q.no.trim().to_string(),
+        amount: bill
+            .as_ref()
+            .map(|b| yuan(b.amount_fen))
+            .unwrap_or_default(),
+        paid_method: paid
+            .as_ref()
+            .and_then(|p| Method::parse(&p.method))
+            .map(|m| m.name(lang).to_string())
+            .unwrap_or_default(),
+        paid_at: paid
+            .as_ref()
+            .and_then(|p| p.paid_at)
+            .map(crate::clock::format_local)
+            .unwrap_or_default(),
+        paid,
+        refunds,
+        bill,
+        message,
+        error,
+        page,
+    })
+}
+
+fn cashier_back(no: &str, key: &str, value: &str) -> Response {
+    let q = serde_urlencoded::to_string([("no", no), (key, value)]).unwrap_or_default();
+    Redirect::to(&format!("/staff/cashier?{q}")).into_response()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PayForm {
+    method: String,
+    pos_ref: String,
+}
+
+async fn cashier_pay(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Path(no): Path<String>,
+    Form(f): Form<PayForm>,
+) -> AppResult<Response> {
+    let number = parse_no(&no)?;
+    let method = Method::parse(&f.method).unwrap_or(Method::Cash);
+    match super::pay_at_window(&state.payments(), &actor, &number, method, Some(&f.pos_ref)).await {
+        Ok(_) => Ok(cashier_back(&no, "ok", "paid")),
+        Err(Failure::Refused(e)) => Ok(cashier_back(&no, "error", &e.message(page.lang))),
+        Err(other) => Err(fail(other)),
+    }
+}
+
+async fn cashier_order(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Path(no): Path<String>,
+    Form(f): Form<PayForm>,
+) -> AppResult<Response> {
+    let number = parse_no(&no)?;
+    let method = Method::parse(&f.method).unwrap_or(Method::Alipay);
+    match super::create_order(&state.payments(), Some(&actor), &number, method, "window").await {
+        Ok(o) => Ok(Redirect::to(&format!("/staff/cashier/order/{}", o.order_no)).into_response()),
+        Err(Failure::Refused(e)) => Ok(cashier_back(&no, "error", &e.message(page.lang))),
+        Err(other) => Err(fail(other)),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pay_order.html")]
+struct OrderPage {
+    page: Page,
+    order: PaymentRow,
+    application_no: String,
+    method: String,
+    amount: String,
+    status: String,
+    paid: bool,
+    staff: bool,
+    back: String,
+    receipt_token: Option<String>,
+}
+
+async fn order_page(
+    state: &AppState,
+    page: Page,
+    order_no: &str,
+    staff: bool,
+    back: String,
+) -> AppResult<OrderPage> {
+    let order = super::store::payment_by_order(state.db.reader(), order_no)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let app = crate::applications::store::application(state.db.reader(), order.application_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let lang = page.lang;
+    let paid = order.status == "paid";
+    let status = match order.status.as_str() {
+        "paid" => settlement_text(Settlement::Paid, lang),
+        "closed" => settlement_text(Settlement::PaidTwiceRefunded, lang),
+        _ => settlement_text(Settlement::Pending, lang),
+    }
+    .to_string();
+    Ok(OrderPage {
+        application_no: app.application_no,
+        method: Method::parse(&order.method)
+            .map(|m| m.name(lang).to_string())
+            .unwrap_or_default(),
+        amount: yuan(order.amount_fen),
+        status,
+        paid,
+        staff,
+        back,
+        receipt_token: paid.then_some(app.token),
+        order,
+        page,
+    })
+}
+
+async fn cashier_order_page(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(_actor): Staff,
+    Path(order): Path<String>,
+) -> AppResult<OrderPage> {
+    let p = super::store::payment_by_order(state.db.reader(), &order)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let app = crate::applications::store::application(state.db.reader(), p.application_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    order_page(
+        &state,
+        page,
+        &order,
+        true,
+        format!("/staff/cashier?no={}", app.application_no),
+    )
+    .await
+}
+
+async fn cashier_query(
+    State(state): State<AppState>,
+    Staff(_actor): Staff,
+    Path(order): Path<String>,
+) -> AppResult<Response> {
+    super::query_order(&state.payments(), &order)
+        .await
+        .map_err(fail)?;
+    Ok(Redirect::to(&format!("/staff/cashier/order/{order}")).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RefundForm {
+    no: String,
+    receipt_no: String,
+    amount: String,
+    reason: String,
+}
+
+async fn cashier_refund(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Form(f): Form<RefundForm>,
+) -> AppResult<Response> {
+    let lang = page.lang;
+    let amount = match Money::parse(&f.amount) {
+        Ok(m) => m.fen(),
+        Err(e) => return Ok(cashier_back(&f.no, "error", &e.message(lang))),
+    };
+    match super::refund(&state.payments(), &actor, &f.receipt_no, amount, &f.reason).await {
+        Ok(_) => Ok(cashier_back(&f.no, "ok", "refunded")),
+        Err(Failure::Refused(e)) => Ok(cashier_back(&f.no, "error", &e.message(lang))),
+        Err(other) => Err(fail(other)),
+    }
+}
+
+async fn order_qr(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(order): Path<String>,
+) -> AppResult<Response> {
+    super::store::payment_by_order(state.db.reader(), &order)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let base = crate::queue::web::public_base(&state.config, &headers);
+    crate::queue::web::qr_svg(&format!("{base}/sim/pay/{order}"), 220)
+}
+
+// ---- kiosk ---------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "kiosk_pay.html")]
+struct KioskPay {
+    page: Page,
+    site: Site,
+    number: String,
+    error: Option<String>,
+}
+
+async fn kiosk_site(state: &AppState, code: &str) -> AppResult<Site> {
+    sites_store::site_by_code(state.db.reader(), code)
+        .await?
+        .filter(|s| s.active)
+        .ok_or_else(AppError::not_found)
+}
+
+async fn kiosk_pay_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+) -> AppResult<KioskPay> {
+    Ok(KioskPay {
+        site: kiosk_site(&state, &code).await?,
+        page,
+        number: String::new(),
+        error: None,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct KioskPayForm {
+    number: String,
+    method: String,
+}
+
+async fn kiosk_pay_start(
+    State(state): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Form(f): Form<KioskPayForm>,
+) -> AppResult<Response> {
+    let site = kiosk_site(&state, &code).await?;
+    let lang = page.lang;
+    let method = Method::parse(&f.method)
+        .filter(|m| m.online())
+        .unwrap_or(Method::Alipay);
+    let error = match ApplicationNo::parse(&f.number) {
+        Ok(no) => match super::create_order(&state.payments(), None, &no, method, "kiosk").await {
+            Ok(o) => {
+                return Ok(
+                    Redirect::to(&format!("/kiosk/{}/pay/{}", site.code, o.order_no))
+                        .into_response(),
+                );
+            }
+            Err(Failure::Refused(e)) => e.message(lang),
+            Err(other) => return Err(fail(other)),
+        },
+        Err(e) => e.message(lang),
+    };
+    Ok(KioskPay {
+        site,
+        page,
+        number: f.number,
+        error: Some(error),
+    }
+    .into_response())
+}
+
+async fn kiosk_order_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path((code, order)): Path<(String, String)>,
+) -> AppResult<OrderPage> {
+    let site = kiosk_site(&state, &code).await?;
+    order_page(&state, page, &order, false, format!("/kiosk/{}", site.code)).await
+}
+
+// ---- simulator wallet ----------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sim_wallet.html")]
+struct WalletPage {
+    page: Page,
+    order: String,
+    amount: String,
+    done: Option<String>,
+}
+
+async fn wallet_page(
+    State(state): State<AppState>,
+    page: Page,
+    Path(order): Path<String>,
+) -> AppResult<WalletPage> {
+    let sim = state
+        .devices
+        .payment_simulator
+        .as_ref()
+        .ok_or_else(AppError::not_found)?;
+    let amount = sim
+        .order_amount(&state.db, &order)
+        .await
+        .map_err(AppError::internal)?
+        .ok_or_else(AppError::not_found)?;
+    Ok(WalletPage {
+        page,
+        order,
+        amount: yuan(amount),
+        done: None,
+    })
+}
+
+async fn wallet_confirm(
+    State(state): State<AppState>,
+    page: Page,
+    Path(order): Path<String>,
+) -> AppResult<WalletPage> {
+    let outcome = super::simulate_customer_payment(&state.payments(), &order)
+        .await
+        .map_err(fail)?;
+    let amount = super::store::payment_by_order(state.db.reader(), &order)
+        .await?
+        .map(|p| yuan(p.amount_fen))
+        .unwrap_or_default();
+    Ok(WalletPage {
+        done: Some(settlement_text(outcome, page.lang).to_string()),
+        page,
+        order,
+        amount,
+    })
+}
+
+// ---- reconciliation ------------------------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ReconQuery {
+    site: String,
+    date: String,
+    format: String,
+}
+
+async fn reconciliation_for(
+    state: &AppState,
+    actor: &Actor,
+    q: &ReconQuery,
+) -> AppResult<(Site, Reconciliation)> {
+    let site = if q.site.is_empty() {
+        sites_store::list_sites(state.db.reader(), true)
+            .await?
+            .into_iter()
+            .find(|s| reconciles(actor, s.id))
+            .ok_or_else(AppError::forbidden)?
+    } else {
+        kiosk_site(state, &q.site).await?
+    };
+    if !reconciles(actor, site.id) {
+        return Err(AppError::forbidden());
+    }
+    let date = if q.date.is_empty() {
+        state.clock.today()
+    } else {
+        q.date.parse().map_err(|_| {
+            AppError::invalid(crate::error::CommonError::BadRequest(format!(
+                "date {}",
+                q.date
+            )))
+        })?
+    };
+    let r = super::reconcile(&state.payments(), site.id, date)
+        .await
+        .map_err(fail)?;
+    Ok((site, r))
+}
+
+fn reconciles(actor: &Actor, site: i64) -> bool {
+    [Role::Cashier, Role::Leader, Role::Admin]
+        .iter()
+        .any(|r| actor.has_role_at(*r, site))
+}
+
+pub struct ReconRow {
+    pub method: String,
+    pub payments: i64,
+    pub paid: String,
+    pub refunds: i64,
+    pub refunded: String,
+    pub net: String,
+    pub provider: String,
+    pub balanced: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/reconciliation.html")]
+struct ReconPage {
+    page: Page,
+    site: Site,
+    r: Reconciliation,
+    rows: Vec<ReconRow>,
+    total: String,
+    sites: Vec<Site>,
+}
+
+async fn reconciliation_page(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Query(q): Query<ReconQuery>,
+) -> AppResult<Response> {
+    let (site, r) = reconciliation_for(&state, &actor, &q).await?;
+    let lang = page.lang;
+    if q.format == "csv" {
+        let mut csv = String::from(
+            "site,date,method,payments,paid_yuan,refunds,refunded_yuan,net_yuan,provider_net_yuan,balanced\n",
+        );
+        for l in &r.lines {
+            csv.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{},{}\n",
+                site.code,
+                r.date,
+                l.method.code(),
+                l.payments,
+                yuan(l.paid_fen),
+                l.refunds,
+                yuan(l.refunded_fen),
+                signed_yuan(l.net_fen),
+                l.provider_net_fen.map(signed_yuan).unwrap_or_default(),
+                l.balanced
+            ));
+        }
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"reconciliation-{}-{}.csv\"",
+                        site.code, r.date
+                    ),
+                ),
+            ],
+            csv,
+        )
+            .into_response());
+    }
+    let rows = r
+        .lines
+        .iter()
+        .map(|l| ReconRow {
+            method: l.method.name(lang).to_string(),
+            payments: l.payments,
+            paid: yuan(l.paid_fen),
+            refunds: l.refunds,
+            refunded: yuan(l.refunded_fen),
+            net: signed_yuan(l.net_fen),
+            provider: l
+                .provider_net_fen
+                .map(signed_yuan)
+                .unwrap_or_else(|| "—".into()),
+            balanced: l.balanced,
+        })
+        .collect();
+    let sites = sites_store::list_sites(state.db.reader(), true)
+        .await?
+        .into_iter()
+        .filter(|s| reconciles(&actor, s.id))
+        .collect();
+    Ok(ReconPage {
+        total: signed_yuan(r.total_net_fen),
+        rows,
+        site,
+        r,
+        sites,
+        page,
+    }
+    .into_response())
+}
+
+fn signed_yuan(fen: i64) -> String {
+    if fen < 0 {
+        format!("-{}", yuan(-fen))
+    } else {
+        yuan(fen)
+    }
+}
+
+// ---- JSON API ------------------------------------------------------------------------------
+
+/// What is due on an accepted application.
+#[utoipa::path(get, path = "/api/v1/applications/{no}/bill", tag = "payments",
+    params(("no" = String, Path, description = "Application number")),
+    responses((status = 200, body = Bill), (status = 422, body = crate::error::ErrorBody)))]
+async fn api_bill(
+    State(state): State<AppState>,
+    Path(no): Path<String>,
+) -> AppResult<axum::Json<Bill>> {
+    let no = parse_no(&no)?;
+    let mut bill = super::bill(&state.payments(), &no).await.map_err(fail)?;
+    // Anyone may see what is due; who paid how is for staff.
+    bill.paid = bill.paid.map(|p| PaymentRow {
+        created_by: None,
+        pos_ref: None,
+        provider_txn: None,
+        ..p
+    });
+    Ok(axum::Json(bill))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct PayJson {
+    /// `cash` or `card`.
+    pub method: String,
+    /// The POS slip reference for a card payment.
+    #[serde(default)]
+    pub pos_ref: Option<String>,
+}
+
+/// Cash or card at the window: paid at once, with its receipt number.
+#[utoipa::path(post, path = "/api/v1/applications/{no}/payments", tag = "payments",
+    params(("no" = String, Path, description = "Application number")),
+    request_body = PayJson,
+    responses((status = 201, body = PaymentRow), (status = 409, body = crate::error::ErrorBody)))]
+async fn api_pay(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Path(no): Path<String>,
+    Json(b): Json<PayJson>,
+) -> AppResult<(StatusCode, axum::Json<PaymentRow>)> {
+    let no = parse_no(&no)?;
+    let method = Method::parse(&b.method)
+        .ok_or_else(|| fail(Failure::Refused(PaymentError::WrongMethod)))?;
+    let p = super::pay_at_window(&state.payments(), &actor, &no, method, b.pos_ref.as_deref())
+        .await
+        .map_err(fail)?;
+    Ok((StatusCode::CREATED, axum::Json(p)))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct OrderJson {
+    /// `alipay` or `wechat`.
+    pub method: String,
+    /// `window` or `kiosk`.
+    #[serde(default)]
+    pub channel: Option<String>,
+}
+
+/// Creates an Alipay / WeChat Pay order; the citizen scans `pay_url`.
+#[utoipa::path(post, path = "/api/v1/applications/{no}/orders", tag = "payments",
+    params(("no" = String, Path, description = "Application number")),
+    request_body = OrderJson,
+    responses((status = 201, body = OnlineOrder)))]
+async fn api_order(
+    State(state): State<AppState>,
+    Path(no): Path<String>,
+    Json(b): Json<OrderJson>,
+) -> AppResult<(StatusCode, axum::Json<OnlineOrder>)> {
+    let no = parse_no(&no)?;
+    let method = Method::parse(&b.method)
+        .ok_or_else(|| fail(Failure::Refused(PaymentError::WrongMethod)))?;
+    let channel = if b.channel.as_deref() == Some("window") {
+        "window"
+    } else {
+        "kiosk"
+    };
+    let o = super::create_order(&state.payments(), None, &no, method, channel)
+        .await
+        .map_err(fail)?;
+    Ok((StatusCode::CREATED, axum::Json(o)))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SettlementJson {
+    pub outcome: Settlement,
+}
+
+/// The provider's asynchronous notification: the raw body, signed in `X-Signature`. Forged,
+/// duplicated or mismatched notifications are recorded and change nothing; the answer is
+/// 200 either way so the provider stops resending, except a forged one (400).
+#[utoipa::path(post, path = "/api/v1/payments/notify/{provider}", tag = "payments",
+    params(("provider" = String, Path, description = "Provider name")),
+    request_body(content = String, content_type = "application/json"),
+    responses((status = 200, body = SettlementJson), (status = 400, body = SettlementJson)))]
+async fn api_notify(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> AppResult<Response> {
+    let signature = headers
+        .get("x-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let outcome = super::handle_notification(&state.payments(), &provider, &body, signature)
+        .await
+        .map_err(fail)?;
+    let status = if outcome == Settlement::Forged {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(SettlementJson { outcome })).into_response())
+}
+
+/// Asks the provider about an order whose notification has not arrived.
+#[utoipa::path(post, path = "/api/v1/payments/orders/{order}/query", tag = "payments",
+    params(("order" = String, Path, description = "Order number")),
+    responses((status = 200, body = SettlementJson)))]
+async fn api_query(
+    State(state): State<AppState>,
+    Path(order): Path<String>,
+) -> AppResult<axum::Json<SettlementJson>> {
+    let outcome = super::query_order(&state.payments(), &order)
+        .await
+        .map_err(fail)?;
+    Ok(axum::Json(SettlementJson { outcome }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct RefundJson {
+    pub amount_fen: i64,
+    pub reason: String,
+}
+
+/// Refunds part or all of a payment, with a reason.
+#[utoipa::path(post, path = "/api/v1/payments/{receipt_no}/refunds", tag = "payments",
+    params(("receipt_no" = String, Path, description = "Receipt number")),
+    request_body = RefundJson,
+    responses((status = 201, body = RefundRow)))]
+async fn api_refund(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Path(receipt): Path<String>,
+    Json(b): Json<RefundJson>,
+) -> AppResult<(StatusCode, axum::Json<RefundRow>)> {
+    let r = super::refund(&state.payments(), &actor, &receipt, b.amount_fen, &b.reason)
+        .await
+        .map_err(fail)?;
+    Ok((StatusCode::CREATED, axum::Json(r)))
+}
+
+/// The daily reconciliation of a site (`site` code, `date` YYYY-MM-DD; default today).
+#[utoipa::path(get, path = "/api/v1/payments/reconciliation", tag = "payments",
+    params(("site" = Option<String>, Query, description = "Site code"), ("date" = Option<String>, Query, description = "YYYY-MM-DD")),
+    responses((status = 200, body = Reconciliation)))]
+async fn api_reconciliation(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Query(q): Query<ReconQuery>,
+) -> AppResult<axum::Json<Reconciliation>> {
+    let (_, r) = reconciliation_for(&state, &actor, &q).await?;
+    Ok(axum::Json(r))
+}

@@ -359,7 +359,10 @@ async fn print_page(
 
 /// The address a phone reaches the hall at: the configured public one, else the host the
 /// request (the kiosk) used.
-fn public_base(config: &crate::config::Config, headers: &axum::http::HeaderMap) -> String {
+pub(crate) fn public_base(
+    config: &crate::config::Config,
+    headers: &axum::http::HeaderMap,
+) -> String {
     if config.public_url.is_empty() {
         let host = headers
             .get(header::HOST)
@@ -385,21 +388,30 @@ async fn ticket_qr(
 ) -> AppResult<Response> {
     let (t, _) = ticket_and_site(&state, &token).await?;
     let base = public_base(&state.config, &headers);
-    let qr = qrcode::QrCode::new(format!("{base}/q/{}", t.token).as_bytes())
-        .map_err(AppError::internal)?;
+    qr_svg(&format!("{base}/q/{}", t.token), 160)
+}
+
+/// A QR code of `text` as an SVG response.
+pub(crate) fn qr_svg(text: &str, size: u32) -> AppResult<Response> {
+    let qr = qrcode::QrCode::new(text.as_bytes()).map_err(AppError::internal)?;
     let svg = qr
         .render::<qrcode::render::svg::Color>()
-        .min_dimensions(160, 160)
+        .min_dimensions(size, size)
         .quiet_zone(true)
         .build();
-    Ok((
+    Ok(svg_response(svg))
+}
+
+/// An SVG image response.
+pub(crate) fn svg_response(svg: String) -> Response {
+    (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("image/svg+xml"),
         )],
         svg,
     )
-        .into_response())
+        .into_response()
 }
 
 #[derive(Template, WebTemplate)]

@@ -167,6 +167,8 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::sites::web::pages())
         .merge(crate::booking::web::pages())
         .merge(crate::queue::web::pages())
+        .merge(crate::applications::web::pages())
+        .merge(crate::payments::web::pages())
         .merge(crate::audit::web::pages())
         .merge(ops::routes());
     let openapi_json = {
@@ -222,6 +224,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::sites::web::api())
         .merge(crate::booking::web::api())
         .merge(crate::queue::web::api())
+        .merge(crate::applications::web::api())
+        .merge(crate::payments::web::api())
         .merge(crate::auth::web::api())
         .merge(crate::audit::web::api())
         .merge(crate::portal::web::api())
