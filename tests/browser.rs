@@ -1722,3 +1722,237 @@ async fn the_display_recovers_by_itself_after_a_server_restart() {
     })
     .await;
 }
+
+/// What the one-form walk works with besides the browser.
+struct OneTrip {
+    app: App,
+    officer_password: String,
+}
+
+/// Clicks the button `css` of a workstation step and waits for the page it redirects to
+/// (`?ok={ok}`), which says the step is done.
+async fn workstation_step(c: &Client, css: &str, ok: &str) -> String {
+    click(c, css).await;
+    query_has(c, &format!("ok={ok}")).await;
+    text_of(c, "#step-message").await
+}
+
+async fn one_form_walk(t: &OneTrip, c: &Client, shots: &Shots) {
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+
+    // The kiosk's form: the ID card fills in the applicant, the citizen the rest.
+    c.goto(&t.app.url("/kiosk/0001/form"))
+        .await
+        .expect("open the kiosk form");
+    path_is(c, "/kiosk/0001/form").await;
+    assert_eq!(text_of(c, "main h1").await, "出入境证件申请表（一张表单）");
+    click(c, "#read-card").await;
+    let id_number = js_until(
+        c,
+        "the ID card read into the form",
+        10,
+        "const v = document.querySelector('#f-id').value; return v ? v : null;",
+        vec![],
+    )
+    .await;
+    let id_number = id_number.as_str().unwrap_or_default().to_string();
+    assert_eq!(
+        id_number.len(),
+        18,
+        "an ID number from the card: {id_number}"
+    );
+    let name = value_of(c, "#f-name").await;
+    assert!(!name.is_empty(), "the card's name fills the form");
+    assert!(!value_of(c, "#f-address").await.is_empty());
+    assert_eq!(value_of(c, "#from_card").await, "1");
+    assert!(text_of(c, "#read-status").await.contains(&name));
+    type_into(c, "#f-phone", "13800138000").await;
+    click(c, "input[name=passport]").await;
+    assert_eq!(
+        value_of(c, "select[name=passport_category]").await,
+        "first_issue",
+        "a first passport unless chosen otherwise"
+    );
+    click(c, "input[name=hk_macao_permit]").await;
+    c.find(Locator::Css("select[name=hk_macao_permit_endorsement_1]"))
+        .await
+        .expect("the first HK/Macao endorsement")
+        .select_by_value("hk-macao-t-3m-once")
+        .await
+        .expect("choose a three-month visit");
+    shots.take(c, "one-form-kiosk-zh.png").await;
+    click(c, "#submit-form").await;
+
+    // The printed form: the number to show at the window, and its barcode.
+    let printed = path_where(c, "the printed form", |p| {
+        p.starts_with("/forms/") && p.matches('/').count() == 2
+    })
+    .await;
+    let number = text_of(c, "#application-no").await;
+    assert!(
+        number.len() == 18 && number.chars().all(|ch| ch.is_ascii_digit()),
+        "an 18-digit application number: {number}"
+    );
+    let barcode = loaded_image_width(c, "figure.barcode img").await;
+    assert!(barcode > 0, "the barcode loads (naturalWidth {barcode})");
+    let form = text_of(c, "main").await;
+    assert!(
+        form.contains("护照") && form.contains("往来港澳通行证") && form.contains("¥195.00"),
+        "both documents and the estimated fee: {form}"
+    );
+    assert!(!form.contains(&id_number), "the ID number is masked");
+    shots.take(c, "one-form-printed-zh.png").await;
+    assert!(printed.len() > "/forms/".len());
+
+    // An officer of the hall scans the number at the acceptance workstation.
+    c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
+        .await
+        .expect("desktop window");
+    c.goto(&t.app.url("/login")).await.expect("open login");
+    sign_in(c, "accept.officer", &t.officer_password).await;
+    c.goto(&t.app.url("/staff/acceptance"))
+        .await
+        .expect("the acceptance workstation");
+    path_is(c, "/staff/acceptance").await;
+    assert_eq!(text_of(c, "main h1").await, "受理工作台");
+    type_into(c, "#scan", &number).await;
+    click(c, "main form[action='/staff/acceptance'] button").await;
+    let workstation = format!("/staff/acceptance/{number}");
+    path_is(c, &workstation).await;
+    assert_eq!(text_of(c, "#app-no").await, number);
+    let desk = text_of(c, "main").await;
+    assert!(
+        desk.contains(&name) && desk.contains(&id_number) && desk.contains("读卡"),
+        "the officer sees the applicant in full, read from the card: {desk}"
+    );
+
+    // Materials, all there.
+    let boxes = c
+        .find_all(Locator::Css("#materials-form input[type=checkbox]"))
+        .await
+        .expect("the materials");
+    assert!(!boxes.is_empty(), "materials to check");
+    for b in &boxes {
+        if !b.is_selected().await.expect("ticked?") {
+            b.click().await.expect("tick a material");
+        }
+    }
+    let said = workstation_step(c, "#materials-form button", "materials").await;
+    assert!(said.contains("材料已核对齐全"), "{said}");
+
+    // Photo, fingerprints, the face and the checks, one button each.
+    for (action, ok, done) in [
+        ("photo", "photo", "#photo-done"),
+        ("fingerprint", "fingerprint", "#fingerprint-done"),
+        ("face", "face", "#face-done"),
+        ("checks", "clear", "#checks-done"),
+    ] {
+        workstation_step(c, &format!("main form[action$='/{action}'] button"), ok).await;
+        text_of(c, done).await;
+    }
+    for done in [
+        "#photo-done",
+        "#fingerprint-done",
+        "#face-done",
+        "#checks-done",
+    ] {
+        text_of(c, done).await;
+    }
+    shots.take(c, "acceptance-workstation-zh-1920.png").await;
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+    shots.take(c, "acceptance-workstation-zh.png").await;
+
+    // Accepted as it stands (normal time limit, collected here): the receipt.
+    click(c, "#accept").await;
+    let receipt = format!("/staff/acceptance/{number}/receipt");
+    path_is(c, &receipt).await;
+    assert!(!text_of(c, "#promised-date").await.trim().is_empty());
+    let fee = text_of(c, "#fee").await;
+    assert!(
+        fee.contains("¥195"),
+        "passport 120 + permit 60 + endorsement 15: {fee}"
+    );
+    assert!(body_text(c).await.contains("未缴费"));
+    shots.take(c, "acceptance-receipt-unpaid-zh.png").await;
+
+    // The cashier: a QR payment, paid in the simulated wallet.
+    c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
+        .await
+        .expect("desktop window");
+    let cashier = format!("/staff/cashier?no={number}");
+    c.goto(&t.app.url(&cashier)).await.expect("the cashier");
+    path_is(c, "/staff/cashier").await;
+    assert!(text_of(c, "#amount-due").await.contains("¥195"));
+    assert_eq!(value_of(c, "main select[name=method]").await, "alipay");
+    click(c, "#pay-qr").await;
+    let order = path_where(c, "the payment order", |p| {
+        p.starts_with("/staff/cashier/order/")
+    })
+    .await;
+    let qr = loaded_image_width(c, "main figure.qr img").await;
+    assert!(qr > 0, "the payment QR code loads (naturalWidth {qr})");
+    assert!(text_of(c, "main h1").await.contains("¥195"));
+    shots.take(c, "cashier-order-zh-1920.png").await;
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+    click(c, "#sim-wallet").await;
+    let order_no = order.rsplit('/').next().unwrap_or_default().to_string();
+    path_is(c, &format!("/sim/pay/{order_no}")).await;
+    shots.take(c, "sim-wallet-zh.png").await;
+    click(c, "#wallet-pay").await;
+    let paid = text_of(c, "#wallet-done").await;
+    assert!(!paid.trim().is_empty());
+    shots.take(c, "sim-wallet-paid-zh.png").await;
+
+    c.goto(&t.app.url(&cashier)).await.expect("the cashier");
+    let receipt_no = text_until(c, "#receipt-number", "the receipt number", |s| {
+        !s.trim().is_empty()
+    })
+    .await;
+    shots.take(c, "cashier-paid-zh.png").await;
+
+    // The acceptance receipt now says it is paid.
+    c.goto(&t.app.url(&receipt)).await.expect("the receipt");
+    assert_eq!(text_of(c, "#payment-receipt").await, receipt_no);
+    assert!(text_of(c, "#fee").await.contains("¥195"));
+    assert!(!body_text(c).await.contains("未缴费"));
+    let barcode = loaded_image_width(c, "figure.barcode img").await;
+    assert!(barcode > 0, "the receipt's barcode loads");
+    shots.take(c, "receipt-printed-zh.png").await;
+    c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
+        .await
+        .expect("desktop window");
+    shots.take(c, "receipt-printed-zh-1920.png").await;
+}
+
+/// The one form, end to end at the hall: filled at the kiosk from the ID card, accepted at a
+/// window, paid by QR in the simulated wallet, and the receipt printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_form_to_receipt_in_one_sitting() {
+    let Some(binary) = chromedriver_or_skip() else {
+        return;
+    };
+    let app = TestApp::spawn(Engine::Sqlite).await.expect("sqlite app");
+    let hall = app.site_id("0001").await;
+    let officer_password = app
+        .staff(
+            "accept.officer",
+            vec![(Role::Officer, Some(hall)), (Role::Cashier, Some(hall))],
+        )
+        .await;
+    let walk = OneTrip {
+        app: App {
+            base: app.base.clone(),
+        },
+        officer_password,
+    };
+    in_chromium(&binary, move |c, shots| async move {
+        one_form_walk(&walk, &c, &shots).await
+    })
+    .await;
+}

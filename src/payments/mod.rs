@@ -504,8 +504,11 @@ async fn settle(ctx: &Ctx<'_>, n: &Notification, staff: Option<i64>) -> Result<S
         Err(e) if is_unique_violation(&e) => {
             drop(tx);
             // The citizen paid this order after paying another way: give the money back.
-            refund_paid_twice(ctx, &p, n, now, &today).await?;
-            Ok(Settlement::PaidTwiceRefunded)
+            if refund_paid_twice(ctx, &p, n, now, &today).await? {
+                Ok(Settlement::PaidTwiceRefunded)
+            } else {
+                Ok(Settlement::Duplicate)
+            }
         }
         Err(e) => Err(e.into()),
     }
@@ -517,12 +520,15 @@ async fn refund_paid_twice(
     n: &Notification,
     now: i64,
     today: &str,
-) -> Result<()> {
+) -> Result<bool> {
     let mut tx = ctx.db.begin().await?;
     let refund_no = next_receipt_no(&mut tx, p.site_id, today, "refund").await?;
     // Closed, not paid: the money came in and goes straight back, both visible to
     // reconciliation as a payment and a refund of the same order.
-    store::close_with_refund(&mut tx, p.id, &n.txn_id, now, today).await?;
+    if !store::close_with_refund(&mut tx, p.id, &n.txn_id, now, today).await? {
+        // Another copy of the notification got here first and refunded it.
+        return Ok(false);
+    }
     store::insert_refund(
         &mut tx,
         &store::NewRefund {
@@ -543,7 +549,7 @@ async fn refund_paid_twice(
         .payments
         .refund(ctx.db, &p.order_no, &refund_no, p.amount_fen, now)
         .await?;
-    Ok(())
+    Ok(true)
 }
 
 /// Asks the provider about an order whose notification has not arrived (the cashier's

@@ -89,8 +89,8 @@ pub async fn close_with_refund(
     txn: &str,
     now: i64,
     business_date: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<bool, sqlx::Error> {
+    let n = sqlx::query(
         "UPDATE payments SET status = 'closed', provider_txn = $1, paid_at = $2, business_date = $3, \
          refunded_fen = amount_fen WHERE id = $4 AND status = 'pending'",
     )
@@ -99,8 +99,9 @@ pub async fn close_with_refund(
     .bind(business_date)
     .bind(id)
     .execute(conn)
-    .await?;
-    Ok(())
+    .await?
+    .rows_affected();
+    Ok(n == 1)
 }
 
 macro_rules! select_payment {

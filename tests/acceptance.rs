@@ -1,0 +1,672 @@
+//! One form, acceptance and payment (R4, R5, R6, R8) on SQLite and PostgreSQL: the form over
+//! HTTP, every acceptance step enforced, the one-time notice, refusal records, watch-list hits,
+//! the fee and promised date fixed at acceptance, payment at the window and by notification
+//! (forged, tampered, duplicated, paid twice), concurrent payments, refunds and a
+//! reconciliation that balances to the fen.
+
+mod common;
+
+use common::{Engine, TestApp};
+use onetrip::applications::{self, Acceptance, ApplicationError, CheckOutcome, Delivery, Status};
+use onetrip::auth::{Actor, Failure, RequestMeta, Role, RoleGrant};
+use onetrip::catalog::TimeLimitClass;
+use onetrip::clock::Clock;
+use onetrip::config::Config;
+use onetrip::devices::CaptureKind;
+use onetrip::domain::application_no::ApplicationNo;
+use onetrip::payments::{self, Method, PaymentError, Settlement};
+use serde_json::{Value, json};
+
+fn at(s: &str) -> i64 {
+    s.parse::<jiff::Timestamp>()
+        .expect("timestamp")
+        .as_millisecond()
+}
+
+/// The day before National Day 2026, so promised dates cross the holiday.
+async fn app_at(engine: Engine) -> Option<TestApp> {
+    TestApp::spawn_full(
+        engine,
+        Config::default(),
+        Clock::fixed(at("2026-09-30T09:00:00+08:00")),
+    )
+    .await
+}
+
+/// Runs a scenario on both engines at the fixed day above.
+macro_rules! both {
+    ($name:ident, $scenario:path) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let app = super::app_at(super::Engine::Sqlite)
+                    .await
+                    .expect("sqlite app");
+                $scenario(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let Some(app) = super::app_at(super::Engine::Postgres).await else {
+                    return;
+                };
+                $scenario(app).await;
+            }
+        }
+    };
+}
+
+fn staff(site_id: i64, roles: &[Role]) -> Actor {
+    Actor {
+        staff_id: 0,
+        username: "acceptance.test".into(),
+        display_name: "受理".into(),
+        badge_no: "7".into(),
+        grants: roles
+            .iter()
+            .map(|r| RoleGrant {
+                role: *r,
+                site_id: Some(site_id),
+            })
+            .collect(),
+        must_change_password: false,
+        meta: RequestMeta::default(),
+    }
+}
+
+/// A synthetic adult: 110101 + birth date + sequence + check digit.
+fn id_number(n: u32) -> String {
+    let first17 = format!("11010119880512{:03}", n % 1000);
+    let check = onetrip::domain::id_number::IdNumber::check_digit_for(&first17).expect("digit");
+    format!("{first17}{check}")
+}
+
+fn form(id: &str) -> Value {
+    json!({
+        "site": "0001",
+        "name": "张测试",
+        "id_number": id,
+        "phone": "13800138000",
+        "address": "示范市人民路 1 号",
+        "ethnicity": "汉",
+        "from_card_reader": true,
+        "documents": [
+            {"document": "passport", "category": "first_issue"},
+            {"document": "hk_macao_permit", "category": "first_issue", "endorsements": ["hk-macao-t-3m-once"]}
+        ]
+    })
+}
+
+async fn submit(app: &TestApp, body: &Value) -> reqwest::Response {
+    app.client()
+        .post(app.url("/api/v1/applications"))
+        .header("accept-language", "en")
+        .json(body)
+        .send()
+        .await
+        .expect("post")
+}
+
+async fn submitted(app: &TestApp, id: &str) -> ApplicationNo {
+    let res = submit(app, &form(id)).await;
+    assert_eq!(res.status(), 201);
+    let v: Value = res.json().await.expect("json");
+    ApplicationNo::parse(v["application_no"].as_str().expect("no")).expect("valid number")
+}
+
+fn pickup(site_id: i64) -> Acceptance {
+    Acceptance {
+        class: TimeLimitClass::Normal,
+        emergency_reason: None,
+        emergency_proof: None,
+        delivery: Delivery::Pickup { site_id },
+    }
+}
+
+/// Every acceptance step except accepting.
+async fn ready(app: &TestApp, actor: &Actor, no: &ApplicationNo) {
+    let ctx = app.state.applications();
+    let d = applications::start_acceptance(&ctx, actor, no, None)
+        .await
+        .expect("start");
+    let all: Vec<String> = d
+        .materials(&app.state.catalog)
+        .iter()
+        .map(|m| m.id.clone())
+        .collect();
+    let check = applications::check_materials(&ctx, actor, no, &all)
+        .await
+        .expect("materials");
+    assert!(check.complete);
+    applications::capture(&ctx, actor, no, CaptureKind::Photo)
+        .await
+        .expect("photo");
+    applications::capture(&ctx, actor, no, CaptureKind::Fingerprint)
+        .await
+        .expect("fingerprint");
+    applications::verify_face(&ctx, actor, no)
+        .await
+        .expect("face");
+    assert_eq!(
+        applications::run_checks(&ctx, actor, no)
+            .await
+            .expect("checks"),
+        CheckOutcome::Clear
+    );
+}
+
+fn refused_with<T: std::fmt::Debug>(r: Result<T, Failure<ApplicationError>>) -> ApplicationError {
+    match r {
+        Err(Failure::Refused(e)) => e,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+async fn one_sitting_from_form_to_paid_receipt(app: TestApp) {
+    let site = app.site_id("0001").await;
+    let actor = staff(site, &[Role::Officer, Role::Cashier]);
+    let ctx = app.state.applications();
+
+    // The form: a bad ID number is refused with a precise message and stores nothing.
+    let mut bad = form("110105194912310021");
+    bad["site"] = json!("0001");
+    let res = submit(&app, &bad).await;
+    assert_eq!(res.status(), 422);
+    let err: Value = res.json().await.expect("json");
+    assert_eq!(err["code"], "id_number.checksum");
+    // A rule of the catalog: 换发 without the old number.
+    let mut renewal = form(&id_number(1));
+    renewal["documents"] = json!([{"document": "passport", "category": "renewal"}]);
+    let res = submit(&app, &renewal).await;
+    assert_eq!(res.status(), 422);
+    let err: Value = res.json().await.expect("json");
+    assert_eq!(err["code"], "form.old_number_needed");
+    assert!(err["message"].as_str().expect("msg").contains("current"));
+    let no = submitted(&app, &id_number(1)).await;
+    assert_eq!(no.site_code(), 1);
+    assert_eq!(no.date().to_string(), "2026-09-30");
+
+    // Acceptance refuses until every step is done, whatever order the officer works in.
+    applications::start_acceptance(&ctx, &actor, &no, None)
+        .await
+        .expect("start");
+    assert_eq!(
+        refused_with(applications::accept(&ctx, &actor, &no, pickup(site)).await),
+        ApplicationError::MaterialsIncomplete
+    );
+    // One item short: a one-time notice lists it, the SMS is queued, the application waits.
+    let d = applications::dossier(&ctx, &no)
+        .await
+        .expect("read")
+        .expect("found");
+    let all: Vec<String> = d
+        .materials(&app.state.catalog)
+        .iter()
+        .map(|m| m.id.clone())
+        .collect();
+    assert!(all.contains(&"relationship-proof".to_string()), "{all:?}");
+    let short: Vec<String> = all
+        .iter()
+        .filter(|m| *m != "relationship-proof")
+        .cloned()
+        .collect();
+    let check = applications::check_materials(&ctx, &actor, &no, &short)
+        .await
+        .expect("check");
+    assert!(!check.complete);
+    assert_eq!(check.missing, vec!["relationship-proof".to_string()]);
+    assert!(check.notice_id.is_some());
+    let d = applications::dossier(&ctx, &no)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(d.status, Status::AwaitingMaterials);
+    let queued: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'application.one_time_notice' AND ref = $1",
+    )
+    .bind(no.as_str())
+    .fetch_one(app.state.db.reader())
+    .await
+    .expect("outbox");
+    assert_eq!(queued, 1);
+    ready(&app, &actor, &no).await;
+
+    // Expedited needs a catalog reason and its proof.
+    let mut expedited = pickup(site);
+    expedited.class = TimeLimitClass::Expedited;
+    assert_eq!(
+        refused_with(applications::accept(&ctx, &actor, &no, expedited.clone()).await),
+        ApplicationError::EmergencyReasonNeeded
+    );
+    // Express needs an address; a kiosk point is no pickup site.
+    let express = Acceptance {
+        delivery: Delivery::Express {
+            recipient: "张测试".into(),
+            phone: "13800138000".into(),
+            address: " ".into(),
+        },
+        ..pickup(site)
+    };
+    assert_eq!(
+        refused_with(applications::accept(&ctx, &actor, &no, express).await),
+        ApplicationError::ExpressAddressNeeded
+    );
+    let kiosk_point = app.site_id("0003").await;
+    assert_eq!(
+        refused_with(applications::accept(&ctx, &actor, &no, pickup(kiosk_point)).await),
+        ApplicationError::NoSuchPickupSite
+    );
+
+    let d = applications::accept(&ctx, &actor, &no, pickup(site))
+        .await
+        .expect("accept");
+    assert_eq!(d.status, Status::Accepted);
+    // 120 + 60 + 15 in force on 2026-09-30; 7 working days across National Day 2026.
+    assert_eq!(d.row.fee_fen, Some(19_500));
+    assert_eq!(d.row.promised_date.as_deref(), Some("2026-10-15"));
+    assert_eq!(d.row.fee_date.as_deref(), Some("2026-09-30"));
+    assert!(d.row.acceptance_started_at.is_some() && d.row.accepted_at.is_some());
+    // Accepted is final for acceptance steps.
+    assert_eq!(
+        refused_with(applications::verify_face(&ctx, &actor, &no).await),
+        ApplicationError::Closed(Status::Accepted)
+    );
+
+    // Pay at the window over the API (cookie session + CSRF header).
+    let password = app
+        .staff("cashier.one", vec![(Role::Cashier, Some(site))])
+        .await;
+    let c = app.signed_in("cashier.one", &password).await;
+    let me: Value = c
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("json");
+    let token = me["csrf_token"].as_str().expect("token").to_string();
+    let bill: Value = c
+        .get(app.url(&format!("/api/v1/applications/{}/bill", no.as_str())))
+        .send()
+        .await
+        .expect("bill")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(bill["amount_fen"], 19_500);
+    let res = c
+        .post(app.url(&format!("/api/v1/applications/{}/payments", no.as_str())))
+        .header("x-csrf-token", &token)
+        .json(&json!({"method": "card"}))
+        .send()
+        .await
+        .expect("pay");
+    assert_eq!(res.status(), 422, "a card payment needs the POS reference");
+    let res = c
+        .post(app.url(&format!("/api/v1/applications/{}/payments", no.as_str())))
+        .header("x-csrf-token", &token)
+        .json(&json!({"method": "cash"}))
+        .send()
+        .await
+        .expect("pay");
+    assert_eq!(res.status(), 201);
+    let paid: Value = res.json().await.expect("json");
+    let receipt = paid["receipt_no"].as_str().expect("receipt").to_string();
+    assert!(receipt.starts_with("20260930-0001-"), "{receipt}");
+    let res = c
+        .post(app.url(&format!("/api/v1/applications/{}/payments", no.as_str())))
+        .header("x-csrf-token", &token)
+        .json(&json!({"method": "cash"}))
+        .send()
+        .await
+        .expect("pay again");
+    assert_eq!(res.status(), 409);
+
+    // The receipt page on the citizen's phone carries number, promised date and payment.
+    let html = app
+        .client()
+        .get(app.url(&format!("/r/{}", d.row.token)))
+        .send()
+        .await
+        .expect("receipt")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains(no.as_str()) && html.contains("2026-10-15") && html.contains(&receipt));
+    // The barcode is a real Code 128 SVG.
+    let svg = app
+        .client()
+        .get(app.url(&format!("/forms/{}/barcode.svg", d.row.token)))
+        .send()
+        .await
+        .expect("barcode")
+        .text()
+        .await
+        .expect("svg");
+    assert!(svg.starts_with("<svg") && svg.matches("<rect").count() > 20);
+
+    // The timeline records the acceptance start and end and the payment.
+    let events = applications::store::events(app.state.db.reader(), d.row.id)
+        .await
+        .expect("events");
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    for k in [
+        "form_submitted",
+        "acceptance_started",
+        "one_time_notice",
+        "accepted",
+        "paid",
+    ] {
+        assert!(kinds.contains(&k), "{kinds:?} lacks {k}");
+    }
+}
+both!(one_sitting, super::one_sitting_from_form_to_paid_receipt);
+
+async fn refusals_and_watch_list_hits_are_recorded(app: TestApp) {
+    let site = app.site_id("0001").await;
+    let actor = staff(site, &[Role::Officer]);
+    let ctx = app.state.applications();
+    let no = submitted(&app, &id_number(2)).await;
+    applications::start_acceptance(&ctx, &actor, &no, None)
+        .await
+        .expect("start");
+    assert_eq!(
+        refused_with(applications::refuse(&ctx, &actor, &no, vec![" ".into()], "").await),
+        ApplicationError::ReasonsNeeded
+    );
+    let refusal = applications::refuse(
+        &ctx,
+        &actor,
+        &no,
+        vec!["申请人不具备首次申领条件".into()],
+        "《中华人民共和国护照法》第六条",
+    )
+    .await
+    .expect("refuse");
+    assert_eq!(refusal.reasons.len(), 1);
+    let d = applications::dossier(&ctx, &no)
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(d.status, Status::Refused);
+    assert!(
+        d.row
+            .refusal
+            .as_deref()
+            .is_some_and(|r| r.contains("第六条"))
+    );
+    assert_eq!(
+        refused_with(applications::accept(&ctx, &actor, &no, pickup(site)).await),
+        ApplicationError::Closed(Status::Refused)
+    );
+
+    // The watch list: a bad line imports nothing; a good file imports every line.
+    let system = Actor::system();
+    let admin = system.any_admin().expect("admin");
+    let listed = id_number(3);
+    let bad = format!(
+        "id_number,kind,note\n{listed},restricted_exit,x\n110105194912310021,restricted_exit,y\n"
+    );
+    assert!(matches!(
+        applications::import_watch_list(&ctx, admin, &bad).await,
+        Err(Failure::Refused(applications::ImportError::IdNumber(3)))
+    ));
+    assert_eq!(
+        applications::store::watch_count(app.state.db.reader())
+            .await
+            .expect("count"),
+        0
+    );
+    let good =
+        format!("{listed},restricted_exit,court order\n{listed},dual_registration,two hukou\n");
+    assert_eq!(
+        applications::import_watch_list(&ctx, admin, &good)
+            .await
+            .expect("import"),
+        2
+    );
+    let hit = submitted(&app, &listed).await;
+    applications::start_acceptance(&ctx, &actor, &hit, None)
+        .await
+        .expect("start");
+    assert_eq!(
+        applications::run_checks(&ctx, &actor, &hit)
+            .await
+            .expect("checks"),
+        CheckOutcome::Stopped
+    );
+    let e = refused_with(applications::accept(&ctx, &actor, &hit, pickup(site)).await);
+    assert!(matches!(
+        e,
+        ApplicationError::MaterialsIncomplete | ApplicationError::CannotAcceptHere
+    ));
+    // The applicant is told only that it cannot be accepted here.
+    let msg = onetrip::i18n::UserMessage::message(
+        &ApplicationError::CannotAcceptHere,
+        onetrip::i18n::Lang::En,
+    );
+    assert!(!msg.contains("restricted") && !msg.contains("registration"));
+    let alerts = applications::store::open_alerts(app.state.db.reader(), site)
+        .await
+        .expect("alerts");
+    assert_eq!(alerts.len(), 2);
+    assert!(alerts.iter().all(|a| a.application_no == hit.as_str()));
+}
+both!(
+    refusals_and_hits,
+    super::refusals_and_watch_list_hits_are_recorded
+);
+
+async fn accepted(app: &TestApp, n: u32) -> ApplicationNo {
+    let site = app.site_id("0001").await;
+    let actor = staff(site, &[Role::Officer]);
+    let no = submitted(app, &id_number(n)).await;
+    ready(app, &actor, &no).await;
+    applications::accept(&app.state.applications(), &actor, &no, pickup(site))
+        .await
+        .expect("accept");
+    no
+}
+
+async fn post_notification(app: &TestApp, body: &str, signature: &str) -> (u16, Value) {
+    let res = app
+        .client()
+        .post(app.url("/api/v1/payments/notify/simulator"))
+        .header("content-type", "application/json")
+        .header("x-signature", signature)
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("notify");
+    let status = res.status().as_u16();
+    (status, res.json().await.expect("json"))
+}
+
+async fn notifications_forged_or_duplicated_change_nothing(app: TestApp) {
+    let site = app.site_id("0001").await;
+    let cashier = staff(site, &[Role::Cashier]);
+    let no = accepted(&app, 4).await;
+    let pctx = app.state.payments();
+    let res = app
+        .client()
+        .post(app.url(&format!("/api/v1/applications/{}/orders", no.as_str())))
+        .json(&json!({"method": "alipay"}))
+        .send()
+        .await
+        .expect("order");
+    assert_eq!(res.status(), 201);
+    let order: Value = res.json().await.expect("json");
+    let order_no = order["order_no"].as_str().expect("order").to_string();
+    assert_eq!(order["amount_fen"], 19_500);
+
+    // The provider has not been paid: a query says pending.
+    assert_eq!(
+        payments::query_order(&pctx, &order_no)
+            .await
+            .expect("query"),
+        Settlement::Pending
+    );
+    // A forged notification (a made-up signature) changes nothing.
+    let fake = json!({"notify_id": "N1", "order_no": order_no, "txn_id": "T1", "amount_fen": 19_500, "paid_at": 1}).to_string();
+    let (status, v) = post_notification(&app, &fake, "deadbeef").await;
+    assert_eq!((status, v["outcome"].as_str()), (400, Some("forged")));
+    let p = payments::store::payment_by_order(app.state.db.reader(), &order_no)
+        .await
+        .expect("read")
+        .expect("order");
+    assert_eq!(p.status, "pending");
+    assert!(p.receipt_no.is_none());
+
+    // The citizen pays in the wallet; the real notification settles it once.
+    let sim = app
+        .state
+        .devices
+        .payment_simulator
+        .clone()
+        .expect("simulator");
+    let (body, signature) = sim
+        .customer_pays(&app.state.db, &order_no, app.state.clock.now_ms())
+        .await
+        .expect("wallet");
+    // The same signature over a changed amount is forged.
+    let tampered = body.replace("19500", "1");
+    let (status, _) = post_notification(&app, &tampered, &signature).await;
+    assert_eq!(status, 400);
+    let (status, v) = post_notification(&app, &body, &signature).await;
+    assert_eq!((status, v["outcome"].as_str()), (200, Some("paid")));
+    let (status, v) = post_notification(&app, &body, &signature).await;
+    assert_eq!((status, v["outcome"].as_str()), (200, Some("duplicate")));
+    let paid = payments::store::payment_by_order(app.state.db.reader(), &order_no)
+        .await
+        .expect("read")
+        .expect("order");
+    assert_eq!(paid.status, "paid");
+    let receipt = paid.receipt_no.clone().expect("receipt");
+    let receipts: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM payments WHERE receipt_no IS NOT NULL")
+            .fetch_one(app.state.db.reader())
+            .await
+            .expect("count");
+    assert_eq!(receipts, 1);
+    let outcomes = payments::store::notification_outcomes(app.state.db.reader(), &order_no)
+        .await
+        .expect("outcomes");
+    assert_eq!(outcomes, vec!["forged", "forged", "paid", "duplicate"]);
+
+    // Refunds: a reason is required, no more than was paid, the provider refunds too.
+    assert!(matches!(
+        payments::refund(&pctx, &cashier, &receipt, 100, " ").await,
+        Err(Failure::Refused(PaymentError::ReasonNeeded))
+    ));
+    assert!(matches!(
+        payments::refund(&pctx, &cashier, &receipt, 19_501, "too much").await,
+        Err(Failure::Refused(PaymentError::RefundTooLarge))
+    ));
+    let r = payments::refund(&pctx, &cashier, &receipt, 1_500, "endorsement withdrawn")
+        .await
+        .expect("refund");
+    assert!(r.refund_no.starts_with('R'));
+
+    // A cash payment of another application, then the day balances to the fen.
+    let cash = accepted(&app, 5).await;
+    payments::pay_at_window(&pctx, &cashier, &cash, Method::Cash, None)
+        .await
+        .expect("cash");
+    let recon = payments::reconcile(&pctx, site, app.state.clock.today())
+        .await
+        .expect("reconcile");
+    assert!(recon.balanced, "{recon:?}");
+    let alipay = recon
+        .lines
+        .iter()
+        .find(|l| l.method == Method::Alipay)
+        .expect("alipay line");
+    assert_eq!(
+        (alipay.paid_fen, alipay.refunded_fen, alipay.net_fen),
+        (19_500, 1_500, 18_000)
+    );
+    assert_eq!(alipay.provider_net_fen, Some(18_000));
+    assert_eq!(recon.total_net_fen, 18_000 + 19_500);
+}
+both!(
+    notifications,
+    super::notifications_forged_or_duplicated_change_nothing
+);
+
+async fn an_application_is_paid_once_under_concurrency(app: TestApp) {
+    let site = app.site_id("0001").await;
+    let cashier = staff(site, &[Role::Cashier]);
+    let no = accepted(&app, 6).await;
+    // An Alipay order is open when twenty windows take cash at once.
+    let order = payments::create_order(&app.state.payments(), None, &no, Method::Alipay, "kiosk")
+        .await
+        .expect("order");
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let state = app.state.clone();
+        let cashier = cashier.clone();
+        let no = no.clone();
+        tasks.push(tokio::spawn(async move {
+            payments::pay_at_window(&state.payments(), &cashier, &no, Method::Cash, None).await
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            Ok(_) => ok += 1,
+            Err(Failure::Refused(PaymentError::AlreadyPaid)) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(ok, 1, "exactly one payment");
+    // The citizen then pays the open order too: it is refunded automatically.
+    let sim = app
+        .state
+        .devices
+        .payment_simulator
+        .clone()
+        .expect("simulator");
+    let (body, signature) = sim
+        .customer_pays(&app.state.db, &order.order_no, app.state.clock.now_ms())
+        .await
+        .expect("wallet");
+    // The same notification arrives several times at once.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let state = app.state.clone();
+        let (body, signature) = (body.clone(), signature.clone());
+        tasks.push(tokio::spawn(async move {
+            payments::handle_notification(&state.payments(), "simulator", &body, &signature).await
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.expect("task").expect("handled"));
+    }
+    assert!(
+        outcomes.iter().all(|o| matches!(
+            o,
+            Settlement::PaidTwiceRefunded | Settlement::Duplicate | Settlement::Mismatch
+        )),
+        "{outcomes:?}"
+    );
+    let paid: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM payments WHERE status = 'paid'")
+        .fetch_one(app.state.db.reader())
+        .await
+        .expect("count");
+    assert_eq!(paid, 1);
+    let refunds: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM refunds")
+        .fetch_one(app.state.db.reader())
+        .await
+        .expect("count");
+    assert_eq!(refunds, 1, "the second payment is refunded once");
+    let recon = payments::reconcile(&app.state.payments(), site, app.state.clock.today())
+        .await
+        .expect("reconcile");
+    assert!(recon.balanced, "{recon:?}");
+    assert_eq!(recon.total_net_fen, 19_500);
+}
+both!(
+    paid_once,
+    super::an_application_is_paid_once_under_concurrency
+);
