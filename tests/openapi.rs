@@ -32,6 +32,23 @@ fn openapi_document_is_stable_and_complete() {
         "/api/v1/tickets/{token}",
         "/api/v1/windows/{id}/call-next",
         "/api/v1/sites/{code}/queue",
+        "/api/v1/applications",
+        "/api/v1/applications/{no}",
+        "/api/v1/applications/{no}/acceptance",
+        "/api/v1/applications/{no}/materials",
+        "/api/v1/applications/{no}/captures/{kind}",
+        "/api/v1/applications/{no}/face",
+        "/api/v1/applications/{no}/checks",
+        "/api/v1/applications/{no}/accept",
+        "/api/v1/applications/{no}/refuse",
+        "/api/v1/applications/{no}/bill",
+        "/api/v1/applications/{no}/payments",
+        "/api/v1/applications/{no}/orders",
+        "/api/v1/devices/id-reader/card",
+        "/api/v1/payments/notify/{provider}",
+        "/api/v1/payments/orders/{order}/query",
+        "/api/v1/payments/{receipt_no}/refunds",
+        "/api/v1/payments/reconciliation",
     ] {
         assert!(paths.contains_key(p), "{p} is documented");
     }

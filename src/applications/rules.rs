@@ -373,7 +373,8 @@ fn check_document<'c>(
         return Err(FormError::Annotations);
     }
     let endorsement_item = request.category == ApplicationCategory::Endorsement;
-    if !request.endorsements.is_empty() && !(item.endorsements_allowed || endorsement_item) {
+    let may_endorse = item.endorsements_allowed || endorsement_item;
+    if !request.endorsements.is_empty() && !may_endorse {
         return Err(FormError::EndorsementsNotAllowed(document));
     }
     if endorsement_item && request.endorsements.is_empty() {
