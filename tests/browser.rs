@@ -1795,16 +1795,16 @@ async fn one_form_walk(t: &OneTrip, c: &Client, shots: &Shots) {
         number.len() == 18 && number.chars().all(|ch| ch.is_ascii_digit()),
         "an 18-digit application number: {number}"
     );
-    let barcode = loaded_image_width(c, "figure.barcode img").await;
-    eprintln!("TEMP barcode {barcode}");
     let form = text_of(c, "main").await;
     assert!(
         form.contains("护照") && form.contains("往来港澳通行证") && form.contains("¥195.00"),
         "both documents and the estimated fee: {form}"
     );
     assert!(!form.contains(&id_number), "the ID number is masked");
-    shots.take(c, "one-form-printed-zh.png").await;
     assert!(printed.len() > "/forms/".len());
+    // Its barcode is checked at the end, so every screenshot is still taken.
+    let form_barcode = loaded_image_width(c, "figure.barcode img").await;
+    shots.take(c, "one-form-printed-zh.png").await;
 
     // An officer of the hall scans the number at the acceptance workstation.
     c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
@@ -1921,13 +1921,18 @@ async fn one_form_walk(t: &OneTrip, c: &Client, shots: &Shots) {
     assert_eq!(text_of(c, "#payment-receipt").await, receipt_no);
     assert!(text_of(c, "#fee").await.contains("¥195"));
     assert!(!body_text(c).await.contains("未缴费"));
-    let barcode = loaded_image_width(c, "figure.barcode img").await;
-    eprintln!("TEMP receipt barcode {barcode}");
+    let receipt_barcode = loaded_image_width(c, "figure.barcode img").await;
     shots.take(c, "receipt-printed-zh.png").await;
     c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
         .await
         .expect("desktop window");
     shots.take(c, "receipt-printed-zh-1920.png").await;
+
+    // The barcodes a scanner reads at the window: the form's and the receipt's, really loaded.
+    assert!(
+        form_barcode > 0 && receipt_barcode > 0,
+        "the barcodes load (naturalWidth: form {form_barcode}, receipt {receipt_barcode})"
+    );
 }
 
 /// The one form, end to end at the hall: filled at the kiosk from the ID card, accepted at a
