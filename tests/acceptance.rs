@@ -670,3 +670,60 @@ both!(
     paid_once,
     super::an_application_is_paid_once_under_concurrency
 );
+
+async fn ticket_to_receipt_is_measured(app: TestApp) {
+    let site = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001")
+        .await
+        .expect("query")
+        .expect("hall");
+    let window = onetrip::sites::store::windows_of(app.state.db.reader(), site.id)
+        .await
+        .expect("windows")
+        .into_iter()
+        .find(|w| w.number == 1)
+        .expect("window 1");
+    let actor = staff(site.id, &[Role::Officer]);
+    let q = app.state.queue();
+    let ticket = onetrip::queue::issue_ticket(
+        &q,
+        None,
+        &site,
+        "first_issue",
+        onetrip::queue::TicketClass::Normal,
+        None,
+        None,
+        "kiosk",
+    )
+    .await
+    .expect("ticket");
+    onetrip::queue::open_window(&q, &actor, &window)
+        .await
+        .expect("open");
+    app.state.clock.advance_ms(4 * 60_000);
+    onetrip::queue::call_next(&q, &actor, &window)
+        .await
+        .expect("call")
+        .expect("called");
+    let no = submitted(&app, &id_number(7)).await;
+    let ctx = app.state.applications();
+    let d = applications::start_acceptance(&ctx, &actor, &no, Some(window.id))
+        .await
+        .expect("start");
+    assert_eq!(
+        d.row.ticket_id,
+        Some(ticket.id),
+        "the ticket being served is linked"
+    );
+    ready(&app, &actor, &no).await;
+    app.state.clock.advance_ms(12 * 60_000);
+    let d = applications::accept(&ctx, &actor, &no, pickup(site.id))
+        .await
+        .expect("accept");
+    let issued = applications::store::ticket_issued_at(app.state.db.reader(), ticket.id)
+        .await
+        .expect("ticket")
+        .expect("issued");
+    // 4 minutes waiting + 12 at the window: the hall's "16 minutes" measured per applicant.
+    assert_eq!((d.row.accepted_at.expect("accepted") - issued) / 60_000, 16);
+}
+both!(ticket_to_receipt, super::ticket_to_receipt_is_measured);

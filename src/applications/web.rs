@@ -606,6 +606,8 @@ struct ReceiptPage {
     emergency: Option<String>,
     delivery: String,
     collect_site: Option<Site>,
+    /// The pickup site's hours on the promised date and the days after.
+    collect_hours: Vec<String>,
     accepted_at: String,
     paid: Option<String>,
     staff_view: bool,
@@ -656,6 +658,27 @@ async fn receipt(
         .time_limit_class
         .as_deref()
         .and_then(|c| TimeLimitClass::ALL.into_iter().find(|t| t.code() == c));
+    let collect_hours = match (
+        &collect_site,
+        d.row.promised_date.as_deref().and_then(|p| p.parse().ok()),
+    ) {
+        (Some(s), Some(from)) => {
+            crate::domain::opening::next_openings(&s.opening_rules, &state.calendar, from, 4)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(_, o)| o.is_open())
+                .map(|(day, o)| {
+                    format!(
+                        "{} {} {}",
+                        day,
+                        crate::sites::web::weekday_name(day, lang),
+                        o.describe(lang)
+                    )
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     let paid = crate::payments::store::paid_payment(state.db.reader(), d.row.id)
         .await?
         .and_then(|p| p.receipt_no);
@@ -677,6 +700,7 @@ async fn receipt(
             .map(|r| r.name.get(lang).to_string()),
         delivery,
         collect_site,
+        collect_hours,
         accepted_at: d
             .row
             .accepted_at

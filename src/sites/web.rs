@@ -49,7 +49,7 @@ pub struct OpeningDay {
     pub text: String,
 }
 
-fn weekday_name(d: jiff::civil::Date, lang: Lang) -> &'static str {
+pub(crate) fn weekday_name(d: jiff::civil::Date, lang: Lang) -> &'static str {
     use jiff::civil::Weekday::*;
     match d.weekday() {
         Monday => lang.pick("星期一", "Monday"),
