@@ -108,6 +108,8 @@ pub fn code128_svg(digits: &str) -> AppResult<String> {
         .map_err(AppError::internal)?;
     barcoders::generators::svg::SVG::new(60)
         .xdim(2)
+        // Without the namespace a browser will not draw the SVG as an <img>.
+        .xmlns("http://www.w3.org/2000/svg".into())
         .generate(code.encode())
         .map_err(AppError::internal)
 }
