@@ -85,7 +85,23 @@ pub enum DeviceError {
 /// A capture station at a window (photo camera, fingerprint scanner).
 pub trait CaptureStation: Send + Sync {
     fn capture(&self, kind: CaptureKind, application_no: &str) -> Result<Capture, DeviceError>;
+    /// Compares the person at the window with the record (fingerprint or face, R9 pickup):
+    /// the reference of the comparison and its score, 0–100.
+    fn verify(&self, method: VerifyMethod, application_no: &str) -> Result<Capture, DeviceError>;
+    /// The recipient's signature on the signature pad (or the on-screen pad): its reference.
+    fn signature(&self, application_no: &str) -> Result<String, DeviceError>;
 }
+
+/// How a recipient's identity is compared at pickup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VerifyMethod {
+    Fingerprint,
+    Face,
+}
+
+/// Score from which a comparison counts as a match.
+pub const MATCH_THRESHOLD: i64 = 80;
 
 /// A station that answers at once with a good-quality capture and a unique reference.
 pub struct SimulatedStation;
@@ -100,6 +116,25 @@ impl CaptureStation for SimulatedStation {
                 CaptureKind::Fingerprint => 88,
             },
         })
+    }
+
+    fn verify(&self, method: VerifyMethod, application_no: &str) -> Result<Capture, DeviceError> {
+        let nonce = &crypto::random_token()[..12];
+        let kind = match method {
+            VerifyMethod::Fingerprint => "fingerprint-match",
+            VerifyMethod::Face => "face-match",
+        };
+        Ok(Capture {
+            reference: format!("sim-{kind}-{application_no}-{nonce}"),
+            quality: 95,
+        })
+    }
+
+    fn signature(&self, application_no: &str) -> Result<String, DeviceError> {
+        Ok(format!(
+            "sim-signature-{application_no}-{}",
+            &crypto::random_token()[..12]
+        ))
     }
 }
 

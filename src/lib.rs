@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod devices;
+pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod i18n;

@@ -1025,7 +1025,7 @@ pub async fn accept(
         // Someone else changed it since it was read: nothing is written.
         return refused(ApplicationError::Closed(Status::Accepted));
     }
-    store::fix_document_terms(&mut tx, r.id, &terms).await?;
+    store::fix_document_terms(&mut tx, r.id, no.as_str(), &terms, now).await?;
     store::event(
         &mut tx,
         r.id,

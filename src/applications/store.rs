@@ -635,14 +635,22 @@ pub async fn accept(conn: &mut AnyConnection, a: &Accepted<'_>) -> Result<bool, 
     Ok(n == 1)
 }
 
+/// The label code on a finished document (scanned into custody and at pickup): the application
+/// number and the document's place on the form, 20 digits, so Code 128 set C prints it compactly.
+pub fn label_of(application_no: &str, position: usize) -> String {
+    format!("{application_no}{:02}", position + 1)
+}
+
 /// Writes each document's fee and promised date, and each endorsement's fee.
 pub async fn fix_document_terms(
     conn: &mut AnyConnection,
     application_id: i64,
+    application_no: &str,
     terms: &super::Terms,
+    now: i64,
 ) -> Result<(), sqlx::Error> {
     let docs = documents(&mut *conn, application_id).await?;
-    for (doc, promised) in docs.iter().zip(&terms.promised) {
+    for (position, (doc, promised)) in docs.iter().zip(&terms.promised).enumerate() {
         let own: i64 = terms
             .fee_lines
             .iter()
@@ -650,10 +658,13 @@ pub async fn fix_document_terms(
             .map(|l| l.fen)
             .sum();
         sqlx::query(
-            "UPDATE application_documents SET fee_fen = $1, promised_date = $2, status = 'accepted' WHERE id = $3",
+            "UPDATE application_documents SET fee_fen = $1, promised_date = $2, status = 'accepted', \
+             label = $3, stage_at = $4 WHERE id = $5",
         )
         .bind(own)
         .bind(promised.to_string())
+        .bind(label_of(application_no, position))
+        .bind(now)
         .bind(doc.id)
         .execute(&mut *conn)
         .await?;

@@ -1,0 +1,1 @@
+//! Pages and API of approval, production, custody, pickup and progress.
