@@ -1,0 +1,581 @@
+//! From acceptance to the citizen's hands (R7, R9) on SQLite and PostgreSQL: illegal
+//! transitions refused, production in batches, custody check-in and slots, inventory audits,
+//! pickup refused on identity mismatch / proxy without ID or receipt / nothing in custody,
+//! data errors back to production, overdue detection across holidays, the citizen's progress.
+
+mod common;
+
+use common::{Engine, TestApp};
+use onetrip::applications::{self, Acceptance, Delivery};
+use onetrip::auth::{Actor, Failure, RequestMeta, Role, RoleGrant};
+use onetrip::catalog::TimeLimitClass;
+use onetrip::clock::Clock;
+use onetrip::config::Config;
+use onetrip::devices::{CaptureKind, VerifyMethod};
+use onetrip::documents::flow::Stage;
+use onetrip::documents::{self, DocumentError, PickupInput, Recipient};
+use onetrip::domain::application_no::ApplicationNo;
+use onetrip::domain::id_number::IdNumber;
+use onetrip::i18n::Lang;
+
+fn at(s: &str) -> i64 {
+    s.parse::<jiff::Timestamp>()
+        .expect("timestamp")
+        .as_millisecond()
+}
+
+/// Wednesday before National Day 2026.
+async fn app_at(engine: Engine) -> Option<TestApp> {
+    TestApp::spawn_full(
+        engine,
+        Config::default(),
+        Clock::fixed(at("2026-09-30T09:00:00+08:00")),
+    )
+    .await
+}
+
+macro_rules! both {
+    ($name:ident, $scenario:path) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let app = super::app_at(super::Engine::Sqlite)
+                    .await
+                    .expect("sqlite app");
+                $scenario(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let Some(app) = super::app_at(super::Engine::Postgres).await else {
+                    return;
+                };
+                $scenario(app).await;
+            }
+        }
+    };
+}
+
+/// One person holding every role at the hall (each use case checks its own).
+fn staff(site_id: i64) -> Actor {
+    Actor {
+        staff_id: 0,
+        username: "flow.test".into(),
+        display_name: "流程".into(),
+        badge_no: "8".into(),
+        grants: [
+            Role::Officer,
+            Role::Approver,
+            Role::Producer,
+            Role::Custodian,
+            Role::Leader,
+        ]
+        .into_iter()
+        .map(|role| RoleGrant {
+            role,
+            site_id: Some(site_id),
+        })
+        .collect(),
+        must_change_password: false,
+        meta: RequestMeta::default(),
+    }
+}
+
+fn id_number(n: u32) -> IdNumber {
+    let first17 = format!("11010119900203{:03}", n % 1000);
+    let check = IdNumber::check_digit_for(&first17).expect("digit");
+    IdNumber::parse(&format!("{first17}{check}")).expect("valid")
+}
+
+fn refusal<T: std::fmt::Debug>(r: Result<T, Failure<DocumentError>>) -> DocumentError {
+    match r {
+        Err(Failure::Refused(e)) => e,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// An accepted passport + HK/Macao permit application, collected at the hall.
+async fn accepted(app: &TestApp, n: u32, class: TimeLimitClass) -> ApplicationNo {
+    let site = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001")
+        .await
+        .expect("q")
+        .expect("hall");
+    let actor = staff(site.id);
+    let ctx = app.state.applications();
+    let input = applications::FormInput {
+        name: "李流程".into(),
+        id_number: id_number(n),
+        phone: onetrip::domain::phone::PhoneNumber::parse("13900139000").expect("phone"),
+        address: "示范市".into(),
+        ethnicity: "汉".into(),
+        from_card_reader: false,
+        registered_state_personnel: false,
+        unit_consent: false,
+        work_unit: None,
+        guardian: None,
+        documents: vec![
+            applications::rules::DocumentRequest {
+                document: onetrip::catalog::DocumentType::Passport,
+                category: onetrip::catalog::ApplicationCategory::FirstIssue,
+                old_number: None,
+                old_document: None,
+                endorsements: vec![],
+                annotations: 0,
+            },
+            applications::rules::DocumentRequest {
+                document: onetrip::catalog::DocumentType::HkMacaoPermit,
+                category: onetrip::catalog::ApplicationCategory::FirstIssue,
+                old_number: None,
+                old_document: None,
+                endorsements: vec![],
+                annotations: 0,
+            },
+        ],
+        lang: Lang::ZhCn,
+    };
+    let row = applications::submit_form(&ctx, &site, applications::Channel::Kiosk, input)
+        .await
+        .expect("form");
+    let no = ApplicationNo::parse(&row.application_no).expect("no");
+    let d = applications::start_acceptance(&ctx, &actor, &no, None)
+        .await
+        .expect("start");
+    let all: Vec<String> = d
+        .materials(&app.state.catalog)
+        .iter()
+        .map(|m| m.id.clone())
+        .collect();
+    applications::check_materials(&ctx, &actor, &no, &all)
+        .await
+        .expect("materials");
+    for kind in [CaptureKind::Photo, CaptureKind::Fingerprint] {
+        applications::capture(&ctx, &actor, &no, kind)
+            .await
+            .expect("capture");
+    }
+    applications::verify_face(&ctx, &actor, &no)
+        .await
+        .expect("face");
+    applications::run_checks(&ctx, &actor, &no)
+        .await
+        .expect("checks");
+    let expedited = class == TimeLimitClass::Expedited;
+    applications::accept(
+        &ctx,
+        &actor,
+        &no,
+        Acceptance {
+            class,
+            emergency_reason: expedited.then(|| "funeral".to_string()),
+            emergency_proof: expedited.then(|| "死亡证明".to_string()),
+            delivery: Delivery::Pickup { site_id: site.id },
+        },
+    )
+    .await
+    .expect("accept");
+    no
+}
+
+async fn docs(app: &TestApp, no: &ApplicationNo) -> Vec<documents::store::DocRow> {
+    let row = applications::store::application_by_no(app.state.db.reader(), no.as_str())
+        .await
+        .expect("q")
+        .expect("application");
+    documents::store::docs_of_application(app.state.db.reader(), row.id)
+        .await
+        .expect("docs")
+}
+
+/// Review, approve and produce every document of the application.
+async fn produce(app: &TestApp, actor: &Actor, no: &ApplicationNo) -> Vec<String> {
+    let ctx = app.state.applications();
+    let mut ids = Vec::new();
+    for d in docs(app, no).await {
+        documents::start_review(&ctx, actor, d.id)
+            .await
+            .expect("review");
+        documents::approve(&ctx, actor, d.id)
+            .await
+            .expect("approve");
+        ids.push(d.id);
+    }
+    let batch = documents::start_batch(&ctx, actor, &ids)
+        .await
+        .expect("batch");
+    let numbers: Vec<(i64, String)> = docs(app, no)
+        .await
+        .iter()
+        .map(|d| {
+            let n = if d.document_type == "passport" {
+                "E12345678"
+            } else {
+                "CA1234567"
+            };
+            (d.id, n.to_string())
+        })
+        .collect();
+    let produced = documents::finish_batch(&ctx, actor, batch, &numbers)
+        .await
+        .expect("produced");
+    assert!(produced.iter().all(|d| d.stage == Stage::Produced));
+    produced
+        .iter()
+        .map(|d| d.label.clone().expect("label"))
+        .collect()
+}
+
+async fn illegal_transitions_are_refused(app: TestApp) {
+    let site = app.site_id("0001").await;
+    let actor = staff(site);
+    let ctx = app.state.applications();
+    let no = accepted(&app, 1, TimeLimitClass::Normal).await;
+    let d = docs(&app, &no).await;
+    let id = d[0].id;
+    assert_eq!(d[0].stage, Stage::Accepted);
+    assert_eq!(
+        d[0].label.as_deref(),
+        Some(format!("{}01", no.as_str()).as_str())
+    );
+    // Not reviewed yet: no approval, no production, no custody.
+    assert_eq!(
+        refusal(documents::approve(&ctx, &actor, id).await),
+        DocumentError::IllegalTransition(Stage::Accepted, Stage::Approved)
+    );
+    assert_eq!(
+        refusal(documents::start_batch(&ctx, &actor, &[id]).await),
+        DocumentError::IllegalTransition(Stage::Accepted, Stage::InProduction)
+    );
+    let hall = onetrip::sites::store::site(app.state.db.reader(), site)
+        .await
+        .expect("q")
+        .expect("hall");
+    let label = d[0].label.clone().expect("label");
+    assert_eq!(
+        refusal(documents::check_in(&ctx, &actor, &label, &hall, "A", "01").await),
+        DocumentError::IllegalTransition(Stage::Accepted, Stage::InCustody)
+    );
+    // A role the actor lacks.
+    let clerk = Actor {
+        grants: vec![RoleGrant {
+            role: Role::Officer,
+            site_id: Some(site),
+        }],
+        ..actor.clone()
+    };
+    assert_eq!(
+        refusal(documents::start_review(&ctx, &clerk, id).await),
+        DocumentError::NotYourRole
+    );
+    documents::start_review(&ctx, &actor, id)
+        .await
+        .expect("review");
+    assert_eq!(
+        refusal(documents::reject(&ctx, &actor, id, " ").await),
+        DocumentError::ReasonsNeeded
+    );
+    let rejected = documents::reject(&ctx, &actor, id, "申请材料不实")
+        .await
+        .expect("reject");
+    assert_eq!(rejected.stage, Stage::Rejected);
+    // Rejected is final.
+    assert_eq!(
+        refusal(documents::approve(&ctx, &actor, id).await),
+        DocumentError::IllegalTransition(Stage::Rejected, Stage::Approved)
+    );
+    assert_eq!(
+        refusal(documents::start_batch(&ctx, &actor, &[id]).await),
+        DocumentError::IllegalTransition(Stage::Rejected, Stage::InProduction)
+    );
+    // Every step is recorded with who and when; the applicant was told.
+    let steps = documents::store::steps(app.state.db.reader(), id)
+        .await
+        .expect("steps");
+    let path: Vec<(&str, &str)> = steps
+        .iter()
+        .map(|s| (s.from_stage.as_str(), s.to_stage.as_str()))
+        .collect();
+    assert_eq!(
+        path,
+        vec![("accepted", "under_review"), ("under_review", "rejected")]
+    );
+    let told: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'document.rejected' AND ref = $1",
+    )
+    .bind(no.as_str())
+    .fetch_one(app.state.db.reader())
+    .await
+    .expect("outbox");
+    assert_eq!(told, 1);
+}
+both!(illegal, super::illegal_transitions_are_refused);
+
+async fn custody_pickup_and_inventory(app: TestApp) {
+    let site = app.site_id("0001").await;
+    let hall = onetrip::sites::store::site(app.state.db.reader(), site)
+        .await
+        .expect("q")
+        .expect("hall");
+    let actor = staff(site);
+    let ctx = app.state.applications();
+    let no = accepted(&app, 2, TimeLimitClass::Normal).await;
+
+    // Nothing in custody yet: pickup refused.
+    let me = id_number(2).as_str().to_string();
+    let pickup = |recipient: Recipient, receipt: bool| PickupInput {
+        applicant_id: me.clone(),
+        recipient,
+        receipt_presented: receipt,
+        method: VerifyMethod::Fingerprint,
+    };
+    assert_eq!(
+        refusal(
+            documents::issue_documents(&ctx, &actor, &no, site, pickup(Recipient::Applicant, true))
+                .await
+        ),
+        DocumentError::NotInCustody
+    );
+
+    let labels = produce(&app, &actor, &no).await;
+    documents::check_in(&ctx, &actor, &labels[0], &hall, "A", "01")
+        .await
+        .expect("check in");
+    // One slot holds one document.
+    assert_eq!(
+        refusal(documents::check_in(&ctx, &actor, &labels[1], &hall, "A", "01").await),
+        DocumentError::SlotTaken
+    );
+    documents::check_in(&ctx, &actor, &labels[1], &hall, "A", "02")
+        .await
+        .expect("check in");
+    let ready: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'document.ready' AND ref = $1",
+    )
+    .bind(no.as_str())
+    .fetch_one(app.state.db.reader())
+    .await
+    .expect("outbox");
+    assert_eq!(ready, 2);
+    documents::move_document(&ctx, &actor, &labels[1], "B", "07", "rearranged")
+        .await
+        .expect("move");
+
+    // Inventory: the cabinet scan misses one and has one the records do not.
+    let stray = format!("{}09", no.as_str());
+    let found = documents::inventory_audit(&ctx, &actor, site, &[labels[0].clone(), stray.clone()])
+        .await
+        .expect("audit");
+    assert_eq!(found.missing, vec![labels[1].clone()]);
+    assert_eq!(found.extra, vec![stray]);
+    assert_eq!(found.matched, 1);
+
+    // Identity mismatch, proxy without receipt, proxy with their own ID missing.
+    let wrong = PickupInput {
+        applicant_id: id_number(3).as_str().to_string(),
+        ..pickup(Recipient::Applicant, true)
+    };
+    assert_eq!(
+        refusal(documents::issue_documents(&ctx, &actor, &no, site, wrong).await),
+        DocumentError::IdentityMismatch
+    );
+    let proxy = Recipient::Proxy {
+        id_number: id_number(4),
+        name: "王代领".into(),
+    };
+    assert_eq!(
+        refusal(
+            documents::issue_documents(&ctx, &actor, &no, site, pickup(proxy.clone(), false)).await
+        ),
+        DocumentError::ReceiptNeeded
+    );
+    let self_proxy = Recipient::Proxy {
+        id_number: id_number(2),
+        name: "李流程".into(),
+    };
+    assert_eq!(
+        refusal(
+            documents::issue_documents(&ctx, &actor, &no, site, pickup(self_proxy, true)).await
+        ),
+        DocumentError::ProxyIdNeeded
+    );
+    // A guardian is only for under-16 applicants on record.
+    assert_eq!(
+        refusal(
+            documents::issue_documents(
+                &ctx,
+                &actor,
+                &no,
+                site,
+                pickup(
+                    Recipient::Guardian {
+                        id_number: id_number(5)
+                    },
+                    true
+                )
+            )
+            .await
+        ),
+        DocumentError::IdentityMismatch
+    );
+
+    // The data of one document is wrong: back to production, the slot is freed.
+    let back = documents::report_error(&ctx, &actor, &labels[1], "姓名拼音有误")
+        .await
+        .expect("report");
+    assert_eq!(back.stage, Stage::InProduction);
+    assert!(
+        documents::store::slot_of(app.state.db.reader(), back.id)
+            .await
+            .expect("slot")
+            .is_none()
+    );
+
+    // The proxy collects what is ready, together; the rest follows later.
+    let issued = documents::issue_documents(&ctx, &actor, &no, site, pickup(proxy, true))
+        .await
+        .expect("issue");
+    assert_eq!(issued.labels, vec![labels[0].clone()]);
+    assert_eq!(issued.still_pending, 1);
+    let d = docs(&app, &no).await;
+    assert_eq!(d[0].stage, Stage::Issued);
+    assert!(
+        documents::store::slot_of(app.state.db.reader(), d[0].id)
+            .await
+            .expect("slot")
+            .is_none()
+    );
+    let pickups: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pickups WHERE recipient = 'proxy'")
+        .fetch_one(app.state.db.reader())
+        .await
+        .expect("pickups");
+    assert_eq!(pickups, 1);
+    // Issued is final: not again.
+    assert_eq!(
+        refusal(
+            documents::issue_documents(&ctx, &actor, &no, site, pickup(Recipient::Applicant, true))
+                .await
+        ),
+        DocumentError::NotInCustody
+    );
+
+    // The citizen's progress: only with the right ID number; every step in plain words.
+    assert!(
+        documents::progress(&ctx, &no, &id_number(9), Lang::ZhCn)
+            .await
+            .expect("progress")
+            .is_none()
+    );
+    let p = documents::progress(&ctx, &no, &id_number(2), Lang::En)
+        .await
+        .expect("progress")
+        .expect("mine");
+    let passport = &p.documents[0];
+    let said: Vec<&str> = passport.steps.iter().map(|(_, s)| s.as_str()).collect();
+    assert_eq!(said[0], "Accepted");
+    assert!(
+        said.contains(&"Approved") && said.contains(&"Produced") && said.contains(&"Collected")
+    );
+    assert!(
+        said.iter().any(|s| s.starts_with("Ready to collect · ")),
+        "{said:?}"
+    );
+}
+both!(custody, super::custody_pickup_and_inventory);
+
+async fn overdue_is_found_across_holidays(app: TestApp) {
+    let ctx = app.state.applications();
+    // Accepted Wed 2026-09-30: normal promised 2026-10-15, expedited 2026-10-13.
+    let normal = accepted(&app, 6, TimeLimitClass::Normal).await;
+    let urgent = accepted(&app, 7, TimeLimitClass::Expedited).await;
+    let due = |d: &str| {
+        let d: jiff::civil::Date = d.parse().expect("date");
+        async move { documents::due_watch(&ctx, d).await.expect("watch") }
+    };
+    // During the holiday nothing is due yet, even a week in.
+    let w = due("2026-10-07").await;
+    assert!(w.overdue.is_empty() && w.near_due.is_empty(), "{w:?}");
+    // Mon 2026-10-12: the expedited ones are due the next working day.
+    let w = due("2026-10-12").await;
+    assert!(w.overdue.is_empty());
+    assert!(
+        w.near_due
+            .iter()
+            .all(|d| d.application_no == urgent.as_str())
+    );
+    assert_eq!(w.near_due.len(), 2);
+    // Wed 2026-10-14: expedited overdue; the normal ones are due the next working day.
+    let w = due("2026-10-14").await;
+    assert_eq!(w.overdue.len(), 2);
+    assert!(
+        w.overdue
+            .iter()
+            .all(|d| d.application_no == urgent.as_str())
+    );
+    assert!(
+        w.near_due
+            .iter()
+            .all(|d| d.application_no == normal.as_str())
+    );
+    // Fri 2026-10-16 → the next working day is Mon 19th; the normal ones are overdue now.
+    let w = due("2026-10-16").await;
+    assert_eq!(w.overdue.len(), 4);
+    // Issued documents are no longer watched.
+    let site = app.site_id("0001").await;
+    let actor = staff(site);
+    let d = docs(&app, &urgent).await;
+    documents::start_review(&ctx, &actor, d[0].id)
+        .await
+        .expect("review");
+    documents::reject(&ctx, &actor, d[0].id, "不符合条件")
+        .await
+        .expect("reject");
+    assert_eq!(due("2026-10-16").await.overdue.len(), 3);
+}
+both!(overdue, super::overdue_is_found_across_holidays);
+
+async fn one_slot_holds_one_document_under_concurrency(app: TestApp) {
+    let site = app.site_id("0001").await;
+    let hall = onetrip::sites::store::site(app.state.db.reader(), site)
+        .await
+        .expect("q")
+        .expect("hall");
+    let actor = staff(site);
+    let mut labels = Vec::new();
+    for n in 10..15 {
+        let no = accepted(&app, n, TimeLimitClass::Normal).await;
+        labels.extend(produce(&app, &actor, &no).await);
+    }
+    let mut tasks = Vec::new();
+    for label in labels.clone() {
+        let state = app.state.clone();
+        let (actor, hall) = (actor.clone(), hall.clone());
+        tasks.push(tokio::spawn(async move {
+            documents::check_in(&state.applications(), &actor, &label, &hall, "C", "01").await
+        }));
+    }
+    let mut placed = 0;
+    for t in tasks {
+        match t.await.expect("task") {
+            Ok(_) => placed += 1,
+            Err(Failure::Refused(DocumentError::SlotTaken)) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(placed, 1, "one document in the slot");
+    // The losers are still produced (their transaction rolled back), so they can go elsewhere.
+    let in_custody: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM application_documents WHERE status = 'in_custody'",
+    )
+    .fetch_one(app.state.db.reader())
+    .await
+    .expect("count");
+    assert_eq!(in_custody, 1);
+    let produced: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM application_documents WHERE status = 'produced'")
+            .fetch_one(app.state.db.reader())
+            .await
+            .expect("count");
+    assert_eq!(produced, labels.len() as i64 - 1);
+}
+both!(
+    slot_race,
+    super::one_slot_holds_one_document_under_concurrency
+);
