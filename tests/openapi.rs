@@ -49,6 +49,9 @@ fn openapi_document_is_stable_and_complete() {
         "/api/v1/payments/orders/{order}/query",
         "/api/v1/payments/{receipt_no}/refunds",
         "/api/v1/payments/reconciliation",
+        "/api/v1/progress",
+        "/api/v1/documents/due",
+        "/api/v1/custody/inventory",
     ] {
         assert!(paths.contains_key(p), "{p} is documented");
     }

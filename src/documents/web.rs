@@ -1,1 +1,819 @@
-//! Pages and API of approval, production, custody, pickup and progress.
+//! Pages and API of approval, production, custody, pickup and progress: the approver's and
+//! producer's queues, the custodian's cabinet (check-in, move, inventory audit), the pickup
+//! window, the duty leader's page, and the citizen's progress page.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::flow::Stage;
+use super::store::{self, DocRow};
+use super::{DocumentError, DueWatch, Inventory, PickupInput, Progress, Recipient};
+use crate::auth::web::refused;
+use crate::auth::{Actor, Failure, Role};
+use crate::devices::VerifyMethod;
+use crate::domain::application_no::ApplicationNo;
+use crate::domain::id_number::IdNumber;
+use crate::error::{AppError, AppResult};
+use crate::i18n::{Lang, UserMessage};
+use crate::sites::{Site, store as sites_store};
+use crate::web::AppState;
+use crate::web::extract::{Form, Json, Query, Staff};
+use crate::web::layout::Page;
+
+pub fn pages() -> Router<AppState> {
+    Router::new()
+        .route("/progress", get(progress_form).post(progress_page))
+        .route("/staff/review", get(review_page))
+        .route("/staff/production", get(production_page))
+        .route("/staff/custody", get(custody_page))
+        .route("/staff/pickup", get(pickup_page))
+        .route("/staff/leader", get(leader_page))
+        .route("/staff/documents/{action}", post(document_action))
+        .route("/staff/documents/label/{label}", get(label_page))
+        .route(
+            "/staff/documents/label/{label}/barcode.svg",
+            get(label_barcode),
+        )
+}
+
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_progress))
+        .routes(routes!(api_due))
+        .routes(routes!(api_inventory))
+}
+
+fn fail(f: Failure<DocumentError>) -> AppError {
+    match f {
+        Failure::Refused(e @ DocumentError::NoSuchDocument) => {
+            AppError::new(StatusCode::NOT_FOUND, e)
+        }
+        Failure::Refused(e @ DocumentError::NotYourRole) => AppError::new(StatusCode::FORBIDDEN, e),
+        Failure::Refused(e @ (DocumentError::IllegalTransition(..) | DocumentError::SlotTaken)) => {
+            AppError::new(StatusCode::CONFLICT, e)
+        }
+        other => refused(other),
+    }
+}
+
+fn doc_name(code: &str, lang: Lang) -> String {
+    crate::catalog::DocumentType::ALL
+        .into_iter()
+        .find(|d| d.code() == code)
+        .map(|d| d.name(lang).to_string())
+        .unwrap_or_else(|| code.to_string())
+}
+
+/// A document as a row of a staff list.
+pub struct DocLine {
+    pub id: i64,
+    pub application_no: String,
+    pub label: String,
+    pub document: String,
+    pub stage: String,
+    pub promised: String,
+    pub expedited: bool,
+    pub slot: Option<String>,
+}
+
+async fn lines(state: &AppState, docs: Vec<DocRow>, lang: Lang) -> AppResult<Vec<DocLine>> {
+    let mut out = Vec::with_capacity(docs.len());
+    for d in docs {
+        let slot = if d.stage == Stage::InCustody {
+            store::slot_of(state.db.reader(), d.id)
+                .await?
+                .map(|s| format!("{}-{}", s.cabinet, s.slot))
+        } else {
+            None
+        };
+        out.push(DocLine {
+            id: d.id,
+            application_no: d.application_no.clone(),
+            label: d.label.clone().unwrap_or_default(),
+            document: doc_name(&d.document_type, lang),
+            stage: d.stage.name(lang).to_string(),
+            promised: d.promised_date.clone().unwrap_or_default(),
+            expedited: d.time_limit_class.as_deref() == Some("expedited"),
+            slot,
+        });
+    }
+    Ok(out)
+}
+
+fn first_site_for(actor: &Actor, sites: &[Site], roles: &[Role]) -> Option<Site> {
+    sites
+        .iter()
+        .find(|s| roles.iter().any(|r| actor.has_role_at(*r, s.id)))
+        .cloned()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ListQuery {
+    site: String,
+    document: String,
+    expedited: String,
+    no: String,
+    ok: String,
+    error: String,
+}
+
+fn notes(q: &ListQuery) -> (Option<String>, Option<String>) {
+    (
+        Some(q.ok.clone()).filter(|s| !s.is_empty()),
+        Some(q.error.clone()).filter(|s| !s.is_empty()),
+    )
+}
+
+async fn chosen_site(
+    state: &AppState,
+    actor: &Actor,
+    code: &str,
+    roles: &[Role],
+) -> AppResult<Site> {
+    let sites = sites_store::list_sites(state.db.reader(), true).await?;
+    let site = if code.is_empty() {
+        first_site_for(actor, &sites, roles)
+    } else {
+        sites.into_iter().find(|s| s.code == code)
+    };
+    let site = site.ok_or_else(AppError::forbidden)?;
+    if !roles.iter().any(|r| actor.has_role_at(*r, site.id)) {
+        return Err(AppError::forbidden());
+    }
+    Ok(site)
+}
+
+// ---- approver ------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/review.html")]
+struct ReviewPage {
+    page: Page,
+    site: Site,
+    waiting: Vec<DocLine>,
+    reviewing: Vec<DocLine>,
+    expedited_only: bool,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+async fn review_page(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Query(q): Query<ListQuery>,
+) -> AppResult<ReviewPage> {
+    let site = chosen_site(&state, &actor, &q.site, &[Role::Approver]).await?;
+    let expedited_only = q.expedited == "1";
+    let doc = Some(q.document.as_str()).filter(|d| !d.is_empty());
+    let lang = page.lang;
+    let waiting = store::docs_at_stage(
+        state.db.reader(),
+        Stage::Accepted,
+        Some(site.id),
+        doc,
+        expedited_only,
+    )
+    .await?;
+    let reviewing = store::docs_at_stage(
+        state.db.reader(),
+        Stage::UnderReview,
+        Some(site.id),
+        doc,
+        expedited_only,
+    )
+    .await?;
+    let (message, error) = notes(&q);
+    Ok(ReviewPage {
+        waiting: lines(&state, waiting, lang).await?,
+        reviewing: lines(&state, reviewing, lang).await?,
+        site,
+        expedited_only,
+        message,
+        error,
+        page,
+    })
+}
+
+// ---- producer ------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/production.html")]
+struct ProductionPage {
+    page: Page,
+    approved: Vec<DocLine>,
+    /// `(batch id, its documents in production)`.
+    batches: Vec<(i64, Vec<DocLine>)>,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+async fn production_page(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Query(q): Query<ListQuery>,
+) -> AppResult<ProductionPage> {
+    if !actor.has_role(Role::Producer) {
+        return Err(AppError::forbidden());
+    }
+    let lang = page.lang;
+    let visible = |d: &DocRow| actor.has_role_at(Role::Producer, d.site_id);
+    let approved: Vec<DocRow> =
+        store::docs_at_stage(state.db.reader(), Stage::Approved, None, None, false)
+            .await?
+            .into_iter()
+            .filter(visible)
+            .collect();
+    let producing: Vec<DocRow> =
+        store::docs_at_stage(state.db.reader(), Stage::InProduction, None, None, false)
+            .await?
+            .into_iter()
+            .filter(visible)
+            .collect();
+    let mut batches: Vec<(i64, Vec<DocRow>)> = Vec::new();
+    for d in producing {
+        let b = d.batch_id.unwrap_or_default();
+        match batches.iter_mut().find(|(id, _)| *id == b) {
+            Some((_, v)) => v.push(d),
+            None => batches.push((b, vec![d])),
+        }
+    }
+    let mut batch_lines = Vec::new();
+    for (id, docs) in batches {
+        batch_lines.push((id, lines(&state, docs, lang).await?));
+    }
+    let (message, error) = notes(&q);
+    Ok(ProductionPage {
+        approved: lines(&state, approved, lang).await?,
+        batches: batch_lines,
+        message,
+        error,
+        page,
+    })
+}
+
+// ---- custodian -----------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/custody.html")]
+struct CustodyPage {
+    page: Page,
+    site: Site,
+    produced: Vec<DocLine>,
+    held: Vec<(String, String, String, String)>,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+async fn custody_page(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Query(q): Query<ListQuery>,
+) -> AppResult<CustodyPage> {
+    let site = chosen_site(&state, &actor, &q.site, &[Role::Custodian]).await?;
+    let lang = page.lang;
+    let produced: Vec<DocRow> =
+        store::docs_at_stage(state.db.reader(), Stage::Produced, None, None, false)
+            .await?
+            .into_iter()
+            .filter(|d| {
+                d.delivery.as_deref() == Some("pickup") && d.pickup_site_id == Some(site.id)
+            })
+            .collect();
+    let held = store::custody_of_site(state.db.reader(), site.id)
+        .await?
+        .into_iter()
+        .map(|(label, cabinet, slot, since)| {
+            (label, cabinet, slot, crate::clock::format_local(since))
+        })
+        .collect();
+    let (message, error) = notes(&q);
+    Ok(CustodyPage {
+        produced: lines(&state, produced, lang).await?,
+        held,
+        site,
+        message,
+        error,
+        page,
+    })
+}
+
+// ---- pickup --------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/pickup.html")]
+struct PickupPage {
+    page: Page,
+    site: Site,
+    number: String,
+    applicant: Option<String>,
+    under_16: bool,
+    docs: Vec<DocLine>,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+async fn pickup_page(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Query(q): Query<ListQuery>,
+) -> AppResult<PickupPage> {
+    let site = chosen_site(&state, &actor, &q.site, &[Role::Custodian, Role::Officer]).await?;
+    let lang = page.lang;
+    let (message, mut error) = notes(&q);
+    let mut applicant = None;
+    let mut under_16 = false;
+    let mut docs = Vec::new();
+    if !q.no.trim().is_empty() {
+        match ApplicationNo::parse(&q.no) {
+            Ok(no) => match crate::applications::dossier(&state.applications(), &no).await {
+                Ok(Some(d)) => {
+                    applicant = Some(format!(
+                        "{} · {}",
+                        crate::domain::masking::mask_name(&d.name),
+                        d.id_number.masked()
+                    ));
+                    under_16 = d.age_on(state.clock.today())
+                        < crate::applications::rules::GUARDIAN_BELOW_AGE;
+                    let rows = store::docs_of_application(state.db.reader(), d.row.id).await?;
+                    docs = lines(&state, rows, lang).await?;
+                    let mut tx = state.db.begin().await?;
+                    crate::audit::record(
+                        &mut tx,
+                        crate::audit::AuditEntry::by(
+                            &actor,
+                            "application.open",
+                            "application",
+                            no.as_str(),
+                            state.clock.now_ms(),
+                        )
+                        .site(site.id),
+                    )
+                    .await?;
+                    tx.commit().await?;
+                }
+                Ok(None) => error = Some(DocumentError::NoSuchDocument.message(lang)),
+                Err(e) => return Err(crate::auth::web::refused(e)),
+            },
+            Err(e) => error = Some(e.message(lang)),
+        }
+    }
+    Ok(PickupPage {
+        number: q.no.trim().to_string(),
+        site,
+        applicant,
+        under_16,
+        docs,
+        message,
+        error,
+        page,
+    })
+}
+
+// ---- one action handler for the staff pages ------------------------------------------------
+
+#[derive(Deserialize, Default)]
+struct ActionFields {
+    #[serde(flatten)]
+    f: std::collections::HashMap<String, String>,
+}
+
+impl ActionFields {
+    fn get(&self, k: &str) -> &str {
+        self.f.get(k).map(String::as_str).unwrap_or("").trim()
+    }
+}
+
+fn back(to: &str, key: &str, value: &str) -> Response {
+    let sep = if to.contains('?') { '&' } else { '?' };
+    let q = serde_urlencoded::to_string([(key, value)]).unwrap_or_default();
+    Redirect::to(&format!("{to}{sep}{q}")).into_response()
+}
+
+async fn document_action(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Path(action): Path<String>,
+    Form(f): Form<ActionFields>,
+) -> AppResult<Response> {
+    let lang = page.lang;
+    let ctx = state.applications();
+    let id: i64 = f.get("id").parse().unwrap_or(0);
+    let return_to = match f.get("return") {
+        r if r.starts_with("/staff/") => r.to_string(),
+        _ => "/staff".to_string(),
+    };
+    let done = |s: &str| Ok::<String, Failure<DocumentError>>(s.to_string());
+    let result: Result<String, Failure<DocumentError>> = match action.as_str() {
+        "review" => super::start_review(&ctx, &actor, id)
+            .await
+            .and_then(|_| done(lang.pick("已开始审批。", "Review started."))),
+        "approve" => super::approve(&ctx, &actor, id)
+            .await
+            .and_then(|_| done(lang.pick("已审批通过。", "Approved."))),
+        "reject" => super::reject(&ctx, &actor, id, f.get("reasons"))
+            .await
+            .and_then(|_| done(lang.pick("已不予批准。", "Rejected."))),
+        "batch" => {
+            let ids: Vec<i64> =
+                f.f.iter()
+                    .filter(|(k, v)| k.starts_with("d:") && matches!(v.as_str(), "on" | "1"))
+                    .filter_map(|(k, _)| k[2..].parse().ok())
+                    .collect();
+            super::start_batch(&ctx, &actor, &ids)
+                .await
+                .map(|b| format!("{}{b}", lang.pick("已建制证批次 ", "Batch started ")))
+        }
+        "finish" => {
+            let batch: i64 = f.get("batch").parse().unwrap_or(0);
+            let numbers: Vec<(i64, String)> =
+                f.f.iter()
+                    .filter(|(k, _)| k.starts_with("n:"))
+                    .filter_map(|(k, v)| Some((k[2..].parse().ok()?, v.trim().to_string())))
+                    .collect();
+            super::finish_batch(&ctx, &actor, batch, &numbers)
+                .await
+                .and_then(|_| done(lang.pick("批次制证完成。", "Batch produced.")))
+        }
+        "check-in" | "move" => {
+            let site = sites_store::site_by_code(state.db.reader(), f.get("site"))
+                .await?
+                .ok_or_else(AppError::not_found)?;
+            if action == "check-in" {
+                super::check_in(
+                    &ctx,
+                    &actor,
+                    f.get("label"),
+                    &site,
+                    f.get("cabinet"),
+                    f.get("slot"),
+                )
+                .await
+                .map(|s| {
+                    format!(
+                        "{} {}-{}",
+                        lang.pick("已入柜", "Checked in at"),
+                        s.cabinet,
+                        s.slot
+                    )
+                })
+            } else {
+                super::move_document(
+                    &ctx,
+                    &actor,
+                    f.get("label"),
+                    f.get("cabinet"),
+                    f.get("slot"),
+                    f.get("reason"),
+                )
+                .await
+                .map(|s| {
+                    format!(
+                        "{} {}-{}",
+                        lang.pick("已移至", "Moved to"),
+                        s.cabinet,
+                        s.slot
+                    )
+                })
+            }
+        }
+        "inventory" => {
+            let site = sites_store::site_by_code(state.db.reader(), f.get("site"))
+                .await?
+                .ok_or_else(AppError::not_found)?;
+            let scanned: Vec<String> = f
+                .get("scanned")
+                .split_whitespace()
+                .map(String::from)
+                .collect();
+            super::inventory_audit(&ctx, &actor, site.id, &scanned)
+                .await
+                .map(|i| inventory_text(&i, lang))
+        }
+        "report-error" => super::report_error(&ctx, &actor, f.get("label"), f.get("note"))
+            .await
+            .and_then(|_| {
+                done(lang.pick(
+                    "已退回制证并报告带班领导。",
+                    "Sent back to production; the duty leader is told.",
+                ))
+            }),
+        "issue" => {
+            let site = sites_store::site_by_code(state.db.reader(), f.get("site"))
+                .await?
+                .ok_or_else(AppError::not_found)?;
+            let no = ApplicationNo::parse(f.get("no")).map_err(AppError::invalid)?;
+            if f.get("data_ok") != "on" {
+                Err(Failure::Refused(DocumentError::IllegalTransition(
+                    Stage::InCustody,
+                    Stage::Issued,
+                )))
+            } else {
+                match pickup_input(&f, lang) {
+                    Ok(input) => super::issue_documents(&ctx, &actor, &no, site.id, input)
+                        .await
+                        .map(|i| {
+                            format!(
+                                "{} {}",
+                                lang.pick("已发证：", "Issued:"),
+                                i.labels.join(", ")
+                            )
+                        }),
+                    Err(msg) => return Ok(back(&return_to, "error", &msg)),
+                }
+            }
+        }
+        _ => return Err(AppError::not_found()),
+    };
+    match result {
+        Ok(msg) => Ok(back(&return_to, "ok", &msg)),
+        Err(Failure::Refused(e)) => Ok(back(&return_to, "error", &e.message(lang))),
+        Err(other) => Err(fail(other)),
+    }
+}
+
+fn inventory_text(i: &Inventory, lang: Lang) -> String {
+    format!(
+        "{} {} · {} {} · {} {}",
+        lang.pick("相符", "Matched"),
+        i.matched,
+        lang.pick("缺失（系统有、柜内无）", "Missing (on record, not found)"),
+        if i.missing.is_empty() {
+            "—".to_string()
+        } else {
+            i.missing.join(", ")
+        },
+        lang.pick("多出（柜内有、系统无）", "Extra (found, not on record)"),
+        if i.extra.is_empty() {
+            "—".to_string()
+        } else {
+            i.extra.join(", ")
+        },
+    )
+}
+
+fn pickup_input(f: &ActionFields, lang: Lang) -> Result<PickupInput, String> {
+    let id =
+        |v: &str, who: &str| IdNumber::parse(v).map_err(|e| format!("{who}{}", e.message(lang)));
+    let recipient = match f.get("recipient") {
+        "proxy" => Recipient::Proxy {
+            id_number: id(f.get("proxy_id"), lang.pick("代领人：", "Proxy: "))?,
+            name: f.get("proxy_name").to_string(),
+        },
+        "guardian" => Recipient::Guardian {
+            id_number: id(f.get("guardian_id"), lang.pick("监护人：", "Guardian: "))?,
+        },
+        _ => Recipient::Applicant,
+    };
+    Ok(PickupInput {
+        applicant_id: f.get("applicant_id").to_string(),
+        recipient,
+        receipt_presented: f.get("receipt") == "on",
+        method: if f.get("method") == "face" {
+            VerifyMethod::Face
+        } else {
+            VerifyMethod::Fingerprint
+        },
+    })
+}
+
+// ---- duty leader ---------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/leader.html")]
+struct LeaderPage {
+    page: Page,
+    today: String,
+    overdue: Vec<DocLine>,
+    near_due: Vec<DocLine>,
+    errors: Vec<(String, String, String)>,
+    alerts: usize,
+}
+
+async fn leader_page(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+) -> AppResult<LeaderPage> {
+    if !actor.has_role(Role::Leader) {
+        return Err(AppError::forbidden());
+    }
+    let lang = page.lang;
+    let w = super::due_watch(&state.applications(), state.clock.today())
+        .await
+        .map_err(fail)?;
+    let mine = |d: &DocRow| actor.has_role_at(Role::Leader, d.site_id);
+    let mut errors = Vec::new();
+    let mut alerts = 0;
+    for site in sites_store::list_sites(state.db.reader(), true).await? {
+        if actor.has_role_at(Role::Leader, site.id) {
+            for (label, note, at) in store::open_data_errors(state.db.reader(), site.id).await? {
+                errors.push((label, note, crate::clock::format_local(at)));
+            }
+            alerts += crate::applications::store::open_alerts(state.db.reader(), site.id)
+                .await?
+                .len();
+        }
+    }
+    Ok(LeaderPage {
+        today: w.today.clone(),
+        overdue: lines(&state, w.overdue.into_iter().filter(mine).collect(), lang).await?,
+        near_due: lines(&state, w.near_due.into_iter().filter(mine).collect(), lang).await?,
+        errors,
+        alerts,
+        page,
+    })
+}
+
+// ---- labels --------------------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/label.html")]
+struct LabelPage {
+    page: Page,
+    d: DocLine,
+}
+
+async fn label_page(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(_actor): Staff,
+    Path(label): Path<String>,
+) -> AppResult<LabelPage> {
+    let doc = store::doc_by_label(state.db.reader(), &label)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let d = lines(&state, vec![doc], page.lang)
+        .await?
+        .pop()
+        .ok_or_else(AppError::not_found)?;
+    Ok(LabelPage { page, d })
+}
+
+async fn label_barcode(Staff(_actor): Staff, Path(label): Path<String>) -> AppResult<Response> {
+    if label.len() != 20 || !label.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AppError::not_found());
+    }
+    Ok(crate::queue::web::svg_response(
+        crate::applications::web::code128_svg(&label)?,
+    ))
+}
+
+// ---- citizen progress ----------------------------------------------------------------------
+
+#[derive(Template, WebTemplate)]
+#[template(path = "progress.html")]
+struct ProgressPage {
+    page: Page,
+    number: String,
+    progress: Option<Progress>,
+    error: Option<String>,
+}
+
+async fn progress_form(page: Page, Query(q): Query<ListQuery>) -> ProgressPage {
+    ProgressPage {
+        page,
+        number: q.no,
+        progress: None,
+        error: None,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ProgressForm {
+    no: String,
+    id_number: String,
+}
+
+async fn lookup(
+    state: &AppState,
+    no: &str,
+    id: &str,
+    lang: Lang,
+    ip: &str,
+) -> AppResult<Result<Progress, String>> {
+    let not_found = || {
+        lang.pick(
+            "没有查到：请核对申请编号和身份证号码。",
+            "Nothing found: check the application number and the ID number.",
+        )
+        .to_string()
+    };
+    let (Ok(no), Ok(id)) = (ApplicationNo::parse(no), IdNumber::parse(id)) else {
+        return Ok(Err(not_found()));
+    };
+    // The same per-address and per-ID limits as online booking stop guessing.
+    if !state
+        .limits
+        .allow(ip, Some(&state.cipher.blind_index(id.as_str())))
+    {
+        return Err(AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            crate::error::CommonError::Unavailable,
+        ));
+    }
+    Ok(super::progress(&state.applications(), &no, &id, lang)
+        .await
+        .map_err(fail)?
+        .ok_or_else(not_found))
+}
+
+async fn progress_page(
+    State(state): State<AppState>,
+    page: Page,
+    crate::web::extract::Meta(meta): crate::web::extract::Meta,
+    Form(f): Form<ProgressForm>,
+) -> AppResult<ProgressPage> {
+    let (progress, error) = match lookup(&state, &f.no, &f.id_number, page.lang, &meta.ip).await? {
+        Ok(p) => (Some(p), None),
+        Err(e) => (None, Some(e)),
+    };
+    Ok(ProgressPage {
+        page,
+        number: f.no,
+        progress,
+        error,
+    })
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ProgressQuery {
+    pub application_no: String,
+    pub id_number: String,
+}
+
+/// The progress of an application, for whoever knows its number and the applicant's ID number.
+#[utoipa::path(post, path = "/api/v1/progress", tag = "progress",
+    request_body = ProgressQuery,
+    responses((status = 200, body = Progress), (status = 404, body = crate::error::ErrorBody)))]
+async fn api_progress(
+    State(state): State<AppState>,
+    lang: Lang,
+    crate::web::extract::Meta(meta): crate::web::extract::Meta,
+    Json(q): Json<ProgressQuery>,
+) -> AppResult<axum::Json<Progress>> {
+    match lookup(&state, &q.application_no, &q.id_number, lang, &meta.ip).await? {
+        Ok(p) => Ok(axum::Json(p)),
+        Err(_) => Err(AppError::not_found()),
+    }
+}
+
+/// Overdue and near-due documents (duty leader).
+#[utoipa::path(get, path = "/api/v1/documents/due", tag = "documents",
+    responses((status = 200, body = DueWatch)))]
+async fn api_due(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+) -> AppResult<axum::Json<DueWatch>> {
+    if !actor.has_role(Role::Leader) {
+        return Err(AppError::forbidden());
+    }
+    let mut w = super::due_watch(&state.applications(), state.clock.today())
+        .await
+        .map_err(fail)?;
+    w.overdue
+        .retain(|d| actor.has_role_at(Role::Leader, d.site_id));
+    w.near_due
+        .retain(|d| actor.has_role_at(Role::Leader, d.site_id));
+    Ok(axum::Json(w))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct InventoryJson {
+    /// Site code.
+    pub site: String,
+    /// Every label scanned in the cabinets.
+    pub scanned: Vec<String>,
+}
+
+/// Compares the records with a scan of the cabinets.
+#[utoipa::path(post, path = "/api/v1/custody/inventory", tag = "documents",
+    request_body = InventoryJson,
+    responses((status = 200, body = Inventory)))]
+async fn api_inventory(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Json(b): Json<InventoryJson>,
+) -> AppResult<axum::Json<Inventory>> {
+    let site = sites_store::site_by_code(state.db.reader(), &b.site)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    super::inventory_audit(&state.applications(), &actor, site.id, &b.scanned)
+        .await
+        .map(axum::Json)
+        .map_err(fail)
+}
