@@ -59,7 +59,22 @@ pub struct Config {
     /// The address citizens' phones reach the hall at (e.g. `https://crj.example.gov.cn`), for
     /// QR codes; empty: the host the request came to.
     pub public_url: String,
+    /// R9: documents uncollected this many days after check-in are listed for the configured
+    /// action (domain §5: no national rule; 90 days is the one local rule found).
+    pub custody_retention_days: i64,
+    /// What is done with them: `remind` (text the applicant again), `return` (send back to the
+    /// production centre) or `void`. Get the rule from the client in writing (domain §5).
+    pub custody_expiry_action: ExpiryAction,
     pub bureau: Bureau,
+}
+
+/// What happens to a document left uncollected past the retention period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExpiryAction {
+    Remind,
+    Return,
+    Void,
 }
 
 /// The bureau's public contact details, shown on every public page (R1).
@@ -124,6 +139,8 @@ impl Default for Config {
             max_wait_minutes: 45,
             max_calls: 3,
             public_url: String::new(),
+            custody_retention_days: 90,
+            custody_expiry_action: ExpiryAction::Remind,
             bureau: Bureau::default(),
         }
     }
@@ -195,6 +212,23 @@ impl Config {
         }
         if let Some(v) = get("ONETRIP_STATE_DIR") {
             self.state_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("ONETRIP_CUSTODY_RETENTION_DAYS") {
+            self.custody_retention_days = parse("ONETRIP_CUSTODY_RETENTION_DAYS", v)?;
+        }
+        if let Some(v) = get("ONETRIP_CUSTODY_EXPIRY_ACTION") {
+            self.custody_expiry_action = match v.as_str() {
+                "remind" => ExpiryAction::Remind,
+                "return" => ExpiryAction::Return,
+                "void" => ExpiryAction::Void,
+                _ => {
+                    return Err(ConfigError::Env {
+                        name: "ONETRIP_CUSTODY_EXPIRY_ACTION".into(),
+                        value: v,
+                        message: "expected remind, return or void".into(),
+                    });
+                }
+            };
         }
         if let Some(v) = get("ONETRIP_PUBLIC_URL") {
             self.public_url = v;

@@ -720,47 +720,32 @@ struct Booking {
     admin_password: String,
 }
 
-async fn appointment_walk(t: &Booking, c: &Client, shots: &Shots) {
-    let id_number = citizen(5);
-    c.set_window_size(PHONE.0, PHONE.1)
-        .await
-        .expect("phone window");
-
-    // The citizen opens the booking page on a phone.
-    c.goto(&t.app.url("/appointments"))
+/// Steps 1 and 2 of booking, on the citizen's page: the service `line` at the hall (0001)
+/// chosen in the list, then the day among the date links.
+async fn choose_line_and_day(c: &Client, app: &App, line: &str, day: &str) {
+    c.goto(&app.url("/appointments"))
         .await
         .expect("open appointments");
     path_is(c, "/appointments").await;
     assert_eq!(text_of(c, "main h1").await, "预约办证");
-
-    // Step 1: another service than the first, chosen in the list, then "show days".
     c.find(Locator::Css("main select[name=line]"))
         .await
         .expect("the service list")
-        .select_by_value("renewal")
+        .select_by_value(line)
         .await
-        .expect("choose renewal");
+        .unwrap_or_else(|e| panic!("choose {line}: {e}"));
     click(c, "main form[method=get] button").await;
-    query_has(c, "line=renewal").await;
-    assert_eq!(value_of(c, "main select[name=line]").await, "renewal");
+    query_has(c, &format!("line={line}")).await;
+    assert_eq!(value_of(c, "main select[name=line]").await, line);
     assert_eq!(value_of(c, "main select[name=site]").await, "0001");
+    click(c, &format!("main .dates a[href*='date={day}']")).await;
+    query_has(c, &format!("date={day}")).await;
+    assert!(text_of(c, "main form[method=post] h2").await.contains(day));
+    assert_eq!(value_of(c, "main select[name=line]").await, line);
+}
 
-    // Step 2: the day, among the date links.
-    click(c, &format!("main .dates a[href*='date={BOOKING_DAY}']")).await;
-    query_has(c, &format!("date={BOOKING_DAY}")).await;
-    assert_eq!(
-        text_of(c, "main .dates a[aria-current=date]").await,
-        "03-04 周三",
-        "the chosen day is marked"
-    );
-    assert!(
-        text_of(c, "main form[method=post] h2")
-            .await
-            .contains(BOOKING_DAY)
-    );
-    assert_eq!(value_of(c, "main select[name=line]").await, "renewal");
-
-    // Step 3: the first time still open, by clicking its box.
+/// Step 3 of booking: the first time still open, by clicking its box; returns the time shown.
+async fn choose_first_open_time(c: &Client) -> String {
     let slot = c
         .find(Locator::Css("main .slots label.slot:not(.full)"))
         .await
@@ -782,16 +767,18 @@ async fn appointment_walk(t: &Booking, c: &Client, shots: &Shots) {
             .expect("selected?"),
         "clicking the time box selects it"
     );
+    time
+}
 
-    // Step 4: who comes.
-    type_into(c, "main input[name=name]", "王五").await;
-    type_into(c, "main input[name=id_number]", &id_number).await;
+/// Step 4 of booking: who comes.
+async fn fill_in_who_comes(c: &Client, name: &str, id_number: &str) {
+    type_into(c, "main input[name=name]", name).await;
+    type_into(c, "main input[name=id_number]", id_number).await;
     type_into(c, "main input[name=phone]", "13800138000").await;
-    assert!(body_text(c).await.contains("请携带的材料"));
-    shots.take(c, "appointments-zh.png").await;
-    click(c, "main form[method=post] button.primary").await;
+}
 
-    // The confirmation: the code, the QR image (really loaded), the time and the materials.
+/// The confirmation page after booking: waits for it and returns the booking's code.
+async fn confirmation_code(c: &Client) -> String {
     let path = path_where(c, "a confirmation page", |p| {
         p.starts_with("/appointments/") && p != "/appointments/manage"
     })
@@ -803,6 +790,31 @@ async fn appointment_walk(t: &Booking, c: &Client, shots: &Shots) {
         code.len() >= 6 && code.chars().all(|ch| ch.is_ascii_alphanumeric()),
         "a short code to read out: {code}"
     );
+    code
+}
+
+async fn appointment_walk(t: &Booking, c: &Client, shots: &Shots) {
+    let id_number = citizen(5);
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+
+    // The citizen opens the booking page on a phone: another service than the first, and a
+    // day two days ahead.
+    choose_line_and_day(c, &t.app, "renewal", BOOKING_DAY).await;
+    assert_eq!(
+        text_of(c, "main .dates a[aria-current=date]").await,
+        "03-04 周三",
+        "the chosen day is marked"
+    );
+    let time = choose_first_open_time(c).await;
+    fill_in_who_comes(c, "王五", &id_number).await;
+    assert!(body_text(c).await.contains("请携带的材料"));
+    shots.take(c, "appointments-zh.png").await;
+    click(c, "main form[method=post] button.primary").await;
+
+    // The confirmation: the code, the QR image (really loaded), the time and the materials.
+    let code = confirmation_code(c).await;
     let confirm = body_text(c).await;
     assert!(
         confirm.contains(&format!("{BOOKING_DAY} {time}")),
@@ -1737,13 +1749,10 @@ async fn workstation_step(c: &Client, css: &str, ok: &str) -> String {
     text_of(c, "#step-message").await
 }
 
-async fn one_form_walk(t: &OneTrip, c: &Client, shots: &Shots) {
-    c.set_window_size(PHONE.0, PHONE.1)
-        .await
-        .expect("phone window");
-
-    // The kiosk's form: the ID card fills in the applicant, the citizen the rest.
-    c.goto(&t.app.url("/kiosk/0001/form"))
+/// Opens the kiosk's form at the hall (0001), reads the (simulated) ID card into it, types the
+/// phone number and ticks the passport (a first one); returns the ID number and the name read.
+async fn kiosk_form_from_card(c: &Client, app: &App) -> (String, String) {
+    c.goto(&app.url("/kiosk/0001/form"))
         .await
         .expect("open the kiosk form");
     path_is(c, "/kiosk/0001/form").await;
@@ -1775,19 +1784,14 @@ async fn one_form_walk(t: &OneTrip, c: &Client, shots: &Shots) {
         "first_issue",
         "a first passport unless chosen otherwise"
     );
-    click(c, "input[name=hk_macao_permit]").await;
-    c.find(Locator::Css("select[name=hk_macao_permit_endorsement_1]"))
-        .await
-        .expect("the first HK/Macao endorsement")
-        .select_by_value("hk-macao-t-3m-once")
-        .await
-        .expect("choose a three-month visit");
-    shots.take(c, "one-form-kiosk-zh.png").await;
-    click(c, "#submit-form").await;
+    (id_number, name)
+}
 
-    // The printed form: the number to show at the window, and its barcode.
-    let printed = path_where(c, "the printed form", |p| {
-        p.starts_with("/forms/") && p.matches('/').count() == 2
+/// Submits the kiosk's form and returns the application number on the printed form.
+async fn submit_kiosk_form(c: &Client) -> String {
+    click(c, "#submit-form").await;
+    path_where(c, "the printed form", |p| {
+        p.starts_with("/forms/") && p.matches('/').count() == 2 && p.len() > "/forms/".len()
     })
     .await;
     let number = text_of(c, "#application-no").await;
@@ -1795,38 +1799,23 @@ async fn one_form_walk(t: &OneTrip, c: &Client, shots: &Shots) {
         number.len() == 18 && number.chars().all(|ch| ch.is_ascii_digit()),
         "an 18-digit application number: {number}"
     );
-    let form = text_of(c, "main").await;
-    assert!(
-        form.contains("护照") && form.contains("往来港澳通行证") && form.contains("¥195.00"),
-        "both documents and the estimated fee: {form}"
-    );
-    assert!(!form.contains(&id_number), "the ID number is masked");
-    assert!(printed.len() > "/forms/".len());
-    // Its barcode is checked at the end, so every screenshot is still taken.
-    let form_barcode = loaded_image_width(c, "figure.barcode img").await;
-    shots.take(c, "one-form-printed-zh.png").await;
+    number
+}
 
-    // An officer of the hall scans the number at the acceptance workstation.
-    c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
-        .await
-        .expect("desktop window");
-    c.goto(&t.app.url("/login")).await.expect("open login");
-    sign_in(c, "accept.officer", &t.officer_password).await;
-    c.goto(&t.app.url("/staff/acceptance"))
+/// At the acceptance workstation (signed in as an officer of the hall): scans `number`, ticks
+/// every material, then takes the photo, the fingerprints, the face and the checks, one button
+/// each; returns what the desk shows of the applicant.
+async fn acceptance_steps(c: &Client, app: &App, number: &str) -> String {
+    c.goto(&app.url("/staff/acceptance"))
         .await
         .expect("the acceptance workstation");
     path_is(c, "/staff/acceptance").await;
     assert_eq!(text_of(c, "main h1").await, "受理工作台");
-    type_into(c, "#scan", &number).await;
+    type_into(c, "#scan", number).await;
     click(c, "main form[action='/staff/acceptance'] button").await;
-    let workstation = format!("/staff/acceptance/{number}");
-    path_is(c, &workstation).await;
+    path_is(c, &format!("/staff/acceptance/{number}")).await;
     assert_eq!(text_of(c, "#app-no").await, number);
     let desk = text_of(c, "main").await;
-    assert!(
-        desk.contains(&name) && desk.contains(&id_number) && desk.contains("读卡"),
-        "the officer sees the applicant in full, read from the card: {desk}"
-    );
 
     // Materials, all there.
     let boxes = c
@@ -1842,7 +1831,7 @@ async fn one_form_walk(t: &OneTrip, c: &Client, shots: &Shots) {
     let said = workstation_step(c, "#materials-form button", "materials").await;
     assert!(said.contains("材料已核对齐全"), "{said}");
 
-    // Photo, fingerprints, the face and the checks, one button each.
+    // Photo, fingerprints, the face and the checks.
     for (action, ok, done) in [
         ("photo", "photo", "#photo-done"),
         ("fingerprint", "fingerprint", "#fingerprint-done"),
@@ -1860,6 +1849,74 @@ async fn one_form_walk(t: &OneTrip, c: &Client, shots: &Shots) {
     ] {
         text_of(c, done).await;
     }
+    desk
+}
+
+/// Accepts the application at the workstation as it stands (normal time limit, collected
+/// here): waits for the receipt and returns its path.
+async fn accept_to_receipt(c: &Client, number: &str) -> String {
+    click(c, "#accept").await;
+    let receipt = format!("/staff/acceptance/{number}/receipt");
+    path_is(c, &receipt).await;
+    assert!(!text_of(c, "#promised-date").await.trim().is_empty());
+    receipt
+}
+
+/// Opens the cashier's window on the application `number`; returns the page's address.
+async fn open_cashier(c: &Client, app: &App, number: &str) -> String {
+    let cashier = format!("/staff/cashier?no={number}");
+    c.goto(&app.url(&cashier)).await.expect("the cashier");
+    path_is(c, "/staff/cashier").await;
+    cashier
+}
+
+/// The number of the payment receipt, once the cashier's page shows the bill paid.
+async fn payment_receipt_number(c: &Client) -> String {
+    text_until(c, "#receipt-number", "the receipt number", |s| {
+        !s.trim().is_empty()
+    })
+    .await
+}
+
+async fn one_form_walk(t: &OneTrip, c: &Client, shots: &Shots) {
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+
+    // The kiosk's form: the ID card fills in the applicant, the citizen the rest.
+    let (id_number, name) = kiosk_form_from_card(c, &t.app).await;
+    click(c, "input[name=hk_macao_permit]").await;
+    c.find(Locator::Css("select[name=hk_macao_permit_endorsement_1]"))
+        .await
+        .expect("the first HK/Macao endorsement")
+        .select_by_value("hk-macao-t-3m-once")
+        .await
+        .expect("choose a three-month visit");
+    shots.take(c, "one-form-kiosk-zh.png").await;
+
+    // The printed form: the number to show at the window, and its barcode.
+    let number = submit_kiosk_form(c).await;
+    let form = text_of(c, "main").await;
+    assert!(
+        form.contains("护照") && form.contains("往来港澳通行证") && form.contains("¥195.00"),
+        "both documents and the estimated fee: {form}"
+    );
+    assert!(!form.contains(&id_number), "the ID number is masked");
+    // Its barcode is checked at the end, so every screenshot is still taken.
+    let form_barcode = loaded_image_width(c, "figure.barcode img").await;
+    shots.take(c, "one-form-printed-zh.png").await;
+
+    // An officer of the hall scans the number at the acceptance workstation.
+    c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
+        .await
+        .expect("desktop window");
+    c.goto(&t.app.url("/login")).await.expect("open login");
+    sign_in(c, "accept.officer", &t.officer_password).await;
+    let desk = acceptance_steps(c, &t.app, &number).await;
+    assert!(
+        desk.contains(&name) && desk.contains(&id_number) && desk.contains("读卡"),
+        "the officer sees the applicant in full, read from the card: {desk}"
+    );
     shots.take(c, "acceptance-workstation-zh-1920.png").await;
     c.set_window_size(PHONE.0, PHONE.1)
         .await
@@ -1867,10 +1924,7 @@ async fn one_form_walk(t: &OneTrip, c: &Client, shots: &Shots) {
     shots.take(c, "acceptance-workstation-zh.png").await;
 
     // Accepted as it stands (normal time limit, collected here): the receipt.
-    click(c, "#accept").await;
-    let receipt = format!("/staff/acceptance/{number}/receipt");
-    path_is(c, &receipt).await;
-    assert!(!text_of(c, "#promised-date").await.trim().is_empty());
+    let receipt = accept_to_receipt(c, &number).await;
     let fee = text_of(c, "#fee").await;
     assert!(
         fee.contains("¥195"),
@@ -1883,9 +1937,7 @@ async fn one_form_walk(t: &OneTrip, c: &Client, shots: &Shots) {
     c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
         .await
         .expect("desktop window");
-    let cashier = format!("/staff/cashier?no={number}");
-    c.goto(&t.app.url(&cashier)).await.expect("the cashier");
-    path_is(c, "/staff/cashier").await;
+    let cashier = open_cashier(c, &t.app, &number).await;
     assert!(text_of(c, "#amount-due").await.contains("¥195"));
     assert_eq!(value_of(c, "main select[name=method]").await, "alipay");
     click(c, "#pay-qr").await;
@@ -1910,10 +1962,7 @@ async fn one_form_walk(t: &OneTrip, c: &Client, shots: &Shots) {
     shots.take(c, "sim-wallet-paid-zh.png").await;
 
     c.goto(&t.app.url(&cashier)).await.expect("the cashier");
-    let receipt_no = text_until(c, "#receipt-number", "the receipt number", |s| {
-        !s.trim().is_empty()
-    })
-    .await;
+    let receipt_no = payment_receipt_number(c).await;
     shots.take(c, "cashier-paid-zh.png").await;
 
     // The acceptance receipt now says it is paid.
@@ -1958,6 +2007,355 @@ async fn one_form_to_receipt_in_one_sitting() {
     };
     in_chromium(&binary, move |c, shots| async move {
         one_form_walk(&walk, &c, &shots).await
+    })
+    .await;
+}
+
+/// 2026-03-02 08:00 in Beijing, a Monday: the whole journey starts at this instant, and the
+/// citizen books a time later the same morning.
+const JOURNEY_START: &str = "2026-03-02T08:00:00+08:00";
+const JOURNEY_DAY: &str = "2026-03-02";
+/// The person on the simulated ID card the hall's reader returns.
+const CARD_ID: &str = "110101199204180604";
+const CARD_NAME: &str = "林晓测";
+
+/// What the whole-journey walk works with besides the browser.
+struct Journey {
+    app: App,
+    /// The application's state, to let the (fixed) clock run between the steps.
+    state: AppState,
+    officer_password: String,
+}
+
+impl Journey {
+    /// Time passes between two steps of the journey.
+    fn later(&self, minutes: i64) {
+        self.state.clock.advance_ms(minutes * 60_000);
+    }
+}
+
+/// Waits for the message `#flow-message` of a document-flow page (after a step redirected
+/// there), failing with `#flow-error` when the step was refused; returns the message.
+async fn flow_message(c: &Client, step: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(e) = c.find(Locator::Css("#flow-message")).await {
+            return e.text().await.expect("message text");
+        }
+        if let Ok(e) = c.find(Locator::Css("#flow-error")).await {
+            panic!("{step}: refused: {}", e.text().await.unwrap_or_default());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{step}: no #flow-message within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Clicks the button of the form posting to `action` in the table row that lists `number`.
+async fn click_in_row_of(c: &Client, number: &str, action: &str) {
+    let css = format!("main tr:has(form[action='{action}'])");
+    let rows = c.find_all(Locator::Css(&css)).await.expect("table rows");
+    for row in rows {
+        if row.text().await.expect("row text").contains(number) {
+            row.find(Locator::Css(&format!("form[action='{action}'] button")))
+                .await
+                .unwrap_or_else(|e| panic!("no {action} button in the row of {number}: {e}"))
+                .click()
+                .await
+                .unwrap_or_else(|e| panic!("click {action} for {number}: {e}"));
+            return;
+        }
+    }
+    panic!("no row of {number} with a form to {action}");
+}
+
+async fn journey_walk(t: &Journey, c: &Client, shots: &Shots) {
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+
+    // 1. The citizen books a first passport for later this morning, on a phone.
+    choose_line_and_day(c, &t.app, "first_issue", JOURNEY_DAY).await;
+    let time = choose_first_open_time(c).await;
+    fill_in_who_comes(c, CARD_NAME, CARD_ID).await;
+    click(c, "main form[method=post] button.primary").await;
+    let code = confirmation_code(c).await;
+    assert!(
+        body_text(c)
+            .await
+            .contains(&format!("{JOURNEY_DAY} {time}")),
+        "booked for {JOURNEY_DAY} {time}"
+    );
+    shots.take(c, "journey-booked-zh.png").await;
+
+    // At the hall, the officer checks the booking in: a priority ticket, no queuing.
+    t.later(45);
+    c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
+        .await
+        .expect("desktop window");
+    c.goto(&t.app.url("/login")).await.expect("open login");
+    sign_in(c, "journey.officer", &t.officer_password).await;
+    c.goto(&t.app.url("/staff/appointments?site=0001"))
+        .await
+        .expect("the day's appointments");
+    path_is(c, "/staff/appointments").await;
+    assert!(text_of(c, "main h1").await.contains(JOURNEY_DAY));
+    type_into(
+        c,
+        "main form[action='/staff/appointments/check-in'] input[name=query]",
+        &code,
+    )
+    .await;
+    click(c, "main form[action='/staff/appointments/check-in'] button").await;
+    let arrived = text_until(c, "main .alert.ok", "the check-in", |s| {
+        s.contains("已签到")
+    })
+    .await;
+    let ticket = arrived
+        .split("优先号")
+        .nth(1)
+        .and_then(|rest| rest.trim().split('，').next())
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    assert!(
+        arrived.contains(&code) && !ticket.is_empty(),
+        "checked in with a priority ticket: {arrived}"
+    );
+    let row = text_of(c, "main table tbody tr.st-arrived").await;
+    assert!(row.contains(&code), "the booking is arrived: {row}");
+    shots.take(c, "journey-check-in-zh-1920.png").await;
+    sign_out(c).await;
+
+    // 2. Called to the window, the citizen fills in the one form at the kiosk from the ID card.
+    t.later(5);
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+    let (id_number, name) = kiosk_form_from_card(c, &t.app).await;
+    assert_eq!(
+        (id_number.as_str(), name.as_str()),
+        (CARD_ID, CARD_NAME),
+        "the person who booked"
+    );
+    let number = submit_kiosk_form(c).await;
+    let form = text_of(c, "main").await;
+    assert!(
+        form.contains("护照") && form.contains("¥120.00") && !form.contains("往来港澳通行证"),
+        "a passport only: {form}"
+    );
+
+    // 3. The officer accepts it.
+    t.later(5);
+    c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
+        .await
+        .expect("desktop window");
+    c.goto(&t.app.url("/login")).await.expect("open login");
+    sign_in(c, "journey.officer", &t.officer_password).await;
+    let desk = acceptance_steps(c, &t.app, &number).await;
+    assert!(
+        desk.contains(CARD_NAME) && desk.contains(CARD_ID),
+        "the applicant at the desk: {desk}"
+    );
+    accept_to_receipt(c, &number).await;
+    assert!(text_of(c, "#fee").await.contains("¥120"));
+
+    // 4. Paid in cash.
+    t.later(3);
+    open_cashier(c, &t.app, &number).await;
+    assert!(text_of(c, "#amount-due").await.contains("¥120"));
+    click(c, "#pay-cash").await;
+    payment_receipt_number(c).await;
+
+    // 5. Approval: the review starts, then the passport is approved.
+    t.later(60);
+    c.goto(&t.app.url("/staff/review?site=0001"))
+        .await
+        .expect("the approval page");
+    path_is(c, "/staff/review").await;
+    click_in_row_of(c, &number, "/staff/documents/review").await;
+    let said = flow_message(c, "start the review").await;
+    assert!(said.contains("已开始审批"), "{said}");
+    t.later(10);
+    shots.take(c, "journey-review-zh-1920.png").await;
+    click_in_row_of(c, &number, "/staff/documents/approve").await;
+    let said = flow_message(c, "approve").await;
+    assert!(said.contains("已审批通过"), "{said}");
+
+    // 6. Production: a batch with the approved passport, then its new number.
+    t.later(30);
+    c.goto(&t.app.url("/staff/production"))
+        .await
+        .expect("the production page");
+    path_is(c, "/staff/production").await;
+    let label = format!("{number}01");
+    let chosen = c
+        .find(Locator::Css(&format!(
+            "input[type=checkbox][name^='d:'][aria-label='{label}']"
+        )))
+        .await
+        .unwrap_or_else(|e| panic!("no checkbox for {label}: {e}"));
+    assert!(
+        chosen.is_selected().await.expect("checked?"),
+        "approved documents are in the next batch unless unticked"
+    );
+    click(c, "#start-batch").await;
+    let said = flow_message(c, "start a batch").await;
+    assert!(said.contains("已建制证批次"), "{said}");
+    type_into(c, "input[name^='n:']", "E12345678").await;
+    shots.take(c, "journey-production-zh-1920.png").await;
+    t.later(60);
+    click(c, "form[action='/staff/documents/finish'] button").await;
+    let said = flow_message(c, "finish the batch").await;
+    assert!(said.contains("批次制证完成"), "{said}");
+
+    // 7. Custody: the produced passport goes into cabinet A, slot 01.
+    t.later(30);
+    c.goto(&t.app.url("/staff/custody?site=0001"))
+        .await
+        .expect("the custody page");
+    path_is(c, "/staff/custody").await;
+    assert_eq!(
+        text_of(c, &format!("main a[href='/staff/documents/label/{label}']")).await,
+        label,
+        "the produced passport waits to be checked in"
+    );
+    let check_in = "main form[action='/staff/documents/check-in']";
+    type_into(c, &format!("{check_in} input[name=label]"), &label).await;
+    type_into(c, &format!("{check_in} input[name=cabinet]"), "A").await;
+    type_into(c, &format!("{check_in} input[name=slot]"), "01").await;
+    click(c, &format!("{check_in} button")).await;
+    let said = flow_message(c, "check in").await;
+    assert!(said.contains("A-01"), "{said}");
+    let held = text_of(c, "main table").await;
+    assert!(held.contains(&label), "in the cabinets: {held}");
+    shots.take(c, "journey-custody-zh-1920.png").await;
+
+    // 8. Pickup: the citizen comes back; the officer checks the ID card and issues.
+    t.later(120);
+    c.goto(&t.app.url(&format!("/staff/pickup?site=0001&no={number}")))
+        .await
+        .expect("the pickup window");
+    path_is(c, "/staff/pickup").await;
+    let docs = text_of(c, "main table").await;
+    assert!(
+        docs.contains("护照") && docs.contains("A-01"),
+        "the passport in slot A-01: {docs}"
+    );
+    type_into(c, "#issue-form input[name=applicant_id]", CARD_ID).await;
+    assert!(
+        c.find(Locator::Css(
+            "#issue-form input[name=recipient][value=applicant]"
+        ))
+        .await
+        .expect("the applicant as recipient")
+        .is_selected()
+        .await
+        .expect("selected?"),
+        "an adult collects in person unless chosen otherwise"
+    );
+    click(c, "#issue-form input[name=data_ok]").await;
+    click(c, "#issue").await;
+    let said = flow_message(c, "issue").await;
+    assert!(said.contains("已发证") && said.contains(&label), "{said}");
+    shots.take(c, "journey-pickup-zh-1920.png").await;
+    sign_out(c).await;
+
+    // 9. At home, the citizen follows the whole way on a phone.
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+    c.goto(&t.app.url(&format!("/progress?no={number}")))
+        .await
+        .expect("the progress page");
+    path_is(c, "/progress").await;
+    assert_eq!(value_of(c, "main input[name=no]").await, number);
+    type_into(c, "main input[name=id_number]", CARD_ID).await;
+    click(c, "main form[action='/progress'] button").await;
+    let progress = text_of(c, "#progress").await;
+    let stages = [
+        "已受理",
+        "审批中",
+        "审批通过",
+        "制证中",
+        "制证完成",
+        "可领取",
+        "已领取",
+    ];
+    for stage in stages {
+        assert!(
+            progress.contains(stage),
+            "{stage} in the timeline: {progress}"
+        );
+    }
+    let steps = c
+        .execute(
+            "return [...document.querySelectorAll('#progress ol.timeline li')].map(li => li.textContent);",
+            vec![],
+        )
+        .await
+        .expect("the timeline's steps");
+    let steps: Vec<String> = steps
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|s| s.as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(steps.len(), stages.len(), "one step each: {steps:?}");
+    for (step, stage) in steps.iter().zip(stages) {
+        assert!(step.contains(stage), "{stage} in its turn: {steps:?}");
+    }
+    shots.take(c, "journey-progress-zh.png").await;
+}
+
+/// The whole journey in one browser: booked on a phone, checked in at the hall, the one form at
+/// the kiosk, accepted, paid in cash, approved, produced, kept in the cabinet, collected, and
+/// the timeline the citizen then sees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn whole_journey_from_booking_to_pickup() {
+    let Some(binary) = chromedriver_or_skip() else {
+        return;
+    };
+    let start = JOURNEY_START
+        .parse::<jiff::Timestamp>()
+        .expect("timestamp")
+        .as_millisecond();
+    let config = Config {
+        booking_attempts_per_ip_hour: 0,
+        booking_attempts_per_id_hour: 0,
+        ..Config::default()
+    };
+    let app = TestApp::spawn_full(Engine::Sqlite, config, Clock::fixed(start))
+        .await
+        .expect("sqlite app");
+    let hall = app.site_id("0001").await;
+    let officer_password = app
+        .staff(
+            "journey.officer",
+            [
+                Role::Officer,
+                Role::Cashier,
+                Role::Approver,
+                Role::Producer,
+                Role::Custodian,
+                Role::Leader,
+            ]
+            .into_iter()
+            .map(|r| (r, Some(hall)))
+            .collect(),
+        )
+        .await;
+    let walk = Journey {
+        app: App {
+            base: app.base.clone(),
+        },
+        state: app.state.clone(),
+        officer_password,
+    };
+    in_chromium(&binary, move |c, shots| async move {
+        journey_walk(&walk, &c, &shots).await
     })
     .await;
 }

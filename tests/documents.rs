@@ -579,3 +579,71 @@ both!(
     slot_race,
     super::one_slot_holds_one_document_under_concurrency
 );
+
+async fn uncollected_documents_are_handled_by_rule(app: TestApp) {
+    use onetrip::config::ExpiryAction;
+    let site = app.site_id("0001").await;
+    let hall = onetrip::sites::store::site(app.state.db.reader(), site)
+        .await
+        .expect("q")
+        .expect("hall");
+    let actor = staff(site);
+    let ctx = app.state.applications();
+    let no = accepted(&app, 20, TimeLimitClass::Normal).await;
+    let labels = produce(&app, &actor, &no).await;
+    for (i, label) in labels.iter().enumerate() {
+        documents::check_in(&ctx, &actor, label, &hall, "D", &format!("{i}"))
+            .await
+            .expect("check in");
+    }
+    let today = || app.state.clock.today();
+    assert!(
+        documents::uncollected(&ctx, site, today(), 90)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    app.state.clock.advance_ms(91 * 86_400_000);
+    assert_eq!(
+        documents::uncollected(&ctx, site, today(), 90)
+            .await
+            .expect("list")
+            .len(),
+        2
+    );
+    // Remind: a text, nothing moves.
+    let reminded = documents::apply_expiry(&ctx, &actor, site, today(), 90, ExpiryAction::Remind)
+        .await
+        .expect("remind");
+    assert_eq!(reminded.len(), 2);
+    let texts: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'document.uncollected' AND ref = $1",
+    )
+    .bind(no.as_str())
+    .fetch_one(app.state.db.reader())
+    .await
+    .expect("outbox");
+    assert_eq!(texts, 2);
+    // Return: each becomes a recorded step, the slots are freed, nothing is lost.
+    let returned = documents::apply_expiry(&ctx, &actor, site, today(), 90, ExpiryAction::Return)
+        .await
+        .expect("return");
+    assert_eq!(returned, labels);
+    for d in docs(&app, &no).await {
+        assert_eq!(d.stage, Stage::Returned);
+        assert!(
+            documents::store::slot_of(app.state.db.reader(), d.id)
+                .await
+                .expect("slot")
+                .is_none()
+        );
+        let steps = documents::store::steps(app.state.db.reader(), d.id)
+            .await
+            .expect("steps");
+        assert_eq!(steps.last().map(|s| s.to_stage.as_str()), Some("returned"));
+    }
+}
+both!(
+    uncollected,
+    super::uncollected_documents_are_handled_by_rule
+);

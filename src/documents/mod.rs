@@ -999,3 +999,108 @@ pub async fn progress(
         documents,
     }))
 }
+
+// ---- uncollected documents -------------------------------------------------------------------
+
+/// Documents in custody at a site since before `today - retention_days` (R9: "uncollected
+/// documents age and are handled by rule").
+pub async fn uncollected(
+    ctx: &Ctx<'_>,
+    site: i64,
+    today: Date,
+    retention_days: i64,
+) -> Result<Vec<DocRow>> {
+    let cutoff = today
+        .checked_sub(jiff::Span::new().days(retention_days))
+        .map_err(|e| Failure::Internal(e.to_string()))?;
+    let (cutoff_ms, _) = crate::clock::day_bounds_ms(cutoff);
+    Ok(
+        store::docs_at_stage(ctx.db.reader(), Stage::InCustody, None, None, false)
+            .await?
+            .into_iter()
+            .filter(|d| {
+                d.custody_site_id == Some(site) && d.stage_at.is_some_and(|at| at < cutoff_ms)
+            })
+            .collect(),
+    )
+}
+
+/// Applies the configured action to every uncollected document at a site; each is a recorded,
+/// audited step (a reminder too), so nothing disappears silently. Returns the labels handled.
+pub async fn apply_expiry(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    site: i64,
+    today: Date,
+    retention_days: i64,
+    action: crate::config::ExpiryAction,
+) -> Result<Vec<String>> {
+    use crate::config::ExpiryAction;
+    require(actor, &[Role::Custodian, Role::Leader], site)?;
+    let docs = uncollected(ctx, site, today, retention_days).await?;
+    let now = ctx.clock.now_ms();
+    let mut handled = Vec::new();
+    for doc in &docs {
+        let mut tx = ctx.db.begin().await?;
+        match action {
+            ExpiryAction::Remind => {
+                let name = |lang| document_name(doc, lang);
+                tell_applicant(
+                    ctx,
+                    &mut tx,
+                    doc.application_id,
+                    "document.uncollected",
+                    |lang, no| match lang {
+                        Lang::ZhCn => format!("【出入境】您的{}（受理编号{no}）制证完成已久仍未领取，请尽快凭回执和身份证领取。", name(lang)),
+                        Lang::En => format!("[Exit-Entry] Your {} (application {no}) has waited a long time; please collect it soon.", name(lang)),
+                    },
+                    now,
+                )
+                .await?;
+                applications::store::event(
+                    &mut tx,
+                    doc.application_id,
+                    now,
+                    "uncollected_reminder",
+                    Some(actor.staff_id),
+                    serde_json::json!({"label": doc.label}),
+                )
+                .await?;
+                audit::record(
+                    &mut tx,
+                    AuditEntry::by(
+                        actor,
+                        "custody.remind",
+                        "document",
+                        doc.label.as_deref().unwrap_or_default(),
+                        now,
+                    )
+                    .site(site),
+                )
+                .await?;
+            }
+            ExpiryAction::Return | ExpiryAction::Void => {
+                let to = if action == ExpiryAction::Return {
+                    Stage::Returned
+                } else {
+                    Stage::Voided
+                };
+                step(
+                    &mut tx,
+                    actor,
+                    doc,
+                    to,
+                    now,
+                    serde_json::json!({"rule": "retention", "days": retention_days}),
+                )
+                .await?;
+                store::vacate(&mut tx, doc.id).await?;
+                store::record_move(&mut tx, doc.id, None, None, actor.staff_id, now, to.code())
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        handled.push(doc.label.clone().unwrap_or_default());
+    }
+    Ok(handled)
+}

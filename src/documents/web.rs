@@ -34,6 +34,10 @@ pub fn pages() -> Router<AppState> {
         .route("/staff/review", get(review_page))
         .route("/staff/production", get(production_page))
         .route("/staff/custody", get(custody_page))
+        .route(
+            "/staff/custody/uncollected",
+            get(uncollected_page).post(uncollected_apply),
+        )
         .route("/staff/pickup", get(pickup_page))
         .route("/staff/leader", get(leader_page))
         .route("/staff/documents/{action}", post(document_action))
@@ -307,6 +311,83 @@ async fn custody_page(
         error,
         page,
     })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/uncollected.html")]
+struct UncollectedPage {
+    page: Page,
+    site: Site,
+    docs: Vec<DocLine>,
+    days: i64,
+    action: String,
+    message: Option<String>,
+}
+
+fn action_name(a: crate::config::ExpiryAction, lang: Lang) -> &'static str {
+    match a {
+        crate::config::ExpiryAction::Remind => lang.pick("短信再次提醒", "text a reminder"),
+        crate::config::ExpiryAction::Return => {
+            lang.pick("退回制证中心", "return to the production centre")
+        }
+        crate::config::ExpiryAction::Void => lang.pick("作废", "void"),
+    }
+}
+
+async fn uncollected_page(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Query(q): Query<ListQuery>,
+) -> AppResult<UncollectedPage> {
+    let site = chosen_site(&state, &actor, &q.site, &[Role::Custodian, Role::Leader]).await?;
+    let days = state.config.custody_retention_days;
+    let docs = super::uncollected(&state.applications(), site.id, state.clock.today(), days)
+        .await
+        .map_err(fail)?;
+    Ok(UncollectedPage {
+        docs: lines(&state, docs, page.lang).await?,
+        action: action_name(state.config.custody_expiry_action, page.lang).to_string(),
+        days,
+        site,
+        message: Some(q.ok).filter(|m| !m.is_empty()),
+        page,
+    })
+}
+
+async fn uncollected_apply(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Form(f): Form<ActionFields>,
+) -> AppResult<Response> {
+    let site = chosen_site(
+        &state,
+        &actor,
+        f.get("site"),
+        &[Role::Custodian, Role::Leader],
+    )
+    .await?;
+    let handled = super::apply_expiry(
+        &state.applications(),
+        &actor,
+        site.id,
+        state.clock.today(),
+        state.config.custody_retention_days,
+        state.config.custody_expiry_action,
+    )
+    .await
+    .map_err(fail)?;
+    let msg = format!(
+        "{}{}",
+        page.lang.pick("已处理：", "Handled: "),
+        handled.len()
+    );
+    Ok(back(
+        &format!("/staff/custody/uncollected?site={}", site.code),
+        "ok",
+        &msg,
+    ))
 }
 
 // ---- pickup --------------------------------------------------------------------------------
