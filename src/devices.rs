@@ -144,6 +144,9 @@ pub struct Devices {
     pub payments: std::sync::Arc<dyn crate::payments::gateway::PaymentGateway>,
     /// The payment simulator when it is the provider (its wallet page is served then).
     pub payment_simulator: Option<std::sync::Arc<crate::payments::gateway::SimulatedGateway>>,
+    pub courier: std::sync::Arc<dyn crate::express::courier::Courier>,
+    /// The courier simulator when it is the courier (its tracking console is served then).
+    pub courier_simulator: Option<std::sync::Arc<crate::express::courier::SimulatedCourier>>,
 }
 
 impl Devices {
@@ -159,10 +162,17 @@ impl Devices {
     /// Every device simulated; `key` signs the payment simulator's notifications.
     pub fn simulated(key: [u8; 32]) -> Devices {
         let sim = std::sync::Arc::new(crate::payments::gateway::SimulatedGateway::new(key));
+        // The courier signs with a key of its own, derived so the two simulators never share one.
+        let mut courier_key = key;
+        courier_key[0] ^= 0x5a;
+        let courier =
+            std::sync::Arc::new(crate::express::courier::SimulatedCourier::new(courier_key));
         Devices {
             station: Box::new(SimulatedStation),
             payments: sim.clone(),
             payment_simulator: Some(sim),
+            courier: courier.clone(),
+            courier_simulator: Some(courier),
         }
     }
 }

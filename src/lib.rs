@@ -15,6 +15,7 @@ pub mod devices;
 pub mod documents;
 pub mod domain;
 pub mod error;
+pub mod express;
 pub mod i18n;
 pub mod notify;
 pub mod payments;

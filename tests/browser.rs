@@ -2028,7 +2028,8 @@ struct Journey {
 }
 
 impl Journey {
-    /// Time passes between two steps of the journey.
+    /// Time passes between two steps of the journey (less than an hour at a time, or the
+    /// officer's idle session would end).
     fn later(&self, minutes: i64) {
         self.state.clock.advance_ms(minutes * 60_000);
     }
@@ -2170,7 +2171,7 @@ async fn journey_walk(t: &Journey, c: &Client, shots: &Shots) {
     payment_receipt_number(c).await;
 
     // 5. Approval: the review starts, then the passport is approved.
-    t.later(60);
+    t.later(40);
     c.goto(&t.app.url("/staff/review?site=0001"))
         .await
         .expect("the approval page");
@@ -2206,7 +2207,7 @@ async fn journey_walk(t: &Journey, c: &Client, shots: &Shots) {
     assert!(said.contains("已建制证批次"), "{said}");
     type_into(c, "input[name^='n:']", "E12345678").await;
     shots.take(c, "journey-production-zh-1920.png").await;
-    t.later(60);
+    t.later(45);
     click(c, "form[action='/staff/documents/finish'] button").await;
     let said = flow_message(c, "finish the batch").await;
     assert!(said.contains("批次制证完成"), "{said}");
@@ -2232,9 +2233,16 @@ async fn journey_walk(t: &Journey, c: &Client, shots: &Shots) {
     let held = text_of(c, "main table").await;
     assert!(held.contains(&label), "in the cabinets: {held}");
     shots.take(c, "journey-custody-zh-1920.png").await;
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+    shots.take(c, "journey-custody-zh.png").await;
+    c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
+        .await
+        .expect("desktop window");
 
     // 8. Pickup: the citizen comes back; the officer checks the ID card and issues.
-    t.later(120);
+    t.later(50);
     c.goto(&t.app.url(&format!("/staff/pickup?site=0001&no={number}")))
         .await
         .expect("the pickup window");

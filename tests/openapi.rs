@@ -52,6 +52,8 @@ fn openapi_document_is_stable_and_complete() {
         "/api/v1/progress",
         "/api/v1/documents/due",
         "/api/v1/custody/inventory",
+        "/api/v1/express/webhook",
+        "/api/v1/applications/{no}/inbound",
     ] {
         assert!(paths.contains_key(p), "{p} is documented");
     }

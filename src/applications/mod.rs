@@ -929,13 +929,21 @@ pub async fn accept(
     if r.materials_checked.is_none() || missing {
         return refused(ApplicationError::MaterialsIncomplete);
     }
-    if r.photo_ref.is_none() {
+    // A re-endorsement changes nothing on the permit's data page, so it needs no new photo or
+    // fingerprints (the kiosks issue it from the records, exit-entry.md §6); and a permit that
+    // came in by two-way express (R10) was checked against its holder when it was issued.
+    let endorsement_only = d
+        .documents
+        .iter()
+        .all(|x| x.category == crate::catalog::ApplicationCategory::Endorsement);
+    if r.photo_ref.is_none() && !endorsement_only {
         return refused(ApplicationError::CaptureMissing(CaptureKind::Photo));
     }
-    if r.fingerprint_ref.is_none() && r.fingerprint_exempt.is_none() {
+    if r.fingerprint_ref.is_none() && r.fingerprint_exempt.is_none() && !endorsement_only {
         return refused(ApplicationError::CaptureMissing(CaptureKind::Fingerprint));
     }
-    if r.face_verified_at.is_none() {
+    let by_mail = endorsement_only && store::inbound_permit_received(ctx.db.reader(), r.id).await?;
+    if r.face_verified_at.is_none() && !by_mail {
         return refused(ApplicationError::FaceNotVerified);
     }
     match r.checks_clear {

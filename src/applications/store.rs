@@ -711,6 +711,21 @@ pub async fn refuse(
     Ok(n == 1)
 }
 
+/// Whether the permit of a two-way express application has arrived by its inbound waybill.
+pub async fn inbound_permit_received<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    application_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let n: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM shipments WHERE application_id = $1 AND direction = 'inbound' AND status = 'delivered'",
+    )
+    .bind(application_id)
+    .fetch_one(ex)
+    .await?
+    .try_get("n")?;
+    Ok(n > 0)
+}
+
 /// Issue time of the ticket an application was served under (for ticket-to-receipt time).
 pub async fn ticket_issued_at<'e>(
     ex: impl Executor<'e, Database = Any>,

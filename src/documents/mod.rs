@@ -521,7 +521,11 @@ pub async fn check_in(
         .await?
         .ok_or(Failure::Refused(DocumentError::NoSuchDocument))?;
     require(actor, &[Role::Custodian], site.id)?;
-    if doc.delivery.as_deref() != Some("pickup") || doc.pickup_site_id != Some(site.id) {
+    let collected_here =
+        doc.delivery.as_deref() == Some("pickup") && doc.pickup_site_id == Some(site.id);
+    // A shipment the courier could not deliver comes back to the site that sent it.
+    let returned_here = doc.stage == Stage::Shipped && doc.site_id == site.id;
+    if !collected_here && !returned_here {
         return refused(DocumentError::NotForPickupHere);
     }
     let now = ctx.clock.now_ms();
@@ -934,6 +938,10 @@ pub struct Progress {
     pub application_no: String,
     pub accepted_at: Option<String>,
     pub documents: Vec<DocumentProgress>,
+    /// Express shipments with their tracking (filled by the caller that has the courier data).
+    pub tracking: Vec<crate::express::Tracking>,
+    #[serde(skip)]
+    pub application_id: i64,
 }
 
 /// The progress of an application for whoever knows both its number and the applicant's ID
@@ -997,6 +1005,8 @@ pub async fn progress(
         application_no: row.application_no,
         accepted_at: row.accepted_at.map(crate::clock::format_local),
         documents,
+        tracking: Vec::new(),
+        application_id: row.id,
     }))
 }
 

@@ -807,10 +807,14 @@ async fn lookup(
             crate::error::CommonError::Unavailable,
         ));
     }
-    Ok(super::progress(&state.applications(), &no, &id, lang)
+    let Some(mut p) = super::progress(&state.applications(), &no, &id, lang)
         .await
         .map_err(fail)?
-        .ok_or_else(not_found))
+    else {
+        return Ok(Err(not_found()));
+    };
+    p.tracking = crate::express::tracking(&state.applications(), p.application_id, lang).await?;
+    Ok(Ok(p))
 }
 
 async fn progress_page(

@@ -170,6 +170,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::applications::web::pages())
         .merge(crate::payments::web::pages())
         .merge(crate::documents::web::pages())
+        .merge(crate::express::web::pages())
         .merge(crate::audit::web::pages())
         .merge(ops::routes());
     let openapi_json = {
@@ -228,6 +229,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::applications::web::api())
         .merge(crate::payments::web::api())
         .merge(crate::documents::web::api())
+        .merge(crate::express::web::api())
         .merge(crate::auth::web::api())
         .merge(crate::audit::web::api())
         .merge(crate::portal::web::api())

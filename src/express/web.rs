@@ -1,0 +1,348 @@
+//! Pages and API of express delivery: the express desk (ship what is ready, waybill labels),
+//! the courier's signed webhook, the inbound waybill of two-way express, and the courier
+//! simulator's console for the demo.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::courier::TrackingStatus;
+use super::{ExpressError, Shipment, WebhookOutcome};
+use crate::auth::web::refused;
+use crate::auth::{Failure, Role};
+use crate::domain::application_no::ApplicationNo;
+use crate::error::{AppError, AppResult};
+use crate::i18n::UserMessage;
+use crate::sites::{Site, store as sites_store};
+use crate::web::AppState;
+use crate::web::extract::{Form, Query, Staff};
+use crate::web::layout::Page;
+
+pub fn pages() -> Router<AppState> {
+    Router::new()
+        .route("/staff/express", get(desk).post(ship))
+        .route("/staff/express/{waybill}/label", get(label))
+        .route("/staff/express/{waybill}/barcode.svg", get(barcode))
+        .route("/sim/courier/{waybill}", post(simulate_move))
+}
+
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_webhook))
+        .routes(routes!(api_inbound))
+}
+
+fn fail(f: Failure<ExpressError>) -> AppError {
+    match f {
+        Failure::Refused(e @ ExpressError::NotYourRole) => AppError::new(StatusCode::FORBIDDEN, e),
+        Failure::Refused(e @ ExpressError::NoSuchApplication) => {
+            AppError::new(StatusCode::NOT_FOUND, e)
+        }
+        other => refused(other),
+    }
+}
+
+pub struct ShipmentLine {
+    pub s: Shipment,
+    pub application_no: String,
+    pub status: String,
+    pub created: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/express.html")]
+struct Desk {
+    page: Page,
+    site: Site,
+    ready: usize,
+    shipments: Vec<ShipmentLine>,
+    simulator: bool,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DeskQuery {
+    site: String,
+    ok: String,
+    error: String,
+}
+
+async fn desk_site(state: &AppState, actor: &crate::auth::Actor, code: &str) -> AppResult<Site> {
+    let sites = sites_store::list_sites(state.db.reader(), true).await?;
+    let site = if code.is_empty() {
+        sites
+            .into_iter()
+            .find(|s| actor.has_role_at(Role::Custodian, s.id))
+    } else {
+        sites.into_iter().find(|s| s.code == code)
+    };
+    site.filter(|s| actor.has_role_at(Role::Custodian, s.id))
+        .ok_or_else(AppError::forbidden)
+}
+
+async fn desk(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Query(q): Query<DeskQuery>,
+) -> AppResult<Desk> {
+    let site = desk_site(&state, &actor, &q.site).await?;
+    let ctx = state.applications();
+    let lang = page.lang;
+    let ready = crate::documents::store::docs_at_stage(
+        state.db.reader(),
+        crate::documents::flow::Stage::Produced,
+        Some(site.id),
+        None,
+        false,
+    )
+    .await?
+    .iter()
+    .filter(|d| d.delivery.as_deref() == Some("express"))
+    .count();
+    let mut shipments = Vec::new();
+    for s in super::recent_shipments(&ctx, site.id).await? {
+        let application_no =
+            crate::applications::store::application(state.db.reader(), s.application_id)
+                .await?
+                .map(|a| a.application_no)
+                .unwrap_or_default();
+        shipments.push(ShipmentLine {
+            status: TrackingStatus::parse(&s.status)
+                .map(|t| t.name(lang).to_string())
+                .unwrap_or_else(|| lang.pick("已生成运单", "Waybill created").to_string()),
+            created: crate::clock::format_local(s.created_at),
+            application_no,
+            s,
+        });
+    }
+    Ok(Desk {
+        site,
+        ready,
+        shipments,
+        simulator: state.devices.courier_simulator.is_some(),
+        message: Some(q.ok).filter(|m| !m.is_empty()),
+        error: Some(q.error).filter(|m| !m.is_empty()),
+        page,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ShipForm {
+    site: String,
+}
+
+async fn ship(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Form(f): Form<ShipForm>,
+) -> AppResult<Response> {
+    let site = desk_site(&state, &actor, &f.site).await?;
+    let lang = page.lang;
+    let back = |k: &str, v: &str| {
+        let q =
+            serde_urlencoded::to_string([("site", site.code.as_str()), (k, v)]).unwrap_or_default();
+        Redirect::to(&format!("/staff/express?{q}")).into_response()
+    };
+    match super::ship_ready(
+        &state.applications(),
+        state.devices.courier.as_ref(),
+        &actor,
+        site.id,
+    )
+    .await
+    {
+        Ok(s) => Ok(back(
+            "ok",
+            &format!(
+                "{}{}",
+                lang.pick("已交寄运单数：", "Waybills created: "),
+                s.len()
+            ),
+        )),
+        Err(Failure::Refused(e)) => Ok(back("error", &e.message(lang))),
+        Err(other) => Err(fail(other)),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/waybill.html")]
+struct Label {
+    page: Page,
+    s: Shipment,
+    to: String,
+    from: Site,
+    application_no: String,
+}
+
+async fn label(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Path(waybill): Path<String>,
+) -> AppResult<Label> {
+    let ctx = state.applications();
+    let s = super::shipment_by_waybill(&ctx, &waybill)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if !actor.has_role_at(Role::Custodian, s.site_id) {
+        return Err(AppError::forbidden());
+    }
+    let sealed: Vec<u8> =
+        sqlx::query_scalar("SELECT recipient_sealed FROM shipments WHERE id = $1")
+            .bind(s.id)
+            .fetch_one(state.db.reader())
+            .await?;
+    let to = state
+        .cipher
+        .open(&sealed)
+        .ok()
+        .map(
+            |j| match serde_json::from_str::<crate::applications::Delivery>(&j) {
+                Ok(crate::applications::Delivery::Express {
+                    recipient,
+                    phone,
+                    address,
+                }) => {
+                    format!("{recipient} · {phone} · {address}")
+                }
+                _ => j,
+            },
+        )
+        .unwrap_or_default();
+    let from = sites_store::site(state.db.reader(), s.site_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let application_no =
+        crate::applications::store::application(state.db.reader(), s.application_id)
+            .await?
+            .map(|a| a.application_no)
+            .unwrap_or_default();
+    let mut tx = state.db.begin().await?;
+    crate::audit::record(
+        &mut tx,
+        crate::audit::AuditEntry::by(
+            &actor,
+            "express.label",
+            "shipment",
+            &s.waybill_no,
+            state.clock.now_ms(),
+        )
+        .site(s.site_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Label {
+        page,
+        s,
+        to,
+        from,
+        application_no,
+    })
+}
+
+async fn barcode(Staff(_actor): Staff, Path(waybill): Path<String>) -> AppResult<Response> {
+    if waybill.len() > 20 || !waybill.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(AppError::not_found());
+    }
+    // Waybill numbers carry letters: Code 128 set B.
+    let code = barcoders::sym::code128::Code128::new(format!("\u{0181}{waybill}"))
+        .map_err(AppError::internal)?;
+    let svg = barcoders::generators::svg::SVG::new(60)
+        .xdim(2)
+        .xmlns("http://www.w3.org/2000/svg".into())
+        .generate(code.encode())
+        .map_err(AppError::internal)?;
+    Ok(crate::queue::web::svg_response(svg))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct MoveForm {
+    status: String,
+    location: String,
+    site: String,
+}
+
+/// The courier simulator's console: a custodian moves a demo parcel; the simulator signs the
+/// webhook and delivers it through the same handler as the HTTP endpoint.
+async fn simulate_move(
+    State(state): State<AppState>,
+    Staff(_actor): Staff,
+    Path(waybill): Path<String>,
+    Form(f): Form<MoveForm>,
+) -> AppResult<Response> {
+    let sim = state
+        .devices
+        .courier_simulator
+        .clone()
+        .ok_or_else(AppError::not_found)?;
+    let status = TrackingStatus::parse(&f.status).ok_or_else(AppError::not_found)?;
+    let (body, signature) =
+        sim.sign_update(&waybill, status, f.location.trim(), state.clock.now_ms());
+    super::handle_webhook(&state.applications(), sim.as_ref(), &body, &signature)
+        .await
+        .map_err(fail)?;
+    Ok(Redirect::to(&format!("/staff/express?site={}", f.site)).into_response())
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WebhookJson {
+    pub outcome: WebhookOutcome,
+}
+
+/// The courier's signed tracking webhook (signature in `X-Signature`). Forged ones are answered
+/// 400 and change nothing; repeated events change nothing.
+#[utoipa::path(post, path = "/api/v1/express/webhook", tag = "express",
+    request_body(content = String, content_type = "application/json"),
+    responses((status = 200, body = WebhookJson), (status = 400, body = WebhookJson)))]
+async fn api_webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: String,
+) -> AppResult<Response> {
+    let signature = headers
+        .get("x-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let outcome = super::handle_webhook(
+        &state.applications(),
+        state.devices.courier.as_ref(),
+        &body,
+        signature,
+    )
+    .await
+    .map_err(fail)?;
+    let status = if outcome == WebhookOutcome::Forged {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, axum::Json(WebhookJson { outcome })).into_response())
+}
+
+/// Two-way express: the waybill under which the applicant sends the permit in.
+#[utoipa::path(post, path = "/api/v1/applications/{no}/inbound", tag = "express",
+    params(("no" = String, Path, description = "Application number")),
+    responses((status = 200, body = Shipment), (status = 422, body = crate::error::ErrorBody)))]
+async fn api_inbound(
+    State(state): State<AppState>,
+    Path(no): Path<String>,
+) -> AppResult<axum::Json<Shipment>> {
+    let no = ApplicationNo::parse(&no).map_err(AppError::invalid)?;
+    super::create_inbound(&state.applications(), state.devices.courier.as_ref(), &no)
+        .await
+        .map(axum::Json)
+        .map_err(fail)
+}

@@ -1,0 +1,437 @@
+//! Express delivery (R10) on SQLite and PostgreSQL: documents of one application shipped
+//! together under one waybill, signed tracking webhooks (forged and repeated ones change
+//! nothing, over HTTP), delivery closing the documents, and two-way express for an
+//! endorsement: the permit is sent in, endorsed and sent back, nobody travels.
+
+mod common;
+
+use common::{Engine, TestApp};
+use onetrip::applications::{self, Acceptance, Delivery, FormInput};
+use onetrip::auth::{Actor, RequestMeta, Role, RoleGrant};
+use onetrip::catalog::{ApplicationCategory, DocumentType, TimeLimitClass};
+use onetrip::clock::Clock;
+use onetrip::config::Config;
+use onetrip::devices::CaptureKind;
+use onetrip::documents::{self, flow::Stage};
+use onetrip::domain::application_no::ApplicationNo;
+use onetrip::domain::document_number::{DocumentKind, DocumentNumber};
+use onetrip::domain::id_number::IdNumber;
+use onetrip::express::{self, WebhookOutcome, courier::TrackingStatus};
+use onetrip::i18n::Lang;
+
+async fn app_at(engine: Engine) -> Option<TestApp> {
+    let at = "2026-11-02T09:00:00+08:00"
+        .parse::<jiff::Timestamp>()
+        .expect("time")
+        .as_millisecond();
+    TestApp::spawn_full(engine, Config::default(), Clock::fixed(at)).await
+}
+
+macro_rules! both {
+    ($name:ident, $scenario:path) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let app = super::app_at(super::Engine::Sqlite)
+                    .await
+                    .expect("sqlite app");
+                $scenario(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let Some(app) = super::app_at(super::Engine::Postgres).await else {
+                    return;
+                };
+                $scenario(app).await;
+            }
+        }
+    };
+}
+
+fn staff(site_id: i64) -> Actor {
+    Actor {
+        staff_id: 0,
+        username: "express.test".into(),
+        display_name: "邮寄".into(),
+        badge_no: "9".into(),
+        grants: [
+            Role::Officer,
+            Role::Approver,
+            Role::Producer,
+            Role::Custodian,
+        ]
+        .into_iter()
+        .map(|role| RoleGrant {
+            role,
+            site_id: Some(site_id),
+        })
+        .collect(),
+        must_change_password: false,
+        meta: RequestMeta::default(),
+    }
+}
+
+fn id_number(n: u32) -> IdNumber {
+    let first17 = format!("11010119850716{:03}", n % 1000);
+    let check = IdNumber::check_digit_for(&first17).expect("digit");
+    IdNumber::parse(&format!("{first17}{check}")).expect("valid")
+}
+
+fn document(
+    document: DocumentType,
+    category: ApplicationCategory,
+) -> applications::rules::DocumentRequest {
+    applications::rules::DocumentRequest {
+        document,
+        category,
+        old_number: None,
+        old_document: None,
+        endorsements: vec![],
+        annotations: 0,
+    }
+}
+
+async fn submit(
+    app: &TestApp,
+    n: u32,
+    documents: Vec<applications::rules::DocumentRequest>,
+) -> ApplicationNo {
+    let site = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001")
+        .await
+        .expect("q")
+        .expect("hall");
+    let row = applications::submit_form(
+        &app.state.applications(),
+        &site,
+        applications::Channel::Mobile,
+        FormInput {
+            name: "赵邮寄".into(),
+            id_number: id_number(n),
+            phone: onetrip::domain::phone::PhoneNumber::parse("13700137000").expect("phone"),
+            address: "示范市".into(),
+            ethnicity: "汉".into(),
+            from_card_reader: false,
+            registered_state_personnel: false,
+            unit_consent: false,
+            work_unit: None,
+            guardian: None,
+            documents,
+            lang: Lang::ZhCn,
+        },
+    )
+    .await
+    .expect("form");
+    ApplicationNo::parse(&row.application_no).expect("no")
+}
+
+fn by_express() -> Acceptance {
+    Acceptance {
+        class: TimeLimitClass::Normal,
+        emergency_reason: None,
+        emergency_proof: None,
+        delivery: Delivery::Express {
+            recipient: "赵邮寄".into(),
+            phone: "13700137000".into(),
+            address: "示范市幸福路 9 号".into(),
+        },
+    }
+}
+
+async fn docs(app: &TestApp, no: &ApplicationNo) -> Vec<documents::store::DocRow> {
+    let row = applications::store::application_by_no(app.state.db.reader(), no.as_str())
+        .await
+        .expect("q")
+        .expect("application");
+    documents::store::docs_of_application(app.state.db.reader(), row.id)
+        .await
+        .expect("docs")
+}
+
+async fn approve_and_produce(app: &TestApp, actor: &Actor, no: &ApplicationNo) {
+    let ctx = app.state.applications();
+    let mut ids = Vec::new();
+    let mut numbers = Vec::new();
+    for d in docs(app, no).await {
+        documents::start_review(&ctx, actor, d.id)
+            .await
+            .expect("review");
+        documents::approve(&ctx, actor, d.id)
+            .await
+            .expect("approve");
+        ids.push(d.id);
+        let n = match d.document_type.as_str() {
+            "passport" => "E23456789",
+            "hk_macao_permit" => "CA2345678",
+            _ => "T23456789",
+        };
+        numbers.push((d.id, n.to_string()));
+    }
+    let batch = documents::start_batch(&ctx, actor, &ids)
+        .await
+        .expect("batch");
+    documents::finish_batch(&ctx, actor, batch, &numbers)
+        .await
+        .expect("produced");
+}
+
+async fn webhook(app: &TestApp, body: &str, signature: &str) -> (u16, serde_json::Value) {
+    let res = app
+        .client()
+        .post(app.url("/api/v1/express/webhook"))
+        .header("content-type", "application/json")
+        .header("x-signature", signature)
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("webhook");
+    let status = res.status().as_u16();
+    (status, res.json().await.expect("json"))
+}
+
+async fn shipped_together_and_tracked(app: TestApp) {
+    let site = app.site_id("0001").await;
+    let actor = staff(site);
+    let ctx = app.state.applications();
+    let no = submit(
+        &app,
+        1,
+        vec![
+            document(DocumentType::Passport, ApplicationCategory::FirstIssue),
+            document(DocumentType::HkMacaoPermit, ApplicationCategory::FirstIssue),
+        ],
+    )
+    .await;
+    let d = applications::start_acceptance(&ctx, &actor, &no, None)
+        .await
+        .expect("start");
+    let all: Vec<String> = d
+        .materials(&app.state.catalog)
+        .iter()
+        .map(|m| m.id.clone())
+        .collect();
+    applications::check_materials(&ctx, &actor, &no, &all)
+        .await
+        .expect("materials");
+    for kind in [CaptureKind::Photo, CaptureKind::Fingerprint] {
+        applications::capture(&ctx, &actor, &no, kind)
+            .await
+            .expect("capture");
+    }
+    applications::verify_face(&ctx, &actor, &no)
+        .await
+        .expect("face");
+    applications::run_checks(&ctx, &actor, &no)
+        .await
+        .expect("checks");
+    applications::accept(&ctx, &actor, &no, by_express())
+        .await
+        .expect("accept");
+    approve_and_produce(&app, &actor, &no).await;
+
+    let courier = app.state.devices.courier.clone();
+    let shipped = express::ship_ready(&ctx, courier.as_ref(), &actor, site)
+        .await
+        .expect("ship");
+    assert_eq!(shipped.len(), 1, "both documents under one waybill");
+    let waybill = shipped[0].waybill_no.clone();
+    assert!(
+        docs(&app, &no)
+            .await
+            .iter()
+            .all(|d| d.stage == Stage::Shipped)
+    );
+    let told: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'express.shipped' AND ref = $1",
+    )
+    .bind(no.as_str())
+    .fetch_one(app.state.db.reader())
+    .await
+    .expect("outbox");
+    assert_eq!(told, 1);
+    // Nothing left to ship.
+    assert!(
+        express::ship_ready(&ctx, courier.as_ref(), &actor, site)
+            .await
+            .expect("ship")
+            .is_empty()
+    );
+
+    let sim = app
+        .state
+        .devices
+        .courier_simulator
+        .clone()
+        .expect("simulator");
+    let now = app.state.clock.now_ms();
+    // A forged delivery changes nothing.
+    let (body, _) = sim.sign_update(&waybill, TrackingStatus::Delivered, "示范市", now);
+    let (status, v) = webhook(&app, &body, "00ff").await;
+    assert_eq!((status, v["outcome"].as_str()), (400, Some("forged")));
+    assert!(
+        docs(&app, &no)
+            .await
+            .iter()
+            .all(|d| d.stage == Stage::Shipped)
+    );
+    // Picked up, then the same event again.
+    let (body, sig) = sim.sign_update(
+        &waybill,
+        TrackingStatus::PickedUp,
+        "示范市邮政分拣中心",
+        now,
+    );
+    assert_eq!(webhook(&app, &body, &sig).await.1["outcome"], "applied");
+    assert_eq!(webhook(&app, &body, &sig).await.1["outcome"], "duplicate");
+    let (body, sig) = sim.sign_update(
+        &waybill,
+        TrackingStatus::Delivered,
+        "示范市幸福路",
+        now + 3_600_000,
+    );
+    assert_eq!(webhook(&app, &body, &sig).await.1["outcome"], "applied");
+    assert!(
+        docs(&app, &no)
+            .await
+            .iter()
+            .all(|d| d.stage == Stage::Delivered)
+    );
+    // The citizen sees the tracking.
+    let row = applications::store::application_by_no(app.state.db.reader(), no.as_str())
+        .await
+        .expect("q")
+        .expect("row");
+    let t = express::tracking(&ctx, row.id, Lang::ZhCn)
+        .await
+        .expect("tracking");
+    assert_eq!(t.len(), 1);
+    assert_eq!(t[0].waybill_no, waybill);
+    let said: Vec<&str> = t[0].events.iter().map(|e| e.1.as_str()).collect();
+    assert_eq!(said, vec!["快递已揽收", "已签收"]);
+    let unknown = sim.sign_update("EA000000000CN", TrackingStatus::InTransit, "x", now);
+    assert_eq!(
+        express::handle_webhook(&ctx, sim.as_ref(), &unknown.0, &unknown.1)
+            .await
+            .expect("handled"),
+        WebhookOutcome::UnknownWaybill
+    );
+}
+both!(shipped, super::shipped_together_and_tracked);
+
+async fn two_way_express_endorsement(app: TestApp) {
+    let site = app.site_id("0001").await;
+    let actor = staff(site);
+    let ctx = app.state.applications();
+    let mut endorse = document(
+        DocumentType::HkMacaoPermit,
+        ApplicationCategory::Endorsement,
+    );
+    endorse.old_number =
+        Some(DocumentNumber::parse(DocumentKind::HkMacaoPermit, "CB7654321").expect("no"));
+    endorse.old_document = Some(applications::rules::OldDocument::Held);
+    endorse.endorsements = vec!["hk-macao-t-3m-once".into()];
+    let no = submit(&app, 2, vec![endorse]).await;
+    let courier = app.state.devices.courier.clone();
+    // A passport application cannot go two-way.
+    let passport = submit(
+        &app,
+        3,
+        vec![document(
+            DocumentType::Passport,
+            ApplicationCategory::FirstIssue,
+        )],
+    )
+    .await;
+    assert!(
+        express::create_inbound(&ctx, courier.as_ref(), &passport)
+            .await
+            .is_err()
+    );
+
+    // The applicant sends the permit in.
+    let inbound = express::create_inbound(&ctx, courier.as_ref(), &no)
+        .await
+        .expect("inbound");
+    assert_eq!(inbound.direction, "inbound");
+    let again = express::create_inbound(&ctx, courier.as_ref(), &no)
+        .await
+        .expect("same waybill");
+    assert_eq!(again.waybill_no, inbound.waybill_no);
+    applications::start_acceptance(&ctx, &actor, &no, None)
+        .await
+        .expect("start");
+    let d = applications::dossier(&ctx, &no)
+        .await
+        .expect("read")
+        .expect("found");
+    let all: Vec<String> = d
+        .materials(&app.state.catalog)
+        .iter()
+        .map(|m| m.id.clone())
+        .collect();
+    applications::check_materials(&ctx, &actor, &no, &all)
+        .await
+        .expect("materials");
+    applications::run_checks(&ctx, &actor, &no)
+        .await
+        .expect("checks");
+    // Not arrived yet: the applicant has not been seen, so no acceptance.
+    assert!(matches!(
+        applications::accept(&ctx, &actor, &no, by_express()).await,
+        Err(onetrip::auth::Failure::Refused(
+            applications::ApplicationError::FaceNotVerified
+        ))
+    ));
+    let sim = app
+        .state
+        .devices
+        .courier_simulator
+        .clone()
+        .expect("simulator");
+    let (body, sig) = sim.sign_update(
+        &inbound.waybill_no,
+        TrackingStatus::Delivered,
+        "示范市出入境接待大厅",
+        app.state.clock.now_ms(),
+    );
+    assert_eq!(
+        express::handle_webhook(&ctx, sim.as_ref(), &body, &sig)
+            .await
+            .expect("handled"),
+        WebhookOutcome::Applied
+    );
+    // Arrived: accepted without a visit, endorsed, sent back.
+    let accepted = applications::accept(&ctx, &actor, &no, by_express())
+        .await
+        .expect("accept");
+    assert_eq!(accepted.row.fee_fen, Some(1_500));
+    approve_and_produce(&app, &actor, &no).await;
+    let out = express::ship_ready(&ctx, courier.as_ref(), &actor, site)
+        .await
+        .expect("ship");
+    assert_eq!(out.len(), 1);
+    let (body, sig) = sim.sign_update(
+        &out[0].waybill_no,
+        TrackingStatus::Delivered,
+        "示范市",
+        app.state.clock.now_ms(),
+    );
+    express::handle_webhook(&ctx, sim.as_ref(), &body, &sig)
+        .await
+        .expect("handled");
+    assert!(
+        docs(&app, &no)
+            .await
+            .iter()
+            .all(|d| d.stage == Stage::Delivered)
+    );
+    let row = applications::store::application_by_no(app.state.db.reader(), no.as_str())
+        .await
+        .expect("q")
+        .expect("row");
+    let t = express::tracking(&ctx, row.id, Lang::En)
+        .await
+        .expect("tracking");
+    let directions: Vec<&str> = t.iter().map(|x| x.direction.as_str()).collect();
+    assert_eq!(directions, vec!["inbound", "outbound"]);
+}
+both!(two_way, super::two_way_express_endorsement);
