@@ -67,6 +67,13 @@ pub fn format_local(ms: i64) -> String {
     }
 }
 
+/// Formats epoch milliseconds as local hall time to the minute, `YYYY-MM-DD HH:MM` (what
+/// citizens read on timelines).
+pub fn format_local_minute(ms: i64) -> String {
+    let full = format_local(ms);
+    full.get(..16).map(str::to_string).unwrap_or(full)
+}
+
 /// The local day `date` as epoch milliseconds `[start, next day's start)`, in the hall's time
 /// zone (reconciliation compares a provider's statement for exactly this span).
 pub fn day_bounds_ms(date: Date) -> (i64, i64) {

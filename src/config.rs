@@ -65,6 +65,9 @@ pub struct Config {
     /// What is done with them: `remind` (text the applicant again), `return` (send back to the
     /// production centre) or `void`. Get the rule from the client in writing (domain §5).
     pub custody_expiry_action: ExpiryAction,
+    /// R7: the duty leader's phone for the daily digest of overdue and near-due documents, sent
+    /// once a day from 08:00; empty: no text (the digest is still on the duty leader's page).
+    pub duty_leader_phone: String,
     pub bureau: Bureau,
 }
 
@@ -141,6 +144,7 @@ impl Default for Config {
             public_url: String::new(),
             custody_retention_days: 90,
             custody_expiry_action: ExpiryAction::Remind,
+            duty_leader_phone: String::new(),
             bureau: Bureau::default(),
         }
     }
@@ -229,6 +233,9 @@ impl Config {
                     });
                 }
             };
+        }
+        if let Some(v) = get("ONETRIP_DUTY_LEADER_PHONE") {
+            self.duty_leader_phone = v;
         }
         if let Some(v) = get("ONETRIP_PUBLIC_URL") {
             self.public_url = v;

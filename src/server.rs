@@ -131,6 +131,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         clock,
     );
     crate::booking::spawn_sweeper(state.clone());
+    crate::documents::spawn_digest(state.clone());
     web::launch(listener, state, shutdown_signal())
         .await
         .map_err(StartError::Serve)?;

@@ -647,3 +647,30 @@ both!(
     uncollected,
     super::uncollected_documents_are_handled_by_rule
 );
+
+async fn the_daily_digest_goes_out_once(app: TestApp) {
+    let ctx = app.state.applications();
+    accepted(&app, 30, TimeLimitClass::Expedited).await;
+    let phone = onetrip::domain::phone::PhoneNumber::parse("13600136000").expect("phone");
+    let day: jiff::civil::Date = "2026-10-14".parse().expect("date");
+    let digest = documents::daily_digest(&ctx, day).await.expect("digest");
+    assert_eq!((digest.overdue, digest.expedited), (2, 2));
+    assert!(digest.text.contains("超期2件"), "{}", digest.text);
+    assert!(
+        documents::send_digest_once(&ctx, &phone, day)
+            .await
+            .expect("send")
+    );
+    assert!(
+        !documents::send_digest_once(&ctx, &phone, day)
+            .await
+            .expect("send")
+    );
+    let queued: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE kind = 'leader.digest'")
+            .fetch_one(app.state.db.reader())
+            .await
+            .expect("outbox");
+    assert_eq!(queued, 1);
+}
+both!(digest, super::the_daily_digest_goes_out_once);

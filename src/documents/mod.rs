@@ -985,7 +985,7 @@ pub async fn progress(
                 }
                 _ => stage.name(lang).to_string(),
             };
-            steps.push((crate::clock::format_local(s.at), text));
+            steps.push((crate::clock::format_local_minute(s.at), text));
         }
         documents.push(DocumentProgress {
             document: crate::catalog::DocumentType::ALL
@@ -1113,4 +1113,105 @@ pub async fn apply_expiry(
         handled.push(doc.label.clone().unwrap_or_default());
     }
     Ok(handled)
+}
+
+// ---- the duty leader's daily digest ----------------------------------------------------------
+
+/// The day's time-limit digest (R7): overdue and near-due documents, expedited ones counted.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Digest {
+    pub date: String,
+    pub overdue: usize,
+    pub near_due: usize,
+    pub expedited: usize,
+    pub text: String,
+}
+
+pub async fn daily_digest(ctx: &Ctx<'_>, today: Date) -> Result<Digest> {
+    let w = due_watch(ctx, today).await?;
+    let expedited = w
+        .overdue
+        .iter()
+        .chain(&w.near_due)
+        .filter(|d| d.time_limit_class.as_deref() == Some("expedited"))
+        .count();
+    let mut text = format!(
+        "【出入境·带班摘要】{today}：超期{}件，临近到期{}件（其中加急{}件）。",
+        w.overdue.len(),
+        w.near_due.len(),
+        expedited
+    );
+    for d in w.overdue.iter().take(5) {
+        text.push_str(&format!(
+            "超期：{} {} 承诺{}；",
+            d.application_no,
+            document_name(d, Lang::ZhCn),
+            d.promised_date.as_deref().unwrap_or("")
+        ));
+    }
+    Ok(Digest {
+        date: today.to_string(),
+        overdue: w.overdue.len(),
+        near_due: w.near_due.len(),
+        expedited,
+        text,
+    })
+}
+
+/// Queues the digest for the duty leader once per day (the outbox reference is the date, so a
+/// restart or a second node does not send it twice). True when it was queued now.
+pub async fn send_digest_once(
+    ctx: &Ctx<'_>,
+    phone: &crate::domain::phone::PhoneNumber,
+    today: Date,
+) -> Result<bool> {
+    let reference = format!("digest-{today}");
+    let mut tx = ctx.db.begin().await?;
+    let sent: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE kind = 'leader.digest' AND ref = $1")
+            .bind(&reference)
+            .fetch_one(&mut *tx)
+            .await?;
+    if sent > 0 {
+        return Ok(false);
+    }
+    let digest = daily_digest(ctx, today).await?;
+    let now = ctx.clock.now_ms();
+    notify::enqueue(
+        &mut tx,
+        ctx.cipher,
+        notify::Outgoing {
+            kind: "leader.digest",
+            reference: &reference,
+            phone,
+            body: &digest.text,
+            due_at: now,
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Sends the digest every day from 08:00 when a duty leader's phone is configured.
+pub fn spawn_digest(state: crate::web::AppState) {
+    let Ok(phone) = crate::domain::phone::PhoneNumber::parse(&state.config.duty_leader_phone)
+    else {
+        return;
+    };
+    tokio::spawn(async move {
+        loop {
+            let z = state
+                .clock
+                .timestamp()
+                .to_zoned_datetime(crate::clock::hall_tz());
+            if z.hour() >= 8
+                && let Err(e) = send_digest_once(&state.applications(), &phone, z.date()).await
+            {
+                tracing::warn!(error = %e, "daily digest failed; retrying");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(300)).await;
+        }
+    });
 }

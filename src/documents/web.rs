@@ -401,6 +401,8 @@ struct PickupPage {
     applicant: Option<String>,
     under_16: bool,
     docs: Vec<DocLine>,
+    /// Something is in custody here to issue now.
+    collectable: bool,
     message: Option<String>,
     error: Option<String>,
 }
@@ -451,7 +453,9 @@ async fn pickup_page(
             Err(e) => error = Some(e.message(lang)),
         }
     }
+    let collectable = docs.iter().any(|d| d.slot.is_some());
     Ok(PickupPage {
+        collectable,
         number: q.no.trim().to_string(),
         site,
         applicant,
@@ -682,6 +686,7 @@ struct LeaderPage {
     near_due: Vec<DocLine>,
     errors: Vec<(String, String, String)>,
     alerts: usize,
+    digest: String,
 }
 
 async fn leader_page(
@@ -709,7 +714,12 @@ async fn leader_page(
                 .len();
         }
     }
+    let digest = super::daily_digest(&state.applications(), state.clock.today())
+        .await
+        .map_err(fail)?
+        .text;
     Ok(LeaderPage {
+        digest,
         today: w.today.clone(),
         overdue: lines(&state, w.overdue.into_iter().filter(mine).collect(), lang).await?,
         near_due: lines(&state, w.near_due.into_iter().filter(mine).collect(), lang).await?,

@@ -580,7 +580,7 @@ pub async fn tracking(
                 let text = TrackingStatus::parse(&status)
                     .map(|t| t.name(lang).to_string())
                     .unwrap_or(status);
-                (crate::clock::format_local(at), text, location)
+                (crate::clock::format_local_minute(at), text, location)
             })
             .collect();
         out.push(Tracking {
