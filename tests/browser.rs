@@ -648,11 +648,16 @@ async fn walk(app: &App, c: &Client, shots: &Shots, password: &str) {
 /// Runs `walk` in a fresh Chromium session of its own (its own chromedriver and profile), on
 /// a task of its own so the browser is closed even when an assertion fails, within 3 minutes;
 /// then checks that every screenshotted page fitted its window.
+/// At most two browsers at once: on a 2-core machine more make live-update waits time out
+/// for reasons that have nothing to do with the pages.
+static BROWSERS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 async fn in_chromium<F, Fut>(binary: &Path, walk: F)
 where
     F: FnOnce(Client, Arc<Shots>) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    let _turn = BROWSERS.acquire().await.expect("browser semaphore");
     let profile = tempfile::tempdir().expect("browser profile dir");
     let mut driver = Chromedriver::start(binary);
     driver.wait_ready().await;
