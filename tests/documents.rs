@@ -674,3 +674,64 @@ async fn the_daily_digest_goes_out_once(app: TestApp) {
     assert_eq!(queued, 1);
 }
 both!(digest, super::the_daily_digest_goes_out_once);
+
+async fn a_document_moves_between_sites_on_record(app: TestApp) {
+    let site = app.site_id("0001").await;
+    let hall = onetrip::sites::store::site(app.state.db.reader(), site)
+        .await
+        .expect("q")
+        .expect("hall");
+    let extension = onetrip::sites::store::site_by_code(app.state.db.reader(), "0002")
+        .await
+        .expect("q")
+        .expect("extension point");
+    let mut actor = staff(site);
+    actor.grants.push(RoleGrant {
+        role: Role::Custodian,
+        site_id: Some(extension.id),
+    });
+    let ctx = app.state.applications();
+    let no = accepted(&app, 40, TimeLimitClass::Normal).await;
+    let labels = produce(&app, &actor, &no).await;
+    documents::check_in(&ctx, &actor, &labels[0], &hall, "A", "01")
+        .await
+        .expect("check in");
+    let moved =
+        documents::transfer_site(&ctx, &actor, &labels[0], &extension, "申请人要求就近领取")
+            .await
+            .expect("transfer");
+    assert_eq!(moved.custody_site_id, Some(extension.id));
+    // On its way: not in the hall's cabinet, not yet issuable at the extension point.
+    let input = || PickupInput {
+        applicant_id: id_number(40).as_str().to_string(),
+        recipient: Recipient::Applicant,
+        receipt_presented: true,
+        method: VerifyMethod::Face,
+    };
+    assert_eq!(
+        refusal(documents::issue_documents(&ctx, &actor, &no, extension.id, input()).await),
+        DocumentError::NotInCustody
+    );
+    let hall_audit = documents::inventory_audit(&ctx, &actor, site, &[])
+        .await
+        .expect("audit");
+    assert!(hall_audit.missing.is_empty());
+    // Received into a slot there, then collected there.
+    documents::check_in(&ctx, &actor, &labels[0], &extension, "E", "05")
+        .await
+        .expect("receive");
+    let issued = documents::issue_documents(&ctx, &actor, &no, extension.id, input())
+        .await
+        .expect("issue");
+    assert_eq!(issued.labels, vec![labels[0].clone()]);
+    let moves: Vec<String> =
+        sqlx::query_scalar("SELECT reason FROM custody_moves WHERE document_id = $1 ORDER BY id")
+            .bind(moved.id)
+            .fetch_all(app.state.db.reader())
+            .await
+            .expect("moves");
+    assert_eq!(moves.len(), 4, "{moves:?}");
+    assert!(moves[1].starts_with("transfer to site 0002"));
+    assert_eq!(moves[2], "received_from_transfer");
+}
+both!(transfer, super::a_document_moves_between_sites_on_record);

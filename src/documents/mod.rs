@@ -521,6 +521,12 @@ pub async fn check_in(
         .await?
         .ok_or(Failure::Refused(DocumentError::NoSuchDocument))?;
     require(actor, &[Role::Custodian], site.id)?;
+    if doc.stage == Stage::InCustody
+        && doc.custody_site_id == Some(site.id)
+        && store::slot_of(ctx.db.reader(), doc.id).await?.is_none()
+    {
+        return receive_transfer(ctx, actor, &doc, site, cabinet, slot).await;
+    }
     let collected_here =
         doc.delivery.as_deref() == Some("pickup") && doc.pickup_site_id == Some(site.id);
     // A shipment the courier could not deliver comes back to the site that sent it.
@@ -580,6 +586,144 @@ pub async fn check_in(
         document_id: Some(doc.id),
         ..target
     })
+}
+
+/// A document transferred from another site arrives: it goes into a slot here (the move is
+/// recorded) and the applicant is told where to collect it now.
+async fn receive_transfer(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    doc: &DocRow,
+    site: &crate::sites::Site,
+    cabinet: &str,
+    slot: &str,
+) -> Result<store::SlotRow> {
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let target = store::slot_at(&mut tx, site.id, cabinet, slot).await?;
+    if !store::occupy(&mut tx, target.id, doc.id, now).await? {
+        return refused(DocumentError::SlotTaken);
+    }
+    store::record_move(
+        &mut tx,
+        doc.id,
+        None,
+        Some(target.id),
+        actor.staff_id,
+        now,
+        "received_from_transfer",
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        AuditEntry::by(
+            actor,
+            "custody.receive",
+            "document",
+            doc.label.as_deref().unwrap_or_default(),
+            now,
+        )
+        .site(site.id),
+    )
+    .await?;
+    let from = ready_from(ctx, site, ctx.clock.today());
+    let name = |lang| document_name(doc, lang);
+    let site_name = |lang: Lang| lang.pick(&site.name_zh, &site.name_en).to_string();
+    tell_applicant(
+        ctx,
+        &mut tx,
+        doc.application_id,
+        "document.ready",
+        |lang, no| match lang {
+            Lang::ZhCn => format!(
+                "【出入境】您的{}（受理编号{no}）已转至{}，请于{}起凭回执和身份证领取。",
+                name(lang),
+                site_name(lang),
+                from
+            ),
+            Lang::En => format!(
+                "[Exit-Entry] Your {} (application {no}) is now at {}, ready from {}.",
+                name(lang),
+                site_name(lang),
+                from
+            ),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(store::SlotRow {
+        document_id: Some(doc.id),
+        ..target
+    })
+}
+
+/// Sends a document in custody to another site (the applicant asked to collect there): it
+/// leaves its slot, is recorded as on its way, and is received into a slot there by check-in.
+pub async fn transfer_site(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    label: &str,
+    to: &crate::sites::Site,
+    reason: &str,
+) -> Result<DocRow> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return refused(DocumentError::ReasonsNeeded);
+    }
+    let doc = store::doc_by_label(ctx.db.reader(), label.trim())
+        .await?
+        .ok_or(Failure::Refused(DocumentError::NoSuchDocument))?;
+    let Some(from) = doc
+        .custody_site_id
+        .filter(|_| doc.stage == Stage::InCustody)
+    else {
+        return refused(DocumentError::NotInCustody);
+    };
+    require(actor, &[Role::Custodian], from)?;
+    if to.kind == crate::sites::SiteKind::KioskPoint || to.id == from {
+        return refused(DocumentError::NotForPickupHere);
+    }
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let slot = store::slot_of(&mut *tx, doc.id).await?;
+    store::vacate(&mut tx, doc.id).await?;
+    store::set_custody_site(&mut tx, doc.id, Some(to.id)).await?;
+    store::set_pickup_site(&mut tx, doc.application_id, to.id).await?;
+    store::record_move(
+        &mut tx,
+        doc.id,
+        slot.map(|s| s.id),
+        None,
+        actor.staff_id,
+        now,
+        &format!("transfer to site {}: {reason}", to.code),
+    )
+    .await?;
+    applications::store::event(
+        &mut tx,
+        doc.application_id,
+        now,
+        "document_transferred",
+        Some(actor.staff_id),
+        serde_json::json!({"to": to.code, "label": doc.label}),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        AuditEntry::by(
+            actor,
+            "custody.transfer",
+            "document",
+            doc.label.as_deref().unwrap_or_default(),
+            now,
+        )
+        .site(from)
+        .detail(serde_json::json!({"to": to.code, "reason": reason})),
+    )
+    .await?;
+    tx.commit().await?;
+    load(ctx, doc.id).await
 }
 
 /// The first opening of the site from `date` ("from …" in the ready message).
@@ -749,10 +893,16 @@ pub async fn issue_documents(
         })?
         .ok_or(Failure::Refused(DocumentError::NoSuchDocument))?;
     let docs = store::docs_of_application(ctx.db.reader(), d.row.id).await?;
-    let ready: Vec<&DocRow> = docs
+    let mut ready: Vec<&DocRow> = Vec::new();
+    for x in docs
         .iter()
         .filter(|x| x.stage == Stage::InCustody && x.custody_site_id == Some(site))
-        .collect();
+    {
+        // In a slot here: a document on its way from another site is not at this window yet.
+        if store::slot_of(ctx.db.reader(), x.id).await?.is_some() {
+            ready.push(x);
+        }
+    }
     if ready.is_empty() {
         return refused(DocumentError::NotInCustody);
     }

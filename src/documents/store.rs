@@ -412,6 +412,20 @@ pub async fn set_custody_site(
     Ok(())
 }
 
+/// The site an application's documents are collected at (after a transfer).
+pub async fn set_pickup_site(
+    conn: &mut AnyConnection,
+    application_id: i64,
+    site: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE applications SET pickup_site_id = $1 WHERE id = $2")
+        .bind(site)
+        .bind(application_id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn record_move(
     conn: &mut AnyConnection,
     document: i64,

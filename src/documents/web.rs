@@ -575,6 +575,19 @@ async fn document_action(
                 })
             }
         }
+        "transfer" => {
+            let to = sites_store::site_by_code(state.db.reader(), f.get("to_site"))
+                .await?
+                .filter(|s| s.active);
+            match to {
+                Some(to) => {
+                    super::transfer_site(&ctx, &actor, f.get("label"), &to, f.get("reason"))
+                        .await
+                        .map(|_| format!("{}{}", lang.pick("已转出至 ", "Sent to "), to.name(lang)))
+                }
+                None => Err(Failure::Refused(DocumentError::NotForPickupHere)),
+            }
+        }
         "inventory" => {
             let site = sites_store::site_by_code(state.db.reader(), f.get("site"))
                 .await?
