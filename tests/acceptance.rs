@@ -6,78 +6,25 @@
 
 mod common;
 
-use common::{Engine, TestApp};
+use common::TestApp;
 use onetrip::applications::{self, Acceptance, ApplicationError, CheckOutcome, Delivery, Status};
-use onetrip::auth::{Actor, Failure, RequestMeta, Role, RoleGrant};
+use onetrip::auth::{Actor, Failure, Role};
 use onetrip::catalog::TimeLimitClass;
-use onetrip::clock::Clock;
-use onetrip::config::Config;
 use onetrip::devices::CaptureKind;
 use onetrip::domain::application_no::ApplicationNo;
 use onetrip::payments::{self, Method, PaymentError, Settlement};
 use serde_json::{Value, json};
 
-fn at(s: &str) -> i64 {
-    s.parse::<jiff::Timestamp>()
-        .expect("timestamp")
-        .as_millisecond()
-}
-
 /// The day before National Day 2026, so promised dates cross the holiday.
-async fn app_at(engine: Engine) -> Option<TestApp> {
-    TestApp::spawn_full(
-        engine,
-        Config::default(),
-        Clock::fixed(at("2026-09-30T09:00:00+08:00")),
-    )
-    .await
-}
-
-/// Runs a scenario on both engines at the fixed day above.
-macro_rules! both {
-    ($name:ident, $scenario:path) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                let app = super::app_at(super::Engine::Sqlite)
-                    .await
-                    .expect("sqlite app");
-                $scenario(app).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                let Some(app) = super::app_at(super::Engine::Postgres).await else {
-                    return;
-                };
-                $scenario(app).await;
-            }
-        }
-    };
-}
+const DAY: &str = "2026-09-30T09:00:00+08:00";
 
 fn staff(site_id: i64, roles: &[Role]) -> Actor {
-    Actor {
-        staff_id: 0,
-        username: "acceptance.test".into(),
-        display_name: "受理".into(),
-        badge_no: "7".into(),
-        grants: roles
-            .iter()
-            .map(|r| RoleGrant {
-                role: *r,
-                site_id: Some(site_id),
-            })
-            .collect(),
-        must_change_password: false,
-        meta: RequestMeta::default(),
-    }
+    common::actor_at(site_id, roles)
 }
 
-/// A synthetic adult: 110101 + birth date + sequence + check digit.
+/// A synthetic adult.
 fn id_number(n: u32) -> String {
-    let first17 = format!("11010119880512{:03}", n % 1000);
-    let check = onetrip::domain::id_number::IdNumber::check_digit_for(&first17).expect("digit");
-    format!("{first17}{check}")
+    common::synthetic_id("19880512", n).as_str().to_string()
 }
 
 fn form(id: &str) -> Value {
@@ -360,7 +307,11 @@ async fn one_sitting_from_form_to_paid_receipt(app: TestApp) {
         assert!(kinds.contains(&k), "{kinds:?} lacks {k}");
     }
 }
-both!(one_sitting, super::one_sitting_from_form_to_paid_receipt);
+on_both_engines_at!(
+    one_sitting,
+    super::DAY,
+    super::one_sitting_from_form_to_paid_receipt
+);
 
 async fn refusals_and_watch_list_hits_are_recorded(app: TestApp) {
     let site = app.site_id("0001").await;
@@ -452,8 +403,9 @@ async fn refusals_and_watch_list_hits_are_recorded(app: TestApp) {
     assert_eq!(alerts.len(), 2);
     assert!(alerts.iter().all(|a| a.application_no == hit.as_str()));
 }
-both!(
+on_both_engines_at!(
     refusals_and_hits,
+    super::DAY,
     super::refusals_and_watch_list_hits_are_recorded
 );
 
@@ -588,8 +540,9 @@ async fn notifications_forged_or_duplicated_change_nothing(app: TestApp) {
     assert_eq!(alipay.provider_net_fen, Some(18_000));
     assert_eq!(recon.total_net_fen, 18_000 + 19_500);
 }
-both!(
+on_both_engines_at!(
     notifications,
+    super::DAY,
     super::notifications_forged_or_duplicated_change_nothing
 );
 
@@ -666,8 +619,9 @@ async fn an_application_is_paid_once_under_concurrency(app: TestApp) {
     assert!(recon.balanced, "{recon:?}");
     assert_eq!(recon.total_net_fen, 19_500);
 }
-both!(
+on_both_engines_at!(
     paid_once,
+    super::DAY,
     super::an_application_is_paid_once_under_concurrency
 );
 
@@ -726,4 +680,8 @@ async fn ticket_to_receipt_is_measured(app: TestApp) {
     // 4 minutes waiting + 12 at the window: the hall's "16 minutes" measured per applicant.
     assert_eq!((d.row.accepted_at.expect("accepted") - issued) / 60_000, 16);
 }
-both!(ticket_to_receipt, super::ticket_to_receipt_is_measured);
+on_both_engines_at!(
+    ticket_to_receipt,
+    super::DAY,
+    super::ticket_to_receipt_is_measured
+);

@@ -5,12 +5,10 @@
 
 mod common;
 
-use common::{Engine, TestApp};
+use common::TestApp;
 use onetrip::applications::{self, Acceptance, Delivery};
-use onetrip::auth::{Actor, Failure, RequestMeta, Role, RoleGrant};
+use onetrip::auth::{Actor, Failure, Role, RoleGrant};
 use onetrip::catalog::TimeLimitClass;
-use onetrip::clock::Clock;
-use onetrip::config::Config;
 use onetrip::devices::{CaptureKind, VerifyMethod};
 use onetrip::documents::flow::Stage;
 use onetrip::documents::{self, DocumentError, PickupInput, Recipient};
@@ -18,72 +16,25 @@ use onetrip::domain::application_no::ApplicationNo;
 use onetrip::domain::id_number::IdNumber;
 use onetrip::i18n::Lang;
 
-fn at(s: &str) -> i64 {
-    s.parse::<jiff::Timestamp>()
-        .expect("timestamp")
-        .as_millisecond()
-}
-
 /// Wednesday before National Day 2026.
-async fn app_at(engine: Engine) -> Option<TestApp> {
-    TestApp::spawn_full(
-        engine,
-        Config::default(),
-        Clock::fixed(at("2026-09-30T09:00:00+08:00")),
-    )
-    .await
-}
-
-macro_rules! both {
-    ($name:ident, $scenario:path) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                let app = super::app_at(super::Engine::Sqlite)
-                    .await
-                    .expect("sqlite app");
-                $scenario(app).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                let Some(app) = super::app_at(super::Engine::Postgres).await else {
-                    return;
-                };
-                $scenario(app).await;
-            }
-        }
-    };
-}
+const DAY: &str = "2026-09-30T09:00:00+08:00";
 
 /// One person holding every role at the hall (each use case checks its own).
 fn staff(site_id: i64) -> Actor {
-    Actor {
-        staff_id: 0,
-        username: "flow.test".into(),
-        display_name: "流程".into(),
-        badge_no: "8".into(),
-        grants: [
+    common::actor_at(
+        site_id,
+        &[
             Role::Officer,
             Role::Approver,
             Role::Producer,
             Role::Custodian,
             Role::Leader,
-        ]
-        .into_iter()
-        .map(|role| RoleGrant {
-            role,
-            site_id: Some(site_id),
-        })
-        .collect(),
-        must_change_password: false,
-        meta: RequestMeta::default(),
-    }
+        ],
+    )
 }
 
 fn id_number(n: u32) -> IdNumber {
-    let first17 = format!("11010119900203{:03}", n % 1000);
-    let check = IdNumber::check_digit_for(&first17).expect("digit");
-    IdNumber::parse(&format!("{first17}{check}")).expect("valid")
+    common::synthetic_id("19900203", n)
 }
 
 fn refusal<T: std::fmt::Debug>(r: Result<T, Failure<DocumentError>>) -> DocumentError {
@@ -306,7 +257,7 @@ async fn illegal_transitions_are_refused(app: TestApp) {
     .expect("outbox");
     assert_eq!(told, 1);
 }
-both!(illegal, super::illegal_transitions_are_refused);
+on_both_engines_at!(illegal, super::DAY, super::illegal_transitions_are_refused);
 
 async fn custody_pickup_and_inventory(app: TestApp) {
     let site = app.site_id("0001").await;
@@ -478,7 +429,7 @@ async fn custody_pickup_and_inventory(app: TestApp) {
         "{said:?}"
     );
 }
-both!(custody, super::custody_pickup_and_inventory);
+on_both_engines_at!(custody, super::DAY, super::custody_pickup_and_inventory);
 
 async fn overdue_is_found_across_holidays(app: TestApp) {
     let ctx = app.state.applications();
@@ -529,7 +480,7 @@ async fn overdue_is_found_across_holidays(app: TestApp) {
         .expect("reject");
     assert_eq!(due("2026-10-16").await.overdue.len(), 3);
 }
-both!(overdue, super::overdue_is_found_across_holidays);
+on_both_engines_at!(overdue, super::DAY, super::overdue_is_found_across_holidays);
 
 async fn one_slot_holds_one_document_under_concurrency(app: TestApp) {
     let site = app.site_id("0001").await;
@@ -575,8 +526,9 @@ async fn one_slot_holds_one_document_under_concurrency(app: TestApp) {
             .expect("count");
     assert_eq!(produced, labels.len() as i64 - 1);
 }
-both!(
+on_both_engines_at!(
     slot_race,
+    super::DAY,
     super::one_slot_holds_one_document_under_concurrency
 );
 
@@ -643,8 +595,9 @@ async fn uncollected_documents_are_handled_by_rule(app: TestApp) {
         assert_eq!(steps.last().map(|s| s.to_stage.as_str()), Some("returned"));
     }
 }
-both!(
+on_both_engines_at!(
     uncollected,
+    super::DAY,
     super::uncollected_documents_are_handled_by_rule
 );
 
@@ -673,7 +626,7 @@ async fn the_daily_digest_goes_out_once(app: TestApp) {
             .expect("outbox");
     assert_eq!(queued, 1);
 }
-both!(digest, super::the_daily_digest_goes_out_once);
+on_both_engines_at!(digest, super::DAY, super::the_daily_digest_goes_out_once);
 
 async fn a_document_moves_between_sites_on_record(app: TestApp) {
     let site = app.site_id("0001").await;
@@ -734,4 +687,8 @@ async fn a_document_moves_between_sites_on_record(app: TestApp) {
     assert!(moves[1].starts_with("transfer to site 0002"));
     assert_eq!(moves[2], "received_from_transfer");
 }
-both!(transfer, super::a_document_moves_between_sites_on_record);
+on_both_engines_at!(
+    transfer,
+    super::DAY,
+    super::a_document_moves_between_sites_on_record
+);

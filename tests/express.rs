@@ -5,12 +5,10 @@
 
 mod common;
 
-use common::{Engine, TestApp};
+use common::TestApp;
 use onetrip::applications::{self, Acceptance, Delivery, FormInput};
-use onetrip::auth::{Actor, RequestMeta, Role, RoleGrant};
+use onetrip::auth::{Actor, Role};
 use onetrip::catalog::{ApplicationCategory, DocumentType, TimeLimitClass};
-use onetrip::clock::Clock;
-use onetrip::config::Config;
 use onetrip::devices::CaptureKind;
 use onetrip::documents::{self, flow::Stage};
 use onetrip::domain::application_no::ApplicationNo;
@@ -19,62 +17,22 @@ use onetrip::domain::id_number::IdNumber;
 use onetrip::express::{self, WebhookOutcome, courier::TrackingStatus};
 use onetrip::i18n::Lang;
 
-async fn app_at(engine: Engine) -> Option<TestApp> {
-    let at = "2026-11-02T09:00:00+08:00"
-        .parse::<jiff::Timestamp>()
-        .expect("time")
-        .as_millisecond();
-    TestApp::spawn_full(engine, Config::default(), Clock::fixed(at)).await
-}
-
-macro_rules! both {
-    ($name:ident, $scenario:path) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn sqlite() {
-                let app = super::app_at(super::Engine::Sqlite)
-                    .await
-                    .expect("sqlite app");
-                $scenario(app).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn postgres() {
-                let Some(app) = super::app_at(super::Engine::Postgres).await else {
-                    return;
-                };
-                $scenario(app).await;
-            }
-        }
-    };
-}
+const DAY: &str = "2026-11-02T09:00:00+08:00";
 
 fn staff(site_id: i64) -> Actor {
-    Actor {
-        staff_id: 0,
-        username: "express.test".into(),
-        display_name: "邮寄".into(),
-        badge_no: "9".into(),
-        grants: [
+    common::actor_at(
+        site_id,
+        &[
             Role::Officer,
             Role::Approver,
             Role::Producer,
             Role::Custodian,
-        ]
-        .into_iter()
-        .map(|role| RoleGrant {
-            role,
-            site_id: Some(site_id),
-        })
-        .collect(),
-        must_change_password: false,
-        meta: RequestMeta::default(),
-    }
+        ],
+    )
 }
 
 fn id_number(n: u32) -> IdNumber {
-    let first17 = format!("11010119850716{:03}", n % 1000);
-    let check = IdNumber::check_digit_for(&first17).expect("digit");
-    IdNumber::parse(&format!("{first17}{check}")).expect("valid")
+    common::synthetic_id("19850716", n)
 }
 
 fn document(
@@ -315,7 +273,7 @@ async fn shipped_together_and_tracked(app: TestApp) {
         WebhookOutcome::UnknownWaybill
     );
 }
-both!(shipped, super::shipped_together_and_tracked);
+on_both_engines_at!(shipped, super::DAY, super::shipped_together_and_tracked);
 
 async fn two_way_express_endorsement(app: TestApp) {
     let site = app.site_id("0001").await;
@@ -434,4 +392,4 @@ async fn two_way_express_endorsement(app: TestApp) {
     let directions: Vec<&str> = t.iter().map(|x| x.direction.as_str()).collect();
     assert_eq!(directions, vec!["inbound", "outbound"]);
 }
-both!(two_way, super::two_way_express_endorsement);
+on_both_engines_at!(two_way, super::DAY, super::two_way_express_endorsement);

@@ -256,15 +256,9 @@ async fn barcode(Staff(_actor): Staff, Path(waybill): Path<String>) -> AppResult
     if waybill.len() > 20 || !waybill.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(AppError::not_found());
     }
-    // Waybill numbers carry letters: Code 128 set B.
-    let code = barcoders::sym::code128::Code128::new(format!("\u{0181}{waybill}"))
-        .map_err(AppError::internal)?;
-    let svg = barcoders::generators::svg::SVG::new(60)
-        .xdim(2)
-        .xmlns("http://www.w3.org/2000/svg".into())
-        .generate(code.encode())
-        .map_err(AppError::internal)?;
-    Ok(crate::queue::web::svg_response(svg))
+    Ok(crate::queue::web::svg_response(
+        crate::applications::web::code128_svg(&waybill)?,
+    ))
 }
 
 #[derive(Deserialize, Default)]

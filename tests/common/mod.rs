@@ -161,6 +161,15 @@ impl TestApp {
         })
     }
 
+    /// Starts the application with the clock standing at `when` (RFC 3339).
+    pub async fn spawn_at(engine: Engine, when: &str) -> Option<TestApp> {
+        let ms = when
+            .parse::<jiff::Timestamp>()
+            .expect("RFC 3339 instant")
+            .as_millisecond();
+        Self::spawn_full(engine, Config::default(), Clock::fixed(ms)).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -374,6 +383,59 @@ impl Drop for TestApp {
             });
         }
     }
+}
+
+/// Declares a test that runs against SQLite and against PostgreSQL with the clock standing at
+/// a given instant (RFC 3339), for scenarios whose dates matter (holidays, promised dates).
+#[macro_export]
+macro_rules! on_both_engines_at {
+    ($name:ident, $when:expr, $scenario:path) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                let app = $crate::common::TestApp::spawn_at($crate::common::Engine::Sqlite, $when)
+                    .await
+                    .expect("sqlite app");
+                $scenario(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                let Some(app) =
+                    $crate::common::TestApp::spawn_at($crate::common::Engine::Postgres, $when)
+                        .await
+                else {
+                    return;
+                };
+                $scenario(app).await;
+            }
+        }
+    };
+}
+
+/// A staff member (not stored) holding `roles` at one site, for calling use cases directly.
+pub fn actor_at(site_id: i64, roles: &[Role]) -> Actor {
+    Actor {
+        staff_id: 0,
+        username: "use.case.test".into(),
+        display_name: "测试".into(),
+        badge_no: "7".into(),
+        grants: roles
+            .iter()
+            .map(|r| RoleGrant {
+                role: *r,
+                site_id: Some(site_id),
+            })
+            .collect(),
+        must_change_password: false,
+        meta: onetrip::auth::RequestMeta::default(),
+    }
+}
+
+/// A synthetic ID number with a valid check digit: 110101 + `birth` (YYYYMMDD) + `n`.
+pub fn synthetic_id(birth: &str, n: u32) -> onetrip::domain::id_number::IdNumber {
+    let first17 = format!("110101{birth}{:03}", n % 1000);
+    let check = onetrip::domain::id_number::IdNumber::check_digit_for(&first17).expect("digit");
+    onetrip::domain::id_number::IdNumber::parse(&format!("{first17}{check}")).expect("valid")
 }
 
 /// Declares a test that runs against SQLite and against PostgreSQL.
