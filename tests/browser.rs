@@ -390,6 +390,11 @@ async fn html_lang(c: &Client) -> String {
         .unwrap_or_default()
 }
 
+/// `zh` or `en`, whichever is the language of the page shown (by its `<html lang>`).
+async fn in_page_lang(c: &Client, zh: &'static str, en: &'static str) -> &'static str {
+    if html_lang(c).await == "en" { en } else { zh }
+}
+
 /// Waits for the element and clicks it.
 async fn click(c: &Client, css: &str) {
     c.wait()
@@ -1761,7 +1766,15 @@ async fn kiosk_form_from_card(c: &Client, app: &App) -> (String, String) {
         .await
         .expect("open the kiosk form");
     path_is(c, "/kiosk/0001/form").await;
-    assert_eq!(text_of(c, "main h1").await, "出入境证件申请表（一张表单）");
+    assert_eq!(
+        text_of(c, "main h1").await,
+        in_page_lang(
+            c,
+            "出入境证件申请表（一张表单）",
+            "Application form (one form for every document)"
+        )
+        .await
+    );
     click(c, "#read-card").await;
     let id_number = js_until(
         c,
@@ -1815,7 +1828,10 @@ async fn acceptance_steps(c: &Client, app: &App, number: &str) -> String {
         .await
         .expect("the acceptance workstation");
     path_is(c, "/staff/acceptance").await;
-    assert_eq!(text_of(c, "main h1").await, "受理工作台");
+    assert_eq!(
+        text_of(c, "main h1").await,
+        in_page_lang(c, "受理工作台", "Acceptance workstation").await
+    );
     type_into(c, "#scan", number).await;
     click(c, "main form[action='/staff/acceptance'] button").await;
     path_is(c, &format!("/staff/acceptance/{number}")).await;
@@ -1834,7 +1850,8 @@ async fn acceptance_steps(c: &Client, app: &App, number: &str) -> String {
         }
     }
     let said = workstation_step(c, "#materials-form button", "materials").await;
-    assert!(said.contains("材料已核对齐全"), "{said}");
+    let complete = in_page_lang(c, "材料已核对齐全", "Materials complete").await;
+    assert!(said.contains(complete), "{said}");
 
     // Photo, fingerprints, the face and the checks.
     for (action, ok, done) in [
@@ -2369,6 +2386,329 @@ async fn whole_journey_from_booking_to_pickup() {
     };
     in_chromium(&binary, move |c, shots| async move {
         journey_walk(&walk, &c, &shots).await
+    })
+    .await;
+}
+
+/// Chinese words of the interface which, left on an English page, mean a label nobody
+/// translated.
+const UNTRANSLATED: [&str; 8] = [
+    "受理",
+    "申请",
+    "证件",
+    "提交",
+    "查询",
+    "办证点",
+    "缴费",
+    "打印",
+];
+
+/// The visible text of a page without what is data rather than interface, and may stay in
+/// Chinese on an English page: the applicant's name, and the demo city's names and addresses
+/// (each run of text from 示范市 up to the next space).
+fn without_chinese_data(text: &str) -> String {
+    let text = text.replace(CARD_NAME, "");
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("示范市") {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        rest = &rest[rest.find(char::is_whitespace).unwrap_or(rest.len())..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether the page shown is in English: `<html lang="en">`, and no word of [`UNTRANSLATED`]
+/// left in its visible text once the data is taken out. Notes what is wrong in `problems`,
+/// checked at the end so that every screenshot is still taken.
+async fn check_english(c: &Client, name: &str, problems: &mut Vec<String>) {
+    let lang = html_lang(c).await;
+    if lang != "en" {
+        problems.push(format!("{name}: <html lang=\"{lang}\">"));
+    }
+    let text = c
+        .execute("return document.body.innerText;", vec![])
+        .await
+        .expect("the page's text");
+    let text = without_chinese_data(text.as_str().unwrap_or_default());
+    for line in text.lines() {
+        let found: Vec<&str> = UNTRANSLATED
+            .into_iter()
+            .filter(|w| line.contains(w))
+            .collect();
+        if !found.is_empty() {
+            problems.push(format!("{name}: {} in “{}”", found.join(", "), line.trim()));
+        }
+    }
+}
+
+/// The page shown at phone width (`{name}-en.png`) and on the 1080p screen
+/// (`{name}-en-1920.png`), in English at both; the window stays at 1920x1080.
+async fn english_at_both_sizes(c: &Client, shots: &Shots, name: &str, problems: &mut Vec<String>) {
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+    check_english(c, &format!("{name} (phone)"), problems).await;
+    shots.take(c, &format!("{name}-en.png")).await;
+    c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
+        .await
+        .expect("desktop window");
+    check_english(c, &format!("{name} (1920)"), problems).await;
+    shots.take(c, &format!("{name}-en-1920.png")).await;
+}
+
+async fn english_walk(t: &Journey, c: &Client, shots: &Shots) {
+    let mut untranslated = Vec::new();
+    let problems = &mut untranslated;
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+
+    // English, chosen with the switch on the home page: the cookie keeps it from then on.
+    c.goto(&t.app.url("/")).await.expect("open home");
+    click_lang_switch(c, "English").await;
+    path_is(c, "/").await;
+    assert_eq!(html_lang(c).await, "en");
+
+    // The one form at the kiosk, filled from the ID card, and the form it prints.
+    let (id_number, name) = kiosk_form_from_card(c, &t.app).await;
+    assert_eq!((id_number.as_str(), name.as_str()), (CARD_ID, CARD_NAME));
+    english_at_both_sizes(c, shots, "kiosk-form", problems).await;
+    let number = submit_kiosk_form(c).await;
+    assert!(
+        text_of(c, "main").await.contains("¥120.00"),
+        "a passport's fee"
+    );
+    english_at_both_sizes(c, shots, "form-printed", problems).await;
+    // A second form from the same card, for an HK/Macao permit to be sent by express.
+    kiosk_form_from_card(c, &t.app).await;
+    click(c, "input[name=passport]").await;
+    click(c, "input[name=hk_macao_permit]").await;
+    let by_post = submit_kiosk_form(c).await;
+
+    // The officer accepts the passport: the workstation, then the receipt.
+    t.later(5);
+    c.goto(&t.app.url("/login")).await.expect("open login");
+    sign_in(c, "english.officer", &t.officer_password).await;
+    let desk = acceptance_steps(c, &t.app, &number).await;
+    assert!(
+        desk.contains(CARD_NAME) && desk.contains(CARD_ID),
+        "the applicant at the desk: {desk}"
+    );
+    english_at_both_sizes(c, shots, "acceptance", problems).await;
+    accept_to_receipt(c, &number).await;
+    assert!(text_of(c, "#fee").await.contains("¥120"));
+    english_at_both_sizes(c, shots, "receipt", problems).await;
+    // Then the permit, to be sent by express.
+    acceptance_steps(c, &t.app, &by_post).await;
+    click(c, "#accept-form input[name=delivery][value=express]").await;
+    type_into(c, "#accept-form input[name=recipient]", CARD_NAME).await;
+    type_into(c, "#accept-form input[name=express_phone]", "13800138000").await;
+    type_into(
+        c,
+        "#accept-form input[name=express_address]",
+        "示范市人民路 88 号 3 栋 2 单元 501 室",
+    )
+    .await;
+    accept_to_receipt(c, &by_post).await;
+    english_at_both_sizes(c, shots, "receipt-express", problems).await;
+
+    // Both paid in cash at the cashier's; the day's reconciliation counts them.
+    t.later(3);
+    open_cashier(c, &t.app, &number).await;
+    assert!(text_of(c, "#amount-due").await.contains("¥120"));
+    english_at_both_sizes(c, shots, "cashier", problems).await;
+    click(c, "#pay-cash").await;
+    payment_receipt_number(c).await;
+    english_at_both_sizes(c, shots, "cashier-paid", problems).await;
+    open_cashier(c, &t.app, &by_post).await;
+    click(c, "#pay-cash").await;
+    payment_receipt_number(c).await;
+    c.goto(&t.app.url("/staff/reconciliation"))
+        .await
+        .expect("the reconciliation");
+    path_is(c, "/staff/reconciliation").await;
+    assert_eq!(text_of(c, "#recon-total").await, "180.00", "120 + 60");
+    english_at_both_sizes(c, shots, "reconciliation", problems).await;
+
+    // Approval: both under review, then approved.
+    t.later(40);
+    c.goto(&t.app.url("/staff/review"))
+        .await
+        .expect("the approval page");
+    path_is(c, "/staff/review").await;
+    for no in [&number, &by_post] {
+        click_in_row_of(c, no, "/staff/documents/review").await;
+        let said = flow_message(c, "start the review").await;
+        assert!(said.contains("Review started"), "{said}");
+    }
+    english_at_both_sizes(c, shots, "review", problems).await;
+    for no in [&number, &by_post] {
+        click_in_row_of(c, no, "/staff/documents/approve").await;
+        let said = flow_message(c, "approve").await;
+        assert!(said.contains("Approved"), "{said}");
+    }
+
+    // Production: one batch, and each document's new number.
+    t.later(30);
+    c.goto(&t.app.url("/staff/production"))
+        .await
+        .expect("the production page");
+    path_is(c, "/staff/production").await;
+    click(c, "#start-batch").await;
+    let said = flow_message(c, "start a batch").await;
+    assert!(said.contains("Batch started"), "{said}");
+    let label = format!("{number}01");
+    let rows = c
+        .find_all(Locator::Css(
+            "form[action='/staff/documents/finish'] tbody tr",
+        ))
+        .await
+        .expect("the batch's documents");
+    assert_eq!(rows.len(), 2, "both documents in the batch");
+    for row in rows {
+        let text = row.text().await.expect("row text");
+        let new_number = if text.contains(&label) {
+            "E12345678"
+        } else {
+            "C12345678"
+        };
+        row.find(Locator::Css("input[name^='n:']"))
+            .await
+            .expect("the new number's input")
+            .send_keys(new_number)
+            .await
+            .expect("type the new number");
+    }
+    english_at_both_sizes(c, shots, "production", problems).await;
+    click(c, "form[action='/staff/documents/finish'] button").await;
+    let said = flow_message(c, "finish the batch").await;
+    assert!(said.contains("Batch produced"), "{said}");
+
+    // Custody: the passport into cabinet A, slot 01.
+    t.later(30);
+    c.goto(&t.app.url("/staff/custody?site=0001"))
+        .await
+        .expect("the custody page");
+    path_is(c, "/staff/custody").await;
+    let check_in = "main form[action='/staff/documents/check-in']";
+    type_into(c, &format!("{check_in} input[name=label]"), &label).await;
+    type_into(c, &format!("{check_in} input[name=cabinet]"), "A").await;
+    type_into(c, &format!("{check_in} input[name=slot]"), "01").await;
+    click(c, &format!("{check_in} button")).await;
+    let said = flow_message(c, "check in").await;
+    assert!(said.contains("A-01"), "{said}");
+    english_at_both_sizes(c, shots, "custody", problems).await;
+
+    // The express desk ships the permit; the courier (simulated) picks it up.
+    c.goto(&t.app.url("/staff/express?site=0001"))
+        .await
+        .expect("the express desk");
+    path_is(c, "/staff/express").await;
+    click(c, "#ship").await;
+    let said = flow_message(c, "ship").await;
+    assert!(said.contains("Waybills created"), "{said}");
+    click(c, "main form[action^='/sim/courier/'] button").await;
+    text_until(c, "main table tbody", "the parcel picked up", |s| {
+        s.contains(&by_post) && s.contains("Picked up by the courier")
+    })
+    .await;
+    english_at_both_sizes(c, shots, "express", problems).await;
+
+    // Pickup: the officer checks the ID card and issues the passport.
+    t.later(50);
+    c.goto(&t.app.url(&format!("/staff/pickup?site=0001&no={number}")))
+        .await
+        .expect("the pickup window");
+    path_is(c, "/staff/pickup").await;
+    assert!(text_of(c, "main table").await.contains("A-01"));
+    english_at_both_sizes(c, shots, "pickup", problems).await;
+    type_into(c, "#issue-form input[name=applicant_id]", CARD_ID).await;
+    click(c, "#issue-form input[name=data_ok]").await;
+    click(c, "#issue").await;
+    let said = flow_message(c, "issue").await;
+    assert!(said.contains("Issued") && said.contains(&label), "{said}");
+
+    // The duty leader's page.
+    c.goto(&t.app.url("/staff/leader"))
+        .await
+        .expect("the duty leader's page");
+    path_is(c, "/staff/leader").await;
+    text_of(c, "#digest").await;
+    english_at_both_sizes(c, shots, "leader", problems).await;
+    sign_out(c).await;
+
+    // At home, the citizen follows both applications on a phone.
+    for (no, name) in [(&number, "progress"), (&by_post, "progress-express")] {
+        c.set_window_size(PHONE.0, PHONE.1)
+            .await
+            .expect("phone window");
+        c.goto(&t.app.url(&format!("/progress?no={no}")))
+            .await
+            .expect("the progress page");
+        path_is(c, "/progress").await;
+        type_into(c, "main input[name=id_number]", CARD_ID).await;
+        click(c, "main form[action='/progress'] button").await;
+        let progress = text_of(c, "#progress").await;
+        assert!(progress.contains(no.as_str()), "{progress}");
+        english_at_both_sizes(c, shots, name, problems).await;
+    }
+    assert!(
+        text_of(c, "#progress")
+            .await
+            .contains("Picked up by the courier"),
+        "the permit's parcel is tracked"
+    );
+
+    assert!(
+        untranslated.is_empty(),
+        "English pages with Chinese left in them:\n{}",
+        untranslated.join("\n")
+    );
+}
+
+/// A short journey in English, from the kiosk's form to the progress page, with an officer
+/// holding every role at the hall; each page at phone width and on a 1080p screen, in English
+/// throughout (no Chinese label left) and fitting its window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn new_pages_in_english_and_on_phones() {
+    let Some(binary) = chromedriver_or_skip() else {
+        return;
+    };
+    let start = JOURNEY_START
+        .parse::<jiff::Timestamp>()
+        .expect("timestamp")
+        .as_millisecond();
+    let app = TestApp::spawn_full(Engine::Sqlite, Config::default(), Clock::fixed(start))
+        .await
+        .expect("sqlite app");
+    let hall = app.site_id("0001").await;
+    let officer_password = app
+        .staff(
+            "english.officer",
+            [
+                Role::Officer,
+                Role::Cashier,
+                Role::Approver,
+                Role::Producer,
+                Role::Custodian,
+                Role::Leader,
+            ]
+            .into_iter()
+            .map(|r| (r, Some(hall)))
+            .collect(),
+        )
+        .await;
+    let walk = Journey {
+        app: App {
+            base: app.base.clone(),
+        },
+        state: app.state.clone(),
+        officer_password,
+    };
+    in_chromium(&binary, move |c, shots| async move {
+        english_walk(&walk, &c, &shots).await
     })
     .await;
 }

@@ -1174,15 +1174,7 @@ pub async fn uncollected(
         .checked_sub(jiff::Span::new().days(retention_days))
         .map_err(|e| Failure::Internal(e.to_string()))?;
     let (cutoff_ms, _) = crate::clock::day_bounds_ms(cutoff);
-    Ok(
-        store::docs_at_stage(ctx.db.reader(), Stage::InCustody, None, None, false)
-            .await?
-            .into_iter()
-            .filter(|d| {
-                d.custody_site_id == Some(site) && d.stage_at.is_some_and(|at| at < cutoff_ms)
-            })
-            .collect(),
-    )
+    Ok(store::in_custody_since(ctx.db.reader(), site, cutoff_ms).await?)
 }
 
 /// Applies the configured action to every uncollected document at a site; each is a recorded,

@@ -129,6 +129,24 @@ pub async fn docs_at_stage<'e>(
     .collect()
 }
 
+/// Documents in custody at a site since before `before_ms` (uncollected), oldest first.
+pub async fn in_custody_since<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    site_id: i64,
+    before_ms: i64,
+) -> Result<Vec<DocRow>, sqlx::Error> {
+    sqlx::query(select_doc!(
+        "WHERE d.status = 'in_custody' AND d.custody_site_id = $1 AND d.stage_at < $2 ORDER BY d.stage_at, d.id"
+    ))
+    .bind(site_id)
+    .bind(before_ms)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(doc_row)
+    .collect()
+}
+
 /// Documents still owed whose promised date is on or before `by` (overdue and near-due).
 pub async fn due_by<'e>(
     ex: impl Executor<'e, Database = Any>,
