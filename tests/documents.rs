@@ -692,3 +692,88 @@ on_both_engines_at!(
     super::DAY,
     super::a_document_moves_between_sites_on_record
 );
+
+async fn pages_refuse_in_words_and_progress_needs_the_id(app: TestApp) {
+    let site = app.site_id("0001").await;
+    let no = accepted(&app, 50, TimeLimitClass::Normal).await;
+    let doc = docs(&app, &no).await[0].id;
+    let password = app
+        .staff("approver.http", vec![(Role::Approver, Some(site))])
+        .await;
+    let c = app.signed_in("approver.http", &password).await;
+    let token = app.csrf(&c, "/staff/review").await;
+    // Approving a document nobody reviewed: refused, said on the page it returns to.
+    let res = c
+        .post(app.url("/staff/documents/approve"))
+        .header("origin", &app.base)
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("id", &doc.to_string()),
+            ("return", "/staff/review?site=0001"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 303);
+    let to = res
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert!(to.starts_with("/staff/review?site=0001&error="), "{to}");
+    let page = c
+        .get(app.url(&to))
+        .send()
+        .await
+        .expect("get")
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("不能变更为"), "the refusal is shown in words");
+    assert_eq!(
+        docs(&app, &no).await[0].stage,
+        Stage::Accepted,
+        "nothing changed"
+    );
+    // Reviewing works through the same form.
+    let res = c
+        .post(app.url("/staff/documents/review"))
+        .header("origin", &app.base)
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("id", &doc.to_string()),
+            ("return", "/staff/review?site=0001"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), 303);
+    assert_eq!(docs(&app, &no).await[0].stage, Stage::UnderReview);
+
+    // Progress over the API: the wrong ID number finds nothing; the right one the timeline.
+    let ask = |id: String| {
+        let body = serde_json::json!({"application_no": no.as_str(), "id_number": id});
+        let c = app.client();
+        let url = app.url("/api/v1/progress");
+        async move {
+            c.post(url)
+                .header("accept-language", "en")
+                .json(&body)
+                .send()
+                .await
+                .expect("post")
+        }
+    };
+    assert_eq!(ask(id_number(51).as_str().to_string()).await.status(), 404);
+    let res = ask(id_number(50).as_str().to_string()).await;
+    assert_eq!(res.status(), 200);
+    let v: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(v["documents"][0]["stage"], "under_review");
+    assert_eq!(v["documents"][0]["stage_name"], "Under review");
+}
+on_both_engines_at!(
+    pages,
+    super::DAY,
+    super::pages_refuse_in_words_and_progress_needs_the_id
+);
