@@ -2458,6 +2458,30 @@ async fn english_at_both_sizes(c: &Client, shots: &Shots, name: &str, problems: 
     shots.take(c, &format!("{name}-en-1920.png")).await;
 }
 
+/// Marks the page shown, so that [`flow_message_after`] can tell when the next one is there.
+async fn mark_page(c: &Client) {
+    c.execute("window.onetripOldPage = true; return null;", vec![])
+        .await
+        .expect("mark the page");
+}
+
+/// [`flow_message`] of the page a step leads to, once it has replaced the page marked by
+/// [`mark_page`] (which may still show the previous step's message).
+async fn flow_message_after(c: &Client, step: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(v) = c
+            .execute("return window.onetripOldPage !== true;", vec![])
+            .await
+            && v == json!(true)
+        {
+            return flow_message(c, step).await;
+        }
+        assert!(Instant::now() < deadline, "{step}: no new page within 10 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn english_walk(t: &Journey, c: &Client, shots: &Shots) {
     let mut untranslated = Vec::new();
     let problems = &mut untranslated;
@@ -2539,14 +2563,16 @@ async fn english_walk(t: &Journey, c: &Client, shots: &Shots) {
         .expect("the approval page");
     path_is(c, "/staff/review").await;
     for no in [&number, &by_post] {
+        mark_page(c).await;
         click_in_row_of(c, no, "/staff/documents/review").await;
-        let said = flow_message(c, "start the review").await;
+        let said = flow_message_after(c, "start the review").await;
         assert!(said.contains("Review started"), "{said}");
     }
     english_at_both_sizes(c, shots, "review", problems).await;
     for no in [&number, &by_post] {
+        mark_page(c).await;
         click_in_row_of(c, no, "/staff/documents/approve").await;
-        let said = flow_message(c, "approve").await;
+        let said = flow_message_after(c, "approve").await;
         assert!(said.contains("Approved"), "{said}");
     }
 
@@ -2556,8 +2582,9 @@ async fn english_walk(t: &Journey, c: &Client, shots: &Shots) {
         .await
         .expect("the production page");
     path_is(c, "/staff/production").await;
+    mark_page(c).await;
     click(c, "#start-batch").await;
-    let said = flow_message(c, "start a batch").await;
+    let said = flow_message_after(c, "start a batch").await;
     assert!(said.contains("Batch started"), "{said}");
     let label = format!("{number}01");
     let rows = c
@@ -2582,8 +2609,9 @@ async fn english_walk(t: &Journey, c: &Client, shots: &Shots) {
             .expect("type the new number");
     }
     english_at_both_sizes(c, shots, "production", problems).await;
+    mark_page(c).await;
     click(c, "form[action='/staff/documents/finish'] button").await;
-    let said = flow_message(c, "finish the batch").await;
+    let said = flow_message_after(c, "finish the batch").await;
     assert!(said.contains("Batch produced"), "{said}");
 
     // Custody: the passport into cabinet A, slot 01.
@@ -2596,8 +2624,9 @@ async fn english_walk(t: &Journey, c: &Client, shots: &Shots) {
     type_into(c, &format!("{check_in} input[name=label]"), &label).await;
     type_into(c, &format!("{check_in} input[name=cabinet]"), "A").await;
     type_into(c, &format!("{check_in} input[name=slot]"), "01").await;
+    mark_page(c).await;
     click(c, &format!("{check_in} button")).await;
-    let said = flow_message(c, "check in").await;
+    let said = flow_message_after(c, "check in").await;
     assert!(said.contains("A-01"), "{said}");
     english_at_both_sizes(c, shots, "custody", problems).await;
 
@@ -2606,8 +2635,9 @@ async fn english_walk(t: &Journey, c: &Client, shots: &Shots) {
         .await
         .expect("the express desk");
     path_is(c, "/staff/express").await;
+    mark_page(c).await;
     click(c, "#ship").await;
-    let said = flow_message(c, "ship").await;
+    let said = flow_message_after(c, "ship").await;
     assert!(said.contains("Waybills created"), "{said}");
     click(c, "main form[action^='/sim/courier/'] button").await;
     text_until(c, "main table tbody", "the parcel picked up", |s| {
@@ -2626,8 +2656,9 @@ async fn english_walk(t: &Journey, c: &Client, shots: &Shots) {
     english_at_both_sizes(c, shots, "pickup", problems).await;
     type_into(c, "#issue-form input[name=applicant_id]", CARD_ID).await;
     click(c, "#issue-form input[name=data_ok]").await;
+    mark_page(c).await;
     click(c, "#issue").await;
-    let said = flow_message(c, "issue").await;
+    let said = flow_message_after(c, "issue").await;
     assert!(said.contains("Issued") && said.contains(&label), "{said}");
 
     // The duty leader's page.

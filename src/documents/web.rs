@@ -520,7 +520,10 @@ async fn document_action(
                     .collect();
             super::start_batch(&ctx, &actor, &ids)
                 .await
-                .map(|b| format!("{}{b}", lang.pick("已建制证批次 ", "Batch started ")))
+                .map(|b| match lang {
+                    Lang::ZhCn => format!("已建制证批次 {b}。"),
+                    Lang::En => format!("Production batch {b} started."),
+                })
         }
         "finish" => {
             let batch: i64 = f.get("batch").parse().unwrap_or(0);
