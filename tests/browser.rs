@@ -395,8 +395,10 @@ async fn in_page_lang(c: &Client, zh: &'static str, en: &'static str) -> &'stati
     if html_lang(c).await == "en" { en } else { zh }
 }
 
-/// Waits for the element and clicks it.
+/// Waits for the element and clicks it. The page is marked first, so [`flow_message`] can
+/// tell the page the click leads to from the one it was made on.
 async fn click(c: &Client, css: &str) {
+    mark_page(c).await;
     c.wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::Css(css))
@@ -1456,7 +1458,9 @@ async fn ticketing_walk(t: &Hall, c: &Client, shots: &Shots) {
     js_until(
         c,
         "the display counts nobody waiting for 再次签注 any more",
-        5,
+        // Counts refresh on the display's 2-second tick after a change: allow a few ticks on
+        // a loaded machine.
+        10,
         "const n = document.querySelector('#waiting li[data-line=endorsement] strong');
          return n && n.textContent.trim() === '0';",
         vec![],
@@ -2062,6 +2066,17 @@ impl Journey {
 async fn flow_message(c: &Client, step: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
+        // Still the page the click was made on: wait for the next one.
+        let old = c
+            .execute("return window.onetripOldPage === true;", vec![])
+            .await
+            .map(|v| v == json!(true))
+            .unwrap_or(true);
+        if old {
+            assert!(Instant::now() < deadline, "{step}: no new page within 10 s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        }
         if let Ok(e) = c.find(Locator::Css("#flow-message")).await {
             return e.text().await.expect("message text");
         }
@@ -2080,6 +2095,7 @@ async fn flow_message(c: &Client, step: &str) -> String {
 async fn click_in_row_of(c: &Client, number: &str, action: &str) {
     let css = format!("main tr:has(form[action='{action}'])");
     let rows = c.find_all(Locator::Css(&css)).await.expect("table rows");
+    mark_page(c).await;
     for row in rows {
         if row.text().await.expect("row text").contains(number) {
             row.find(Locator::Css(&format!("form[action='{action}'] button")))
@@ -2585,7 +2601,10 @@ async fn english_walk(t: &Journey, c: &Client, shots: &Shots) {
     mark_page(c).await;
     click(c, "#start-batch").await;
     let said = flow_message_after(c, "start a batch").await;
-    assert!(said.contains("Batch started"), "{said}");
+    assert!(
+        said.contains("Production batch") && said.contains("started"),
+        "{said}"
+    );
     let label = format!("{number}01");
     let rows = c
         .find_all(Locator::Css(

@@ -1116,7 +1116,7 @@ pub async fn progress(
     for doc in store::docs_of_application(ctx.db.reader(), row.id).await? {
         let mut steps = vec![(
             row.accepted_at
-                .map(crate::clock::format_local)
+                .map(crate::clock::format_local_minute)
                 .unwrap_or_default(),
             Stage::Accepted.name(lang).to_string(),
         )];
