@@ -137,12 +137,14 @@
   }
 
   var source = new EventSource(body.dataset.events);
+  var dirty = false;
   source.addEventListener("call", function (e) {
     var call = JSON.parse(e.data);
     show(call);
     speak(call.number, call.window);
+    // A call takes a ticket out of its line's waiting count: refresh the counts too.
+    dirty = true;
   });
-  var dirty = false;
   source.addEventListener("changed", function () { dirty = true; });
   setInterval(function () { if (dirty) { dirty = false; refresh(); } }, 2000);
   // body[data-link] tells whether the live link is up ("live") or being re-established ("lost").
