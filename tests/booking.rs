@@ -1108,15 +1108,33 @@ async fn administrators_change_quotas_add_peak_capacity_and_close_a_day() {
         .unwrap();
     assert_eq!(res.status(), 200);
     assert!(res.text().await.unwrap().contains("1 个预约已取消"));
-    let (status, reason): (String, Option<String>) =
-        sqlx::query_as("SELECT status, cancel_reason FROM bookings")
-            .fetch_one(app.state.db.reader())
-            .await
-            .unwrap();
+    let (old_id, status, reason): (i64, String, Option<String>) = sqlx::query_as(
+        "SELECT id, status, cancel_reason FROM bookings WHERE rescheduled_from IS NULL",
+    )
+    .fetch_one(app.state.db.reader())
+    .await
+    .unwrap();
     assert_eq!(
         (status.as_str(), reason.as_deref()),
         ("cancelled", Some("site_closed"))
     );
+    // Another time is offered: the nearest later free place, held as a new booking the
+    // citizen can keep, move or cancel, and texted.
+    let (offered_date, offered_status): (String, String) =
+        sqlx::query_as("SELECT date, status FROM bookings WHERE rescheduled_from = $1")
+            .bind(old_id)
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(offered_status, "booked");
+    assert!(offered_date.as_str() > "2026-03-04", "{offered_date}");
+    let (offers,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'booking.offered' AND body LIKE '%2026-03-04%'",
+    )
+    .fetch_one(app.state.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(offers, 1);
     let (notices,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM outbox WHERE kind = 'booking.cancelled' AND body LIKE '%系统升级%'",
     )

@@ -771,6 +771,28 @@ fn message_cancelled(lang: Lang, date: &str, start: &str, code: &str, why: Optio
     }
 }
 
+/// The new time held for a citizen whose day was closed (R2: "offered another time").
+fn message_offered(
+    lang: Lang,
+    site: &Site,
+    old_date: &str,
+    date: &str,
+    start: &str,
+    end: &str,
+    code: &str,
+) -> String {
+    match lang {
+        Lang::ZhCn => format!(
+            "【出入境】因{old_date}停止预约办理，已为您保留{} {date} {start}-{end} 的预约，预约码 {code}。如不合适，可凭预约码和身份证号码改约或取消。",
+            site.name_zh
+        ),
+        Lang::En => format!(
+            "[Exit-Entry] As {old_date} is closed, we are holding {date} {start}-{end} at {} for you, code {code}. Reschedule or cancel with the code and your ID number if it does not suit you.",
+            site.name_en
+        ),
+    }
+}
+
 fn lang_of(code: &str) -> Lang {
     Lang::from_code(code).unwrap_or_default()
 }
@@ -1660,7 +1682,120 @@ pub async fn close_day(
     .await?;
     tx.commit().await?;
     ctx.cache.clear();
+    for b in &cancelled {
+        // Best effort after the closure is committed: a booking with no free place later keeps
+        // its cancellation notice, which already asks the citizen to choose another time.
+        if let Err(e) = offer_another_time(ctx, site, b, date).await {
+            tracing::warn!(error = %e, booking = b.id, "no other time offered");
+        }
+    }
     Ok(cancelled.len())
+}
+
+/// Holds the nearest later free place in the same pool for a booking whose day was closed, as
+/// a new booking (rescheduled from the old one) the citizen can keep, move or cancel; returns
+/// its code, or `None` when nothing is free within the booking window.
+async fn offer_another_time(
+    ctx: &Ctx<'_>,
+    site: &Site,
+    b: &store::BookingRow,
+    closed: Date,
+) -> Result<Option<String>, Failure<BookingError>> {
+    let Some(line) = ctx.lines.get(&b.line_code).filter(|l| l.bookable) else {
+        return Ok(None);
+    };
+    let settings = settings_for(ctx, site.id, &line.code).await?;
+    let phone = ctx
+        .cipher
+        .open(&b.phone_sealed)
+        .ok()
+        .and_then(|p| PhoneNumber::parse(&p).ok())
+        .ok_or(Failure::Internal("stored phone unreadable".into()))?;
+    let lang = lang_of(&b.lang);
+    for date in bookable_dates(ctx, site, &line.code)
+        .await?
+        .into_iter()
+        .filter(|d| *d > closed)
+    {
+        let day = date.to_string();
+        if store::day_closure(ctx.db.reader(), site.id, &day)
+            .await?
+            .is_some()
+        {
+            continue;
+        }
+        ensure_slots(ctx, site, &line.code, date, &settings).await?;
+        for slot in store::slots_of_day(ctx.db.reader(), site.id, &line.code, &day).await? {
+            if slot.remaining(b.pool) <= 0 || check_window(ctx, &settings, &slot).is_err() {
+                continue;
+            }
+            let now = ctx.clock.now_ms();
+            let code = new_code();
+            let mut tx = ctx.db.begin().await?;
+            if !store::take_place(&mut tx, slot.id, b.pool).await? {
+                continue;
+            }
+            let new = store::NewBooking {
+                code: &code,
+                slot: &slot,
+                channel: &b.channel,
+                pool: b.pool,
+                id_index: &b.id_index,
+                id_sealed: b.id_sealed.clone(),
+                name_sealed: b.name_sealed.clone(),
+                phone_sealed: b.phone_sealed.clone(),
+                lang: &b.lang,
+                rescheduled_from: Some(b.id),
+                idempotency_key: None,
+                created_by: None,
+                now,
+            };
+            match store::insert_booking(&mut tx, &new).await {
+                Ok(_) => {}
+                // The person already has a booking that day: try the next day.
+                Err(e) if is_unique_violation(&e) => break,
+                Err(e) => return Err(e.into()),
+            }
+            let (start, end) = (hhmm(slot.start_minute), hhmm(slot.end_minute));
+            let body = message_offered(lang, site, &b.date, &day, &start, &end, &code);
+            notify::enqueue(
+                &mut tx,
+                ctx.cipher,
+                notify::Outgoing {
+                    kind: "booking.offered",
+                    reference: &code,
+                    phone: &phone,
+                    body: &body,
+                    due_at: now,
+                },
+                now,
+            )
+            .await?;
+            if let Ok(eve) = date.yesterday() {
+                let due = epoch_ms(eve, 18 * 60);
+                if due > now {
+                    let body = message_reminder(lang, site, &day, &start, &code);
+                    notify::enqueue(
+                        &mut tx,
+                        ctx.cipher,
+                        notify::Outgoing {
+                            kind: "booking.reminder",
+                            reference: &code,
+                            phone: &phone,
+                            body: &body,
+                            due_at: due,
+                        },
+                        now,
+                    )
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            ctx.cache.invalidate(site.id, &line.code, &day);
+            return Ok(Some(code));
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]
