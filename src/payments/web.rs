@@ -717,9 +717,18 @@ pub struct OrderJson {
     responses((status = 201, body = OnlineOrder)))]
 async fn api_order(
     State(state): State<AppState>,
+    crate::web::extract::Meta(meta): crate::web::extract::Meta,
     Path(no): Path<String>,
     Json(b): Json<OrderJson>,
 ) -> AppResult<(StatusCode, axum::Json<OnlineOrder>)> {
+    // Open to kiosks without a session: the per-address limit keeps scripts from piling up
+    // orders.
+    if !state.limits.allow(&meta.ip, None) {
+        return Err(AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            crate::error::CommonError::Unavailable,
+        ));
+    }
     let no = parse_no(&no)?;
     let method = Method::parse(&b.method)
         .ok_or_else(|| fail(Failure::Refused(PaymentError::WrongMethod)))?;
