@@ -168,6 +168,11 @@ async fn produce(app: &TestApp, actor: &Actor, no: &ApplicationNo) -> Vec<String
         .await
         .expect("produced");
     assert!(produced.iter().all(|d| d.stage == Stage::Produced));
+    // A batch is produced once.
+    assert_eq!(
+        refusal(documents::finish_batch(&ctx, actor, batch, &numbers).await),
+        DocumentError::BatchFinished
+    );
     produced
         .iter()
         .map(|d| d.label.clone().expect("label"))

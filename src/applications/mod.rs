@@ -362,13 +362,8 @@ pub async fn submit_form(
             work_unit: input.work_unit.as_deref().map(str::trim),
             guardian_name_sealed: guardian.map(|g| ctx.cipher.seal(g.name.trim())),
             guardian_id_sealed: guardian.map(|g| ctx.cipher.seal(g.id_number.as_str())),
-            guardian_relation: guardian.map(|g| {
-                let mut r = g.relation.trim().to_string();
-                if g.entrusted {
-                    r.push_str(" · entrusted");
-                }
-                r
-            }),
+            guardian_relation: guardian.map(|g| g.relation.trim().to_string()),
+            guardian_entrusted: guardian.is_some_and(|g| g.entrusted),
             lang: input.lang.code(),
             now,
         },
@@ -493,19 +488,12 @@ async fn open_dossier(ctx: &Ctx<'_>, row: store::ApplicationRow) -> Result<Dossi
     let id_number = IdNumber::parse(&open(&row.id_sealed)?).map_err(|_| bad("ID number"))?;
     let phone = PhoneNumber::parse(&open(&row.phone_sealed)?).map_err(|_| bad("phone"))?;
     let guardian = match (&row.guardian_name_sealed, &row.guardian_id_sealed) {
-        (Some(n), Some(i)) => {
-            let relation = row.guardian_relation.clone().unwrap_or_default();
-            let (relation, entrusted) = match relation.strip_suffix(" · entrusted") {
-                Some(r) => (r.to_string(), true),
-                None => (relation, false),
-            };
-            Some(Guardian {
-                name: open(n)?,
-                id_number: IdNumber::parse(&open(i)?).map_err(|_| bad("guardian ID"))?,
-                relation,
-                entrusted,
-            })
-        }
+        (Some(n), Some(i)) => Some(Guardian {
+            name: open(n)?,
+            id_number: IdNumber::parse(&open(i)?).map_err(|_| bad("guardian ID"))?,
+            relation: row.guardian_relation.clone().unwrap_or_default(),
+            entrusted: row.guardian_entrusted != 0,
+        }),
         _ => None,
     };
     let mut documents = Vec::new();

@@ -50,6 +50,7 @@ pub struct ApplicationRow {
     pub guardian_name_sealed: Option<Vec<u8>>,
     pub guardian_id_sealed: Option<Vec<u8>>,
     pub guardian_relation: Option<String>,
+    pub guardian_entrusted: i64,
     pub lang: String,
     pub created_at: i64,
     pub ticket_id: Option<i64>,
@@ -101,6 +102,7 @@ pub struct NewApplication<'a> {
     pub guardian_name_sealed: Option<Vec<u8>>,
     pub guardian_id_sealed: Option<Vec<u8>>,
     pub guardian_relation: Option<String>,
+    pub guardian_entrusted: bool,
     pub lang: &'a str,
     pub now: i64,
 }
@@ -113,8 +115,8 @@ pub async fn insert_application(
         "INSERT INTO applications (application_no, token, site_id, form_date, channel, status, id_index, \
          id_sealed, name_sealed, phone_sealed, address_sealed, sex, birth_date, ethnicity, id_source, \
          state_personnel, unit_consent, work_unit, guardian_name_sealed, guardian_id_sealed, \
-         guardian_relation, lang, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'submitted', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
+         guardian_relation, guardian_entrusted, lang, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'submitted', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) \
          RETURNING id",
     )
     .bind(a.application_no)
@@ -137,6 +139,7 @@ pub async fn insert_application(
     .bind(a.guardian_name_sealed.clone())
     .bind(a.guardian_id_sealed.clone())
     .bind(a.guardian_relation.clone())
+    .bind(i64::from(a.guardian_entrusted))
     .bind(a.lang)
     .bind(a.now)
     .fetch_one(conn)

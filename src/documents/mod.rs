@@ -62,6 +62,8 @@ pub enum DocumentError {
     Device(String),
     #[error("empty batch")]
     EmptyBatch,
+    #[error("batch already produced")]
+    BatchFinished,
 }
 
 impl UserMessage for DocumentError {
@@ -84,6 +86,7 @@ impl UserMessage for DocumentError {
             VerificationFailed => "pickup.verification_failed",
             Device(_) => "pickup.device",
             EmptyBatch => "production.empty_batch",
+            BatchFinished => "production.batch_finished",
         }
     }
     fn message(&self, lang: Lang) -> String {
@@ -190,6 +193,9 @@ impl UserMessage for DocumentError {
                     "请至少选择一份待制证件。",
                     "Choose at least one document to produce.",
                 )
+                .into(),
+            BatchFinished => lang
+                .pick("该批次已制证完成。", "This batch is already produced.")
                 .into(),
         }
     }
@@ -389,7 +395,7 @@ pub async fn reject(ctx: &Ctx<'_>, actor: &Actor, id: i64, reasons: &str) -> Res
         serde_json::json!({"reasons": reasons}),
     )
     .await?;
-    store::set_document_field(&mut tx, id, store::DocField::Rejection, Some(reasons)).await?;
+    store::set_rejection(&mut tx, id, reasons).await?;
     let name = |lang| document_name(&doc, lang);
     tell_applicant(
         ctx,
@@ -461,10 +467,7 @@ pub async fn finish_batch(
     let now = ctx.clock.now_ms();
     let mut tx = ctx.db.begin().await?;
     if !store::finish_batch(&mut tx, batch, actor.staff_id, now).await? {
-        return refused(DocumentError::IllegalTransition(
-            Stage::Produced,
-            Stage::Produced,
-        ));
+        return refused(DocumentError::BatchFinished);
     }
     for d in docs.iter().filter(|d| d.stage == Stage::InProduction) {
         require(actor, &[Role::Producer], d.site_id)?;
@@ -521,10 +524,7 @@ pub async fn check_in(
         .await?
         .ok_or(Failure::Refused(DocumentError::NoSuchDocument))?;
     require(actor, &[Role::Custodian], site.id)?;
-    if doc.stage == Stage::InCustody
-        && doc.custody_site_id == Some(site.id)
-        && store::slot_of(ctx.db.reader(), doc.id).await?.is_none()
-    {
+    if doc.stage == Stage::InCustody && doc.custody_site_id == Some(site.id) && doc.slot.is_none() {
         return receive_transfer(ctx, actor, &doc, site, cabinet, slot).await;
     }
     let collected_here =
@@ -893,16 +893,13 @@ pub async fn issue_documents(
         })?
         .ok_or(Failure::Refused(DocumentError::NoSuchDocument))?;
     let docs = store::docs_of_application(ctx.db.reader(), d.row.id).await?;
-    let mut ready: Vec<&DocRow> = Vec::new();
-    for x in docs
+    // In a slot here: a document on its way from another site is not at this window yet.
+    let ready: Vec<&DocRow> = docs
         .iter()
-        .filter(|x| x.stage == Stage::InCustody && x.custody_site_id == Some(site))
-    {
-        // In a slot here: a document on its way from another site is not at this window yet.
-        if store::slot_of(ctx.db.reader(), x.id).await?.is_some() {
-            ready.push(x);
-        }
-    }
+        .filter(|x| {
+            x.stage == Stage::InCustody && x.custody_site_id == Some(site) && x.slot.is_some()
+        })
+        .collect();
     if ready.is_empty() {
         return refused(DocumentError::NotInCustody);
     }

@@ -26,6 +26,8 @@ pub struct DocRow {
     pub batch_id: Option<i64>,
     pub custody_site_id: Option<i64>,
     pub rejection: Option<String>,
+    /// `cabinet-slot` while the document sits in a cabinet slot.
+    pub slot: Option<String>,
 }
 
 macro_rules! select_doc {
@@ -33,8 +35,9 @@ macro_rules! select_doc {
         concat!(
             "SELECT d.id, d.application_id, a.application_no, a.site_id, d.position, d.document_type, d.category, \
              d.item_id, d.status, d.stage_at, d.label, d.promised_date, a.time_limit_class, a.delivery, \
-             a.pickup_site_id, d.batch_id, d.custody_site_id, d.rejection \
-             FROM application_documents d JOIN applications a ON a.id = d.application_id ",
+             a.pickup_site_id, d.batch_id, d.custody_site_id, d.rejection, s.cabinet, s.slot \
+             FROM application_documents d JOIN applications a ON a.id = d.application_id \
+             LEFT JOIN cabinet_slots s ON s.document_id = d.id ",
             $tail
         )
     };
@@ -62,6 +65,13 @@ fn doc_row(r: &sqlx::any::AnyRow) -> Result<DocRow, sqlx::Error> {
         batch_id: r.try_get("batch_id")?,
         custody_site_id: r.try_get("custody_site_id")?,
         rejection: r.try_get("rejection")?,
+        slot: match (
+            r.try_get::<Option<String>, _>("cabinet")?,
+            r.try_get::<Option<String>, _>("slot")?,
+        ) {
+            (Some(c), Some(s)) => Some(format!("{c}-{s}")),
+            _ => None,
+        },
     })
 }
 
@@ -236,21 +246,17 @@ pub async fn steps<'e>(
     .collect()
 }
 
-pub async fn set_document_field(
+pub async fn set_rejection(
     conn: &mut AnyConnection,
     id: i64,
-    field: DocField,
-    value: Option<&str>,
+    reasons: &str,
 ) -> Result<(), sqlx::Error> {
-    let sql = match field {
-        DocField::Rejection => "UPDATE application_documents SET rejection = $1 WHERE id = $2",
-    };
-    sqlx::query(sql).bind(value).bind(id).execute(conn).await?;
+    sqlx::query("UPDATE application_documents SET rejection = $1 WHERE id = $2")
+        .bind(reasons)
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
-}
-
-pub enum DocField {
-    Rejection,
 }
 
 pub async fn set_reviewer(

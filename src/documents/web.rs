@@ -88,28 +88,19 @@ pub struct DocLine {
     pub slot: Option<String>,
 }
 
-async fn lines(state: &AppState, docs: Vec<DocRow>, lang: Lang) -> AppResult<Vec<DocLine>> {
-    let mut out = Vec::with_capacity(docs.len());
-    for d in docs {
-        let slot = if d.stage == Stage::InCustody {
-            store::slot_of(state.db.reader(), d.id)
-                .await?
-                .map(|s| format!("{}-{}", s.cabinet, s.slot))
-        } else {
-            None
-        };
-        out.push(DocLine {
+fn lines(docs: Vec<DocRow>, lang: Lang) -> Vec<DocLine> {
+    docs.into_iter()
+        .map(|d| DocLine {
             id: d.id,
-            application_no: d.application_no.clone(),
-            label: d.label.clone().unwrap_or_default(),
             document: doc_name(&d.document_type, lang),
             stage: d.stage.name(lang).to_string(),
             promised: d.promised_date.clone().unwrap_or_default(),
             expedited: d.time_limit_class.as_deref() == Some("expedited"),
-            slot,
-        });
-    }
-    Ok(out)
+            label: d.label.unwrap_or_default(),
+            slot: d.slot,
+            application_no: d.application_no,
+        })
+        .collect()
 }
 
 fn first_site_for(actor: &Actor, sites: &[Site], roles: &[Role]) -> Option<Site> {
@@ -198,8 +189,8 @@ async fn review_page(
     .await?;
     let (message, error) = notes(&q);
     Ok(ReviewPage {
-        waiting: lines(&state, waiting, lang).await?,
-        reviewing: lines(&state, reviewing, lang).await?,
+        waiting: lines(waiting, lang),
+        reviewing: lines(reviewing, lang),
         site,
         expedited_only,
         message,
@@ -254,11 +245,11 @@ async fn production_page(
     }
     let mut batch_lines = Vec::new();
     for (id, docs) in batches {
-        batch_lines.push((id, lines(&state, docs, lang).await?));
+        batch_lines.push((id, lines(docs, lang)));
     }
     let (message, error) = notes(&q);
     Ok(ProductionPage {
-        approved: lines(&state, approved, lang).await?,
+        approved: lines(approved, lang),
         batches: batch_lines,
         message,
         error,
@@ -304,7 +295,7 @@ async fn custody_page(
         .collect();
     let (message, error) = notes(&q);
     Ok(CustodyPage {
-        produced: lines(&state, produced, lang).await?,
+        produced: lines(produced, lang),
         held,
         site,
         message,
@@ -346,7 +337,7 @@ async fn uncollected_page(
         .await
         .map_err(fail)?;
     Ok(UncollectedPage {
-        docs: lines(&state, docs, page.lang).await?,
+        docs: lines(docs, page.lang),
         action: action_name(state.config.custody_expiry_action, page.lang).to_string(),
         days,
         site,
@@ -431,7 +422,7 @@ async fn pickup_page(
                     under_16 = d.age_on(state.clock.today())
                         < crate::applications::rules::GUARDIAN_BELOW_AGE;
                     let rows = store::docs_of_application(state.db.reader(), d.row.id).await?;
-                    docs = lines(&state, rows, lang).await?;
+                    docs = lines(rows, lang);
                     let mut tx = state.db.begin().await?;
                     crate::audit::record(
                         &mut tx,
@@ -737,8 +728,8 @@ async fn leader_page(
     Ok(LeaderPage {
         digest,
         today: w.today.clone(),
-        overdue: lines(&state, w.overdue.into_iter().filter(mine).collect(), lang).await?,
-        near_due: lines(&state, w.near_due.into_iter().filter(mine).collect(), lang).await?,
+        overdue: lines(w.overdue.into_iter().filter(mine).collect(), lang),
+        near_due: lines(w.near_due.into_iter().filter(mine).collect(), lang),
         errors,
         alerts,
         page,
@@ -763,8 +754,7 @@ async fn label_page(
     let doc = store::doc_by_label(state.db.reader(), &label)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let d = lines(&state, vec![doc], page.lang)
-        .await?
+    let d = lines(vec![doc], page.lang)
         .pop()
         .ok_or_else(AppError::not_found)?;
     Ok(LabelPage { page, d })

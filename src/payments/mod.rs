@@ -18,7 +18,7 @@ use crate::applications::{self, Status};
 use crate::audit::{self, AuditEntry};
 use crate::auth::{Actor, Failure, Role};
 use crate::clock::Clock;
-use crate::db::Db;
+use crate::db::{Db, is_unique_violation};
 use crate::devices::Devices;
 use crate::domain::application_no::ApplicationNo;
 use crate::i18n::{Lang, UserMessage};
@@ -295,17 +295,6 @@ pub async fn pay_at_window(
     store::payment(ctx.db.reader(), id)
         .await?
         .ok_or_else(|| Failure::Internal("payment vanished".into()))
-}
-
-fn is_unique_violation(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Database(d) => {
-            d.is_unique_violation()
-                || d.message().contains("UNIQUE")
-                || d.message().contains("duplicate key")
-        }
-        _ => false,
-    }
 }
 
 async fn next_receipt_no(
