@@ -685,3 +685,38 @@ on_both_engines_at!(
     super::DAY,
     super::ticket_to_receipt_is_measured
 );
+
+async fn a_childs_guardian_is_kept_with_the_form(app: TestApp) {
+    let child = common::synthetic_id("20150601", 8).as_str().to_string();
+    let mut body = form(&child);
+    body["guardian"] = json!({
+        "name": "张监护",
+        "id_number": id_number(9),
+        "relation": "父亲",
+        "entrusted": true
+    });
+    let res = submit(&app, &body).await;
+    assert_eq!(res.status(), 201);
+    let v: Value = res.json().await.expect("json");
+    let no = ApplicationNo::parse(v["application_no"].as_str().expect("no")).expect("valid");
+    let d = applications::dossier(&app.state.applications(), &no)
+        .await
+        .expect("read")
+        .expect("found");
+    let g = d.guardian.clone().expect("guardian stored");
+    assert_eq!((g.relation.as_str(), g.entrusted), ("父亲", true));
+    let needed: Vec<String> = d
+        .materials(&app.state.catalog)
+        .iter()
+        .map(|m| m.id.clone())
+        .collect();
+    assert!(
+        needed.contains(&"guardian-entrustment".to_string()),
+        "{needed:?}"
+    );
+}
+on_both_engines_at!(
+    guardian,
+    super::DAY,
+    super::a_childs_guardian_is_kept_with_the_form
+);
