@@ -10,13 +10,12 @@ mod support;
 
 use support::{env_or, peak_rss_mib};
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use onetrip::clock::Clock;
 use onetrip::config::Config;
 use onetrip::db::{Db, DbOptions};
-use onetrip::web::{self, AppState};
+use onetrip::web;
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -86,26 +85,11 @@ fn main() {
         let db = Db::connect(&url, &DbOptions::default()).await.expect("database");
         db.migrate().await.expect("migrate");
         let config = Config {
-            data_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data"),
+            data_dir: support::data_dir(),
             ..Config::default()
         };
-        let data = onetrip::server::load_data(&config).expect("data");
         let clock = Clock::system();
-        onetrip::demo::load_if_empty(&db, &clock).await.expect("demo");
-        let state = AppState {
-            db,
-            config: Arc::new(config),
-            clock,
-            catalog: Arc::new(data.catalog),
-            calendar: Arc::new(data.calendar),
-            lines: Arc::new(data.lines),
-            cipher: Arc::new(onetrip::privacy::Cipher::new(&[7u8; 32])),
-            limits: Arc::new(web::RateLimits::new(0, 0)),
-            days: Arc::new(onetrip::booking::DayCache::new(1000)),
-            stop: web::not_stopping(),
-            metrics: web::ops::metrics_handle(),
-            devices: Arc::new(onetrip::devices::Devices::simulated_for(&onetrip::privacy::Cipher::new(&[7u8; 32]))),
-        };
+        let state = support::app_state(db, config, clock, true).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         tokio::spawn(web::launch(listener, state, std::future::pending()));

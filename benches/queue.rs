@@ -21,7 +21,7 @@ use onetrip::clock::Clock;
 use onetrip::config::Config;
 use onetrip::db::{Db, DbOptions};
 use onetrip::queue::{self, TicketClass, TicketStatus};
-use onetrip::web::{self, AppState};
+use onetrip::web;
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -36,24 +36,9 @@ fn main() {
         let engine = if url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
         let db = Db::connect(&url, &DbOptions { max_connections: 32, ..DbOptions::default() }).await.expect("database");
         db.migrate().await.expect("migrate");
-        let config = Config { data_dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data"), ..Config::default() };
-        let data = onetrip::server::load_data(&config).expect("data");
+        let config = Config { data_dir: support::data_dir(), ..Config::default() };
         let clock = Clock::fixed("2026-03-02T09:00:00+08:00".parse::<jiff::Timestamp>().expect("time").as_millisecond());
-        onetrip::demo::load_if_empty(&db, &clock).await.expect("demo");
-        let state = AppState {
-            db: db.clone(),
-            config: Arc::new(config),
-            clock,
-            catalog: Arc::new(data.catalog),
-            calendar: Arc::new(data.calendar),
-            lines: Arc::new(data.lines),
-            cipher: Arc::new(onetrip::privacy::Cipher::new(&[7u8; 32])),
-            limits: Arc::new(web::RateLimits::new(0, 0)),
-            days: Arc::new(onetrip::booking::DayCache::new(1000)),
-            stop: web::not_stopping(),
-            metrics: None,
-            devices: Arc::new(onetrip::devices::Devices::simulated_for(&onetrip::privacy::Cipher::new(&[7u8; 32]))),
-        };
+        let state = support::app_state(db.clone(), config, clock, false).await;
         let hall = onetrip::sites::store::site_by_code(db.reader(), "0001").await.expect("q").expect("hall");
         let windows: Vec<_> = onetrip::sites::store::windows_of(db.reader(), hall.id)
             .await

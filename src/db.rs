@@ -7,6 +7,10 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+mod group_commit;
+
+pub use group_commit::{Batched, RunFuture};
+
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use tokio::sync::broadcast;
@@ -83,6 +87,8 @@ pub struct Db {
     events: broadcast::Sender<Event>,
     /// PostgreSQL only: the URL and NOTIFY channel that carry events between nodes.
     relay: Option<std::sync::Arc<Relay>>,
+    /// The group-commit writers, started on first use.
+    group: std::sync::Arc<std::sync::OnceLock<group_commit::GroupCommit>>,
 }
 
 /// Events across nodes (PostgreSQL `LISTEN/NOTIFY`): every node publishes with `pg_notify`
@@ -181,6 +187,7 @@ impl Db {
             write,
             events,
             relay: None,
+            group: std::sync::Arc::new(std::sync::OnceLock::new()),
         }
     }
 
@@ -209,6 +216,19 @@ impl Db {
     /// Begins the one transaction a use case writes in.
     pub async fn begin(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
         self.write.begin().await
+    }
+
+    /// Writes a job through the group-commit writers (see [`Batched`]); the job's `finish`
+    /// tells when it committed.
+    pub async fn write_batched(&self, job: Box<dyn Batched>) {
+        let writers = match self.engine {
+            Engine::Sqlite => 1,
+            Engine::Postgres => 2,
+        };
+        self.group
+            .get_or_init(|| group_commit::GroupCommit::start(self.write.clone(), writers))
+            .submit(job)
+            .await;
     }
 
     /// Publishes an event after the transaction that caused it has committed.

@@ -11,6 +11,7 @@ fn openapi_document_is_stable_and_complete() {
     let paths = json["paths"].as_object().expect("paths");
     for p in [
         "/healthz",
+        "/livez",
         "/api/v1/session",
         "/api/v1/me",
         "/api/v1/staff",

@@ -25,3 +25,41 @@ pub fn peak_rss_mib() -> f64 {
         })
         .map_or(0.0, |kib| kib / 1024.0)
 }
+pub mod load;
+
+/// The application's state for a benchmark: the demo city loaded into `db`, the repository's
+/// data, the given clock, no rate limits (the load comes from one address).
+pub async fn app_state(
+    db: onetrip::db::Db,
+    config: onetrip::config::Config,
+    clock: onetrip::clock::Clock,
+    metrics: bool,
+) -> onetrip::web::AppState {
+    use std::sync::Arc;
+    let data = onetrip::server::load_data(&config).expect("data");
+    onetrip::demo::load_if_empty(&db, &clock).await.expect("demo");
+    let cipher = onetrip::privacy::Cipher::new(&[7u8; 32]);
+    onetrip::web::AppState {
+        db,
+        config: Arc::new(config),
+        clock,
+        catalog: Arc::new(data.catalog),
+        calendar: Arc::new(data.calendar),
+        lines: Arc::new(data.lines),
+        devices: Arc::new(onetrip::devices::Devices::simulated_for(&cipher)),
+        cipher: Arc::new(cipher),
+        limits: Arc::new(onetrip::web::RateLimits::new(0, 0)),
+        days: Arc::new(onetrip::booking::DayCache::new(1000)),
+        stop: onetrip::web::not_stopping(),
+        metrics: if metrics {
+            onetrip::web::ops::metrics_handle()
+        } else {
+            None
+        },
+    }
+}
+
+/// The repository's data folder.
+pub fn data_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
+}

@@ -6,6 +6,7 @@
 pub mod slots;
 pub mod store;
 pub mod web;
+mod writer;
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -536,6 +537,9 @@ pub struct DayCache {
     /// day and time, its line's settings and any closure, with when they were read. Bookings
     /// do not drop these (only settings, capacity and closure changes do, through `clear`).
     slots: std::sync::Mutex<std::collections::HashMap<i64, SlotFacts>>,
+    /// Sites as last read (by id), so neither availability nor a booking asks the database
+    /// for a site every time; a change to a site shows within `ttl_ms`.
+    sites: std::sync::Mutex<std::collections::HashMap<i64, (i64, std::sync::Arc<Site>)>>,
 }
 
 /// A slot's fixed facts as a booking needs them (see [`DayCache`]).
@@ -553,6 +557,7 @@ impl DayCache {
             ttl_ms,
             days: std::sync::Mutex::new(std::collections::HashMap::new()),
             slots: std::sync::Mutex::new(std::collections::HashMap::new()),
+            sites: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
     }
 
@@ -618,13 +623,92 @@ impl DayCache {
             .remove(&(site, line.to_string(), date.to_string()));
     }
 
+    /// Counts a committed booking in the day's copy, if there is one, instead of dropping it:
+    /// on a release morning every booking would otherwise send the next reads to the database.
+    /// The copy stays exact for this node's changes; other nodes' show when it expires.
+    pub fn took_place(&self, site: i64, line: &str, date: &str, slot_id: i64, pool: Pool) {
+        let mut days = self.lock();
+        let key = (site, line.to_string(), date.to_string());
+        let Some(day) = days.get(&key) else {
+            return;
+        };
+        let mut slots = day.slots.clone();
+        if let Some(s) = slots.iter_mut().find(|s| s.id == slot_id) {
+            match pool {
+                Pool::Online => s.booked_online += 1,
+                Pool::Phone => s.booked_phone += 1,
+                Pool::OnSite => s.booked_onsite += 1,
+            }
+        }
+        let updated = CachedDay {
+            at: day.at,
+            settings: day.settings.clone(),
+            closure: day.closure.clone(),
+            slots,
+        };
+        days.insert(key, std::sync::Arc::new(updated));
+    }
+
     /// Drops every copy (after settings, capacity or closure changes).
     pub fn clear(&self) {
         self.lock().clear();
+        self.sites
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
         self.slots
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clear();
+    }
+
+    /// A site by id: the copy if read within its lifetime, else from the database.
+    pub async fn site(
+        &self,
+        db: &Db,
+        id: i64,
+        now: i64,
+    ) -> Result<Option<std::sync::Arc<Site>>, sqlx::Error> {
+        let sites = || {
+            self.sites
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some((at, site)) = sites().get(&id)
+            && now - at < self.ttl_ms
+            && now >= *at
+        {
+            return Ok(Some(site.clone()));
+        }
+        let Some(site) = sites::store::site(db.reader(), id).await? else {
+            return Ok(None);
+        };
+        let site = std::sync::Arc::new(site);
+        sites().insert(id, (now, site.clone()));
+        Ok(Some(site))
+    }
+
+    /// A site by its code, through the same copy.
+    pub async fn site_by_code(
+        &self,
+        db: &Db,
+        code: &str,
+        now: i64,
+    ) -> Result<Option<std::sync::Arc<Site>>, sqlx::Error> {
+        let found = self
+            .sites
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .find(|(at, s)| s.code == code && now - at < self.ttl_ms && now >= *at)
+            .map(|(_, s)| s.clone());
+        if let Some(site) = found {
+            return Ok(Some(site));
+        }
+        match sites::store::site_by_code(db.reader(), code).await? {
+            Some(site) => self.site(db, site.id, now).await,
+            None => Ok(None),
+        }
     }
 
     /// A slot's fixed facts, if read within the copy's lifetime.
@@ -827,7 +911,9 @@ pub async fn book(
             None,
         ),
     };
-    let site = sites::store::site(ctx.db.reader(), slot.site_id)
+    let site = ctx
+        .cache
+        .site(ctx.db, slot.site_id, ctx.clock.now_ms())
         .await?
         .filter(|s| s.active)
         .ok_or(Failure::Refused(BookingError::UnknownSite))?;
@@ -855,29 +941,25 @@ pub async fn book(
     }
     let now = ctx.clock.now_ms();
     let code = new_code();
-    let mut tx = ctx.db.begin().await?;
-    if !store::take_place(&mut tx, slot.id, req.channel.pool()).await? {
-        return Err(Failure::Refused(BookingError::Full));
-    }
-    let new = store::NewBooking {
-        code: &code,
-        slot: &slot,
-        channel: req.channel.as_str(),
-        pool: req.channel.pool(),
-        id_index: &id_index,
+    let line_name = line.name(lang).to_string();
+    let job = writer::BookingJob {
+        code: code.clone(),
+        slot: slot.clone(),
+        channel: req.channel,
+        id_index,
         id_sealed: ctx.cipher.seal(id.as_str()),
         name_sealed: ctx.cipher.seal(&name),
         phone_sealed: ctx.cipher.seal(phone.as_str()),
         lang: lang.code(),
-        rescheduled_from: None,
-        idempotency_key,
-        created_by: actor.map(|a| a.staff_id),
+        idempotency_key: idempotency_key.map(str::to_string),
+        actor: actor.cloned(),
+        messages: booking_messages(ctx, &site, &line_name, &slot, &code, &phone, lang, now),
         now,
     };
-    let booking_id = match store::insert_booking(&mut tx, &new).await {
-        Ok(id) => id,
-        Err(e) if is_unique_violation(&e) => {
-            drop(tx);
+    match writer::write(ctx.db, job).await? {
+        writer::Written::Booked(_) => {}
+        writer::Written::Full => return Err(Failure::Refused(BookingError::Full)),
+        writer::Written::Taken => {
             // The same request retried concurrently, or a second booking that day.
             if let Some(key) = idempotency_key
                 && let Some(existing) = store::booking_by_key(ctx.db.reader(), key).await?
@@ -886,37 +968,9 @@ pub async fn book(
             }
             return Err(Failure::Refused(BookingError::AlreadyBooked));
         }
-        Err(e) => return Err(e.into()),
-    };
-    queue_booking_messages(
-        ctx,
-        &mut tx,
-        &site,
-        line.name(lang),
-        &slot,
-        &code,
-        &phone,
-        lang,
-        now,
-    )
-    .await?;
-    if let Some(a) = actor {
-        audit::record(
-            &mut tx,
-            AuditEntry::by(
-                a,
-                "booking.created",
-                "booking",
-                &booking_id.to_string(),
-                now,
-            )
-            .site(site.id)
-            .detail(serde_json::json!({"code": code, "channel": req.channel, "slot": slot.id})),
-        )
-        .await?;
     }
-    tx.commit().await?;
-    ctx.cache.invalidate(site.id, &line.code, &slot.date);
+    ctx.cache
+        .took_place(site.id, &line.code, &slot.date, slot.id, req.channel.pool());
     ctx.db.publish(
         "booking.created",
         serde_json::json!({"site": site.id, "slot": slot.id}),
@@ -958,10 +1012,11 @@ fn check_window(
     }
 }
 
+/// The booking's texts: the confirmation now and a reminder at 18:00 the evening before, if
+/// that is still ahead (R2).
 #[allow(clippy::too_many_arguments)]
-async fn queue_booking_messages(
+fn booking_messages(
     ctx: &Ctx<'_>,
-    tx: &mut sqlx::AnyConnection,
     site: &Site,
     line_name: &str,
     slot: &SlotRow,
@@ -969,45 +1024,38 @@ async fn queue_booking_messages(
     phone: &PhoneNumber,
     lang: Lang,
     now: i64,
-) -> Result<(), sqlx::Error> {
+) -> Vec<notify::Sealed> {
     let (start, end) = (hhmm(slot.start_minute), hhmm(slot.end_minute));
     let body = message_booked(lang, site, line_name, &slot.date, &start, &end, code);
-    notify::enqueue(
-        tx,
+    let mut out = vec![notify::Sealed::new(
         ctx.cipher,
-        notify::Outgoing {
+        &notify::Outgoing {
             kind: "booking.confirmation",
             reference: code,
             phone,
             body: &body,
             due_at: now,
         },
-        now,
-    )
-    .await?;
-    // The reminder goes at 18:00 the evening before, if that is still ahead.
+    )];
     if let Ok(date) = slot.date.parse::<Date>()
         && let Ok(eve) = date.yesterday()
     {
         let due = epoch_ms(eve, 18 * 60);
         if due > now {
             let body = message_reminder(lang, site, &slot.date, &start, code);
-            notify::enqueue(
-                tx,
+            out.push(notify::Sealed::new(
                 ctx.cipher,
-                notify::Outgoing {
+                &notify::Outgoing {
                     kind: "booking.reminder",
                     reference: code,
                     phone,
                     body: &body,
                     due_at: due,
                 },
-                now,
-            )
-            .await?;
+            ));
         }
     }
-    Ok(())
+    out
 }
 
 /// Builds the confirmation of a stored booking (personal data masked).
@@ -1243,18 +1291,8 @@ pub async fn reschedule(
         Err(e) => return Err(e.into()),
     }
     notify::withdraw(&mut tx, "booking.reminder", &b.code, now).await?;
-    queue_booking_messages(
-        ctx,
-        &mut tx,
-        &site,
-        line.name(lang),
-        &slot,
-        &code,
-        &phone,
-        lang,
-        now,
-    )
-    .await?;
+    let messages = booking_messages(ctx, &site, line.name(lang), &slot, &code, &phone, lang, now);
+    notify::enqueue_sealed(&mut tx, &messages, now).await?;
     tx.commit().await?;
     ctx.cache.invalidate(b.site_id, &b.line_code, &b.date);
     ctx.cache.invalidate(site.id, &line.code, &slot.date);

@@ -330,37 +330,69 @@ pub struct NewBooking<'a> {
     pub now: i64,
 }
 
+macro_rules! insert_booking_sql {
+    ($tail:literal) => {
+        concat!(
+            "INSERT INTO bookings (code, slot_id, site_id, line_code, date, start_minute, starts_at, ends_at, channel, pool, \
+                 id_index, id_sealed, name_sealed, phone_sealed, lang, status, rescheduled_from, idempotency_key, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'booked', $16, $17, $18, $19) ",
+            $tail
+        )
+    };
+}
+
+fn bind_booking<'q>(
+    q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>,
+    b: &'q NewBooking<'q>,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
+    q.bind(b.code)
+        .bind(b.slot.id)
+        .bind(b.slot.site_id)
+        .bind(&b.slot.line_code)
+        .bind(&b.slot.date)
+        .bind(b.slot.start_minute)
+        .bind(b.slot.starts_at)
+        .bind(b.slot.ends_at)
+        .bind(b.channel)
+        .bind(b.pool.as_str())
+        .bind(b.id_index)
+        .bind(b.id_sealed.clone())
+        .bind(b.name_sealed.clone())
+        .bind(b.phone_sealed.clone())
+        .bind(b.lang)
+        .bind(b.rescheduled_from)
+        .bind(b.idempotency_key)
+        .bind(b.created_by)
+        .bind(b.now)
+}
+
+/// Inserts a booking; a second active booking of the person that day (or a reused
+/// idempotency key) is a unique-constraint error.
 pub async fn insert_booking(
     conn: &mut AnyConnection,
     b: &NewBooking<'_>,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO bookings (code, slot_id, site_id, line_code, date, start_minute, starts_at, ends_at, channel, pool, \
-             id_index, id_sealed, name_sealed, phone_sealed, lang, status, rescheduled_from, idempotency_key, created_by, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'booked', $16, $17, $18, $19) RETURNING id",
+    bind_booking(sqlx::query(insert_booking_sql!("RETURNING id")), b)
+        .fetch_one(conn)
+        .await?
+        .try_get("id")
+}
+
+/// Inserts a booking unless a unique constraint stands in the way (the person's active
+/// booking that day, or the idempotency key already used), which gives `None` and leaves the
+/// transaction usable on both engines — a group-commit batch must survive one such refusal.
+pub async fn insert_booking_unless_taken(
+    conn: &mut AnyConnection,
+    b: &NewBooking<'_>,
+) -> Result<Option<i64>, sqlx::Error> {
+    bind_booking(
+        sqlx::query(insert_booking_sql!("ON CONFLICT DO NOTHING RETURNING id")),
+        b,
     )
-    .bind(b.code)
-    .bind(b.slot.id)
-    .bind(b.slot.site_id)
-    .bind(&b.slot.line_code)
-    .bind(&b.slot.date)
-    .bind(b.slot.start_minute)
-    .bind(b.slot.starts_at)
-    .bind(b.slot.ends_at)
-    .bind(b.channel)
-    .bind(b.pool.as_str())
-    .bind(b.id_index)
-    .bind(b.id_sealed.clone())
-    .bind(b.name_sealed.clone())
-    .bind(b.phone_sealed.clone())
-    .bind(b.lang)
-    .bind(b.rescheduled_from)
-    .bind(b.idempotency_key)
-    .bind(b.created_by)
-    .bind(b.now)
-    .fetch_one(conn)
+    .fetch_optional(conn)
     .await?
-    .try_get("id")
+    .map(|r| r.try_get("id"))
+    .transpose()
 }
 
 #[derive(Debug, Clone)]

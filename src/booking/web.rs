@@ -83,8 +83,13 @@ fn fail(f: Failure<BookingError>) -> AppError {
     }
 }
 
-async fn site_by_code(state: &AppState, code: &str) -> Result<Site, Failure<BookingError>> {
-    sites_store::site_by_code(state.db.reader(), code)
+async fn site_by_code(
+    state: &AppState,
+    code: &str,
+) -> Result<std::sync::Arc<Site>, Failure<BookingError>> {
+    state
+        .days
+        .site_by_code(&state.db, code, state.clock.now_ms())
         .await?
         .filter(|s| s.active && s.kind != crate::sites::SiteKind::KioskPoint)
         .ok_or(Failure::Refused(BookingError::UnknownSite))

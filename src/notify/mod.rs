@@ -75,24 +75,61 @@ pub async fn enqueue(
     m: Outgoing<'_>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    let Outgoing {
-        kind,
-        reference,
-        phone,
-        body,
-        due_at,
-    } = m;
-    sqlx::query(
-        "INSERT INTO outbox (kind, ref, phone_sealed, body, due_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(kind)
-    .bind(reference)
-    .bind(cipher.seal(phone.as_str()))
-    .bind(body)
-    .bind(due_at)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    enqueue_sealed(conn, &[Sealed::new(cipher, &m)], now).await
+}
+
+/// A message ready for the outbox, its phone number already sealed — so a caller that writes
+/// through the group-commit writer does the encryption before, not on the writer's time.
+#[derive(Debug, Clone)]
+pub struct Sealed {
+    pub kind: String,
+    pub reference: String,
+    pub phone_sealed: Vec<u8>,
+    pub body: String,
+    pub due_at: i64,
+}
+
+impl Sealed {
+    pub fn new(cipher: &Cipher, m: &Outgoing<'_>) -> Sealed {
+        Sealed {
+            kind: m.kind.to_string(),
+            reference: m.reference.to_string(),
+            phone_sealed: cipher.seal(m.phone.as_str()),
+            body: m.body.to_string(),
+            due_at: m.due_at,
+        }
+    }
+}
+
+/// Queues sealed messages in one statement per pair (a booking's confirmation and reminder
+/// go in together).
+pub async fn enqueue_sealed(
+    conn: &mut AnyConnection,
+    messages: &[Sealed],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    for pair in messages.chunks(2) {
+        let q = match pair {
+            [_, _] => sqlx::query(
+                "INSERT INTO outbox (kind, ref, phone_sealed, body, due_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6), ($7, $8, $9, $10, $11, $12)",
+            ),
+            _ => sqlx::query(
+                "INSERT INTO outbox (kind, ref, phone_sealed, body, due_at, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            ),
+        };
+        let mut q = q;
+        for m in pair {
+            q = q
+                .bind(m.kind.as_str())
+                .bind(m.reference.as_str())
+                .bind(m.phone_sealed.clone())
+                .bind(m.body.as_str())
+                .bind(m.due_at)
+                .bind(now);
+        }
+        q.execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

@@ -29,7 +29,9 @@ pub fn routes() -> Router<AppState> {
 }
 
 pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(healthz))
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(livez))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -42,7 +44,15 @@ pub struct Health {
     pub version: &'static str,
 }
 
-/// Liveness and readiness: the process answers and its database answers.
+/// Liveness: the process answers, without touching the database — for a supervisor deciding
+/// whether to restart the process (a database outage is not cured by a restart), and the
+/// benchmarks' measure of the web stack's own ceiling.
+#[utoipa::path(get, path = "/livez", tag = "operations", responses((status = 200, description = "alive")))]
+async fn livez() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the process answers and its database answers.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, body = Health), (status = 503, body = Health)))]
 async fn healthz(State(state): State<AppState>) -> Response {

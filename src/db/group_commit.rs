@@ -1,0 +1,234 @@
+//! Group commit: small write jobs that arrive together share one transaction, so a burst of
+//! bookings pays one commit (one fsync on SQLite) per batch instead of one per booking.
+//!
+//! A job runs its statements on the batch's connection and keeps its own outcome; it is told
+//! the result only after the commit, so nobody hears "booked" for a row that was rolled back.
+//! A job's "no" (a full slot, a taken ID number) is part of its outcome and writes nothing, so
+//! it never spoils the batch. If the batch fails for any other reason, it is rolled back and
+//! every job runs again in a transaction of its own: one broken job cannot fail the others.
+//! There is no waiting for company — a writer takes whatever queued while it was busy, so a
+//! lone request is written at once and a crowd is written in a few large transactions.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use sqlx::{AnyConnection, AnyPool};
+use tokio::sync::{Mutex, mpsc};
+
+/// What [`Batched::run`] returns.
+pub type RunFuture<'c> = Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'c>>;
+
+/// One unit of work for the group-commit writer.
+pub trait Batched: Send + 'static {
+    /// Runs the job's statements inside the batch's transaction and keeps the outcome. May run
+    /// twice (after a failed batch, alone), so it must set its outcome afresh each time. Its
+    /// refusals must write nothing, or undo what they wrote, and return `Ok`.
+    fn run<'c>(&'c mut self, conn: &'c mut AnyConnection) -> RunFuture<'c>;
+
+    /// Rows this job locks first; jobs run in this order within a batch, so two writers
+    /// taking the same rows (PostgreSQL) take them in the same order and cannot deadlock.
+    fn lock_order(&self) -> i64 {
+        0
+    }
+
+    /// Called exactly once: `Ok` when the transaction holding the job's last run committed.
+    fn finish(self: Box<Self>, committed: Result<(), sqlx::Error>);
+}
+
+/// At most this many jobs share a transaction: large enough to amortise the commit, small
+/// enough that the first job in a batch does not wait long for the last.
+const MAX_BATCH: usize = 128;
+
+/// The queue in front of the writers.
+pub struct GroupCommit {
+    sender: mpsc::Sender<Box<dyn Batched>>,
+}
+
+impl GroupCommit {
+    /// Starts `writers` tasks writing through `pool` (one on SQLite, which has one writer
+    /// connection anyway; a few on PostgreSQL so a commit's round trip overlaps the next batch).
+    pub fn start(pool: AnyPool, writers: usize) -> GroupCommit {
+        let (sender, receiver) = mpsc::channel::<Box<dyn Batched>>(8192);
+        let receiver = Arc::new(Mutex::new(receiver));
+        for _ in 0..writers.max(1) {
+            tokio::spawn(write_loop(pool.clone(), receiver.clone()));
+        }
+        GroupCommit { sender }
+    }
+
+    /// Queues a job; its `finish` tells the outcome.
+    pub async fn submit(&self, job: Box<dyn Batched>) {
+        if let Err(mpsc::error::SendError(job)) = self.sender.send(job).await {
+            job.finish(Err(sqlx::Error::PoolClosed));
+        }
+    }
+}
+
+async fn write_loop(pool: AnyPool, receiver: Arc<Mutex<mpsc::Receiver<Box<dyn Batched>>>>) {
+    loop {
+        let mut batch = Vec::new();
+        {
+            let mut queue = receiver.lock().await;
+            let Some(first) = queue.recv().await else {
+                return;
+            };
+            batch.push(first);
+            while batch.len() < MAX_BATCH {
+                match queue.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+        }
+        batch.sort_by_key(|j| j.lock_order());
+        metrics::histogram!("db_group_commit_batch_size").record(batch.len() as f64);
+        write_batch(&pool, batch).await;
+    }
+}
+
+async fn write_batch(pool: &AnyPool, mut batch: Vec<Box<dyn Batched>>) {
+    if batch.len() > 1 {
+        match run_in_one_transaction(pool, &mut batch).await {
+            Ok(()) => {
+                for job in batch {
+                    job.finish(Ok(()));
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, jobs = batch.len(), "group commit failed; writing its jobs one by one");
+            }
+        }
+    }
+    for mut job in batch {
+        let result = run_in_one_transaction(pool, std::slice::from_mut(&mut job)).await;
+        job.finish(result);
+    }
+}
+
+async fn run_in_one_transaction(
+    pool: &AnyPool,
+    jobs: &mut [Box<dyn Batched>],
+) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    for job in jobs.iter_mut() {
+        if let Err(e) = job.run(&mut tx).await {
+            // Roll back now rather than when the connection is next used.
+            let _ = tx.rollback().await;
+            return Err(e);
+        }
+    }
+    tx.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{Db, DbOptions};
+    use tokio::sync::oneshot;
+
+    /// Inserts one row; `table` names a missing table to break the batch on purpose.
+    struct Insert {
+        table: &'static str,
+        value: i64,
+        runs: usize,
+        reply: Option<oneshot::Sender<(Result<(), sqlx::Error>, usize)>>,
+    }
+
+    impl Batched for Insert {
+        fn run<'c>(&'c mut self, conn: &'c mut AnyConnection) -> RunFuture<'c> {
+            Box::pin(async move {
+                self.runs += 1;
+                let sql = match self.table {
+                    "t" => "INSERT INTO t (x) VALUES ($1)",
+                    _ => "INSERT INTO missing (x) VALUES ($1)",
+                };
+                sqlx::query(sql).bind(self.value).execute(conn).await?;
+                Ok(())
+            })
+        }
+
+        fn finish(mut self: Box<Self>, committed: Result<(), sqlx::Error>) {
+            if let Some(r) = self.reply.take() {
+                let _ = r.send((committed, self.runs));
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn one_broken_job_does_not_fail_its_batch() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("g.db").display());
+        let db = Db::connect(&url, &DbOptions::default()).await.expect("db");
+        sqlx::query("CREATE TABLE t (x INTEGER NOT NULL)")
+            .execute(&db.write)
+            .await
+            .expect("table");
+        let mut answers = Vec::new();
+        // Queued before the writer gets to run, so they share one batch.
+        for value in 0..20 {
+            let (reply, answer) = oneshot::channel();
+            let table = if value == 7 { "missing" } else { "t" };
+            db.write_batched(Box::new(Insert {
+                table,
+                value,
+                runs: 0,
+                reply: Some(reply),
+            }))
+            .await;
+            answers.push((value, answer));
+        }
+        for (value, answer) in answers {
+            let (result, runs) = answer.await.expect("answered");
+            if value == 7 {
+                assert!(result.is_err(), "the broken job reports its error");
+            } else {
+                assert!(result.is_ok(), "job {value} committed: {result:?}");
+                // Those before the broken one ran in the failed batch, then again alone;
+                // those after it ran alone only.
+                let expected = if value < 7 { 2 } else { 1 };
+                assert_eq!(runs, expected, "job {value} ran {runs} times");
+            }
+        }
+        let (n, sum): (i64, i64) = sqlx::query_as("SELECT COUNT(*), SUM(x) FROM t")
+            .fetch_one(&db.read)
+            .await
+            .expect("count");
+        assert_eq!(n, 19, "every good job written once, none twice");
+        assert_eq!(sum, (0..20).sum::<i64>() - 7);
+    }
+
+    #[tokio::test]
+    async fn a_batch_commits_together() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("g.db").display());
+        let db = Db::connect(&url, &DbOptions::default()).await.expect("db");
+        sqlx::query("CREATE TABLE t (x INTEGER NOT NULL)")
+            .execute(&db.write)
+            .await
+            .expect("table");
+        let mut answers = Vec::new();
+        for value in 0..50 {
+            let (reply, answer) = oneshot::channel();
+            db.write_batched(Box::new(Insert {
+                table: "t",
+                value,
+                runs: 0,
+                reply: Some(reply),
+            }))
+            .await;
+            answers.push(answer);
+        }
+        for answer in answers {
+            let (result, runs) = answer.await.expect("answered");
+            assert!(result.is_ok());
+            assert_eq!(runs, 1, "a good batch runs each job once");
+        }
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM t")
+            .fetch_one(&db.read)
+            .await
+            .expect("count");
+        assert_eq!(n, 50);
+    }
+}
