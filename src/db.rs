@@ -9,7 +9,7 @@ use std::time::Duration;
 
 mod group_commit;
 
-pub use group_commit::{Batched, RunFuture};
+pub use group_commit::{Batch, RunFuture, placeholder_rows};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Executor, Transaction};
@@ -87,8 +87,15 @@ pub struct Db {
     events: broadcast::Sender<Event>,
     /// PostgreSQL only: the URL and NOTIFY channel that carry events between nodes.
     relay: Option<std::sync::Arc<Relay>>,
-    /// The group-commit writers, started on first use.
-    group: std::sync::Arc<std::sync::OnceLock<group_commit::GroupCommit>>,
+    /// The group-commit writers, one set per kind of job, started on first use.
+    group: std::sync::Arc<
+        std::sync::Mutex<
+            std::collections::HashMap<
+                std::any::TypeId,
+                std::sync::Arc<dyn std::any::Any + Send + Sync>,
+            >,
+        >,
+    >,
 }
 
 /// Events across nodes (PostgreSQL `LISTEN/NOTIFY`): every node publishes with `pg_notify`
@@ -187,7 +194,7 @@ impl Db {
             write,
             events,
             relay: None,
-            group: std::sync::Arc::new(std::sync::OnceLock::new()),
+            group: std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::new())),
         }
     }
 
@@ -218,17 +225,33 @@ impl Db {
         self.write.begin().await
     }
 
-    /// Writes a job through the group-commit writers (see [`Batched`]); the job's `finish`
-    /// tells when it committed.
-    pub async fn write_batched(&self, job: Box<dyn Batched>) {
+    /// Writes a job through the group-commit writers of its kind (see [`Batch`]); the job's
+    /// `finish` tells when it committed.
+    pub async fn write_batched<J: Batch>(&self, job: J) {
         let writers = match self.engine {
             Engine::Sqlite => 1,
             Engine::Postgres => 2,
         };
-        self.group
-            .get_or_init(|| group_commit::GroupCommit::start(self.write.clone(), writers))
-            .submit(job)
-            .await;
+        let group = {
+            let mut groups = self
+                .group
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            groups
+                .entry(std::any::TypeId::of::<J>())
+                .or_insert_with(|| {
+                    std::sync::Arc::new(group_commit::GroupCommit::<J>::start(
+                        self.write.clone(),
+                        writers,
+                    ))
+                })
+                .clone()
+        };
+        match group.downcast::<group_commit::GroupCommit<J>>() {
+            Ok(g) => g.submit(job).await,
+            // The map is keyed by the job's type, so this cannot happen; refuse rather than panic.
+            Err(_) => job.finish(Err(sqlx::Error::PoolClosed)),
+        }
     }
 
     /// Publishes an event after the transaction that caused it has committed.

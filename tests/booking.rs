@@ -148,6 +148,108 @@ async fn quota_holds_postgres() {
     quota_holds_under_concurrent_bookings(Engine::Postgres).await;
 }
 
+/// A crowd that the group-commit writer takes in batches: places, duplicates and the no-show
+/// rule are decided per booking inside one transaction, and each gets its own answer.
+async fn a_mixed_crowd_is_decided_booking_by_booking(engine: Engine) {
+    let Some(app) = app_at(engine, "2026-03-02T10:00:00+08:00").await else {
+        return;
+    };
+    set_quota(&app, "0001", "first_issue", 40, 2, 2).await;
+    let day = availability(&app, "2026-03-04").await;
+    let slot = first_slot(&day);
+    // Person 900 has three recent no-shows: blocked from online booking.
+    let blocked_id = citizen(900);
+    let index = app.state.cipher.blind_index(&blocked_id);
+    let now = app.state.clock.now_ms();
+    for (n, code) in ["NOSHOW01", "NOSHOW02", "NOSHOW03"].iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO bookings (code, slot_id, site_id, line_code, date, start_minute, starts_at, ends_at, channel, pool, \
+             id_index, id_sealed, name_sealed, phone_sealed, lang, status, no_show_at, created_at) \
+             SELECT $1, id, site_id, line_code, $2, start_minute, starts_at, ends_at, 'web', 'online', $3, $4, $4, $4, 'zh-CN', 'no_show', $5, $5 \
+             FROM slots WHERE id = $6",
+        )
+        .bind(*code)
+        .bind(format!("2026-02-2{n}"))
+        .bind(&index)
+        .bind(vec![0u8])
+        .bind(now - (n as i64 + 1) * 86_400_000)
+        .bind(slot)
+        .execute(app.state.db.reader())
+        .await
+        .unwrap();
+    }
+    // 120 distinct people, 20 attempts by one more person, and the blocked one, all at once.
+    let mut people: Vec<String> = (0..120).map(citizen).collect();
+    people.extend((0..20).map(|_| citizen(901)));
+    people.push(blocked_id.clone());
+    let mut tasks = Vec::new();
+    for id in people {
+        let c = app.client();
+        let url = app.url("/api/v1/appointments");
+        tasks.push(tokio::spawn(async move {
+            let r = c
+                .post(url)
+                .json(&json!({"slot_id": slot, "name": "人群", "id_number": id, "phone": "13800138000", "channel": "web"}))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let body: Value = r.json().await.unwrap();
+            (id, status, body["code"].as_str().unwrap_or("").to_string())
+        }));
+    }
+    let mut booked = Vec::new();
+    let (mut full, mut twice, mut blocked) = (0, 0, 0);
+    for t in tasks {
+        let (id, status, code) = t.await.unwrap();
+        match (status, code.as_str()) {
+            (201, _) => booked.push(id),
+            (_, "booking.full") => full += 1,
+            (_, "booking.already_booked") => twice += 1,
+            (_, "booking.blocked") => {
+                assert_eq!(id, blocked_id);
+                blocked += 1;
+            }
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert_eq!(booked.len(), 40, "exactly the quota is booked");
+    assert_eq!(blocked, 1, "the no-show rule refuses the blocked person");
+    assert!(!booked.contains(&blocked_id));
+    assert!(
+        booked.iter().filter(|id| **id == citizen(901)).count() <= 1,
+        "one booking per person and day"
+    );
+    assert_eq!(full + twice + 40 + 1, 141);
+    let (counter,): (i64,) = sqlx::query_as("SELECT booked_online FROM slots WHERE id = $1")
+        .bind(slot)
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    let (rows, texts): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), (SELECT COUNT(*) FROM outbox o WHERE o.kind = 'booking.confirmation' AND o.ref IN \
+         (SELECT code FROM bookings WHERE slot_id = $1 AND status = 'booked')) FROM bookings WHERE slot_id = $1 AND status = 'booked'",
+    )
+    .bind(slot)
+    .fetch_one(app.state.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(
+        (counter, rows, texts),
+        (40, 40, 40),
+        "counter, rows and texts agree"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mixed_crowd_sqlite() {
+    a_mixed_crowd_is_decided_booking_by_booking(Engine::Sqlite).await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mixed_crowd_postgres() {
+    a_mixed_crowd_is_decided_booking_by_booking(Engine::Postgres).await;
+}
+
 async fn one_active_booking_per_id_per_site_and_day(engine: Engine) {
     let Some(app) = app_at(engine, "2026-03-02T10:00:00+08:00").await else {
         return;

@@ -37,7 +37,9 @@ pub async fn app_state(
 ) -> onetrip::web::AppState {
     use std::sync::Arc;
     let data = onetrip::server::load_data(&config).expect("data");
-    onetrip::demo::load_if_empty(&db, &clock).await.expect("demo");
+    onetrip::demo::load_if_empty(&db, &clock)
+        .await
+        .expect("demo");
     let cipher = onetrip::privacy::Cipher::new(&[7u8; 32]);
     onetrip::web::AppState {
         db,

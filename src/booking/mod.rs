@@ -89,7 +89,7 @@ impl Channel {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Pool {
     Online,
@@ -933,12 +933,8 @@ pub async fn book(
     if let Some((zh, en)) = closure {
         return Err(Failure::Refused(BookingError::DayClosed(zh, en)));
     }
+    // The no-show rule is checked by the writer, for the whole batch in one query.
     let id_index = ctx.cipher.blind_index(id.as_str());
-    if !req.channel.is_staff()
-        && let Some(until) = block_for(ctx, &id_index).await?
-    {
-        return Err(Failure::Refused(BookingError::Blocked(until)));
-    }
     let now = ctx.clock.now_ms();
     let code = new_code();
     let line_name = line.name(lang).to_string();
@@ -953,21 +949,26 @@ pub async fn book(
         lang: lang.code(),
         idempotency_key: idempotency_key.map(str::to_string),
         actor: actor.cloned(),
+        no_show: (!req.channel.is_staff()).then_some(ctx.no_show),
         messages: booking_messages(ctx, &site, &line_name, &slot, &code, &phone, lang, now),
         now,
     };
-    match writer::write(ctx.db, job).await? {
+    let written = writer::write(ctx.db, job).await?;
+    if !matches!(written, writer::Written::Booked(_))
+        && let Some(key) = idempotency_key
+        && let Some(existing) = store::booking_by_key(ctx.db.reader(), key).await?
+    {
+        // The same request retried concurrently: its twin made the booking (and may have
+        // taken the last place, which is why this one can come back "full").
+        return confirmation(ctx, &existing).await;
+    }
+    match written {
         writer::Written::Booked(_) => {}
         writer::Written::Full => return Err(Failure::Refused(BookingError::Full)),
-        writer::Written::Taken => {
-            // The same request retried concurrently, or a second booking that day.
-            if let Some(key) = idempotency_key
-                && let Some(existing) = store::booking_by_key(ctx.db.reader(), key).await?
-            {
-                return confirmation(ctx, &existing).await;
-            }
-            return Err(Failure::Refused(BookingError::AlreadyBooked));
+        writer::Written::Blocked(until) => {
+            return Err(Failure::Refused(BookingError::Blocked(until)));
         }
+        writer::Written::Taken => return Err(Failure::Refused(BookingError::AlreadyBooked)),
     }
     ctx.cache
         .took_place(site.id, &line.code, &slot.date, slot.id, req.channel.pool());

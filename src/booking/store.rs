@@ -267,30 +267,63 @@ pub async fn slot<'e>(
         .transpose()
 }
 
-/// Takes one place of `pool` in the slot if one is left: one conditional UPDATE, so the quota
-/// holds under any number of concurrent requests on either engine.
+/// Takes `n` places from a slot's pool, all or none: the conditional `UPDATE` is what keeps a
+/// quota from ever being exceeded, whatever runs concurrently.
+pub async fn take_places(
+    conn: &mut AnyConnection,
+    slot_id: i64,
+    pool: Pool,
+    n: i64,
+) -> Result<bool, sqlx::Error> {
+    let sql = match pool {
+        Pool::Online => {
+            "UPDATE slots SET booked_online = booked_online + $2 WHERE id = $1 AND closed = 0 AND booked_online + $2 <= quota_online"
+        }
+        Pool::Phone => {
+            "UPDATE slots SET booked_phone = booked_phone + $2 WHERE id = $1 AND closed = 0 AND booked_phone + $2 <= quota_phone"
+        }
+        Pool::OnSite => {
+            "UPDATE slots SET booked_onsite = booked_onsite + $2 WHERE id = $1 AND closed = 0 AND booked_onsite + $2 <= quota_onsite"
+        }
+    };
+    Ok(sqlx::query(sql)
+        .bind(slot_id)
+        .bind(n)
+        .execute(conn)
+        .await?
+        .rows_affected()
+        == 1)
+}
+
+/// Takes one place (see [`take_places`]).
 pub async fn take_place(
     conn: &mut AnyConnection,
     slot_id: i64,
     pool: Pool,
 ) -> Result<bool, sqlx::Error> {
+    take_places(conn, slot_id, pool, 1).await
+}
+
+/// Gives `n` places back to their pool.
+pub async fn return_places(
+    conn: &mut AnyConnection,
+    slot_id: i64,
+    pool: Pool,
+    n: i64,
+) -> Result<(), sqlx::Error> {
     let sql = match pool {
         Pool::Online => {
-            "UPDATE slots SET booked_online = booked_online + 1 WHERE id = $1 AND closed = 0 AND booked_online < quota_online"
+            "UPDATE slots SET booked_online = booked_online - $2 WHERE id = $1 AND booked_online >= $2"
         }
         Pool::Phone => {
-            "UPDATE slots SET booked_phone = booked_phone + 1 WHERE id = $1 AND closed = 0 AND booked_phone < quota_phone"
+            "UPDATE slots SET booked_phone = booked_phone - $2 WHERE id = $1 AND booked_phone >= $2"
         }
         Pool::OnSite => {
-            "UPDATE slots SET booked_onsite = booked_onsite + 1 WHERE id = $1 AND closed = 0 AND booked_onsite < quota_onsite"
+            "UPDATE slots SET booked_onsite = booked_onsite - $2 WHERE id = $1 AND booked_onsite >= $2"
         }
     };
-    Ok(sqlx::query(sql)
-        .bind(slot_id)
-        .execute(conn)
-        .await?
-        .rows_affected()
-        == 1)
+    sqlx::query(sql).bind(slot_id).bind(n).execute(conn).await?;
+    Ok(())
 }
 
 /// Gives a place back to its pool.
@@ -299,19 +332,7 @@ pub async fn return_place(
     slot_id: i64,
     pool: Pool,
 ) -> Result<(), sqlx::Error> {
-    let sql = match pool {
-        Pool::Online => {
-            "UPDATE slots SET booked_online = booked_online - 1 WHERE id = $1 AND booked_online > 0"
-        }
-        Pool::Phone => {
-            "UPDATE slots SET booked_phone = booked_phone - 1 WHERE id = $1 AND booked_phone > 0"
-        }
-        Pool::OnSite => {
-            "UPDATE slots SET booked_onsite = booked_onsite - 1 WHERE id = $1 AND booked_onsite > 0"
-        }
-    };
-    sqlx::query(sql).bind(slot_id).execute(conn).await?;
-    Ok(())
+    return_places(conn, slot_id, pool, 1).await
 }
 
 pub struct NewBooking<'a> {
@@ -330,16 +351,10 @@ pub struct NewBooking<'a> {
     pub now: i64,
 }
 
-macro_rules! insert_booking_sql {
-    ($tail:literal) => {
-        concat!(
-            "INSERT INTO bookings (code, slot_id, site_id, line_code, date, start_minute, starts_at, ends_at, channel, pool, \
-                 id_index, id_sealed, name_sealed, phone_sealed, lang, status, rescheduled_from, idempotency_key, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'booked', $16, $17, $18, $19) ",
-            $tail
-        )
-    };
-}
+/// The columns a new booking fills, in the order [`bind_booking`] binds them.
+const BOOKING_COLUMNS: &str = "code, slot_id, site_id, line_code, date, start_minute, starts_at, ends_at, channel, pool, \
+     id_index, id_sealed, name_sealed, phone_sealed, lang, status, rescheduled_from, idempotency_key, created_by, created_at";
+const BOOKING_WIDTH: usize = 20;
 
 fn bind_booking<'q>(
     q: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>,
@@ -356,43 +371,126 @@ fn bind_booking<'q>(
         .bind(b.channel)
         .bind(b.pool.as_str())
         .bind(b.id_index)
-        .bind(b.id_sealed.clone())
-        .bind(b.name_sealed.clone())
-        .bind(b.phone_sealed.clone())
+        .bind(b.id_sealed.as_slice())
+        .bind(b.name_sealed.as_slice())
+        .bind(b.phone_sealed.as_slice())
         .bind(b.lang)
+        .bind(Status::Booked.as_str())
         .bind(b.rescheduled_from)
         .bind(b.idempotency_key)
         .bind(b.created_by)
         .bind(b.now)
 }
 
-/// Inserts a booking; a second active booking of the person that day (or a reused
+/// Inserts bookings in one statement and returns `(code, id)` of each row written. With
+/// `unless_taken`, a row that meets a unique constraint (the person's active booking that
+/// day, a used idempotency key) is skipped — it is missing from the answer and the
+/// transaction stays usable on both engines; without, it is an error.
+pub async fn insert_bookings(
+    conn: &mut AnyConnection,
+    rows: &[NewBooking<'_>],
+    unless_taken: bool,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "INSERT INTO bookings ({BOOKING_COLUMNS}) VALUES {} {}RETURNING code, id",
+        crate::db::placeholder_rows(rows.len(), BOOKING_WIDTH, 1),
+        if unless_taken {
+            "ON CONFLICT DO NOTHING "
+        } else {
+            ""
+        }
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for b in rows {
+        q = bind_booking(q, b);
+    }
+    q.fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("code")?, r.try_get("id")?)))
+        .collect()
+}
+
+/// Inserts one booking; a second active booking of the person that day (or a reused
 /// idempotency key) is a unique-constraint error.
 pub async fn insert_booking(
     conn: &mut AnyConnection,
     b: &NewBooking<'_>,
 ) -> Result<i64, sqlx::Error> {
-    bind_booking(sqlx::query(insert_booking_sql!("RETURNING id")), b)
-        .fetch_one(conn)
+    insert_bookings(conn, std::slice::from_ref(b), false)
         .await?
-        .try_get("id")
+        .first()
+        .map(|(_, id)| *id)
+        .ok_or(sqlx::Error::RowNotFound)
 }
 
-/// Inserts a booking unless a unique constraint stands in the way (the person's active
-/// booking that day, or the idempotency key already used), which gives `None` and leaves the
-/// transaction usable on both engines — a group-commit batch must survive one such refusal.
-pub async fn insert_booking_unless_taken(
+/// Places left in each of these slots, per pool (none in a closed slot); on PostgreSQL the
+/// rows stay locked, in id order, until the transaction ends.
+pub async fn places_left(
     conn: &mut AnyConnection,
-    b: &NewBooking<'_>,
-) -> Result<Option<i64>, sqlx::Error> {
-    bind_booking(
-        sqlx::query(insert_booking_sql!("ON CONFLICT DO NOTHING RETURNING id")),
-        b,
-    )
-    .fetch_optional(conn)
-    .await?
-    .map(|r| r.try_get("id"))
-    .transpose()
+    slot_ids: &[i64],
+) -> Result<Vec<(i64, [i64; 3])>, sqlx::Error> {
+    if slot_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let lock = if conn.backend_name() == "PostgreSQL" {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "SELECT id, closed, quota_online - booked_online AS online, quota_phone - booked_phone AS phone, \
+                quota_onsite - booked_onsite AS onsite FROM slots WHERE id IN {} ORDER BY id{lock}",
+        crate::db::placeholder_rows(1, slot_ids.len(), 1)
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for id in slot_ids {
+        q = q.bind(*id);
+    }
+    q.fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| {
+            let open = r.try_get::<i64, _>("closed")? == 0;
+            let left = |c: &str| -> Result<i64, sqlx::Error> {
+                Ok(if open {
+                    r.try_get::<i64, _>(c)?.max(0)
+                } else {
+                    0
+                })
+            };
+            Ok((
+                r.try_get("id")?,
+                [left("online")?, left("phone")?, left("onsite")?],
+            ))
+        })
+        .collect()
+}
+
+/// The no-show times of each of these people (by blind index), for the no-show rule.
+pub async fn no_show_times_of(
+    conn: &mut AnyConnection,
+    id_indexes: &[&str],
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    if id_indexes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id_index, no_show_at FROM bookings WHERE status = 'no_show' AND no_show_at IS NOT NULL AND id_index IN {}",
+        crate::db::placeholder_rows(1, id_indexes.len(), 1)
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for i in id_indexes {
+        q = q.bind(*i);
+    }
+    q.fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id_index")?, r.try_get("no_show_at")?)))
+        .collect()
 }
 
 #[derive(Debug, Clone)]

@@ -16,40 +16,35 @@ use std::sync::Arc;
 use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{Mutex, mpsc};
 
-/// What [`Batched::run`] returns.
+/// What [`Batch::write_all`] returns.
 pub type RunFuture<'c> = Pin<Box<dyn Future<Output = Result<(), sqlx::Error>> + Send + 'c>>;
 
-/// One unit of work for the group-commit writer.
-pub trait Batched: Send + 'static {
-    /// Runs the job's statements inside the batch's transaction and keeps the outcome. May run
-    /// twice (after a failed batch, alone), so it must set its outcome afresh each time. Its
-    /// refusals must write nothing, or undo what they wrote, and return `Ok`.
-    fn run<'c>(&'c mut self, conn: &'c mut AnyConnection) -> RunFuture<'c>;
+/// A kind of job the group-commit writer can write many of at once.
+pub trait Batch: Send + Sized + 'static {
+    /// Writes `jobs` in the open transaction, each keeping its own outcome. May be called
+    /// again for a single job (after a failed batch), so outcomes are set afresh each time.
+    /// A job's refusal must write nothing (or undo what it wrote) and not be an error.
+    fn write_all<'c>(jobs: &'c mut [Self], conn: &'c mut AnyConnection) -> RunFuture<'c>;
 
-    /// Rows this job locks first; jobs run in this order within a batch, so two writers
-    /// taking the same rows (PostgreSQL) take them in the same order and cannot deadlock.
-    fn lock_order(&self) -> i64 {
-        0
-    }
-
-    /// Called exactly once: `Ok` when the transaction holding the job's last run committed.
-    fn finish(self: Box<Self>, committed: Result<(), sqlx::Error>);
+    /// Called exactly once per job: `Ok` when the transaction holding its last write
+    /// committed.
+    fn finish(self, committed: Result<(), sqlx::Error>);
 }
 
-/// At most this many jobs share a transaction: large enough to amortise the commit, small
-/// enough that the first job in a batch does not wait long for the last.
-const MAX_BATCH: usize = 128;
+/// At most this many jobs share a transaction: enough to amortise the commit and the
+/// statements, few enough that the first job in a batch does not wait long for the last.
+const MAX_BATCH: usize = 256;
 
-/// The queue in front of the writers.
-pub struct GroupCommit {
-    sender: mpsc::Sender<Box<dyn Batched>>,
+/// The queue in front of the writers of one kind of job.
+pub struct GroupCommit<J> {
+    sender: mpsc::Sender<J>,
 }
 
-impl GroupCommit {
+impl<J: Batch> GroupCommit<J> {
     /// Starts `writers` tasks writing through `pool` (one on SQLite, which has one writer
     /// connection anyway; a few on PostgreSQL so a commit's round trip overlaps the next batch).
-    pub fn start(pool: AnyPool, writers: usize) -> GroupCommit {
-        let (sender, receiver) = mpsc::channel::<Box<dyn Batched>>(8192);
+    pub fn start(pool: AnyPool, writers: usize) -> GroupCommit<J> {
+        let (sender, receiver) = mpsc::channel::<J>(16_384);
         let receiver = Arc::new(Mutex::new(receiver));
         for _ in 0..writers.max(1) {
             tokio::spawn(write_loop(pool.clone(), receiver.clone()));
@@ -58,14 +53,14 @@ impl GroupCommit {
     }
 
     /// Queues a job; its `finish` tells the outcome.
-    pub async fn submit(&self, job: Box<dyn Batched>) {
+    pub async fn submit(&self, job: J) {
         if let Err(mpsc::error::SendError(job)) = self.sender.send(job).await {
             job.finish(Err(sqlx::Error::PoolClosed));
         }
     }
 }
 
-async fn write_loop(pool: AnyPool, receiver: Arc<Mutex<mpsc::Receiver<Box<dyn Batched>>>>) {
+async fn write_loop<J: Batch>(pool: AnyPool, receiver: Arc<Mutex<mpsc::Receiver<J>>>) {
     loop {
         let mut batch = Vec::new();
         {
@@ -81,13 +76,12 @@ async fn write_loop(pool: AnyPool, receiver: Arc<Mutex<mpsc::Receiver<Box<dyn Ba
                 }
             }
         }
-        batch.sort_by_key(|j| j.lock_order());
         metrics::histogram!("db_group_commit_batch_size").record(batch.len() as f64);
         write_batch(&pool, batch).await;
     }
 }
 
-async fn write_batch(pool: &AnyPool, mut batch: Vec<Box<dyn Batched>>) {
+async fn write_batch<J: Batch>(pool: &AnyPool, mut batch: Vec<J>) {
     if batch.len() > 1 {
         match run_in_one_transaction(pool, &mut batch).await {
             Ok(()) => {
@@ -107,19 +101,39 @@ async fn write_batch(pool: &AnyPool, mut batch: Vec<Box<dyn Batched>>) {
     }
 }
 
-async fn run_in_one_transaction(
+async fn run_in_one_transaction<J: Batch>(
     pool: &AnyPool,
-    jobs: &mut [Box<dyn Batched>],
+    jobs: &mut [J],
 ) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    for job in jobs.iter_mut() {
-        if let Err(e) = job.run(&mut tx).await {
-            // Roll back now rather than when the connection is next used.
-            let _ = tx.rollback().await;
-            return Err(e);
-        }
+    if let Err(e) = J::write_all(jobs, &mut tx).await {
+        // Roll back now rather than when the connection is next used.
+        let _ = tx.rollback().await;
+        return Err(e);
     }
     tx.commit().await
+}
+
+/// `n` rows of `width` numbered placeholders from `$first`: `($1, $2), ($3, $4)` — for
+/// multi-row statements whose row count is known only at run time. Only numbers go into the
+/// text; every value is bound.
+pub fn placeholder_rows(n: usize, width: usize, first: usize) -> String {
+    let mut out = String::with_capacity(n * width * 5);
+    for row in 0..n {
+        if row > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for col in 0..width {
+            if col > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(first + row * width + col).to_string());
+        }
+        out.push(')');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -136,24 +150,32 @@ mod tests {
         reply: Option<oneshot::Sender<(Result<(), sqlx::Error>, usize)>>,
     }
 
-    impl Batched for Insert {
-        fn run<'c>(&'c mut self, conn: &'c mut AnyConnection) -> RunFuture<'c> {
+    impl Batch for Insert {
+        fn write_all<'c>(jobs: &'c mut [Self], conn: &'c mut AnyConnection) -> RunFuture<'c> {
             Box::pin(async move {
-                self.runs += 1;
-                let sql = match self.table {
-                    "t" => "INSERT INTO t (x) VALUES ($1)",
-                    _ => "INSERT INTO missing (x) VALUES ($1)",
-                };
-                sqlx::query(sql).bind(self.value).execute(conn).await?;
+                for job in jobs.iter_mut() {
+                    job.runs += 1;
+                    let sql = match job.table {
+                        "t" => "INSERT INTO t (x) VALUES ($1)",
+                        _ => "INSERT INTO missing (x) VALUES ($1)",
+                    };
+                    sqlx::query(sql).bind(job.value).execute(&mut *conn).await?;
+                }
                 Ok(())
             })
         }
 
-        fn finish(mut self: Box<Self>, committed: Result<(), sqlx::Error>) {
+        fn finish(mut self, committed: Result<(), sqlx::Error>) {
             if let Some(r) = self.reply.take() {
                 let _ = r.send((committed, self.runs));
             }
         }
+    }
+
+    #[test]
+    fn placeholders_are_numbered_across_rows() {
+        assert_eq!(placeholder_rows(2, 3, 4), "($4, $5, $6), ($7, $8, $9)");
+        assert_eq!(placeholder_rows(1, 1, 1), "($1)");
     }
 
     #[tokio::test]
@@ -170,12 +192,12 @@ mod tests {
         for value in 0..20 {
             let (reply, answer) = oneshot::channel();
             let table = if value == 7 { "missing" } else { "t" };
-            db.write_batched(Box::new(Insert {
+            db.write_batched(Insert {
                 table,
                 value,
                 runs: 0,
                 reply: Some(reply),
-            }))
+            })
             .await;
             answers.push((value, answer));
         }
@@ -211,12 +233,12 @@ mod tests {
         let mut answers = Vec::new();
         for value in 0..50 {
             let (reply, answer) = oneshot::channel();
-            db.write_batched(Box::new(Insert {
+            db.write_batched(Insert {
                 table: "t",
                 value,
                 runs: 0,
                 reply: Some(reply),
-            }))
+            })
             .await;
             answers.push(answer);
         }
