@@ -396,7 +396,7 @@ pub async fn insert_bookings(
     }
     let sql = format!(
         "INSERT INTO bookings ({BOOKING_COLUMNS}) VALUES {} {}RETURNING code, id",
-        crate::db::placeholder_rows(rows.len(), BOOKING_WIDTH, 1),
+        crate::db::placeholder_rows(conn, rows.len(), BOOKING_WIDTH),
         if unless_taken {
             "ON CONFLICT DO NOTHING "
         } else {
@@ -444,7 +444,7 @@ pub async fn places_left(
     let sql = format!(
         "SELECT id, closed, quota_online - booked_online AS online, quota_phone - booked_phone AS phone, \
                 quota_onsite - booked_onsite AS onsite FROM slots WHERE id IN {} ORDER BY id{lock}",
-        crate::db::placeholder_rows(1, slot_ids.len(), 1)
+        crate::db::placeholder_rows(conn, 1, slot_ids.len())
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for id in slot_ids {
@@ -480,7 +480,7 @@ pub async fn no_show_times_of(
     }
     let sql = format!(
         "SELECT id_index, no_show_at FROM bookings WHERE status = 'no_show' AND no_show_at IS NOT NULL AND id_index IN {}",
-        crate::db::placeholder_rows(1, id_indexes.len(), 1)
+        crate::db::placeholder_rows(conn, 1, id_indexes.len())
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for i in id_indexes {

@@ -114,10 +114,13 @@ async fn run_in_one_transaction<J: Batch>(
     tx.commit().await
 }
 
-/// `n` rows of `width` numbered placeholders from `$first`: `($1, $2), ($3, $4)` — for
-/// multi-row statements whose row count is known only at run time. Only numbers go into the
-/// text; every value is bound.
-pub fn placeholder_rows(n: usize, width: usize, first: usize) -> String {
+/// `n` rows of `width` placeholders for the connection's engine — `($1, $2), ($3, $4)` on
+/// PostgreSQL, `(?, ?), (?, ?)` on SQLite — for multi-row statements whose row count is known
+/// only at run time. Only placeholders go into the text; every value is bound. SQLite gets
+/// anonymous ones because it looks a numbered parameter's name up by a linear search, which
+/// makes binding thousands of them quadratic.
+pub fn placeholder_rows(conn: &sqlx::AnyConnection, n: usize, width: usize) -> String {
+    let numbered = conn.backend_name() == "PostgreSQL";
     let mut out = String::with_capacity(n * width * 5);
     for row in 0..n {
         if row > 0 {
@@ -128,8 +131,12 @@ pub fn placeholder_rows(n: usize, width: usize, first: usize) -> String {
             if col > 0 {
                 out.push_str(", ");
             }
-            out.push('$');
-            out.push_str(&(first + row * width + col).to_string());
+            if numbered {
+                out.push('$');
+                out.push_str(&(1 + row * width + col).to_string());
+            } else {
+                out.push('?');
+            }
         }
         out.push(')');
     }
@@ -170,12 +177,6 @@ mod tests {
                 let _ = r.send((committed, self.runs));
             }
         }
-    }
-
-    #[test]
-    fn placeholders_are_numbered_across_rows() {
-        assert_eq!(placeholder_rows(2, 3, 4), "($4, $5, $6), ($7, $8, $9)");
-        assert_eq!(placeholder_rows(1, 1, 1), "($1)");
     }
 
     #[tokio::test]
@@ -219,6 +220,8 @@ mod tests {
             .expect("count");
         assert_eq!(n, 19, "every good job written once, none twice");
         assert_eq!(sum, (0..20).sum::<i64>() - 7);
+        let mut conn = db.reader().acquire().await.expect("conn");
+        assert_eq!(placeholder_rows(&conn, 2, 3), "(?, ?, ?), (?, ?, ?)");
     }
 
     #[tokio::test]

@@ -112,7 +112,7 @@ pub async fn enqueue_sealed(
     for chunk in messages.chunks(500) {
         let sql = format!(
             "INSERT INTO outbox (kind, ref, phone_sealed, body, due_at, created_at) VALUES {}",
-            crate::db::placeholder_rows(chunk.len(), 6, 1)
+            crate::db::placeholder_rows(conn, chunk.len(), 6)
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for m in chunk {
