@@ -287,7 +287,7 @@ fn generate_load() {
         let mut rated = load::run_phase(&format!("bookings at {rate:.0}/s over {} connections", conns.len()), &mut conns, Pace::Open { per_second: rate, seconds }, 201, move |c, _| {
             let person = n.get();
             n.set(person + 1);
-            Some(booking_request(&h, ids[(person + c) % ids.len()], (base + person) as u32))
+            Some(booking_request(&h, ids[person % ids.len()], (base + person) as u32))
         })
         .await;
         rated.print();

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 mod group_commit;
 
-pub use group_commit::{Batch, RunFuture, placeholder_rows};
+pub use group_commit::{Batch, RunFuture, cacheable_chunks, placeholder_rows};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Executor, Transaction};

@@ -391,27 +391,27 @@ pub async fn insert_bookings(
     rows: &[NewBooking<'_>],
     unless_taken: bool,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "INSERT INTO bookings ({BOOKING_COLUMNS}) VALUES {} {}RETURNING code, id",
-        crate::db::placeholder_rows(conn, rows.len(), BOOKING_WIDTH),
-        if unless_taken {
-            "ON CONFLICT DO NOTHING "
-        } else {
-            ""
+    let mut written = Vec::with_capacity(rows.len());
+    // 20 values a row; 128 rows stay far below either engine's limit on bound values.
+    for chunk in crate::db::cacheable_chunks(rows, 128) {
+        let sql = format!(
+            "INSERT INTO bookings ({BOOKING_COLUMNS}) VALUES {} {}RETURNING code, id",
+            crate::db::placeholder_rows(conn, chunk.len(), BOOKING_WIDTH),
+            if unless_taken {
+                "ON CONFLICT DO NOTHING "
+            } else {
+                ""
+            }
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in chunk {
+            q = bind_booking(q, b);
         }
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for b in rows {
-        q = bind_booking(q, b);
+        for r in q.fetch_all(&mut *conn).await? {
+            written.push((r.try_get("code")?, r.try_get("id")?));
+        }
     }
-    q.fetch_all(conn)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("code")?, r.try_get("id")?)))
-        .collect()
+    Ok(written)
 }
 
 /// Inserts one booking; a second active booking of the person that day (or a reused
@@ -425,6 +425,12 @@ pub async fn insert_booking(
         .first()
         .map(|(_, id)| *id)
         .ok_or(sqlx::Error::RowNotFound)
+}
+
+/// An `IN` list's length rounded up to a power of two (the last value repeats, which changes
+/// nothing), so such queries come in a few shapes the statement cache keeps.
+fn padded(n: usize) -> usize {
+    n.next_power_of_two()
 }
 
 /// Places left in each of these slots, per pool (none in a closed slot); on PostgreSQL the
@@ -444,11 +450,11 @@ pub async fn places_left(
     let sql = format!(
         "SELECT id, closed, quota_online - booked_online AS online, quota_phone - booked_phone AS phone, \
                 quota_onsite - booked_onsite AS onsite FROM slots WHERE id IN {} ORDER BY id{lock}",
-        crate::db::placeholder_rows(conn, 1, slot_ids.len())
+        crate::db::placeholder_rows(conn, 1, padded(slot_ids.len()))
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for id in slot_ids {
-        q = q.bind(*id);
+    for i in 0..padded(slot_ids.len()) {
+        q = q.bind(slot_ids[i.min(slot_ids.len() - 1)]);
     }
     q.fetch_all(conn)
         .await?
@@ -480,11 +486,11 @@ pub async fn no_show_times_of(
     }
     let sql = format!(
         "SELECT id_index, no_show_at FROM bookings WHERE status = 'no_show' AND no_show_at IS NOT NULL AND id_index IN {}",
-        crate::db::placeholder_rows(conn, 1, id_indexes.len())
+        crate::db::placeholder_rows(conn, 1, padded(id_indexes.len()))
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for i in id_indexes {
-        q = q.bind(*i);
+    for i in 0..padded(id_indexes.len()) {
+        q = q.bind(id_indexes[i.min(id_indexes.len() - 1)]);
     }
     q.fetch_all(conn)
         .await?

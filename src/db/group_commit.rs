@@ -143,6 +143,24 @@ pub fn placeholder_rows(conn: &sqlx::AnyConnection, n: usize, width: usize) -> S
     out
 }
 
+/// Splits `items` into chunks whose sizes are powers of two up to `max` (100 → 64, 32, 4), so
+/// multi-row statements come in a few shapes the connection's statement cache keeps, instead
+/// of a new statement to prepare for every batch size.
+pub fn cacheable_chunks<T>(items: &[T], max: usize) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let mut rest = items;
+    while !rest.is_empty() {
+        let mut size = max.max(1).next_power_of_two();
+        while size > rest.len() {
+            size /= 2;
+        }
+        let (chunk, tail) = rest.split_at(size);
+        out.push(chunk);
+        rest = tail;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +195,19 @@ mod tests {
                 let _ = r.send((committed, self.runs));
             }
         }
+    }
+
+    #[test]
+    fn chunks_come_in_powers_of_two() {
+        let items: Vec<u32> = (0..100).collect();
+        let sizes: Vec<usize> = cacheable_chunks(&items, 64)
+            .iter()
+            .map(|c| c.len())
+            .collect();
+        assert_eq!(sizes, vec![64, 32, 4]);
+        let joined: Vec<u32> = cacheable_chunks(&items, 64).concat();
+        assert_eq!(joined, items);
+        assert!(cacheable_chunks::<u32>(&[], 64).is_empty());
     }
 
     #[tokio::test]
@@ -220,7 +251,7 @@ mod tests {
             .expect("count");
         assert_eq!(n, 19, "every good job written once, none twice");
         assert_eq!(sum, (0..20).sum::<i64>() - 7);
-        let mut conn = db.reader().acquire().await.expect("conn");
+        let conn = db.reader().acquire().await.expect("conn");
         assert_eq!(placeholder_rows(&conn, 2, 3), "(?, ?, ?), (?, ?, ?)");
     }
 

@@ -108,8 +108,8 @@ pub async fn enqueue_sealed(
     messages: &[Sealed],
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    // 6 values a row; 500 rows stay far below either engine's limit on bound values.
-    for chunk in messages.chunks(500) {
+    // 6 values a row; 256 rows stay far below either engine's limit on bound values.
+    for chunk in crate::db::cacheable_chunks(messages, 256) {
         let sql = format!(
             "INSERT INTO outbox (kind, ref, phone_sealed, body, due_at, created_at) VALUES {}",
             crate::db::placeholder_rows(conn, chunk.len(), 6)
