@@ -284,7 +284,7 @@ fn generate_load() {
         // People numbered after the first day's, so nobody books both days.
         let base = limit + 1;
         let seconds = (places as f64 / rate).min(6.0);
-        let mut rated = load::run_phase(&format!("bookings at {rate:.0}/s over {} connections", conns.len()), &mut conns, Pace::Open { per_second: rate, seconds }, 201, move |c, _| {
+        let mut rated = load::run_phase(&format!("bookings at {rate:.0}/s over {} connections", conns.len()), &mut conns, Pace::Open { per_second: rate, seconds }, 201, move |_, _| {
             let person = n.get();
             n.set(person + 1);
             Some(booking_request(&h, ids[person % ids.len()], (base + person) as u32))
