@@ -110,7 +110,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         config.booking_attempts_per_ip_hour,
         config.booking_attempts_per_id_hour,
     ));
-    let state = AppState {
+    let state = AppState::from(web::AppParts {
         db: db.clone(),
         config: Arc::new(config),
         clock: clock.clone(),
@@ -123,7 +123,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         stop: crate::web::not_stopping(),
         metrics: web::ops::metrics_handle(),
         devices: Arc::new(crate::devices::Devices::simulated_for(&cipher)),
-    };
+    });
     crate::notify::spawn_worker(
         db.clone(),
         cipher,

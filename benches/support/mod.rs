@@ -41,7 +41,7 @@ pub async fn app_state(
         .await
         .expect("demo");
     let cipher = onetrip::privacy::Cipher::new(&[7u8; 32]);
-    onetrip::web::AppState {
+    onetrip::web::AppState::from(onetrip::web::AppParts {
         db,
         config: Arc::new(config),
         clock,
@@ -58,7 +58,7 @@ pub async fn app_state(
         } else {
             None
         },
-    }
+    })
 }
 
 /// The repository's data folder.

@@ -31,9 +31,29 @@ use crate::domain::calendar::HolidayCalendar;
 use crate::error::AppError;
 use crate::privacy::Cipher;
 
-/// Everything a request handler may reach.
+/// Everything a request handler may reach, behind one `Arc`: axum clones the state for every
+/// middleware layer and extractor of every request, and cloning a dozen `Arc`s each time was a
+/// quarter of the server's CPU under load (atomic counters bouncing between cores; profiled in
+/// docs/BENCHMARKS.md). Fields are reached through `Deref`.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+impl From<AppParts> for AppState {
+    fn from(parts: AppParts) -> AppState {
+        AppState(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Clone)]
+pub struct AppParts {
     pub db: Db,
     pub config: Arc<Config>,
     pub clock: Clock,
@@ -255,7 +275,11 @@ pub async fn launch(
     // Event streams stay open for hours; end them when shutdown begins, or the graceful
     // shutdown would wait for every display to go away.
     let (stopping, stop) = tokio::sync::watch::channel(false);
-    let app = app(AppState { stop, ..state }).into_make_service_with_connect_info::<SocketAddr>();
+    let parts = AppParts {
+        stop,
+        ..AppParts::clone(&state)
+    };
+    let app = app(parts.into()).into_make_service_with_connect_info::<SocketAddr>();
     let shutdown = async move {
         shutdown.await;
         stopping.send_replace(true);

@@ -130,7 +130,7 @@ impl TestApp {
             config.booking_attempts_per_id_hour,
         ));
         let cipher = Arc::new(onetrip::privacy::Cipher::new(&[42u8; 32]));
-        let state = AppState {
+        let state = AppState::from(web::AppParts {
             db,
             config: Arc::new(config),
             clock,
@@ -143,7 +143,7 @@ impl TestApp {
             stop: web::not_stopping(),
             metrics: web::ops::metrics_handle(),
             devices: Arc::new(onetrip::devices::Devices::simulated_for(&cipher)),
-        };
+        });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -317,12 +317,12 @@ impl TestApp {
         )
         .await
         .expect("second node database");
-        let state = AppState {
+        let state = AppState::from(web::AppParts {
             db,
             days: Arc::new(onetrip::booking::DayCache::new(1000)),
             stop: web::not_stopping(),
-            ..self.state.clone()
-        };
+            ..web::AppParts::clone(&self.state)
+        });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
