@@ -295,6 +295,39 @@ pub async fn take_places(
         == 1)
 }
 
+/// Takes each slot's share of places from one pool in one statement: `shares` are
+/// `(slot id, places)` with distinct slots. All or nothing — false (and nothing taken) when any
+/// of the slots is closed or would go over its quota, which the caller treats as the slots
+/// having changed under it.
+pub async fn take_shares(
+    conn: &mut AnyConnection,
+    pool: Pool,
+    shares: &[(i64, i64)],
+) -> Result<bool, sqlx::Error> {
+    let Some(last) = shares.last() else {
+        return Ok(true);
+    };
+    let (booked, quota) = match pool {
+        Pool::Online => ("booked_online", "quota_online"),
+        Pool::Phone => ("booked_phone", "quota_phone"),
+        Pool::OnSite => ("booked_onsite", "quota_onsite"),
+    };
+    // Padded to a power of two by repeating the last share (the same row matched twice
+    // updates it once), so the statement comes in a few shapes the cache keeps.
+    let width = padded(shares.len());
+    let sql = format!(
+        "UPDATE slots SET {booked} = {booked} + v.column2 FROM (VALUES {}) AS v          WHERE slots.id = v.column1 AND slots.closed = 0 AND slots.{booked} + v.column2 <= slots.{quota}",
+        crate::db::placeholder_rows(conn, width, 2)
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for i in 0..width {
+        let (slot, n) = shares.get(i).unwrap_or(last);
+        q = q.bind(*slot).bind(*n);
+    }
+    let updated = q.execute(conn).await?.rows_affected();
+    Ok(updated == shares.len() as u64)
+}
+
 /// Takes one place (see [`take_places`]).
 pub async fn take_place(
     conn: &mut AnyConnection,

@@ -200,13 +200,18 @@ async fn grant_places(
             granted.push(i);
         }
     }
-    let mut shares: Vec<_> = taken.into_iter().collect();
-    shares.sort_unstable_by_key(|((slot, pool), _)| (*slot, pool_index(*pool)));
-    for ((slot, pool), n) in shares {
-        if !store::take_places(conn, slot, pool, n).await? {
-            return Err(sqlx::Error::Protocol(format!(
-                "slot {slot} changed while its places were handed out"
-            )));
+    // One statement per pool for all the batch's slots (a release morning books one pool).
+    for pool in [Pool::Online, Pool::Phone, Pool::OnSite] {
+        let mut shares: Vec<(i64, i64)> = taken
+            .iter()
+            .filter(|((_, p), _)| *p == pool)
+            .map(|((slot, _), n)| (*slot, *n))
+            .collect();
+        shares.sort_unstable();
+        if !store::take_shares(conn, pool, &shares).await? {
+            return Err(sqlx::Error::Protocol(
+                "a slot changed while its places were handed out".into(),
+            ));
         }
     }
     Ok(granted)

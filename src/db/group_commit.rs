@@ -43,11 +43,47 @@ pub struct GroupCommit<J> {
 impl<J: Batch> GroupCommit<J> {
     /// Starts `writers` tasks writing through `pool` (one on SQLite, which has one writer
     /// connection anyway; a few on PostgreSQL so a commit's round trip overlaps the next batch).
-    pub fn start(pool: AnyPool, writers: usize) -> GroupCommit<J> {
+    ///
+    /// With [`Home::OwnThread`] the writers run on a thread of their own. Every statement of a
+    /// batch is a hand-off to the SQLite connection's worker thread and back; on the shared
+    /// runtime each return waited in the run queue behind the HTTP tasks of a release morning,
+    /// which made a batch of 100 bookings take 10–30 ms instead of a few (p99 113 ms → 34 ms at
+    /// 5,000 bookings/s, docs/BENCHMARKS.md).
+    pub fn start(pool: AnyPool, writers: usize, home: Home) -> GroupCommit<J> {
         let (sender, receiver) = mpsc::channel::<J>(16_384);
         let receiver = Arc::new(Mutex::new(receiver));
-        for _ in 0..writers.max(1) {
-            tokio::spawn(write_loop(pool.clone(), receiver.clone()));
+        let writers = writers.max(1);
+        let own = match home {
+            Home::Runtime => None,
+            Home::OwnThread => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .inspect_err(|e| {
+                    tracing::warn!(error = %e, "no runtime for the group-commit thread; writing on the shared one")
+                })
+                .ok(),
+        };
+        match own {
+            Some(runtime) => {
+                let (p, r) = (pool.clone(), receiver.clone());
+                let spawned = std::thread::Builder::new()
+                    .name("group-commit".into())
+                    .spawn(move || {
+                        runtime.block_on(async move {
+                            let loops: Vec<_> = (0..writers)
+                                .map(|_| tokio::spawn(write_loop(p.clone(), r.clone())))
+                                .collect();
+                            for l in loops {
+                                let _ = l.await;
+                            }
+                        });
+                    });
+                if let Err(e) = spawned {
+                    tracing::warn!(error = %e, "no group-commit thread; writing on the shared runtime");
+                    spawn_writers(&pool, &receiver, writers);
+                }
+            }
+            None => spawn_writers(&pool, &receiver, writers),
         }
         GroupCommit { sender }
     }
@@ -57,6 +93,26 @@ impl<J: Batch> GroupCommit<J> {
         if let Err(mpsc::error::SendError(job)) = self.sender.send(job).await {
             job.finish(Err(sqlx::Error::PoolClosed));
         }
+    }
+}
+
+/// Where the writers of a [`GroupCommit`] run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Home {
+    /// On the runtime that serves requests.
+    Runtime,
+    /// On a thread and runtime of their own, so their many short waits do not queue behind
+    /// request handling.
+    OwnThread,
+}
+
+fn spawn_writers<J: Batch>(
+    pool: &AnyPool,
+    receiver: &Arc<Mutex<mpsc::Receiver<J>>>,
+    writers: usize,
+) {
+    for _ in 0..writers {
+        tokio::spawn(write_loop(pool.clone(), receiver.clone()));
     }
 }
 
