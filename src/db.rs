@@ -87,6 +87,9 @@ pub struct Db {
     events: broadcast::Sender<Event>,
     /// PostgreSQL only: the URL and NOTIFY channel that carry events between nodes.
     relay: Option<std::sync::Arc<Relay>>,
+    /// Held by every handle; background tasks that hold only a weak reference stop when the
+    /// last handle is dropped.
+    alive: std::sync::Arc<()>,
     /// The group-commit writers, one set per kind of job, started on first use.
     group: std::sync::Arc<
         std::sync::Mutex<
@@ -130,7 +133,15 @@ impl Db {
                     .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(30))
                     .after_connect(move |conn, _| {
-                        let sql = format!("{} PRAGMA cache_size = -65536;", p());
+                        // The log is copied into the database file by the checkpointer
+                        // (below), not by whichever commit crosses 1,000 pages: that made
+                        // every few batches of bookings wait for a copy and an fsync of the
+                        // database file.
+                        let sql = format!(
+                            "{} PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0; \
+                             PRAGMA journal_size_limit = 67108864;",
+                            p()
+                        );
                         Box::pin(async move {
                             conn.execute(sqlx::AssertSqlSafe(sql)).await?;
                             Ok(())
@@ -151,7 +162,9 @@ impl Db {
                     })
                     .connect(&url)
                     .await?;
-                Ok(Db::assemble(engine, read, write))
+                let db = Db::assemble(engine, read, write);
+                db.spawn_checkpointer();
+                Ok(db)
             }
             Engine::Postgres => {
                 let schema = options.pg_schema.clone();
@@ -199,8 +212,34 @@ impl Db {
             write,
             events,
             relay: None,
+            alive: std::sync::Arc::new(()),
             group: std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::new())),
         }
+    }
+
+    /// SQLite: copies the write-ahead log into the database file once a second on a reader
+    /// connection. A passive checkpoint never blocks the writer or the readers, so commits
+    /// only append to the log; the log restarts from its beginning once it has been copied.
+    /// Ends a second after the last handle on this database is dropped.
+    fn spawn_checkpointer(&self) {
+        let alive = std::sync::Arc::downgrade(&self.alive);
+        let read = self.read.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                tick.tick().await;
+                if alive.upgrade().is_none() {
+                    return;
+                }
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&read)
+                    .await
+                {
+                    tracing::warn!(error = %e, "checkpoint of the SQLite log failed; retrying");
+                }
+            }
+        });
     }
 
     /// Applies the engine's migrations (idempotent).
