@@ -109,6 +109,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let limits = Arc::new(web::RateLimits::new(
         config.booking_attempts_per_ip_hour,
         config.booking_attempts_per_id_hour,
+        &db,
     ));
     let state = AppState::from(web::AppParts {
         db: db.clone(),

@@ -1451,3 +1451,102 @@ async fn a_day_closed_on_another_node_refuses_bookings_even_while_this_node_reme
         "booking.day_closed"
     );
 }
+
+/// Rate limits (R2): per ID number and per client address, shared by every node. On PostgreSQL
+/// the attempts alternate between two nodes, which must count them together.
+async fn rate_limits_stop_scripted_booking_on_every_node(engine: Engine) {
+    let config = Config {
+        booking_attempts_per_ip_hour: 8,
+        booking_attempts_per_id_hour: 3,
+        ..Config::default()
+    };
+    let Some(app) = TestApp::spawn_full(
+        engine,
+        config,
+        Clock::fixed(at("2026-03-02T10:00:00+08:00")),
+    )
+    .await
+    else {
+        return;
+    };
+    let node_b = app.second_node().await;
+    let bases = [
+        app.base.clone(),
+        node_b.as_ref().map_or(app.base.clone(), |n| n.base.clone()),
+    ];
+    set_quota(&app, "0001", "first_issue", 100, 0, 0).await;
+    let slot = first_slot(&availability(&app, "2026-03-04").await);
+    let c = app.client();
+    let attempt = |n: u32, person: u32, lang: &'static str| {
+        let url = format!("{}/api/v1/appointments", bases[n as usize % 2]);
+        c.post(url)
+            .header("accept-language", lang)
+            .json(&json!({"slot_id": slot, "name": "脚本", "id_number": citizen(person), "phone": "13800138000", "channel": "web"}))
+            .send()
+    };
+    // One person: booked, then twice "already booked", then the limit of 3 an hour.
+    let mut statuses = Vec::new();
+    for n in 0..3 {
+        statuses.push(attempt(n, 1, "zh-CN").await.unwrap().status().as_u16());
+    }
+    assert_eq!(statuses, vec![201, 409, 409]);
+    let refused = attempt(3, 1, "zh-CN").await.unwrap();
+    assert_eq!(refused.status().as_u16(), 429);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "booking.rate_limited");
+    assert_eq!(body["message"], "操作过于频繁，请稍后再试。");
+    // One address: 4 attempts so far (the refused one counts); 4 more people get through,
+    // the ninth attempt of the hour does not, in English for an English reader.
+    for person in 2..6 {
+        assert_eq!(
+            attempt(person, person, "en")
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+            201,
+            "person {person}"
+        );
+    }
+    let refused = attempt(6, 6, "en").await.unwrap();
+    assert_eq!(refused.status().as_u16(), 429);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(
+        body["message"],
+        "Too many attempts; please try again in a few minutes."
+    );
+    // A refused attempt writes nothing.
+    let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM bookings WHERE slot_id = $1")
+        .bind(slot)
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(rows, 5, "the five bookings that got through, nothing else");
+    // Two hours on (both nodes share the test's clock), the address may try again.
+    app.state.clock.advance_ms(2 * 3_600_000 + 1);
+    assert_eq!(attempt(7, 6, "en").await.unwrap().status().as_u16(), 201);
+    // Old counts are pruned (in memory on SQLite, rows on PostgreSQL).
+    app.state
+        .limits
+        .prune(app.state.clock.now_ms())
+        .await
+        .unwrap();
+    if engine == Engine::Postgres {
+        let (old,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM rate_hits WHERE window_start < $1")
+                .bind(app.state.clock.now_ms() - 3_600_000)
+                .fetch_one(app.state.db.reader())
+                .await
+                .unwrap();
+        assert_eq!(old, 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rate_limits_sqlite() {
+    rate_limits_stop_scripted_booking_on_every_node(Engine::Sqlite).await;
+}
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rate_limits_postgres() {
+    rate_limits_stop_scripted_booking_on_every_node(Engine::Postgres).await;
+}

@@ -41,6 +41,7 @@ pub async fn app_state(
         .await
         .expect("demo");
     let cipher = onetrip::privacy::Cipher::new(&[7u8; 32]);
+    let limits = Arc::new(onetrip::web::RateLimits::new(0, 0, &db));
     onetrip::web::AppState::from(onetrip::web::AppParts {
         db,
         config: Arc::new(config),
@@ -50,7 +51,7 @@ pub async fn app_state(
         lines: Arc::new(data.lines),
         devices: Arc::new(onetrip::devices::Devices::simulated_for(&cipher)),
         cipher: Arc::new(cipher),
-        limits: Arc::new(onetrip::web::RateLimits::new(0, 0)),
+        limits,
         days: Arc::new(onetrip::booking::DayCache::new(1000)),
         stop: onetrip::web::not_stopping(),
         metrics: if metrics {

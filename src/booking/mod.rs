@@ -1494,10 +1494,16 @@ pub async fn sweep(ctx: &Ctx<'_>) -> Result<(u64, usize), sqlx::Error> {
 /// Runs the sweep every few seconds until the process ends.
 pub fn spawn_sweeper(state: crate::web::AppState) {
     tokio::spawn(async move {
-        loop {
+        for round in 0u64.. {
             let ctx = state.booking();
             if let Err(e) = sweep(&ctx).await {
                 tracing::warn!(error = %e, "appointment sweep failed; retrying");
+            }
+            // Every five minutes, forget booking attempts too old to count.
+            if round % 60 == 0
+                && let Err(e) = state.limits.prune(ctx.clock.now_ms()).await
+            {
+                tracing::warn!(error = %e, "pruning booking attempt counts failed; retrying");
             }
             tokio::time::sleep(std::time::Duration::from_secs(5)).await;
         }

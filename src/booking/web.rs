@@ -358,7 +358,12 @@ async fn submit(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
     };
     let id_key = state.cipher.blind_index(f.person.id_number.trim());
-    if !staff && !state.limits.allow(ip, Some(&id_key)) {
+    if !staff
+        && !state
+            .limits
+            .allow(state.clock.now_ms(), ip, Some(&id_key))
+            .await
+    {
         let body = build_book_page(
             state,
             page,
@@ -664,7 +669,11 @@ async fn manage_lookup(
     Meta(meta): Meta,
     Form(f): Form<ManageForm>,
 ) -> AppResult<Response> {
-    if !state.limits.allow(&meta.ip, None) {
+    if !state
+        .limits
+        .allow(state.clock.now_ms(), &meta.ip, None)
+        .await
+    {
         return Err(AppError::new(
             StatusCode::TOO_MANY_REQUESTS,
             BookingError::RateLimited,
@@ -744,7 +753,11 @@ async fn waitlist_submit(
     Form(f): Form<WaitlistForm>,
 ) -> AppResult<Response> {
     let lang = page.lang;
-    if !state.limits.allow(&meta.ip, None) {
+    if !state
+        .limits
+        .allow(state.clock.now_ms(), &meta.ip, None)
+        .await
+    {
         return Err(AppError::new(
             StatusCode::TOO_MANY_REQUESTS,
             BookingError::RateLimited,
@@ -1265,10 +1278,15 @@ async fn api_book(
             .await?
             .ok_or_else(|| fail(Failure::Refused(BookingError::NoSuchSlot)))?;
         require_booking_staff(a, slot.site_id)?;
-    } else if !state.limits.allow(
-        &meta.ip,
-        Some(&state.cipher.blind_index(req.id_number.trim())),
-    ) {
+    } else if !state
+        .limits
+        .allow(
+            state.clock.now_ms(),
+            &meta.ip,
+            Some(&state.cipher.blind_index(req.id_number.trim())),
+        )
+        .await
+    {
         return Err(fail(Failure::Refused(BookingError::RateLimited)));
     }
     req.lang = req.lang.or(Some(lang));
@@ -1297,7 +1315,11 @@ async fn api_lookup(
     Meta(meta): Meta,
     Json(req): Json<OwnBooking>,
 ) -> AppResult<axum::Json<Confirmation>> {
-    if !state.limits.allow(&meta.ip, None) {
+    if !state
+        .limits
+        .allow(state.clock.now_ms(), &meta.ip, None)
+        .await
+    {
         return Err(fail(Failure::Refused(BookingError::RateLimited)));
     }
     let ctx = state.booking();

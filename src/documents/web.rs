@@ -814,9 +814,11 @@ async fn lookup(
         return Ok(Err(not_found()));
     };
     // The same per-address and per-ID limits as online booking stop guessing.
+    let id_key = state.cipher.blind_index(id.as_str());
     if !state
         .limits
-        .allow(ip, Some(&state.cipher.blind_index(id.as_str())))
+        .allow(state.clock.now_ms(), ip, Some(&id_key))
+        .await
     {
         return Err(AppError::new(
             StatusCode::TOO_MANY_REQUESTS,

@@ -2,8 +2,11 @@
 
 pub mod extract;
 pub mod layout;
+mod limits;
 pub mod middleware;
 pub mod ops;
+
+pub use limits::RateLimits;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -128,39 +131,6 @@ impl AppState {
                 max_calls: self.config.max_calls,
             },
         }
-    }
-}
-
-/// Per-node limits on online booking attempts (R2: stop scripted booking without hurting
-/// citizens): by client address and by ID number.
-pub struct RateLimits {
-    per_ip: Option<governor::DefaultKeyedRateLimiter<String>>,
-    per_id: Option<governor::DefaultKeyedRateLimiter<String>>,
-}
-
-impl RateLimits {
-    pub fn new(per_ip_hour: u32, per_id_hour: u32) -> RateLimits {
-        let make = |n: u32| {
-            std::num::NonZeroU32::new(n)
-                .map(|n| governor::RateLimiter::keyed(governor::Quota::per_hour(n)))
-        };
-        RateLimits {
-            per_ip: make(per_ip_hour),
-            per_id: make(per_id_hour),
-        }
-    }
-
-    /// Counts one attempt; false when the address or the ID number is over its limit.
-    pub fn allow(&self, ip: &str, id_key: Option<&str>) -> bool {
-        let ip_ok = self
-            .per_ip
-            .as_ref()
-            .is_none_or(|l| l.check_key(&ip.to_string()).is_ok());
-        let id_ok = match (id_key, &self.per_id) {
-            (Some(k), Some(l)) => l.check_key(&k.to_string()).is_ok(),
-            _ => true,
-        };
-        ip_ok && id_ok
     }
 }
 

@@ -128,6 +128,7 @@ impl TestApp {
         let limits = Arc::new(web::RateLimits::new(
             config.booking_attempts_per_ip_hour,
             config.booking_attempts_per_id_hour,
+            &db,
         ));
         let cipher = Arc::new(onetrip::privacy::Cipher::new(&[42u8; 32]));
         let state = AppState::from(web::AppParts {
@@ -317,8 +318,15 @@ impl TestApp {
         )
         .await
         .expect("second node database");
+        // Each node counts its own way (its own database handle), as a separate process would.
+        let limits = Arc::new(web::RateLimits::new(
+            self.state.config.booking_attempts_per_ip_hour,
+            self.state.config.booking_attempts_per_id_hour,
+            &db,
+        ));
         let state = AppState::from(web::AppParts {
             db,
+            limits,
             days: Arc::new(onetrip::booking::DayCache::new(1000)),
             stop: web::not_stopping(),
             ..web::AppParts::clone(&self.state)
