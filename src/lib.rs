@@ -26,3 +26,9 @@ pub mod server;
 pub mod sites;
 pub mod telemetry;
 pub mod web;
+
+/// mimalloc for every program built on this library (the server, the tests, the benchmarks):
+/// under a release morning's load glibc's allocator took a fifth of the CPU, much of it
+/// waiting on its arena locks between the request threads (docs/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
