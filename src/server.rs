@@ -110,6 +110,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         config.booking_attempts_per_ip_hour,
         config.booking_attempts_per_id_hour,
         &db,
+        clock.clone(),
     ));
     let state = AppState::from(web::AppParts {
         db: db.clone(),

@@ -41,7 +41,7 @@ pub async fn app_state(
         .await
         .expect("demo");
     let cipher = onetrip::privacy::Cipher::new(&[7u8; 32]);
-    let limits = Arc::new(onetrip::web::RateLimits::new(0, 0, &db));
+    let limits = Arc::new(onetrip::web::RateLimits::new(0, 0, &db, clock.clone()));
     onetrip::web::AppState::from(onetrip::web::AppParts {
         db,
         config: Arc::new(config),

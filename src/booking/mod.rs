@@ -1501,7 +1501,7 @@ pub fn spawn_sweeper(state: crate::web::AppState) {
             }
             // Every five minutes, forget booking attempts too old to count.
             if round % 60 == 0
-                && let Err(e) = state.limits.prune(ctx.clock.now_ms()).await
+                && let Err(e) = state.limits.prune().await
             {
                 tracing::warn!(error = %e, "pruning booking attempt counts failed; retrying");
             }

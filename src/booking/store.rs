@@ -267,36 +267,9 @@ pub async fn slot<'e>(
         .transpose()
 }
 
-/// Takes `n` places from a slot's pool, all or none: the conditional `UPDATE` is what keeps a
-/// quota from ever being exceeded, whatever runs concurrently.
-pub async fn take_places(
-    conn: &mut AnyConnection,
-    slot_id: i64,
-    pool: Pool,
-    n: i64,
-) -> Result<bool, sqlx::Error> {
-    let sql = match pool {
-        Pool::Online => {
-            "UPDATE slots SET booked_online = booked_online + $2 WHERE id = $1 AND closed = 0 AND booked_online + $2 <= quota_online"
-        }
-        Pool::Phone => {
-            "UPDATE slots SET booked_phone = booked_phone + $2 WHERE id = $1 AND closed = 0 AND booked_phone + $2 <= quota_phone"
-        }
-        Pool::OnSite => {
-            "UPDATE slots SET booked_onsite = booked_onsite + $2 WHERE id = $1 AND closed = 0 AND booked_onsite + $2 <= quota_onsite"
-        }
-    };
-    Ok(sqlx::query(sql)
-        .bind(slot_id)
-        .bind(n)
-        .execute(conn)
-        .await?
-        .rows_affected()
-        == 1)
-}
-
 /// Takes each slot's share of places from one pool in one statement: `shares` are
-/// `(slot id, places)` with distinct slots. All or nothing — false (and nothing taken) when any
+/// `(slot id, places)` with distinct slots. The conditional `UPDATE` is what keeps a quota
+/// from ever being exceeded, whatever runs concurrently. All or nothing — false (and nothing taken) when any
 /// of the slots is closed or would go over its quota, which the caller treats as the slots
 /// having changed under it.
 pub async fn take_shares(
@@ -316,7 +289,8 @@ pub async fn take_shares(
     // updates it once), so the statement comes in a few shapes the cache keeps.
     let width = padded(shares.len());
     let sql = format!(
-        "UPDATE slots SET {booked} = {booked} + v.column2 FROM (VALUES {}) AS v          WHERE slots.id = v.column1 AND slots.closed = 0 AND slots.{booked} + v.column2 <= slots.{quota}",
+        "UPDATE slots SET {booked} = {booked} + v.column2 FROM (VALUES {}) AS v \
+         WHERE slots.id = v.column1 AND slots.closed = 0 AND slots.{booked} + v.column2 <= slots.{quota}",
         crate::db::placeholder_rows(conn, width, 2)
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -328,13 +302,13 @@ pub async fn take_shares(
     Ok(updated == shares.len() as u64)
 }
 
-/// Takes one place (see [`take_places`]).
+/// Takes one place (see [`take_shares`]).
 pub async fn take_place(
     conn: &mut AnyConnection,
     slot_id: i64,
     pool: Pool,
 ) -> Result<bool, sqlx::Error> {
-    take_places(conn, slot_id, pool, 1).await
+    take_shares(conn, pool, &[(slot_id, 1)]).await
 }
 
 /// Gives `n` places back to their pool.

@@ -358,12 +358,7 @@ async fn submit(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
     };
     let id_key = state.cipher.blind_index(f.person.id_number.trim());
-    if !staff
-        && !state
-            .limits
-            .allow(state.clock.now_ms(), ip, Some(&id_key))
-            .await
-    {
+    if !staff && !state.limits.allow(ip, Some(&id_key)).await {
         let body = build_book_page(
             state,
             page,
@@ -669,11 +664,7 @@ async fn manage_lookup(
     Meta(meta): Meta,
     Form(f): Form<ManageForm>,
 ) -> AppResult<Response> {
-    if !state
-        .limits
-        .allow(state.clock.now_ms(), &meta.ip, None)
-        .await
-    {
+    if !state.limits.allow(&meta.ip, None).await {
         return Err(AppError::new(
             StatusCode::TOO_MANY_REQUESTS,
             BookingError::RateLimited,
@@ -753,11 +744,7 @@ async fn waitlist_submit(
     Form(f): Form<WaitlistForm>,
 ) -> AppResult<Response> {
     let lang = page.lang;
-    if !state
-        .limits
-        .allow(state.clock.now_ms(), &meta.ip, None)
-        .await
-    {
+    if !state.limits.allow(&meta.ip, None).await {
         return Err(AppError::new(
             StatusCode::TOO_MANY_REQUESTS,
             BookingError::RateLimited,
@@ -1281,7 +1268,6 @@ async fn api_book(
     } else if !state
         .limits
         .allow(
-            state.clock.now_ms(),
             &meta.ip,
             Some(&state.cipher.blind_index(req.id_number.trim())),
         )
@@ -1315,11 +1301,7 @@ async fn api_lookup(
     Meta(meta): Meta,
     Json(req): Json<OwnBooking>,
 ) -> AppResult<axum::Json<Confirmation>> {
-    if !state
-        .limits
-        .allow(state.clock.now_ms(), &meta.ip, None)
-        .await
-    {
+    if !state.limits.allow(&meta.ip, None).await {
         return Err(fail(Failure::Refused(BookingError::RateLimited)));
     }
     let ctx = state.booking();

@@ -815,11 +815,7 @@ async fn lookup(
     };
     // The same per-address and per-ID limits as online booking stop guessing.
     let id_key = state.cipher.blind_index(id.as_str());
-    if !state
-        .limits
-        .allow(state.clock.now_ms(), ip, Some(&id_key))
-        .await
-    {
+    if !state.limits.allow(ip, Some(&id_key)).await {
         return Err(AppError::new(
             StatusCode::TOO_MANY_REQUESTS,
             crate::error::CommonError::Unavailable,

@@ -723,11 +723,7 @@ async fn api_order(
 ) -> AppResult<(StatusCode, axum::Json<OnlineOrder>)> {
     // Open to kiosks without a session: the per-address limit keeps scripts from piling up
     // orders.
-    if !state
-        .limits
-        .allow(state.clock.now_ms(), &meta.ip, None)
-        .await
-    {
+    if !state.limits.allow(&meta.ip, None).await {
         return Err(AppError::new(
             StatusCode::TOO_MANY_REQUESTS,
             crate::error::CommonError::Unavailable,

@@ -15,6 +15,7 @@ use std::sync::Mutex;
 
 use sqlx::Row;
 
+use crate::clock::Clock;
 use crate::db::{Db, Engine};
 
 /// The limits count per clock hour.
@@ -66,12 +67,13 @@ pub struct RateLimits {
     per_ip_hour: u32,
     per_id_hour: u32,
     store: Store,
+    clock: Clock,
 }
 
 impl RateLimits {
     /// Limits of `per_ip_hour` attempts per client address and `per_id_hour` per ID number
     /// (0 turns one off), counted where every node of `db` sees them.
-    pub fn new(per_ip_hour: u32, per_id_hour: u32, db: &Db) -> RateLimits {
+    pub fn new(per_ip_hour: u32, per_id_hour: u32, db: &Db, clock: Clock) -> RateLimits {
         let store = match db.engine() {
             Engine::Sqlite => Store::Memory(Mutex::new(HashMap::new())),
             Engine::Postgres => Store::Database(db.clone()),
@@ -80,13 +82,15 @@ impl RateLimits {
             per_ip_hour,
             per_id_hour,
             store,
+            clock,
         }
     }
 
-    /// Counts one attempt at `now` (epoch ms); false when the address or the ID number
-    /// (its blind index) is over its limit. A database that cannot count lets the attempt
+    /// Counts one attempt now; false when the address or the ID number (its blind index) is
+    /// over its limit. A database that cannot count lets the attempt
     /// through: the booking itself will then fail on the same database, and say so.
-    pub async fn allow(&self, now: i64, ip: &str, id_key: Option<&str>) -> bool {
+    pub async fn allow(&self, ip: &str, id_key: Option<&str>) -> bool {
+        let now = self.clock.now_ms();
         let mut keys: Vec<(String, u32)> = Vec::with_capacity(2);
         if self.per_ip_hour > 0 {
             keys.push((format!("ip:{ip}"), self.per_ip_hour));
@@ -114,8 +118,8 @@ impl RateLimits {
     }
 
     /// Forgets keys with no attempt in the last two hours (they count nothing any more).
-    pub async fn prune(&self, now: i64) -> Result<(), sqlx::Error> {
-        let oldest = window_of(now) - WINDOW_MS;
+    pub async fn prune(&self) -> Result<(), sqlx::Error> {
+        let oldest = window_of(self.clock.now_ms()) - WINDOW_MS;
         match &self.store {
             Store::Memory(map) => {
                 let mut map = map
@@ -221,33 +225,30 @@ mod tests {
         let db = Db::connect(&url, &crate::db::DbOptions::default())
             .await
             .expect("db");
-        let limits = RateLimits::new(5, 2, &db);
-        let now = 500 * HOUR;
-        assert!(limits.allow(now, "10.0.0.1", Some("person-a")).await);
-        assert!(limits.allow(now, "10.0.0.1", Some("person-a")).await);
+        let clock = Clock::fixed(500 * HOUR);
+        let limits = RateLimits::new(5, 2, &db, clock.clone());
+        assert!(limits.allow("10.0.0.1", Some("person-a")).await);
+        assert!(limits.allow("10.0.0.1", Some("person-a")).await);
         assert!(
-            !limits.allow(now, "10.0.0.1", Some("person-a")).await,
+            !limits.allow("10.0.0.1", Some("person-a")).await,
             "a third attempt for the same ID number in the hour"
         );
-        assert!(limits.allow(now, "10.0.0.1", Some("person-b")).await);
-        assert!(limits.allow(now, "10.0.0.1", Some("person-c")).await);
+        assert!(limits.allow("10.0.0.1", Some("person-b")).await);
+        assert!(limits.allow("10.0.0.1", Some("person-c")).await);
         assert!(
-            !limits.allow(now, "10.0.0.1", Some("person-d")).await,
+            !limits.allow("10.0.0.1", Some("person-d")).await,
             "a sixth attempt from one address"
         );
-        assert!(limits.allow(now, "10.0.0.2", None).await, "another address");
-        limits.prune(now + 3 * HOUR).await.expect("prune");
+        assert!(limits.allow("10.0.0.2", None).await, "another address");
+        clock.advance_ms(3 * HOUR);
+        limits.prune().await.expect("prune");
         if let Store::Memory(map) = &limits.store {
             assert!(map.lock().expect("lock").is_empty(), "idle keys forgotten");
         }
-        assert!(
-            limits
-                .allow(now + 3 * HOUR, "10.0.0.1", Some("person-a"))
-                .await
-        );
-        let off = RateLimits::new(0, 0, &db);
+        assert!(limits.allow("10.0.0.1", Some("person-a")).await);
+        let off = RateLimits::new(0, 0, &db, clock);
         for _ in 0..100 {
-            assert!(off.allow(now, "10.0.0.1", Some("person-a")).await);
+            assert!(off.allow("10.0.0.1", Some("person-a")).await);
         }
     }
 }

@@ -129,6 +129,7 @@ impl TestApp {
             config.booking_attempts_per_ip_hour,
             config.booking_attempts_per_id_hour,
             &db,
+            clock.clone(),
         ));
         let cipher = Arc::new(onetrip::privacy::Cipher::new(&[42u8; 32]));
         let state = AppState::from(web::AppParts {
@@ -323,6 +324,7 @@ impl TestApp {
             self.state.config.booking_attempts_per_ip_hour,
             self.state.config.booking_attempts_per_id_hour,
             &db,
+            self.state.clock.clone(),
         ));
         let state = AppState::from(web::AppParts {
             db,
