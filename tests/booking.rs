@@ -1513,7 +1513,7 @@ async fn rate_limits_stop_scripted_booking_on_every_node(engine: Engine) {
     let body: Value = refused.json().await.unwrap();
     assert_eq!(
         body["message"],
-        "Too many attempts; please try again in a few minutes."
+        "Too many attempts; please try again later (within the hour)."
     );
     // A refused attempt writes nothing.
     let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM bookings WHERE slot_id = $1")

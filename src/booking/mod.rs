@@ -256,7 +256,7 @@ impl UserMessage for BookingError {
             (NotActive, Lang::ZhCn) => "该预约已取消、已到场或已过期，不能再修改。".into(),
             (NotActive, Lang::En) => "This booking is cancelled, used or past, and can no longer be changed.".into(),
             (RateLimited, Lang::ZhCn) => "操作过于频繁，请稍后再试。".into(),
-            (RateLimited, Lang::En) => "Too many attempts; please try again in a few minutes.".into(),
+            (RateLimited, Lang::En) => "Too many attempts; please try again later (within the hour).".into(),
             (IdNumber(e), l) => e.message(l),
             (NotCitizenId, Lang::ZhCn) => "请填写中国公民居民身份证号码。".into(),
             (NotCitizenId, Lang::En) => "Enter a mainland resident identity card number.".into(),
