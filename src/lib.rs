@@ -5,6 +5,7 @@ pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod booking;
+pub mod calendar;
 pub mod catalog;
 pub mod clock;
 pub mod config;

@@ -30,6 +30,12 @@ enum Command {
     Migrate,
     /// Load and validate the service catalog and holiday calendar, then exit.
     CheckData,
+    /// The working-day calendar the server uses (entered notices, shipped files, statutory
+    /// rule), for support staff and checks.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
     /// Create an administrator of every site and print the one-time password.
     CreateAdmin {
         #[arg(long)]
@@ -39,6 +45,15 @@ enum Command {
         #[arg(long)]
         badge: String,
     },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Every day of YEAR, one line each: `YYYY-MM-DD workday|rest official|provisional [festival]`.
+    Show { year: i16 },
+    /// The N-th counted working day after DATE (the day itself not counted), and whether it is
+    /// provisional.
+    AddWorkingDays { date: String, n: u32 },
 }
 
 fn main() -> ExitCode {
@@ -71,12 +86,13 @@ fn main() -> ExitCode {
                 Command::CheckData => onetrip::server::load_data(&config)
                     .map(|d| {
                         println!(
-                            "catalog: {} service items; calendar: years {:?}",
+                            "catalog: {} service items; calendar files: years {:?}",
                             d.catalog.items().len(),
                             d.calendar.covered_years()
                         )
                     })
                     .map_err(|e| e.to_string()),
+                Command::Calendar { command } => calendar(&config, command).await,
                 Command::CreateAdmin {
                     username,
                     name,
@@ -104,6 +120,49 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `onetrip calendar …`: prints what the server would compute.
+async fn calendar(config: &Config, command: CalendarCommand) -> Result<(), String> {
+    let (calendar, note) = onetrip::server::calendar_in_force(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(note) = note {
+        eprintln!("onetrip: {note}");
+    }
+    match command {
+        CalendarCommand::Show { year } => {
+            let first = jiff::civil::Date::new(year, 1, 1).map_err(|e| e.to_string())?;
+            for date in first
+                .series(jiff::Span::new().days(1))
+                .take_while(|d| d.year() == year)
+            {
+                println!("{}", calendar.day(date).map_err(|e| e.to_string())?.line());
+            }
+        }
+        CalendarCommand::AddWorkingDays { date, n } => {
+            let start: jiff::civil::Date = date
+                .trim()
+                .parse()
+                .map_err(|_| format!("{date} is not a date (YYYY-MM-DD)"))?;
+            let rules = onetrip::domain::calendar::CountingRules {
+                count_adjusted_workdays: config.count_adjusted_workdays,
+            };
+            let r = calendar
+                .add_working_days(start, n, &rules)
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{} {}",
+                r.date,
+                if r.provisional {
+                    "provisional"
+                } else {
+                    "official"
+                }
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Hides a password in a database URL.

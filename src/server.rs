@@ -102,6 +102,13 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     {
         crate::demo::print_accounts(&accounts, config.listen);
     }
+    // The notices entered at runtime override the shipped files; every node follows changes.
+    let calendar = Arc::new(crate::calendar::CalendarHandle::new(data.calendar));
+    calendar
+        .reload(&db)
+        .await
+        .map_err(crate::db::DbError::from)?;
+    crate::calendar::spawn_follower(db.clone(), calendar.clone());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| StartError::Listen(config.listen, e))?;
@@ -117,7 +124,7 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         config: Arc::new(config),
         clock: clock.clone(),
         catalog: Arc::new(data.catalog),
-        calendar: Arc::new(data.calendar),
+        calendar: calendar.clone(),
         lines: Arc::new(data.lines),
         cipher: cipher.clone(),
         limits,
@@ -162,4 +169,51 @@ async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutdown requested; finishing requests in flight");
+}
+
+/// The calendar in force for operators' commands: the entered notices in the database when it
+/// exists and has them, then the shipped files, then the statutory rule — the same data the
+/// server uses. A database that does not exist yet is not created; one without the notices
+/// table (not yet migrated) is read as having none. Returns the calendar and what was skipped.
+pub async fn calendar_in_force(
+    config: &Config,
+) -> Result<(HolidayCalendar, Option<String>), StartError> {
+    let files = load_data(config)?.calendar;
+    let url = &config.database_url;
+    if let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let path = rest.split('?').next().unwrap_or(rest);
+        if path == ":memory:" || !std::path::Path::new(path).exists() {
+            return Ok((
+                files,
+                Some(format!("no database at {path}: shipped files only")),
+            ));
+        }
+    }
+    let db = Db::connect(
+        url,
+        &DbOptions {
+            max_connections: 1,
+            sqlite_synchronous: config.sqlite_synchronous.clone(),
+            pg_schema: None,
+        },
+    )
+    .await?;
+    let rows = crate::calendar::store::latest_per_year(db.reader()).await;
+    db.close().await;
+    match rows {
+        Ok(rows) => {
+            let (calendar, problems) = crate::calendar::build(&files, &rows);
+            let note = (!problems.is_empty()).then(|| problems.join("; "));
+            Ok((calendar, note))
+        }
+        Err(e) => Ok((
+            files,
+            Some(format!(
+                "entered notices not read ({e}): shipped files only"
+            )),
+        )),
+    }
 }

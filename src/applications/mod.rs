@@ -21,7 +21,7 @@ use crate::clock::Clock;
 use crate::db::Db;
 use crate::devices::{CaptureKind, Devices};
 use crate::domain::application_no::ApplicationNo;
-use crate::domain::calendar::{CountingRules, HolidayCalendar};
+use crate::domain::calendar::{CountingRules, Reckoned};
 use crate::domain::id_number::{IdNumber, Sex};
 use crate::domain::phone::PhoneNumber;
 use crate::i18n::{Lang, UserMessage};
@@ -36,7 +36,7 @@ pub struct Ctx<'a> {
     pub clock: &'a Clock,
     pub cipher: &'a Cipher,
     pub catalog: &'a Catalog,
-    pub calendar: &'a HolidayCalendar,
+    pub calendar: &'a crate::calendar::CalendarHandle,
     pub counting: CountingRules,
     pub devices: &'a Devices,
 }
@@ -866,9 +866,9 @@ pub struct Terms {
     pub fee_lines: Vec<rules::FeeLine>,
     pub fee_fen: i64,
     /// Per document, in form order.
-    pub promised: Vec<Date>,
-    /// The latest: documents are handed over together.
-    pub promised_date: Date,
+    pub promised: Vec<Reckoned>,
+    /// The latest: documents are handed over together. Provisional if any document's is.
+    pub promised_date: Reckoned,
 }
 
 pub fn terms(
@@ -880,23 +880,30 @@ pub fn terms(
     let items: Vec<_> = d.items.iter().filter_map(|i| ctx.catalog.item(i)).collect();
     let fee_lines = rules::fee_lines(ctx.catalog, date, &d.documents, &items)
         .map_err(|e| ApplicationError::NoPromisedDate(e.to_string()))?;
+    let calendar = ctx.calendar.current();
     let promised = items
         .iter()
         .map(|item| {
-            rules::promised_date(ctx.calendar, &ctx.counting, item, class, date)
+            rules::promised_date(&calendar, &ctx.counting, item, class, date)
                 .map_err(|e| ApplicationError::NoPromisedDate(e.to_string()))
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    let promised_date = promised
-        .iter()
-        .copied()
-        .max()
-        .ok_or_else(|| ApplicationError::NoPromisedDate("no document".into()))?;
+    let promised_date =
+        latest(&promised).ok_or_else(|| ApplicationError::NoPromisedDate("no document".into()))?;
     Ok(Terms {
         fee_fen: fee_lines.iter().map(|l| l.fen).sum(),
         fee_lines,
         promised,
         promised_date,
+    })
+}
+
+/// The application's promised date from its documents': the latest, provisional if any is.
+pub fn latest(promised: &[Reckoned]) -> Option<Reckoned> {
+    let date = promised.iter().map(|r| r.date).max()?;
+    Some(Reckoned {
+        date,
+        provisional: promised.iter().any(|r| r.provisional),
     })
 }
 
@@ -1011,7 +1018,8 @@ pub async fn accept(
             express_sealed: express,
             fee_fen: terms.fee_fen,
             fee_date: &today.to_string(),
-            promised_date: &terms.promised_date.to_string(),
+            promised_date: &terms.promised_date.date.to_string(),
+            promised_provisional: terms.promised_date.provisional,
             officer_id: actor.staff_id,
             now,
         },
@@ -1031,7 +1039,8 @@ pub async fn accept(
         serde_json::json!({
             "class": acceptance.class.code(),
             "fee_fen": terms.fee_fen,
-            "promised_date": terms.promised_date.to_string(),
+            "promised_date": terms.promised_date.date.to_string(),
+            "promised_provisional": terms.promised_date.provisional,
             "emergency_reason": reason,
         }),
     )
@@ -1051,13 +1060,13 @@ pub async fn accept(
             "【出入境】您的申请已受理，受理编号{}，应缴费用{}元，承诺{}前办结。凭编号和身份证号码可查询进度。",
             no.as_str(),
             fee,
-            terms.promised_date
+            terms.promised_date.describe(lang)
         ),
         Lang::En => format!(
             "[Exit-Entry] Application {} accepted. Fee CNY {}. Promised by {}. Track it with this number and your ID number.",
             no.as_str(),
             fee,
-            terms.promised_date
+            terms.promised_date.describe(lang)
         ),
     };
     notify::enqueue(

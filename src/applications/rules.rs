@@ -2,14 +2,13 @@
 //! catalog allows for an applicant, the materials each needs, the fee in force on a date, and
 //! the promised date from the working-day calendar. No I/O, so every rule is unit-tested.
 
-use jiff::ToSpan;
 use jiff::civil::Date;
 
 use crate::catalog::{
     ApplicantSituation, ApplicationCategory, Catalog, DayUnit, DocumentType, FeeRule, Material,
     ServiceItem, TimeLimitClass,
 };
-use crate::domain::calendar::{CountingRules, HolidayCalendar};
+use crate::domain::calendar::{CountingRules, HolidayCalendar, Reckoned};
 use crate::domain::document_number::{DocumentKind, DocumentNumber};
 use crate::domain::id_number::IdNumber;
 use crate::i18n::{Lang, UserMessage};
@@ -523,16 +522,18 @@ pub enum DueError {
 }
 
 /// The promised date of one document: the item's time limit for the class, counted from the
-/// acceptance day (not counted) in working or calendar days (exit-entry.md §4). An item
-/// without a cross-province limit (endorsements are the same everywhere since 全国通办, §4.2)
-/// uses its normal limit.
+/// acceptance day (not counted) in working or calendar days (exit-entry.md §4); a period in
+/// calendar days (the 20-day cross-province limit) that ends on a rest day ends on the next
+/// working day (民法典 第二百零三条). An item without a cross-province limit (endorsements are
+/// the same everywhere since 全国通办, §4.2) uses its normal limit. Provisional when a day it
+/// counts lies in a year without the State Council's notice (issue 11).
 pub fn promised_date(
     calendar: &HolidayCalendar,
     rules: &CountingRules,
     item: &ServiceItem,
     class: TimeLimitClass,
     accepted_on: Date,
-) -> Result<Date, DueError> {
+) -> Result<Reckoned, DueError> {
     let limit = item
         .time_limit(class)
         .or_else(|| {
@@ -542,13 +543,10 @@ pub fn promised_date(
         })
         .ok_or_else(|| DueError::NoLimit(item.id.clone(), class))?;
     match limit.unit {
-        DayUnit::WorkingDays => calendar
-            .add_working_days(accepted_on, limit.days, rules)
-            .map_err(|e| DueError::Calendar(e.to_string())),
-        DayUnit::CalendarDays => accepted_on
-            .checked_add(i64::from(limit.days).days())
-            .map_err(|e| DueError::Calendar(e.to_string())),
+        DayUnit::WorkingDays => calendar.add_working_days(accepted_on, limit.days, rules),
+        DayUnit::CalendarDays => calendar.add_calendar_days(accepted_on, limit.days),
     }
+    .map_err(|e| DueError::Calendar(e.to_string()))
 }
 
 #[cfg(test)]
@@ -865,6 +863,7 @@ mod tests {
             d(accepted),
         )
         .expect("due")
+        .date
     }
 
     #[test]
@@ -912,5 +911,48 @@ mod tests {
                 "2026-11-25"
             )
         );
+    }
+
+    #[test]
+    fn a_calendar_day_limit_ending_on_a_rest_day_moves_to_the_next_working_day() {
+        // 民法典 第二百零三条: 2026-09-15 + 20 = Mon 10-05, inside National Day → Thu 10-08.
+        assert_eq!(
+            due(
+                "hk-macao-permit-first-issue",
+                TimeLimitClass::CrossProvince,
+                "2026-09-15"
+            ),
+            d("2026-10-08")
+        );
+        // 2026-11-29 + 20 = Sat 12-19 → Mon 12-21.
+        assert_eq!(
+            due(
+                "passport-first-issue",
+                TimeLimitClass::CrossProvince,
+                "2026-11-29"
+            ),
+            d("2026-12-21")
+        );
+        // Counted into 2027 (no notice shipped): a date, marked provisional.
+        let catalog = catalog();
+        let late = promised_date(
+            &calendar(),
+            &CountingRules::default(),
+            catalog.item("passport-first-issue").expect("item"),
+            TimeLimitClass::CrossProvince,
+            d("2026-12-22"),
+        )
+        .expect("provisional, not refused");
+        assert_eq!(late.date, d("2027-01-11"));
+        assert!(late.provisional);
+        let inside = promised_date(
+            &calendar(),
+            &CountingRules::default(),
+            catalog.item("passport-first-issue").expect("item"),
+            TimeLimitClass::Normal,
+            d("2026-12-02"),
+        )
+        .expect("official");
+        assert!(!inside.provisional);
     }
 }

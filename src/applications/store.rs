@@ -75,6 +75,8 @@ pub struct ApplicationRow {
     pub fee_fen: Option<i64>,
     pub fee_date: Option<String>,
     pub promised_date: Option<String>,
+    /// 1 when the promised date was counted on a year without the State Council's notice.
+    pub promised_provisional: i64,
     pub accepted_at: Option<i64>,
     pub refused_at: Option<i64>,
     pub refusal: Option<String>,
@@ -283,6 +285,7 @@ pub struct DocumentRow {
     pub annotations: i64,
     pub fee_fen: Option<i64>,
     pub promised_date: Option<String>,
+    pub promised_provisional: bool,
     pub status: String,
 }
 
@@ -292,7 +295,8 @@ pub async fn documents<'e>(
 ) -> Result<Vec<DocumentRow>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT id, document_type, category, item_id, old_number_sealed, old_state, annotations, fee_fen, \
-         promised_date, status FROM application_documents WHERE application_id = $1 ORDER BY position",
+         promised_date, promised_provisional, status FROM application_documents WHERE application_id = $1 \
+         ORDER BY position",
     )
     .bind(application_id)
     .fetch_all(ex)
@@ -318,6 +322,7 @@ pub async fn documents<'e>(
                 annotations: r.try_get("annotations")?,
                 fee_fen: r.try_get("fee_fen")?,
                 promised_date: r.try_get("promised_date")?,
+                promised_provisional: r.try_get::<i64, _>("promised_provisional")? != 0,
                 status: r.try_get("status")?,
             })
         })
@@ -607,6 +612,7 @@ pub struct Accepted<'a> {
     pub fee_fen: i64,
     pub fee_date: &'a str,
     pub promised_date: &'a str,
+    pub promised_provisional: bool,
     pub officer_id: i64,
     pub now: i64,
 }
@@ -616,7 +622,8 @@ pub async fn accept(conn: &mut AnyConnection, a: &Accepted<'_>) -> Result<bool, 
     let n = sqlx::query(concat!(
         "UPDATE applications SET status = 'accepted', time_limit_class = $1, emergency_reason = $2, \
          emergency_proof = $3, delivery = $4, pickup_site_id = $5, express_sealed = $6, fee_fen = $7, \
-         fee_date = $8, promised_date = $9, officer_id = $10, accepted_at = $11, version = version + 1 \
+         fee_date = $8, promised_date = $9, officer_id = $10, accepted_at = $11, version = version + 1, \
+         promised_provisional = $14 \
          WHERE id = $12 AND version = $13 AND ", open_application!()
     ))
     .bind(a.class)
@@ -632,6 +639,7 @@ pub async fn accept(conn: &mut AnyConnection, a: &Accepted<'_>) -> Result<bool, 
     .bind(a.now)
     .bind(a.id)
     .bind(a.version)
+    .bind(i64::from(a.promised_provisional))
     .execute(conn)
     .await?
     .rows_affected();
@@ -662,13 +670,14 @@ pub async fn fix_document_terms(
             .sum();
         sqlx::query(
             "UPDATE application_documents SET fee_fen = $1, promised_date = $2, status = 'accepted', \
-             label = $3, stage_at = $4 WHERE id = $5",
+             label = $3, stage_at = $4, promised_provisional = $6 WHERE id = $5",
         )
         .bind(own)
-        .bind(promised.to_string())
+        .bind(promised.date.to_string())
         .bind(label_of(application_no, position))
         .bind(now)
         .bind(doc.id)
+        .bind(i64::from(promised.provisional))
         .execute(&mut *conn)
         .await?;
         for line in terms

@@ -520,7 +520,7 @@ fn document_lines(state: &AppState, d: &Dossier, lang: Lang, masked: bool) -> Ve
                 promised: terms
                     .as_ref()
                     .and_then(|t| t.promised.get(i))
-                    .map(|p| p.to_string()),
+                    .map(|p| p.describe(lang)),
             }
         })
         .collect()
@@ -671,21 +671,24 @@ async fn receipt(
         &collect_site,
         d.row.promised_date.as_deref().and_then(|p| p.parse().ok()),
     ) {
-        (Some(s), Some(from)) => {
-            crate::domain::opening::next_openings(&s.opening_rules, &state.calendar, from, 4)
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|(_, o)| o.is_open())
-                .map(|(day, o)| {
-                    format!(
-                        "{} {} {}",
-                        day,
-                        crate::sites::web::weekday_name(day, lang),
-                        o.describe(lang)
-                    )
-                })
-                .collect()
-        }
+        (Some(s), Some(from)) => crate::domain::opening::next_openings(
+            &s.opening_rules,
+            &state.calendar.current(),
+            from,
+            4,
+        )
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(_, o)| o.is_open())
+        .map(|(day, o)| {
+            format!(
+                "{} {} {}",
+                day,
+                crate::sites::web::weekday_name(day, lang),
+                o.describe(lang)
+            )
+        })
+        .collect(),
         _ => Vec::new(),
     };
     let paid = crate::payments::store::paid_payment(state.db.reader(), d.row.id)
@@ -928,7 +931,7 @@ async fn workstation(
             "¥{} · {} {}",
             yuan(t.fee_fen),
             lang.pick("承诺办结", "promised by"),
-            t.promised_date
+            t.promised_date.describe(lang)
         )
     })
     .unwrap_or_else(|e| e.message(lang));

@@ -17,7 +17,6 @@ use crate::catalog::lines::Lines;
 use crate::clock::{Clock, hall_tz};
 use crate::crypto;
 use crate::db::{Db, is_unique_violation};
-use crate::domain::calendar::HolidayCalendar;
 use crate::domain::id_number::{IdNumber, IdNumberError};
 use crate::domain::opening::openings_on;
 use crate::domain::phone::{PhoneError, PhoneNumber};
@@ -293,7 +292,7 @@ pub struct Ctx<'a> {
     pub cache: &'a DayCache,
     pub cipher: &'a Cipher,
     pub clock: &'a Clock,
-    pub calendar: &'a HolidayCalendar,
+    pub calendar: &'a crate::calendar::CalendarHandle,
     pub lines: &'a Lines,
     pub no_show: NoShowRule,
 }
@@ -349,7 +348,7 @@ pub async fn ensure_slots(
     if store::count_slots(ctx.db.reader(), site.id, line, &day).await? > 0 {
         return Ok(());
     }
-    let opening = openings_on(&site.opening_rules, ctx.calendar, date)
+    let opening = openings_on(&site.opening_rules, &ctx.calendar.current(), date)
         .map_err(|e| Failure::Refused(BookingError::Calendar(e.message(Lang::En))))?;
     let times = slot_times(opening.periods(), settings.slot_minutes);
     if times.is_empty() {
@@ -410,11 +409,12 @@ pub async fn bookable_dates(
     let settings = settings_for(ctx, site.id, line).await?;
     let (today, _) = ctx.local_now();
     let mut out = Vec::new();
+    let calendar = ctx.calendar.current();
     for i in 0..=settings.open_days_ahead {
         let Ok(d) = today.checked_add(jiff::Span::new().days(i)) else {
             break;
         };
-        match openings_on(&site.opening_rules, ctx.calendar, d) {
+        match openings_on(&site.opening_rules, &calendar, d) {
             Ok(o) if o.is_open() => out.push(d),
             Ok(_) => {}
             Err(_) => break,
@@ -1633,7 +1633,7 @@ pub async fn add_capacity(
             let slots = date
                 .parse::<Date>()
                 .ok()
-                .and_then(|d| openings_on(&site.opening_rules, ctx.calendar, d).ok())
+                .and_then(|d| openings_on(&site.opening_rules, &ctx.calendar.current(), d).ok())
                 .map_or(0, |o| {
                     slot_times(o.periods(), settings.slot_minutes).len() as i64
                 });

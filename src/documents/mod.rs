@@ -728,7 +728,7 @@ pub async fn transfer_site(
 
 /// The first opening of the site from `date` ("from …" in the ready message).
 fn ready_from(ctx: &Ctx<'_>, site: &crate::sites::Site, date: Date) -> String {
-    crate::domain::opening::next_openings(&site.opening_rules, ctx.calendar, date, 14)
+    crate::domain::opening::next_openings(&site.opening_rules, &ctx.calendar.current(), date, 14)
         .ok()
         .and_then(|days| days.into_iter().find(|(_, o)| o.is_open()))
         .map(|(d, o)| format!("{d} {}", o.describe(Lang::ZhCn)))
@@ -1046,11 +1046,14 @@ pub struct DueWatch {
 }
 
 pub async fn due_watch(ctx: &Ctx<'_>, today: Date) -> Result<DueWatch> {
-    // Near-due: promised on or before the next working day after today.
+    // Near-due: promised on or before the next working day after today (on a provisional year
+    // too; only a year the statute does not reach is refused, and then loudly).
     let horizon = ctx
         .calendar
+        .current()
         .add_working_days(today, 1, &ctx.counting)
-        .unwrap_or(today);
+        .map_err(|e| Failure::Internal(e.to_string()))?
+        .date;
     let docs = store::due_by(ctx.db.reader(), &horizon.to_string()).await?;
     let today_s = today.to_string();
     let (overdue, near_due) = docs.into_iter().partition(|d| {

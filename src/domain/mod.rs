@@ -9,6 +9,7 @@ pub mod masking;
 pub mod money;
 pub mod opening;
 pub mod phone;
+pub mod statutory;
 
 /// The string form every validated text type shares: `FromStr` runs `parse`, serde writes the
 /// canonical text and reads it back through `parse`, so a stored or received value is as

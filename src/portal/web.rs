@@ -55,12 +55,16 @@ struct WorkingDaysAnswer {
     days: u32,
     /// The `days`-th working day after `from`.
     date: String,
+    /// The count reached a year without the State Council's notice: the date is computed from
+    /// the statutory holidays and may move when the notice is entered.
+    provisional: bool,
     /// Whether 调休 weekend working days were counted (a setting).
     counted_adjusted_workdays: bool,
 }
 
-/// Adds working days on the official holiday calendar (holidays and 调休 included); a year
-/// without holiday data is an error, never a guess.
+/// Adds working days on the holiday calendar (holidays and 调休 included); a year without the
+/// State Council's notice is counted on the statutory holidays and the answer says
+/// `provisional`; a year the statute does not reach is refused, never guessed.
 #[utoipa::path(get, path = "/api/v1/calendar/working-days", tag = "public", params(WorkingDaysQuery),
     responses((status = 200, body = WorkingDaysAnswer), (status = 422, body = crate::error::ErrorBody)))]
 async fn api_working_days(
@@ -79,14 +83,16 @@ async fn api_working_days(
     let rules = CountingRules {
         count_adjusted_workdays: state.config.count_adjusted_workdays,
     };
-    let date = state
+    let reckoned = state
         .calendar
+        .current()
         .add_working_days(from, q.days, &rules)
         .map_err(AppError::invalid)?;
     Ok(axum::Json(WorkingDaysAnswer {
         from: from.to_string(),
         days: q.days,
-        date: date.to_string(),
+        date: reckoned.date.to_string(),
+        provisional: reckoned.provisional,
         counted_adjusted_workdays: rules.count_adjusted_workdays,
     }))
 }

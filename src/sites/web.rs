@@ -67,11 +67,12 @@ pub(crate) fn weekday_name(d: jiff::civil::Date, lang: Lang) -> &'static str {
 pub fn upcoming(state: &AppState, rules: &OpeningRules, days: u32, lang: Lang) -> Vec<OpeningDay> {
     let today = state.clock.today();
     let mut out = Vec::new();
+    let calendar = state.calendar.current();
     for i in 0..days {
         let Ok(date) = today.checked_add(jiff::Span::new().days(i64::from(i))) else {
             break;
         };
-        let Ok(list) = next_openings(rules, &state.calendar, date, 1) else {
+        let Ok(list) = next_openings(rules, &calendar, date, 1) else {
             break;
         };
         for (d, opening) in list {

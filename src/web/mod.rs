@@ -30,7 +30,6 @@ use crate::catalog::lines::Lines;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::Db;
-use crate::domain::calendar::HolidayCalendar;
 use crate::error::AppError;
 use crate::privacy::Cipher;
 
@@ -61,7 +60,8 @@ pub struct AppParts {
     pub config: Arc<Config>,
     pub clock: Clock,
     pub catalog: Arc<Catalog>,
-    pub calendar: Arc<HolidayCalendar>,
+    /// The holiday calendar in force (swapped when a notice is entered, on any node).
+    pub calendar: Arc<crate::calendar::CalendarHandle>,
     pub lines: Arc<Lines>,
     pub cipher: Arc<Cipher>,
     pub limits: Arc<RateLimits>,

@@ -132,12 +132,15 @@ impl TestApp {
             clock.clone(),
         ));
         let cipher = Arc::new(onetrip::privacy::Cipher::new(&[42u8; 32]));
+        let calendar = Arc::new(onetrip::calendar::CalendarHandle::new(loaded.calendar));
+        calendar.reload(&db).await.expect("entered notices load");
+        onetrip::calendar::spawn_follower(db.clone(), calendar.clone());
         let state = AppState::from(web::AppParts {
             db,
             config: Arc::new(config),
             clock,
             catalog: Arc::new(loaded.catalog),
-            calendar: Arc::new(loaded.calendar),
+            calendar,
             lines: Arc::new(loaded.lines),
             cipher: cipher.clone(),
             limits,
