@@ -93,3 +93,70 @@ fn a_bad_calendar_file_stops_start_up() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("2026.toml"), "{stderr}");
 }
+
+#[test]
+fn the_calendar_cli_marks_a_year_without_a_notice_provisional_and_agrees_with_the_shipped_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    // From a clean checkout (no database yet): 2026-12-28 + 7 working days reaches 2027.
+    let out = onetrip(
+        &data,
+        dir.path(),
+        &["calendar", "add-working-days", "2026-12-28", "7"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "2027-01-07 provisional"
+    );
+    assert!(
+        !dir.path().join("onetrip.db").exists(),
+        "a read does not create a database"
+    );
+
+    // `show 2026` agrees with data/calendar/2026.toml on every day.
+    let out = onetrip(&data, dir.path(), &["calendar", "show", "2026"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 365);
+    assert!(lines.iter().all(|l| l.contains(" official")), "{text}");
+    assert_eq!(
+        lines.iter().filter(|l| l.contains(" workday ")).count(),
+        248
+    );
+    let file = onetrip::domain::calendar::HolidayCalendar::load_dir(data.join("calendar")).unwrap();
+    for line in &lines {
+        let date: jiff::civil::Date = line[..10].parse().unwrap();
+        let working = file.is_working_day(date).unwrap();
+        assert_eq!(line.contains(" workday "), working, "{line}");
+        match file.holiday_on(date) {
+            Some(h) => assert!(line.ends_with(&h.name_zh), "{line}"),
+            None => assert_eq!(
+                line.contains("调休"),
+                file.is_adjusted_workday(date),
+                "{line}"
+            ),
+        }
+    }
+    assert!(text.contains("2026-02-17 rest official 春节"));
+    assert!(text.contains("2026-02-14 workday official 调休"));
+
+    // 2027 before its notice: the statutory days, provisional.
+    let out = onetrip(&data, dir.path(), &["calendar", "show", "2027"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains("2027-01-01 rest provisional 元旦"), "{text}");
+    assert!(text.contains("2027-02-05 rest provisional 春节"), "{text}");
+    // A year neither a notice nor the statute reaches is refused with a reason.
+    let out = onetrip(&data, dir.path(), &["calendar", "show", "2101"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("2101"));
+}

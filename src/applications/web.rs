@@ -617,6 +617,8 @@ struct ReceiptPage {
     collect_site: Option<Site>,
     /// The pickup site's hours on the promised date and the days after.
     collect_hours: Vec<String>,
+    /// The promised date as the citizen reads it ("预计…（待…确认）" while provisional).
+    promised: Option<String>,
     accepted_at: String,
     paid: Option<String>,
     staff_view: bool,
@@ -701,6 +703,9 @@ async fn receipt(
         _ => None,
     };
     Ok(ReceiptPage {
+        promised: d.row.promised_date.as_deref().map(|p| {
+            crate::domain::calendar::describe_date(p, d.row.promised_provisional != 0, lang)
+        }),
         documents: document_lines(state, &d, lang, !staff_view),
         fee: yuan(d.row.fee_fen.unwrap_or_default()),
         class: class.map(|c| c.name(lang).to_string()).unwrap_or_default(),

@@ -1076,7 +1076,12 @@ pub struct DocumentProgress {
     pub document: String,
     pub stage: Stage,
     pub stage_name: String,
+    /// `YYYY-MM-DD`.
     pub promised_date: Option<String>,
+    /// The date was counted on a year without the State Council's notice and may move.
+    pub promised_provisional: bool,
+    /// The promised date as the citizen reads it, in the request's language.
+    pub promised_text: Option<String>,
     pub expedited: bool,
     /// `(local time, what happened)`, oldest first.
     pub steps: Vec<(String, String)>,
@@ -1145,7 +1150,12 @@ pub async fn progress(
                 .unwrap_or_default(),
             stage: doc.stage,
             stage_name: doc.stage.name(lang).to_string(),
+            promised_text: doc
+                .promised_date
+                .as_deref()
+                .map(|p| crate::domain::calendar::describe_date(p, doc.promised_provisional, lang)),
             promised_date: doc.promised_date.clone(),
+            promised_provisional: doc.promised_provisional,
             expedited,
             steps,
             note: doc.rejection.clone(),

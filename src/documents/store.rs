@@ -20,6 +20,8 @@ pub struct DocRow {
     pub stage_at: Option<i64>,
     pub label: Option<String>,
     pub promised_date: Option<String>,
+    /// Counted on a year without the State Council's notice (issue 11).
+    pub promised_provisional: bool,
     pub time_limit_class: Option<String>,
     pub delivery: Option<String>,
     pub pickup_site_id: Option<i64>,
@@ -34,7 +36,7 @@ macro_rules! select_doc {
     ($tail:literal) => {
         concat!(
             "SELECT d.id, d.application_id, a.application_no, a.site_id, d.position, d.document_type, d.category, \
-             d.item_id, d.status, d.stage_at, d.label, d.promised_date, a.time_limit_class, a.delivery, \
+             d.item_id, d.status, d.stage_at, d.label, d.promised_date, d.promised_provisional, a.time_limit_class, a.delivery, \
              a.pickup_site_id, d.batch_id, d.custody_site_id, d.rejection, s.cabinet, s.slot \
              FROM application_documents d JOIN applications a ON a.id = d.application_id \
              LEFT JOIN cabinet_slots s ON s.document_id = d.id ",
@@ -59,6 +61,7 @@ fn doc_row(r: &sqlx::any::AnyRow) -> Result<DocRow, sqlx::Error> {
         stage_at: r.try_get("stage_at")?,
         label: r.try_get("label")?,
         promised_date: r.try_get("promised_date")?,
+        promised_provisional: r.try_get::<i64, _>("promised_provisional")? != 0,
         time_limit_class: r.try_get("time_limit_class")?,
         delivery: r.try_get("delivery")?,
         pickup_site_id: r.try_get("pickup_site_id")?,

@@ -26,6 +26,8 @@ pub struct Page {
     pub path: String,
     query: Vec<(String, String)>,
     pub config: Arc<Config>,
+    /// The holiday-calendar warning for administrators and the duty leader (issue 11).
+    pub calendar_warning: Option<String>,
 }
 
 impl FromRequestParts<AppState> for Page {
@@ -46,7 +48,16 @@ impl FromRequestParts<AppState> for Page {
             .into_iter()
             .filter(|(k, _)| k != "lang")
             .collect();
+        let path = parts.uri.path();
+        let calendar_warning = staff
+            .as_ref()
+            .filter(|s| {
+                (path.starts_with("/admin") && s.has_role(crate::auth::Role::Admin))
+                    || (path.starts_with("/staff/leader") && s.has_role(crate::auth::Role::Leader))
+            })
+            .and_then(|_| crate::web::ops::calendar_outlook(state).message(lang));
         Ok(Page {
+            calendar_warning,
             lang,
             csrf,
             staff,
@@ -67,6 +78,7 @@ impl Page {
             path: path.to_string(),
             query: Vec::new(),
             config: state.config.clone(),
+            calendar_warning: None,
         }
     }
 

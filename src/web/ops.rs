@@ -42,6 +42,34 @@ pub struct Health {
     pub engine: &'static str,
     pub database: &'static str,
     pub version: &'static str,
+    /// How far the hall's horizons reach into years without the State Council's holiday
+    /// notice (issue 11): `warning` inside 60 days, never a failure.
+    pub calendar: CalendarHealth,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CalendarHealth {
+    /// `ok` or `warning`.
+    pub status: &'static str,
+    pub outlook: crate::calendar::outlook::Outlook,
+    /// The warning in English, when there is one.
+    pub message: Option<String>,
+    /// Entered notices kept out because they fail the checks.
+    pub problems: Vec<String>,
+}
+
+/// The calendar outlook of this hall now: the default booking window and the catalog's time
+/// limits counted from today on the calendar in force.
+pub fn calendar_outlook(state: &AppState) -> crate::calendar::outlook::Outlook {
+    crate::calendar::outlook::outlook(
+        &state.calendar.current(),
+        &crate::domain::calendar::CountingRules {
+            count_adjusted_workdays: state.config.count_adjusted_workdays,
+        },
+        &state.catalog,
+        state.clock.today(),
+        state.lines.defaults.open_days_ahead,
+    )
 }
 
 /// Liveness: the process answers, without touching the database — for a supervisor deciding
@@ -61,7 +89,15 @@ async fn healthz(State(state): State<AppState>) -> Response {
         crate::db::Engine::Postgres => "postgres",
     };
     let ok = state.db.ping().await.is_ok();
+    let outlook = calendar_outlook(&state);
+    let calendar = CalendarHealth {
+        status: if outlook.warning { "warning" } else { "ok" },
+        message: outlook.message(crate::i18n::Lang::En),
+        outlook,
+        problems: state.calendar.problems(),
+    };
     let body = Health {
+        calendar,
         status: if ok { "ok" } else { "degraded" },
         engine,
         database: if ok { "up" } else { "down" },
@@ -76,6 +112,10 @@ async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
+    // Days left before a horizon reaches a year without a notice (negative: already inside).
+    if let Some(days) = calendar_outlook(&state).provisional_days_ahead {
+        metrics::gauge!("onetrip_calendar_provisional_days_ahead").set(days as f64);
+    }
     match &state.metrics {
         Some(h) => (
             [(
