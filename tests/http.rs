@@ -696,3 +696,151 @@ async fn operations_endpoints(app: TestApp) {
     assert!(!days.is_empty() && days.len() <= 10);
 }
 on_both_engines!(operations, super::operations_endpoints);
+
+/// The 2027 arrangement of a notice as an administrator would enter it (dates of the kind the
+/// State Council gives; the real notice is not out).
+fn notice_2027(spring_end: &str) -> String {
+    serde_json::json!({
+        "year": 2027,
+        "notice": {"title": "国务院办公厅关于2027年部分节假日安排的通知", "document_number": "国办发明电〔2026〕7号", "published": "2026-11-20"},
+        "holidays": [
+            {"festivals": ["new_year"], "start": "2027-01-01", "end": "2027-01-03"},
+            {"festivals": ["spring_festival"], "start": "2027-02-05", "end": spring_end},
+            {"festivals": ["qingming"], "start": "2027-04-03", "end": "2027-04-05"},
+            {"festivals": ["labour_day"], "start": "2027-05-01", "end": "2027-05-05"},
+            {"festivals": ["dragon_boat"], "start": "2027-06-09", "end": "2027-06-11"},
+            {"festivals": ["mid_autumn"], "start": "2027-09-15", "end": "2027-09-17"},
+            {"festivals": ["national_day"], "start": "2027-10-01", "end": "2027-10-07"}
+        ],
+        "adjusted_workdays": ["2027-02-20", "2027-10-09"]
+    })
+    .to_string()
+}
+
+async fn store_notice(app: &TestApp, version: i64, arrangement: &str) {
+    let mut tx = app.state.db.begin().await.unwrap();
+    onetrip::calendar::store::insert_notice(
+        &mut tx,
+        &onetrip::calendar::store::NewNotice {
+            year: 2027,
+            version,
+            arrangement,
+            note: "test",
+            entered_by: 1,
+            now: 0,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    app.state
+        .db
+        .publish(onetrip::calendar::TOPIC, serde_json::json!({"year": 2027}));
+}
+
+async fn working_days(app: &TestApp) -> Value {
+    app.client()
+        .get(app.url("/api/v1/calendar/working-days?from=2026-12-28&days=7"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+async fn a_stored_notice_comes_into_force_on_the_event_and_versions_are_append_only(app: TestApp) {
+    // No notice: counted on the statutory holidays, marked provisional.
+    let before = working_days(&app).await;
+    assert_eq!(before["date"], "2027-01-07");
+    assert_eq!(before["provisional"], true);
+    let health: Value = app
+        .client()
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        health["calendar"]["outlook"]["first_provisional_day"].is_string(),
+        "{health}"
+    );
+
+    // A version stored and announced: every node's follower reloads (no restart).
+    store_notice(&app, 1, &notice_2027("2027-02-12")).await;
+    let mut after = Value::Null;
+    for _ in 0..50 {
+        after = working_days(&app).await;
+        if after["provisional"] == false {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(after["provisional"], false, "{after}");
+    assert_eq!(after["date"], "2027-01-07");
+    assert!(
+        !app.state
+            .calendar
+            .current()
+            .is_working_day("2027-02-08".parse().unwrap())
+            .unwrap()
+    );
+
+    // An amendment is a new version; the earlier one stays, and neither can be rewritten.
+    store_notice(&app, 2, &notice_2027("2027-02-13")).await;
+    app.state.calendar.reload(&app.state.db).await.unwrap();
+    let cal = app.state.calendar.current();
+    assert!(!cal.is_working_day("2027-02-13".parse().unwrap()).unwrap());
+    let versions = onetrip::calendar::store::versions(app.state.db.reader(), 2027)
+        .await
+        .unwrap();
+    assert_eq!(
+        versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        vec![2, 1]
+    );
+    assert!(
+        sqlx::query("UPDATE calendar_notices SET note = 'x'")
+            .execute(app.state.db.reader())
+            .await
+            .is_err()
+    );
+    assert!(
+        sqlx::query("DELETE FROM calendar_notices")
+            .execute(app.state.db.reader())
+            .await
+            .is_err()
+    );
+
+    // A stored version that fails the checks (Spring Festival of another year) is kept out
+    // and reported, never a silent calendar: the year falls back to the shipped file or, as
+    // here, the statutory rule (provisional, so people see dates marked expected).
+    let mut broken: Value = serde_json::from_str(&notice_2027("2027-02-13")).unwrap();
+    broken["holidays"][1]["start"] = "2027-02-15".into();
+    broken["holidays"][1]["end"] = "2027-02-23".into();
+    store_notice(&app, 3, &broken.to_string()).await;
+    app.state.calendar.reload(&app.state.db).await.unwrap();
+    assert!(app.state.calendar.current().is_provisional(2027));
+    let problems = app.state.calendar.problems();
+    assert!(problems.iter().any(|p| p.contains("2027")), "{problems:?}");
+    let health: Value = app
+        .client()
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        health["calendar"]["problems"].as_array().map(Vec::len),
+        Some(1),
+        "{health}"
+    );
+}
+
+on_both_engines!(
+    calendar_notices,
+    super::a_stored_notice_comes_into_force_on_the_event_and_versions_are_append_only
+);

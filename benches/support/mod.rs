@@ -47,7 +47,7 @@ pub async fn app_state(
         config: Arc::new(config),
         clock,
         catalog: Arc::new(data.catalog),
-        calendar: Arc::new(data.calendar),
+        calendar: Arc::new(onetrip::calendar::CalendarHandle::new(data.calendar)),
         lines: Arc::new(data.lines),
         devices: Arc::new(onetrip::devices::Devices::simulated_for(&cipher)),
         cipher: Arc::new(cipher),

@@ -113,12 +113,34 @@ pub struct DateChoice {
     pub date: String,
     pub label: String,
     pub selected: bool,
+    /// In a year without the State Council's holiday notice (the day may become a day off).
+    pub provisional: bool,
+}
+
+/// The bookable days as links, a provisional one marked.
+fn date_choices(state: &AppState, list: &[Date], chosen: &str, lang: Lang) -> Vec<DateChoice> {
+    let calendar = state.calendar.current();
+    list.iter()
+        .map(|d| DateChoice {
+            date: d.to_string(),
+            label: format!("{} {}", &d.to_string()[5..], weekday(*d, lang)),
+            selected: d.to_string() == chosen,
+            provisional: calendar.is_provisional(d.year()),
+        })
+        .collect()
 }
 
 pub struct MaterialGroup {
     pub item_id: String,
     pub item_name: String,
     pub materials: Vec<String>,
+}
+
+impl BookPage {
+    /// Whether a day offered lies in a year without the State Council's notice.
+    fn any_provisional(&self) -> bool {
+        self.dates.iter().any(|d| d.provisional)
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -255,14 +277,7 @@ async fn build_book_page(
             .filter(|d| list.iter().any(|x| x.to_string() == *d))
             .or_else(|| list.first().map(|d| d.to_string()))
             .unwrap_or_default();
-        dates = list
-            .iter()
-            .map(|d| DateChoice {
-                date: d.to_string(),
-                label: format!("{} {}", &d.to_string()[5..], weekday(*d, lang)),
-                selected: d.to_string() == chosen,
-            })
-            .collect();
+        dates = date_choices(state, &list, &chosen, lang);
         if let Ok(date) = chosen.parse::<Date>() {
             day = Some(
                 super::availability(&ctx, site, &line_code, date, channel, lang)
@@ -623,14 +638,7 @@ async fn manage_view_with(
             .clone()
             .filter(|d| list.iter().any(|x| x.to_string() == *d))
             .unwrap_or_else(|| b.date.clone());
-        dates = list
-            .iter()
-            .map(|d| DateChoice {
-                date: d.to_string(),
-                label: format!("{} {}", &d.to_string()[5..], weekday(*d, lang)),
-                selected: d.to_string() == chosen,
-            })
-            .collect();
+        dates = date_choices(state, &list, &chosen, lang);
         if let Ok(date) = chosen.parse::<Date>() {
             let channel = Channel::parse(&b.channel).unwrap_or(Channel::Web);
             let mut d = super::availability(&ctx, &site, &b.line_code, date, channel, lang)

@@ -182,3 +182,56 @@ pub fn year_view(calendar: &HolidayCalendar, year: i16) -> Option<YearView> {
         adjusted_workdays: s.adjusted_workdays().collect(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(year: i64, version: i64, arrangement: String) -> store::NoticeRow {
+        store::NoticeRow {
+            id: version,
+            year,
+            version,
+            arrangement,
+            note: String::new(),
+            entered_by: 1,
+            entered_by_name: None,
+            entered_at: 0,
+        }
+    }
+
+    #[test]
+    fn an_entered_version_overrides_the_file_and_a_bad_one_is_kept_out() {
+        let files =
+            HolidayCalendar::load_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/data/calendar"))
+                .expect("files");
+        let mut amended = files
+            .official_year(2026)
+            .and_then(YearSchedule::arrangement)
+            .expect("2026");
+        // An amendment extending National Day by a day (10-08, a Thursday).
+        amended.holidays[6].end = "2026-10-08".parse().expect("date");
+        let json = serde_json::to_string(&amended).expect("json");
+        let (cal, problems) = build(&files, &[row(2026, 2, json)]);
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(
+            !cal.is_working_day("2026-10-08".parse().expect("date"))
+                .expect("2026")
+        );
+        assert!(matches!(
+            cal.official_year(2026).map(YearSchedule::source),
+            Some(Source::Entered { version: 2, .. })
+        ));
+        // Unreadable or failing the checks: kept out, said loudly, the file stays in force.
+        let (cal, problems) = build(&files, &[row(2026, 3, "{}".into())]);
+        assert_eq!(problems.len(), 1);
+        assert!(
+            cal.is_working_day("2026-10-08".parse().expect("date"))
+                .expect("2026")
+        );
+        amended.year = 2027;
+        let json = serde_json::to_string(&amended).expect("json");
+        let (_, problems) = build(&files, &[row(2027, 1, json)]);
+        assert_eq!(problems.len(), 1, "2026 dates entered as 2027");
+    }
+}

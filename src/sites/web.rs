@@ -47,6 +47,9 @@ pub struct OpeningDay {
     pub open: bool,
     /// Hours ("08:30–12:00, 13:30–17:30") or why it is closed.
     pub text: String,
+    /// The day lies in a year without the State Council's holiday notice: computed from the
+    /// statutory holidays, to be confirmed.
+    pub provisional: bool,
 }
 
 pub(crate) fn weekday_name(d: jiff::civil::Date, lang: Lang) -> &'static str {
@@ -62,8 +65,9 @@ pub(crate) fn weekday_name(d: jiff::civil::Date, lang: Lang) -> &'static str {
     }
 }
 
-/// The next `days` openings of a site, stopping quietly where the holiday data ends (a public
-/// page must not fail in December because next year's notice is not out yet).
+/// The next `days` openings of a site; days of a year without the State Council's notice are
+/// computed from the statutory holidays and marked provisional; the list stops only where the
+/// statute itself does not reach.
 pub fn upcoming(state: &AppState, rules: &OpeningRules, days: u32, lang: Lang) -> Vec<OpeningDay> {
     let today = state.clock.today();
     let mut out = Vec::new();
@@ -81,6 +85,7 @@ pub fn upcoming(state: &AppState, rules: &OpeningRules, days: u32, lang: Lang) -
                 weekday: weekday_name(d, lang).to_string(),
                 open: opening.is_open(),
                 text: describe(&opening, lang),
+                provisional: calendar.is_provisional(d.year()),
             });
         }
     }
