@@ -83,15 +83,7 @@ fn main() -> ExitCode {
                     .await
                     .map(|_| println!("migrations applied to {}", redact(&config.database_url)))
                     .map_err(|e| e.to_string()),
-                Command::CheckData => onetrip::server::load_data(&config)
-                    .map(|d| {
-                        println!(
-                            "catalog: {} service items; calendar files: years {:?}",
-                            d.catalog.items().len(),
-                            d.calendar.covered_years()
-                        )
-                    })
-                    .map_err(|e| e.to_string()),
+                Command::CheckData => check_data(&config).await,
                 Command::Calendar { command } => calendar(&config, command).await,
                 Command::CreateAdmin {
                     username,
@@ -122,14 +114,43 @@ fn main() -> ExitCode {
     }
 }
 
-/// `onetrip calendar …`: prints what the server would compute.
-async fn calendar(config: &Config, command: CalendarCommand) -> Result<(), String> {
-    let (calendar, note) = onetrip::server::calendar_in_force(config)
+/// `onetrip check-data`: the shipped files, and the notices entered in the database.
+async fn check_data(config: &Config) -> Result<(), String> {
+    let d = onetrip::server::load_data(config).map_err(|e| e.to_string())?;
+    println!(
+        "catalog: {} service items; calendar files: years {:?}",
+        d.catalog.items().len(),
+        d.calendar.covered_years()
+    );
+    let in_force = onetrip::server::calendar_in_force(config)
         .await
         .map_err(|e| e.to_string())?;
-    if let Some(note) = note {
+    match &in_force.skipped {
+        Some(why) => println!("entered notices: none read ({why})"),
+        None => println!(
+            "calendar in force (files and entered notices): official years {:?}",
+            in_force.calendar.covered_years()
+        ),
+    }
+    if in_force.problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "entered holiday notices that fail the checks: {}",
+            in_force.problems.join("; ")
+        ))
+    }
+}
+
+/// `onetrip calendar …`: prints what the server would compute.
+async fn calendar(config: &Config, command: CalendarCommand) -> Result<(), String> {
+    let in_force = onetrip::server::calendar_in_force(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let Some(note) = in_force.skipped.iter().chain(&in_force.problems).next() {
         eprintln!("onetrip: {note}");
     }
+    let calendar = in_force.calendar;
     match command {
         CalendarCommand::Show { year } => {
             let first = jiff::civil::Date::new(year, 1, 1).map_err(|e| e.to_string())?;

@@ -174,10 +174,8 @@ async fn shutdown_signal() {
 /// The calendar in force for operators' commands: the entered notices in the database when it
 /// exists and has them, then the shipped files, then the statutory rule — the same data the
 /// server uses. A database that does not exist yet is not created; one without the notices
-/// table (not yet migrated) is read as having none. Returns the calendar and what was skipped.
-pub async fn calendar_in_force(
-    config: &Config,
-) -> Result<(HolidayCalendar, Option<String>), StartError> {
+/// table (not yet migrated) is read as having none.
+pub async fn calendar_in_force(config: &Config) -> Result<CalendarInForce, StartError> {
     let files = load_data(config)?.calendar;
     let url = &config.database_url;
     if let Some(rest) = url
@@ -186,10 +184,11 @@ pub async fn calendar_in_force(
     {
         let path = rest.split('?').next().unwrap_or(rest);
         if path == ":memory:" || !std::path::Path::new(path).exists() {
-            return Ok((
-                files,
-                Some(format!("no database at {path}: shipped files only")),
-            ));
+            return Ok(CalendarInForce {
+                calendar: files,
+                skipped: Some(format!("no database at {path}: shipped files only")),
+                problems: Vec::new(),
+            });
         }
     }
     let db = Db::connect(
@@ -202,18 +201,33 @@ pub async fn calendar_in_force(
     )
     .await?;
     let rows = crate::calendar::store::latest_per_year(db.reader()).await;
-    db.close().await;
+    // Dropping the last handle stops its background tasks (closing first would leave the
+    // checkpointer retrying on a closed pool).
+    drop(db);
     match rows {
         Ok(rows) => {
             let (calendar, problems) = crate::calendar::build(&files, &rows);
-            let note = (!problems.is_empty()).then(|| problems.join("; "));
-            Ok((calendar, note))
+            Ok(CalendarInForce {
+                calendar,
+                skipped: None,
+                problems,
+            })
         }
-        Err(e) => Ok((
-            files,
-            Some(format!(
+        Err(e) => Ok(CalendarInForce {
+            calendar: files,
+            skipped: Some(format!(
                 "entered notices not read ({e}): shipped files only"
             )),
-        )),
+            problems: Vec::new(),
+        }),
     }
+}
+
+/// The calendar the server would use, with what could not be read and what failed the checks.
+pub struct CalendarInForce {
+    pub calendar: HolidayCalendar,
+    /// Why the database's entered notices were not read, when they were not.
+    pub skipped: Option<String>,
+    /// Entered versions kept out because they fail the checks.
+    pub problems: Vec<String>,
 }

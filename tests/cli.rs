@@ -160,3 +160,103 @@ fn the_calendar_cli_marks_a_year_without_a_notice_provisional_and_agrees_with_th
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("2101"));
 }
+
+#[test]
+fn the_calendar_cli_and_check_data_read_the_notices_entered_in_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let out = onetrip(&data, dir.path(), &["migrate"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let url = format!("sqlite://{}", dir.path().join("onetrip.db").display());
+    let store = |version: i64, arrangement: String| {
+        let url = url.clone();
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(async move {
+                let db = onetrip::db::Db::connect(
+                    &url,
+                    &onetrip::db::DbOptions {
+                        max_connections: 1,
+                        sqlite_synchronous: "full".into(),
+                        pg_schema: None,
+                    },
+                )
+                .await
+                .unwrap();
+                let mut tx = db.begin().await.unwrap();
+                onetrip::calendar::store::insert_notice(
+                    &mut tx,
+                    &onetrip::calendar::store::NewNotice {
+                        year: 2027,
+                        version,
+                        arrangement: &arrangement,
+                        note: "cli test",
+                        entered_by: 1,
+                        now: 0,
+                    },
+                )
+                .await
+                .unwrap();
+                tx.commit().await.unwrap();
+                db.close().await;
+            })
+    };
+    let mut notice = serde_json::json!({
+        "year": 2027,
+        "notice": {"title": "国务院办公厅关于2027年部分节假日安排的通知", "published": "2026-11-20"},
+        "holidays": [
+            {"festivals": ["new_year"], "start": "2027-01-01", "end": "2027-01-03"},
+            {"festivals": ["spring_festival"], "start": "2027-02-05", "end": "2027-02-12"},
+            {"festivals": ["qingming"], "start": "2027-04-03", "end": "2027-04-05"},
+            {"festivals": ["labour_day"], "start": "2027-05-01", "end": "2027-05-05"},
+            {"festivals": ["dragon_boat"], "start": "2027-06-09", "end": "2027-06-11"},
+            {"festivals": ["mid_autumn"], "start": "2027-09-15", "end": "2027-09-17"},
+            {"festivals": ["national_day"], "start": "2027-10-01", "end": "2027-10-07"}
+        ],
+        "adjusted_workdays": ["2027-02-20"]
+    });
+    store(1, notice.to_string());
+    let out = onetrip(
+        &data,
+        dir.path(),
+        &["calendar", "add-working-days", "2026-12-28", "7"],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "2027-01-07 official"
+    );
+    let out = onetrip(&data, dir.path(), &["calendar", "show", "2027"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains("2027-02-20 workday official 调休"), "{text}");
+    assert!(text.contains("2027-02-12 rest official 春节"), "{text}");
+    let out = onetrip(&data, dir.path(), &["check-data"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("[2025, 2026, 2027]"));
+
+    // A version that fails the checks: check-data names it and fails; the CLI says so and
+    // computes without it (2027 provisional again).
+    notice["holidays"][4]["start"] = "2027-06-12".into();
+    notice["holidays"][4]["end"] = "2027-06-12".into();
+    store(2, notice.to_string());
+    let out = onetrip(&data, dir.path(), &["check-data"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(err.contains("2027") && err.contains("Dragon Boat"), "{err}");
+    let out = onetrip(
+        &data,
+        dir.path(),
+        &["calendar", "add-working-days", "2026-12-28", "7"],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "2027-01-07 provisional"
+    );
+}

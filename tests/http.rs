@@ -738,9 +738,9 @@ async fn store_notice(app: &TestApp, version: i64, arrangement: &str) {
         .publish(onetrip::calendar::TOPIC, serde_json::json!({"year": 2027}));
 }
 
-async fn working_days(app: &TestApp) -> Value {
+async fn get_json(app: &TestApp, path: &str) -> Value {
     app.client()
-        .get(app.url("/api/v1/calendar/working-days?from=2026-12-28&days=7"))
+        .get(app.url(path))
         .send()
         .await
         .unwrap()
@@ -749,20 +749,16 @@ async fn working_days(app: &TestApp) -> Value {
         .unwrap()
 }
 
+async fn working_days(app: &TestApp) -> Value {
+    get_json(app, "/api/v1/calendar/working-days?from=2026-12-28&days=7").await
+}
+
 async fn a_stored_notice_comes_into_force_on_the_event_and_versions_are_append_only(app: TestApp) {
     // No notice: counted on the statutory holidays, marked provisional.
     let before = working_days(&app).await;
     assert_eq!(before["date"], "2027-01-07");
     assert_eq!(before["provisional"], true);
-    let health: Value = app
-        .client()
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = get_json(&app, "/healthz").await;
     assert!(
         health["calendar"]["outlook"]["first_provisional_day"].is_string(),
         "{health}"
@@ -824,15 +820,7 @@ async fn a_stored_notice_comes_into_force_on_the_event_and_versions_are_append_o
     assert!(app.state.calendar.current().is_provisional(2027));
     let problems = app.state.calendar.problems();
     assert!(problems.iter().any(|p| p.contains("2027")), "{problems:?}");
-    let health: Value = app
-        .client()
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = get_json(&app, "/healthz").await;
     assert_eq!(
         health["calendar"]["problems"].as_array().map(Vec::len),
         Some(1),
