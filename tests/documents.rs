@@ -782,3 +782,147 @@ on_both_engines_at!(
     super::DAY,
     super::pages_refuse_in_words_and_progress_needs_the_id
 );
+
+/// Monday 2026-12-28: a 7-working-day limit reaches 2027, which has no notice yet.
+const YEAR_END: &str = "2026-12-28T09:00:00+08:00";
+
+fn notice_2027(new_year_end: &str) -> onetrip::domain::calendar::Arrangement {
+    serde_json::from_value(serde_json::json!({
+        "year": 2027,
+        "notice": {"title": "国务院办公厅关于2027年部分节假日安排的通知", "published": "2026-12-20"},
+        "holidays": [
+            {"festivals": ["new_year"], "start": "2027-01-01", "end": new_year_end},
+            {"festivals": ["spring_festival"], "start": "2027-02-05", "end": "2027-02-12"},
+            {"festivals": ["qingming"], "start": "2027-04-03", "end": "2027-04-05"},
+            {"festivals": ["labour_day"], "start": "2027-05-01", "end": "2027-05-05"},
+            {"festivals": ["dragon_boat"], "start": "2027-06-09", "end": "2027-06-11"},
+            {"festivals": ["mid_autumn"], "start": "2027-09-15", "end": "2027-09-17"},
+            {"festivals": ["national_day"], "start": "2027-10-01", "end": "2027-10-07"}
+        ],
+        "adjusted_workdays": ["2027-02-20"]
+    }))
+    .expect("arrangement")
+}
+
+async fn entering_the_notice_recomputes_provisional_promised_dates_and_texts_once(app: TestApp) {
+    let no = accepted(&app, 31, TimeLimitClass::Normal).await;
+    let row = |app: &TestApp| {
+        let db = app.state.db.clone();
+        let no = no.as_str().to_string();
+        async move {
+            applications::store::application_by_no(db.reader(), &no)
+                .await
+                .expect("q")
+                .expect("application")
+        }
+    };
+    // 12-29, 12-30, 12-31, (2027: 01-01 元旦, weekend) 01-04, 05, 06, 07: provisional.
+    let before = row(&app).await;
+    assert_eq!(before.promised_date.as_deref(), Some("2027-01-07"));
+    assert_eq!(before.promised_provisional, 1);
+    let receipt = app
+        .client()
+        .get(app.url(&format!("/r/{}", before.token)))
+        .send()
+        .await
+        .expect("receipt")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        receipt.contains("预计2027-01-07（待国务院公布次年放假安排后确认）"),
+        "{receipt}"
+    );
+
+    // The notice gives 01-01..01-05 off: 01-06, 07, 08, (weekend) 01-11.
+    let admin = Actor {
+        grants: vec![RoleGrant {
+            role: Role::Admin,
+            site_id: None,
+        }],
+        ..common::actor_at(0, &[])
+    };
+    let ctx = onetrip::calendar::Ctx {
+        applications: app.state.applications(),
+        handle: &app.state.calendar,
+    };
+    let input = |end: &str, note: &str| onetrip::calendar::NoticeInput {
+        arrangement: notice_2027(end),
+        note: note.into(),
+    };
+    let entered = onetrip::calendar::enter_notice(
+        &ctx,
+        admin.any_admin().expect("admin"),
+        input("2027-01-05", ""),
+    )
+    .await
+    .expect("entered");
+    assert_eq!(entered.version, 1);
+    assert_eq!(entered.report.promised.len(), 1);
+    assert_eq!(entered.report.promised[0].new, "2027-01-11");
+    let after = row(&app).await;
+    assert_eq!(after.promised_date.as_deref(), Some("2027-01-11"));
+    assert_eq!(after.promised_provisional, 0);
+    for d in docs(&app, &no).await {
+        assert!(!d.promised_provisional, "{:?}", d.promised_date);
+    }
+    let texts: Vec<(String,)> =
+        sqlx::query_as("SELECT body FROM outbox WHERE kind = 'application.promised_changed'")
+            .fetch_all(app.state.db.reader())
+            .await
+            .expect("outbox");
+    assert_eq!(texts.len(), 1);
+    assert!(
+        texts[0].0.contains("2027-01-07") && texts[0].0.contains("2027-01-11"),
+        "{}",
+        texts[0].0
+    );
+
+    // An amendment needs a reason; the same dates again move nothing and text nobody.
+    let refused = onetrip::calendar::enter_notice(
+        &ctx,
+        admin.any_admin().expect("admin"),
+        input("2027-01-05", ""),
+    )
+    .await;
+    assert!(matches!(
+        refused,
+        Err(Failure::Refused(
+            onetrip::calendar::CalendarAdminError::AmendmentReason
+        ))
+    ));
+    let again = onetrip::calendar::enter_notice(
+        &ctx,
+        admin.any_admin().expect("admin"),
+        input("2027-01-05", "核对后重新录入"),
+    )
+    .await
+    .expect("amended");
+    assert_eq!(again.version, 2);
+    assert!(again.report.promised.is_empty());
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE kind = 'application.promised_changed'")
+            .fetch_one(app.state.db.reader())
+            .await
+            .expect("outbox");
+    assert_eq!(n, 1);
+    // A site's administrator cannot enter it: the arrangement is every site's.
+    let site_admin = common::actor_at(1, &[Role::Admin]);
+    assert!(matches!(
+        onetrip::calendar::enter_notice(
+            &ctx,
+            site_admin.admin().expect("admin"),
+            input("2027-01-05", "x y")
+        )
+        .await,
+        Err(Failure::Refused(
+            onetrip::calendar::CalendarAdminError::AllSitesOnly
+        ))
+    ));
+}
+
+on_both_engines_at!(
+    notice_recomputes,
+    super::YEAR_END,
+    super::entering_the_notice_recomputes_provisional_promised_dates_and_texts_once
+);

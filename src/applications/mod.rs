@@ -1232,3 +1232,148 @@ pub async fn import_watch_list(
     tx.commit().await?;
     Ok(entries.len())
 }
+
+/// A promised date moved (or confirmed) by a newly entered holiday notice (issue 11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PromisedChange {
+    pub application_no: String,
+    pub old: String,
+    pub new: String,
+    /// Still provisional after the change (counted into another year without a notice).
+    pub provisional: bool,
+    /// The citizen was sent a text (the date moved).
+    pub texted: bool,
+}
+
+/// Recomputes, on `calendar`, the promised dates a notice for `year` may move: documents still
+/// owed whose date is provisional or falls in that year. Each application in one transaction;
+/// its citizen gets one text when the application's date moves. Returns the changes and how
+/// many provisional dates were confirmed unchanged. Idempotent.
+pub async fn recompute_promised_dates(
+    ctx: &Ctx<'_>,
+    calendar: &crate::domain::calendar::HolidayCalendar,
+    year: i16,
+) -> std::result::Result<(Vec<PromisedChange>, usize), sqlx::Error> {
+    let rows = store::open_promises(
+        ctx.db.reader(),
+        &format!("{year:04}-01-01"),
+        &format!("{year:04}-12-31"),
+    )
+    .await?;
+    let mut changes = Vec::new();
+    let mut confirmed = 0;
+    let mut rest = rows.as_slice();
+    while let Some(first) = rest.first() {
+        let n = rest
+            .iter()
+            .take_while(|r| r.application_id == first.application_id)
+            .count();
+        let (docs, tail) = rest.split_at(n);
+        rest = tail;
+        let mut moved = Vec::new();
+        for doc in docs {
+            let recomputed = ctx.catalog.item(&doc.item_id).and_then(|item| {
+                let class = TimeLimitClass::ALL
+                    .into_iter()
+                    .find(|c| Some(c.code()) == doc.time_limit_class.as_deref())?;
+                let accepted: Date = doc.fee_date.as_deref()?.parse().ok()?;
+                rules::promised_date(calendar, &ctx.counting, item, class, accepted).ok()
+            });
+            let Some(new) = recomputed else {
+                // Our own data does not allow a recomputation: say so, leave the date.
+                tracing::error!(document = doc.document_id, "promised date not recomputed");
+                continue;
+            };
+            let old = doc.promised_date.as_deref().unwrap_or_default();
+            if new.date.to_string() != old || new.provisional != doc.promised_provisional {
+                if new.date.to_string() == old && !new.provisional {
+                    confirmed += 1;
+                }
+                moved.push((doc.document_id, new));
+            }
+        }
+        if moved.is_empty() {
+            continue;
+        }
+        let now = ctx.clock.now_ms();
+        let mut tx = ctx.db.begin().await?;
+        for (id, new) in &moved {
+            store::set_document_promise(&mut tx, *id, new).await?;
+        }
+        let all: Vec<Reckoned> = store::documents(&mut *tx, first.application_id)
+            .await?
+            .iter()
+            .filter_map(|d| {
+                Some(Reckoned {
+                    date: d.promised_date.as_deref()?.parse().ok()?,
+                    provisional: d.promised_provisional,
+                })
+            })
+            .collect();
+        let Some(app) = latest(&all) else {
+            continue;
+        };
+        store::set_application_promise(&mut tx, first.application_id, &app).await?;
+        let old = first.app_promised_date.clone().unwrap_or_default();
+        let moves = app.date.to_string() != old;
+        if moves {
+            store::event(
+                &mut tx,
+                first.application_id,
+                now,
+                "promised_date_changed",
+                None,
+                serde_json::json!({"from": old, "to": app.date.to_string(), "provisional": app.provisional, "year": year}),
+            )
+            .await?;
+            let lang = Lang::from_code(&first.lang).unwrap_or_default();
+            let phone = ctx
+                .cipher
+                .open(&first.phone_sealed)
+                .ok()
+                .and_then(|p| PhoneNumber::parse(&p).ok());
+            if let Some(phone) = phone {
+                let body = message_promised_moved(lang, &first.application_no, year, &old, &app);
+                notify::enqueue(
+                    &mut tx,
+                    ctx.cipher,
+                    notify::Outgoing {
+                        kind: "application.promised_changed",
+                        reference: &first.application_no,
+                        phone: &phone,
+                        body: &body,
+                        due_at: now,
+                    },
+                    now,
+                )
+                .await?;
+            } else {
+                tracing::error!(application = %first.application_no, "stored phone unreadable; change not texted");
+            }
+        }
+        tx.commit().await?;
+        if moves {
+            changes.push(PromisedChange {
+                application_no: first.application_no.clone(),
+                old,
+                new: app.date.to_string(),
+                provisional: app.provisional,
+                texted: true,
+            });
+        }
+    }
+    Ok((changes, confirmed))
+}
+
+/// The text telling a citizen their promised date moved with the year's holiday notice.
+fn message_promised_moved(lang: Lang, no: &str, year: i16, old: &str, new: &Reckoned) -> String {
+    let new = new.describe(lang);
+    match lang {
+        Lang::ZhCn => format!(
+            "【出入境】国务院公布了{year}年节假日安排，您的申请（受理编号{no}）承诺办结日期由{old}调整为{new}。"
+        ),
+        Lang::En => format!(
+            "[Exit-Entry] With the State Council's {year} public holidays, the promised date of application {no} moves from {old} to {new}."
+        ),
+    }
+}

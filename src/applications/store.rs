@@ -5,6 +5,7 @@ use sqlx::{Any, AnyConnection, Executor, Row};
 use super::rules::DocumentRequest;
 use crate::catalog::{ApplicationCategory, DocumentType};
 use crate::devices::CaptureKind;
+use crate::domain::calendar::Reckoned;
 
 /// Next number of a per-site daily series (`application`, `receipt`, `refund`), inside the
 /// caller's transaction so a rolled-back record does not use up a number.
@@ -749,4 +750,95 @@ pub async fn ticket_issued_at<'e>(
         .await?
         .map(|r| r.try_get("issued_at"))
         .transpose()
+}
+
+/// A document whose promised date a newly entered holiday notice may move.
+pub struct OpenPromise {
+    pub document_id: i64,
+    pub application_id: i64,
+    pub application_no: String,
+    pub item_id: String,
+    pub time_limit_class: Option<String>,
+    pub fee_date: Option<String>,
+    pub promised_date: Option<String>,
+    pub promised_provisional: bool,
+    pub app_promised_date: Option<String>,
+    pub phone_sealed: Vec<u8>,
+    pub lang: String,
+}
+
+/// Documents still owed (before production ends) whose promised date is provisional or falls
+/// in `[year_start, …)` after an acceptance on or before `year_end`: the ones a notice for that
+/// year may move.
+pub async fn open_promises<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    year_start: &str,
+    year_end: &str,
+) -> Result<Vec<OpenPromise>, sqlx::Error> {
+    sqlx::query(
+        r#"
+SELECT d.id, d.application_id, a.application_no, d.item_id, a.time_limit_class, a.fee_date,
+       d.promised_date, d.promised_provisional, a.promised_date AS app_promised_date,
+       a.phone_sealed, a.lang
+FROM application_documents d
+JOIN applications a ON a.id = d.application_id
+WHERE a.status = 'accepted'
+  AND d.status IN ('accepted', 'under_review', 'approved', 'in_production')
+  AND (d.promised_provisional = 1 OR (d.promised_date >= $1 AND a.fee_date <= $2))
+ORDER BY d.application_id, d.id
+"#,
+    )
+    .bind(year_start)
+    .bind(year_end)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(OpenPromise {
+            document_id: r.try_get("id")?,
+            application_id: r.try_get("application_id")?,
+            application_no: r.try_get("application_no")?,
+            item_id: r.try_get("item_id")?,
+            time_limit_class: r.try_get("time_limit_class")?,
+            fee_date: r.try_get("fee_date")?,
+            promised_date: r.try_get("promised_date")?,
+            promised_provisional: r.try_get::<i64, _>("promised_provisional")? != 0,
+            app_promised_date: r.try_get("app_promised_date")?,
+            phone_sealed: r.try_get("phone_sealed")?,
+            lang: r.try_get("lang")?,
+        })
+    })
+    .collect()
+}
+
+pub async fn set_document_promise(
+    conn: &mut AnyConnection,
+    document_id: i64,
+    promised: &Reckoned,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE application_documents SET promised_date = $1, promised_provisional = $2 WHERE id = $3",
+    )
+    .bind(promised.date.to_string())
+    .bind(i64::from(promised.provisional))
+    .bind(document_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_application_promise(
+    conn: &mut AnyConnection,
+    application_id: i64,
+    promised: &Reckoned,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE applications SET promised_date = $1, promised_provisional = $2 WHERE id = $3",
+    )
+    .bind(promised.date.to_string())
+    .bind(i64::from(promised.provisional))
+    .bind(application_id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

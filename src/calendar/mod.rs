@@ -8,6 +8,7 @@
 
 pub mod outlook;
 pub mod store;
+pub mod web;
 
 use std::sync::{Arc, Mutex};
 
@@ -15,8 +16,14 @@ use arc_swap::ArcSwap;
 use jiff::civil::Date;
 use serde::Serialize;
 
-use crate::db::Db;
-use crate::domain::calendar::{Arrangement, HolidayCalendar, Source, YearSchedule};
+use crate::audit::{self, AuditEntry};
+use crate::auth::AdminCap;
+use crate::db::{Db, is_unique_violation};
+use crate::domain::calendar::{
+    Arrangement, HolidayCalendar, ScheduleProblem, Source, YearSchedule,
+};
+use crate::error::Failure;
+use crate::i18n::{Lang, UserMessage};
 
 /// The calendar every request and job reads: swapped whole when a notice is entered here or on
 /// another node, so a use case that took a snapshot counts on one consistent calendar.
@@ -127,6 +134,227 @@ pub fn spawn_follower(db: Db, handle: Arc<CalendarHandle>) {
 
 /// The event topic of a change of the calendar.
 pub const TOPIC: &str = "calendar.changed";
+
+/// What entering a notice needs: the calendar, and the applications and appointments it may
+/// move.
+pub struct Ctx<'a> {
+    pub applications: crate::applications::Ctx<'a>,
+    pub handle: &'a CalendarHandle,
+}
+
+/// What an administrator enters: the notice and why this version.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+pub struct NoticeInput {
+    #[serde(flatten)]
+    pub arrangement: Arrangement,
+    /// Why this version (required for an amendment, e.g. the amending notice's number).
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Why a notice was not entered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CalendarAdminError {
+    #[error("{0}")]
+    Invalid(ScheduleProblem),
+    #[error("only an administrator of every site may enter the holiday arrangement")]
+    AllSitesOnly,
+    #[error("{year} is over; past years are not changed")]
+    PastYear { year: i16 },
+    #[error("{year} is too far ahead")]
+    TooFarAhead { year: i16 },
+    #[error("the year in the path and in the body differ")]
+    YearMismatch,
+    #[error("an amendment needs a reason")]
+    AmendmentReason,
+    #[error("another administrator entered this year at the same moment")]
+    Concurrent,
+}
+
+impl UserMessage for CalendarAdminError {
+    fn code(&self) -> &'static str {
+        match self {
+            CalendarAdminError::Invalid(p) => p.code(),
+            CalendarAdminError::AllSitesOnly => "calendar.all_sites_only",
+            CalendarAdminError::PastYear { .. } => "calendar.past_year",
+            CalendarAdminError::TooFarAhead { .. } => "calendar.too_far_ahead",
+            CalendarAdminError::YearMismatch => "calendar.year_mismatch",
+            CalendarAdminError::AmendmentReason => "calendar.amendment_reason",
+            CalendarAdminError::Concurrent => "calendar.concurrent",
+        }
+    }
+
+    fn message(&self, lang: Lang) -> String {
+        match self {
+            CalendarAdminError::Invalid(p) => p.message(lang),
+            CalendarAdminError::AllSitesOnly => lang
+                .pick(
+                    "节假日安排适用于所有办证点，只有全局管理员可以录入。",
+                    "The holiday arrangement applies to every site; only an administrator of every site may enter it.",
+                )
+                .into(),
+            CalendarAdminError::PastYear { year } => match lang {
+                Lang::ZhCn => format!("{year}年已经过去，不能再录入或修改其放假安排。"),
+                Lang::En => format!("{year} is over; its arrangement can no longer be entered or changed."),
+            },
+            CalendarAdminError::TooFarAhead { year } => match lang {
+                Lang::ZhCn => format!("{year}年太远：国务院每年只公布次年的放假安排。"),
+                Lang::En => format!("{year} is too far ahead: the State Council publishes one year ahead."),
+            },
+            CalendarAdminError::YearMismatch => lang
+                .pick("地址中的年份与内容中的年份不一致。", "The year in the address and the year in the body differ.")
+                .into(),
+            CalendarAdminError::AmendmentReason => lang
+                .pick(
+                    "该年已有放假安排，修改时须写明原因（如变更通知的文号）。",
+                    "This year already has an arrangement: say why it is amended (e.g. the amending notice's number).",
+                )
+                .into(),
+            CalendarAdminError::Concurrent => lang
+                .pick(
+                    "另一位管理员刚刚录入了该年的安排，请刷新后核对再提交。",
+                    "Another administrator has just entered this year; reload, check and submit again.",
+                )
+                .into(),
+        }
+    }
+}
+
+/// An entered version and what it changed.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Entered {
+    pub notice_id: i64,
+    pub year: i16,
+    pub version: i64,
+    pub report: Report,
+}
+
+/// What entering a version changed (issue 11 item 3): promised dates of open applications.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Report {
+    pub promised: Vec<crate::applications::PromisedChange>,
+    /// Documents whose provisional promised date was confirmed unchanged.
+    pub confirmed: usize,
+}
+
+impl Report {
+    /// Citizens told of a change (one text each).
+    pub fn texts(&self) -> usize {
+        self.promised.iter().filter(|p| p.texted).count()
+    }
+}
+
+/// Enters a year's arrangement as the notice reads (a new version when the year has one),
+/// puts it in force on every node, and recomputes what it moves.
+pub async fn enter_notice(
+    ctx: &Ctx<'_>,
+    admin: AdminCap<'_>,
+    input: NoticeInput,
+) -> Result<Entered, Failure<CalendarAdminError>> {
+    if admin.site.is_some() {
+        return Err(Failure::Refused(CalendarAdminError::AllSitesOnly));
+    }
+    let year = input.arrangement.year;
+    let clock = ctx.applications.clock;
+    let today = clock.today();
+    if year < today.year() {
+        return Err(Failure::Refused(CalendarAdminError::PastYear { year }));
+    }
+    if year > today.year().saturating_add(2) {
+        return Err(Failure::Refused(CalendarAdminError::TooFarAhead { year }));
+    }
+    let now = clock.now_ms();
+    YearSchedule::official(
+        input.arrangement.clone(),
+        Source::Entered {
+            version: 0,
+            entered_at: now,
+        },
+    )
+    .map_err(|p| Failure::Refused(CalendarAdminError::Invalid(p)))?;
+    let note = input.note.trim().to_owned();
+    let db = ctx.applications.db;
+    let json =
+        serde_json::to_string(&input.arrangement).map_err(|e| Failure::Internal(e.to_string()))?;
+
+    let mut tx = db.begin().await?;
+    let version = store::next_version(&mut tx, i64::from(year)).await?;
+    let had_official = ctx.handle.current().covers(year);
+    if (version > 1 || had_official) && note.chars().count() < 2 {
+        return Err(Failure::Refused(CalendarAdminError::AmendmentReason));
+    }
+    let notice_id = match store::insert_notice(
+        &mut tx,
+        &store::NewNotice {
+            year: i64::from(year),
+            version,
+            arrangement: &json,
+            note: &note,
+            entered_by: admin.actor.staff_id,
+            now,
+        },
+    )
+    .await
+    {
+        Ok(id) => id,
+        Err(e) if is_unique_violation(&e) => {
+            return Err(Failure::Refused(CalendarAdminError::Concurrent));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    audit::record(
+        &mut tx,
+        AuditEntry::by(
+            admin.actor,
+            "calendar.notice_entered",
+            "calendar_year",
+            &year.to_string(),
+            now,
+        )
+        .detail(serde_json::json!({
+            "version": version,
+            "title": input.arrangement.notice.title,
+            "document_number": input.arrangement.notice.document_number,
+            "note": note,
+        })),
+    )
+    .await?;
+    tx.commit().await?;
+
+    // In force here at once; the other nodes follow the event.
+    let after = ctx.handle.reload(db).await?;
+    db.publish(TOPIC, serde_json::json!({"year": year, "version": version}));
+    let report = recompute(ctx, &after, year).await?;
+    let text = serde_json::to_string(&report).map_err(|e| Failure::Internal(e.to_string()))?;
+    store::insert_report(db.reader(), notice_id, &text, clock.now_ms()).await?;
+    tracing::info!(
+        year,
+        version,
+        promised_changed = report.promised.len(),
+        "holiday notice entered"
+    );
+    Ok(Entered {
+        notice_id,
+        year,
+        version,
+        report,
+    })
+}
+
+/// Recomputes what `after` moves in `year`: promised dates of open applications (texted once
+/// each). Idempotent: what already agrees with `after` is left alone.
+pub async fn recompute(
+    ctx: &Ctx<'_>,
+    after: &HolidayCalendar,
+    year: i16,
+) -> Result<Report, Failure<CalendarAdminError>> {
+    let (promised, confirmed) =
+        crate::applications::recompute_promised_dates(&ctx.applications, after, year).await?;
+    Ok(Report {
+        promised,
+        confirmed,
+    })
+}
 
 /// A year's arrangement as the admin page and API show it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

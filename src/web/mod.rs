@@ -214,6 +214,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::catalog::web::api())
         .merge(crate::sites::web::api())
+        .merge(crate::calendar::web::api())
         .merge(crate::booking::web::api())
         .merge(crate::queue::web::api())
         .merge(crate::applications::web::api())
