@@ -832,3 +832,82 @@ on_both_engines!(
     calendar_notices,
     super::a_stored_notice_comes_into_force_on_the_event_and_versions_are_append_only
 );
+
+async fn post_notice(app: &TestApp, c: &reqwest::Client, body: &Value) -> reqwest::Response {
+    let me = c
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    c.post(app.url("/api/v1/admin/calendar/years/2027"))
+        .header(
+            "x-csrf-token",
+            me["csrf_token"].as_str().unwrap_or_default(),
+        )
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn the_notice_is_entered_through_the_api_by_an_administrator_of_every_site(app: TestApp) {
+    let mut body: Value = serde_json::from_str(&notice_2027("2027-02-12")).unwrap();
+    // Not signed in: 401; a site's administrator: refused in words, nothing stored.
+    let res = app
+        .client()
+        .post(app.url("/api/v1/admin/calendar/years/2027"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        matches!(res.status().as_u16(), 401 | 403),
+        "{}",
+        res.status()
+    );
+    let site = app.site_id("0001").await;
+    let pw = app
+        .staff("site.admin", vec![(Role::Admin, Some(site))])
+        .await;
+    let c = app.signed_in("site.admin", &pw).await;
+    let res = post_notice(&app, &c, &body).await;
+    assert_eq!(res.status(), 403);
+
+    let pw = app.staff("chief.admin", vec![(Role::Admin, None)]).await;
+    let c = app.signed_in("chief.admin", &pw).await;
+    // A festival missing: 422 with the reason, in the reader's language.
+    let mut missing = body.clone();
+    missing["holidays"].as_array_mut().unwrap().remove(4);
+    let res = post_notice(&app, &c, &missing).await;
+    assert_eq!(res.status(), 422);
+    let err: Value = res.json().await.unwrap();
+    assert_eq!(err["code"], "calendar.missing_festival");
+    assert!(err["message"].as_str().unwrap().contains("端午节"), "{err}");
+    let year = get_json(&app, "/api/v1/calendar/years/2027").await;
+    assert_eq!(year["provisional"], true);
+
+    // Entered: 201, in force, audited.
+    body["note"] = "".into();
+    let res = post_notice(&app, &c, &body).await;
+    assert_eq!(res.status(), 201);
+    let entered: Value = res.json().await.unwrap();
+    assert_eq!(entered["version"], 1);
+    let year = get_json(&app, "/api/v1/calendar/years/2027").await;
+    assert_eq!(year["provisional"], false);
+    assert_eq!(year["source"], "entered");
+    assert_eq!(working_days(&app).await["provisional"], false);
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'calendar.notice_entered'")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(n, 1);
+}
+
+on_both_engines!(
+    calendar_api,
+    super::the_notice_is_entered_through_the_api_by_an_administrator_of_every_site
+);
