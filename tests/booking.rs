@@ -1230,20 +1230,22 @@ async fn administrators_change_quotas_add_peak_capacity_and_close_a_day() {
             .unwrap();
     assert_eq!(offered_status, "booked");
     assert!(offered_date.as_str() > "2026-03-04", "{offered_date}");
+    // One text says both why and the new time: the cancellation queued a minute ahead in
+    // case no offer could be made is withdrawn.
     let (offers,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM outbox WHERE kind = 'booking.offered' AND body LIKE '%2026-03-04%'",
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'booking.offered' AND body LIKE '%2026-03-04%' AND body LIKE '%系统升级%'",
     )
     .fetch_one(app.state.db.reader())
     .await
     .unwrap();
     assert_eq!(offers, 1);
-    let (notices,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM outbox WHERE kind = 'booking.cancelled' AND body LIKE '%系统升级%'",
+    let (notices, withdrawn): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COUNT(cancelled_at) FROM outbox WHERE kind = 'booking.cancelled' AND body LIKE '%系统升级%'",
     )
     .fetch_one(app.state.db.reader())
     .await
     .unwrap();
-    assert_eq!(notices, 1);
+    assert_eq!((notices, withdrawn), (1, 1));
     let day = availability(&app, "2026-03-04").await;
     assert!(day["notice"].as_str().unwrap().contains("系统升级"));
     assert_eq!(day["slots"][1]["bookable"], false);
@@ -1546,3 +1548,95 @@ async fn rate_limits_sqlite() {
 async fn rate_limits_postgres() {
     rate_limits_stop_scripted_booking_on_every_node(Engine::Postgres).await;
 }
+
+/// Issue 11 item 3: appointments booked on a provisional working day that the State Council's
+/// notice makes a day off are cancelled and moved to the nearest later time, each citizen told
+/// once (the offer says why); entering the same dates again moves nothing.
+async fn the_notice_moves_appointments_off_new_days_off(app: TestApp) {
+    // 2027-01-04 is a working day on the provisional calendar (元旦 is one day).
+    let day = availability(&app, "2027-01-04").await;
+    let res = book_api(&app, &app.client(), first_slot(&day), 1, None).await;
+    assert_eq!(res.status(), 201);
+    let old: Value = res.json().await.unwrap();
+    let old_code = old["code"].as_str().unwrap().to_owned();
+
+    let admin = Actor {
+        grants: vec![onetrip::auth::RoleGrant {
+            role: Role::Admin,
+            site_id: None,
+        }],
+        ..common::actor_at(0, &[])
+    };
+    let input = |note: &str| onetrip::calendar::NoticeInput {
+        arrangement: serde_json::from_value(common::notice_2027("2027-01-05", "2027-02-12"))
+            .unwrap(),
+        note: note.into(),
+    };
+    let ctx = app.state.calendar_admin();
+    let entered = onetrip::calendar::enter_notice(&ctx, admin.any_admin().unwrap(), input(""))
+        .await
+        .unwrap();
+    let closed = &entered.report.days_closed;
+    assert_eq!(closed.len(), 1, "{closed:?}");
+    assert_eq!(
+        (closed[0].site_code.as_str(), closed[0].date.as_str()),
+        ("0001", "2027-01-04")
+    );
+    assert_eq!((closed[0].cancelled, closed[0].offered), (1, 1));
+
+    let (old_id, status): (i64, String) =
+        sqlx::query_as("SELECT id, status FROM bookings WHERE code = $1")
+            .bind(&old_code)
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(status, "cancelled");
+    let (new_date, new_status): (String, String) =
+        sqlx::query_as("SELECT date, status FROM bookings WHERE rescheduled_from = $1")
+            .bind(old_id)
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(new_status, "booked");
+    assert!(new_date.as_str() >= "2027-01-06", "{new_date}");
+    // One text for the citizen, and it says why.
+    let texts: Vec<(String, String)> = sqlx::query_as(
+        "SELECT kind, body FROM outbox WHERE kind IN ('booking.cancelled', 'booking.offered') \
+         AND cancelled_at IS NULL",
+    )
+    .fetch_all(app.state.db.reader())
+    .await
+    .unwrap();
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert_eq!(texts[0].0, "booking.offered");
+    assert!(
+        texts[0].1.contains("国务院节假日安排（元旦放假）") && texts[0].1.contains(&new_date),
+        "{}",
+        texts[0].1
+    );
+    // The day is closed to new bookings and says why.
+    let day = availability(&app, "2027-01-04").await;
+    assert!(
+        day["notice"].as_str().unwrap_or_default().contains("元旦"),
+        "{day}"
+    );
+    assert!(
+        day["slots"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["bookable"] == false)
+    );
+    // The same dates again (an amendment with its reason) move nothing.
+    let again =
+        onetrip::calendar::enter_notice(&ctx, admin.any_admin().unwrap(), input("核对后重新录入"))
+            .await
+            .unwrap();
+    assert!(again.report.days_closed.is_empty());
+}
+
+on_both_engines_at!(
+    notice_moves_appointments,
+    "2026-12-30T09:00:00+08:00",
+    super::the_notice_moves_appointments_off_new_days_off
+);

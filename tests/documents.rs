@@ -787,21 +787,7 @@ on_both_engines_at!(
 const YEAR_END: &str = "2026-12-28T09:00:00+08:00";
 
 fn notice_2027(new_year_end: &str) -> onetrip::domain::calendar::Arrangement {
-    serde_json::from_value(serde_json::json!({
-        "year": 2027,
-        "notice": {"title": "国务院办公厅关于2027年部分节假日安排的通知", "published": "2026-12-20"},
-        "holidays": [
-            {"festivals": ["new_year"], "start": "2027-01-01", "end": new_year_end},
-            {"festivals": ["spring_festival"], "start": "2027-02-05", "end": "2027-02-12"},
-            {"festivals": ["qingming"], "start": "2027-04-03", "end": "2027-04-05"},
-            {"festivals": ["labour_day"], "start": "2027-05-01", "end": "2027-05-05"},
-            {"festivals": ["dragon_boat"], "start": "2027-06-09", "end": "2027-06-11"},
-            {"festivals": ["mid_autumn"], "start": "2027-09-15", "end": "2027-09-17"},
-            {"festivals": ["national_day"], "start": "2027-10-01", "end": "2027-10-07"}
-        ],
-        "adjusted_workdays": ["2027-02-20"]
-    }))
-    .expect("arrangement")
+    serde_json::from_value(common::notice_2027(new_year_end, "2027-02-12")).expect("arrangement")
 }
 
 async fn entering_the_notice_recomputes_provisional_promised_dates_and_texts_once(app: TestApp) {
@@ -842,10 +828,7 @@ async fn entering_the_notice_recomputes_provisional_promised_dates_and_texts_onc
         }],
         ..common::actor_at(0, &[])
     };
-    let ctx = onetrip::calendar::Ctx {
-        applications: app.state.applications(),
-        handle: &app.state.calendar,
-    };
+    let ctx = app.state.calendar_admin();
     let input = |end: &str, note: &str| onetrip::calendar::NoticeInput {
         arrangement: notice_2027(end),
         note: note.into(),

@@ -697,24 +697,8 @@ async fn operations_endpoints(app: TestApp) {
 }
 on_both_engines!(operations, super::operations_endpoints);
 
-/// The 2027 arrangement of a notice as an administrator would enter it (dates of the kind the
-/// State Council gives; the real notice is not out).
 fn notice_2027(spring_end: &str) -> String {
-    serde_json::json!({
-        "year": 2027,
-        "notice": {"title": "国务院办公厅关于2027年部分节假日安排的通知", "document_number": "国办发明电〔2026〕7号", "published": "2026-11-20"},
-        "holidays": [
-            {"festivals": ["new_year"], "start": "2027-01-01", "end": "2027-01-03"},
-            {"festivals": ["spring_festival"], "start": "2027-02-05", "end": spring_end},
-            {"festivals": ["qingming"], "start": "2027-04-03", "end": "2027-04-05"},
-            {"festivals": ["labour_day"], "start": "2027-05-01", "end": "2027-05-05"},
-            {"festivals": ["dragon_boat"], "start": "2027-06-09", "end": "2027-06-11"},
-            {"festivals": ["mid_autumn"], "start": "2027-09-15", "end": "2027-09-17"},
-            {"festivals": ["national_day"], "start": "2027-10-01", "end": "2027-10-07"}
-        ],
-        "adjusted_workdays": ["2027-02-20", "2027-10-09"]
-    })
-    .to_string()
+    common::notice_2027("2027-01-03", spring_end).to_string()
 }
 
 async fn store_notice(app: &TestApp, version: i64, arrangement: &str) {

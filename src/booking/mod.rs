@@ -856,10 +856,12 @@ fn message_cancelled(lang: Lang, date: &str, start: &str, code: &str, why: Optio
 }
 
 /// The new time held for a citizen whose day was closed (R2: "offered another time").
+#[allow(clippy::too_many_arguments)]
 fn message_offered(
     lang: Lang,
     site: &Site,
     old_date: &str,
+    why: &str,
     date: &str,
     start: &str,
     end: &str,
@@ -867,11 +869,11 @@ fn message_offered(
 ) -> String {
     match lang {
         Lang::ZhCn => format!(
-            "【出入境】因{old_date}停止预约办理，已为您保留{} {date} {start}-{end} 的预约，预约码 {code}。如不合适，可凭预约码和身份证号码改约或取消。",
+            "【出入境】您{old_date}的预约因{why}取消，已为您保留{} {date} {start}-{end} 的预约，预约码 {code}。如不合适，可凭预约码和身份证号码改约或取消。",
             site.name_zh
         ),
         Lang::En => format!(
-            "[Exit-Entry] As {old_date} is closed, we are holding {date} {start}-{end} at {} for you, code {code}. Reschedule or cancel with the code and your ID number if it does not suit you.",
+            "[Exit-Entry] Your appointment on {old_date} was cancelled ({why}); we are holding {date} {start}-{end} at {} for you, code {code}. Reschedule or cancel with the code and your ID number if it does not suit you.",
             site.name_en
         ),
     }
@@ -1656,8 +1658,24 @@ pub async fn add_capacity(
     Ok(())
 }
 
+/// What closing a day did.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DayClosed {
+    pub site_code: String,
+    pub date: String,
+    /// Bookings cancelled.
+    pub cancelled: usize,
+    /// Of those, the ones now holding another time the citizen was offered.
+    pub offered: usize,
+}
+
+/// How long a cancellation text waits for the offer of another time that replaces it, so a
+/// citizen gets one text saying both; when no offer can be made (or this node stops first),
+/// the cancellation goes out alone.
+const OFFER_GRACE_MS: i64 = 60_000;
+
 /// Closes a site for a day with a reason: its slots close, its bookings are cancelled and each
-/// citizen is told why and offered another time.
+/// citizen is offered another time, in one text that says why.
 pub async fn close_day(
     ctx: &Ctx<'_>,
     actor: &Actor,
@@ -1665,7 +1683,7 @@ pub async fn close_day(
     date: Date,
     reason_zh: &str,
     reason_en: &str,
-) -> Result<usize, Failure<BookingError>> {
+) -> Result<DayClosed, Failure<BookingError>> {
     let (zh, en) = (reason_zh.trim(), reason_en.trim());
     if zh.chars().count() < 2 || en.chars().count() < 2 {
         return Err(Failure::Refused(BookingError::ReasonNeeded));
@@ -1703,7 +1721,7 @@ pub async fn close_day(
                     reference: &b.code,
                     phone: &phone,
                     body: &body,
-                    due_at: now,
+                    due_at: now + OFFER_GRACE_MS,
                 },
                 now,
             )
@@ -1727,14 +1745,84 @@ pub async fn close_day(
     .await?;
     tx.commit().await?;
     ctx.cache.clear();
+    let mut offered = 0;
     for b in &cancelled {
         // Best effort after the closure is committed: a booking with no free place later keeps
         // its cancellation notice, which already asks the citizen to choose another time.
-        if let Err(e) = offer_another_time(ctx, site, b, date).await {
-            tracing::warn!(error = %e, booking = b.id, "no other time offered");
+        let why = lang_of(&b.lang).pick(zh, en);
+        match offer_another_time(ctx, site, b, date, why).await {
+            Ok(Some(_)) => offered += 1,
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, booking = b.id, "no other time offered"),
         }
     }
-    Ok(cancelled.len())
+    Ok(DayClosed {
+        site_code: site.code.clone(),
+        date: day,
+        cancelled: cancelled.len(),
+        offered,
+    })
+}
+
+/// Closes the days of `year` that `calendar` makes days off at a site that had opened them on
+/// the calendar before (a provisional year whose notice has come, issue 11): like any closed
+/// day, their bookings are cancelled and offered another time. Days already closed stay as
+/// they are; days that become working days open by themselves when first asked for.
+pub async fn close_new_days_off(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    calendar: &crate::domain::calendar::HolidayCalendar,
+    year: i16,
+) -> Result<Vec<DayClosed>, Failure<BookingError>> {
+    use crate::domain::opening::{ClosedReason, DayOpening};
+    let (today, _) = ctx.local_now();
+    let Ok(first) = Date::new(year, 1, 1) else {
+        return Ok(Vec::new());
+    };
+    let from = today.max(first).to_string();
+    let prefix = format!("{year}-");
+    let mut closed = Vec::new();
+    for site in sites::store::list_sites(ctx.db.reader(), true).await? {
+        let mut days = std::collections::BTreeSet::new();
+        for line in ctx.lines.bookable() {
+            for d in store::generated_dates(ctx.db.reader(), site.id, &line.code, &from).await? {
+                if d.starts_with(&prefix) {
+                    days.insert(d);
+                }
+            }
+        }
+        for day in days {
+            let Ok(date) = day.parse::<Date>() else {
+                continue;
+            };
+            let Ok(DayOpening::Closed { reason }) =
+                openings_on(&site.opening_rules, calendar, date)
+            else {
+                continue;
+            };
+            if store::day_closure(ctx.db.reader(), site.id, &day)
+                .await?
+                .is_some()
+            {
+                continue;
+            }
+            let (zh, en) = match &reason {
+                ClosedReason::Holiday(h) => (
+                    format!("国务院节假日安排（{}放假）", h.name_zh),
+                    format!("the State Council's holiday arrangement ({})", h.name_en),
+                ),
+                other => (other.label(Lang::ZhCn), other.label(Lang::En)),
+            };
+            match close_day(ctx, actor, &site, date, &zh, &en).await {
+                Ok(c) => closed.push(c),
+                // Closed by someone else in the meantime: nothing left to do here.
+                Err(Failure::Refused(BookingError::DayClosed(..))) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    ctx.cache.clear();
+    Ok(closed)
 }
 
 /// Holds the nearest later free place in the same pool for a booking whose day was closed, as
@@ -1745,6 +1833,7 @@ async fn offer_another_time(
     site: &Site,
     b: &store::BookingRow,
     closed: Date,
+    why: &str,
 ) -> Result<Option<String>, Failure<BookingError>> {
     let Some(line) = ctx.lines.get(&b.line_code).filter(|l| l.bookable) else {
         return Ok(None);
@@ -1802,7 +1891,9 @@ async fn offer_another_time(
                 Err(e) => return Err(e.into()),
             }
             let (start, end) = (hhmm(slot.start_minute), hhmm(slot.end_minute));
-            let body = message_offered(lang, site, &b.date, &day, &start, &end, &code);
+            let body = message_offered(lang, site, &b.date, why, &day, &start, &end, &code);
+            // The offer says why the old time went: the cancellation text is not needed.
+            notify::withdraw(&mut tx, "booking.cancelled", &b.code, now).await?;
             notify::enqueue(
                 &mut tx,
                 ctx.cipher,

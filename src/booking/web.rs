@@ -1617,9 +1617,12 @@ async fn admin_close_day_submit(
         .ok_or_else(AppError::not_found)?;
     let lang = page.lang;
     let r = match f.date.trim().parse::<Date>() {
-        Ok(date) => super::close_day(&state.booking(), &actor, &site, date, &f.reason_zh, &f.reason_en).await.map(|n| match lang {
-            Lang::ZhCn => format!("{date} 已闭厅，{n} 个预约已取消并短信通知改约。"),
-            Lang::En => format!("{date} is closed; {n} bookings were cancelled and told by text message to book another time."),
+        Ok(date) => super::close_day(&state.booking(), &actor, &site, date, &f.reason_zh, &f.reason_en).await.map(|c| {
+            let (n, m) = (c.cancelled, c.offered);
+            match lang {
+                Lang::ZhCn => format!("{date} 已闭厅，{n} 个预约已取消，其中 {m} 个已为市民保留之后最近的时间；每位市民收到一条短信。"),
+                Lang::En => format!("{date} is closed; {n} bookings were cancelled, {m} of them moved to the nearest later time held for the citizen; each citizen gets one text message."),
+            }
         }),
         Err(_) => Err(Failure::Refused(BookingError::BadSettings)),
     };

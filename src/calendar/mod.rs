@@ -139,7 +139,7 @@ pub const TOPIC: &str = "calendar.changed";
 /// move.
 pub struct Ctx<'a> {
     pub applications: crate::applications::Ctx<'a>,
-    pub handle: &'a CalendarHandle,
+    pub booking: crate::booking::Ctx<'a>,
 }
 
 /// What an administrator enters: the notice and why this version.
@@ -229,18 +229,23 @@ pub struct Entered {
     pub report: Report,
 }
 
-/// What entering a version changed (issue 11 item 3): promised dates of open applications.
+/// What entering a version changed (issue 11 item 3): promised dates of open applications
+/// and the days with open appointments that became days off.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Report {
     pub promised: Vec<crate::applications::PromisedChange>,
     /// Documents whose provisional promised date was confirmed unchanged.
     pub confirmed: usize,
+    /// Days a site had opened for appointments that are now days off.
+    #[serde(default)]
+    pub days_closed: Vec<crate::booking::DayClosed>,
 }
 
 impl Report {
     /// Citizens told of a change (one text each).
     pub fn texts(&self) -> usize {
         self.promised.iter().filter(|p| p.texted).count()
+            + self.days_closed.iter().map(|d| d.cancelled).sum::<usize>()
     }
 }
 
@@ -279,7 +284,8 @@ pub async fn enter_notice(
 
     let mut tx = db.begin().await?;
     let version = store::next_version(&mut tx, i64::from(year)).await?;
-    let had_official = ctx.handle.current().covers(year);
+    let handle = ctx.applications.calendar;
+    let had_official = handle.current().covers(year);
     if (version > 1 || had_official) && note.chars().count() < 2 {
         return Err(Failure::Refused(CalendarAdminError::AmendmentReason));
     }
@@ -322,15 +328,16 @@ pub async fn enter_notice(
     tx.commit().await?;
 
     // In force here at once; the other nodes follow the event.
-    let after = ctx.handle.reload(db).await?;
+    let after = handle.reload(db).await?;
     db.publish(TOPIC, serde_json::json!({"year": year, "version": version}));
-    let report = recompute(ctx, &after, year).await?;
+    let report = recompute(ctx, admin.actor, &after, year).await?;
     let text = serde_json::to_string(&report).map_err(|e| Failure::Internal(e.to_string()))?;
     store::insert_report(db.reader(), notice_id, &text, clock.now_ms()).await?;
     tracing::info!(
         year,
         version,
         promised_changed = report.promised.len(),
+        days_closed = report.days_closed.len(),
         "holiday notice entered"
     );
     Ok(Entered {
@@ -341,18 +348,28 @@ pub async fn enter_notice(
     })
 }
 
-/// Recomputes what `after` moves in `year`: promised dates of open applications (texted once
-/// each). Idempotent: what already agrees with `after` is left alone.
+/// Recomputes what `after` moves in `year`: promised dates of open applications, and open
+/// appointment days that became days off (each citizen texted once). Idempotent: what already
+/// agrees with `after` is left alone.
 pub async fn recompute(
     ctx: &Ctx<'_>,
+    actor: &crate::auth::Actor,
     after: &HolidayCalendar,
     year: i16,
 ) -> Result<Report, Failure<CalendarAdminError>> {
     let (promised, confirmed) =
         crate::applications::recompute_promised_dates(&ctx.applications, after, year).await?;
+    let days_closed = crate::booking::close_new_days_off(&ctx.booking, actor, after, year)
+        .await
+        .map_err(|e| match e {
+            Failure::Refused(r) => Failure::Internal(r.to_string()),
+            Failure::Storage(e) => Failure::Storage(e),
+            Failure::Internal(m) => Failure::Internal(m),
+        })?;
     Ok(Report {
         promised,
         confirmed,
+        days_closed,
     })
 }
 

@@ -50,11 +50,7 @@ async fn api_enter_notice(
     if input.arrangement.year != year {
         return Err(AppError::invalid(CalendarAdminError::YearMismatch));
     }
-    let ctx = super::Ctx {
-        applications: state.applications(),
-        handle: &state.calendar,
-    };
-    let entered = super::enter_notice(&ctx, admin, input)
+    let entered = super::enter_notice(&state.calendar_admin(), admin, input)
         .await
         .map_err(refused)?;
     Ok((StatusCode::CREATED, axum::Json(entered)).into_response())

@@ -111,6 +111,14 @@ impl AppState {
         }
     }
 
+    /// Everything entering a holiday notice needs: what it recomputes.
+    pub fn calendar_admin(&self) -> crate::calendar::Ctx<'_> {
+        crate::calendar::Ctx {
+            applications: self.applications(),
+            booking: self.booking(),
+        }
+    }
+
     /// Everything the payment use cases need.
     pub fn payments(&self) -> crate::payments::Ctx<'_> {
         crate::payments::Ctx {
