@@ -2762,3 +2762,120 @@ async fn new_pages_in_english_and_on_phones() {
     })
     .await;
 }
+
+/// The day the State Council's 2027 notice is entered in the browser walk: inside the 60 days
+/// before the booking window and the time limits reach 2027, so the warning shows.
+const NOTICE_DAY: &str = "2026-12-02T10:00:00+08:00";
+
+/// Sets an input's value the way a date picker does (typing into a date input depends on the
+/// browser's locale), then tells the page it changed.
+async fn set_value(c: &Client, css: &str, value: &str) {
+    c.execute(
+        "const e = document.querySelector(arguments[0]); e.value = arguments[1]; \
+         e.dispatchEvent(new Event('change', {bubbles: true})); return e.value;",
+        vec![json!(css), json!(value)],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("set {css}: {e}"));
+}
+
+/// Issue 11: an administrator of every site enters the 2027 notice in the admin page, as the
+/// notice reads; a notice missing a festival is refused naming it and keeps what was typed;
+/// once entered, the year is official, the warning is gone and the version is listed.
+async fn notice_walk(app: &App, c: &Client, shots: &Shots, password: &str) {
+    c.set_window_size(HALL_SCREEN.0, HALL_SCREEN.1)
+        .await
+        .expect("workstation window");
+    c.goto(&app.url("/login")).await.expect("open login");
+    sign_in(c, "calendar.admin", password).await;
+
+    c.goto(&app.url("/admin/calendar"))
+        .await
+        .expect("calendar list");
+    path_is(c, "/admin/calendar").await;
+    assert_eq!(text_of(c, "main h1").await, "节假日安排");
+    let warning = text_of(c, "#calendar-warning").await;
+    assert!(warning.contains("2027"), "{warning}");
+    let rows = text_of(c, "main table").await;
+    assert!(rows.contains("2027") && rows.contains("暂定"), "{rows}");
+    shots.take(c, "admin-calendar-zh.png").await;
+
+    click(c, "a[href='/admin/calendar/2027']").await;
+    path_is(c, "/admin/calendar/2027").await;
+    // The form starts from the provisional statutory days: 春节 is 除夕 to 初三.
+    assert_eq!(
+        value_of(c, "input[name=spring_festival_start]").await,
+        "2027-02-05"
+    );
+    assert_eq!(
+        value_of(c, "input[name=spring_festival_end]").await,
+        "2027-02-08"
+    );
+    shots.take(c, "admin-calendar-2027-form-zh.png").await;
+
+    // As the notice reads.
+    let days = [
+        ("new_year", "2027-01-01", "2027-01-03"),
+        ("spring_festival", "2027-02-05", "2027-02-12"),
+        ("qingming", "2027-04-03", "2027-04-05"),
+        ("labour_day", "2027-05-01", "2027-05-05"),
+        ("dragon_boat", "", ""),
+        ("mid_autumn", "2027-09-15", "2027-09-17"),
+        ("national_day", "2027-10-01", "2027-10-07"),
+    ];
+    for (code, start, end) in days {
+        set_value(c, &format!("input[name={code}_start]"), start).await;
+        set_value(c, &format!("input[name={code}_end]"), end).await;
+    }
+    type_into(c, "input[name=document_number]", "国办发明电〔2026〕7号").await;
+    set_value(c, "input[name=published]", "2026-11-20").await;
+    set_value(c, "textarea[name=adjusted]", "2027-02-20\n2027-10-09").await;
+    click(c, "#enter-notice button").await;
+    // 端午节 was left out: refused, naming it, with what was typed kept.
+    let refusal = text_of(c, "main .alert[role=alert]:not(#calendar-warning)").await;
+    assert!(refusal.contains("端午节"), "{refusal}");
+    assert_eq!(
+        value_of(c, "input[name=spring_festival_end]").await,
+        "2027-02-12"
+    );
+    shots.take(c, "admin-calendar-2027-refused-zh.png").await;
+
+    set_value(c, "input[name=dragon_boat_start]", "2027-06-09").await;
+    set_value(c, "input[name=dragon_boat_end]", "2027-06-11").await;
+    click(c, "#enter-notice button").await;
+    query_has(c, "entered=1").await;
+    let page = body_text(c).await;
+    assert!(page.contains("第1版已录入"), "{page}");
+    assert!(page.contains("已录入通知（第1版）"), "{page}");
+    assert!(page.contains("国办发明电〔2026〕7号"), "{page}");
+    assert!(
+        c.find(Locator::Css("#calendar-warning")).await.is_err(),
+        "2027 is official: no more warning"
+    );
+    shots.take(c, "admin-calendar-2027-entered-zh.png").await;
+
+    // In English too.
+    click_lang_switch(c, "English").await;
+    assert_eq!(text_of(c, "main h1").await, "Holiday calendar · 2027");
+    let page = body_text(c).await;
+    assert!(page.contains("Notice entered (version 1)"), "{page}");
+    shots.take(c, "admin-calendar-2027-entered-en.png").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn entering_the_holiday_notice_in_chromium() {
+    let Some(binary) = chromedriver_or_skip() else {
+        return;
+    };
+    let app = TestApp::spawn_at(Engine::Sqlite, NOTICE_DAY)
+        .await
+        .expect("sqlite app");
+    let password = app.staff("calendar.admin", vec![(Role::Admin, None)]).await;
+    let site = App {
+        base: app.base.clone(),
+    };
+    in_chromium(&binary, move |c, shots| async move {
+        notice_walk(&site, &c, &shots, &password).await
+    })
+    .await;
+}

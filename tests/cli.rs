@@ -242,7 +242,7 @@ fn the_calendar_cli_and_check_data_read_the_notices_entered_in_the_database() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("[2025, 2026, 2027]"));
 
     // A version that fails the checks: check-data names it and fails; the CLI says so and
-    // computes without it (2027 provisional again).
+    // computes without it (the version before it, still official).
     notice["holidays"][4]["start"] = "2027-06-12".into();
     notice["holidays"][4]["end"] = "2027-06-12".into();
     store(2, notice.to_string());
@@ -257,6 +257,6 @@ fn the_calendar_cli_and_check_data_read_the_notices_entered_in_the_database() {
     );
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
-        "2027-01-07 provisional"
+        "2027-01-07 official"
     );
 }

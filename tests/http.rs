@@ -801,7 +801,10 @@ async fn a_stored_notice_comes_into_force_on_the_event_and_versions_are_append_o
     broken["holidays"][1]["end"] = "2027-02-23".into();
     store_notice(&app, 3, &broken.to_string()).await;
     app.state.calendar.reload(&app.state.db).await.unwrap();
-    assert!(app.state.calendar.current().is_provisional(2027));
+    // The version before it stays in force.
+    let cal = app.state.calendar.current();
+    assert!(!cal.is_provisional(2027));
+    assert!(!cal.is_working_day("2027-02-13".parse().unwrap()).unwrap());
     let problems = app.state.calendar.problems();
     assert!(problems.iter().any(|p| p.contains("2027")), "{problems:?}");
     let health = get_json(&app, "/healthz").await;

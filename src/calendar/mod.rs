@@ -7,6 +7,7 @@
 //! routine is in docs/CONFIGURATION.md.
 
 pub mod outlook;
+pub mod pages;
 pub mod store;
 pub mod web;
 
@@ -64,7 +65,7 @@ impl CalendarHandle {
 
     /// Reads the entered notices and puts the resulting calendar in force; returns it.
     pub async fn reload(&self, db: &Db) -> Result<Arc<HolidayCalendar>, sqlx::Error> {
-        let rows = store::latest_per_year(db.reader()).await?;
+        let rows = store::all_versions(db.reader()).await?;
         let (calendar, problems) = build(&self.files, &rows);
         for p in &problems {
             tracing::error!(problem = %p, "an entered holiday notice is kept out of the calendar");
@@ -79,12 +80,18 @@ impl CalendarHandle {
     }
 }
 
-/// The calendar from the files and the entered versions in force (`rows`, one per year). A
-/// stored version that fails the checks is our own data gone wrong: it is kept out, loudly.
+/// The calendar from the files and the entered versions (`rows`, each year's latest first):
+/// the latest version of a year that passes the checks is in force. A stored version that
+/// fails them is our own data gone wrong: it is kept out, loudly, and the version before it
+/// stays in force.
 pub fn build(files: &HolidayCalendar, rows: &[store::NoticeRow]) -> (HolidayCalendar, Vec<String>) {
     let mut calendar = files.clone();
     let mut problems = Vec::new();
+    let mut settled = std::collections::BTreeSet::new();
     for row in rows {
+        if settled.contains(&row.year) {
+            continue;
+        }
         let checked = serde_json::from_str::<Arrangement>(&row.arrangement)
             .map_err(|e| e.to_string())
             .and_then(|a| {
@@ -98,7 +105,10 @@ pub fn build(files: &HolidayCalendar, rows: &[store::NoticeRow]) -> (HolidayCale
                 .map_err(|p| p.to_string())
             });
         match checked {
-            Ok(s) if i64::from(s.year()) == row.year => calendar.set(s),
+            Ok(s) if i64::from(s.year()) == row.year => {
+                calendar.set(s);
+                settled.insert(row.year);
+            }
             Ok(_) => problems.push(format!(
                 "calendar_notices id {}: the arrangement is not for {}",
                 row.id, row.year
@@ -169,6 +179,8 @@ pub enum CalendarAdminError {
     AmendmentReason,
     #[error("another administrator entered this year at the same moment")]
     Concurrent,
+    #[error("{field}: {value} is not a date")]
+    BadDate { field: String, value: String },
 }
 
 impl UserMessage for CalendarAdminError {
@@ -181,6 +193,7 @@ impl UserMessage for CalendarAdminError {
             CalendarAdminError::YearMismatch => "calendar.year_mismatch",
             CalendarAdminError::AmendmentReason => "calendar.amendment_reason",
             CalendarAdminError::Concurrent => "calendar.concurrent",
+            CalendarAdminError::BadDate { .. } => "calendar.bad_date",
         }
     }
 
@@ -216,6 +229,10 @@ impl UserMessage for CalendarAdminError {
                     "Another administrator has just entered this year; reload, check and submit again.",
                 )
                 .into(),
+            CalendarAdminError::BadDate { field, value } => match lang {
+                Lang::ZhCn => format!("「{field}」的日期“{value}”无效，请按 年-月-日（如 2027-01-01）填写。"),
+                Lang::En => format!("{field}: “{value}” is not a date; write it as year-month-day (e.g. 2027-01-01)."),
+            },
         }
     }
 }
@@ -457,7 +474,7 @@ mod tests {
         // An amendment extending National Day by a day (10-08, a Thursday).
         amended.holidays[6].end = "2026-10-08".parse().expect("date");
         let json = serde_json::to_string(&amended).expect("json");
-        let (cal, problems) = build(&files, &[row(2026, 2, json)]);
+        let (cal, problems) = build(&files, &[row(2026, 2, json.clone())]);
         assert!(problems.is_empty(), "{problems:?}");
         assert!(
             !cal.is_working_day("2026-10-08".parse().expect("date"))
@@ -467,13 +484,23 @@ mod tests {
             cal.official_year(2026).map(YearSchedule::source),
             Some(Source::Entered { version: 2, .. })
         ));
-        // Unreadable or failing the checks: kept out, said loudly, the file stays in force.
+        // Unreadable or failing the checks: kept out, said loudly, the file stays in force...
         let (cal, problems) = build(&files, &[row(2026, 3, "{}".into())]);
         assert_eq!(problems.len(), 1);
         assert!(
             cal.is_working_day("2026-10-08".parse().expect("date"))
                 .expect("2026")
         );
+        // ...or the version before it.
+        let (cal, problems) = build(
+            &files,
+            &[row(2026, 3, "{}".into()), row(2026, 2, json.clone())],
+        );
+        assert_eq!(problems.len(), 1);
+        assert!(matches!(
+            cal.official_year(2026).map(YearSchedule::source),
+            Some(Source::Entered { version: 2, .. })
+        ));
         amended.year = 2027;
         let json = serde_json::to_string(&amended).expect("json");
         let (_, problems) = build(&files, &[row(2027, 1, json)]);

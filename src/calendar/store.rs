@@ -45,14 +45,14 @@ fn notice_row(r: &sqlx::any::AnyRow) -> Result<NoticeRow, sqlx::Error> {
     })
 }
 
-/// The version in force of every year that has one: the latest.
-pub async fn latest_per_year<'e>(
+/// Every entered version, by year and the latest first (the latest that passes the checks is
+/// in force; a few rows a year).
+pub async fn all_versions<'e>(
     ex: impl Executor<'e, Database = Any>,
 ) -> Result<Vec<NoticeRow>, sqlx::Error> {
     sqlx::query(select_notice!(
         r#"
-WHERE n.version = (SELECT MAX(m.version) FROM calendar_notices m WHERE m.year = n.year)
-ORDER BY n.year
+ORDER BY n.year, n.version DESC
 "#
     ))
     .fetch_all(ex)

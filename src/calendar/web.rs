@@ -1,5 +1,5 @@
 //! Calendar API: the arrangement of a year as in force (public), and the administrators' entry
-//! of the State Council's notice (JSON; the page form is still to come, issue 11).
+//! of the State Council's notice (JSON; the page is [`super::pages`]).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

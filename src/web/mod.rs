@@ -163,6 +163,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::portal::web::routes())
         .merge(crate::auth::web::pages())
         .merge(crate::sites::web::pages())
+        .merge(crate::calendar::pages::pages())
         .merge(crate::booking::web::pages())
         .merge(crate::queue::web::pages())
         .merge(crate::applications::web::pages())
