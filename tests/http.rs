@@ -898,3 +898,47 @@ on_both_engines!(
     calendar_api,
     super::the_notice_is_entered_through_the_api_by_an_administrator_of_every_site
 );
+
+/// Issue 11 item 4: the warning counts from the longest booking window any site has set, not
+/// only the default: a site opening 90 days ahead brings it forward by months.
+async fn a_site_with_a_long_booking_window_brings_the_calendar_warning_forward(app: TestApp) {
+    let health = get_json(&app, "/healthz").await;
+    assert_eq!(health["calendar"]["status"], "ok", "{health}");
+    let site_id = app.site_id("0001").await;
+    let settings = onetrip::booking::slots::SlotSettings {
+        slot_minutes: 30,
+        quota_online: 5,
+        quota_phone: 1,
+        quota_onsite: 1,
+        open_days_ahead: 90,
+        open_at_minute: 9 * 60,
+        close_minutes_before: 60,
+        release_delay_seconds: 600,
+    };
+    onetrip::booking::update_settings(
+        &app.state.booking(),
+        &onetrip::auth::Actor::system(),
+        site_id,
+        "first_issue",
+        settings,
+    )
+    .await
+    .unwrap();
+    let health = get_json(&app, "/healthz").await;
+    assert_eq!(health["calendar"]["status"], "warning", "{health}");
+    // 2026-09-20 + 90 days = 2026-12-19: 13 days before 2027, which has no notice.
+    assert_eq!(
+        health["calendar"]["outlook"]["horizon_end"], "2026-12-19",
+        "{health}"
+    );
+    assert_eq!(
+        health["calendar"]["outlook"]["provisional_days_ahead"], 13,
+        "{health}"
+    );
+}
+
+on_both_engines_at!(
+    long_booking_window_warning,
+    "2026-09-20T10:00:00+08:00",
+    super::a_site_with_a_long_booking_window_brings_the_calendar_warning_forward
+);

@@ -1555,6 +1555,8 @@ pub async fn update_settings(
     .await?;
     tx.commit().await?;
     ctx.cache.clear();
+    // A longer window may bring the calendar warnings forward.
+    ctx.calendar.refresh_booking_reach(ctx.db).await?;
     Ok(())
 }
 

@@ -33,6 +33,17 @@ pub async fn settings<'e>(
     .transpose()
 }
 
+/// The longest booking window any site has set for any line (`None`: none set, the defaults
+/// apply everywhere).
+pub async fn longest_window<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query("SELECT MAX(open_days_ahead) AS days FROM slot_settings")
+        .fetch_one(ex)
+        .await?
+        .try_get("days")
+}
+
 pub async fn upsert_settings(
     conn: &mut AnyConnection,
     site_id: i64,

@@ -11,6 +11,7 @@ pub mod pages;
 pub mod store;
 pub mod web;
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
@@ -33,6 +34,9 @@ pub struct CalendarHandle {
     current: ArcSwap<HolidayCalendar>,
     /// Entered versions that no longer pass the checks (kept out; shown to operators).
     problems: Mutex<Vec<String>>,
+    /// The longest booking window set for any site and line, in days (0: none set): how far
+    /// bookings reach, for the warnings (read on every page, refreshed from the database).
+    booking_reach: AtomicI64,
 }
 
 impl CalendarHandle {
@@ -42,7 +46,23 @@ impl CalendarHandle {
             current: ArcSwap::from_pointee(files.clone()),
             files,
             problems: Mutex::new(Vec::new()),
+            booking_reach: AtomicI64::new(0),
         }
+    }
+
+    /// The longest booking window set at any site (0 when none is set).
+    pub fn booking_reach(&self) -> i64 {
+        self.booking_reach.load(Ordering::Relaxed)
+    }
+
+    /// Re-reads the longest booking window set at any site (after a change of the settings
+    /// here, and on every health check and metrics scrape for changes made on other nodes).
+    pub async fn refresh_booking_reach(&self, db: &Db) -> Result<(), sqlx::Error> {
+        let days = crate::booking::store::longest_window(db.reader())
+            .await?
+            .unwrap_or(0);
+        self.booking_reach.store(days, Ordering::Relaxed);
+        Ok(())
     }
 
     /// The calendar in force now.
@@ -65,6 +85,7 @@ impl CalendarHandle {
 
     /// Reads the entered notices and puts the resulting calendar in force; returns it.
     pub async fn reload(&self, db: &Db) -> Result<Arc<HolidayCalendar>, sqlx::Error> {
+        self.refresh_booking_reach(db).await?;
         let rows = store::all_versions(db.reader()).await?;
         let (calendar, problems) = build(&self.files, &rows);
         for p in &problems {

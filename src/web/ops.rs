@@ -58,8 +58,8 @@ pub struct CalendarHealth {
     pub problems: Vec<String>,
 }
 
-/// The calendar outlook of this hall now: the default booking window and the catalog's time
-/// limits counted from today on the calendar in force.
+/// The calendar outlook of this hall now: the longest booking window (the default, or a
+/// site's own) and the catalog's time limits counted from today on the calendar in force.
 pub fn calendar_outlook(state: &AppState) -> crate::calendar::outlook::Outlook {
     crate::calendar::outlook::outlook(
         &state.calendar.current(),
@@ -68,7 +68,11 @@ pub fn calendar_outlook(state: &AppState) -> crate::calendar::outlook::Outlook {
         },
         &state.catalog,
         state.clock.today(),
-        state.lines.defaults.open_days_ahead,
+        state
+            .lines
+            .defaults
+            .open_days_ahead
+            .max(state.calendar.booking_reach()),
     )
 }
 
@@ -89,6 +93,9 @@ async fn healthz(State(state): State<AppState>) -> Response {
         crate::db::Engine::Postgres => "postgres",
     };
     let ok = state.db.ping().await.is_ok();
+    if let Err(e) = state.calendar.refresh_booking_reach(&state.db).await {
+        tracing::debug!(error = %e, "cannot read the booking windows for the calendar outlook");
+    }
     let outlook = calendar_outlook(&state);
     let calendar = CalendarHealth {
         status: if outlook.warning { "warning" } else { "ok" },
@@ -113,6 +120,9 @@ async fn healthz(State(state): State<AppState>) -> Response {
 
 async fn metrics(State(state): State<AppState>) -> Response {
     // Days left before a horizon reaches a year without a notice (negative: already inside).
+    if let Err(e) = state.calendar.refresh_booking_reach(&state.db).await {
+        tracing::debug!(error = %e, "cannot read the booking windows for the calendar outlook");
+    }
     if let Some(days) = calendar_outlook(&state).provisional_days_ahead {
         metrics::gauge!("onetrip_calendar_provisional_days_ahead").set(days as f64);
     }
