@@ -720,3 +720,128 @@ on_both_engines_at!(
     super::DAY,
     super::a_childs_guardian_is_kept_with_the_form
 );
+
+async fn progress(app: &TestApp, no: &ApplicationNo, id: &str) -> (u16, Value) {
+    let res = app
+        .client()
+        .post(app.url("/api/v1/progress"))
+        .json(&json!({"application_no": no.as_str(), "id_number": id}))
+        .send()
+        .await
+        .expect("post");
+    (res.status().as_u16(), res.json().await.expect("json"))
+}
+
+/// Issue 12 item 3: an application not accepted yet has a progress (submitted, then refused
+/// with its reasons), and its documents decode everywhere: the approver is refused in words.
+async fn progress_before_acceptance_and_after_a_refusal(app: TestApp) {
+    let site = app.site_id("0001").await;
+    let id = id_number(43);
+    let no = submitted(&app, &id).await;
+    let (status, p) = progress(&app, &no, &id).await;
+    assert_eq!(status, 200, "{p}");
+    assert_eq!(p["status"], "submitted");
+    assert_eq!(p["documents"][0]["stage"], "applied");
+    assert_eq!(p["documents"][0]["promised_date"], Value::Null);
+    // The approver cannot take a document that was never accepted, and is told why.
+    let doc_id: i64 = sqlx::query_scalar(
+        "SELECT d.id FROM application_documents d JOIN applications a ON a.id = d.application_id \
+         WHERE a.application_no = $1 ORDER BY d.position LIMIT 1",
+    )
+    .bind(no.as_str())
+    .fetch_one(app.state.db.reader())
+    .await
+    .expect("document");
+    let approver = staff(site, &[Role::Approver]);
+    match onetrip::documents::start_review(&app.state.applications(), &approver, doc_id).await {
+        Err(Failure::Refused(e)) => {
+            use onetrip::i18n::UserMessage;
+            assert!(
+                e.message(onetrip::i18n::Lang::ZhCn).contains("待受理"),
+                "{e}"
+            );
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // Refused at the window: the citizen reads the reasons and the basis.
+    let officer = staff(site, &[Role::Officer]);
+    let ctx = app.state.applications();
+    applications::start_acceptance(&ctx, &officer, &no, None)
+        .await
+        .expect("start");
+    applications::refuse(
+        &ctx,
+        &officer,
+        &no,
+        vec!["申请人不具备首次申领条件".into()],
+        "《中华人民共和国护照法》第六条",
+    )
+    .await
+    .expect("refuse");
+    let (status, p) = progress(&app, &no, &id).await;
+    assert_eq!(status, 200, "{p}");
+    assert_eq!(p["status"], "refused");
+    assert_eq!(p["refusal"]["reasons"][0], "申请人不具备首次申领条件");
+    let c = app.client();
+    let token = app.csrf(&c, "/progress").await;
+    let page = c
+        .post(app.url("/progress"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("no", no.as_str()),
+            ("id_number", id.as_str()),
+        ])
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        page.contains("不予受理") && page.contains("护照法"),
+        "{page}"
+    );
+}
+
+on_both_engines_at!(
+    progress_before_acceptance,
+    super::DAY,
+    super::progress_before_acceptance_and_after_a_refusal
+);
+
+/// Issue 12 item 4: a Hong Kong, Macao or Taiwan residence permit number is not the applicant's
+/// mainland ID: the form refuses it with the message booking gives.
+async fn residence_permit_numbers_are_not_an_applicants_id(app: TestApp) {
+    for permit in [
+        "810000199408230021",
+        "820000199408230023",
+        "830000199408230025",
+    ] {
+        let parsed = onetrip::domain::id_number::IdNumber::parse(permit);
+        assert!(
+            parsed.is_ok(),
+            "{permit} is a valid residence permit number"
+        );
+        let res = submit(&app, &form(permit)).await;
+        assert_eq!(res.status(), 422, "{permit}");
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["code"], "id_number.not_citizen", "{body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("mainland resident")),
+            "{body}"
+        );
+    }
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM applications")
+        .fetch_one(app.state.db.reader())
+        .await
+        .expect("count");
+    assert_eq!(n, 0);
+}
+
+on_both_engines_at!(
+    residence_permits_refused,
+    super::DAY,
+    super::residence_permit_numbers_are_not_an_applicants_id
+);

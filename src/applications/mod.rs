@@ -43,6 +43,7 @@ pub struct Ctx<'a> {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ApplicationStatus)]
 pub enum Status {
     Submitted,
     InAcceptance,
@@ -93,6 +94,7 @@ impl Status {
 /// Where the applicant fills the form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = FormChannel)]
 pub enum Channel {
     Kiosk,
     Mobile,

@@ -128,6 +128,8 @@ pub enum FormError {
     EndorsementUnavailable(String),
     #[error("annotations out of range")]
     Annotations,
+    #[error("{0}")]
+    NotCitizenId(crate::domain::id_number::NotCitizenId),
     #[error("guardian needed")]
     GuardianNeeded,
     #[error("guardian not adult")]
@@ -140,6 +142,7 @@ impl UserMessage for FormError {
     fn code(&self) -> &'static str {
         match self {
             FormError::NoDocument => "form.no_document",
+            FormError::NotCitizenId(e) => e.code(),
             FormError::DocumentTwice(_) => "form.document_twice",
             FormError::CategoryNotOffered(..) => "form.category_not_offered",
             FormError::OldNumberNeeded(_) => "form.old_number_needed",
@@ -161,6 +164,7 @@ impl UserMessage for FormError {
     fn message(&self, lang: Lang) -> String {
         let zh = lang == Lang::ZhCn;
         match self {
+            FormError::NotCitizenId(e) => e.message(lang),
             FormError::NoDocument => lang
                 .pick(
                     "请至少选择一种证件。",
@@ -300,6 +304,10 @@ pub fn check_form<'c>(
     applicant: &Applicant,
     documents: &[DocumentRequest],
 ) -> Result<Vec<&'c ServiceItem>, FormError> {
+    applicant
+        .id_number
+        .require_citizen()
+        .map_err(FormError::NotCitizenId)?;
     if documents.is_empty() {
         return Err(FormError::NoDocument);
     }

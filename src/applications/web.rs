@@ -202,6 +202,9 @@ impl FormFields {
     fn to_input(&self, lang: Lang, today: jiff::civil::Date) -> Result<FormInput, FieldError> {
         let id_number =
             IdNumber::parse_on(&self.id_number, today).map_err(|e| FieldError(e.message(lang)))?;
+        id_number
+            .require_citizen()
+            .map_err(|e| FieldError(e.message(lang)))?;
         let phone = PhoneNumber::parse(&self.phone).map_err(|e| FieldError(e.message(lang)))?;
         let guardian = if self.guardian_name.trim().is_empty() && self.guardian_id.trim().is_empty()
         {

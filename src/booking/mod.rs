@@ -178,8 +178,8 @@ pub enum BookingError {
     RateLimited,
     #[error("id number: {0}")]
     IdNumber(IdNumberError),
-    #[error("not a citizen id")]
-    NotCitizenId,
+    #[error("{0}")]
+    NotCitizenId(crate::domain::id_number::NotCitizenId),
     #[error("phone: {0}")]
     Phone(PhoneError),
     #[error("name")]
@@ -212,7 +212,7 @@ impl UserMessage for BookingError {
             BookingError::NotFoundToday => "booking.not_found_today",
             BookingError::RateLimited => "booking.rate_limited",
             BookingError::IdNumber(e) => e.code(),
-            BookingError::NotCitizenId => "booking.not_citizen_id",
+            BookingError::NotCitizenId(e) => e.code(),
             BookingError::Phone(e) => e.code(),
             BookingError::Name => "booking.name",
             BookingError::DayClosed(..) => "booking.day_closed",
@@ -257,8 +257,7 @@ impl UserMessage for BookingError {
             (RateLimited, Lang::ZhCn) => "操作过于频繁，请稍后再试。".into(),
             (RateLimited, Lang::En) => "Too many attempts; please try again later (within the hour).".into(),
             (IdNumber(e), l) => e.message(l),
-            (NotCitizenId, Lang::ZhCn) => "请填写中国公民居民身份证号码。".into(),
-            (NotCitizenId, Lang::En) => "Enter a mainland resident identity card number.".into(),
+            (NotCitizenId(e), l) => e.message(l),
             (Phone(e), l) => e.message(l),
             (Name, Lang::ZhCn) => "请填写与身份证一致的姓名（1–30 个字符）。".into(),
             (Name, Lang::En) => "Enter the name as on the ID card (1–30 characters).".into(),
@@ -773,9 +772,7 @@ pub fn parse_person(
 ) -> Result<(String, IdNumber, PhoneNumber), BookingError> {
     let name = valid_name(name)?;
     let id = IdNumber::parse(id).map_err(BookingError::IdNumber)?;
-    if id.kind() != crate::domain::id_number::IdKind::Citizen {
-        return Err(BookingError::NotCitizenId);
-    }
+    id.require_citizen().map_err(BookingError::NotCitizenId)?;
     let phone = PhoneNumber::parse(phone).map_err(BookingError::Phone)?;
     Ok((name, id, phone))
 }
@@ -1961,7 +1958,11 @@ mod tests {
         ));
         assert_eq!(
             parse_person("张三", "810000199408230021", "13800138000").err(),
-            Some(BookingError::NotCitizenId)
+            Some(BookingError::NotCitizenId(
+                crate::domain::id_number::NotCitizenId(
+                    crate::domain::id_number::IdKind::HkResidencePermit
+                )
+            ))
         );
         assert!(matches!(
             parse_person("张三", "11010519491231002X", "12345"),

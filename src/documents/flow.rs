@@ -13,6 +13,9 @@ use crate::i18n::Lang;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
+    /// On a form not accepted yet (submitted, being accepted, awaiting materials, or refused):
+    /// acceptance, not this workflow, moves it on.
+    Applied,
     Accepted,
     UnderReview,
     Approved,
@@ -30,7 +33,8 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 12] = [
+    pub const ALL: [Stage; 13] = [
+        Stage::Applied,
         Stage::Accepted,
         Stage::UnderReview,
         Stage::Approved,
@@ -47,6 +51,7 @@ impl Stage {
 
     pub fn code(self) -> &'static str {
         match self {
+            Stage::Applied => "applied",
             Stage::Accepted => "accepted",
             Stage::UnderReview => "under_review",
             Stage::Approved => "approved",
@@ -69,6 +74,7 @@ impl Stage {
     /// The plain-language name citizens read on the progress page.
     pub fn name(self, lang: Lang) -> &'static str {
         match self {
+            Stage::Applied => lang.pick("待受理", "Not accepted yet"),
             Stage::Accepted => lang.pick("已受理", "Accepted"),
             Stage::UnderReview => lang.pick("审批中", "Under review"),
             Stage::Approved => lang.pick("审批通过", "Approved"),

@@ -1091,12 +1091,28 @@ pub struct DocumentProgress {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Progress {
     pub application_no: String,
+    /// Where the application stands: `submitted`, `in_acceptance`, `awaiting_materials`,
+    /// `accepted` or `refused`.
+    pub status: applications::Status,
+    /// The status as the citizen reads it, in the request's language.
+    pub status_name: String,
+    /// Why it was not accepted, and on what basis (a written refusal, 不予受理).
+    pub refusal: Option<RefusalView>,
     pub accepted_at: Option<String>,
     pub documents: Vec<DocumentProgress>,
     /// Express shipments with their tracking (filled by the caller that has the courier data).
     pub tracking: Vec<crate::express::Tracking>,
     #[serde(skip)]
     pub application_id: i64,
+}
+
+/// A written refusal as the citizen reads it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RefusalView {
+    pub reasons: Vec<String>,
+    pub basis: String,
+    /// Local time of the refusal, `YYYY-MM-DD HH:MM`.
+    pub at: String,
 }
 
 /// The progress of an application for whoever knows both its number and the applicant's ID
@@ -1117,16 +1133,41 @@ pub async fn progress(
         return Ok(None);
     }
     let expedited = row.time_limit_class.as_deref() == Some("expedited");
+    let status = applications::Status::parse(&row.status)
+        .ok_or_else(|| Failure::Internal(format!("application status {}", row.status)))?;
+    let refusal = match (&row.refusal, row.refused_at) {
+        (Some(json), Some(at)) => {
+            let r: applications::Refusal = serde_json::from_str(json)
+                .map_err(|e| Failure::Internal(format!("stored refusal: {e}")))?;
+            Some(RefusalView {
+                reasons: r.reasons,
+                basis: r.basis,
+                at: crate::clock::format_local_minute(at),
+            })
+        }
+        _ => None,
+    };
+    // Before acceptance the timeline starts with the form; a refusal closes it.
+    let mut first_steps = match row.accepted_at {
+        Some(at) => vec![(
+            crate::clock::format_local_minute(at),
+            Stage::Accepted.name(lang).to_string(),
+        )],
+        None => vec![(
+            crate::clock::format_local_minute(row.created_at),
+            lang.pick("已填写申请表", "Form filled in").to_string(),
+        )],
+    };
+    if let Some(r) = &refusal {
+        first_steps.push((r.at.clone(), status.name(lang).to_string()));
+    }
     let mut documents = Vec::new();
     for doc in store::docs_of_application(ctx.db.reader(), row.id).await? {
-        let mut steps = vec![(
-            row.accepted_at
-                .map(crate::clock::format_local_minute)
-                .unwrap_or_default(),
-            Stage::Accepted.name(lang).to_string(),
-        )];
+        let mut steps = first_steps.clone();
         for s in store::steps(ctx.db.reader(), doc.id).await? {
-            let stage = Stage::parse(&s.to_stage).unwrap_or(Stage::Accepted);
+            let stage = Stage::parse(&s.to_stage).ok_or_else(|| {
+                Failure::Internal(format!("document step to stage {}", s.to_stage))
+            })?;
             let text = match stage {
                 Stage::InCustody => {
                     let site = match doc.custody_site_id {
@@ -1163,6 +1204,9 @@ pub async fn progress(
     }
     Ok(Some(Progress {
         application_no: row.application_no,
+        status_name: status.name(lang).to_string(),
+        status,
+        refusal,
         accepted_at: row.accepted_at.map(crate::clock::format_local),
         documents,
         tracking: Vec::new(),

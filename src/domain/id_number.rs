@@ -393,6 +393,43 @@ pub enum IdNumberError {
     Checksum,
 }
 
+/// A valid number that is not a mainland resident's identity card: a Hong Kong, Macao or
+/// Taiwan residence permit (810000 / 820000 / 830000, domain §7.1). Passports, the permits of
+/// this hall and their appointments are for mainland residents, who apply with the resident ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not a mainland resident identity card number")]
+pub struct NotCitizenId(pub IdKind);
+
+impl UserMessage for NotCitizenId {
+    fn code(&self) -> &'static str {
+        "id_number.not_citizen"
+    }
+
+    fn message(&self, lang: Lang) -> String {
+        match lang {
+            Lang::ZhCn => format!(
+                "这是{}号码。出入境证件和预约须使用内地居民身份证号码，请填写中国公民居民身份证号码。",
+                self.0.name(lang)
+            ),
+            Lang::En => format!(
+                "This is a {} number. Exit-entry documents and appointments need a mainland resident identity card number.",
+                self.0.name(lang)
+            ),
+        }
+    }
+}
+
+impl IdNumber {
+    /// This number, when it is a mainland resident's identity card (the applicant of every
+    /// document this hall issues).
+    pub fn require_citizen(&self) -> Result<&IdNumber, NotCitizenId> {
+        match self.kind {
+            IdKind::Citizen => Ok(self),
+            other => Err(NotCitizenId(other)),
+        }
+    }
+}
+
 impl UserMessage for IdNumberError {
     fn code(&self) -> &'static str {
         match self {
