@@ -45,7 +45,15 @@ fn refusal<T: std::fmt::Debug>(r: Result<T, Failure<DocumentError>>) -> Document
 }
 
 /// An accepted passport + HK/Macao permit application, collected at the hall.
+/// An application accepted at the hall and paid in cash.
 async fn accepted(app: &TestApp, n: u32, class: TimeLimitClass) -> ApplicationNo {
+    let no = accepted_unpaid(app, n, class).await;
+    common::pay_cash(app, app.site_id("0001").await, &no).await;
+    no
+}
+
+/// An application accepted at the hall, its fee still owed.
+async fn accepted_unpaid(app: &TestApp, n: u32, class: TimeLimitClass) -> ApplicationNo {
     let site = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001")
         .await
         .expect("q")
@@ -908,4 +916,115 @@ on_both_engines_at!(
     notice_recomputes,
     super::YEAR_END,
     super::entering_the_notice_recomputes_provisional_promised_dates_and_texts_once
+);
+
+/// Issue 12 item 1 (decision 012): an application whose fee is owed may be reviewed and
+/// approved, but nothing of it is produced, collected or shipped; the production queue marks
+/// it; once paid it goes through, and a full refund stops the pickup again.
+async fn nothing_unpaid_is_produced_or_handed_over(app: TestApp) {
+    let site = app.site_id("0001").await;
+    let hall = onetrip::sites::store::site(app.state.db.reader(), site)
+        .await
+        .expect("q")
+        .expect("hall");
+    let actor = staff(site);
+    let ctx = app.state.applications();
+    let no = accepted_unpaid(&app, 61, TimeLimitClass::Normal).await;
+    let mut ids = Vec::new();
+    for d in docs(&app, &no).await {
+        assert!(!d.fee_settled);
+        documents::start_review(&ctx, &actor, d.id)
+            .await
+            .expect("review");
+        documents::approve(&ctx, &actor, d.id)
+            .await
+            .expect("approve");
+        ids.push(d.id);
+    }
+    // The production page marks it and offers no box to tick.
+    let password = app
+        .staff("unpaid.producer", vec![(Role::Producer, Some(site))])
+        .await;
+    let c = app.signed_in("unpaid.producer", &password).await;
+    let page = c
+        .get(app.url("/staff/production"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("body");
+    assert!(page.contains("未缴费"), "{page}");
+    assert!(
+        page.contains(&format!("name=\"d:{}\" disabled", ids[0])),
+        "{page}"
+    );
+    let e = refusal(documents::start_batch(&ctx, &actor, &ids).await);
+    assert_eq!(e, DocumentError::Unpaid(no.as_str().to_string()));
+    {
+        use onetrip::i18n::UserMessage;
+        assert!(e.message(Lang::ZhCn).contains("收费窗口"), "{e}");
+    }
+    let (batches,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM production_batches")
+        .fetch_one(app.state.db.reader())
+        .await
+        .expect("batches");
+    assert_eq!(batches, 0, "nothing half-made");
+
+    // Paid: produced and checked into custody.
+    let receipt = common::pay_cash(&app, site, &no).await;
+    let batch = documents::start_batch(&ctx, &actor, &ids)
+        .await
+        .expect("batch");
+    let numbers = [
+        (ids[0], "E12345671".to_string()),
+        (ids[1], "CA1234561".to_string()),
+    ];
+    let produced = documents::finish_batch(&ctx, &actor, batch, &numbers)
+        .await
+        .expect("produced");
+    for (i, d) in produced.iter().enumerate() {
+        let label = d.label.clone().expect("label");
+        documents::check_in(&ctx, &actor, &label, &hall, "P", &format!("0{i}"))
+            .await
+            .expect("check in");
+    }
+    // Refunded in full (say, the applicant withdrew): the window sends them to the cashier
+    // before any identity check, and nothing is issued.
+    let fee: i64 = sqlx::query_scalar("SELECT fee_fen FROM applications WHERE application_no = $1")
+        .bind(no.as_str())
+        .fetch_one(app.state.db.reader())
+        .await
+        .expect("fee");
+    let cashier = common::actor_at(site, &[Role::Cashier]);
+    onetrip::payments::refund(
+        &app.state.payments(),
+        &cashier,
+        &receipt,
+        fee,
+        "申请人撤回申请",
+    )
+    .await
+    .expect("refund");
+    let input = PickupInput {
+        applicant_id: id_number(61).as_str().to_string(),
+        recipient: Recipient::Applicant,
+        receipt_presented: true,
+        method: VerifyMethod::Fingerprint,
+    };
+    assert_eq!(
+        refusal(documents::issue_documents(&ctx, &actor, &no, site, input).await),
+        DocumentError::Unpaid(no.as_str().to_string())
+    );
+    assert!(
+        docs(&app, &no)
+            .await
+            .iter()
+            .all(|d| d.stage == Stage::InCustody)
+    );
+}
+on_both_engines_at!(
+    unpaid,
+    super::DAY,
+    super::nothing_unpaid_is_produced_or_handed_over
 );

@@ -105,8 +105,40 @@ async fn docs(app: &TestApp, no: &ApplicationNo) -> Vec<documents::store::DocRow
         .expect("docs")
 }
 
+/// Every acceptance step, then accepted for delivery by express.
+async fn accept_by_express(app: &TestApp, actor: &Actor, no: &ApplicationNo) {
+    let ctx = app.state.applications();
+    let d = applications::start_acceptance(&ctx, actor, no, None)
+        .await
+        .expect("start");
+    let all: Vec<String> = d
+        .materials(&app.state.catalog)
+        .iter()
+        .map(|m| m.id.clone())
+        .collect();
+    applications::check_materials(&ctx, actor, no, &all)
+        .await
+        .expect("materials");
+    for kind in [CaptureKind::Photo, CaptureKind::Fingerprint] {
+        applications::capture(&ctx, actor, no, kind)
+            .await
+            .expect("capture");
+    }
+    applications::verify_face(&ctx, actor, no)
+        .await
+        .expect("face");
+    applications::run_checks(&ctx, actor, no)
+        .await
+        .expect("checks");
+    applications::accept(&ctx, actor, no, by_express())
+        .await
+        .expect("accept");
+}
+
 async fn approve_and_produce(app: &TestApp, actor: &Actor, no: &ApplicationNo) {
     let ctx = app.state.applications();
+    let site = app.site_id("0001").await;
+    common::pay_cash(app, site, no).await;
     let mut ids = Vec::new();
     let mut numbers = Vec::new();
     for d in docs(app, no).await {
@@ -159,31 +191,7 @@ async fn shipped_together_and_tracked(app: TestApp) {
         ],
     )
     .await;
-    let d = applications::start_acceptance(&ctx, &actor, &no, None)
-        .await
-        .expect("start");
-    let all: Vec<String> = d
-        .materials(&app.state.catalog)
-        .iter()
-        .map(|m| m.id.clone())
-        .collect();
-    applications::check_materials(&ctx, &actor, &no, &all)
-        .await
-        .expect("materials");
-    for kind in [CaptureKind::Photo, CaptureKind::Fingerprint] {
-        applications::capture(&ctx, &actor, &no, kind)
-            .await
-            .expect("capture");
-    }
-    applications::verify_face(&ctx, &actor, &no)
-        .await
-        .expect("face");
-    applications::run_checks(&ctx, &actor, &no)
-        .await
-        .expect("checks");
-    applications::accept(&ctx, &actor, &no, by_express())
-        .await
-        .expect("accept");
+    accept_by_express(&app, &actor, &no).await;
     approve_and_produce(&app, &actor, &no).await;
 
     let courier = app.state.devices.courier.clone();
@@ -393,3 +401,60 @@ async fn two_way_express_endorsement(app: TestApp) {
     assert_eq!(directions, vec!["inbound", "outbound"]);
 }
 on_both_engines_at!(two_way, super::DAY, super::two_way_express_endorsement);
+
+/// Issue 12 item 1 (decision 012): produced documents of an application refunded in full are
+/// held back from the courier.
+async fn nothing_unpaid_is_shipped(app: TestApp) {
+    let site = app.site_id("0001").await;
+    let actor = staff(site);
+    let no = submit(
+        &app,
+        7,
+        vec![document(
+            DocumentType::Passport,
+            ApplicationCategory::FirstIssue,
+        )],
+    )
+    .await;
+    accept_by_express(&app, &actor, &no).await;
+    approve_and_produce(&app, &actor, &no).await;
+    let (receipt, fee): (String, i64) = sqlx::query_as(
+        "SELECT p.receipt_no, a.fee_fen FROM payments p JOIN applications a ON a.id = p.application_id \
+         WHERE a.application_no = $1 AND p.status = 'paid'",
+    )
+    .bind(no.as_str())
+    .fetch_one(app.state.db.reader())
+    .await
+    .expect("payment");
+    let cashier = common::actor_at(site, &[Role::Cashier]);
+    onetrip::payments::refund(
+        &app.state.payments(),
+        &cashier,
+        &receipt,
+        fee,
+        "申请人撤回申请",
+    )
+    .await
+    .expect("refund");
+    let courier = app.state.devices.courier.clone();
+    let shipped = express::ship_ready(&app.state.applications(), courier.as_ref(), &actor, site)
+        .await
+        .expect("ship");
+    assert!(shipped.is_empty(), "{shipped:?}");
+    assert!(
+        docs(&app, &no)
+            .await
+            .iter()
+            .all(|d| d.stage == Stage::Produced)
+    );
+    let (waybills,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM shipments")
+        .fetch_one(app.state.db.reader())
+        .await
+        .expect("shipments");
+    assert_eq!(waybills, 0);
+}
+on_both_engines_at!(
+    unpaid_not_shipped,
+    super::DAY,
+    super::nothing_unpaid_is_shipped
+);

@@ -98,6 +98,12 @@ impl Stage {
         )
     }
 
+    /// Entering this stage needs the application's fee paid (decision 012): production uses
+    /// the blank, issue and shipping hand the document over.
+    pub fn needs_payment(self) -> bool {
+        matches!(self, Stage::InProduction | Stage::Issued | Stage::Shipped)
+    }
+
     /// Still owed to the citizen by the promised date (watched for overdue).
     pub fn is_pending(self) -> bool {
         matches!(

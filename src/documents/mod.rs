@@ -64,6 +64,9 @@ pub enum DocumentError {
     EmptyBatch,
     #[error("batch already produced")]
     BatchFinished,
+    /// The application's fee is not paid: nothing is produced, issued or shipped (decision 012).
+    #[error("application {0} is not paid")]
+    Unpaid(String),
 }
 
 impl UserMessage for DocumentError {
@@ -87,12 +90,24 @@ impl UserMessage for DocumentError {
             Device(_) => "pickup.device",
             EmptyBatch => "production.empty_batch",
             BatchFinished => "production.batch_finished",
+            Unpaid(_) => "document.unpaid",
         }
     }
     fn message(&self, lang: Lang) -> String {
         use DocumentError::*;
         let zh = lang == Lang::ZhCn;
         match self {
+            Unpaid(no) => {
+                if zh {
+                    format!(
+                        "申请{no}的证件费用尚未缴纳：缴费后才能制证、领取或寄递。请申请人先到收费窗口或自助机缴费。"
+                    )
+                } else {
+                    format!(
+                        "The fee of application {no} is not paid: documents are produced, collected or shipped only once paid. Send the applicant to the cashier or a kiosk first."
+                    )
+                }
+            }
             NoSuchDocument => lang
                 .pick(
                     "没有这份证件，请核对条码。",
@@ -232,6 +247,13 @@ async fn step(
 ) -> Result<()> {
     if !flow::allowed(doc.stage, to) {
         return refused(DocumentError::IllegalTransition(doc.stage, to));
+    }
+    // Decision 012: nothing unpaid is produced or handed over (read in this transaction, so a
+    // refund committed before cannot slip through).
+    if to.needs_payment()
+        && !crate::payments::store::fee_settled(&mut *tx, doc.application_id).await?
+    {
+        return refused(DocumentError::Unpaid(doc.application_no.clone()));
     }
     if !store::step(
         tx,
@@ -431,6 +453,9 @@ pub async fn start_batch(ctx: &Ctx<'_>, actor: &Actor, ids: &[i64]) -> Result<i6
     for id in ids {
         let d = load(ctx, *id).await?;
         require(actor, &[Role::Producer], d.site_id)?;
+        if !d.fee_settled {
+            return refused(DocumentError::Unpaid(d.application_no));
+        }
         docs.push(d);
     }
     let now = ctx.clock.now_ms();
@@ -902,6 +927,10 @@ pub async fn issue_documents(
         .collect();
     if ready.is_empty() {
         return refused(DocumentError::NotInCustody);
+    }
+    // Before the identity checks: the citizen is sent to the cashier first (decision 012).
+    if ready.iter().any(|x| !x.fee_settled) {
+        return refused(DocumentError::Unpaid(d.row.application_no.clone()));
     }
     // The applicant's own ID number must match whoever collects (domain §5).
     let typed = IdNumber::parse(&input.applicant_id).ok();

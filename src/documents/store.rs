@@ -30,6 +30,9 @@ pub struct DocRow {
     pub rejection: Option<String>,
     /// `cabinet-slot` while the document sits in a cabinet slot.
     pub slot: Option<String>,
+    /// The application owes nothing (no fee, or paid): production, pickup and express wait for
+    /// it (decision 012).
+    pub fee_settled: bool,
 }
 
 macro_rules! select_doc {
@@ -37,7 +40,9 @@ macro_rules! select_doc {
         concat!(
             "SELECT d.id, d.application_id, a.application_no, a.site_id, d.position, d.document_type, d.category, \
              d.item_id, d.status, d.stage_at, d.label, d.promised_date, d.promised_provisional, a.time_limit_class, a.delivery, \
-             a.pickup_site_id, d.batch_id, d.custody_site_id, d.rejection, s.cabinet, s.slot \
+             a.pickup_site_id, d.batch_id, d.custody_site_id, d.rejection, s.cabinet, s.slot, ",
+            crate::payments::store::fee_settled_sql!(),
+            " AS fee_settled \
              FROM application_documents d JOIN applications a ON a.id = d.application_id \
              LEFT JOIN cabinet_slots s ON s.document_id = d.id ",
             $tail
@@ -75,6 +80,7 @@ fn doc_row(r: &sqlx::any::AnyRow) -> Result<DocRow, sqlx::Error> {
             (Some(c), Some(s)) => Some(format!("{c}-{s}")),
             _ => None,
         },
+        fee_settled: r.try_get::<i64, _>("fee_settled")? == 1,
     })
 }
 

@@ -86,6 +86,8 @@ pub struct DocLine {
     pub promised: String,
     pub expedited: bool,
     pub slot: Option<String>,
+    /// The fee is not paid yet: it cannot be produced, collected or shipped (decision 012).
+    pub unpaid: bool,
 }
 
 fn lines(docs: Vec<DocRow>, lang: Lang) -> Vec<DocLine> {
@@ -96,6 +98,7 @@ fn lines(docs: Vec<DocRow>, lang: Lang) -> Vec<DocLine> {
             stage: d.stage.name(lang).to_string(),
             promised: d.promised_date.clone().unwrap_or_default(),
             expedited: d.time_limit_class.as_deref() == Some("expedited"),
+            unpaid: !d.fee_settled,
             label: d.label.unwrap_or_default(),
             slot: d.slot,
             application_no: d.application_no,

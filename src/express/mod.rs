@@ -240,6 +240,15 @@ pub async fn ship_ready(
     }
     let mut out = Vec::new();
     for (application_id, docs) in by_app {
+        // Decision 012: an unpaid application is not shipped (its documents wait, marked
+        // unpaid on the desk; production already waits for payment, so this is a guard).
+        if docs.iter().any(|d| !d.fee_settled) {
+            tracing::warn!(
+                application_id,
+                "produced documents of an unpaid application held back from shipping"
+            );
+            continue;
+        }
         let Some(row) = applications::store::application(ctx.db.reader(), application_id).await?
         else {
             continue;

@@ -2,6 +2,35 @@
 
 use sqlx::{Any, AnyConnection, Executor, Row};
 
+/// SQL that is 1 when the application `a` of the query owes nothing (no fee, or a paid payment
+/// not refunded in full) and 0 when it does: what production, pickup and express wait for
+/// (decision 012). One expression for the workflow's guard and the queues' mark.
+macro_rules! fee_settled_sql {
+    () => {
+        "CAST(CASE WHEN COALESCE(a.fee_fen, 0) = 0 OR EXISTS (SELECT 1 FROM payments p \
+         WHERE p.application_id = a.id AND p.status = 'paid' AND p.refunded_fen < p.amount_fen) \
+         THEN 1 ELSE 0 END AS BIGINT)"
+    };
+}
+pub(crate) use fee_settled_sql;
+
+/// Whether application `application_id` owes nothing (see [`fee_settled_sql`]).
+pub async fn fee_settled<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    application_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let settled: i64 = sqlx::query(concat!(
+        "SELECT ",
+        fee_settled_sql!(),
+        " AS settled FROM applications a WHERE a.id = $1"
+    ))
+    .bind(application_id)
+    .fetch_one(ex)
+    .await?
+    .try_get("settled")?;
+    Ok(settled == 1)
+}
+
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PaymentRow {
     pub id: i64,

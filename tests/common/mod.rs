@@ -496,3 +496,25 @@ pub fn notice_2027(new_year_end: &str, spring_end: &str) -> serde_json::Value {
         "adjusted_workdays": ["2027-02-20", "2027-10-09"]
     })
 }
+
+/// Pays application `no` in cash at a cashier's window of site `site_id`; returns the receipt
+/// number (decision 012: nothing is produced before).
+#[allow(dead_code)]
+pub async fn pay_cash(
+    app: &TestApp,
+    site_id: i64,
+    no: &onetrip::domain::application_no::ApplicationNo,
+) -> String {
+    let cashier = actor_at(site_id, &[Role::Cashier]);
+    onetrip::payments::pay_at_window(
+        &app.state.payments(),
+        &cashier,
+        no,
+        onetrip::payments::Method::Cash,
+        None,
+    )
+    .await
+    .expect("paid in cash")
+    .receipt_no
+    .expect("a receipt number")
+}
