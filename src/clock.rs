@@ -76,13 +76,19 @@ pub fn format_local_minute(ms: i64) -> String {
 
 /// The local day `date` as epoch milliseconds `[start, next day's start)`, in the hall's time
 /// zone (reconciliation compares a provider's statement for exactly this span).
-pub fn day_bounds_ms(date: Date) -> (i64, i64) {
-    let start = |d: Date| {
-        d.to_datetime(jiff::civil::Time::midnight())
-            .to_zoned_datetime(hall_tz())
-            .map(|z| z.timestamp().as_millisecond())
-            .unwrap_or(0)
-    };
-    let next = date.tomorrow().unwrap_or(date);
-    (start(date), start(next))
+/// `None` only for a date at the very end of the calendar's range, never a made-up 0.
+pub fn day_bounds_ms(date: Date) -> Option<(i64, i64)> {
+    Some((local_ms(date, 0)?, local_ms(date.tomorrow().ok()?, 0)?))
+}
+
+/// Epoch milliseconds of `minute` (from midnight) on the local day `date` in the hall's time
+/// zone; `None` only at the very ends of the calendar's range, never a made-up 0.
+pub fn local_ms(date: Date, minute: i64) -> Option<i64> {
+    let hour = i8::try_from(minute.div_euclid(60)).ok()?;
+    let min = i8::try_from(minute.rem_euclid(60)).ok()?;
+    let t = jiff::civil::Time::new(hour, min, 0, 0).ok()?;
+    date.to_datetime(t)
+        .to_zoned_datetime(hall_tz())
+        .ok()
+        .map(|z| z.timestamp().as_millisecond())
 }

@@ -35,6 +35,46 @@ pub trait UserMessage {
     fn message(&self, lang: Lang) -> String;
 }
 
+/// A value a person chose or typed that is none of the allowed ones (a payment method, a
+/// category, a count, a site): refused in words, never replaced by a default (issue 12 item 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field_en}: “{value}” is not a valid value")]
+pub struct BadValue {
+    pub field_zh: &'static str,
+    pub field_en: &'static str,
+    pub value: String,
+}
+
+impl BadValue {
+    /// `value` as typed, cut to 40 characters for the message.
+    pub fn new(field_zh: &'static str, field_en: &'static str, value: &str) -> BadValue {
+        BadValue {
+            field_zh,
+            field_en,
+            value: value.trim().chars().take(40).collect(),
+        }
+    }
+}
+
+impl UserMessage for BadValue {
+    fn code(&self) -> &'static str {
+        "input.bad_value"
+    }
+
+    fn message(&self, lang: Lang) -> String {
+        match lang {
+            Lang::ZhCn => format!(
+                "「{}」的值“{}”无效，请重新选择或填写。",
+                self.field_zh, self.value
+            ),
+            Lang::En => format!(
+                "{}: “{}” is not a valid value; choose or enter it again.",
+                self.field_en, self.value
+            ),
+        }
+    }
+}
+
 impl Lang {
     /// The BCP 47 tag used in `<html lang>` and `Content-Language`.
     pub fn tag(self) -> &'static str {

@@ -845,3 +845,126 @@ on_both_engines_at!(
     super::DAY,
     super::residence_permit_numbers_are_not_an_applicants_id
 );
+
+/// The page a form's redirect leads to (the staff client does not follow redirects).
+async fn follow(app: &TestApp, c: &reqwest::Client, res: reqwest::Response) -> String {
+    let res = match res.headers().get("location").and_then(|l| l.to_str().ok()) {
+        Some(to) => c.get(app.url(to)).send().await.expect("follow"),
+        None => res,
+    };
+    res.text().await.expect("page")
+}
+
+/// Issue 12 item 2: what a person chose or typed is refused in words when it is none of the
+/// allowed values, never replaced by a default (a method by cash, a class by normal, a category
+/// by first issue).
+async fn unknown_values_are_refused_not_defaulted(app: TestApp) {
+    let site = app.site_id("0001").await;
+    let password = app
+        .staff(
+            "values.officer",
+            vec![(Role::Officer, Some(site)), (Role::Cashier, Some(site))],
+        )
+        .await;
+    let c = app.signed_in("values.officer", &password).await;
+
+    // The cashier's form: bitcoin is not cash.
+    let no = accepted(&app, 51).await;
+    let token = app
+        .csrf(&c, &format!("/staff/cashier?no={}", no.as_str()))
+        .await;
+    let res = c
+        .post(app.url(&format!("/staff/cashier/{}/pay", no.as_str())))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("method", "bitcoin"),
+            ("pos_ref", ""),
+        ])
+        .send()
+        .await
+        .expect("pay");
+    let page = follow(&app, &c, res).await;
+    assert!(
+        page.contains("缴费方式") && page.contains("bitcoin"),
+        "{page}"
+    );
+    let (payments,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM payments")
+        .fetch_one(app.state.db.reader())
+        .await
+        .expect("count");
+    assert_eq!(payments, 0);
+
+    // The acceptance: an unknown time-limit class does not become normal.
+    let officer = staff(site, &[Role::Officer]);
+    let other = submitted(&app, &id_number(52)).await;
+    ready(&app, &officer, &other).await;
+    let path = format!("/staff/acceptance/{}", other.as_str());
+    let token = app.csrf(&c, &path).await;
+    let site_s = site.to_string();
+    let page = c
+        .post(app.url(&format!("{path}/accept")))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("class", "warp_speed"),
+            ("delivery", "pickup"),
+            ("pickup_site", site_s.as_str()),
+        ])
+        .send()
+        .await
+        .expect("accept");
+    let page = follow(&app, &c, page).await;
+    assert!(
+        page.contains("办理时限") && page.contains("warp_speed"),
+        "{page}"
+    );
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM applications WHERE application_no = $1")
+            .bind(other.as_str())
+            .fetch_one(app.state.db.reader())
+            .await
+            .expect("status");
+    assert_ne!(status, "accepted");
+
+    // The one form: an unknown category does not become a first issue.
+    let citizen = app.client();
+    let token = app.csrf(&citizen, "/m/form").await;
+    let id = id_number(53);
+    let page = citizen
+        .post(app.url("/forms"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("site", "0001"),
+            ("channel", "mobile"),
+            ("name", "张测试"),
+            ("id_number", id.as_str()),
+            ("phone", "13800138000"),
+            ("address", "示范市人民路 1 号"),
+            ("ethnicity", "汉"),
+            ("passport", "on"),
+            ("passport_category", "lifetime_vip"),
+        ])
+        .send()
+        .await
+        .expect("form")
+        .text()
+        .await
+        .expect("page");
+    assert!(
+        page.contains("申请类别") && page.contains("lifetime_vip"),
+        "{page}"
+    );
+    let (forms,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM applications WHERE application_no NOT IN ($1, $2)")
+            .bind(no.as_str())
+            .bind(other.as_str())
+            .fetch_one(app.state.db.reader())
+            .await
+            .expect("count");
+    assert_eq!(forms, 0);
+}
+
+on_both_engines_at!(
+    unknown_values,
+    super::DAY,
+    super::unknown_values_are_refused_not_defaulted
+);

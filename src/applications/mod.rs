@@ -158,6 +158,8 @@ pub struct Acceptance {
 pub enum ApplicationError {
     #[error("form: {0}")]
     Form(#[from] FormError),
+    #[error("{0}")]
+    BadValue(crate::i18n::BadValue),
     #[error("name needed")]
     NameNeeded,
     #[error("address needed")]
@@ -203,6 +205,7 @@ impl UserMessage for ApplicationError {
         use ApplicationError::*;
         match self {
             Form(e) => e.code(),
+            BadValue(e) => e.code(),
             NameNeeded => "application.name_needed",
             AddressNeeded => "application.address_needed",
             NoSuchApplication => "application.not_found",
@@ -230,6 +233,7 @@ impl UserMessage for ApplicationError {
         let zh = lang == Lang::ZhCn;
         match self {
             Form(e) => e.message(lang),
+            BadValue(e) => e.message(lang),
             NameNeeded => lang.pick("请填写姓名。", "Enter the name.").into(),
             AddressNeeded => lang
                 .pick("请填写户籍地址。", "Enter the household-registration address.")

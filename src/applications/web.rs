@@ -29,6 +29,7 @@ use crate::domain::id_number::IdNumber;
 use crate::domain::money::Money;
 use crate::domain::phone::PhoneNumber;
 use crate::error::{AppError, AppResult};
+use crate::i18n::BadValue;
 use crate::i18n::{Lang, UserMessage};
 use crate::sites::{Site, SiteKind, store as sites_store};
 use crate::web::AppState;
@@ -232,7 +233,11 @@ impl FormFields {
             let category = ApplicationCategory::ALL
                 .into_iter()
                 .find(|c| c.code() == category)
-                .unwrap_or(ApplicationCategory::FirstIssue);
+                .ok_or_else(|| {
+                    FieldError(
+                        BadValue::new("申请类别", "Kind of application", category).message(lang),
+                    )
+                })?;
             let old_number = match old_number.trim() {
                 "" => None,
                 n => Some(
@@ -241,7 +246,13 @@ impl FormFields {
                 ),
             };
             let (endorsements, annotations) = if d == DocumentType::Passport {
-                (Vec::new(), extra1.trim().parse().unwrap_or(0))
+                let annotations = match extra1.trim() {
+                    "" => 0,
+                    n => n.parse().map_err(|_| {
+                        FieldError(BadValue::new("加注项数", "Annotations", n).message(lang))
+                    })?,
+                };
+                (Vec::new(), annotations)
             } else {
                 (
                     [extra1, extra2]
@@ -257,7 +268,14 @@ impl FormFields {
                 document: d,
                 category,
                 old_number,
-                old_document: OldDocument::parse(old_document),
+                old_document: match old_document.trim() {
+                    "" => None,
+                    o => Some(OldDocument::parse(o).ok_or_else(|| {
+                        FieldError(
+                            BadValue::new("原证件情况", "The current document", o).message(lang),
+                        )
+                    })?),
+                },
                 endorsements,
                 annotations,
             });
@@ -1068,13 +1086,13 @@ async fn workstation_action(
                 CheckOutcome::Stopped => "stopped",
             })
         }),
-        "accept" => {
-            let acceptance = acceptance_from(&f);
-            super::accept(&ctx, &actor, &no, acceptance).await.map(|d| {
+        "accept" => match acceptance_from(&f) {
+            Ok(acceptance) => super::accept(&ctx, &actor, &no, acceptance).await.map(|d| {
                 Redirect::to(&format!("/staff/acceptance/{}/receipt", d.no.as_str()))
                     .into_response()
-            })
-        }
+            }),
+            Err(e) => Err(Failure::Refused(ApplicationError::BadValue(e))),
+        },
         "refuse" => {
             let reasons = f.get("reasons").lines().map(String::from).collect();
             super::refuse(&ctx, &actor, &no, reasons, f.get("basis"))
@@ -1104,11 +1122,13 @@ fn urlencode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-fn acceptance_from(f: &ActionFields) -> Acceptance {
+/// The acceptance the officer chose; an unknown class or site is refused, never defaulted (an
+/// expedited application must not silently become normal).
+fn acceptance_from(f: &ActionFields) -> Result<Acceptance, BadValue> {
     let class = TimeLimitClass::ALL
         .into_iter()
         .find(|c| c.code() == f.get("class"))
-        .unwrap_or(TimeLimitClass::Normal);
+        .ok_or_else(|| BadValue::new("办理时限", "Time limit", f.get("class")))?;
     let delivery = if f.get("delivery") == "express" {
         Delivery::Express {
             recipient: f.get("recipient").into(),
@@ -1117,15 +1137,18 @@ fn acceptance_from(f: &ActionFields) -> Acceptance {
         }
     } else {
         Delivery::Pickup {
-            site_id: f.get("pickup_site").parse().unwrap_or(0),
+            site_id: f
+                .get("pickup_site")
+                .parse()
+                .map_err(|_| BadValue::new("领证地点", "Where to collect", f.get("pickup_site")))?,
         }
     };
-    Acceptance {
+    Ok(Acceptance {
         class,
         emergency_reason: Some(f.get("emergency_reason").to_string()).filter(|s| !s.is_empty()),
         emergency_proof: Some(f.get("emergency_proof").to_string()).filter(|s| !s.is_empty()),
         delivery,
-    }
+    })
 }
 
 #[derive(Template, WebTemplate)]

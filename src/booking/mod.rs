@@ -304,12 +304,10 @@ impl Ctx<'_> {
     }
 }
 
-fn epoch_ms(date: Date, minute: i64) -> i64 {
-    let t = jiff::civil::time((minute / 60) as i8, (minute % 60) as i8, 0, 0);
-    date.to_datetime(t)
-        .to_zoned_datetime(hall_tz())
-        .map(|z| z.timestamp().as_millisecond())
-        .unwrap_or(0)
+/// The instant of `minute` on `date` at the hall; an instant that cannot exist is a fault.
+fn epoch_ms(date: Date, minute: i64) -> Result<i64, Failure<BookingError>> {
+    crate::clock::local_ms(date, minute)
+        .ok_or_else(|| Failure::Internal(format!("no instant for {date} minute {minute}")))
 }
 
 /// The settings for a line at a site: the administrator's, else the defaults.
@@ -362,8 +360,8 @@ pub async fn ensure_slots(
         let slot = store::NewSlot {
             start_minute: t.start_minute,
             end_minute: t.end_minute,
-            starts_at: epoch_ms(date, t.start_minute),
-            ends_at: epoch_ms(date, t.end_minute),
+            starts_at: epoch_ms(date, t.start_minute)?,
+            ends_at: epoch_ms(date, t.end_minute)?,
             quota: (
                 settings.quota_online + extra.0,
                 settings.quota_phone + extra.1,
@@ -1039,21 +1037,20 @@ fn booking_messages(
     )];
     if let Ok(date) = slot.date.parse::<Date>()
         && let Ok(eve) = date.yesterday()
+        && let Some(due) = crate::clock::local_ms(eve, 18 * 60)
+        && due > now
     {
-        let due = epoch_ms(eve, 18 * 60);
-        if due > now {
-            let body = message_reminder(lang, site, &slot.date, &start, code);
-            out.push(notify::Sealed::new(
-                ctx.cipher,
-                &notify::Outgoing {
-                    kind: "booking.reminder",
-                    reference: code,
-                    phone,
-                    body: &body,
-                    due_at: due,
-                },
-            ));
-        }
+        let body = message_reminder(lang, site, &slot.date, &start, code);
+        out.push(notify::Sealed::new(
+            ctx.cipher,
+            &notify::Outgoing {
+                kind: "booking.reminder",
+                reference: code,
+                phone,
+                body: &body,
+                due_at: due,
+            },
+        ));
     }
     out
 }
@@ -1907,7 +1904,7 @@ async fn offer_another_time(
             )
             .await?;
             if let Ok(eve) = date.yesterday() {
-                let due = epoch_ms(eve, 18 * 60);
+                let due = epoch_ms(eve, 18 * 60)?;
                 if due > now {
                     let body = message_reminder(lang, site, &day, &start, &code);
                     notify::enqueue(

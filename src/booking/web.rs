@@ -915,19 +915,20 @@ async fn day_data(
     let booking_lines = bookings
         .iter()
         .map(|b| {
+            // Our own sealed data that does not open is a fault to see, not a blank name.
             let name = state
                 .cipher
                 .open(&b.name_sealed)
                 .map(|n| crate::domain::masking::mask_name(&n))
-                .unwrap_or_default();
+                .map_err(|e| AppError::internal(format!("booking {} name: {e}", b.code)))?;
             let id = state
                 .cipher
                 .open(&b.id_sealed)
                 .ok()
                 .and_then(|i| crate::domain::id_number::IdNumber::parse(&i).ok())
                 .map(|i| i.masked())
-                .unwrap_or_default();
-            BookingLine {
+                .ok_or_else(|| AppError::internal(format!("booking {} ID number", b.code)))?;
+            Ok(BookingLine {
                 code: b.code.clone(),
                 time: hhmm(b.start_minute),
                 line: line_name(&b.line_code),
@@ -938,9 +939,9 @@ async fn day_data(
                 status_code: b.status.as_str().to_string(),
                 name,
                 id_number: id,
-            }
+            })
         })
-        .collect();
+        .collect::<AppResult<Vec<_>>>()?;
     Ok((slot_lines, booking_lines, total_quota, total_booked))
 }
 

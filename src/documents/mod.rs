@@ -1256,7 +1256,8 @@ pub async fn uncollected(
     let cutoff = today
         .checked_sub(jiff::Span::new().days(retention_days))
         .map_err(|e| Failure::Internal(e.to_string()))?;
-    let (cutoff_ms, _) = crate::clock::day_bounds_ms(cutoff);
+    let (cutoff_ms, _) = crate::clock::day_bounds_ms(cutoff)
+        .ok_or_else(|| Failure::Internal(format!("no local day {cutoff}")))?;
     Ok(store::in_custody_since(ctx.db.reader(), site, cutoff_ms).await?)
 }
 

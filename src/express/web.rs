@@ -204,23 +204,25 @@ async fn label(
             .bind(s.id)
             .fetch_one(state.db.reader())
             .await?;
-    let to = state
+    let to = match state
         .cipher
         .open(&sealed)
         .ok()
-        .map(
-            |j| match serde_json::from_str::<crate::applications::Delivery>(&j) {
-                Ok(crate::applications::Delivery::Express {
-                    recipient,
-                    phone,
-                    address,
-                }) => {
-                    format!("{recipient} · {phone} · {address}")
-                }
-                _ => j,
-            },
-        )
-        .unwrap_or_default();
+        .and_then(|j| serde_json::from_str::<crate::applications::Delivery>(&j).ok())
+    {
+        Some(crate::applications::Delivery::Express {
+            recipient,
+            phone,
+            address,
+        }) => format!("{recipient} · {phone} · {address}"),
+        // Our own sealed address that does not open: a fault, not a blank label.
+        _ => {
+            return Err(AppError::internal(format!(
+                "shipment {}: the recipient does not open",
+                s.id
+            )));
+        }
+    };
     let from = sites_store::site(state.db.reader(), s.site_id)
         .await?
         .ok_or_else(AppError::not_found)?;
@@ -228,7 +230,9 @@ async fn label(
         crate::applications::store::application(state.db.reader(), s.application_id)
             .await?
             .map(|a| a.application_no)
-            .unwrap_or_default();
+            .ok_or_else(|| {
+                AppError::internal(format!("shipment {} without its application", s.id))
+            })?;
     let mut tx = state.db.begin().await?;
     crate::audit::record(
         &mut tx,

@@ -663,7 +663,8 @@ pub async fn reconcile(
 ) -> Result<Reconciliation> {
     let day = date.to_string();
     let ours = store::day_totals(ctx.db.reader(), site_id, &day).await?;
-    let (from, to) = crate::clock::day_bounds_ms(date);
+    let (from, to) = crate::clock::day_bounds_ms(date)
+        .ok_or_else(|| Failure::Internal(format!("no local day {date}")))?;
     let statement = ctx.devices.payments.statement(ctx.db, from, to).await?;
     let our_orders = store::online_day_orders(ctx.db.reader(), site_id, &day).await?;
     let mut differences = Vec::new();

@@ -21,6 +21,7 @@ use crate::auth::{Actor, Failure, Role};
 use crate::domain::application_no::ApplicationNo;
 use crate::domain::money::Money;
 use crate::error::{AppError, AppResult};
+use crate::i18n::BadValue;
 use crate::i18n::{Lang, UserMessage};
 use crate::sites::{Site, store as sites_store};
 use crate::web::AppState;
@@ -214,7 +215,10 @@ async fn cashier_pay(
     Form(f): Form<PayForm>,
 ) -> AppResult<Response> {
     let number = parse_no(&no)?;
-    let method = Method::parse(&f.method).unwrap_or(Method::Cash);
+    let Some(method) = Method::parse(&f.method) else {
+        let e = BadValue::new("缴费方式", "Payment method", &f.method);
+        return Ok(cashier_back(&no, "error", &e.message(page.lang)));
+    };
     match super::pay_at_window(&state.payments(), &actor, &number, method, Some(&f.pos_ref)).await {
         Ok(_) => Ok(cashier_back(&no, "ok", "paid")),
         Err(Failure::Refused(e)) => Ok(cashier_back(&no, "error", &e.message(page.lang))),
@@ -230,7 +234,10 @@ async fn cashier_order(
     Form(f): Form<PayForm>,
 ) -> AppResult<Response> {
     let number = parse_no(&no)?;
-    let method = Method::parse(&f.method).unwrap_or(Method::Alipay);
+    let Some(method) = Method::parse(&f.method) else {
+        let e = BadValue::new("缴费方式", "Payment method", &f.method);
+        return Ok(cashier_back(&no, "error", &e.message(page.lang)));
+    };
     match super::create_order(&state.payments(), Some(&actor), &number, method, "window").await {
         Ok(o) => Ok(Redirect::to(&format!("/staff/cashier/order/{}", o.order_no)).into_response()),
         Err(Failure::Refused(e)) => Ok(cashier_back(&no, "error", &e.message(page.lang))),
