@@ -1129,3 +1129,168 @@ async fn administrators_set_the_rolling_notices_of_the_display() {
             .unwrap();
     assert_eq!(n, 1);
 }
+
+/// Issue 12 item 11: only the officer who opened a window calls and serves at it; another
+/// officer of the site is refused (through the API too); the duty leader takes it over, on
+/// record. Acceptance at a window that does not exist is refused.
+async fn a_window_is_its_officers_until_the_leader_takes_it_over(app: TestApp) {
+    let (site, windows) = hall(&app).await;
+    let ctx = app.state.queue();
+    let w = windows
+        .iter()
+        .find(|w| queue::default_lines(w.kind).contains(&"first_issue"))
+        .expect("a window for first issues")
+        .clone();
+    for _ in 0..3 {
+        queue::issue_ticket(
+            &ctx,
+            None,
+            &site,
+            "first_issue",
+            TicketClass::Normal,
+            None,
+            None,
+            "kiosk",
+        )
+        .await
+        .expect("ticket");
+    }
+    let holder = officer(site.id);
+    queue::open_window(&ctx, &holder, &w).await.expect("open");
+
+    // Another officer, signed in, through the API.
+    let password = app
+        .staff("other.officer", vec![(Role::Officer, Some(site.id))])
+        .await;
+    let c = app.signed_in("other.officer", &password).await;
+    let me: serde_json::Value = c
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("json");
+    let res = c
+        .post(app.url(&format!("/api/v1/windows/{}/call-next", w.id)))
+        .header(
+            "x-csrf-token",
+            me["csrf_token"].as_str().unwrap_or_default(),
+        )
+        .send()
+        .await
+        .expect("call");
+    assert!(res.status().is_client_error(), "{}", res.status());
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["code"], "queue.not_your_window", "{body}");
+    let (called,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM tickets WHERE status <> 'waiting'")
+            .fetch_one(app.state.db.reader())
+            .await
+            .expect("count");
+    assert_eq!(called, 0);
+    // Nor can they open, pause or close it under the holder.
+    let other = Actor {
+        staff_id: 5151,
+        ..officer(site.id)
+    };
+    for r in [
+        queue::open_window(&ctx, &other, &w).await,
+        queue::stop_window(&ctx, &other, &w, Some("break")).await,
+        queue::stop_window(&ctx, &other, &w, None).await,
+    ] {
+        assert!(
+            matches!(
+                r,
+                Err(onetrip::auth::Failure::Refused(
+                    queue::QueueError::NotYourWindow
+                ))
+            ),
+            "{r:?}"
+        );
+    }
+
+    // The holder calls; the duty leader takes over and finishes, on record.
+    queue::call_next(&ctx, &holder, &w)
+        .await
+        .expect("call")
+        .expect("a ticket");
+    let leader = Actor {
+        staff_id: 6161,
+        grants: vec![RoleGrant {
+            role: Role::Leader,
+            site_id: Some(site.id),
+        }],
+        ..officer(site.id)
+    };
+    queue::advance(&ctx, &leader, &w, TicketStatus::Serving)
+        .await
+        .expect("taken over");
+    let (taken,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'queue.window_taken_over'")
+            .fetch_one(app.state.db.reader())
+            .await
+            .expect("audit");
+    assert_eq!(taken, 1);
+    assert!(matches!(
+        queue::advance(&ctx, &holder, &w, TicketStatus::Done).await,
+        Err(onetrip::auth::Failure::Refused(
+            queue::QueueError::NotYourWindow
+        ))
+    ));
+
+    // Acceptance at a window that does not exist.
+    let no = onetrip::applications::submit_form(
+        &app.state.applications(),
+        &site,
+        onetrip::applications::Channel::Kiosk,
+        onetrip::applications::FormInput {
+            name: "窗口测试".into(),
+            id_number: common::synthetic_id("19900203", 77),
+            phone: onetrip::domain::phone::PhoneNumber::parse("13900139000").expect("phone"),
+            address: "示范市".into(),
+            ethnicity: "汉".into(),
+            from_card_reader: false,
+            registered_state_personnel: false,
+            unit_consent: false,
+            work_unit: None,
+            guardian: None,
+            documents: vec![onetrip::applications::rules::DocumentRequest {
+                document: onetrip::catalog::DocumentType::Passport,
+                category: onetrip::catalog::ApplicationCategory::FirstIssue,
+                old_number: None,
+                old_document: None,
+                endorsements: vec![],
+                annotations: 0,
+            }],
+            lang: onetrip::i18n::Lang::ZhCn,
+        },
+    )
+    .await
+    .expect("form")
+    .application_no;
+    let no = onetrip::domain::application_no::ApplicationNo::parse(&no).expect("no");
+    let r = onetrip::applications::start_acceptance(
+        &app.state.applications(),
+        &holder,
+        &no,
+        Some(987_654),
+    )
+    .await;
+    assert!(
+        matches!(
+            r,
+            Err(onetrip::auth::Failure::Refused(
+                onetrip::applications::ApplicationError::NoSuchWindow
+            ))
+        ),
+        "{:?}",
+        r.err()
+    );
+}
+
+on_both_engines_at!(
+    window_holder,
+    "2026-03-02T09:00:00+08:00",
+    super::a_window_is_its_officers_until_the_leader_takes_it_over
+);

@@ -160,6 +160,8 @@ pub enum ApplicationError {
     Form(#[from] FormError),
     #[error("{0}")]
     BadValue(crate::i18n::BadValue),
+    #[error("no such window")]
+    NoSuchWindow,
     #[error("name needed")]
     NameNeeded,
     #[error("address needed")]
@@ -206,6 +208,7 @@ impl UserMessage for ApplicationError {
         match self {
             Form(e) => e.code(),
             BadValue(e) => e.code(),
+            NoSuchWindow => "application.no_such_window",
             NameNeeded => "application.name_needed",
             AddressNeeded => "application.address_needed",
             NoSuchApplication => "application.not_found",
@@ -234,6 +237,12 @@ impl UserMessage for ApplicationError {
         match self {
             Form(e) => e.message(lang),
             BadValue(e) => e.message(lang),
+            NoSuchWindow => lang
+                .pick(
+                    "本办证点没有这个窗口，请核对窗口号。",
+                    "There is no such window at this site; check the window number.",
+                )
+                .into(),
             NameNeeded => lang.pick("请填写姓名。", "Enter the name.").into(),
             AddressNeeded => lang
                 .pick("请填写户籍地址。", "Enter the household-registration address.")
@@ -572,6 +581,13 @@ pub async fn start_acceptance(
             .site(d.row.site_id),
     )
     .await?;
+    // The window the officer says they are at must be one of this site's (issue 12 item 11).
+    if let Some(w) = window_id {
+        match crate::sites::store::window(&mut *tx, w).await? {
+            Some(window) if window.site_id == d.row.site_id => {}
+            _ => return refused(ApplicationError::NoSuchWindow),
+        }
+    }
     if d.status.open() && d.row.acceptance_started_at.is_none() {
         let ticket = match window_id {
             Some(w) => {

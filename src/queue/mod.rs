@@ -165,6 +165,8 @@ pub enum QueueError {
     NoSuchTicket,
     #[error("window does not serve that line")]
     WindowDoesNotServe,
+    #[error("another officer holds this window")]
+    NotYourWindow,
 }
 
 impl UserMessage for QueueError {
@@ -180,6 +182,7 @@ impl UserMessage for QueueError {
             QueueError::NoSuchWindow => "queue.no_such_window",
             QueueError::NoSuchTicket => "queue.no_such_ticket",
             QueueError::WindowDoesNotServe => "queue.window_does_not_serve",
+            QueueError::NotYourWindow => "queue.not_your_window",
         }
     }
     fn message(&self, lang: Lang) -> String {
@@ -210,6 +213,12 @@ impl UserMessage for QueueError {
             (WindowDoesNotServe, Lang::ZhCn) => "目标窗口不办理该业务，或不在本办证点。".into(),
             (WindowDoesNotServe, Lang::En) => {
                 "That window does not serve this line, or is at another site.".into()
+            }
+            (NotYourWindow, Lang::ZhCn) => {
+                "该窗口由另一位工作人员开启，只有本人可以在此叫号办理；如需接替，请值班领导接管窗口。".into()
+            }
+            (NotYourWindow, Lang::En) => {
+                "Another officer opened this window; only they call and serve at it. To take it over, ask the duty leader.".into()
             }
         }
     }
@@ -335,14 +344,51 @@ fn require_officer(actor: &Actor, window: &Window) -> Result<(), Failure<QueueEr
     }
 }
 
+/// The window's state for an action by `actor`. Only the officer who opened a window acts at
+/// it (issue 12 item 11: calls are announced under the window's officer); the duty leader may
+/// take it over — the takeover is recorded, and the window is theirs from then on.
+async fn hold_window(
+    ctx: &Ctx<'_>,
+    actor: &Actor,
+    window: &Window,
+) -> Result<WindowState, Failure<QueueError>> {
+    require_officer(actor, window)?;
+    let mut state = window_state(ctx, window).await?;
+    match state.officer_id {
+        None => Ok(state),
+        Some(holder) if holder == actor.staff_id => Ok(state),
+        Some(holder) if actor.has_role_at(Role::Leader, window.site_id) => {
+            let now = ctx.clock.now_ms();
+            state.officer_id = Some(actor.staff_id);
+            let mut tx = ctx.db.begin().await?;
+            store::set_window_state(&mut tx, &state, now).await?;
+            crate::audit::record(
+                &mut tx,
+                crate::audit::AuditEntry::by(
+                    actor,
+                    "queue.window_taken_over",
+                    "window",
+                    &window.id.to_string(),
+                    now,
+                )
+                .site(window.site_id)
+                .detail(serde_json::json!({"from_staff": holder, "window": window.number})),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(state)
+        }
+        Some(_) => Err(Failure::Refused(QueueError::NotYourWindow)),
+    }
+}
+
 /// An officer signs in at a window and opens it.
 pub async fn open_window(
     ctx: &Ctx<'_>,
     actor: &Actor,
     window: &Window,
 ) -> Result<(), Failure<QueueError>> {
-    require_officer(actor, window)?;
-    let mut state = window_state(ctx, window).await?;
+    let mut state = hold_window(ctx, actor, window).await?;
     state.status = "open".into();
     state.officer_id = Some(actor.staff_id);
     state.pause_reason = None;
@@ -362,8 +408,7 @@ pub async fn stop_window(
     window: &Window,
     pause_reason: Option<&str>,
 ) -> Result<(), Failure<QueueError>> {
-    require_officer(actor, window)?;
-    let mut state = window_state(ctx, window).await?;
+    let mut state = hold_window(ctx, actor, window).await?;
     let now = ctx.clock.now_ms();
     let mut tx = ctx.db.begin().await?;
     match pause_reason.map(str::trim) {
@@ -426,8 +471,7 @@ pub async fn call_next(
     actor: &Actor,
     window: &Window,
 ) -> Result<Option<Ticket>, Failure<QueueError>> {
-    require_officer(actor, window)?;
-    let state = window_state(ctx, window).await?;
+    let state = hold_window(ctx, actor, window).await?;
     if state.status != "open" {
         return Err(Failure::Refused(QueueError::WindowNotOpen));
     }
@@ -499,7 +543,7 @@ pub async fn recall(
     actor: &Actor,
     window: &Window,
 ) -> Result<Ticket, Failure<QueueError>> {
-    require_officer(actor, window)?;
+    hold_window(ctx, actor, window).await?;
     let t = current(ctx, window).await?;
     if t.status != TicketStatus::Called {
         return Err(Failure::Refused(QueueError::NothingCalled));
@@ -534,7 +578,7 @@ pub async fn advance(
     window: &Window,
     to: TicketStatus,
 ) -> Result<Ticket, Failure<QueueError>> {
-    require_officer(actor, window)?;
+    hold_window(ctx, actor, window).await?;
     let t = current(ctx, window).await?;
     let from = match (t.status, to) {
         (TicketStatus::Called, TicketStatus::Serving | TicketStatus::NoShow) => "called",
@@ -596,7 +640,7 @@ pub async fn transfer(
     to_line: &str,
     to_window: Option<&Window>,
 ) -> Result<Ticket, Failure<QueueError>> {
-    require_officer(actor, window)?;
+    hold_window(ctx, actor, window).await?;
     let bl = ctx
         .lines
         .get(to_line)
