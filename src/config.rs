@@ -51,6 +51,9 @@ pub struct Config {
     pub booking_attempts_per_ip_hour: u32,
     /// Online booking attempts allowed per ID number per hour (0: no limit).
     pub booking_attempts_per_id_hour: u32,
+    /// Reverse proxies (addresses or CIDR networks) whose `X-Forwarded-For` names the client;
+    /// empty: the peer address is the client (issue 12 item 6).
+    pub trusted_proxies: Vec<String>,
     /// R3: a ticket waiting longer than this is called before love-channel and appointment
     /// tickets (nobody is passed over forever).
     pub max_wait_minutes: i64,
@@ -139,6 +142,7 @@ impl Default for Config {
             no_show_grace_minutes: 30,
             booking_attempts_per_ip_hour: 60,
             booking_attempts_per_id_hour: 10,
+            trusted_proxies: Vec::new(),
             max_wait_minutes: 45,
             max_calls: 3,
             public_url: String::new(),
@@ -184,6 +188,12 @@ impl Config {
             None => Config::default(),
         };
         config.apply_env(|name| std::env::var(name).ok())?;
+        config
+            .proxy_networks()
+            .map_err(|message| ConfigError::Parse {
+                path: file.map(Path::to_path_buf).unwrap_or_default(),
+                message,
+            })?;
         if config.database_url.is_empty() {
             config.database_url = format!(
                 "sqlite://{}",
@@ -191,6 +201,19 @@ impl Config {
             );
         }
         Ok(config)
+    }
+
+    /// The trusted proxies as networks (a bare address is its own /32 or /128).
+    pub fn proxy_networks(&self) -> Result<Vec<ipnet::IpNet>, String> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                let p = p.trim();
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("trusted_proxies: {p:?} is not an address or network"))
+            })
+            .collect()
     }
 
     /// Applies `ONETRIP_*` (and `DATABASE_URL`) overrides from `get`.
@@ -277,6 +300,21 @@ impl Config {
         }
         if let Some(v) = get("ONETRIP_BOOKING_ATTEMPTS_PER_IP_HOUR") {
             self.booking_attempts_per_ip_hour = parse("ONETRIP_BOOKING_ATTEMPTS_PER_IP_HOUR", v)?;
+        }
+        if let Some(v) = get("ONETRIP_TRUSTED_PROXIES") {
+            self.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(String::from)
+                .collect();
+            if let Err(message) = self.proxy_networks() {
+                return Err(ConfigError::Env {
+                    name: "ONETRIP_TRUSTED_PROXIES".into(),
+                    value: v,
+                    message,
+                });
+            }
         }
         if let Some(v) = get("ONETRIP_BOOKING_ATTEMPTS_PER_ID_HOUR") {
             self.booking_attempts_per_id_hour = parse("ONETRIP_BOOKING_ATTEMPTS_PER_ID_HOUR", v)?;

@@ -27,6 +27,9 @@ pub enum CommonError {
     Internal,
     #[error("service unavailable")]
     Unavailable,
+    /// Too many tries from one address or for one ID number; come back in this many minutes.
+    #[error("rate limited")]
+    RateLimited { minutes: u64 },
 }
 
 impl UserMessage for CommonError {
@@ -39,6 +42,7 @@ impl UserMessage for CommonError {
             CommonError::BadRequest(_) => "bad_request",
             CommonError::Internal => "internal",
             CommonError::Unavailable => "unavailable",
+            CommonError::RateLimited { .. } => "rate_limited",
         }
     }
 
@@ -64,6 +68,12 @@ impl UserMessage for CommonError {
             }
             (CommonError::Unavailable, Lang::ZhCn) => "系统正在维护，请稍后再试。".into(),
             (CommonError::Unavailable, Lang::En) => "The system is being maintained; please try again shortly.".into(),
+            (CommonError::RateLimited { minutes }, Lang::ZhCn) => format!(
+                "尝试次数过多：为防止他人猜测，同一网络和同一身份证号码每小时可尝试的次数有限。请约{minutes}分钟后再试，或到大厅、致电查询。"
+            ),
+            (CommonError::RateLimited { minutes }, Lang::En) => format!(
+                "Too many tries: to stop guessing, each network and each ID number may try only so often an hour. Try again in about {minutes} minutes, or ask at the hall or by phone."
+            ),
         }
     }
 }
@@ -73,6 +83,8 @@ impl UserMessage for CommonError {
 pub struct AppError {
     pub status: StatusCode,
     pub error: Arc<dyn UserMessage + Send + Sync>,
+    /// Seconds for `Retry-After` (a 429 without it gets a default, see `security_headers`).
+    pub retry_after: Option<u64>,
 }
 
 impl std::fmt::Debug for AppError {
@@ -86,7 +98,27 @@ impl AppError {
         AppError {
             status,
             error: Arc::new(error),
+            retry_after: None,
         }
+    }
+    /// 429 with `Retry-After`: the limit says when the next try would be allowed.
+    pub fn too_many(
+        error: impl UserMessage + Send + Sync + 'static,
+        wait: crate::web::limits::RetryAfter,
+    ) -> AppError {
+        AppError {
+            retry_after: Some(wait.0),
+            ..AppError::new(StatusCode::TOO_MANY_REQUESTS, error)
+        }
+    }
+    /// 429 for a lookup or order of anyone without a session, in the shared words.
+    pub fn rate_limited(wait: crate::web::limits::RetryAfter) -> AppError {
+        AppError::too_many(
+            CommonError::RateLimited {
+                minutes: wait.minutes(),
+            },
+            wait,
+        )
     }
     pub fn not_found() -> AppError {
         AppError::new(StatusCode::NOT_FOUND, CommonError::NotFound)
@@ -131,6 +163,11 @@ pub struct PendingError(pub Arc<dyn UserMessage + Send + Sync>);
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let mut res = self.status.into_response();
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string())
+        {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
         res.extensions_mut().insert(PendingError(self.error));
         res
     }

@@ -1640,3 +1640,75 @@ on_both_engines_at!(
     "2026-12-30T09:00:00+08:00",
     super::the_notice_moves_appointments_off_new_days_off
 );
+
+/// Issue 12 item 5: guessing the owner's ID number to cancel a booking stops after a few
+/// wrong ones: the code is locked for online use on every node, the owner is told once, the
+/// booking stands; every try also counts against the client's address.
+async fn a_booking_code_locks_after_wrong_id_numbers(engine: Engine) {
+    let config = Config {
+        booking_attempts_per_ip_hour: 9,
+        booking_attempts_per_id_hour: 0,
+        ..Config::default()
+    };
+    let Some(app) = TestApp::spawn_full(
+        engine,
+        config,
+        Clock::fixed(at("2026-03-02T10:00:00+08:00")),
+    )
+    .await
+    else {
+        return;
+    };
+    let slot = first_slot(&availability(&app, "2026-03-04").await);
+    let res = book_api(&app, &app.client(), slot, 1, None).await;
+    assert_eq!(res.status(), 201);
+    let code = res.json::<Value>().await.unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let c = app.client();
+    let cancel = |id: String| {
+        c.post(app.url("/api/v1/appointments/cancel"))
+            .json(&json!({"code": code, "id_number": id}))
+            .send()
+    };
+    // Four wrong guesses look like no booking at all; the fifth locks the code.
+    for n in 2..6 {
+        assert_eq!(cancel(citizen(n)).await.unwrap().status(), 404);
+    }
+    let res = cancel(citizen(6)).await.unwrap();
+    assert_eq!(res.status(), 423);
+    assert_eq!(res.json::<Value>().await.unwrap()["code"], "booking.locked");
+    // Now not even the right ID number changes it online; the booking stands.
+    let res = cancel(citizen(1)).await.unwrap();
+    assert_eq!(res.status(), 423);
+    let (status,): (String,) = sqlx::query_as("SELECT status FROM bookings WHERE code = $1")
+        .bind(&code)
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(status, "booked");
+    let (told,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE kind = 'booking.locked' AND ref = $1")
+            .bind(&code)
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(told, 1);
+    // The address has used 6 of its 9 lookups (booking counts apart); the tenth is refused.
+    for n in 7..10 {
+        let _ = cancel(citizen(n)).await.unwrap();
+    }
+    let res = cancel(citizen(9)).await.unwrap();
+    assert_eq!(res.status(), 429);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_booking_code_locks_sqlite() {
+    a_booking_code_locks_after_wrong_id_numbers(Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_booking_code_locks_postgres() {
+    a_booking_code_locks_after_wrong_id_numbers(Engine::Postgres).await;
+}

@@ -942,3 +942,69 @@ on_both_engines_at!(
     "2026-09-20T10:00:00+08:00",
     super::a_site_with_a_long_booking_window_brings_the_calendar_warning_forward
 );
+
+/// Issue 12 item 6: the progress lookup has its own limit, says what happened and when to come
+/// back (`Retry-After` on the 429), and behind a trusted proxy each citizen is counted by the
+/// address the proxy saw, not the proxy's.
+async fn progress_lookups_are_limited_apart_and_say_when_to_retry(engine: common::Engine) {
+    let config = onetrip::config::Config {
+        booking_attempts_per_ip_hour: 3,
+        booking_attempts_per_id_hour: 0,
+        trusted_proxies: vec!["127.0.0.1".into()],
+        ..onetrip::config::Config::default()
+    };
+    let Some(app) = TestApp::spawn_with(engine, config).await else {
+        return;
+    };
+    let c = app.client();
+    let lookup = |from: &'static str| {
+        c.post(app.url("/api/v1/progress"))
+            .header("x-forwarded-for", from)
+            .header("accept-language", "zh-CN")
+            .json(&serde_json::json!({"application_no": "20260302000100019", "id_number": "11010519491231002X"}))
+            .send()
+    };
+    // Three lookups from one citizen's address find nothing; the fourth is limited.
+    for _ in 0..3 {
+        assert_eq!(lookup("203.0.113.7").await.unwrap().status(), 404);
+    }
+    let res = lookup("203.0.113.7").await.unwrap();
+    assert_eq!(res.status(), 429);
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=7200).contains(&retry), "{retry}");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("尝试次数过多") && !message.contains("维护"),
+        "{message}"
+    );
+    // Another citizen behind the same proxy is not held up by the first.
+    assert_eq!(lookup("198.51.100.20").await.unwrap().status(), 404);
+    // An address forged left of an untrusted hop does not help: the untrusted hop is the client.
+    let res = lookup("10.9.9.9, 203.0.113.7").await.unwrap();
+    assert_eq!(res.status(), 429);
+    // Booking attempts of the first address count apart from its lookups.
+    let res = c
+        .post(app.url("/api/v1/appointments/lookup"))
+        .header("x-forwarded-for", "203.0.113.7")
+        .json(&serde_json::json!({"code": "ABCDEFGH", "id_number": "11010519491231002X"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn progress_limits_sqlite() {
+    progress_lookups_are_limited_apart_and_say_when_to_retry(common::Engine::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn progress_limits_postgres() {
+    progress_lookups_are_limited_apart_and_say_when_to_retry(common::Engine::Postgres).await;
+}

@@ -170,6 +170,8 @@ pub enum BookingError {
     Blocked(i64),
     #[error("not found")]
     NotFound,
+    #[error("locked after wrong ID numbers")]
+    Locked,
     #[error("not active")]
     NotActive,
     #[error("no booking today")]
@@ -208,6 +210,7 @@ impl UserMessage for BookingError {
             BookingError::AlreadyBooked => "booking.already_booked",
             BookingError::Blocked(_) => "booking.blocked",
             BookingError::NotFound => "booking.not_found",
+            BookingError::Locked => "booking.locked",
             BookingError::NotActive => "booking.not_active",
             BookingError::NotFoundToday => "booking.not_found_today",
             BookingError::RateLimited => "booking.rate_limited",
@@ -248,6 +251,8 @@ impl UserMessage for BookingError {
                 "After repeated missed appointments, online booking is suspended until {}. You can still take a ticket at the hall, or ask staff to review it.",
                 crate::clock::format_local(*until)
             ),
+            (Locked, Lang::ZhCn) => "该预约因多次输入错误的身份证号码，已停止网上查询、改约和取消；预约仍然有效。请致电或到大厅办理。".into(),
+            (Locked, Lang::En) => "Too many wrong ID numbers were given for this booking: online lookup, rescheduling and cancelling are stopped; the booking stands. Call or come to the hall.".into(),
             (NotFound, Lang::ZhCn) => "预约码与身份证号不匹配，或预约不存在。".into(),
             (NotFound, Lang::En) => "The booking code and ID number do not match a booking.".into(),
             (NotFoundToday, Lang::ZhCn) => "今天本办证点没有找到该预约。".into(),
@@ -1142,13 +1147,61 @@ pub async fn find_own(
 ) -> Result<store::BookingRow, Failure<BookingError>> {
     let id = IdNumber::parse(id_number).map_err(|e| Failure::Refused(BookingError::IdNumber(e)))?;
     let code = code.trim().to_uppercase();
-    match store::booking_by_code(ctx.db.reader(), &code).await? {
-        Some(b) if crypto::constant_time_eq(&b.id_index, &ctx.cipher.blind_index(id.as_str())) => {
-            Ok(b)
-        }
-        _ => Err(Failure::Refused(BookingError::NotFound)),
+    let Some(b) = store::booking_by_code(ctx.db.reader(), &code).await? else {
+        return Err(Failure::Refused(BookingError::NotFound));
+    };
+    if b.locked_at.is_some() {
+        return Err(Failure::Refused(BookingError::Locked));
     }
+    if crypto::constant_time_eq(&b.id_index, &ctx.cipher.blind_index(id.as_str())) {
+        return Ok(b);
+    }
+    // A wrong ID number with a real code: counted on the booking, shared by every node.
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let locked_now = store::count_wrong_id(&mut tx, b.id, WRONG_IDS_BEFORE_LOCK, now).await?;
+    if locked_now
+        && let Ok(phone) = ctx
+            .cipher
+            .open(&b.phone_sealed)
+            .map_err(|e| e.to_string())
+            .and_then(|p| PhoneNumber::parse(&p).map_err(|e| e.to_string()))
+    {
+        let body = match lang_of(&b.lang) {
+            Lang::ZhCn => format!(
+                "【出入境】有人多次用错误的身份证号码查询您的预约（{}）。为保护您的预约，已停止网上查询、改约和取消；预约仍然有效。如需改约或取消，请致电或到大厅办理。",
+                b.code
+            ),
+            Lang::En => format!(
+                "[Exit-Entry] Someone tried your appointment {} with wrong ID numbers several times. To protect it, online lookup, rescheduling and cancelling are stopped; the appointment stands. To change it, call or come to the hall.",
+                b.code
+            ),
+        };
+        notify::enqueue(
+            &mut tx,
+            ctx.cipher,
+            notify::Outgoing {
+                kind: "booking.locked",
+                reference: &b.code,
+                phone: &phone,
+                body: &body,
+                due_at: now,
+            },
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Err(Failure::Refused(if locked_now {
+        BookingError::Locked
+    } else {
+        BookingError::NotFound
+    }))
 }
+
+/// Wrong ID numbers with one booking code before the code is locked for online use (a code
+/// with a region and birth date leaves ≤ 1,000 candidates; a citizen mistypes once or twice).
+pub const WRONG_IDS_BEFORE_LOCK: i64 = 5;
 
 /// Cancels a booking (the citizen with code + ID number, or staff). The place is offered again
 /// only after the release delay.

@@ -539,6 +539,8 @@ pub struct BookingRow {
     pub cancel_reason: Option<String>,
     pub created_at: i64,
     pub arrived_at: Option<i64>,
+    /// Locked for online lookup and changes after too many wrong ID numbers (issue 12 item 5).
+    pub locked_at: Option<i64>,
 }
 
 fn booking_row(r: &sqlx::any::AnyRow) -> Result<BookingRow, sqlx::Error> {
@@ -567,6 +569,7 @@ fn booking_row(r: &sqlx::any::AnyRow) -> Result<BookingRow, sqlx::Error> {
         cancel_reason: r.try_get("cancel_reason")?,
         created_at: r.try_get("created_at")?,
         arrived_at: r.try_get("arrived_at")?,
+        locked_at: r.try_get("locked_at")?,
     })
 }
 
@@ -574,7 +577,7 @@ macro_rules! booking_select {
     ($where:literal) => {
         concat!(
             "SELECT id, code, slot_id, site_id, line_code, date, start_minute, starts_at, ends_at, channel, pool, id_index, \
-             id_sealed, name_sealed, phone_sealed, lang, status, cancel_reason, created_at, arrived_at FROM bookings ",
+             id_sealed, name_sealed, phone_sealed, lang, status, cancel_reason, created_at, arrived_at, locked_at FROM bookings ",
             $where
         )
     };
@@ -590,6 +593,28 @@ pub async fn booking_by_code<'e>(
         .await?
         .map(|r| booking_row(&r))
         .transpose()
+}
+
+/// Counts a wrong ID number given with booking `id`'s code, locking the code at `lock_after`;
+/// returns whether this attempt locked it (the owner is told once).
+pub async fn count_wrong_id(
+    conn: &mut AnyConnection,
+    id: i64,
+    lock_after: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let locked = sqlx::query(
+        "UPDATE bookings SET wrong_id_attempts = wrong_id_attempts + 1, \
+         locked_at = CASE WHEN locked_at IS NULL AND wrong_id_attempts + 1 >= $2 THEN $3 ELSE locked_at END \
+         WHERE id = $1 RETURNING wrong_id_attempts",
+    )
+    .bind(id)
+    .bind(lock_after)
+    .bind(now)
+    .fetch_one(conn)
+    .await?
+    .try_get::<i64, _>("wrong_id_attempts")?;
+    Ok(locked == lock_after)
 }
 
 pub async fn booking_by_key<'e>(

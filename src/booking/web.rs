@@ -24,6 +24,7 @@ use crate::sites::{Site, store as sites_store};
 use crate::web::AppState;
 use crate::web::extract::{Form, Json, Meta, Query, Staff};
 use crate::web::layout::Page;
+use crate::web::limits::Scope;
 
 pub fn pages() -> Router<AppState> {
     Router::new()
@@ -79,8 +80,27 @@ fn fail(f: Failure<BookingError>) -> AppError {
         Failure::Refused(e @ BookingError::RateLimited) => {
             AppError::new(StatusCode::TOO_MANY_REQUESTS, e)
         }
+        Failure::Refused(e @ BookingError::Locked) => AppError::new(StatusCode::LOCKED, e),
         other => refused(other),
     }
+}
+
+/// A citizen's own booking by code and ID number: every try counts against the client's
+/// address, and a wrong ID number against the code (which locks after a few, in `find_own`).
+async fn own_booking(
+    state: &AppState,
+    ip: &str,
+    code: &str,
+    id_number: &str,
+) -> AppResult<store::BookingRow> {
+    state
+        .limits
+        .check(Scope::Lookup, ip, None)
+        .await
+        .map_err(|w| AppError::too_many(BookingError::RateLimited, w))?;
+    super::find_own(&state.booking(), code, id_number)
+        .await
+        .map_err(fail)
 }
 
 async fn site_by_code(
@@ -373,7 +393,12 @@ async fn submit(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
     };
     let id_key = state.cipher.blind_index(f.person.id_number.trim());
-    if !staff && !state.limits.allow(ip, Some(&id_key)).await {
+    let limited = if staff {
+        Ok(())
+    } else {
+        state.limits.check(Scope::Booking, ip, Some(&id_key)).await
+    };
+    if let Err(wait) = limited {
         let body = build_book_page(
             state,
             page,
@@ -384,7 +409,12 @@ async fn submit(
             Some(BookingError::RateLimited.message(lang)),
         )
         .await?;
-        return Ok((StatusCode::TOO_MANY_REQUESTS, body).into_response());
+        return Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            [(axum::http::header::RETRY_AFTER, wait.0.to_string())],
+            body,
+        )
+            .into_response());
     }
     let req = BookRequest {
         slot_id,
@@ -672,25 +702,23 @@ async fn manage_lookup(
     Meta(meta): Meta,
     Form(f): Form<ManageForm>,
 ) -> AppResult<Response> {
-    if !state.limits.allow(&meta.ip, None).await {
-        return Err(AppError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            BookingError::RateLimited,
-        ));
-    }
+    state
+        .limits
+        .check(Scope::Lookup, &meta.ip, None)
+        .await
+        .map_err(|w| AppError::too_many(BookingError::RateLimited, w))?;
     manage_view(&state, page, &f, None).await
 }
 
 async fn manage_cancel(
     State(state): State<AppState>,
     page: Page,
+    Meta(meta): Meta,
     Form(f): Form<ManageForm>,
 ) -> AppResult<Response> {
     let ctx = state.booking();
     let lang = page.lang;
-    let b = super::find_own(&ctx, &f.code, &f.id_number)
-        .await
-        .map_err(fail)?;
+    let b = own_booking(&state, &meta.ip, &f.code, &f.id_number).await?;
     match super::cancel(&ctx, None, &b, None).await {
         Ok(()) => {
             manage_view(
@@ -715,13 +743,12 @@ async fn manage_cancel(
 async fn manage_reschedule(
     State(state): State<AppState>,
     page: Page,
+    Meta(meta): Meta,
     Form(f): Form<ManageForm>,
 ) -> AppResult<Response> {
     let ctx = state.booking();
     let lang = page.lang;
-    let b = super::find_own(&ctx, &f.code, &f.id_number)
-        .await
-        .map_err(fail)?;
+    let b = own_booking(&state, &meta.ip, &f.code, &f.id_number).await?;
     let Some(slot_id) = f.slot_id else {
         return manage_view(&state, page, &f, None).await;
     };
@@ -752,12 +779,11 @@ async fn waitlist_submit(
     Form(f): Form<WaitlistForm>,
 ) -> AppResult<Response> {
     let lang = page.lang;
-    if !state.limits.allow(&meta.ip, None).await {
-        return Err(AppError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            BookingError::RateLimited,
-        ));
-    }
+    state
+        .limits
+        .check(Scope::Booking, &meta.ip, None)
+        .await
+        .map_err(|w| AppError::too_many(BookingError::RateLimited, w))?;
     let ctx = state.booking();
     let site = site_by_code(&state, &f.site).await.map_err(fail)?;
     let date = parse_date(&f.date).map_err(fail)?;
@@ -1274,15 +1300,16 @@ async fn api_book(
             .await?
             .ok_or_else(|| fail(Failure::Refused(BookingError::NoSuchSlot)))?;
         require_booking_staff(a, slot.site_id)?;
-    } else if !state
+    } else if let Err(wait) = state
         .limits
-        .allow(
+        .check(
+            Scope::Booking,
             &meta.ip,
             Some(&state.cipher.blind_index(req.id_number.trim())),
         )
         .await
     {
-        return Err(fail(Failure::Refused(BookingError::RateLimited)));
+        return Err(AppError::too_many(BookingError::RateLimited, wait));
     }
     req.lang = req.lang.or(Some(lang));
     let c = super::book(
@@ -1304,19 +1331,15 @@ struct OwnBooking {
 
 /// Looks a booking up by its code and the ID number it was made with.
 #[utoipa::path(post, path = "/api/v1/appointments/lookup", tag = "appointments", request_body = OwnBooking,
-    responses((status = 200, body = Confirmation), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Confirmation), (status = 404, body = crate::error::ErrorBody),
+        (status = 423, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
 async fn api_lookup(
     State(state): State<AppState>,
     Meta(meta): Meta,
     Json(req): Json<OwnBooking>,
 ) -> AppResult<axum::Json<Confirmation>> {
-    if !state.limits.allow(&meta.ip, None).await {
-        return Err(fail(Failure::Refused(BookingError::RateLimited)));
-    }
     let ctx = state.booking();
-    let b = super::find_own(&ctx, &req.code, &req.id_number)
-        .await
-        .map_err(fail)?;
+    let b = own_booking(&state, &meta.ip, &req.code, &req.id_number).await?;
     Ok(axum::Json(
         super::confirmation(&ctx, &b).await.map_err(fail)?,
     ))
@@ -1324,15 +1347,15 @@ async fn api_lookup(
 
 /// Cancels a booking (code + ID number). The place is offered again after a short delay.
 #[utoipa::path(post, path = "/api/v1/appointments/cancel", tag = "appointments", request_body = OwnBooking,
-    responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody),
+        (status = 423, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
 async fn api_cancel(
     State(state): State<AppState>,
+    Meta(meta): Meta,
     Json(req): Json<OwnBooking>,
 ) -> AppResult<StatusCode> {
     let ctx = state.booking();
-    let b = super::find_own(&ctx, &req.code, &req.id_number)
-        .await
-        .map_err(fail)?;
+    let b = own_booking(&state, &meta.ip, &req.code, &req.id_number).await?;
     super::cancel(&ctx, None, &b, None).await.map_err(fail)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -1346,15 +1369,15 @@ struct RescheduleRequest {
 
 /// Moves a booking to another slot (a new code is issued; the old one is cancelled).
 #[utoipa::path(post, path = "/api/v1/appointments/reschedule", tag = "appointments", request_body = RescheduleRequest,
-    responses((status = 200, body = Confirmation), (status = 409, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Confirmation), (status = 409, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 423, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
 async fn api_reschedule(
     State(state): State<AppState>,
+    Meta(meta): Meta,
     Json(req): Json<RescheduleRequest>,
 ) -> AppResult<axum::Json<Confirmation>> {
     let ctx = state.booking();
-    let b = super::find_own(&ctx, &req.code, &req.id_number)
-        .await
-        .map_err(fail)?;
+    let b = own_booking(&state, &meta.ip, &req.code, &req.id_number).await?;
     Ok(axum::Json(
         super::reschedule(&ctx, &b, req.slot_id)
             .await

@@ -813,17 +813,22 @@ async fn lookup(
         )
         .to_string()
     };
-    let (Ok(no), Ok(id)) = (ApplicationNo::parse(no), IdNumber::parse(id)) else {
+    // Per-address and per-ID limits stop guessing, on counters of their own (a citizen who
+    // booked today still looks up their progress); malformed tries count too.
+    let parsed = (ApplicationNo::parse(no), IdNumber::parse(id));
+    let id_key = parsed
+        .1
+        .as_ref()
+        .ok()
+        .map(|id| state.cipher.blind_index(id.as_str()));
+    state
+        .limits
+        .check(crate::web::limits::Scope::Progress, ip, id_key.as_deref())
+        .await
+        .map_err(AppError::rate_limited)?;
+    let (Ok(no), Ok(id)) = parsed else {
         return Ok(Err(not_found()));
     };
-    // The same per-address and per-ID limits as online booking stop guessing.
-    let id_key = state.cipher.blind_index(id.as_str());
-    if !state.limits.allow(ip, Some(&id_key)).await {
-        return Err(AppError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            crate::error::CommonError::Unavailable,
-        ));
-    }
     let Some(mut p) = super::progress(&state.applications(), &no, &id, lang)
         .await
         .map_err(fail)?

@@ -730,12 +730,11 @@ async fn api_order(
 ) -> AppResult<(StatusCode, axum::Json<OnlineOrder>)> {
     // Open to kiosks without a session: the per-address limit keeps scripts from piling up
     // orders.
-    if !state.limits.allow(&meta.ip, None).await {
-        return Err(AppError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            crate::error::CommonError::Unavailable,
-        ));
-    }
+    state
+        .limits
+        .check(crate::web::limits::Scope::Orders, &meta.ip, None)
+        .await
+        .map_err(AppError::rate_limited)?;
     let no = parse_no(&no)?;
     let method = Method::parse(&b.method)
         .ok_or_else(|| fail(Failure::Refused(PaymentError::WrongMethod)))?;

@@ -42,11 +42,48 @@ impl<S: Send + Sync> FromRequestParts<S> for Meta {
     }
 }
 
+/// The client's address as `client_address` worked it out (through trusted proxies).
+#[derive(Debug, Clone)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
+/// The client of a request from `peer`: the peer itself, unless it is a trusted proxy; then
+/// the right-most address of `X-Forwarded-For` that is not one (each proxy appends the address
+/// it saw, so addresses left of an untrusted one may be forged).
+pub fn client_address(
+    peer: std::net::IpAddr,
+    forwarded_for: Option<&str>,
+    trusted: &[ipnet::IpNet],
+) -> std::net::IpAddr {
+    let is_trusted = |a: &std::net::IpAddr| trusted.iter().any(|n| n.contains(a));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let Some(list) = forwarded_for else {
+        return peer;
+    };
+    let mut last = peer;
+    for hop in list.rsplit(',') {
+        match hop.trim().parse::<std::net::IpAddr>() {
+            Ok(a) if is_trusted(&a) => last = a,
+            Ok(a) => return a,
+            // A malformed entry: trust nothing left of it.
+            Err(_) => return last,
+        }
+    }
+    last
+}
+
 fn request_meta(parts: &Parts) -> RequestMeta {
     let ip = parts
         .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+        .get::<ClientAddress>()
+        .map(|c| c.0.to_string())
+        .or_else(|| {
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+        })
         .unwrap_or_else(|| "-".into());
     let header_str = |name: &str| {
         parts
@@ -175,5 +212,44 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
                 CommonError::BadRequest(e.body_text()),
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod client_address_tests {
+    use super::client_address;
+
+    #[test]
+    fn only_trusted_proxies_name_the_client() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().expect("address");
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().expect("net")];
+        // Not through a trusted proxy: the header is the client's own word, ignored.
+        assert_eq!(
+            client_address(ip("203.0.113.7"), Some("1.2.3.4"), &trusted),
+            ip("203.0.113.7")
+        );
+        // Through one: the address it saw.
+        assert_eq!(
+            client_address(ip("10.0.0.2"), Some("203.0.113.7"), &trusted),
+            ip("203.0.113.7")
+        );
+        // Through two, with a forged entry on the left: the right-most untrusted one.
+        assert_eq!(
+            client_address(
+                ip("10.0.0.2"),
+                Some("6.6.6.6, 203.0.113.7, 10.0.0.9"),
+                &trusted
+            ),
+            ip("203.0.113.7")
+        );
+        // No header, or garbage: the proxy itself, never a made-up address.
+        assert_eq!(
+            client_address(ip("10.0.0.2"), None, &trusted),
+            ip("10.0.0.2")
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.2"), Some("nonsense"), &trusted),
+            ip("10.0.0.2")
+        );
     }
 }

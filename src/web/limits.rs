@@ -1,5 +1,6 @@
-//! Limits on online booking attempts (R2: stop scripted booking without hurting citizens), by
-//! client address and by ID number, counted over a sliding hour.
+//! Limits on what anyone can try without signing in (R2: stop scripted booking and guessing
+//! without hurting citizens), by client address and by ID number, counted over a sliding hour,
+//! each kind of attempt ([`Scope`]) on its own counters.
 //!
 //! The count is the usual two-window estimate: the attempts of the current clock hour plus
 //! those of the previous hour weighted by how much of it the sliding hour still covers. Every
@@ -62,6 +63,67 @@ enum Store {
     Database(Db),
 }
 
+/// What an attempt is: each has its own counters, so looking up a progress does not use up a
+/// citizen's booking attempts (issue 12 item 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Booking a place (and joining a waiting list).
+    Booking,
+    /// Looking up, cancelling or moving one's own booking by code and ID number.
+    Lookup,
+    /// The citizen's progress lookup by application number and ID number.
+    Progress,
+    /// Online payment orders opened without a session (kiosks).
+    Orders,
+}
+
+impl Scope {
+    fn prefix(self) -> &'static str {
+        match self {
+            Scope::Booking => "book",
+            Scope::Lookup => "lookup",
+            Scope::Progress => "progress",
+            Scope::Orders => "orders",
+        }
+    }
+}
+
+/// An attempt over a limit, and how long until one would be allowed again (seconds, for
+/// `Retry-After`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryAfter(pub u64);
+
+impl RetryAfter {
+    /// Whole minutes, at least one, for a message.
+    pub fn minutes(self) -> u64 {
+        self.0.div_ceil(60).max(1)
+    }
+}
+
+/// Milliseconds from `now` until the sliding-hour estimate of `h` leaves room for one more
+/// attempt under `limit` (0 when there is room now).
+fn wait_ms(h: Hits, now: i64, limit: u32) -> i64 {
+    let room = f64::from(limit) - 1.0;
+    if estimate(h, now) <= room {
+        return 0;
+    }
+    let end = h.window + WINDOW_MS;
+    // In this hour, the previous hour's share shrinks as the hour goes on.
+    if h.previous > 0 && (h.current as f64) <= room {
+        let into = 1.0 - (room - h.current as f64) / h.previous as f64;
+        let at = h.window + (into * WINDOW_MS as f64 - 1e-6).ceil() as i64;
+        if at < end {
+            return (at - now).max(0);
+        }
+    }
+    // Next hour: this hour's attempts become the previous share and shrink in turn.
+    if h.current as f64 <= room || h.current == 0 {
+        return (end - now).max(0);
+    }
+    let into = 1.0 - room.max(0.0) / h.current as f64;
+    (end + (into * WINDOW_MS as f64 - 1e-6).ceil() as i64 - now).max(0)
+}
+
 /// Per-address and per-ID-number limits on online booking attempts.
 pub struct RateLimits {
     per_ip_hour: u32,
@@ -86,33 +148,47 @@ impl RateLimits {
         }
     }
 
-    /// Counts one attempt now; false when the address or the ID number (its blind index) is
-    /// over its limit. A database that cannot count lets the attempt
-    /// through: the booking itself will then fail on the same database, and say so.
-    pub async fn allow(&self, ip: &str, id_key: Option<&str>) -> bool {
+    /// Counts one attempt of `scope` now; refused, with how long to wait, when the address or
+    /// the ID number (its blind index) is over its limit. A database that cannot count lets the
+    /// attempt through: the attempt itself will then fail on the same database, and say so.
+    pub async fn check(
+        &self,
+        scope: Scope,
+        ip: &str,
+        id_key: Option<&str>,
+    ) -> Result<(), RetryAfter> {
         let now = self.clock.now_ms();
         let mut keys: Vec<(String, u32)> = Vec::with_capacity(2);
+        let p = scope.prefix();
         if self.per_ip_hour > 0 {
-            keys.push((format!("ip:{ip}"), self.per_ip_hour));
+            keys.push((format!("{p}:ip:{ip}"), self.per_ip_hour));
         }
         if let (Some(k), true) = (id_key, self.per_id_hour > 0) {
-            keys.push((format!("id:{k}"), self.per_id_hour));
+            keys.push((format!("{p}:id:{k}"), self.per_id_hour));
         }
         if keys.is_empty() {
-            return true;
+            return Ok(());
         }
         let counted = match &self.store {
             Store::Memory(map) => Ok(count_in_memory(map, &keys, now)),
             Store::Database(db) => count_in_database(db, &keys, now).await,
         };
         match counted {
-            Ok(hits) => keys
-                .iter()
-                .zip(hits)
-                .all(|((_, limit), h)| estimate(h, now) <= f64::from(*limit)),
+            Ok(hits) => {
+                let over = keys
+                    .iter()
+                    .zip(hits)
+                    .filter(|((_, limit), h)| estimate(*h, now) > f64::from(*limit))
+                    .map(|((_, limit), h)| wait_ms(h, now, *limit))
+                    .max();
+                match over {
+                    None => Ok(()),
+                    Some(ms) => Err(RetryAfter((ms.max(1000) as u64).div_ceil(1000))),
+                }
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "rate limits could not be counted; attempt let through");
-                true
+                Ok(())
             }
         }
     }
@@ -227,28 +303,97 @@ mod tests {
             .expect("db");
         let clock = Clock::fixed(500 * HOUR);
         let limits = RateLimits::new(5, 2, &db, clock.clone());
-        assert!(limits.allow("10.0.0.1", Some("person-a")).await);
-        assert!(limits.allow("10.0.0.1", Some("person-a")).await);
         assert!(
-            !limits.allow("10.0.0.1", Some("person-a")).await,
+            limits
+                .check(Scope::Booking, "10.0.0.1", Some("person-a"))
+                .await
+                .is_ok()
+        );
+        assert!(
+            limits
+                .check(Scope::Booking, "10.0.0.1", Some("person-a"))
+                .await
+                .is_ok()
+        );
+        assert!(
+            limits
+                .check(Scope::Booking, "10.0.0.1", Some("person-a"))
+                .await
+                .is_err(),
             "a third attempt for the same ID number in the hour"
         );
-        assert!(limits.allow("10.0.0.1", Some("person-b")).await);
-        assert!(limits.allow("10.0.0.1", Some("person-c")).await);
         assert!(
-            !limits.allow("10.0.0.1", Some("person-d")).await,
+            limits
+                .check(Scope::Booking, "10.0.0.1", Some("person-b"))
+                .await
+                .is_ok()
+        );
+        assert!(
+            limits
+                .check(Scope::Booking, "10.0.0.1", Some("person-c"))
+                .await
+                .is_ok()
+        );
+        assert!(
+            limits
+                .check(Scope::Booking, "10.0.0.1", Some("person-d"))
+                .await
+                .is_err(),
             "a sixth attempt from one address"
         );
-        assert!(limits.allow("10.0.0.2", None).await, "another address");
+        assert!(
+            limits.check(Scope::Booking, "10.0.0.2", None).await.is_ok(),
+            "another address"
+        );
         clock.advance_ms(3 * HOUR);
         limits.prune().await.expect("prune");
         if let Store::Memory(map) = &limits.store {
             assert!(map.lock().expect("lock").is_empty(), "idle keys forgotten");
         }
-        assert!(limits.allow("10.0.0.1", Some("person-a")).await);
+        assert!(
+            limits
+                .check(Scope::Booking, "10.0.0.1", Some("person-a"))
+                .await
+                .is_ok()
+        );
         let off = RateLimits::new(0, 0, &db, clock);
         for _ in 0..100 {
-            assert!(off.allow("10.0.0.1", Some("person-a")).await);
+            assert!(
+                off.check(Scope::Booking, "10.0.0.1", Some("person-a"))
+                    .await
+                    .is_ok()
+            );
         }
+    }
+
+    #[tokio::test]
+    async fn scopes_count_apart_and_a_refusal_says_how_long_to_wait() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("l.db").display());
+        let db = Db::connect(&url, &crate::db::DbOptions::default())
+            .await
+            .expect("db");
+        let clock = Clock::fixed(500 * HOUR + HOUR / 2);
+        let limits = RateLimits::new(2, 0, &db, clock.clone());
+        for _ in 0..2 {
+            assert!(limits.check(Scope::Booking, "10.0.0.9", None).await.is_ok());
+        }
+        let wait = limits
+            .check(Scope::Booking, "10.0.0.9", None)
+            .await
+            .expect_err("a third booking attempt");
+        // Half an hour into the hour with 3 attempts and a limit of 2: room comes when the
+        // next hour has worn this one's share down to one attempt, 40 minutes into it.
+        assert_eq!(wait, RetryAfter(HOUR as u64 / 2 / 1000 + 40 * 60));
+        assert_eq!(wait.minutes(), 70);
+        assert!(
+            limits
+                .check(Scope::Progress, "10.0.0.9", None)
+                .await
+                .is_ok(),
+            "a progress lookup has its own counters"
+        );
+        clock.advance_ms(wait.0 as i64 * 1000);
+        assert!(limits.check(Scope::Booking, "10.0.0.9", None).await.is_ok());
     }
 }

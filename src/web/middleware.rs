@@ -100,7 +100,39 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
             ),
         );
     }
+    // Every 429 says when to come back (a limit that knows sets its own value).
+    if res.status() == StatusCode::TOO_MANY_REQUESTS
+        && !res.headers().contains_key(header::RETRY_AFTER)
+    {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+    }
     res
+}
+
+/// Works out the client's address once (through the configured trusted proxies) for the rate
+/// limits, the audit log and sign-in throttling.
+pub async fn client_address(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if !state.config.trusted_proxies.is_empty()
+        && let Some(peer) = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip())
+    {
+        let trusted = state.config.proxy_networks().unwrap_or_default();
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        let client = crate::web::extract::client_address(peer, forwarded, &trusted);
+        req.extensions_mut()
+            .insert(crate::web::extract::ClientAddress(client));
+    }
+    next.run(req).await
 }
 
 /// Picks the reader's language: `?lang=` (remembered in a cookie), the `lang` cookie,
@@ -176,12 +208,19 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
         return res;
     };
     let status = res.status();
+    let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
+    let keep = |mut r: Response| {
+        if let Some(v) = retry_after.clone() {
+            r.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        r
+    };
     if json {
         let body = ErrorBody {
             code: err.code().to_string(),
             message: err.message(lang),
         };
-        return (status, axum::Json(body)).into_response();
+        return keep((status, axum::Json(body)).into_response());
     }
     if status == StatusCode::UNAUTHORIZED {
         let next =
@@ -197,7 +236,7 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
         err.code(),
         err.message(lang),
     );
-    (status, page).into_response()
+    keep((status, page).into_response())
 }
 
 /// The double-submit CSRF token of this browser, for forms.

@@ -2,7 +2,7 @@
 
 pub mod extract;
 pub mod layout;
-mod limits;
+pub mod limits;
 pub mod middleware;
 pub mod ops;
 
@@ -205,6 +205,10 @@ pub fn app(state: AppState) -> Router {
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
                     middleware::negotiate_language,
+                ))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    middleware::client_address,
                 ))
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
