@@ -54,6 +54,12 @@ pub struct Config {
     /// Reverse proxies (addresses or CIDR networks) whose `X-Forwarded-For` names the client;
     /// empty: the peer address is the client (issue 12 item 6).
     pub trusted_proxies: Vec<String>,
+    /// Who may read `/metrics`: addresses or networks (default: this machine only).
+    pub metrics_allow: Vec<String>,
+    /// A bearer token that also opens `/metrics` from anywhere (empty: none).
+    pub metrics_token: String,
+    /// The adapters of devices and outside services.
+    pub devices: DeviceConfig,
     /// R3: a ticket waiting longer than this is called before love-channel and appointment
     /// tickets (nobody is passed over forever).
     pub max_wait_minutes: i64,
@@ -81,6 +87,76 @@ pub enum ExpiryAction {
     Remind,
     Return,
     Void,
+}
+
+/// Which adapter drives each device and outside service (issue 12 item 10). `simulator` is
+/// the one built in; a bureau's own adapters are added under their own names. Outside the
+/// demo a simulator is refused at start-up unless `allow_simulators` says so in as many words.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeviceConfig {
+    /// Photo, fingerprint, face and signature capture at the windows.
+    pub station: String,
+    /// The payment provider (its simulator serves `/sim/pay/…`).
+    pub payments: String,
+    /// The courier (its simulator serves `/sim/courier/…`).
+    pub courier: String,
+    /// Text messages.
+    pub sms: String,
+    /// Runs simulators although `demo` is off (a test or training hall, never a real one).
+    pub allow_simulators: bool,
+}
+
+impl Default for DeviceConfig {
+    fn default() -> Self {
+        DeviceConfig {
+            station: "simulator".into(),
+            payments: "simulator".into(),
+            courier: "simulator".into(),
+            sms: "simulator".into(),
+            allow_simulators: false,
+        }
+    }
+}
+
+impl DeviceConfig {
+    fn adapters(&self) -> [(&'static str, &str); 4] {
+        [
+            ("station", self.station.as_str()),
+            ("payments", self.payments.as_str()),
+            ("courier", self.courier.as_str()),
+            ("sms", self.sms.as_str()),
+        ]
+    }
+
+    /// The devices run by a simulator, by name.
+    pub fn simulated(&self) -> Vec<&'static str> {
+        self.adapters()
+            .into_iter()
+            .filter(|(_, a)| *a == "simulator")
+            .map(|(d, _)| d)
+            .collect()
+    }
+
+    /// Whether this configuration may start: every adapter known, and simulators only in the
+    /// demo or when allowed.
+    pub fn check(&self, demo: bool) -> Result<(), String> {
+        if let Some((device, adapter)) =
+            self.adapters().into_iter().find(|(_, a)| *a != "simulator")
+        {
+            return Err(format!(
+                "devices.{device} = {adapter:?}: no such adapter in this build (only \"simulator\")"
+            ));
+        }
+        let simulated = self.simulated();
+        if !demo && !self.allow_simulators && !simulated.is_empty() {
+            return Err(format!(
+                "refusing to start: {} would be simulated outside the demo (anyone could settle payments and move parcels); configure real adapters, or set devices.allow_simulators = true (ONETRIP_ALLOW_SIMULATORS=true) for a test hall",
+                simulated.join(", ")
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The bureau's public contact details, shown on every public page (R1).
@@ -119,6 +195,18 @@ impl Default for Bureau {
     }
 }
 
+/// Addresses or networks of a setting (a bare address is its own /32 or /128).
+fn networks(setting: &str, list: &[String]) -> Result<Vec<ipnet::IpNet>, String> {
+    list.iter()
+        .map(|p| {
+            let p = p.trim();
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("{setting}: {p:?} is not an address or network"))
+        })
+        .collect()
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -143,6 +231,9 @@ impl Default for Config {
             booking_attempts_per_ip_hour: 60,
             booking_attempts_per_id_hour: 10,
             trusted_proxies: Vec::new(),
+            metrics_allow: vec!["127.0.0.0/8".into(), "::1".into()],
+            metrics_token: String::new(),
+            devices: DeviceConfig::default(),
             max_wait_minutes: 45,
             max_calls: 3,
             public_url: String::new(),
@@ -188,12 +279,12 @@ impl Config {
             None => Config::default(),
         };
         config.apply_env(|name| std::env::var(name).ok())?;
-        config
-            .proxy_networks()
-            .map_err(|message| ConfigError::Parse {
-                path: file.map(Path::to_path_buf).unwrap_or_default(),
-                message,
-            })?;
+        let invalid = |message| ConfigError::Parse {
+            path: file.map(Path::to_path_buf).unwrap_or_default(),
+            message,
+        };
+        config.proxy_networks().map_err(invalid)?;
+        config.metrics_networks().map_err(invalid)?;
         if config.database_url.is_empty() {
             config.database_url = format!(
                 "sqlite://{}",
@@ -205,15 +296,12 @@ impl Config {
 
     /// The trusted proxies as networks (a bare address is its own /32 or /128).
     pub fn proxy_networks(&self) -> Result<Vec<ipnet::IpNet>, String> {
-        self.trusted_proxies
-            .iter()
-            .map(|p| {
-                let p = p.trim();
-                p.parse::<ipnet::IpNet>()
-                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                    .map_err(|_| format!("trusted_proxies: {p:?} is not an address or network"))
-            })
-            .collect()
+        networks("trusted_proxies", &self.trusted_proxies)
+    }
+
+    /// The networks that may read `/metrics`.
+    pub fn metrics_networks(&self) -> Result<Vec<ipnet::IpNet>, String> {
+        networks("metrics_allow", &self.metrics_allow)
     }
 
     /// Applies `ONETRIP_*` (and `DATABASE_URL`) overrides from `get`.
@@ -300,6 +388,12 @@ impl Config {
         }
         if let Some(v) = get("ONETRIP_BOOKING_ATTEMPTS_PER_IP_HOUR") {
             self.booking_attempts_per_ip_hour = parse("ONETRIP_BOOKING_ATTEMPTS_PER_IP_HOUR", v)?;
+        }
+        if let Some(v) = get("ONETRIP_ALLOW_SIMULATORS") {
+            self.devices.allow_simulators = parse("ONETRIP_ALLOW_SIMULATORS", v)?;
+        }
+        if let Some(v) = get("ONETRIP_METRICS_TOKEN") {
+            self.metrics_token = v;
         }
         if let Some(v) = get("ONETRIP_TRUSTED_PROXIES") {
             self.trusted_proxies = v

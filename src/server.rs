@@ -28,6 +28,8 @@ pub enum StartError {
     Demo(String),
     #[error("{0}")]
     Key(#[from] crate::privacy::KeyError),
+    #[error("devices: {0}")]
+    Devices(String),
 }
 
 /// The versioned data under `data_dir`, loaded and validated.
@@ -83,6 +85,11 @@ pub async fn open_db(config: &Config) -> Result<Db, StartError> {
 
 /// Runs the hall until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> Result<(), StartError> {
+    // Before anything else: simulators outside the demo only when allowed in words.
+    config
+        .devices
+        .check(config.demo)
+        .map_err(StartError::Devices)?;
     let data = load_data(&config)?;
     tracing::info!(
         items = data.catalog.items().len(),
@@ -94,6 +101,9 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         &config.state_dir,
         std::env::var("ONETRIP_SECRET_KEY").ok().as_deref(),
     )?);
+    if !config.devices.simulated().is_empty() {
+        tracing::warn!(simulated = ?config.devices.simulated(), "devices are simulated");
+    }
     let clock = Clock::system();
     if config.demo
         && let Some(accounts) = crate::demo::load_if_empty(&db, &clock)

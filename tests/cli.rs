@@ -260,3 +260,28 @@ fn the_calendar_cli_and_check_data_read_the_notices_entered_in_the_database() {
         "2027-01-07 official"
     );
 }
+
+/// Issue 12 item 10: outside the demo the server refuses to start with simulated devices
+/// (the payment simulator settles orders for anyone) unless allowed in as many words.
+#[test]
+fn simulators_outside_the_demo_stop_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let out = Command::new(env!("CARGO_BIN_EXE_onetrip"))
+        .arg("serve")
+        .env("ONETRIP_DATA_DIR", &data)
+        .env("ONETRIP_STATE_DIR", dir.path())
+        .env("ONETRIP_LISTEN", "127.0.0.1:0")
+        .env("ONETRIP_DEMO", "false")
+        .env_remove("ONETRIP_ALLOW_SIMULATORS")
+        .env_remove("DATABASE_URL")
+        .output()
+        .expect("run onetrip");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("refusing to start") && stderr.contains("payments"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("allow_simulators"), "{stderr}");
+}

@@ -1008,3 +1008,34 @@ async fn progress_limits_sqlite() {
 async fn progress_limits_postgres() {
     progress_lookups_are_limited_apart_and_say_when_to_retry(common::Engine::Postgres).await;
 }
+
+/// Issue 12 item 10: `/metrics` answers only configured addresses or the bearer token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn metrics_are_served_only_to_the_configured_readers() {
+    let config = onetrip::config::Config {
+        metrics_allow: vec!["192.0.2.0/24".into()],
+        metrics_token: "scrape-secret-0123456789".into(),
+        ..onetrip::config::Config::default()
+    };
+    let app = TestApp::spawn_with(common::Engine::Sqlite, config)
+        .await
+        .unwrap();
+    let c = app.client();
+    let res = c.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    let res = c
+        .get(app.url("/metrics"))
+        .header("authorization", "Bearer wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = c
+        .get(app.url("/metrics"))
+        .header("authorization", "Bearer scrape-secret-0123456789")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("http_requests_total"));
+}

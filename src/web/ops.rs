@@ -118,7 +118,38 @@ async fn healthz(State(state): State<AppState>) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+/// Whether this request may read the metrics: from a configured address, or with the
+/// configured bearer token (issue 12 item 10: they tell load, errors and who is busy).
+fn may_read_metrics(state: &AppState, ip: &str, headers: &axum::http::HeaderMap) -> bool {
+    let token = state.config.metrics_token.as_str();
+    if !token.is_empty()
+        && let Some(given) = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+        && crate::crypto::constant_time_eq(given.trim(), token)
+    {
+        return true;
+    }
+    let Ok(addr) = ip.parse::<std::net::IpAddr>() else {
+        return false;
+    };
+    state
+        .config
+        .metrics_networks()
+        .unwrap_or_default()
+        .iter()
+        .any(|n| n.contains(&addr))
+}
+
+async fn metrics(
+    State(state): State<AppState>,
+    super::extract::Meta(meta): super::extract::Meta,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if !may_read_metrics(&state, &meta.ip, &headers) {
+        return crate::error::AppError::forbidden().into_response();
+    }
     // Days left before a horizon reaches a year without a notice (negative: already inside).
     if let Err(e) = state.calendar.refresh_booking_reach(&state.db).await {
         tracing::debug!(error = %e, "cannot read the booking windows for the calendar outlook");
