@@ -54,6 +54,8 @@ pub struct Config {
     /// Reverse proxies (addresses or CIDR networks) whose `X-Forwarded-For` names the client;
     /// empty: the peer address is the client (issue 12 item 6).
     pub trusted_proxies: Vec<String>,
+    /// Staff sign-in attempts allowed per client address per hour, right or wrong (0: none).
+    pub sign_in_attempts_per_ip_hour: u32,
     /// Who may read `/metrics`: addresses or networks (default: this machine only).
     pub metrics_allow: Vec<String>,
     /// A bearer token that also opens `/metrics` from anywhere (empty: none).
@@ -231,6 +233,7 @@ impl Default for Config {
             booking_attempts_per_ip_hour: 60,
             booking_attempts_per_id_hour: 10,
             trusted_proxies: Vec::new(),
+            sign_in_attempts_per_ip_hour: 120,
             metrics_allow: vec!["127.0.0.0/8".into(), "::1".into()],
             metrics_token: String::new(),
             devices: DeviceConfig::default(),
@@ -388,6 +391,9 @@ impl Config {
         }
         if let Some(v) = get("ONETRIP_BOOKING_ATTEMPTS_PER_IP_HOUR") {
             self.booking_attempts_per_ip_hour = parse("ONETRIP_BOOKING_ATTEMPTS_PER_IP_HOUR", v)?;
+        }
+        if let Some(v) = get("ONETRIP_SIGN_IN_ATTEMPTS_PER_IP_HOUR") {
+            self.sign_in_attempts_per_ip_hour = parse("ONETRIP_SIGN_IN_ATTEMPTS_PER_IP_HOUR", v)?;
         }
         if let Some(v) = get("ONETRIP_ALLOW_SIMULATORS") {
             self.devices.allow_simulators = parse("ONETRIP_ALLOW_SIMULATORS", v)?;

@@ -295,54 +295,74 @@ pub async fn sign_in(
 ) -> Result<NewSession, Failure<AuthError>> {
     let now = clock.now_ms();
     let username = username.trim().to_lowercase();
-    let mut tx = db.begin().await?;
-    let Some(account) = store::account_by_username(&mut tx, &username).await? else {
-        // Hash anyway so a missing account takes as long as a wrong password.
-        let _ = password::verify(DUMMY_HASH, password);
-        audit::record(
-            &mut tx,
-            AuditEntry::system("auth.sign_in_failed", "staff", &username, &meta, now)
-                .detail(serde_json::json!({"reason": "unknown_username"})),
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(Failure::Refused(AuthError::InvalidCredentials));
-    };
-    if account.locked_until > now {
-        tx.commit().await?;
-        return Err(Failure::Refused(AuthError::Locked(account.locked_until)));
+    // A pair (username, address) that failed too often is locked, whether the username exists
+    // or not: the answer, and its speed, say nothing about which usernames are real.
+    let locked_until = store::sign_in_lock(db.reader(), &username, &meta.ip).await?;
+    if locked_until > now {
+        return Err(Failure::Refused(AuthError::Locked(locked_until)));
     }
-    if !account.active || !password::verify(&account.password_hash, password) {
-        let failures = account.failed_logins + 1;
-        let locked_until = if failures >= config.max_failed_logins {
-            now + config.lockout_minutes * 60_000
-        } else {
-            0
-        };
-        store::record_failed_login(&mut tx, account.id, failures, locked_until, now).await?;
-        audit::record(
-            &mut tx,
-            AuditEntry::system(
-                "auth.sign_in_failed",
-                "staff",
-                &account.id.to_string(),
-                &meta,
+    // Read and check outside any transaction, the hash on a blocking thread: a flood of wrong
+    // passwords must not hold the database's writer (issue 12 item 7).
+    let account = store::account_by_username(db.reader(), &username).await?;
+    let hash = account
+        .as_ref()
+        .map_or_else(|| dummy_hash().to_owned(), |a| a.password_hash.clone());
+    let typed = password.to_owned();
+    let matches = tokio::task::spawn_blocking(move || password::verify(&hash, &typed))
+        .await
+        .map_err(|e| Failure::Internal(format!("password check: {e}")))?;
+    let account = match account {
+        Some(a) if matches && a.active && a.locked_until <= now => a,
+        other => {
+            let reason = match &other {
+                None => "unknown_username",
+                Some(a) if !a.active => "inactive",
+                Some(a) if a.locked_until > now => "account_locked",
+                Some(_) => "wrong_password",
+            };
+            let mut tx = db.begin().await?;
+            let (failures, locked_until) = store::count_sign_in_failure(
+                &mut tx,
+                &username,
+                &meta.ip,
                 now,
+                config.lockout_minutes * 60_000,
+                config.max_failed_logins,
+                config.lockout_minutes * 60_000,
             )
-            .detail(serde_json::json!({
-                "reason": if account.active { "wrong_password" } else { "inactive" },
-                "failures": failures,
-                "locked": locked_until > 0,
-            })),
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(Failure::Refused(if locked_until > 0 {
-            AuthError::Locked(locked_until)
-        } else {
-            AuthError::InvalidCredentials
-        }));
-    }
+            .await?;
+            // The first failure of a pair and its lock are recorded; the failures between are
+            // counted in `sign_in_failures`, so a flood cannot grow the audit log.
+            if failures == 1 || locked_until > 0 {
+                audit::record(
+                    &mut tx,
+                    AuditEntry::system(
+                        "auth.sign_in_failed",
+                        "staff",
+                        &other
+                            .as_ref()
+                            .map_or(username.clone(), |a| a.id.to_string()),
+                        &meta,
+                        now,
+                    )
+                    .detail(serde_json::json!({
+                        "reason": reason,
+                        "failures": failures,
+                        "locked": locked_until > 0,
+                    })),
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            return Err(Failure::Refused(if locked_until > 0 {
+                AuthError::Locked(locked_until)
+            } else {
+                AuthError::InvalidCredentials
+            }));
+        }
+    };
+    let mut tx = db.begin().await?;
+    store::clear_sign_in_failures(&mut tx, &username, &meta.ip, now).await?;
     let token = crypto::random_token();
     let expires = now + config.session_max_hours * 3_600_000;
     store::insert_session(
@@ -380,8 +400,12 @@ pub async fn sign_in(
     Ok(NewSession { token, actor })
 }
 
-/// A well-formed Argon2 hash of a random string, verified against when the username is unknown.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Jd8v3b2+1Q0n4u0y0dC8l1kVn8f9S3m6R7gQd5mYb4E";
+/// An Argon2 hash made with our own parameters of a random string, verified against when the
+/// username is unknown, so that answer takes as long as a wrong password.
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| password::hash(&crypto::random_token()).unwrap_or_default())
+}
 
 /// Resolves a session cookie to the signed-in actor, ending sessions that are idle or expired.
 pub async fn resume_session(

@@ -30,8 +30,8 @@ fn account(row: &sqlx::any::AnyRow) -> Result<Account, sqlx::Error> {
     })
 }
 
-pub async fn account_by_username(
-    conn: &mut AnyConnection,
+pub async fn account_by_username<'e>(
+    ex: impl Executor<'e, Database = Any>,
     username: &str,
 ) -> Result<Option<Account>, sqlx::Error> {
     sqlx::query(
@@ -39,7 +39,7 @@ pub async fn account_by_username(
          FROM staff WHERE username = $1",
     )
     .bind(username)
-    .fetch_optional(conn)
+    .fetch_optional(ex)
     .await?
     .map(|r| account(&r))
     .transpose()
@@ -60,22 +60,72 @@ pub async fn account_by_id(
     .transpose()
 }
 
-pub async fn record_failed_login(
+/// Until when the pair `username`, `ip` is locked out (0: not locked).
+pub async fn sign_in_lock<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    username: &str,
+    ip: &str,
+) -> Result<i64, sqlx::Error> {
+    Ok(
+        sqlx::query("SELECT locked_until FROM sign_in_failures WHERE username = $1 AND ip = $2")
+            .bind(username)
+            .bind(ip)
+            .fetch_optional(ex)
+            .await?
+            .map(|r| r.try_get::<i64, _>("locked_until"))
+            .transpose()?
+            .unwrap_or(0),
+    )
+}
+
+/// Counts a failed sign-in of the pair within `window_ms` of its first failure (an older
+/// count starts again), locking the pair until `now + lock_ms` at `max` failures. Returns the
+/// failures counted and until when the pair is locked (0: not).
+pub async fn count_sign_in_failure(
     conn: &mut AnyConnection,
-    id: i64,
-    failures: i64,
-    locked_until: i64,
+    username: &str,
+    ip: &str,
+    now: i64,
+    window_ms: i64,
+    max: i64,
+    lock_ms: i64,
+) -> Result<(i64, i64), sqlx::Error> {
+    let row = sqlx::query(
+        "INSERT INTO sign_in_failures (username, ip, failures, first_at, locked_until) \
+         VALUES ($1, $2, 1, $3, CASE WHEN $4 <= 1 THEN $5 ELSE 0 END) \
+         ON CONFLICT (username, ip) DO UPDATE SET \
+           failures = CASE WHEN sign_in_failures.first_at < $3 - $6 THEN 1 ELSE sign_in_failures.failures + 1 END, \
+           first_at = CASE WHEN sign_in_failures.first_at < $3 - $6 THEN $3 ELSE sign_in_failures.first_at END, \
+           locked_until = CASE \
+             WHEN (CASE WHEN sign_in_failures.first_at < $3 - $6 THEN 1 ELSE sign_in_failures.failures + 1 END) >= $4 \
+             THEN $5 ELSE 0 END \
+         RETURNING failures, locked_until",
+    )
+    .bind(username)
+    .bind(ip)
+    .bind(now)
+    .bind(max)
+    .bind(now + lock_ms)
+    .bind(window_ms)
+    .fetch_one(conn)
+    .await?;
+    Ok((row.try_get("failures")?, row.try_get("locked_until")?))
+}
+
+/// Forgets the failures of a pair that signed in, and pairs idle for a day.
+pub async fn clear_sign_in_failures(
+    conn: &mut AnyConnection,
+    username: &str,
+    ip: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    // Lockout resets the counter so the next window starts afresh.
-    let failures = if locked_until > 0 { 0 } else { failures };
     sqlx::query(
-        "UPDATE staff SET failed_logins = $1, locked_until = $2, updated_at = $3 WHERE id = $4",
+        "DELETE FROM sign_in_failures WHERE (username = $1 AND ip = $2) OR (first_at < $3 AND locked_until < $4)",
     )
-    .bind(failures)
-    .bind(locked_until)
+    .bind(username)
+    .bind(ip)
+    .bind(now - 86_400_000)
     .bind(now)
-    .bind(id)
     .execute(conn)
     .await?;
     Ok(())

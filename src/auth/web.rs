@@ -122,6 +122,17 @@ async fn login_submit(
     Meta(meta): Meta,
     Form(f): Form<LoginForm>,
 ) -> Response {
+    if let Err(wait) = state
+        .limits
+        .check_address(
+            crate::web::limits::Scope::SignIn,
+            &meta.ip,
+            state.config.sign_in_attempts_per_ip_hour,
+        )
+        .await
+    {
+        return AppError::rate_limited(wait).into_response();
+    }
     match super::sign_in(
         &state.db,
         &state.config,
@@ -570,13 +581,23 @@ fn me(actor: &super::Actor, csrf: String) -> Me {
 
 /// Signs in and sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/session", tag = "staff", request_body = SignInRequest,
-    responses((status = 200, body = Me), (status = 401, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = Me), (status = 401, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody)))]
 async fn api_sign_in(
     State(state): State<AppState>,
     Meta(meta): Meta,
     csrf: crate::web::middleware::CsrfToken,
     Json(req): Json<SignInRequest>,
 ) -> AppResult<Response> {
+    state
+        .limits
+        .check_address(
+            crate::web::limits::Scope::SignIn,
+            &meta.ip,
+            state.config.sign_in_attempts_per_ip_hour,
+        )
+        .await
+        .map_err(AppError::rate_limited)?;
     let session = super::sign_in(
         &state.db,
         &state.config,

@@ -75,6 +75,8 @@ pub enum Scope {
     Progress,
     /// Online payment orders opened without a session (kiosks).
     Orders,
+    /// Staff sign-in attempts (their own per-address limit, `sign_in_attempts_per_ip_hour`).
+    SignIn,
 }
 
 impl Scope {
@@ -84,6 +86,7 @@ impl Scope {
             Scope::Lookup => "lookup",
             Scope::Progress => "progress",
             Scope::Orders => "orders",
+            Scope::SignIn => "signin",
         }
     }
 }
@@ -166,6 +169,24 @@ impl RateLimits {
         if let (Some(k), true) = (id_key, self.per_id_hour > 0) {
             keys.push((format!("{p}:id:{k}"), self.per_id_hour));
         }
+        self.count(keys, now).await
+    }
+
+    /// Counts one attempt of `scope` from `ip` against a limit of its own (0: none).
+    pub async fn check_address(
+        &self,
+        scope: Scope,
+        ip: &str,
+        per_hour: u32,
+    ) -> Result<(), RetryAfter> {
+        if per_hour == 0 {
+            return Ok(());
+        }
+        let key = format!("{}:ip:{ip}", scope.prefix());
+        self.count(vec![(key, per_hour)], self.clock.now_ms()).await
+    }
+
+    async fn count(&self, keys: Vec<(String, u32)>, now: i64) -> Result<(), RetryAfter> {
         if keys.is_empty() {
             return Ok(());
         }

@@ -254,11 +254,13 @@ fn is_token(s: &str) -> bool {
 pub async fn csrf_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let existing = cookie(req.headers(), CSRF_COOKIE).filter(|t| is_token(t));
     let is_api = req.uri().path().starts_with("/api/");
-    // JSON clients get their token from a page they loaded; minting one for every API call
-    // would only cost a random number and a cookie nobody reads.
+    // JSON clients get their token where they sign in or ask who they are (issue 12 item 12);
+    // minting one for every other API call would only cost a random number and a cookie
+    // nobody reads.
+    let hands_out = matches!(req.uri().path(), "/api/v1/session" | "/api/v1/me");
     let (token, fresh) = match existing {
         Some(t) => (t, false),
-        None if is_api => (String::new(), true),
+        None if is_api && !hands_out => (String::new(), true),
         None => (crypto::random_token(), true),
     };
     let (mut parts, body) = req.into_parts();
@@ -308,7 +310,7 @@ pub async fn csrf_token(State(state): State<AppState>, req: Request, next: Next)
         Request::from_parts(parts, body)
     };
     let mut res = next.run(req).await;
-    if fresh && !is_api {
+    if fresh && (!is_api || hands_out) {
         res.headers_mut().append(
             header::SET_COOKIE,
             set_cookie(
