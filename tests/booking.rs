@@ -1712,3 +1712,85 @@ async fn a_booking_code_locks_sqlite() {
 async fn a_booking_code_locks_postgres() {
     a_booking_code_locks_after_wrong_id_numbers(Engine::Postgres).await;
 }
+
+/// Issue 12 item 12: checking in through the JSON API issues the same priority ticket as the
+/// staff page; a second check-in is refused and issues nothing more.
+async fn the_api_check_in_issues_the_priority_ticket(app: TestApp) {
+    let day = availability(&app, "2026-03-02").await;
+    let slot = day["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["bookable"] == true)
+        .unwrap()["slot_id"]
+        .as_i64()
+        .unwrap();
+    let code = book_api(&app, &app.client(), slot, 1, None)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let hall = app.site_id("0001").await;
+    let pw = app.staff("api.desk", vec![(Role::Guide, Some(hall))]).await;
+    let c = app.signed_in("api.desk", &pw).await;
+    let me: Value = c
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let csrf = me["csrf_token"].as_str().unwrap().to_owned();
+    let check_in = || {
+        c.post(app.url(&format!("/api/v1/appointments/{code}/check-in")))
+            .header("x-csrf-token", csrf.as_str())
+            .send()
+    };
+    let res = check_in().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], "arrived");
+    assert!(
+        !body["ticket_number"]
+            .as_str()
+            .unwrap_or_default()
+            .is_empty(),
+        "{body}"
+    );
+    let ticket: Value = app
+        .client()
+        .get(app.url(&format!(
+            "/api/v1/tickets/{}",
+            body["ticket_token"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ticket["number"], body["ticket_number"], "{ticket}");
+    let (class,): (String,) =
+        sqlx::query_as("SELECT class FROM tickets WHERE booking_id IS NOT NULL")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(class, "appointment");
+    assert_ne!(check_in().await.unwrap().status(), 200);
+    let (tickets,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM tickets WHERE booking_id IS NOT NULL")
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert_eq!(tickets, 1);
+}
+
+on_both_engines_at!(
+    api_check_in,
+    "2026-03-02T07:00:00+08:00",
+    super::the_api_check_in_issues_the_priority_ticket
+);

@@ -1124,6 +1124,42 @@ struct CheckInForm {
     query: String,
 }
 
+/// A booking's holder arrives: checked in, and given an appointment-class ticket so they are
+/// served without queuing (R2/R3) — the same for the staff page and the API. A check-in whose
+/// ticket was not issued (a fault between the two) gets it on the next try; a second check-in
+/// with its ticket is refused.
+async fn arrive(
+    state: &AppState,
+    actor: &Actor,
+    site: &Site,
+    b: &store::BookingRow,
+) -> Result<crate::queue::Ticket, Failure<BookingError>> {
+    match super::check_in(&state.booking(), actor, b).await {
+        Ok(()) => {}
+        Err(Failure::Refused(BookingError::NotActive))
+            if b.status == Status::Arrived
+                && crate::queue::store::ticket_of_booking(state.db.reader(), b.id)
+                    .await?
+                    .is_none() => {}
+        Err(e) => return Err(e),
+    }
+    crate::queue::issue_ticket(
+        &state.queue(),
+        Some(actor),
+        site,
+        &b.line_code,
+        crate::queue::TicketClass::Appointment,
+        None,
+        Some(b.id),
+        "appointment",
+    )
+    .await
+    .map_err(|e| match e {
+        Failure::Storage(e) => Failure::Storage(e),
+        other => Failure::Internal(other.to_string()),
+    })
+}
+
 async fn staff_check_in(
     State(state): State<AppState>,
     page: Page,
@@ -1143,14 +1179,7 @@ async fn staff_check_in(
             super::find_today_by_id(&ctx, site.id, &q).await?
         };
         let b = found.ok_or(Failure::Refused(BookingError::NotFoundToday))?;
-        super::check_in(&ctx, &actor, &b).await?;
-        // R2/R3: an arrival is served without queuing: it gets an appointment-class ticket.
-        let ticket = crate::queue::issue_ticket(&state.queue(), Some(&actor), &site, &b.line_code, crate::queue::TicketClass::Appointment, None, Some(b.id), "appointment")
-            .await
-            .map_err(|e| match e {
-                Failure::Storage(e) => Failure::Storage(e),
-                other => Failure::Internal(other.to_string()),
-            })?;
+        let ticket = arrive(&state, &actor, &site, &b).await?;
         Ok(match lang {
             Lang::ZhCn => format!("预约 {} 已签到（{}），优先号 {}，请引导至预约窗口，无需排队。", b.code, hhmm(b.start_minute), ticket.number),
             Lang::En => format!(
@@ -1389,6 +1418,10 @@ async fn api_reschedule(
 struct CheckedIn {
     code: String,
     status: Status,
+    /// The appointment-class ticket issued for the arrival (called before the normal queue).
+    ticket_number: String,
+    /// The ticket's token (`GET /api/v1/tickets/{token}` follows it).
+    ticket_token: String,
 }
 
 /// Marks today's booking arrived (staff at the site).
@@ -1404,12 +1437,15 @@ async fn api_check_in(
         .await?
         .ok_or_else(AppError::not_found)?;
     require_booking_staff(&actor, b.site_id)?;
-    super::check_in(&state.booking(), &actor, &b)
-        .await
-        .map_err(fail)?;
+    let site = sites_store::site(state.db.reader(), b.site_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let ticket = arrive(&state, &actor, &site, &b).await.map_err(fail)?;
     Ok(axum::Json(CheckedIn {
         code: b.code,
         status: Status::Arrived,
+        ticket_number: ticket.number,
+        ticket_token: ticket.token,
     }))
 }
 

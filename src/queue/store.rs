@@ -130,6 +130,19 @@ pub async fn ticket<'e>(
         .transpose()
 }
 
+/// The ticket issued for a booking's arrival, if one was.
+pub async fn ticket_of_booking<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    booking_id: i64,
+) -> Result<Option<Ticket>, sqlx::Error> {
+    sqlx::query(ticket_select!("WHERE booking_id = $1 ORDER BY id LIMIT 1"))
+        .bind(booking_id)
+        .fetch_optional(ex)
+        .await?
+        .map(|r| ticket_row(&r))
+        .transpose()
+}
+
 pub async fn ticket_by_token<'e>(
     ex: impl Executor<'e, Database = Any>,
     token: &str,
