@@ -3,10 +3,11 @@
 //! workstation, the receipt, the one-time notice, the refusal notice, the watch-list import
 //! and the duty leader's alerts.
 
+use crate::web::extract::Path;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};

@@ -1,9 +1,10 @@
 //! Sign-in, sign-out, password change, the staff home, and the administrator's staff pages.
 
+use crate::web::extract::Path;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};

@@ -1,10 +1,11 @@
 //! Appointment pages (citizen web and phone page, staff telephone/on-site booking, arrival
 //! check-in, the day's list and CSV) and the JSON API.
 
+use crate::web::extract::Path;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};

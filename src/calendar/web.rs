@@ -1,7 +1,8 @@
 //! Calendar API: the arrangement of a year as in force (public), and the administrators' entry
 //! of the State Council's notice (JSON; the page is [`super::pages`]).
 
-use axum::extract::{Path, State};
+use crate::web::extract::Path;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;

@@ -1,10 +1,11 @@
 //! The service guide (办事指南) as public pages and JSON, generated from the catalog data so the
 //! two can never disagree (R1: "kept current from the same data").
 
+use crate::web::extract::Path;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;

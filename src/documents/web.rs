@@ -2,10 +2,11 @@
 //! producer's queues, the custodian's cabinet (check-in, move, inventory audit), the pickup
 //! window, the duty leader's page, and the citizen's progress page.
 
+use crate::web::extract::Path;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};

@@ -2,10 +2,11 @@
 //! the courier's signed webhook, the inbound waybill of two-way express, and the courier
 //! simulator's console for the demo.
 
+use crate::web::extract::Path;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -308,7 +309,7 @@ pub struct WebhookJson {
 async fn api_webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: String,
+    crate::web::extract::Text(body): crate::web::extract::Text,
 ) -> AppResult<Response> {
     let signature = headers
         .get("x-signature")

@@ -2,10 +2,11 @@
 //! paying at the kiosk by QR, the provider's notification endpoint, the simulator's wallet
 //! page, and the daily reconciliation (page, CSV and JSON).
 
+use crate::web::extract::Path;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -765,7 +766,7 @@ async fn api_notify(
     State(state): State<AppState>,
     Path(provider): Path<String>,
     headers: HeaderMap,
-    body: String,
+    crate::web::extract::Text(body): crate::web::extract::Text,
 ) -> AppResult<Response> {
     let signature = headers
         .get("x-signature")

@@ -1,10 +1,11 @@
 //! Site pages and API: the public list with hours and the next days' openings; the
 //! administrator's site and window management.
 
+use crate::web::extract::Path;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};

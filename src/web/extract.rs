@@ -199,6 +199,39 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
     }
 }
 
+/// Path parameters; malformed ones (a word where a number goes) are a 400 in our error shape.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(e) => Err(AppError::new(
+                StatusCode::BAD_REQUEST,
+                CommonError::BadRequest(e.body_text()),
+            )),
+        }
+    }
+}
+
+/// A body as text; one that is not UTF-8 is a 400 in our error shape (signed webhooks read
+/// their body whole to check the signature).
+pub struct Text(pub String);
+
+impl<S: Send + Sync> FromRequest<S> for Text {
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        match String::from_request(req, state).await {
+            Ok(v) => Ok(Text(v)),
+            Err(e) => Err(AppError::new(
+                StatusCode::BAD_REQUEST,
+                CommonError::BadRequest(e.body_text()),
+            )),
+        }
+    }
+}
+
 /// Query parameters; malformed ones are a 400 in our error shape.
 pub struct Query<T>(pub T);
 

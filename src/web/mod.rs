@@ -4,6 +4,7 @@ pub mod extract;
 pub mod layout;
 pub mod limits;
 pub mod middleware;
+pub mod openapi;
 pub mod ops;
 
 pub use limits::RateLimits;
@@ -157,7 +158,8 @@ pub struct ApiDoc;
 
 /// The whole application: pages, JSON API, operations endpoints, middleware.
 pub fn app(state: AppState) -> Router {
-    let (api, openapi) = api_router().split_for_parts();
+    let (api, mut openapi) = api_router().split_for_parts();
+    openapi::tell_truth(&mut openapi);
     let openapi = Arc::new(openapi);
     let pages = Router::new()
         .merge(crate::portal::web::routes())
@@ -220,6 +222,13 @@ pub fn app(state: AppState) -> Router {
                 )),
         )
         .with_state(state)
+}
+
+/// The OpenAPI document as served at `/api/v1/openapi.json`.
+pub fn api_document() -> utoipa::openapi::OpenApi {
+    let mut doc = api_router().into_openapi();
+    openapi::tell_truth(&mut doc);
+    doc
 }
 
 /// Every JSON endpoint, registered so the OpenAPI document cannot drift from the routes.
