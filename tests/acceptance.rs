@@ -968,3 +968,115 @@ on_both_engines_at!(
     super::DAY,
     super::unknown_values_are_refused_not_defaulted
 );
+
+/// Issue 12 item 9 (PIPL, R15): every staff page and API answer that shows an applicant's ID
+/// number or name unmasked writes an audit entry of the read. The routes are taken from the
+/// source (every `GET /staff…` page) and the OpenAPI document (every `GET` operation), so a
+/// route added later without its audit entry fails here.
+async fn every_unmasked_read_of_a_person_is_audited(app: TestApp) {
+    let site = app.site_id("0001").await;
+    let id = id_number(71);
+    let no = accepted(&app, 71).await;
+    let name = "张测试";
+    let password = app
+        .staff(
+            "reads.all",
+            vec![
+                (Role::Officer, Some(site)),
+                (Role::Cashier, Some(site)),
+                (Role::Approver, Some(site)),
+                (Role::Producer, Some(site)),
+                (Role::Custodian, Some(site)),
+                (Role::Leader, Some(site)),
+                (Role::Guide, Some(site)),
+            ],
+        )
+        .await;
+    let c = app.signed_in("reads.all", &password).await;
+    let label = format!("{}01", no.as_str());
+
+    let mut paths: Vec<String> = Vec::new();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut stack = vec![root];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("src") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("source");
+                for line in text.lines() {
+                    let line = line.trim();
+                    if let Some(rest) = line.strip_prefix(".route(\"/staff")
+                        && line.contains("get(")
+                        && let Some(end) = rest.find('"')
+                    {
+                        paths.push(format!("/staff{}", &rest[..end]));
+                    }
+                }
+            }
+        }
+    }
+    let doc = serde_json::to_value(onetrip::web::api_document()).expect("doc");
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        if item.get("get").is_some() {
+            paths.push(path.clone());
+        }
+    }
+    assert!(paths.len() > 20, "{paths:?}");
+    let audited = || async {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE action = 'personal_data.read'")
+                .fetch_one(app.state.db.reader())
+                .await
+                .expect("count");
+        n
+    };
+    let mut unaudited = Vec::new();
+    let mut shown = Vec::new();
+    let query = format!("no={0}&q={0}&query={0}&label={1}&date=", no.as_str(), label);
+    for path in &paths {
+        let filled = path
+            .replace("{no}", no.as_str())
+            .replace("{label}", &label)
+            .replace("{code}", "0001")
+            .replace("{id}", "1")
+            .replace("{year}", "2026");
+        if filled.contains('{') {
+            continue;
+        }
+        for url in [filled.clone(), format!("{filled}?{query}")] {
+            let before = audited().await;
+            let res = c.get(app.url(&url)).send().await.expect("get");
+            let body = res.text().await.unwrap_or_default();
+            let shows = body.contains(id.as_str()) || body.contains(name);
+            if shows {
+                shown.push(url.clone());
+            }
+            if shows && audited().await == before {
+                unaudited.push(url);
+            }
+        }
+    }
+    assert!(
+        unaudited.is_empty(),
+        "shown unmasked without an audit entry: {unaudited:?}"
+    );
+    // Not a vacuous walk: the acceptance views and the API show the applicant.
+    assert!(shown.len() >= 4, "{shown:?}");
+    // The workstation itself is among the audited reads, naming the view.
+    let (views,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'personal_data.read' AND target_id = $1",
+    )
+    .bind(no.as_str())
+    .fetch_one(app.state.db.reader())
+    .await
+    .expect("count");
+    assert!(views >= 2, "{views}");
+}
+
+on_both_engines_at!(
+    unmasked_reads,
+    super::DAY,
+    super::every_unmasked_read_of_a_person_is_audited
+);

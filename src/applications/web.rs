@@ -772,11 +772,18 @@ async fn staff_receipt(
     Staff(actor): Staff,
     Path(no): Path<String>,
 ) -> AppResult<ReceiptPage> {
-    let d = officer_view(&state, &actor, &no).await?;
+    let d = officer_view(&state, &actor, &no, "receipt").await?;
     receipt(&state, page, d, true).await
 }
 
-async fn officer_view(state: &AppState, actor: &Actor, no: &str) -> AppResult<Dossier> {
+/// The dossier for a staff view that shows the applicant unmasked; the read is audited (who,
+/// whose record, which view, when: PIPL, R15), since every such view goes through here.
+async fn officer_view(
+    state: &AppState,
+    actor: &Actor,
+    no: &str,
+    view: &'static str,
+) -> AppResult<Dossier> {
     let no = parse_no(no)?;
     let d = super::dossier(&state.applications(), &no)
         .await
@@ -788,6 +795,16 @@ async fn officer_view(state: &AppState, actor: &Actor, no: &str) -> AppResult<Do
     if !allowed {
         return Err(fail(Failure::Refused(ApplicationError::OtherSite)));
     }
+    crate::audit::personal_data_read(
+        &state.db,
+        actor,
+        "application",
+        no.as_str(),
+        Some(d.row.site_id),
+        view,
+        state.clock.now_ms(),
+    )
+    .await?;
     Ok(d)
 }
 
@@ -919,7 +936,7 @@ async fn workstation(
     Path(no): Path<String>,
     Query(q): Query<WorkstationQuery>,
 ) -> AppResult<Workstation> {
-    let d = officer_view(&state, &actor, &no).await?;
+    let d = officer_view(&state, &actor, &no, "acceptance").await?;
     let lang = page.lang;
     let present = d.materials_present();
     let materials = d
@@ -1171,7 +1188,7 @@ async fn notice_page(
     Staff(actor): Staff,
     Path(no): Path<String>,
 ) -> AppResult<NoticePage> {
-    let d = officer_view(&state, &actor, &no).await?;
+    let d = officer_view(&state, &actor, &no, "notice").await?;
     let (at, officer, missing) = store::latest_notice(state.db.reader(), d.row.id)
         .await?
         .ok_or_else(AppError::not_found)?;
@@ -1198,7 +1215,7 @@ async fn refusal_page(
     Staff(actor): Staff,
     Path(no): Path<String>,
 ) -> AppResult<NoticePage> {
-    let d = officer_view(&state, &actor, &no).await?;
+    let d = officer_view(&state, &actor, &no, "refusal").await?;
     let refusal: super::Refusal = d
         .row
         .refusal
@@ -1517,7 +1534,7 @@ async fn api_application(
     Staff(actor): Staff,
     Path(no): Path<String>,
 ) -> AppResult<axum::Json<ApplicationJson>> {
-    let d = officer_view(&state, &actor, &no).await?;
+    let d = officer_view(&state, &actor, &no, "api.application").await?;
     Ok(axum::Json(application_json(&state, d).await?))
 }
 

@@ -84,6 +84,27 @@ impl AuditEntry {
 }
 
 /// Appends an entry inside the caller's transaction.
+/// Records that `actor` was shown a person's data unmasked in `view` (PIPL, R15: who, whose
+/// record, which view, when). One short transaction of its own.
+pub async fn personal_data_read(
+    db: &crate::db::Db,
+    actor: &Actor,
+    target_kind: &str,
+    target: &str,
+    site: Option<i64>,
+    view: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut entry = AuditEntry::by(actor, "personal_data.read", target_kind, target, now)
+        .detail(serde_json::json!({"view": view}));
+    if let Some(site) = site {
+        entry = entry.site(site);
+    }
+    let mut tx = db.begin().await?;
+    record(&mut tx, entry).await?;
+    tx.commit().await
+}
+
 pub async fn record(conn: &mut AnyConnection, e: AuditEntry) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO audit_log (at, actor_id, actor_name, action, target_kind, target_id, site_id, detail, ip, request_id) \
