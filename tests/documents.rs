@@ -432,7 +432,7 @@ async fn custody_pickup_and_inventory(app: TestApp) {
         .expect("progress")
         .expect("mine");
     let passport = &p.documents[0];
-    let said: Vec<&str> = passport.steps.iter().map(|(_, s)| s.as_str()).collect();
+    let said: Vec<&str> = passport.steps.iter().map(|s| s.text.as_str()).collect();
     assert_eq!(said[0], "Accepted");
     assert!(
         said.contains(&"Approved") && said.contains(&"Produced") && said.contains(&"Collected")

@@ -271,7 +271,7 @@ async fn shipped_together_and_tracked(app: TestApp) {
         .expect("tracking");
     assert_eq!(t.len(), 1);
     assert_eq!(t[0].waybill_no, waybill);
-    let said: Vec<&str> = t[0].events.iter().map(|e| e.1.as_str()).collect();
+    let said: Vec<&str> = t[0].events.iter().map(|e| e.text.as_str()).collect();
     assert_eq!(said, vec!["快递已揽收", "已签收"]);
     let unknown = sim.sign_update("EA000000000CN", TrackingStatus::InTransit, "x", now);
     assert_eq!(

@@ -1112,8 +1112,8 @@ pub struct DocumentProgress {
     /// The promised date as the citizen reads it, in the request's language.
     pub promised_text: Option<String>,
     pub expedited: bool,
-    /// `(local time, what happened)`, oldest first.
-    pub steps: Vec<(String, String)>,
+    /// What happened, oldest first.
+    pub steps: Vec<ProgressStep>,
     pub note: Option<String>,
 }
 
@@ -1133,6 +1133,17 @@ pub struct Progress {
     pub tracking: Vec<crate::express::Tracking>,
     #[serde(skip)]
     pub application_id: i64,
+}
+
+/// One step of a document's timeline.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProgressStep {
+    /// Local time, `YYYY-MM-DD HH:MM`.
+    pub at: String,
+    /// A stage code (`accepted`, `approved`, …) or `form_filled`, `refused`.
+    pub code: String,
+    /// What happened, in the request's language.
+    pub text: String,
 }
 
 /// A written refusal as the citizen reads it.
@@ -1178,17 +1189,23 @@ pub async fn progress(
     };
     // Before acceptance the timeline starts with the form; a refusal closes it.
     let mut first_steps = match row.accepted_at {
-        Some(at) => vec![(
-            crate::clock::format_local_minute(at),
-            Stage::Accepted.name(lang).to_string(),
-        )],
-        None => vec![(
-            crate::clock::format_local_minute(row.created_at),
-            lang.pick("已填写申请表", "Form filled in").to_string(),
-        )],
+        Some(at) => vec![ProgressStep {
+            at: crate::clock::format_local_minute(at),
+            code: Stage::Accepted.code().into(),
+            text: Stage::Accepted.name(lang).to_string(),
+        }],
+        None => vec![ProgressStep {
+            at: crate::clock::format_local_minute(row.created_at),
+            code: "form_filled".into(),
+            text: lang.pick("已填写申请表", "Form filled in").to_string(),
+        }],
     };
     if let Some(r) = &refusal {
-        first_steps.push((r.at.clone(), status.name(lang).to_string()));
+        first_steps.push(ProgressStep {
+            at: r.at.clone(),
+            code: status.code().into(),
+            text: status.name(lang).to_string(),
+        });
     }
     let mut documents = Vec::new();
     for doc in store::docs_of_application(ctx.db.reader(), row.id).await? {
@@ -1210,7 +1227,11 @@ pub async fn progress(
                 }
                 _ => stage.name(lang).to_string(),
             };
-            steps.push((crate::clock::format_local_minute(s.at), text));
+            steps.push(ProgressStep {
+                at: crate::clock::format_local_minute(s.at),
+                code: stage.code().into(),
+                text,
+            });
         }
         documents.push(DocumentProgress {
             document: crate::catalog::DocumentType::ALL

@@ -571,8 +571,20 @@ pub struct Tracking {
     pub direction: String,
     pub waybill_no: String,
     pub status: String,
-    /// `(local time, what happened, where)`.
-    pub events: Vec<(String, String, String)>,
+    pub events: Vec<TrackingEvent>,
+}
+
+/// One courier event as the citizen reads it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TrackingEvent {
+    /// Local time, `YYYY-MM-DD HH:MM`.
+    pub at: String,
+    /// The courier's status code (`collected`, `in_transit`, `delivered`, …).
+    pub status: String,
+    /// The status in the request's language.
+    pub text: String,
+    /// Where it happened.
+    pub location: String,
 }
 
 pub async fn tracking(
@@ -585,11 +597,13 @@ pub async fn tracking(
         let events = events_of(ctx, s.id)
             .await?
             .into_iter()
-            .map(|(at, status, location)| {
-                let text = TrackingStatus::parse(&status)
+            .map(|(at, status, location)| TrackingEvent {
+                at: crate::clock::format_local_minute(at),
+                text: TrackingStatus::parse(&status)
                     .map(|t| t.name(lang).to_string())
-                    .unwrap_or(status);
-                (crate::clock::format_local_minute(at), text, location)
+                    .unwrap_or_else(|| status.clone()),
+                status,
+                location,
             })
             .collect();
         out.push(Tracking {

@@ -1048,10 +1048,25 @@ async fn api_call_next(
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 struct QueueSnapshot {
-    /// Waiting tickets per line code.
-    waiting: Vec<(String, i64)>,
-    /// Latest calls: ticket number and window number.
-    calls: Vec<(String, i64)>,
+    /// Waiting tickets per line.
+    waiting: Vec<LineWaiting>,
+    /// Latest calls, newest first.
+    calls: Vec<CallShown>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct LineWaiting {
+    /// Line code (`first_issue`, …).
+    line: String,
+    waiting: i64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct CallShown {
+    /// Ticket number as called (`A012`).
+    number: String,
+    /// Window number in the hall.
+    window: i64,
 }
 
 /// The hall's queue now: waiting per line and the latest calls (no personal data).
@@ -1065,11 +1080,15 @@ async fn api_queue(
     let site = site_by_code(&state, &code).await?;
     let today = state.clock.today().to_string();
     Ok(axum::Json(QueueSnapshot {
-        waiting: store::waiting_counts(state.db.reader(), site.id, &today).await?,
+        waiting: store::waiting_counts(state.db.reader(), site.id, &today)
+            .await?
+            .into_iter()
+            .map(|(line, waiting)| LineWaiting { line, waiting })
+            .collect(),
         calls: store::recent_calls(state.db.reader(), site.id, &today, 8)
             .await?
             .into_iter()
-            .map(|(n, w, _)| (n, w))
+            .map(|(number, window, _)| CallShown { number, window })
             .collect(),
     }))
 }

@@ -265,7 +265,12 @@ pub async fn csrf_token(State(state): State<AppState>, req: Request, next: Next)
     };
     let (mut parts, body) = req.into_parts();
     parts.extensions.insert(CsrfToken(token.clone()));
-    let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    // The methods that change something; any other (TRACE, …) goes on to the router, which
+    // answers 405 for a route that does not take it.
+    let unsafe_method = matches!(
+        parts.method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    );
     let req = if unsafe_method {
         let has_session = cookie(&parts.headers, SESSION_COOKIE).is_some();
         let header_token = parts

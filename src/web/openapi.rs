@@ -150,6 +150,17 @@ pub fn tell_truth(doc: &mut OpenApi) {
                 "400",
                 "The request is malformed (a path, query or body that does not parse).",
             );
+            let params = op.parameters.as_deref().unwrap_or_default();
+            if op.request_body.is_some() || !params.is_empty() {
+                add_if_missing(
+                    op,
+                    "422",
+                    "Understood but refused: a value is not acceptable here; `message` says which and why.",
+                );
+            }
+            if path.contains('{') {
+                add_if_missing(op, "404", "Nothing with that identifier (or not yours to see).");
+            }
             if !ANONYMOUS.contains(&key) {
                 let mut needs = SecurityRequirement::new::<_, _, &str>(SESSION, []);
                 if m != "GET" {
