@@ -1396,7 +1396,10 @@ async fn api_submit(
     Json(f): Json<FormJson>,
 ) -> AppResult<(StatusCode, axum::Json<Submitted>)> {
     let today = state.clock.today();
-    let site = active_site(&state, &f.site).await?;
+    let site = sites_store::site_by_code(state.db.reader(), f.site.trim())
+        .await?
+        .filter(|s| s.active)
+        .ok_or_else(|| AppError::invalid(crate::i18n::BadValue::new("办证点", "Site", &f.site)))?;
     let id_number = IdNumber::parse_on(&f.id_number, today).map_err(AppError::invalid)?;
     let phone = PhoneNumber::parse(&f.phone).map_err(AppError::invalid)?;
     let guardian = match f.guardian {

@@ -456,6 +456,7 @@ async fn api_sites(State(state): State<AppState>) -> AppResult<axum::Json<Vec<Si
 #[derive(Deserialize, utoipa::IntoParams)]
 struct DaysQuery {
     /// How many days from today (1–60, default 14).
+    #[param(minimum = 1, maximum = 60)]
     days: Option<u32>,
 }
 
@@ -473,10 +474,18 @@ async fn api_site_openings(
         .await?
         .filter(|s| s.active)
         .ok_or_else(AppError::not_found)?;
+    let days = q.days.unwrap_or(14);
+    if !(1..=60).contains(&days) {
+        return Err(AppError::invalid(crate::i18n::BadValue::new(
+            "天数（1–60）",
+            "days (1–60)",
+            &days.to_string(),
+        )));
+    }
     Ok(axum::Json(upcoming(
         &state,
         &site.opening_rules,
-        q.days.unwrap_or(14).clamp(1, 60),
+        days,
         lang,
     )))
 }

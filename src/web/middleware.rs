@@ -253,7 +253,9 @@ fn is_token(s: &str) -> bool {
 /// API calls that carry no session cookie hold no ambient authority and need no token.
 pub async fn csrf_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let existing = cookie(req.headers(), CSRF_COOKIE).filter(|t| is_token(t));
-    let is_api = req.uri().path().starts_with("/api/");
+    // The operations endpoints take no forms: like the API, they hold no ambient authority.
+    let is_api = req.uri().path().starts_with("/api/")
+        || matches!(req.uri().path(), "/livez" | "/healthz" | "/metrics");
     // JSON clients get their token where they sign in or ask who they are (issue 12 item 12);
     // minting one for every other API call would only cost a random number and a cookie
     // nobody reads.
@@ -267,10 +269,16 @@ pub async fn csrf_token(State(state): State<AppState>, req: Request, next: Next)
     parts.extensions.insert(CsrfToken(token.clone()));
     // The methods that change something; any other (TRACE, …) goes on to the router, which
     // answers 405 for a route that does not take it.
-    let unsafe_method = matches!(
-        parts.method,
-        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
-    );
+    // Pages take only POST forms; the API also PUT, PATCH and DELETE. Anything else goes on
+    // to the router, which answers 405 (or 404) without touching anything.
+    let unsafe_method = if is_api {
+        matches!(
+            parts.method,
+            Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+        )
+    } else {
+        parts.method == Method::POST
+    };
     let req = if unsafe_method {
         let has_session = cookie(&parts.headers, SESSION_COOKIE).is_some();
         let header_token = parts

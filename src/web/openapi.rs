@@ -159,7 +159,11 @@ pub fn tell_truth(doc: &mut OpenApi) {
                 );
             }
             if path.contains('{') {
-                add_if_missing(op, "404", "Nothing with that identifier (or not yours to see).");
+                add_if_missing(
+                    op,
+                    "404",
+                    "Nothing with that identifier (or not yours to see).",
+                );
             }
             if !ANONYMOUS.contains(&key) {
                 let mut needs = SecurityRequirement::new::<_, _, &str>(SESSION, []);
