@@ -101,8 +101,8 @@
     var shown = {};
     Array.prototype.slice.call(calls.children).forEach(function (li) { shown[numberOf(li)] = li; });
     var wanted = list.slice(0, MAX_CALLS).map(function (c) {
-      var li = shown[c[0]];
-      return li && String(li.dataset.window || "") === String(c[1]) ? li : item(c[0], c[1]);
+      var li = shown[c.number];
+      return li && String(li.dataset.window || "") === String(c.window) ? li : item(c.number, c.window);
     });
     // A call heard after this answer was asked for is newer than the answer: it stays.
     Array.prototype.slice.call(calls.children).reverse().forEach(function (li) {
@@ -126,7 +126,7 @@
       })
       .then(function (q) {
         var byLine = {};
-        (q.waiting || []).forEach(function (w) { byLine[w[0]] = w[1]; });
+        (q.waiting || []).forEach(function (w) { byLine[w.line] = w.waiting; });
         document.querySelectorAll("#waiting li").forEach(function (li) {
           li.querySelector("strong").textContent = byLine[li.dataset.line] || 0;
         });
