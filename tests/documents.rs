@@ -1028,3 +1028,158 @@ on_both_engines_at!(
     super::DAY,
     super::nothing_unpaid_is_produced_or_handed_over
 );
+
+/// Issue 12 item 12: a JSON-only client does every staff step of the journey the pages do:
+/// a window opened, called, served and closed; documents reviewed, approved, produced in a
+/// batch, checked into custody and issued at pickup.
+async fn the_staff_journey_through_json_alone(app: TestApp) {
+    let site = app.site_id("0001").await;
+    let password = app
+        .staff(
+            "json.staff",
+            vec![
+                (Role::Officer, Some(site)),
+                (Role::Approver, Some(site)),
+                (Role::Producer, Some(site)),
+                (Role::Custodian, Some(site)),
+            ],
+        )
+        .await;
+    let c = app.client();
+    let res = c
+        .post(app.url("/api/v1/session"))
+        .json(&serde_json::json!({"username": "json.staff", "password": password}))
+        .send()
+        .await
+        .expect("session");
+    assert_eq!(res.status(), 200);
+    let me: serde_json::Value = res.json().await.expect("me");
+    let csrf = me["csrf_token"].as_str().expect("token").to_owned();
+    let post = |path: String, body: serde_json::Value| {
+        c.post(app.url(&path))
+            .header("x-csrf-token", csrf.as_str())
+            .json(&body)
+            .send()
+    };
+
+    // A window: open, call, serve, finish, pause, close.
+    let window: i64 = sqlx::query_scalar(
+        "SELECT id FROM windows WHERE site_id = $1 AND kind = 'citizen' ORDER BY number LIMIT 1",
+    )
+    .bind(site)
+    .fetch_one(app.state.db.reader())
+    .await
+    .expect("window");
+    let ticket = post(
+        "/api/v1/tickets".into(),
+        serde_json::json!({"site": "0001", "line": "first_issue"}),
+    )
+    .await
+    .expect("ticket");
+    assert!(ticket.status().is_success(), "{}", ticket.status());
+    let act = |action: serde_json::Value| post(format!("/api/v1/windows/{window}/actions"), action);
+    let res = act(serde_json::json!({"action": "open"}))
+        .await
+        .expect("open");
+    assert_eq!(res.status(), 200);
+    let res = post(
+        format!("/api/v1/windows/{window}/call-next"),
+        serde_json::json!({}),
+    )
+    .await
+    .expect("call");
+    assert_eq!(res.status(), 200);
+    for step in ["start", "finish"] {
+        let res = act(serde_json::json!({"action": step})).await.expect(step);
+        assert_eq!(res.status(), 200, "{step}");
+    }
+    let res = act(serde_json::json!({"action": "pause", "reason": "午休"}))
+        .await
+        .expect("pause");
+    let now: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(now["status"], "paused");
+    let res = act(serde_json::json!({"action": "close"}))
+        .await
+        .expect("close");
+    let now: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(now["status"], "closed");
+
+    // The documents of an accepted, paid application.
+    let no = accepted(&app, 81, TimeLimitClass::Normal).await;
+    let ids: Vec<i64> = docs(&app, &no).await.iter().map(|d| d.id).collect();
+    for id in &ids {
+        for action in ["review", "approve"] {
+            let res = post(
+                format!("/api/v1/documents/{id}/actions"),
+                serde_json::json!({"action": action}),
+            )
+            .await
+            .expect(action);
+            assert_eq!(res.status(), 200, "{action}");
+        }
+    }
+    let res = post(
+        "/api/v1/production/batches".into(),
+        serde_json::json!({"documents": ids}),
+    )
+    .await
+    .expect("batch");
+    assert_eq!(res.status(), 201);
+    let batch = res.json::<serde_json::Value>().await.expect("json")["batch"]
+        .as_i64()
+        .expect("batch id");
+    let numbers: Vec<serde_json::Value> = docs(&app, &no)
+        .await
+        .iter()
+        .map(|d| {
+            let n = if d.document_type == "passport" {
+                "E12345679"
+            } else {
+                "CA1234569"
+            };
+            serde_json::json!({"document": d.id, "number": n})
+        })
+        .collect();
+    let res = post(
+        format!("/api/v1/production/batches/{batch}/finish"),
+        serde_json::json!({"numbers": numbers}),
+    )
+    .await
+    .expect("finish");
+    assert_eq!(res.status(), 200);
+    for (i, d) in docs(&app, &no).await.iter().enumerate() {
+        let res = post(
+            "/api/v1/custody/check-in".into(),
+            serde_json::json!({"label": d.label, "site": "0001", "cabinet": "J", "slot": format!("0{i}")}),
+        )
+        .await
+        .expect("check in");
+        assert_eq!(res.status(), 200);
+    }
+    let res = post(
+        format!("/api/v1/applications/{}/issue", no.as_str()),
+        serde_json::json!({
+            "site": "0001",
+            "applicant_id": id_number(81).as_str(),
+            "recipient": {"kind": "applicant"},
+            "receipt_presented": true,
+            "method": "fingerprint"
+        }),
+    )
+    .await
+    .expect("issue");
+    assert_eq!(res.status(), 200);
+    let issued: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(issued["labels"].as_array().map(Vec::len), Some(ids.len()));
+    assert!(
+        docs(&app, &no)
+            .await
+            .iter()
+            .all(|d| d.stage == Stage::Issued)
+    );
+}
+on_both_engines_at!(
+    json_journey,
+    super::DAY,
+    super::the_staff_journey_through_json_alone
+);

@@ -1117,3 +1117,56 @@ async fn sign_in_answers_postgres() {
     )
     .await;
 }
+
+/// Issue 12 item 12: an account on its one-time password changes it through the API, and only
+/// then reaches anything else.
+async fn a_one_time_password_is_changed_through_the_api(app: TestApp) {
+    app.staff("first.day", vec![(Role::Guide, None)]).await;
+    let one_time = "one-time-Pass-2026!";
+    let hash = onetrip::auth::password::hash(one_time).unwrap();
+    let id: i64 = sqlx::query_scalar("SELECT id FROM staff WHERE username = 'first.day'")
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    let mut tx = app.state.db.begin().await.unwrap();
+    onetrip::auth::store::set_password(&mut tx, id, &hash, true, 0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let c = app.client();
+    let me: Value = c
+        .post(app.url("/api/v1/session"))
+        .json(&serde_json::json!({"username": "first.day", "password": one_time}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["must_change_password"], true);
+    let csrf = me["csrf_token"].as_str().unwrap().to_owned();
+    let res = c.get(app.url("/api/v1/staff")).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    let res = c
+        .post(app.url("/api/v1/me/password"))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"current": one_time, "new": "Hall-Desk-Passw0rd-77"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let me: Value = c
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["must_change_password"], false, "{me}");
+}
+
+on_both_engines!(
+    api_password_change,
+    super::a_one_time_password_is_changed_through_the_api
+);

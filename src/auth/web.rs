@@ -43,6 +43,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(api_sign_in, api_sign_out))
         .routes(routes!(api_me))
+        .routes(routes!(api_change_password))
         .routes(routes!(api_list_staff, api_create_staff))
 }
 
@@ -638,6 +639,35 @@ async fn api_sign_out(
         ),
     );
     Ok(res)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+struct PasswordChange {
+    current: String,
+    new: String,
+}
+
+/// Changes the signed-in account's password (the first thing a one-time password allows);
+/// the account's other sessions end.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "staff", request_body = PasswordChange,
+    responses((status = 204)))]
+async fn api_change_password(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    headers: HeaderMap,
+    Json(b): Json<PasswordChange>,
+) -> AppResult<StatusCode> {
+    super::change_password(
+        &state.db,
+        &state.clock,
+        &actor,
+        cookie(&headers, SESSION_COOKIE).as_deref(),
+        &b.current,
+        &b.new,
+    )
+    .await
+    .map_err(auth_refused)?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Who is signed in, with their roles and the CSRF token for API calls.

@@ -54,6 +54,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api_progress))
         .routes(routes!(api_due))
         .routes(routes!(api_inventory))
+        .routes(routes!(api_document_action))
+        .routes(routes!(api_start_batch))
+        .routes(routes!(api_finish_batch))
+        .routes(routes!(api_custody_check_in))
+        .routes(routes!(api_issue))
 }
 
 fn fail(f: Failure<DocumentError>) -> AppError {
@@ -921,6 +926,198 @@ async fn api_inventory(
         .await?
         .ok_or_else(AppError::not_found)?;
     super::inventory_audit(&state.applications(), &actor, site.id, &b.scanned)
+        .await
+        .map(axum::Json)
+        .map_err(fail)
+}
+
+// ---- the workflow as JSON (issue 12 item 12) -------------------------------------------------
+
+/// The approver's step on one document.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum DocumentAction {
+    /// Take it for review.
+    Review,
+    Approve,
+    /// Not approved, with the reasons the applicant is told.
+    Reject {
+        reasons: String,
+    },
+}
+
+/// Reviews, approves or rejects a document (approvers of its site).
+#[utoipa::path(post, path = "/api/v1/documents/{id}/actions", tag = "documents",
+    params(("id" = i64, Path, description = "Document id")), request_body = DocumentAction,
+    responses((status = 200, body = DocRow)))]
+async fn api_document_action(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Path(id): Path<i64>,
+    Json(action): Json<DocumentAction>,
+) -> AppResult<axum::Json<DocRow>> {
+    let ctx = state.applications();
+    match action {
+        DocumentAction::Review => super::start_review(&ctx, &actor, id).await,
+        DocumentAction::Approve => super::approve(&ctx, &actor, id).await,
+        DocumentAction::Reject { reasons } => super::reject(&ctx, &actor, id, &reasons).await,
+    }
+    .map(axum::Json)
+    .map_err(fail)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct BatchJson {
+    /// Ids of approved documents; all or none go into the batch.
+    pub documents: Vec<i64>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct BatchStarted {
+    pub batch: i64,
+}
+
+/// Starts a production batch (producers; every document approved and paid).
+#[utoipa::path(post, path = "/api/v1/production/batches", tag = "documents",
+    request_body = BatchJson, responses((status = 201, body = BatchStarted)))]
+async fn api_start_batch(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Json(b): Json<BatchJson>,
+) -> AppResult<(StatusCode, axum::Json<BatchStarted>)> {
+    let batch = super::start_batch(&state.applications(), &actor, &b.documents)
+        .await
+        .map_err(fail)?;
+    Ok((StatusCode::CREATED, axum::Json(BatchStarted { batch })))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct PrintedNumber {
+    pub document: i64,
+    /// The number printed on the document (checked against its kind).
+    pub number: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct FinishJson {
+    pub numbers: Vec<PrintedNumber>,
+}
+
+/// Finishes a batch: each document gets its printed number and is produced.
+#[utoipa::path(post, path = "/api/v1/production/batches/{id}/finish", tag = "documents",
+    params(("id" = i64, Path, description = "Batch id")), request_body = FinishJson,
+    responses((status = 200, body = Vec<DocRow>)))]
+async fn api_finish_batch(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Path(id): Path<i64>,
+    Json(f): Json<FinishJson>,
+) -> AppResult<axum::Json<Vec<DocRow>>> {
+    let numbers: Vec<(i64, String)> = f
+        .numbers
+        .into_iter()
+        .map(|n| (n.document, n.number))
+        .collect();
+    super::finish_batch(&state.applications(), &actor, id, &numbers)
+        .await
+        .map(axum::Json)
+        .map_err(fail)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CheckInJson {
+    /// The document's label barcode.
+    pub label: String,
+    /// Site code of the custody room.
+    pub site: String,
+    pub cabinet: String,
+    pub slot: String,
+}
+
+/// Checks a produced document into a cabinet slot (custodians); the applicant is told.
+#[utoipa::path(post, path = "/api/v1/custody/check-in", tag = "documents",
+    request_body = CheckInJson, responses((status = 200, body = store::SlotRow)))]
+async fn api_custody_check_in(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Json(b): Json<CheckInJson>,
+) -> AppResult<axum::Json<store::SlotRow>> {
+    let site = sites_store::site_by_code(state.db.reader(), b.site.trim())
+        .await?
+        .ok_or_else(|| AppError::invalid(crate::i18n::BadValue::new("办证点", "Site", &b.site)))?;
+    super::check_in(
+        &state.applications(),
+        &actor,
+        &b.label,
+        &site,
+        &b.cabinet,
+        &b.slot,
+    )
+    .await
+    .map(axum::Json)
+    .map_err(fail)
+}
+
+/// Who collects, as the pickup window records it.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RecipientJson {
+    Applicant,
+    /// Someone else with their own ID and the receipt.
+    Proxy {
+        id_number: String,
+        name: String,
+    },
+    /// The guardian of an applicant under 16.
+    Guardian {
+        id_number: String,
+    },
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct IssueJson {
+    /// Site code of the pickup window.
+    pub site: String,
+    /// The applicant's ID number as typed or read at the window.
+    pub applicant_id: String,
+    pub recipient: RecipientJson,
+    pub receipt_presented: bool,
+    pub method: VerifyMethod,
+}
+
+/// Issues every ready document of the application at this site after the identity checks
+/// (custodians and officers), exactly as the pickup window does.
+#[utoipa::path(post, path = "/api/v1/applications/{no}/issue", tag = "documents",
+    params(("no" = String, Path, description = "Application number")), request_body = IssueJson,
+    responses((status = 200, body = super::Issued)))]
+async fn api_issue(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Path(no): Path<String>,
+    Json(b): Json<IssueJson>,
+) -> AppResult<axum::Json<super::Issued>> {
+    let no = ApplicationNo::parse(&no).map_err(AppError::invalid)?;
+    let site = sites_store::site_by_code(state.db.reader(), b.site.trim())
+        .await?
+        .ok_or_else(|| AppError::invalid(crate::i18n::BadValue::new("办证点", "Site", &b.site)))?;
+    let id = |v: &str| IdNumber::parse(v).map_err(AppError::invalid);
+    let recipient = match b.recipient {
+        RecipientJson::Applicant => Recipient::Applicant,
+        RecipientJson::Proxy { id_number, name } => Recipient::Proxy {
+            id_number: id(&id_number)?,
+            name,
+        },
+        RecipientJson::Guardian { id_number } => Recipient::Guardian {
+            id_number: id(&id_number)?,
+        },
+    };
+    let input = PickupInput {
+        applicant_id: b.applicant_id,
+        recipient,
+        receipt_presented: b.receipt_presented,
+        method: b.method,
+    };
+    super::issue_documents(&state.applications(), &actor, &no, site.id, input)
         .await
         .map(axum::Json)
         .map_err(fail)

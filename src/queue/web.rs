@@ -55,6 +55,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api_ticket_status))
         .routes(routes!(api_print_result))
         .routes(routes!(api_call_next))
+        .routes(routes!(api_window_action))
         .routes(routes!(api_queue))
 }
 
@@ -1067,6 +1068,104 @@ struct CallShown {
     number: String,
     /// Window number in the hall.
     window: i64,
+}
+
+/// One step at a window, as the officer's page offers it (issue 12 item 12).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "action", rename_all = "snake_case")]
+enum WindowAction {
+    /// Sign in at the window and open it.
+    Open,
+    /// Pause with a reason (break, meeting, …).
+    Pause { reason: String },
+    /// Close; a ticket called but not started goes back to the queue.
+    Close,
+    /// Call the current ticket again.
+    Recall,
+    /// The citizen is at the window: serving starts.
+    Start,
+    /// Done with the current ticket.
+    Finish,
+    /// The called citizen did not come.
+    NoShow,
+    /// Send the current ticket to another line, or to a named window of this site.
+    Transfer { line: String, window: Option<i64> },
+}
+
+/// A window after a step: its state and the ticket at it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct WindowNow {
+    window_id: i64,
+    /// `open`, `paused` or `closed`.
+    status: String,
+    /// The staff id of the officer holding the window.
+    officer_id: Option<i64>,
+    pause_reason: Option<String>,
+    /// The ticket called or being served here, if any.
+    current: Option<Ticket>,
+}
+
+/// Opens, pauses or closes a window, or moves its current ticket on (recall, start, finish,
+/// no-show, transfer): the officer's page as JSON. Only the window's officer (or the duty
+/// leader, taking it over) acts at it.
+#[utoipa::path(post, path = "/api/v1/windows/{id}/actions", tag = "queue",
+    params(("id" = i64, Path, description = "Window id")), request_body = WindowAction,
+    responses((status = 200, body = WindowNow), (status = 409, body = crate::error::ErrorBody)))]
+async fn api_window_action(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Path(id): Path<i64>,
+    Json(action): Json<WindowAction>,
+) -> AppResult<axum::Json<WindowNow>> {
+    let window = sites_store::window(state.db.reader(), id)
+        .await?
+        .ok_or_else(|| fail(Failure::Refused(QueueError::NoSuchWindow)))?;
+    let ctx = state.queue();
+    match action {
+        WindowAction::Open => super::open_window(&ctx, &actor, &window).await.map(drop),
+        WindowAction::Pause { reason } => {
+            super::stop_window(&ctx, &actor, &window, Some(&reason)).await
+        }
+        WindowAction::Close => super::stop_window(&ctx, &actor, &window, None).await,
+        WindowAction::Recall => super::recall(&ctx, &actor, &window).await.map(drop),
+        WindowAction::Start => super::advance(&ctx, &actor, &window, TicketStatus::Serving)
+            .await
+            .map(drop),
+        WindowAction::Finish => super::advance(&ctx, &actor, &window, TicketStatus::Done)
+            .await
+            .map(drop),
+        WindowAction::NoShow => super::advance(&ctx, &actor, &window, TicketStatus::NoShow)
+            .await
+            .map(drop),
+        WindowAction::Transfer { line, window: to } => {
+            let target = match to {
+                Some(w) => Some(
+                    sites_store::window(state.db.reader(), w)
+                        .await?
+                        .ok_or_else(|| fail(Failure::Refused(QueueError::NoSuchWindow)))?,
+                ),
+                None => None,
+            };
+            super::transfer(&ctx, &actor, &window, &line, target.as_ref())
+                .await
+                .map(drop)
+        }
+    }
+    .map_err(fail)?;
+    let st = super::window_state(&ctx, &window).await?;
+    let current = store::current_at_window(
+        state.db.reader(),
+        window.id,
+        &state.clock.today().to_string(),
+    )
+    .await?;
+    Ok(axum::Json(WindowNow {
+        window_id: window.id,
+        status: st.status,
+        officer_id: st.officer_id,
+        pause_reason: st.pause_reason,
+        current,
+    }))
 }
 
 /// The hall's queue now: waiting per line and the latest calls (no personal data).

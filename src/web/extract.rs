@@ -139,7 +139,11 @@ impl FromRequestParts<AppState> for Staff {
         match MaybeStaff::from_request_parts(parts, state).await?.0 {
             Some(actor) => {
                 let path = parts.uri.path();
-                if actor.must_change_password && !(path == "/account/password" || path == "/logout")
+                if actor.must_change_password
+                    && !matches!(
+                        path,
+                        "/account/password" | "/logout" | "/api/v1/me/password" | "/api/v1/session"
+                    )
                 {
                     return Err(AppError::new(StatusCode::FORBIDDEN, PasswordChangeRequired));
                 }
