@@ -1794,3 +1794,80 @@ on_both_engines_at!(
     "2026-03-02T07:00:00+08:00",
     super::the_api_check_in_issues_the_priority_ticket
 );
+
+/// Issue 12 item 12: the administrators' and desk's booking steps as JSON: close a day (its
+/// bookings moved), add capacity, join a waiting list, lift a no-show block.
+async fn booking_administration_through_json(app: TestApp) {
+    let slot = first_slot(&availability(&app, "2026-03-04").await);
+    assert_eq!(
+        book_api(&app, &app.client(), slot, 1, None).await.status(),
+        201
+    );
+    let hall = app.site_id("0001").await;
+    let pw = app
+        .staff(
+            "json.admin",
+            vec![(Role::Admin, Some(hall)), (Role::Leader, Some(hall))],
+        )
+        .await;
+    let (c, csrf) = app.api_session("json.admin", &pw).await;
+    let post = |path: &str, body: Value| {
+        c.post(app.url(path))
+            .header("x-csrf-token", csrf.as_str())
+            .json(&body)
+            .send()
+    };
+    let res = post(
+        "/api/v1/admin/sites/0001/closures",
+        json!({"date": "2026-03-04", "reason_zh": "系统升级", "reason_en": "System upgrade"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 201);
+    let closed: Value = res.json().await.unwrap();
+    assert_eq!(
+        (closed["cancelled"].as_i64(), closed["date"].as_str()),
+        (Some(1), Some("2026-03-04"))
+    );
+    let res = post(
+        "/api/v1/admin/sites/0001/capacity",
+        json!({"line": "first_issue", "from": "2026-03-05", "to": "2026-03-05",
+               "extra_online": 2, "extra_phone": 0, "extra_onsite": 0, "reason": "高峰加号"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 204);
+    let (extra,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM capacity_changes")
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(extra, 1);
+    let join = || {
+        app.client()
+            .post(app.url("/api/v1/appointments/waitlist"))
+            .json(
+                &json!({"site": "0001", "line": "first_issue", "date": "2026-03-06",
+                          "id_number": citizen(9), "phone": "13800138000"}),
+            )
+            .send()
+    };
+    let first: Value = join().await.unwrap().json().await.unwrap();
+    let again: Value = join().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (first["joined"].as_bool(), again["joined"].as_bool()),
+        (Some(true), Some(false))
+    );
+    let res = post(
+        "/api/v1/appointments/blocks/lift",
+        json!({"site": "0001", "id_number": citizen(1), "reason": "电话核实后解除"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 204);
+}
+
+on_both_engines_at!(
+    booking_admin_json,
+    "2026-03-02T10:00:00+08:00",
+    super::booking_administration_through_json
+);

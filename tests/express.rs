@@ -458,3 +458,57 @@ on_both_engines_at!(
     super::DAY,
     super::nothing_unpaid_is_shipped
 );
+
+/// Issue 12 item 12: the express desk as JSON ships a paid application's documents.
+async fn the_express_desk_ships_through_json(app: TestApp) {
+    let site = app.site_id("0001").await;
+    let actor = staff(site);
+    let no = submit(
+        &app,
+        9,
+        vec![document(
+            DocumentType::Passport,
+            ApplicationCategory::FirstIssue,
+        )],
+    )
+    .await;
+    accept_by_express(&app, &actor, &no).await;
+    approve_and_produce(&app, &actor, &no).await;
+    let pw = app
+        .staff("json.desk", vec![(Role::Custodian, Some(site))])
+        .await;
+    let c = app.client();
+    let me: serde_json::Value = c
+        .post(app.url("/api/v1/session"))
+        .json(&serde_json::json!({"username": "json.desk", "password": pw}))
+        .send()
+        .await
+        .expect("session")
+        .json()
+        .await
+        .expect("me");
+    let res = c
+        .post(app.url("/api/v1/express/ship"))
+        .header(
+            "x-csrf-token",
+            me["csrf_token"].as_str().unwrap_or_default(),
+        )
+        .json(&serde_json::json!({"site": "0001"}))
+        .send()
+        .await
+        .expect("ship");
+    assert_eq!(res.status(), 200);
+    let shipped: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(shipped.as_array().map(Vec::len), Some(1), "{shipped}");
+    assert!(
+        docs(&app, &no)
+            .await
+            .iter()
+            .all(|d| d.stage == Stage::Shipped)
+    );
+}
+on_both_engines_at!(
+    ship_json,
+    super::DAY,
+    super::the_express_desk_ships_through_json
+);

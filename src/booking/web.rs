@@ -67,6 +67,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api_availability))
         .routes(routes!(api_book))
         .routes(routes!(api_lookup))
+        .routes(routes!(api_waitlist))
+        .routes(routes!(api_lift_block))
+        .routes(routes!(api_close_day))
+        .routes(routes!(api_add_capacity))
         .routes(routes!(api_cancel))
         .routes(routes!(api_reschedule))
         .routes(routes!(api_check_in))
@@ -1202,6 +1206,18 @@ struct LiftForm {
     reason: String,
 }
 
+/// Lifting a no-show block is for the site's duty leader, officers and administrators.
+fn may_lift_blocks(actor: &Actor, site: &Site) -> AppResult<()> {
+    if [Role::Leader, Role::Officer, Role::Admin]
+        .iter()
+        .any(|r| actor.has_role_at(*r, site.id))
+    {
+        Ok(())
+    } else {
+        Err(AppError::forbidden())
+    }
+}
+
 async fn staff_lift_block(
     State(state): State<AppState>,
     page: Page,
@@ -1209,12 +1225,7 @@ async fn staff_lift_block(
     Form(f): Form<LiftForm>,
 ) -> AppResult<Response> {
     let site = staff_site(&state, &actor, Some(&f.site)).await?;
-    if !(actor.has_role_at(Role::Leader, site.id)
-        || actor.has_role_at(Role::Officer, site.id)
-        || actor.has_role_at(Role::Admin, site.id))
-    {
-        return Err(AppError::forbidden());
-    }
+    may_lift_blocks(&actor, &site)?;
     let done = page.lang.pick(
         "已解除该身份证号的网上预约限制。",
         "The online-booking block on this ID number is lifted.",
@@ -1622,15 +1633,30 @@ async fn admin_settings_submit(
     outcome(&state, page, id, r).await
 }
 
-#[derive(Debug, Deserialize)]
+/// Peak capacity as the administrator's form and the JSON API send it.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct CapacityForm {
     line: String,
+    /// First and last day, `YYYY-MM-DD`.
     from: String,
     to: String,
+    /// Extra places per slot in each pool.
     extra_online: i64,
     extra_phone: i64,
     extra_onsite: i64,
     reason: String,
+}
+
+impl CapacityForm {
+    fn change(self) -> store::CapacityChange {
+        store::CapacityChange {
+            line_code: self.line,
+            from_date: self.from,
+            to_date: self.to,
+            extra: (self.extra_online, self.extra_phone, self.extra_onsite),
+            reason: self.reason,
+        }
+    }
 }
 
 async fn admin_capacity_submit(
@@ -1641,13 +1667,7 @@ async fn admin_capacity_submit(
     Form(f): Form<CapacityForm>,
 ) -> AppResult<Response> {
     actor.admin_of(id).ok_or_else(AppError::forbidden)?;
-    let change = store::CapacityChange {
-        line_code: f.line,
-        from_date: f.from,
-        to_date: f.to,
-        extra: (f.extra_online, f.extra_phone, f.extra_onsite),
-        reason: f.reason,
-    };
+    let change = f.change();
     let done = page
         .lang
         .pick("已增加高峰名额。", "Peak capacity added.")
@@ -1688,4 +1708,136 @@ async fn admin_close_day_submit(
         Err(_) => Err(Failure::Refused(BookingError::BadSettings)),
     };
     outcome(&state, page, id, r).await
+}
+
+// ---- the remaining steps as JSON (issue 12 item 12) ------------------------------------------
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+struct WaitlistJson {
+    /// Four-digit site code.
+    site: String,
+    line: String,
+    /// `YYYY-MM-DD`.
+    date: String,
+    id_number: String,
+    phone: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct WaitlistJoined {
+    /// False when this ID number was already waiting for that day.
+    joined: bool,
+}
+
+/// Joins the waiting list of a full day; the citizen is texted when a place frees.
+#[utoipa::path(post, path = "/api/v1/appointments/waitlist", tag = "appointments",
+    request_body = WaitlistJson, responses((status = 200, body = WaitlistJoined)))]
+async fn api_waitlist(
+    State(state): State<AppState>,
+    lang: Lang,
+    Meta(meta): Meta,
+    Json(b): Json<WaitlistJson>,
+) -> AppResult<axum::Json<WaitlistJoined>> {
+    state
+        .limits
+        .check(Scope::Booking, &meta.ip, None)
+        .await
+        .map_err(|w| AppError::too_many(BookingError::RateLimited, w))?;
+    let site = site_by_code(&state, &b.site).await.map_err(fail)?;
+    let date = parse_date(&b.date).map_err(fail)?;
+    let joined = super::join_waitlist(
+        &state.booking(),
+        &site,
+        &b.line,
+        date,
+        &b.id_number,
+        &b.phone,
+        lang,
+    )
+    .await
+    .map_err(fail)?;
+    Ok(axum::Json(WaitlistJoined { joined }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+struct LiftJson {
+    /// Site code where the officer works.
+    site: String,
+    id_number: String,
+    /// Why the no-show block is lifted (recorded).
+    reason: String,
+}
+
+/// Lifts the online-booking block of an ID number after no-shows (duty leader, officer or
+/// administrator of the site), with a reason.
+#[utoipa::path(post, path = "/api/v1/appointments/blocks/lift", tag = "appointments",
+    request_body = LiftJson, responses((status = 204)))]
+async fn api_lift_block(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Json(b): Json<LiftJson>,
+) -> AppResult<StatusCode> {
+    let site = staff_site(&state, &actor, Some(&b.site)).await?;
+    may_lift_blocks(&actor, &site)?;
+    super::lift_block(&state.booking(), &actor, &b.id_number, &b.reason)
+        .await
+        .map_err(fail)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+struct CloseDayJson {
+    /// `YYYY-MM-DD`.
+    date: String,
+    reason_zh: String,
+    reason_en: String,
+}
+
+/// Closes a site for a day (its administrators): bookings cancelled and moved to the nearest
+/// later time, each citizen texted once.
+#[utoipa::path(post, path = "/api/v1/admin/sites/{code}/closures", tag = "administration",
+    params(("code" = String, Path, description = "Four-digit site code")),
+    request_body = CloseDayJson, responses((status = 201, body = super::DayClosed)))]
+async fn api_close_day(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Path(code): Path<String>,
+    Json(b): Json<CloseDayJson>,
+) -> AppResult<(StatusCode, axum::Json<super::DayClosed>)> {
+    let site = sites_store::site_by_code(state.db.reader(), code.trim())
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    actor.admin_of(site.id).ok_or_else(AppError::forbidden)?;
+    let date = parse_date(&b.date).map_err(fail)?;
+    let closed = super::close_day(
+        &state.booking(),
+        &actor,
+        &site,
+        date,
+        &b.reason_zh,
+        &b.reason_en,
+    )
+    .await
+    .map_err(fail)?;
+    Ok((StatusCode::CREATED, axum::Json(closed)))
+}
+
+/// Adds peak capacity to a line for some days (its administrators); the waiting list is told.
+#[utoipa::path(post, path = "/api/v1/admin/sites/{code}/capacity", tag = "administration",
+    params(("code" = String, Path, description = "Four-digit site code")),
+    request_body = CapacityForm, responses((status = 204)))]
+async fn api_add_capacity(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Path(code): Path<String>,
+    Json(b): Json<CapacityForm>,
+) -> AppResult<StatusCode> {
+    let site = sites_store::site_by_code(state.db.reader(), code.trim())
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    actor.admin_of(site.id).ok_or_else(AppError::forbidden)?;
+    super::add_capacity(&state.booking(), &actor, site.id, b.change())
+        .await
+        .map_err(fail)?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -58,6 +58,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api_start_batch))
         .routes(routes!(api_finish_batch))
         .routes(routes!(api_custody_check_in))
+        .routes(routes!(api_custody_move))
         .routes(routes!(api_issue))
 }
 
@@ -1121,4 +1122,34 @@ async fn api_issue(
         .await
         .map(axum::Json)
         .map_err(fail)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct MoveJson {
+    pub label: String,
+    pub cabinet: String,
+    pub slot: String,
+    /// Why it moves (recorded).
+    pub reason: String,
+}
+
+/// Moves a document in custody to another slot of its site (custodians), on record.
+#[utoipa::path(post, path = "/api/v1/custody/move", tag = "documents",
+    request_body = MoveJson, responses((status = 200, body = store::SlotRow)))]
+async fn api_custody_move(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Json(b): Json<MoveJson>,
+) -> AppResult<axum::Json<store::SlotRow>> {
+    super::move_document(
+        &state.applications(),
+        &actor,
+        &b.label,
+        &b.cabinet,
+        &b.slot,
+        &b.reason,
+    )
+    .await
+    .map(axum::Json)
+    .map_err(fail)
 }

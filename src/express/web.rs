@@ -38,6 +38,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(api_webhook))
         .routes(routes!(api_inbound))
+        .routes(routes!(api_ship))
 }
 
 fn fail(f: Failure<ExpressError>) -> AppError {
@@ -341,6 +342,31 @@ async fn api_inbound(
 ) -> AppResult<axum::Json<Shipment>> {
     let no = ApplicationNo::parse(&no).map_err(AppError::invalid)?;
     super::create_inbound(&state.applications(), state.devices.courier.as_ref(), &no)
+        .await
+        .map(axum::Json)
+        .map_err(fail)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+struct ShipJson {
+    /// Site code of the express desk.
+    site: String,
+}
+
+/// Ships every produced document of the site's express applications, one waybill per paid
+/// application (custodians): the express desk as JSON (issue 12 item 12).
+#[utoipa::path(post, path = "/api/v1/express/ship", tag = "express",
+    request_body = ShipJson, responses((status = 200, body = Vec<Shipment>)))]
+async fn api_ship(
+    State(state): State<AppState>,
+    crate::web::extract::Staff(actor): crate::web::extract::Staff,
+    crate::web::extract::Json(b): crate::web::extract::Json<ShipJson>,
+) -> AppResult<axum::Json<Vec<Shipment>>> {
+    let site = sites_store::site_by_code(state.db.reader(), b.site.trim())
+        .await?
+        .ok_or_else(|| AppError::invalid(crate::i18n::BadValue::new("办证点", "Site", &b.site)))?;
+    let courier = state.devices.courier.clone();
+    super::ship_ready(&state.applications(), courier.as_ref(), &actor, site.id)
         .await
         .map(axum::Json)
         .map_err(fail)

@@ -19,6 +19,7 @@ pub const ANONYMOUS: &[(&str, &str)] = &[
     ("POST", "/api/v1/appointments/lookup"),
     ("POST", "/api/v1/appointments/cancel"),
     ("POST", "/api/v1/appointments/reschedule"),
+    ("POST", "/api/v1/appointments/waitlist"),
     ("GET", "/api/v1/calendar/years/{year}"),
     ("GET", "/api/v1/catalog/items"),
     ("GET", "/api/v1/catalog/items/{id}"),
@@ -50,6 +51,7 @@ pub const LIMITED: &[(&str, &str)] = &[
     ("POST", "/api/v1/appointments/lookup"),
     ("POST", "/api/v1/appointments/cancel"),
     ("POST", "/api/v1/appointments/reschedule"),
+    ("POST", "/api/v1/appointments/waitlist"),
     ("POST", "/api/v1/progress"),
     ("POST", "/api/v1/applications/{no}/orders"),
 ];

@@ -518,3 +518,23 @@ pub async fn pay_cash(
     .receipt_no
     .expect("a receipt number")
 }
+
+impl TestApp {
+    /// Signs in through the JSON API; returns the client (holding the cookies) and the CSRF
+    /// token for state-changing calls.
+    #[allow(dead_code)]
+    pub async fn api_session(&self, username: &str, password: &str) -> (reqwest::Client, String) {
+        let c = self.client();
+        let me: serde_json::Value = c
+            .post(self.url("/api/v1/session"))
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("session")
+            .json()
+            .await
+            .expect("me");
+        let csrf = me["csrf_token"].as_str().expect("a CSRF token").to_owned();
+        (c, csrf)
+    }
+}
