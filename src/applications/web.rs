@@ -1655,7 +1655,6 @@ async fn api_checks(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AcceptJson {
-    #[schema(value_type = String, example = "normal")]
     pub class: TimeLimitClass,
     #[serde(default)]
     pub emergency_reason: Option<String>,

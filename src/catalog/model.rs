@@ -168,7 +168,19 @@ impl fmt::Display for ApplicationCategory {
 }
 
 /// Time-limit classes of R5 (exit-entry.md §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeLimitClass {
     /// Application at the household-registration place (户籍地).

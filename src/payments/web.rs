@@ -682,8 +682,8 @@ async fn api_bill(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PayJson {
-    /// `cash` or `card`.
-    pub method: String,
+    /// `cash` or `card` at the window (the online methods go through an order).
+    pub method: Method,
     /// The POS slip reference for a card payment.
     #[serde(default)]
     pub pos_ref: Option<String>,
@@ -701,21 +701,33 @@ async fn api_pay(
     Json(b): Json<PayJson>,
 ) -> AppResult<(StatusCode, axum::Json<PaymentRow>)> {
     let no = parse_no(&no)?;
-    let method = Method::parse(&b.method)
-        .ok_or_else(|| fail(Failure::Refused(PaymentError::WrongMethod)))?;
-    let p = super::pay_at_window(&state.payments(), &actor, &no, method, b.pos_ref.as_deref())
-        .await
-        .map_err(fail)?;
+    let p = super::pay_at_window(
+        &state.payments(),
+        &actor,
+        &no,
+        b.method,
+        b.pos_ref.as_deref(),
+    )
+    .await
+    .map_err(fail)?;
     Ok((StatusCode::CREATED, axum::Json(p)))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct OrderJson {
     /// `alipay` or `wechat`.
-    pub method: String,
-    /// `window` or `kiosk`.
+    pub method: Method,
+    /// Where the citizen scans the code (default `kiosk`).
     #[serde(default)]
-    pub channel: Option<String>,
+    pub channel: Option<OrderChannel>,
+}
+
+/// Where an online order is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderChannel {
+    Window,
+    Kiosk,
 }
 
 /// Creates an Alipay / WeChat Pay order; the citizen scans `pay_url`.
@@ -737,14 +749,11 @@ async fn api_order(
         .await
         .map_err(AppError::rate_limited)?;
     let no = parse_no(&no)?;
-    let method = Method::parse(&b.method)
-        .ok_or_else(|| fail(Failure::Refused(PaymentError::WrongMethod)))?;
-    let channel = if b.channel.as_deref() == Some("window") {
-        "window"
-    } else {
-        "kiosk"
+    let channel = match b.channel {
+        Some(OrderChannel::Window) => "window",
+        Some(OrderChannel::Kiosk) | None => "kiosk",
     };
-    let o = super::create_order(&state.payments(), None, &no, method, channel)
+    let o = super::create_order(&state.payments(), None, &no, b.method, channel)
         .await
         .map_err(fail)?;
     Ok((StatusCode::CREATED, axum::Json(o)))
