@@ -1292,6 +1292,7 @@ struct AvailabilityQuery {
     /// Business line code, e.g. `first_issue`.
     line: String,
     /// YYYY-MM-DD.
+    #[param(format = Date)]
     date: String,
     /// Channel asking (decides the quota pool): web, mobile or kiosk.
     channel: Option<Channel>,
@@ -1638,7 +1639,9 @@ async fn admin_settings_submit(
 struct CapacityForm {
     line: String,
     /// First and last day, `YYYY-MM-DD`.
+    #[schema(format = Date)]
     from: String,
+    #[schema(format = Date)]
     to: String,
     /// Extra places per slot in each pool.
     extra_online: i64,
@@ -1718,6 +1721,7 @@ struct WaitlistJson {
     site: String,
     line: String,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     date: String,
     id_number: String,
     phone: String,
@@ -1788,6 +1792,7 @@ async fn api_lift_block(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct CloseDayJson {
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     date: String,
     reason_zh: String,
     reason_en: String,

@@ -44,8 +44,10 @@ async fn home(State(state): State<AppState>, page: Page) -> Home {
 #[derive(Deserialize, utoipa::IntoParams)]
 struct WorkingDaysQuery {
     /// The start date (e.g. the acceptance date), YYYY-MM-DD; it is not counted.
+    #[param(format = Date)]
     from: String,
     /// Working days to add (0–365).
+    #[param(maximum = 365)]
     days: u32,
 }
 
