@@ -160,7 +160,8 @@ pub fn tell_truth(doc: &mut OpenApi) {
                     "Understood but refused: a value is not acceptable here; `message` says which and why.",
                 );
             }
-            if path.contains('{') {
+            // Identifiers come in the path or in the body (a label, a document id, a code).
+            if path.contains('{') || op.request_body.is_some() {
                 add_if_missing(
                     op,
                     "404",
