@@ -308,9 +308,16 @@ pub async fn sign_in(
         .as_ref()
         .map_or_else(|| dummy_hash().to_owned(), |a| a.password_hash.clone());
     let typed = password.to_owned();
+    // One password check at a time: a flood of sign-ins queues here, on one core at most,
+    // while the hall's other work keeps the rest (Argon2 is meant to be expensive).
+    let _turn = PASSWORD_CHECKS
+        .acquire()
+        .await
+        .map_err(|e| Failure::Internal(format!("password check: {e}")))?;
     let matches = tokio::task::spawn_blocking(move || password::verify(&hash, &typed))
         .await
         .map_err(|e| Failure::Internal(format!("password check: {e}")))?;
+    drop(_turn);
     let account = match account {
         Some(a) if matches && a.active && a.locked_until <= now => a,
         other => {
@@ -399,6 +406,9 @@ pub async fn sign_in(
     tx.commit().await?;
     Ok(NewSession { token, actor })
 }
+
+/// Password checks in progress in this process (see `sign_in`).
+static PASSWORD_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
 /// An Argon2 hash made with our own parameters of a random string, verified against when the
 /// username is unknown, so that answer takes as long as a wrong password.
