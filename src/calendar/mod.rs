@@ -37,6 +37,8 @@ pub struct CalendarHandle {
     /// The longest booking window set for any site and line, in days (0: none set): how far
     /// bookings reach, for the warnings (read on every page, refreshed from the database).
     booking_reach: AtomicI64,
+    /// When `booking_reach` was last read from the database (epoch ms).
+    reach_read_at: AtomicI64,
 }
 
 impl CalendarHandle {
@@ -47,6 +49,7 @@ impl CalendarHandle {
             files,
             problems: Mutex::new(Vec::new()),
             booking_reach: AtomicI64::new(0),
+            reach_read_at: AtomicI64::new(i64::MIN),
         }
     }
 
@@ -55,8 +58,24 @@ impl CalendarHandle {
         self.booking_reach.load(Ordering::Relaxed)
     }
 
+    /// Re-reads the longest booking window when the copy is older than 30 s (health checks and
+    /// metrics scrapes: changes made on other nodes show within that, and a probe costs no
+    /// query most of the time).
+    pub async fn refresh_booking_reach_if_stale(
+        &self,
+        db: &Db,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        let read = self.reach_read_at.load(Ordering::Relaxed);
+        if now.saturating_sub(read) < 30_000 {
+            return Ok(());
+        }
+        self.reach_read_at.store(now, Ordering::Relaxed);
+        self.refresh_booking_reach(db).await
+    }
+
     /// Re-reads the longest booking window set at any site (after a change of the settings
-    /// here, and on every health check and metrics scrape for changes made on other nodes).
+    /// here, at start-up and when a notice is entered).
     pub async fn refresh_booking_reach(&self, db: &Db) -> Result<(), sqlx::Error> {
         let days = crate::booking::store::longest_window(db.reader())
             .await?

@@ -93,7 +93,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
         crate::db::Engine::Postgres => "postgres",
     };
     let ok = state.db.ping().await.is_ok();
-    if let Err(e) = state.calendar.refresh_booking_reach(&state.db).await {
+    if let Err(e) = state
+        .calendar
+        .refresh_booking_reach_if_stale(&state.db, state.clock.now_ms())
+        .await
+    {
         tracing::debug!(error = %e, "cannot read the booking windows for the calendar outlook");
     }
     let outlook = calendar_outlook(&state);
@@ -151,7 +155,11 @@ async fn metrics(
         return crate::error::AppError::forbidden().into_response();
     }
     // Days left before a horizon reaches a year without a notice (negative: already inside).
-    if let Err(e) = state.calendar.refresh_booking_reach(&state.db).await {
+    if let Err(e) = state
+        .calendar
+        .refresh_booking_reach_if_stale(&state.db, state.clock.now_ms())
+        .await
+    {
         tracing::debug!(error = %e, "cannot read the booking windows for the calendar outlook");
     }
     if let Some(days) = calendar_outlook(&state).provisional_days_ahead {
