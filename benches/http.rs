@@ -26,58 +26,12 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[i] as f64 / 1000.0
 }
 
-async fn drive(base: &str, path: &str, clients: usize, seconds: u64) {
-    let url = format!("{base}{path}");
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let mut tasks = Vec::with_capacity(clients);
-    for _ in 0..clients {
-        let url = url.clone();
-        tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder()
-                .pool_max_idle_per_host(1)
-                .build()
-                .expect("client");
-            let mut lat = Vec::with_capacity(4096);
-            let mut errors = 0u64;
-            while Instant::now() < deadline {
-                let t = Instant::now();
-                match client.get(&url).send().await {
-                    Ok(r) if r.status().is_success() => {
-                        let _ = r.bytes().await;
-                        lat.push(t.elapsed().as_micros() as u64);
-                    }
-                    _ => errors += 1,
-                }
-            }
-            (lat, errors)
-        }));
-    }
-    let started = Instant::now();
-    let mut all = Vec::new();
-    let mut errors = 0;
-    for t in tasks {
-        if let Ok((lat, e)) = t.await {
-            all.extend(lat);
-            errors += e;
-        }
-    }
-    let elapsed = started.elapsed().as_secs_f64().max(seconds as f64);
-    all.sort_unstable();
-    println!(
-        "{path:<40} {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   p99.9 {:>6.2} ms   errors {errors}",
-        all.len() as f64 / elapsed,
-        percentile(&all, 0.50),
-        percentile(&all, 0.99),
-        percentile(&all, 0.999),
-    );
-}
-
-/// Posts `body` to `path` from `clients` keep-alive clients for `seconds`; prints the figures
-/// under `label`.
-async fn drive_post(
+/// Drives `path` from `clients` keep-alive clients for `seconds` — a GET, or a POST of `body`
+/// — and prints the figures under `label`.
+async fn drive(
     base: &str,
     path: &str,
-    body: serde_json::Value,
+    body: Option<serde_json::Value>,
     clients: usize,
     seconds: u64,
     label: &str,
@@ -96,7 +50,11 @@ async fn drive_post(
             let mut errors = 0u64;
             while Instant::now() < deadline {
                 let t = Instant::now();
-                match client.post(&url).json(&body).send().await {
+                let req = match &body {
+                    Some(b) => client.post(&url).json(b),
+                    None => client.get(&url),
+                };
+                match req.send().await {
                     Ok(r) if r.status().is_success() => {
                         let _ = r.bytes().await;
                         lat.push(t.elapsed().as_micros() as u64);
@@ -185,19 +143,19 @@ fn main() {
             "/guide/hk-macao-permit-endorsement",
             "/sites",
         ] {
-            drive(&base, path, clients, seconds).await;
+            drive(&base, path, None, clients, seconds, path).await;
         }
         // Writes (a ticket each) alone, then under a flood of wrong staff sign-ins.
         let ticket = serde_json::json!({"site": "0001", "line": "first_issue"});
         let writers = clients.min(16);
-        drive_post(&base, "/api/v1/tickets", ticket.clone(), writers, seconds, "POST /api/v1/tickets").await;
+        drive(&base, "/api/v1/tickets", Some(ticket.clone()), writers, seconds, "POST /api/v1/tickets").await;
         let flood_rate: u64 = env_or("ONETRIP_BENCH_FLOOD_PER_SECOND", 33);
         let stop = Instant::now() + Duration::from_secs(seconds);
         let flood = tokio::spawn(sign_in_flood(base.clone(), flood_rate, stop));
-        drive_post(
+        drive(
             &base,
             "/api/v1/tickets",
-            ticket,
+            Some(ticket),
             writers,
             seconds,
             &format!("  … with {flood_rate} wrong sign-ins/s"),

@@ -414,7 +414,14 @@ static PASSWORD_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_n
 /// username is unknown, so that answer takes as long as a wrong password.
 fn dummy_hash() -> &'static str {
     static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| password::hash(&crypto::random_token()).unwrap_or_default())
+    HASH.get_or_init(|| {
+        password::hash(&crypto::random_token()).unwrap_or_else(|e| {
+            // Cannot happen with our parameters; if it did, unknown usernames would answer
+            // faster than wrong passwords, so say it loudly.
+            tracing::error!(error = %e, "cannot make the dummy password hash");
+            String::new()
+        })
+    })
 }
 
 /// Resolves a session cookie to the signed-in actor, ending sessions that are idle or expired.

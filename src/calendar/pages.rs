@@ -281,18 +281,40 @@ fn arrangement_of(form: &NoticeForm, year: i16) -> Result<Arrangement, CalendarA
 async fn versions(state: &AppState, year: i16) -> AppResult<Vec<VersionRow>> {
     let mut out = Vec::new();
     for row in store::versions(state.db.reader(), i64::from(year)).await? {
-        let notice = serde_json::from_str::<Arrangement>(&row.arrangement)
-            .ok()
-            .map(|a| a.notice);
-        let report = store::report(state.db.reader(), row.id)
-            .await?
-            .and_then(|r| serde_json::from_str::<Report>(&r).ok());
+        // A stored version or report that does not read is our own data gone wrong: the page
+        // still lists the version (it is kept out of the calendar and reported in /healthz), says
+        // so, and logs it.
+        let notice = match serde_json::from_str::<Arrangement>(&row.arrangement) {
+            Ok(a) => Some(a.notice),
+            Err(e) => {
+                tracing::error!(year, version = row.version, error = %e, "a stored holiday notice does not read");
+                None
+            }
+        };
+        let report = match store::report(state.db.reader(), row.id).await? {
+            Some(r) => match serde_json::from_str::<Report>(&r) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    tracing::error!(year, version = row.version, error = %e, "a stored calendar report does not read");
+                    None
+                }
+            },
+            None => None,
+        };
+        let unreadable = notice.is_none();
         out.push(VersionRow {
             version: row.version,
             entered_at: crate::clock::format_local_minute(row.entered_at),
             entered_by: row.entered_by_name.unwrap_or_default(),
             note: row.note,
-            title: notice.as_ref().map(|n| n.title.clone()).unwrap_or_default(),
+            title: match &notice {
+                Some(n) => n.title.clone(),
+                None if unreadable => {
+                    "⚠ 此版本无法读取，未生效 / this version cannot be read and is not in force"
+                        .into()
+                }
+                None => String::new(),
+            },
             document_number: notice.and_then(|n| n.document_number).unwrap_or_default(),
             report,
         });
