@@ -20,11 +20,14 @@ pub struct IdCardRead {
     pub sex: String,
     pub ethnicity: String,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub birth_date: String,
     pub address: String,
     pub id_number: String,
     pub issuing_authority: String,
+    #[schema(format = Date)]
     pub valid_from: String,
+    #[schema(format = Date)]
     pub valid_until: String,
 }
 

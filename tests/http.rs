@@ -962,7 +962,7 @@ async fn progress_lookups_are_limited_apart_and_say_when_to_retry(engine: common
         c.post(app.url("/api/v1/progress"))
             .header("x-forwarded-for", from)
             .header("accept-language", "zh-CN")
-            .json(&serde_json::json!({"application_no": "20260302000100019", "id_number": "11010519491231002X"}))
+            .json(&serde_json::json!({"application_no": "202603020001000190", "id_number": "11010519491231002X"}))
             .send()
     };
     // Three lookups from one citizen's address find nothing; the fourth is limited.
@@ -1169,4 +1169,72 @@ async fn a_one_time_password_is_changed_through_the_api(app: TestApp) {
 on_both_engines!(
     api_password_change,
     super::a_one_time_password_is_changed_through_the_api
+);
+
+/// Issue 12 item 13: the JSON API takes each identifier in the one form its OpenAPI pattern
+/// shows, and refuses another form with a 400 naming the field (the pages stay lenient: a person
+/// may type full-width digits or a lower-case x there).
+async fn the_json_api_takes_identifiers_in_their_documented_form(app: TestApp) {
+    let c = app.client();
+    let refused = |res: reqwest::Response, field: &'static str| async move {
+        assert_eq!(res.status(), 400, "{field}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["code"], "bad_request");
+        let message = body["message"].as_str().unwrap_or_default().to_owned();
+        assert!(message.contains(field), "{message}");
+    };
+    let progress = |no: &str, id: &str| {
+        c.post(app.url("/api/v1/progress"))
+            .json(&serde_json::json!({"application_no": no, "id_number": id}))
+            .send()
+    };
+    // The canonical forms pass the edge (and find nothing: 404).
+    let res = progress("202603020001000190", "11010519491231002X")
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    refused(
+        progress("202603020001000190", "11010519491231002x")
+            .await
+            .unwrap(),
+        "ID number",
+    )
+    .await;
+    refused(
+        progress("２０２６03020001000190", "11010519491231002X")
+            .await
+            .unwrap(),
+        "application number",
+    )
+    .await;
+    let res = c
+        .post(app.url("/api/v1/appointments/cancel"))
+        .json(&serde_json::json!({"code": "k7m2q9tx", "id_number": "11010519491231002X"}))
+        .send()
+        .await
+        .unwrap();
+    refused(res, "booking code").await;
+    let res = c
+        .get(app.url("/api/v1/sites/1/queue"))
+        .send()
+        .await
+        .unwrap();
+    refused(res, "site code").await;
+    let res = c
+        .get(app.url("/api/v1/applications/2026030200010001900/bill"))
+        .send()
+        .await
+        .unwrap();
+    refused(res, "application number").await;
+    let res = c
+        .get(app.url("/api/v1/sites/0001/queue"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+on_both_engines!(
+    identifiers_in_documented_form,
+    super::the_json_api_takes_identifiers_in_their_documented_form
 );

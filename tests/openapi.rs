@@ -143,3 +143,113 @@ fn fill_parameters(path: &str) -> String {
     }
     out
 }
+
+/// Every identifier a client sends — in a body or in a path — carries the pattern the server
+/// checks (issue 12 item 13): a new field named like one of them without it fails here.
+#[test]
+fn identifiers_sent_by_clients_carry_their_pattern() {
+    let doc = serde_json::to_value(onetrip::web::api_document()).expect("serialises");
+    let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+    let identifier = |name: &str| {
+        matches!(
+            name,
+            "id_number" | "phone" | "application_no" | "site" | "site_code" | "no" | "code"
+        )
+    };
+    let has_pattern = |schema: &serde_json::Value| {
+        let target = match schema["$ref"].as_str() {
+            Some(r) => &schemas[r.trim_start_matches("#/components/schemas/")],
+            None => schema,
+        };
+        target["pattern"].is_string()
+    };
+    // The request-body schemas, and the schemas they reach.
+    let mut todo: Vec<String> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut checked = 0;
+    for (path, ops) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in ops.as_object().expect("operations") {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap_or_default();
+                if (p["in"] == "path" || p["in"] == "query")
+                    && identifier(name)
+                    && path.starts_with("/api/v1/")
+                {
+                    let exempt = path.contains("/catalog/");
+                    assert!(
+                        exempt || has_pattern(&p["schema"]),
+                        "{method} {path}: {name} has no pattern"
+                    );
+                    checked += 1;
+                }
+            }
+            let body = &op["requestBody"]["content"]["application/json"]["schema"];
+            if let Some(r) = body["$ref"].as_str() {
+                todo.push(r.trim_start_matches("#/components/schemas/").to_owned());
+            }
+        }
+    }
+    while let Some(name) = todo.pop() {
+        if !seen.insert(name.clone()) {
+            continue;
+        }
+        let schema = &schemas[&name];
+        for (field, prop) in schema["properties"].as_object().into_iter().flatten() {
+            let inner = if prop["type"] == "array" {
+                &prop["items"]
+            } else {
+                prop
+            };
+            let inner = inner["oneOf"]
+                .as_array()
+                .and_then(|v| v.iter().find(|s| s["type"] != "null"))
+                .unwrap_or(inner);
+            if let Some(r) = inner["$ref"].as_str() {
+                todo.push(r.trim_start_matches("#/components/schemas/").to_owned());
+            }
+            if identifier(field) && schema["properties"].is_object() {
+                assert!(has_pattern(inner), "{name}.{field} has no pattern");
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked > 25,
+        "only {checked} identifiers found: the walk is broken"
+    );
+}
+
+/// Times in one format across the API (issue 12 item 12): every instant (`at`, `…_at`) is
+/// milliseconds since the Unix epoch, every calendar day (`date`, `…_date`, `today`) is an
+/// ISO date. A field that breaks the convention fails here.
+#[test]
+fn instants_and_days_have_one_format_each() {
+    let doc = serde_json::to_value(onetrip::web::api_document()).expect("serialises");
+    let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+    let mut checked = 0;
+    for (name, schema) in schemas {
+        for (field, prop) in schema["properties"].as_object().into_iter().flatten() {
+            let types = match &prop["type"] {
+                serde_json::Value::String(t) => vec![t.as_str()],
+                serde_json::Value::Array(ts) => ts.iter().filter_map(|t| t.as_str()).collect(),
+                _ => Vec::new(),
+            };
+            if field == "at" || field.ends_with("_at") {
+                assert!(
+                    types.contains(&"integer") && prop["format"] == "int64",
+                    "{name}.{field}: {prop}"
+                );
+                checked += 1;
+            }
+            let day = field == "date" || field.ends_with("_date") || field == "today";
+            if day && !types.is_empty() {
+                assert!(
+                    types.contains(&"string") && prop["format"] == "date",
+                    "{name}.{field}: {prop}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 30, "only {checked} time fields found");
+}

@@ -1342,7 +1342,7 @@ pub struct DocumentJson {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct GuardianJson {
     pub name: String,
-    pub id_number: String,
+    pub id_number: crate::web::fields::IdNumberText,
     pub relation: String,
     #[serde(default)]
     pub entrusted: bool,
@@ -1352,13 +1352,13 @@ pub struct GuardianJson {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct FormJson {
     /// Site code, e.g. `0001`.
-    pub site: String,
-    /// `kiosk` or `mobile`.
+    pub site: crate::web::fields::SiteCodeText,
+    /// Where the form was filled; a kiosk when left out.
     #[serde(default)]
-    pub channel: Option<String>,
+    pub channel: Option<SubmitChannel>,
     pub name: String,
-    pub id_number: String,
-    pub phone: String,
+    pub id_number: crate::web::fields::IdNumberText,
+    pub phone: crate::web::fields::PhoneText,
     pub address: String,
     #[serde(default)]
     pub ethnicity: String,
@@ -1373,6 +1373,14 @@ pub struct FormJson {
     #[serde(default)]
     pub guardian: Option<GuardianJson>,
     pub documents: Vec<DocumentJson>,
+}
+
+/// Where a form sent through the JSON API was filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SubmitChannel {
+    Kiosk,
+    Mobile,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -1435,10 +1443,9 @@ async fn api_submit(
             annotations: d.annotations,
         });
     }
-    let channel = if f.channel.as_deref() == Some("mobile") {
-        Channel::Mobile
-    } else {
-        Channel::Kiosk
+    let channel = match f.channel {
+        Some(SubmitChannel::Mobile) => Channel::Mobile,
+        Some(SubmitChannel::Kiosk) | None => Channel::Kiosk,
     };
     let input = FormInput {
         name: f.name,
@@ -1486,6 +1493,7 @@ pub struct ApplicationJson {
     pub materials: Vec<String>,
     pub materials_present: Vec<String>,
     pub fee_fen: Option<i64>,
+    #[schema(format = Date)]
     pub promised_date: Option<String>,
     pub time_limit_class: Option<String>,
     pub created_at: i64,
@@ -1530,12 +1538,12 @@ async fn application_json(state: &AppState, d: Dossier) -> AppResult<Application
 
 /// An application by its number (officers, cashiers and the duty leader of its site).
 #[utoipa::path(get, path = "/api/v1/applications/{no}", tag = "applications",
-    params(("no" = String, Path, description = "Application number")),
+    params(("no" = crate::web::fields::ApplicationNoText, Path, description = "Application number")),
     responses((status = 200, body = ApplicationJson), (status = 404, body = crate::error::ErrorBody)))]
 async fn api_application(
     State(state): State<AppState>,
     Staff(actor): Staff,
-    Path(no): Path<String>,
+    Path(no): Path<crate::web::fields::ApplicationNoText>,
 ) -> AppResult<axum::Json<ApplicationJson>> {
     let d = officer_view(&state, &actor, &no, "api.application").await?;
     Ok(axum::Json(application_json(&state, d).await?))
@@ -1549,13 +1557,13 @@ pub struct StartJson {
 
 /// Starts acceptance (scan of the form barcode at a window).
 #[utoipa::path(post, path = "/api/v1/applications/{no}/acceptance", tag = "applications",
-    params(("no" = String, Path, description = "Application number")),
+    params(("no" = crate::web::fields::ApplicationNoText, Path, description = "Application number")),
     request_body = StartJson,
     responses((status = 200, body = ApplicationJson)))]
 async fn api_start(
     State(state): State<AppState>,
     Staff(actor): Staff,
-    Path(no): Path<String>,
+    Path(no): Path<crate::web::fields::ApplicationNoText>,
     Json(b): Json<StartJson>,
 ) -> AppResult<axum::Json<ApplicationJson>> {
     let no = parse_no(&no)?;
@@ -1573,13 +1581,13 @@ pub struct MaterialsJson {
 
 /// Records the material check; a one-time notice lists every missing item.
 #[utoipa::path(post, path = "/api/v1/applications/{no}/materials", tag = "applications",
-    params(("no" = String, Path, description = "Application number")),
+    params(("no" = crate::web::fields::ApplicationNoText, Path, description = "Application number")),
     request_body = MaterialsJson,
     responses((status = 200, body = super::MaterialCheck)))]
 async fn api_materials(
     State(state): State<AppState>,
     Staff(actor): Staff,
-    Path(no): Path<String>,
+    Path(no): Path<crate::web::fields::ApplicationNoText>,
     Json(b): Json<MaterialsJson>,
 ) -> AppResult<axum::Json<super::MaterialCheck>> {
     let no = parse_no(&no)?;
@@ -1598,12 +1606,12 @@ pub struct CaptureJson {
 /// Captures the photo or the fingerprints through the window's station (`photo`,
 /// `fingerprint`); only the reference and quality are kept.
 #[utoipa::path(post, path = "/api/v1/applications/{no}/captures/{kind}", tag = "applications",
-    params(("no" = String, Path, description = "Application number"), ("kind" = String, Path, description = "photo or fingerprint")),
+    params(("no" = crate::web::fields::ApplicationNoText, Path, description = "Application number"), ("kind" = String, Path, description = "photo or fingerprint")),
     responses((status = 200, body = CaptureJson)))]
 async fn api_capture(
     State(state): State<AppState>,
     Staff(actor): Staff,
-    Path((no, kind)): Path<(String, String)>,
+    Path((no, kind)): Path<(crate::web::fields::ApplicationNoText, String)>,
 ) -> AppResult<axum::Json<CaptureJson>> {
     let no = parse_no(&no)?;
     let kind = CaptureKind::parse(&kind).ok_or_else(AppError::not_found)?;
@@ -1618,12 +1626,12 @@ async fn api_capture(
 
 /// Records the face-to-face verification.
 #[utoipa::path(post, path = "/api/v1/applications/{no}/face", tag = "applications",
-    params(("no" = String, Path, description = "Application number")),
+    params(("no" = crate::web::fields::ApplicationNoText, Path, description = "Application number")),
     responses((status = 204)))]
 async fn api_face(
     State(state): State<AppState>,
     Staff(actor): Staff,
-    Path(no): Path<String>,
+    Path(no): Path<crate::web::fields::ApplicationNoText>,
 ) -> AppResult<StatusCode> {
     let no = parse_no(&no)?;
     super::verify_face(&state.applications(), &actor, &no)
@@ -1639,12 +1647,12 @@ pub struct ChecksJson {
 
 /// Runs the restricted-exit and dual-registration checks.
 #[utoipa::path(post, path = "/api/v1/applications/{no}/checks", tag = "applications",
-    params(("no" = String, Path, description = "Application number")),
+    params(("no" = crate::web::fields::ApplicationNoText, Path, description = "Application number")),
     responses((status = 200, body = ChecksJson)))]
 async fn api_checks(
     State(state): State<AppState>,
     Staff(actor): Staff,
-    Path(no): Path<String>,
+    Path(no): Path<crate::web::fields::ApplicationNoText>,
 ) -> AppResult<axum::Json<ChecksJson>> {
     let no = parse_no(&no)?;
     let outcome = super::run_checks(&state.applications(), &actor, &no)
@@ -1665,13 +1673,13 @@ pub struct AcceptJson {
 
 /// Accepts the application; the fee and promised date are fixed.
 #[utoipa::path(post, path = "/api/v1/applications/{no}/accept", tag = "applications",
-    params(("no" = String, Path, description = "Application number")),
+    params(("no" = crate::web::fields::ApplicationNoText, Path, description = "Application number")),
     request_body = AcceptJson,
     responses((status = 200, body = ApplicationJson), (status = 422, body = crate::error::ErrorBody)))]
 async fn api_accept(
     State(state): State<AppState>,
     Staff(actor): Staff,
-    Path(no): Path<String>,
+    Path(no): Path<crate::web::fields::ApplicationNoText>,
     Json(b): Json<AcceptJson>,
 ) -> AppResult<axum::Json<ApplicationJson>> {
     let no = parse_no(&no)?;
@@ -1699,13 +1707,13 @@ pub struct RefuseJson {
 
 /// Refuses to accept, with reasons and basis in writing.
 #[utoipa::path(post, path = "/api/v1/applications/{no}/refuse", tag = "applications",
-    params(("no" = String, Path, description = "Application number")),
+    params(("no" = crate::web::fields::ApplicationNoText, Path, description = "Application number")),
     request_body = RefuseJson,
     responses((status = 200, body = super::Refusal)))]
 async fn api_refuse(
     State(state): State<AppState>,
     Staff(actor): Staff,
-    Path(no): Path<String>,
+    Path(no): Path<crate::web::fields::ApplicationNoText>,
     Json(b): Json<RefuseJson>,
 ) -> AppResult<axum::Json<super::Refusal>> {
     let no = parse_no(&no)?;

@@ -383,7 +383,10 @@ pub async fn ensure_slots(
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SlotView {
     pub slot_id: i64,
+    /// Hall local time of day, `HH:MM` (Beijing time, the site's own clock).
+    #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "09:00")]
     pub start: String,
+    #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "09:30")]
     pub end: String,
     /// Places left in the pool of the asking channel.
     pub remaining: i64,
@@ -395,6 +398,7 @@ pub struct SlotView {
 pub struct DayAvailability {
     pub site_code: String,
     pub line_code: String,
+    #[schema(format = Date)]
     pub date: String,
     /// Why nothing can be booked that day (closed, not open yet), in the request's language.
     pub notice: Option<String>,
@@ -731,7 +735,11 @@ impl DayCache {
 pub struct BookRequest {
     pub slot_id: i64,
     pub name: String,
+    #[serde(deserialize_with = "crate::web::fields::IdNumberText::deserialize_string")]
+    #[schema(value_type = crate::web::fields::IdNumberText)]
     pub id_number: String,
+    #[serde(deserialize_with = "crate::web::fields::PhoneText::deserialize_string")]
+    #[schema(value_type = crate::web::fields::PhoneText)]
     pub phone: String,
     pub channel: Channel,
     #[serde(default)]
@@ -748,8 +756,12 @@ pub struct Confirmation {
     pub site_address: String,
     pub line_code: String,
     pub line_name: String,
+    #[schema(format = Date)]
     pub date: String,
+    /// Hall local time of day, `HH:MM` (Beijing time, the site's own clock).
+    #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "09:00")]
     pub start: String,
+    #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "09:30")]
     pub end: String,
     pub channel: Channel,
     /// Masked, for display.
@@ -1711,6 +1723,7 @@ pub async fn add_capacity(
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DayClosed {
     pub site_code: String,
+    #[schema(format = Date)]
     pub date: String,
     /// Bookings cancelled.
     pub cancelled: usize,

@@ -1288,7 +1288,7 @@ async fn sms_log(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 struct AvailabilityQuery {
     /// Four-digit site code.
-    site: String,
+    site: crate::web::fields::SiteCodeText,
     /// Business line code, e.g. `first_issue`.
     line: String,
     /// YYYY-MM-DD.
@@ -1367,8 +1367,8 @@ async fn api_book(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct OwnBooking {
-    code: String,
-    id_number: String,
+    code: crate::web::fields::BookingCodeText,
+    id_number: crate::web::fields::IdNumberText,
 }
 
 /// Looks a booking up by its code and the ID number it was made with.
@@ -1404,8 +1404,8 @@ async fn api_cancel(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct RescheduleRequest {
-    code: String,
-    id_number: String,
+    code: crate::web::fields::BookingCodeText,
+    id_number: crate::web::fields::IdNumberText,
     slot_id: i64,
 }
 
@@ -1439,12 +1439,12 @@ struct CheckedIn {
 
 /// Marks today's booking arrived (staff at the site).
 #[utoipa::path(post, path = "/api/v1/appointments/{code}/check-in", tag = "appointments",
-    params(("code" = String, Path, description = "Booking code")),
+    params(("code" = crate::web::fields::BookingCodeText, Path, description = "Booking code")),
     responses((status = 200, body = CheckedIn), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 async fn api_check_in(
     State(state): State<AppState>,
     Staff(actor): Staff,
-    Path(code): Path<String>,
+    Path(code): Path<crate::web::fields::BookingCodeText>,
 ) -> AppResult<axum::Json<CheckedIn>> {
     let b = store::booking_by_code(state.db.reader(), &code.to_uppercase())
         .await?
@@ -1718,13 +1718,13 @@ async fn admin_close_day_submit(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct WaitlistJson {
     /// Four-digit site code.
-    site: String,
+    site: crate::web::fields::SiteCodeText,
     line: String,
     /// `YYYY-MM-DD`.
     #[schema(format = Date)]
     date: String,
-    id_number: String,
-    phone: String,
+    id_number: crate::web::fields::IdNumberText,
+    phone: crate::web::fields::PhoneText,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -1766,8 +1766,8 @@ async fn api_waitlist(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct LiftJson {
     /// Site code where the officer works.
-    site: String,
-    id_number: String,
+    site: crate::web::fields::SiteCodeText,
+    id_number: crate::web::fields::IdNumberText,
     /// Why the no-show block is lifted (recorded).
     reason: String,
 }
@@ -1801,12 +1801,12 @@ struct CloseDayJson {
 /// Closes a site for a day (its administrators): bookings cancelled and moved to the nearest
 /// later time, each citizen texted once.
 #[utoipa::path(post, path = "/api/v1/admin/sites/{code}/closures", tag = "administration",
-    params(("code" = String, Path, description = "Four-digit site code")),
+    params(("code" = crate::web::fields::SiteCodeText, Path, description = "Four-digit site code")),
     request_body = CloseDayJson, responses((status = 201, body = super::DayClosed)))]
 async fn api_close_day(
     State(state): State<AppState>,
     Staff(actor): Staff,
-    Path(code): Path<String>,
+    Path(code): Path<crate::web::fields::SiteCodeText>,
     Json(b): Json<CloseDayJson>,
 ) -> AppResult<(StatusCode, axum::Json<super::DayClosed>)> {
     let site = sites_store::site_by_code(state.db.reader(), code.trim())
@@ -1829,12 +1829,12 @@ async fn api_close_day(
 
 /// Adds peak capacity to a line for some days (its administrators); the waiting list is told.
 #[utoipa::path(post, path = "/api/v1/admin/sites/{code}/capacity", tag = "administration",
-    params(("code" = String, Path, description = "Four-digit site code")),
+    params(("code" = crate::web::fields::SiteCodeText, Path, description = "Four-digit site code")),
     request_body = CapacityForm, responses((status = 204)))]
 async fn api_add_capacity(
     State(state): State<AppState>,
     Staff(actor): Staff,
-    Path(code): Path<String>,
+    Path(code): Path<crate::web::fields::SiteCodeText>,
     Json(b): Json<CapacityForm>,
 ) -> AppResult<StatusCode> {
     let site = sites_store::site_by_code(state.db.reader(), code.trim())

@@ -56,7 +56,19 @@ fn pick(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
 }
 
 /// The documents the hall issues to mainland residents (exit-entry.md §1.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentType {
     /// 普通护照.

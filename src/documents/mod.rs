@@ -1069,6 +1069,7 @@ pub async fn report_error(ctx: &Ctx<'_>, actor: &Actor, label: &str, note: &str)
 /// day), counted with the working-day calendar so a weekend or holiday does not hide them.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DueWatch {
+    #[schema(format = Date)]
     pub today: String,
     pub overdue: Vec<DocRow>,
     pub near_due: Vec<DocRow>,
@@ -1102,10 +1103,13 @@ pub async fn due_watch(ctx: &Ctx<'_>, today: Date) -> Result<DueWatch> {
 /// One document's timeline as the citizen reads it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DocumentProgress {
+    pub document_type: crate::catalog::DocumentType,
+    /// The document's name in the request's language.
     pub document: String,
     pub stage: Stage,
     pub stage_name: String,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub promised_date: Option<String>,
     /// The date was counted on a year without the State Council's notice and may move.
     pub promised_provisional: bool,
@@ -1127,7 +1131,9 @@ pub struct Progress {
     pub status_name: String,
     /// Why it was not accepted, and on what basis (a written refusal, 不予受理).
     pub refusal: Option<RefusalView>,
-    pub accepted_at: Option<String>,
+    /// When it was accepted: milliseconds since the Unix epoch (UTC), as every instant in the
+    /// API.
+    pub accepted_at: Option<i64>,
     pub documents: Vec<DocumentProgress>,
     /// Express shipments with their tracking (filled by the caller that has the courier data).
     pub tracking: Vec<crate::express::Tracking>,
@@ -1138,8 +1144,8 @@ pub struct Progress {
 /// One step of a document's timeline.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProgressStep {
-    /// Local time, `YYYY-MM-DD HH:MM`.
-    pub at: String,
+    /// Milliseconds since the Unix epoch (UTC), as every instant in the API.
+    pub at: i64,
     /// A stage code (`accepted`, `approved`, …) or `form_filled`, `refused`.
     pub code: String,
     /// What happened, in the request's language.
@@ -1151,8 +1157,22 @@ pub struct ProgressStep {
 pub struct RefusalView {
     pub reasons: Vec<String>,
     pub basis: String,
-    /// Local time of the refusal, `YYYY-MM-DD HH:MM`.
-    pub at: String,
+    /// When it was refused: milliseconds since the Unix epoch (UTC).
+    pub at: i64,
+}
+
+impl ProgressStep {
+    /// The hall's local time to the minute, for pages.
+    pub fn local_time(&self) -> String {
+        crate::clock::format_local_minute(self.at)
+    }
+}
+
+impl RefusalView {
+    /// The hall's local time to the minute, for pages.
+    pub fn local_time(&self) -> String {
+        crate::clock::format_local_minute(self.at)
+    }
 }
 
 /// The progress of an application for whoever knows both its number and the applicant's ID
@@ -1182,7 +1202,7 @@ pub async fn progress(
             Some(RefusalView {
                 reasons: r.reasons,
                 basis: r.basis,
-                at: crate::clock::format_local_minute(at),
+                at,
             })
         }
         _ => None,
@@ -1190,19 +1210,19 @@ pub async fn progress(
     // Before acceptance the timeline starts with the form; a refusal closes it.
     let mut first_steps = match row.accepted_at {
         Some(at) => vec![ProgressStep {
-            at: crate::clock::format_local_minute(at),
+            at,
             code: Stage::Accepted.code().into(),
             text: Stage::Accepted.name(lang).to_string(),
         }],
         None => vec![ProgressStep {
-            at: crate::clock::format_local_minute(row.created_at),
+            at: row.created_at,
             code: "form_filled".into(),
             text: lang.pick("已填写申请表", "Form filled in").to_string(),
         }],
     };
     if let Some(r) = &refusal {
         first_steps.push(ProgressStep {
-            at: r.at.clone(),
+            at: r.at,
             code: status.code().into(),
             text: status.name(lang).to_string(),
         });
@@ -1228,17 +1248,18 @@ pub async fn progress(
                 _ => stage.name(lang).to_string(),
             };
             steps.push(ProgressStep {
-                at: crate::clock::format_local_minute(s.at),
+                at: s.at,
                 code: stage.code().into(),
                 text,
             });
         }
+        let document_type = crate::catalog::DocumentType::ALL
+            .into_iter()
+            .find(|d| d.code() == doc.document_type)
+            .ok_or_else(|| Failure::Internal(format!("document type {}", doc.document_type)))?;
         documents.push(DocumentProgress {
-            document: crate::catalog::DocumentType::ALL
-                .into_iter()
-                .find(|d| d.code() == doc.document_type)
-                .map(|d| d.name(lang).to_string())
-                .unwrap_or_default(),
+            document_type,
+            document: document_type.name(lang).to_string(),
             stage: doc.stage,
             stage_name: doc.stage.name(lang).to_string(),
             promised_text: doc
@@ -1257,7 +1278,7 @@ pub async fn progress(
         status_name: status.name(lang).to_string(),
         status,
         refusal,
-        accepted_at: row.accepted_at.map(crate::clock::format_local),
+        accepted_at: row.accepted_at,
         documents,
         tracking: Vec::new(),
         application_id: row.id,

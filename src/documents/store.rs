@@ -19,6 +19,7 @@ pub struct DocRow {
     pub stage: Stage,
     pub stage_at: Option<i64>,
     pub label: Option<String>,
+    #[schema(format = Date)]
     pub promised_date: Option<String>,
     /// Counted on a year without the State Council's notice (issue 11).
     pub promised_provisional: bool,

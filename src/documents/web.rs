@@ -866,8 +866,8 @@ async fn progress_page(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ProgressQuery {
-    pub application_no: String,
-    pub id_number: String,
+    pub application_no: crate::web::fields::ApplicationNoText,
+    pub id_number: crate::web::fields::IdNumberText,
 }
 
 /// The progress of an application, for whoever knows its number and the applicant's ID number.
@@ -909,7 +909,7 @@ async fn api_due(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct InventoryJson {
     /// Site code.
-    pub site: String,
+    pub site: crate::web::fields::SiteCodeText,
     /// Every label scanned in the cabinets.
     pub scanned: Vec<String>,
 }
@@ -1030,7 +1030,7 @@ pub struct CheckInJson {
     /// The document's label barcode.
     pub label: String,
     /// Site code of the custody room.
-    pub site: String,
+    pub site: crate::web::fields::SiteCodeText,
     pub cabinet: String,
     pub slot: String,
 }
@@ -1078,7 +1078,7 @@ pub enum RecipientJson {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct IssueJson {
     /// Site code of the pickup window.
-    pub site: String,
+    pub site: crate::web::fields::SiteCodeText,
     /// The applicant's ID number as typed or read at the window.
     pub applicant_id: String,
     pub recipient: RecipientJson,
@@ -1089,12 +1089,12 @@ pub struct IssueJson {
 /// Issues every ready document of the application at this site after the identity checks
 /// (custodians and officers), exactly as the pickup window does.
 #[utoipa::path(post, path = "/api/v1/applications/{no}/issue", tag = "documents",
-    params(("no" = String, Path, description = "Application number")), request_body = IssueJson,
+    params(("no" = crate::web::fields::ApplicationNoText, Path, description = "Application number")), request_body = IssueJson,
     responses((status = 200, body = super::Issued)))]
 async fn api_issue(
     State(state): State<AppState>,
     Staff(actor): Staff,
-    Path(no): Path<String>,
+    Path(no): Path<crate::web::fields::ApplicationNoText>,
     Json(b): Json<IssueJson>,
 ) -> AppResult<axum::Json<super::Issued>> {
     let no = ApplicationNo::parse(&no).map_err(AppError::invalid)?;

@@ -577,14 +577,21 @@ pub struct Tracking {
 /// One courier event as the citizen reads it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TrackingEvent {
-    /// Local time, `YYYY-MM-DD HH:MM`.
-    pub at: String,
+    /// Milliseconds since the Unix epoch (UTC), as every instant in the API.
+    pub at: i64,
     /// The courier's status code (`collected`, `in_transit`, `delivered`, …).
     pub status: String,
     /// The status in the request's language.
     pub text: String,
     /// Where it happened.
     pub location: String,
+}
+
+impl TrackingEvent {
+    /// The hall's local time to the minute, for pages.
+    pub fn local_time(&self) -> String {
+        crate::clock::format_local_minute(self.at)
+    }
 }
 
 pub async fn tracking(
@@ -598,7 +605,7 @@ pub async fn tracking(
             .await?
             .into_iter()
             .map(|(at, status, location)| TrackingEvent {
-                at: crate::clock::format_local_minute(at),
+                at,
                 text: TrackingStatus::parse(&status)
                     .map(|t| t.name(lang).to_string())
                     .unwrap_or_else(|| status.clone()),

@@ -334,11 +334,11 @@ async fn api_webhook(
 
 /// Two-way express: the waybill under which the applicant sends the permit in.
 #[utoipa::path(post, path = "/api/v1/applications/{no}/inbound", tag = "express",
-    params(("no" = String, Path, description = "Application number")),
+    params(("no" = crate::web::fields::ApplicationNoText, Path, description = "Application number")),
     responses((status = 200, body = Shipment), (status = 422, body = crate::error::ErrorBody)))]
 async fn api_inbound(
     State(state): State<AppState>,
-    Path(no): Path<String>,
+    Path(no): Path<crate::web::fields::ApplicationNoText>,
 ) -> AppResult<axum::Json<Shipment>> {
     let no = ApplicationNo::parse(&no).map_err(AppError::invalid)?;
     super::create_inbound(&state.applications(), state.devices.courier.as_ref(), &no)
@@ -350,7 +350,7 @@ async fn api_inbound(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct ShipJson {
     /// Site code of the express desk.
-    site: String,
+    site: crate::web::fields::SiteCodeText,
 }
 
 /// Ships every produced document of the site's express applications, one waybill per paid

@@ -647,6 +647,7 @@ pub struct ReconLine {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Reconciliation {
     pub site_id: i64,
+    #[schema(format = Date)]
     pub date: String,
     pub lines: Vec<ReconLine>,
     pub total_net_fen: i64,

@@ -47,6 +47,7 @@ pub struct PaymentRow {
     pub created_at: i64,
     pub created_by: Option<i64>,
     pub paid_at: Option<i64>,
+    #[schema(format = Date)]
     pub business_date: Option<String>,
     pub refunded_fen: i64,
 }
@@ -224,6 +225,7 @@ pub struct RefundRow {
     pub reason: String,
     pub staff_id: Option<i64>,
     pub at: i64,
+    #[schema(format = Date)]
     pub business_date: String,
 }
 

@@ -514,6 +514,17 @@ struct ReconQuery {
     format: String,
 }
 
+/// The reconciliation query as the JSON API takes it.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ApiReconQuery {
+    /// Site code; the first site the account reconciles when left out.
+    site: Option<crate::web::fields::SiteCodeText>,
+    /// `YYYY-MM-DD`; today when left out.
+    #[param(format = Date)]
+    date: Option<String>,
+}
+
 async fn reconciliation_for(
     state: &AppState,
     actor: &Actor,
@@ -662,11 +673,11 @@ fn signed_yuan(fen: i64) -> String {
 
 /// What is due on an accepted application.
 #[utoipa::path(get, path = "/api/v1/applications/{no}/bill", tag = "payments",
-    params(("no" = String, Path, description = "Application number")),
+    params(("no" = crate::web::fields::ApplicationNoText, Path, description = "Application number")),
     responses((status = 200, body = Bill), (status = 422, body = crate::error::ErrorBody)))]
 async fn api_bill(
     State(state): State<AppState>,
-    Path(no): Path<String>,
+    Path(no): Path<crate::web::fields::ApplicationNoText>,
 ) -> AppResult<axum::Json<Bill>> {
     let no = parse_no(&no)?;
     let mut bill = super::bill(&state.payments(), &no).await.map_err(fail)?;
@@ -691,13 +702,13 @@ pub struct PayJson {
 
 /// Cash or card at the window: paid at once, with its receipt number.
 #[utoipa::path(post, path = "/api/v1/applications/{no}/payments", tag = "payments",
-    params(("no" = String, Path, description = "Application number")),
+    params(("no" = crate::web::fields::ApplicationNoText, Path, description = "Application number")),
     request_body = PayJson,
     responses((status = 201, body = PaymentRow), (status = 409, body = crate::error::ErrorBody)))]
 async fn api_pay(
     State(state): State<AppState>,
     Staff(actor): Staff,
-    Path(no): Path<String>,
+    Path(no): Path<crate::web::fields::ApplicationNoText>,
     Json(b): Json<PayJson>,
 ) -> AppResult<(StatusCode, axum::Json<PaymentRow>)> {
     let no = parse_no(&no)?;
@@ -732,13 +743,13 @@ pub enum OrderChannel {
 
 /// Creates an Alipay / WeChat Pay order; the citizen scans `pay_url`.
 #[utoipa::path(post, path = "/api/v1/applications/{no}/orders", tag = "payments",
-    params(("no" = String, Path, description = "Application number")),
+    params(("no" = crate::web::fields::ApplicationNoText, Path, description = "Application number")),
     request_body = OrderJson,
     responses((status = 201, body = OnlineOrder)))]
 async fn api_order(
     State(state): State<AppState>,
     crate::web::extract::Meta(meta): crate::web::extract::Meta,
-    Path(no): Path<String>,
+    Path(no): Path<crate::web::fields::ApplicationNoText>,
     Json(b): Json<OrderJson>,
 ) -> AppResult<(StatusCode, axum::Json<OnlineOrder>)> {
     // Open to kiosks without a session: the per-address limit keeps scripts from piling up
@@ -831,13 +842,18 @@ async fn api_refund(
 
 /// The daily reconciliation of a site (`site` code, `date` YYYY-MM-DD; default today).
 #[utoipa::path(get, path = "/api/v1/payments/reconciliation", tag = "payments",
-    params(("site" = Option<String>, Query, description = "Site code"), ("date" = Option<String>, Query, description = "YYYY-MM-DD")),
+    params(ApiReconQuery),
     responses((status = 200, body = Reconciliation)))]
 async fn api_reconciliation(
     State(state): State<AppState>,
     Staff(actor): Staff,
-    Query(q): Query<ReconQuery>,
+    Query(q): Query<ApiReconQuery>,
 ) -> AppResult<axum::Json<Reconciliation>> {
+    let q = ReconQuery {
+        site: q.site.map(|s| s.to_string()).unwrap_or_default(),
+        date: q.date.unwrap_or_default(),
+        format: String::new(),
+    };
     let (_, r) = reconciliation_for(&state, &actor, &q).await?;
     Ok(axum::Json(r))
 }

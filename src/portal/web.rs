@@ -53,9 +53,11 @@ struct WorkingDaysQuery {
 
 #[derive(Serialize, utoipa::ToSchema)]
 struct WorkingDaysAnswer {
+    #[schema(format = Date)]
     from: String,
     days: u32,
     /// The `days`-th working day after `from`.
+    #[schema(format = Date)]
     date: String,
     /// The count reached a year without the State Council's notice: the date is computed from
     /// the statutory holidays and may move when the notice is entered.

@@ -115,6 +115,7 @@ pub struct Ticket {
     #[serde(skip)]
     pub token: String,
     pub site_id: i64,
+    #[schema(format = Date)]
     pub date: String,
     pub line_code: String,
     pub number: String,

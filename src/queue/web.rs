@@ -944,7 +944,7 @@ async fn display_js() -> Response {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct IssueRequest {
     /// Four-digit site code.
-    site: String,
+    site: crate::web::fields::SiteCodeText,
     line: String,
 }
 
@@ -1170,11 +1170,11 @@ async fn api_window_action(
 
 /// The hall's queue now: waiting per line and the latest calls (no personal data).
 #[utoipa::path(get, path = "/api/v1/sites/{code}/queue", tag = "queue",
-    params(("code" = String, Path, description = "Four-digit site code")),
+    params(("code" = crate::web::fields::SiteCodeText, Path, description = "Four-digit site code")),
     responses((status = 200, body = QueueSnapshot), (status = 404, body = crate::error::ErrorBody)))]
 async fn api_queue(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    Path(code): Path<crate::web::fields::SiteCodeText>,
 ) -> AppResult<axum::Json<QueueSnapshot>> {
     let site = site_by_code(&state, &code).await?;
     let today = state.clock.today().to_string();

@@ -135,6 +135,8 @@ pub struct Window {
 /// What an administrator enters for a site.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct SiteInput {
+    #[serde(deserialize_with = "crate::web::fields::SiteCodeText::deserialize_string")]
+    #[schema(value_type = crate::web::fields::SiteCodeText)]
     pub code: String,
     pub kind: SiteKind,
     pub name_zh: String,

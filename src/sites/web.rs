@@ -42,6 +42,7 @@ pub fn api() -> OpenApiRouter<AppState> {
 /// One day of a site's calendar, as people read it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OpeningDay {
+    #[schema(format = Date)]
     pub date: String,
     /// Weekday name in the request's language.
     pub weekday: String,
@@ -462,12 +463,12 @@ struct DaysQuery {
 
 /// A site's openings for the coming days, from its rules and the holiday calendar.
 #[utoipa::path(get, path = "/api/v1/sites/{code}/openings", tag = "public",
-    params(("code" = String, Path, description = "Four-digit site code"), DaysQuery),
+    params(("code" = crate::web::fields::SiteCodeText, Path, description = "Four-digit site code"), DaysQuery),
     responses((status = 200, body = Vec<OpeningDay>), (status = 404, body = crate::error::ErrorBody)))]
 async fn api_site_openings(
     State(state): State<AppState>,
     lang: Lang,
-    Path(code): Path<String>,
+    Path(code): Path<crate::web::fields::SiteCodeText>,
     Query(q): Query<DaysQuery>,
 ) -> AppResult<axum::Json<Vec<OpeningDay>>> {
     let site = store::site_by_code(state.db.reader(), &code)
@@ -492,11 +493,11 @@ async fn api_site_openings(
 
 /// A site's windows and what each serves.
 #[utoipa::path(get, path = "/api/v1/sites/{code}/windows", tag = "public",
-    params(("code" = String, Path, description = "Four-digit site code")),
+    params(("code" = crate::web::fields::SiteCodeText, Path, description = "Four-digit site code")),
     responses((status = 200, body = Vec<Window>), (status = 404, body = crate::error::ErrorBody)))]
 async fn api_site_windows(
     State(state): State<AppState>,
-    Path(code): Path<String>,
+    Path(code): Path<crate::web::fields::SiteCodeText>,
 ) -> AppResult<axum::Json<Vec<Window>>> {
     let site = store::site_by_code(state.db.reader(), &code)
         .await?

@@ -1,6 +1,7 @@
 //! HTTP: router assembly, shared state, middleware, and the `launch` entry tests drive on port 0.
 
 pub mod extract;
+pub mod fields;
 pub mod layout;
 pub mod limits;
 pub mod middleware;
