@@ -33,6 +33,17 @@ pub enum CommonError {
 }
 
 impl UserMessage for CommonError {
+    fn status(&self) -> axum::http::StatusCode {
+        match self {
+            CommonError::NotFound => axum::http::StatusCode::NOT_FOUND,
+            CommonError::NotSignedIn => axum::http::StatusCode::UNAUTHORIZED,
+            CommonError::Forbidden | CommonError::CsrfRejected => axum::http::StatusCode::FORBIDDEN,
+            CommonError::BadRequest(_) => axum::http::StatusCode::BAD_REQUEST,
+            CommonError::RateLimited { .. } => axum::http::StatusCode::TOO_MANY_REQUESTS,
+            CommonError::Unavailable => axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            CommonError::Internal => axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
     fn code(&self) -> &'static str {
         match self {
             CommonError::NotFound => "not_found",
@@ -129,9 +140,10 @@ impl AppError {
     pub fn not_signed_in() -> AppError {
         AppError::new(StatusCode::UNAUTHORIZED, CommonError::NotSignedIn)
     }
-    /// A client error with a user-facing reason (422: the request was understood but refused).
+    /// A refusal with a user-facing reason, answered with the status the error names
+    /// ([`UserMessage::status`]; 422 unless it says otherwise).
     pub fn invalid(error: impl UserMessage + Send + Sync + 'static) -> AppError {
-        AppError::new(StatusCode::UNPROCESSABLE_ENTITY, error)
+        AppError::new(error.status(), error)
     }
     pub fn bad_request(detail: impl Into<String>) -> AppError {
         AppError::new(
@@ -152,6 +164,17 @@ impl From<sqlx::Error> for AppError {
                 AppError::new(StatusCode::SERVICE_UNAVAILABLE, CommonError::Unavailable)
             }
             e => AppError::internal(e),
+        }
+    }
+}
+
+/// The one conversion from a use case's failure to an HTTP answer.
+impl<E: UserMessage + Send + Sync + 'static> From<Failure<E>> for AppError {
+    fn from(f: Failure<E>) -> AppError {
+        match f {
+            Failure::Refused(e) => AppError::invalid(e),
+            Failure::Storage(e) => e.into(),
+            Failure::Internal(e) => AppError::internal(e),
         }
     }
 }

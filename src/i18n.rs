@@ -33,6 +33,13 @@ pub trait UserMessage {
     fn code(&self) -> &'static str;
     /// The message in the given language.
     fn message(&self, lang: Lang) -> String;
+    /// The HTTP status the refusal answers with, wherever it is raised (the one error → HTTP
+    /// mapping, issue 13 item 3): 422 — understood but refused — unless the error says
+    /// otherwise (404 for what does not exist, 403 for another site's, 409 for a state that
+    /// changed under the caller).
+    fn status(&self) -> axum::http::StatusCode {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    }
 }
 
 /// A value a person chose or typed that is none of the allowed ones (a payment method, a

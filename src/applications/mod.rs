@@ -203,6 +203,14 @@ pub enum ApplicationError {
 }
 
 impl UserMessage for ApplicationError {
+    fn status(&self) -> axum::http::StatusCode {
+        match self {
+            ApplicationError::NoSuchApplication => axum::http::StatusCode::NOT_FOUND,
+            ApplicationError::OtherSite => axum::http::StatusCode::FORBIDDEN,
+            ApplicationError::Closed(_) => axum::http::StatusCode::CONFLICT,
+            _ => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
     fn code(&self) -> &'static str {
         use ApplicationError::*;
         match self {

@@ -20,7 +20,6 @@ use super::{
     Acceptance, ApplicationError, Channel, CheckOutcome, Delivery, Dossier, FormInput, Status,
     store,
 };
-use crate::auth::web::refused;
 use crate::auth::{Actor, Failure, Role};
 use crate::catalog::{ApplicationCategory, DocumentType, TimeLimitClass};
 use crate::devices::CaptureKind;
@@ -85,19 +84,6 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api_checks))
         .routes(routes!(api_accept))
         .routes(routes!(api_refuse))
-}
-
-fn fail(f: Failure<ApplicationError>) -> AppError {
-    match f {
-        Failure::Refused(e @ ApplicationError::NoSuchApplication) => {
-            AppError::new(StatusCode::NOT_FOUND, e)
-        }
-        Failure::Refused(e @ ApplicationError::OtherSite) => {
-            AppError::new(StatusCode::FORBIDDEN, e)
-        }
-        Failure::Refused(e @ ApplicationError::Closed(_)) => AppError::new(StatusCode::CONFLICT, e),
-        other => refused(other),
-    }
 }
 
 fn parse_no(input: &str) -> AppResult<ApplicationNo> {
@@ -475,7 +461,7 @@ async fn submit_form_page(
                 .await?
                 .into_response())
         }
-        Err(other) => Err(fail(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -581,7 +567,7 @@ async fn printed_form(
     let ctx = state.applications();
     let d = super::dossier_by_token(&ctx, &token)
         .await
-        .map_err(fail)?
+        .map_err(AppError::from)?
         .ok_or_else(AppError::not_found)?;
     let lang = page.lang;
     let site = site_of(&state, d.row.site_id).await?;
@@ -761,7 +747,7 @@ async fn citizen_receipt(
 ) -> AppResult<ReceiptPage> {
     let d = super::dossier_by_token(&state.applications(), &token)
         .await
-        .map_err(fail)?
+        .map_err(AppError::from)?
         .ok_or_else(AppError::not_found)?;
     receipt(&state, page, d, false).await
 }
@@ -787,13 +773,13 @@ async fn officer_view(
     let no = parse_no(no)?;
     let d = super::dossier(&state.applications(), &no)
         .await
-        .map_err(fail)?
-        .ok_or_else(|| fail(Failure::Refused(ApplicationError::NoSuchApplication)))?;
+        .map_err(AppError::from)?
+        .ok_or_else(|| AppError::invalid(ApplicationError::NoSuchApplication))?;
     let allowed = [Role::Officer, Role::Cashier, Role::Leader]
         .iter()
         .any(|r| actor.has_role_at(*r, d.row.site_id));
     if !allowed {
-        return Err(fail(Failure::Refused(ApplicationError::OtherSite)));
+        return Err(AppError::invalid(ApplicationError::OtherSite));
     }
     crate::audit::personal_data_read(
         &state.db,
@@ -876,7 +862,7 @@ async fn acceptance_open(
                 .await
                 .map_err(|e| match e {
                     Failure::Refused(e) => Ok(e.message(lang)),
-                    other => Err(fail(other)),
+                    other => Err(AppError::from(other)),
                 })
         }
         Err(e) => Err(Ok(e.message(lang))),
@@ -1130,7 +1116,7 @@ async fn workstation_action(
             urlencode(&e.message(lang))
         ))
         .into_response()),
-        Err(other) => Err(fail(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -1283,7 +1269,7 @@ async fn watch_import(
                 None,
             ),
             Err(Failure::Refused(e)) => (None, Some(e.message(lang))),
-            Err(other) => return Err(refused(other)),
+            Err(other) => return Err(AppError::from(other)),
         };
     Ok(WatchPage {
         count: store::watch_count(state.db.reader()).await?,
@@ -1463,7 +1449,7 @@ async fn api_submit(
     };
     let row = super::submit_form(&state.applications(), &site, channel, input)
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Submitted {
@@ -1569,7 +1555,7 @@ async fn api_start(
     let no = parse_no(&no)?;
     let d = super::start_acceptance(&state.applications(), &actor, &no, b.window_id)
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     Ok(axum::Json(application_json(&state, d).await?))
 }
 
@@ -1594,7 +1580,7 @@ async fn api_materials(
     super::check_materials(&state.applications(), &actor, &no, &b.present)
         .await
         .map(axum::Json)
-        .map_err(fail)
+        .map_err(AppError::from)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -1617,7 +1603,7 @@ async fn api_capture(
     let kind = CaptureKind::parse(&kind).ok_or_else(AppError::not_found)?;
     let c = super::capture(&state.applications(), &actor, &no, kind)
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     Ok(axum::Json(CaptureJson {
         reference: c.reference,
         quality: c.quality,
@@ -1636,7 +1622,7 @@ async fn api_face(
     let no = parse_no(&no)?;
     super::verify_face(&state.applications(), &actor, &no)
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1657,7 +1643,7 @@ async fn api_checks(
     let no = parse_no(&no)?;
     let outcome = super::run_checks(&state.applications(), &actor, &no)
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     Ok(axum::Json(ChecksJson { outcome }))
 }
 
@@ -1695,7 +1681,7 @@ async fn api_accept(
         },
     )
     .await
-    .map_err(fail)?;
+    .map_err(AppError::from)?;
     Ok(axum::Json(application_json(&state, d).await?))
 }
 
@@ -1720,7 +1706,7 @@ async fn api_refuse(
     super::refuse(&state.applications(), &actor, &no, b.reasons, &b.basis)
         .await
         .map(axum::Json)
-        .map_err(fail)
+        .map_err(AppError::from)
 }
 
 #[cfg(test)]

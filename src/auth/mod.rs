@@ -222,6 +222,15 @@ pub enum AuthError {
 }
 
 impl UserMessage for AuthError {
+    fn status(&self) -> axum::http::StatusCode {
+        match self {
+            AuthError::InvalidCredentials | AuthError::Locked(_) => {
+                axum::http::StatusCode::UNAUTHORIZED
+            }
+            AuthError::NoSuchStaff => axum::http::StatusCode::NOT_FOUND,
+            _ => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
     fn code(&self) -> &'static str {
         match self {
             AuthError::InvalidCredentials => "auth.invalid_credentials",

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AuthError, CreatedStaff, Failure, NewStaff, Role, RoleGrant, store};
+use super::{CreatedStaff, Failure, NewStaff, Role, RoleGrant, store};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Lang, UserMessage};
 use crate::sites::Site;
@@ -45,25 +45,6 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api_me))
         .routes(routes!(api_change_password))
         .routes(routes!(api_list_staff, api_create_staff))
-}
-
-/// Maps a use-case failure to an HTTP error.
-pub fn refused<E: UserMessage + Send + Sync + 'static>(f: Failure<E>) -> AppError {
-    match f {
-        Failure::Refused(e) => AppError::invalid(e),
-        Failure::Storage(e) => e.into(),
-        Failure::Internal(e) => AppError::internal(e),
-    }
-}
-
-fn auth_refused(f: Failure<AuthError>) -> AppError {
-    match f {
-        Failure::Refused(e @ (AuthError::InvalidCredentials | AuthError::Locked(_))) => {
-            AppError::new(StatusCode::UNAUTHORIZED, e)
-        }
-        Failure::Refused(e @ AuthError::NoSuchStaff) => AppError::new(StatusCode::NOT_FOUND, e),
-        other => refused(other),
-    }
 }
 
 /// A local path to return to after sign-in; anything else goes to the staff home.
@@ -167,7 +148,7 @@ async fn login_submit(
             };
             (status, body).into_response()
         }
-        Err(other) => auth_refused(other).into_response(),
+        Err(other) => AppError::from(other).into_response(),
     }
 }
 
@@ -272,7 +253,7 @@ async fn password_submit(
             )
                 .into_response())
         }
-        Err(other) => Err(auth_refused(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -464,7 +445,7 @@ async fn admin_staff_create(
             staff_page(&state, page, Some(e.message(lang)), None, None).await?,
         )
             .into_response()),
-        Err(other) => Err(auth_refused(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -489,7 +470,7 @@ async fn admin_staff_grants(
             staff_page(&state, page, Some(e.message(lang)), None, None).await?,
         )
             .into_response()),
-        Err(other) => Err(auth_refused(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -518,7 +499,7 @@ async fn admin_staff_reset(
             staff_page(&state, page, Some(e.message(lang)), None, None).await?,
         )
             .into_response()),
-        Err(other) => Err(auth_refused(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -543,7 +524,7 @@ async fn admin_staff_active(
             staff_page(&state, page, Some(e.message(lang)), None, None).await?,
         )
             .into_response()),
-        Err(other) => Err(auth_refused(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -609,7 +590,7 @@ async fn api_sign_in(
         meta,
     )
     .await
-    .map_err(auth_refused)?;
+    .map_err(AppError::from)?;
     let mut res = axum::Json(me(&session.actor, csrf.0)).into_response();
     res.headers_mut()
         .append(header::SET_COOKIE, session_cookie(&state, &session.token));
@@ -666,7 +647,7 @@ async fn api_change_password(
         &b.new,
     )
     .await
-    .map_err(auth_refused)?;
+    .map_err(AppError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -701,6 +682,6 @@ async fn api_create_staff(
     let admin = actor.admin().ok_or_else(AppError::forbidden)?;
     let created = super::create_staff(&state.db, &state.clock, admin, input)
         .await
-        .map_err(auth_refused)?;
+        .map_err(AppError::from)?;
     Ok((StatusCode::CREATED, axum::Json(created)).into_response())
 }

@@ -199,6 +199,15 @@ pub enum BookingError {
 }
 
 impl UserMessage for BookingError {
+    fn status(&self) -> axum::http::StatusCode {
+        match self {
+            BookingError::NotFound => axum::http::StatusCode::NOT_FOUND,
+            BookingError::Full | BookingError::AlreadyBooked => axum::http::StatusCode::CONFLICT,
+            BookingError::RateLimited => axum::http::StatusCode::TOO_MANY_REQUESTS,
+            BookingError::Locked => axum::http::StatusCode::LOCKED,
+            _ => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
     fn code(&self) -> &'static str {
         match self {
             BookingError::UnknownSite => "booking.unknown_site",

@@ -17,7 +17,6 @@ use utoipa_axum::routes;
 use super::{
     BookRequest, BookingError, Channel, Confirmation, DayAvailability, Status, hhmm, store,
 };
-use crate::auth::web::refused;
 use crate::auth::{Actor, Failure, Role};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Lang, UserMessage};
@@ -76,20 +75,6 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api_check_in))
 }
 
-fn fail(f: Failure<BookingError>) -> AppError {
-    match f {
-        Failure::Refused(e @ BookingError::NotFound) => AppError::new(StatusCode::NOT_FOUND, e),
-        Failure::Refused(e @ (BookingError::Full | BookingError::AlreadyBooked)) => {
-            AppError::new(StatusCode::CONFLICT, e)
-        }
-        Failure::Refused(e @ BookingError::RateLimited) => {
-            AppError::new(StatusCode::TOO_MANY_REQUESTS, e)
-        }
-        Failure::Refused(e @ BookingError::Locked) => AppError::new(StatusCode::LOCKED, e),
-        other => refused(other),
-    }
-}
-
 /// A citizen's own booking by code and ID number: every try counts against the client's
 /// address, and a wrong ID number against the code (which locks after a few, in `find_own`).
 async fn own_booking(
@@ -105,7 +90,7 @@ async fn own_booking(
         .map_err(|w| AppError::too_many(BookingError::RateLimited, w))?;
     super::find_own(&state.booking(), code, id_number)
         .await
-        .map_err(fail)
+        .map_err(AppError::from)
 }
 
 async fn site_by_code(
@@ -295,7 +280,7 @@ async fn build_book_page(
     if let Some(site) = all_sites.iter().find(|s| s.code == site_code) {
         let list = super::bookable_dates(&ctx, site, &line_code)
             .await
-            .map_err(fail)?;
+            .map_err(AppError::from)?;
         chosen = q
             .date
             .clone()
@@ -307,7 +292,7 @@ async fn build_book_page(
             day = Some(
                 super::availability(&ctx, site, &line_code, date, channel, lang)
                     .await
-                    .map_err(fail)?,
+                    .map_err(AppError::from)?,
             );
         }
     }
@@ -448,7 +433,7 @@ async fn submit(
             .await?;
             Ok((status, body).into_response())
         }
-        Err(other) => Err(fail(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -479,7 +464,9 @@ async fn confirmation_page(
     let b = store::booking_by_code(state.db.reader(), &code.to_uppercase())
         .await?
         .ok_or_else(AppError::not_found)?;
-    let c = super::confirmation(&ctx, &b).await.map_err(fail)?;
+    let c = super::confirmation(&ctx, &b)
+        .await
+        .map_err(AppError::from)?;
     let lang = page.lang;
     Ok(ConfirmationPage {
         status: c.status.name(lang).to_string(),
@@ -659,15 +646,17 @@ async fn manage_view_with(
             };
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, body).into_response());
         }
-        Err(other) => return Err(fail(other)),
+        Err(other) => return Err(AppError::from(other)),
     };
-    let c = super::confirmation(&ctx, &b).await.map_err(fail)?;
+    let c = super::confirmation(&ctx, &b)
+        .await
+        .map_err(AppError::from)?;
     let active = b.status == Status::Booked;
     let (mut day, mut dates) = (None, Vec::new());
     if active && let Some(site) = sites_store::site(state.db.reader(), b.site_id).await? {
         let list = super::bookable_dates(&ctx, &site, &b.line_code)
             .await
-            .map_err(fail)?;
+            .map_err(AppError::from)?;
         let chosen = f
             .date
             .clone()
@@ -678,7 +667,7 @@ async fn manage_view_with(
             let channel = Channel::parse(&b.channel).unwrap_or(Channel::Web);
             let mut d = super::availability(&ctx, &site, &b.line_code, date, channel, lang)
                 .await
-                .map_err(fail)?;
+                .map_err(AppError::from)?;
             // The booking's own slot is not somewhere to move to.
             for s in d.slots.iter_mut().filter(|s| s.slot_id == b.slot_id) {
                 s.bookable = false;
@@ -741,7 +730,7 @@ async fn manage_cancel(
             .await
         }
         Err(Failure::Refused(e)) => Err(AppError::invalid(e)),
-        Err(other) => Err(fail(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -764,7 +753,7 @@ async fn manage_reschedule(
             *res.status_mut() = StatusCode::CONFLICT;
             Ok(res)
         }
-        Err(other) => Err(fail(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -790,11 +779,13 @@ async fn waitlist_submit(
         .await
         .map_err(|w| AppError::too_many(BookingError::RateLimited, w))?;
     let ctx = state.booking();
-    let site = site_by_code(&state, &f.site).await.map_err(fail)?;
-    let date = parse_date(&f.date).map_err(fail)?;
+    let site = site_by_code(&state, &f.site)
+        .await
+        .map_err(AppError::from)?;
+    let date = parse_date(&f.date).map_err(AppError::from)?;
     super::join_waitlist(&ctx, &site, &f.line, date, &f.id_number, &f.phone, lang)
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     let q = BookQuery {
         site: Some(f.site),
         line: Some(f.line),
@@ -1260,7 +1251,7 @@ async fn day_outcome(
                 render_day(state, page, actor, site, today, None, Some(e.message(lang))).await?;
             Ok((status, body).into_response())
         }
-        Err(other) => Err(fail(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -1306,13 +1297,15 @@ async fn api_availability(
     lang: Lang,
     Query(q): Query<AvailabilityQuery>,
 ) -> AppResult<axum::Json<DayAvailability>> {
-    let site = site_by_code(&state, &q.site).await.map_err(fail)?;
-    let date = parse_date(&q.date).map_err(fail)?;
+    let site = site_by_code(&state, &q.site)
+        .await
+        .map_err(AppError::from)?;
+    let date = parse_date(&q.date).map_err(AppError::from)?;
     let channel = q.channel.filter(|c| !c.is_staff()).unwrap_or(Channel::Web);
     Ok(axum::Json(
         super::availability(&state.booking(), &site, &q.line, date, channel, lang)
             .await
-            .map_err(fail)?,
+            .map_err(AppError::from)?,
     ))
 }
 
@@ -1340,7 +1333,7 @@ async fn api_book(
         let a = actor.ok_or_else(AppError::not_signed_in)?;
         let slot = store::slot(state.db.reader(), req.slot_id)
             .await?
-            .ok_or_else(|| fail(Failure::Refused(BookingError::NoSuchSlot)))?;
+            .ok_or_else(|| AppError::invalid(BookingError::NoSuchSlot))?;
         require_booking_staff(a, slot.site_id)?;
     } else if let Err(wait) = state
         .limits
@@ -1361,7 +1354,7 @@ async fn api_book(
         key,
     )
     .await
-    .map_err(fail)?;
+    .map_err(AppError::from)?;
     Ok((StatusCode::CREATED, axum::Json(c)).into_response())
 }
 
@@ -1383,7 +1376,9 @@ async fn api_lookup(
     let ctx = state.booking();
     let b = own_booking(&state, &meta.ip, &req.code, &req.id_number).await?;
     Ok(axum::Json(
-        super::confirmation(&ctx, &b).await.map_err(fail)?,
+        super::confirmation(&ctx, &b)
+            .await
+            .map_err(AppError::from)?,
     ))
 }
 
@@ -1398,7 +1393,9 @@ async fn api_cancel(
 ) -> AppResult<StatusCode> {
     let ctx = state.booking();
     let b = own_booking(&state, &meta.ip, &req.code, &req.id_number).await?;
-    super::cancel(&ctx, None, &b, None).await.map_err(fail)?;
+    super::cancel(&ctx, None, &b, None)
+        .await
+        .map_err(AppError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1423,7 +1420,7 @@ async fn api_reschedule(
     Ok(axum::Json(
         super::reschedule(&ctx, &b, req.slot_id)
             .await
-            .map_err(fail)?,
+            .map_err(AppError::from)?,
     ))
 }
 
@@ -1453,7 +1450,9 @@ async fn api_check_in(
     let site = sites_store::site(state.db.reader(), b.site_id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let ticket = arrive(&state, &actor, &site, &b).await.map_err(fail)?;
+    let ticket = arrive(&state, &actor, &site, &b)
+        .await
+        .map_err(AppError::from)?;
     Ok(axum::Json(CheckedIn {
         code: b.code,
         status: Status::Arrived,
@@ -1594,7 +1593,7 @@ async fn outcome(
             settings_page(state, page, id, None, Some(e.message(lang))).await?,
         )
             .into_response()),
-        Err(other) => Err(fail(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -1747,8 +1746,10 @@ async fn api_waitlist(
         .check(Scope::Booking, &meta.ip, None)
         .await
         .map_err(|w| AppError::too_many(BookingError::RateLimited, w))?;
-    let site = site_by_code(&state, &b.site).await.map_err(fail)?;
-    let date = parse_date(&b.date).map_err(fail)?;
+    let site = site_by_code(&state, &b.site)
+        .await
+        .map_err(AppError::from)?;
+    let date = parse_date(&b.date).map_err(AppError::from)?;
     let joined = super::join_waitlist(
         &state.booking(),
         &site,
@@ -1759,7 +1760,7 @@ async fn api_waitlist(
         lang,
     )
     .await
-    .map_err(fail)?;
+    .map_err(AppError::from)?;
     Ok(axum::Json(WaitlistJoined { joined }))
 }
 
@@ -1785,7 +1786,7 @@ async fn api_lift_block(
     may_lift_blocks(&actor, &site)?;
     super::lift_block(&state.booking(), &actor, &b.id_number, &b.reason)
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1813,7 +1814,7 @@ async fn api_close_day(
         .await?
         .ok_or_else(AppError::not_found)?;
     actor.admin_of(site.id).ok_or_else(AppError::forbidden)?;
-    let date = parse_date(&b.date).map_err(fail)?;
+    let date = parse_date(&b.date).map_err(AppError::from)?;
     let closed = super::close_day(
         &state.booking(),
         &actor,
@@ -1823,7 +1824,7 @@ async fn api_close_day(
         &b.reason_en,
     )
     .await
-    .map_err(fail)?;
+    .map_err(AppError::from)?;
     Ok((StatusCode::CREATED, axum::Json(closed)))
 }
 
@@ -1843,6 +1844,6 @@ async fn api_add_capacity(
     actor.admin_of(site.id).ok_or_else(AppError::forbidden)?;
     super::add_capacity(&state.booking(), &actor, site.id, b.change())
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -16,7 +16,6 @@ use jiff::civil::Date;
 use serde::Deserialize;
 
 use super::{CalendarAdminError, Report, YearView, store};
-use crate::auth::web::refused;
 use crate::auth::{Actor, Failure};
 use crate::domain::calendar::{Arrangement, Break, Notice};
 use crate::domain::statutory::Festival;
@@ -404,7 +403,7 @@ async fn enter_notice(
                 render_year(&state, page, &actor, year, Some(form), None, Some(error)).await?;
             Ok((status, page).into_response())
         }
-        Err(other) => Err(refused(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 

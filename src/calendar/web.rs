@@ -9,7 +9,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{CalendarAdminError, Entered, NoticeInput, YearView};
-use crate::auth::web::refused;
 use crate::error::{AppError, AppResult};
 use crate::web::AppState;
 use crate::web::extract::{Json, Staff};
@@ -53,6 +52,6 @@ async fn api_enter_notice(
     }
     let entered = super::enter_notice(&state.calendar_admin(), admin, input)
         .await
-        .map_err(refused)?;
+        .map_err(AppError::from)?;
     Ok((StatusCode::CREATED, axum::Json(entered)).into_response())
 }

@@ -70,6 +70,16 @@ pub enum DocumentError {
 }
 
 impl UserMessage for DocumentError {
+    fn status(&self) -> axum::http::StatusCode {
+        match self {
+            DocumentError::NoSuchDocument => axum::http::StatusCode::NOT_FOUND,
+            DocumentError::NotYourRole => axum::http::StatusCode::FORBIDDEN,
+            DocumentError::IllegalTransition(..) | DocumentError::SlotTaken => {
+                axum::http::StatusCode::CONFLICT
+            }
+            _ => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
     fn code(&self) -> &'static str {
         use DocumentError::*;
         match self {

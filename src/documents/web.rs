@@ -17,7 +17,6 @@ use utoipa_axum::routes;
 use super::flow::Stage;
 use super::store::{self, DocRow};
 use super::{DocumentError, DueWatch, Inventory, PickupInput, Progress, Recipient};
-use crate::auth::web::refused;
 use crate::auth::{Actor, Failure, Role};
 use crate::devices::VerifyMethod;
 use crate::domain::application_no::ApplicationNo;
@@ -60,19 +59,6 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api_custody_check_in))
         .routes(routes!(api_custody_move))
         .routes(routes!(api_issue))
-}
-
-fn fail(f: Failure<DocumentError>) -> AppError {
-    match f {
-        Failure::Refused(e @ DocumentError::NoSuchDocument) => {
-            AppError::new(StatusCode::NOT_FOUND, e)
-        }
-        Failure::Refused(e @ DocumentError::NotYourRole) => AppError::new(StatusCode::FORBIDDEN, e),
-        Failure::Refused(e @ (DocumentError::IllegalTransition(..) | DocumentError::SlotTaken)) => {
-            AppError::new(StatusCode::CONFLICT, e)
-        }
-        other => refused(other),
-    }
 }
 
 fn doc_name(code: &str, lang: Lang) -> String {
@@ -345,7 +331,7 @@ async fn uncollected_page(
     let days = state.config.custody_retention_days;
     let docs = super::uncollected(&state.applications(), site.id, state.clock.today(), days)
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     Ok(UncollectedPage {
         docs: lines(docs, page.lang),
         action: action_name(state.config.custody_expiry_action, page.lang).to_string(),
@@ -378,7 +364,7 @@ async fn uncollected_apply(
         state.config.custody_expiry_action,
     )
     .await
-    .map_err(fail)?;
+    .map_err(AppError::from)?;
     let msg = format!(
         "{}{}",
         page.lang.pick("已处理：", "Handled: "),
@@ -449,7 +435,7 @@ async fn pickup_page(
                     tx.commit().await?;
                 }
                 Ok(None) => error = Some(DocumentError::NoSuchDocument.message(lang)),
-                Err(e) => return Err(crate::auth::web::refused(e)),
+                Err(e) => return Err(AppError::from(e)),
             },
             Err(e) => error = Some(e.message(lang)),
         }
@@ -643,7 +629,7 @@ async fn document_action(
     match result {
         Ok(msg) => Ok(back(&return_to, "ok", &msg)),
         Err(Failure::Refused(e)) => Ok(back(&return_to, "error", &e.message(lang))),
-        Err(other) => Err(fail(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -717,7 +703,7 @@ async fn leader_page(
     let lang = page.lang;
     let w = super::due_watch(&state.applications(), state.clock.today())
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     let mine = |d: &DocRow| actor.has_role_at(Role::Leader, d.site_id);
     let mut errors = Vec::new();
     let mut alerts = 0;
@@ -733,7 +719,7 @@ async fn leader_page(
     }
     let digest = super::daily_digest(&state.applications(), state.clock.today())
         .await
-        .map_err(fail)?
+        .map_err(AppError::from)?
         .text;
     Ok(LeaderPage {
         digest,
@@ -838,7 +824,7 @@ async fn lookup(
     };
     let Some(mut p) = super::progress(&state.applications(), &no, &id, lang)
         .await
-        .map_err(fail)?
+        .map_err(AppError::from)?
     else {
         return Ok(Err(not_found()));
     };
@@ -898,7 +884,7 @@ async fn api_due(
     }
     let mut w = super::due_watch(&state.applications(), state.clock.today())
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     w.overdue
         .retain(|d| actor.has_role_at(Role::Leader, d.site_id));
     w.near_due
@@ -929,7 +915,7 @@ async fn api_inventory(
     super::inventory_audit(&state.applications(), &actor, site.id, &b.scanned)
         .await
         .map(axum::Json)
-        .map_err(fail)
+        .map_err(AppError::from)
 }
 
 // ---- the workflow as JSON (issue 12 item 12) -------------------------------------------------
@@ -964,7 +950,7 @@ async fn api_document_action(
         DocumentAction::Reject { reasons } => super::reject(&ctx, &actor, id, &reasons).await,
     }
     .map(axum::Json)
-    .map_err(fail)
+    .map_err(AppError::from)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -988,7 +974,7 @@ async fn api_start_batch(
 ) -> AppResult<(StatusCode, axum::Json<BatchStarted>)> {
     let batch = super::start_batch(&state.applications(), &actor, &b.documents)
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     Ok((StatusCode::CREATED, axum::Json(BatchStarted { batch })))
 }
 
@@ -1022,7 +1008,7 @@ async fn api_finish_batch(
     super::finish_batch(&state.applications(), &actor, id, &numbers)
         .await
         .map(axum::Json)
-        .map_err(fail)
+        .map_err(AppError::from)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -1056,7 +1042,7 @@ async fn api_custody_check_in(
     )
     .await
     .map(axum::Json)
-    .map_err(fail)
+    .map_err(AppError::from)
 }
 
 /// Who collects, as the pickup window records it.
@@ -1121,7 +1107,7 @@ async fn api_issue(
     super::issue_documents(&state.applications(), &actor, &no, site.id, input)
         .await
         .map(axum::Json)
-        .map_err(fail)
+        .map_err(AppError::from)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -1151,5 +1137,5 @@ async fn api_custody_move(
     )
     .await
     .map(axum::Json)
-    .map_err(fail)
+    .map_err(AppError::from)
 }

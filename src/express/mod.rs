@@ -39,6 +39,13 @@ pub enum ExpressError {
 }
 
 impl UserMessage for ExpressError {
+    fn status(&self) -> axum::http::StatusCode {
+        match self {
+            ExpressError::NotYourRole => axum::http::StatusCode::FORBIDDEN,
+            ExpressError::NoSuchApplication => axum::http::StatusCode::NOT_FOUND,
+            _ => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
     fn code(&self) -> &'static str {
         match self {
             ExpressError::NotYourRole => "express.not_your_role",

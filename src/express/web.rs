@@ -15,8 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::courier::TrackingStatus;
-use super::{ExpressError, Shipment, WebhookOutcome};
-use crate::auth::web::refused;
+use super::{Shipment, WebhookOutcome};
 use crate::auth::{Failure, Role};
 use crate::domain::application_no::ApplicationNo;
 use crate::error::{AppError, AppResult};
@@ -39,16 +38,6 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api_webhook))
         .routes(routes!(api_inbound))
         .routes(routes!(api_ship))
-}
-
-fn fail(f: Failure<ExpressError>) -> AppError {
-    match f {
-        Failure::Refused(e @ ExpressError::NotYourRole) => AppError::new(StatusCode::FORBIDDEN, e),
-        Failure::Refused(e @ ExpressError::NoSuchApplication) => {
-            AppError::new(StatusCode::NOT_FOUND, e)
-        }
-        other => refused(other),
-    }
 }
 
 pub struct ShipmentLine {
@@ -174,7 +163,7 @@ async fn ship(
             ),
         )),
         Err(Failure::Refused(e)) => Ok(back("error", &e.message(lang))),
-        Err(other) => Err(fail(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -293,7 +282,7 @@ async fn simulate_move(
         sim.sign_update(&waybill, status, f.location.trim(), state.clock.now_ms());
     super::handle_webhook(&state.applications(), sim.as_ref(), &body, &signature)
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     Ok(Redirect::to(&format!("/staff/express?site={}", f.site)).into_response())
 }
 
@@ -323,7 +312,7 @@ async fn api_webhook(
         signature,
     )
     .await
-    .map_err(fail)?;
+    .map_err(AppError::from)?;
     let status = if outcome == WebhookOutcome::Forged {
         StatusCode::BAD_REQUEST
     } else {
@@ -344,7 +333,7 @@ async fn api_inbound(
     super::create_inbound(&state.applications(), state.devices.courier.as_ref(), &no)
         .await
         .map(axum::Json)
-        .map_err(fail)
+        .map_err(AppError::from)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -369,5 +358,5 @@ async fn api_ship(
     super::ship_ready(&state.applications(), courier.as_ref(), &actor, site.id)
         .await
         .map(axum::Json)
-        .map_err(fail)
+        .map_err(AppError::from)
 }

@@ -92,6 +92,16 @@ pub enum PaymentError {
 }
 
 impl UserMessage for PaymentError {
+    fn status(&self) -> axum::http::StatusCode {
+        match self {
+            PaymentError::NoSuchApplication | PaymentError::NoSuchPayment => {
+                axum::http::StatusCode::NOT_FOUND
+            }
+            PaymentError::OtherSite => axum::http::StatusCode::FORBIDDEN,
+            PaymentError::AlreadyPaid => axum::http::StatusCode::CONFLICT,
+            _ => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
     fn code(&self) -> &'static str {
         match self {
             PaymentError::NoSuchApplication => "payment.no_such_application",

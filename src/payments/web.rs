@@ -15,9 +15,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::store::{PaymentRow, RefundRow};
-use super::{Bill, Method, OnlineOrder, PaymentError, Reconciliation, Settlement};
+use super::{Bill, Method, OnlineOrder, Reconciliation, Settlement};
 use crate::applications::web::yuan;
-use crate::auth::web::refused;
 use crate::auth::{Actor, Failure, Role};
 use crate::domain::application_no::ApplicationNo;
 use crate::domain::money::Money;
@@ -56,17 +55,6 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api_query))
         .routes(routes!(api_refund))
         .routes(routes!(api_reconciliation))
-}
-
-fn fail(f: Failure<PaymentError>) -> AppError {
-    match f {
-        Failure::Refused(e @ (PaymentError::NoSuchApplication | PaymentError::NoSuchPayment)) => {
-            AppError::new(StatusCode::NOT_FOUND, e)
-        }
-        Failure::Refused(e @ PaymentError::OtherSite) => AppError::new(StatusCode::FORBIDDEN, e),
-        Failure::Refused(e @ PaymentError::AlreadyPaid) => AppError::new(StatusCode::CONFLICT, e),
-        other => refused(other),
-    }
 }
 
 fn parse_no(input: &str) -> AppResult<ApplicationNo> {
@@ -142,7 +130,7 @@ async fn cashier_page(
                     error = Some(e.message(lang));
                     None
                 }
-                Err(other) => return Err(fail(other)),
+                Err(other) => return Err(AppError::from(other)),
             },
             Err(e) => {
                 error = Some(e.message(lang));
@@ -223,7 +211,7 @@ async fn cashier_pay(
     match super::pay_at_window(&state.payments(), &actor, &number, method, Some(&f.pos_ref)).await {
         Ok(_) => Ok(cashier_back(&no, "ok", "paid")),
         Err(Failure::Refused(e)) => Ok(cashier_back(&no, "error", &e.message(page.lang))),
-        Err(other) => Err(fail(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -242,7 +230,7 @@ async fn cashier_order(
     match super::create_order(&state.payments(), Some(&actor), &number, method, "window").await {
         Ok(o) => Ok(Redirect::to(&format!("/staff/cashier/order/{}", o.order_no)).into_response()),
         Err(Failure::Refused(e)) => Ok(cashier_back(&no, "error", &e.message(page.lang))),
-        Err(other) => Err(fail(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -327,7 +315,7 @@ async fn cashier_query(
 ) -> AppResult<Response> {
     super::query_order(&state.payments(), &order)
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     Ok(Redirect::to(&format!("/staff/cashier/order/{order}")).into_response())
 }
 
@@ -354,7 +342,7 @@ async fn cashier_refund(
     match super::refund(&state.payments(), &actor, &f.receipt_no, amount, &f.reason).await {
         Ok(_) => Ok(cashier_back(&f.no, "ok", "refunded")),
         Err(Failure::Refused(e)) => Ok(cashier_back(&f.no, "error", &e.message(lang))),
-        Err(other) => Err(fail(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -428,7 +416,7 @@ async fn kiosk_pay_start(
                 );
             }
             Err(Failure::Refused(e)) => e.message(lang),
-            Err(other) => return Err(fail(other)),
+            Err(other) => return Err(AppError::from(other)),
         },
         Err(e) => e.message(lang),
     };
@@ -491,7 +479,7 @@ async fn wallet_confirm(
 ) -> AppResult<WalletPage> {
     let outcome = super::simulate_customer_payment(&state.payments(), &order)
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     let amount = super::store::payment_by_order(state.db.reader(), &order)
         .await?
         .map(|p| yuan(p.amount_fen))
@@ -554,7 +542,7 @@ async fn reconciliation_for(
     };
     let r = super::reconcile(&state.payments(), site.id, date)
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     Ok((site, r))
 }
 
@@ -680,7 +668,9 @@ async fn api_bill(
     Path(no): Path<crate::web::fields::ApplicationNoText>,
 ) -> AppResult<axum::Json<Bill>> {
     let no = parse_no(&no)?;
-    let mut bill = super::bill(&state.payments(), &no).await.map_err(fail)?;
+    let mut bill = super::bill(&state.payments(), &no)
+        .await
+        .map_err(AppError::from)?;
     // Anyone may see what is due; who paid how is for staff.
     bill.paid = bill.paid.map(|p| PaymentRow {
         created_by: None,
@@ -720,7 +710,7 @@ async fn api_pay(
         b.pos_ref.as_deref(),
     )
     .await
-    .map_err(fail)?;
+    .map_err(AppError::from)?;
     Ok((StatusCode::CREATED, axum::Json(p)))
 }
 
@@ -766,7 +756,7 @@ async fn api_order(
     };
     let o = super::create_order(&state.payments(), None, &no, b.method, channel)
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     Ok((StatusCode::CREATED, axum::Json(o)))
 }
 
@@ -794,7 +784,7 @@ async fn api_notify(
         .unwrap_or("");
     let outcome = super::handle_notification(&state.payments(), &provider, &body, signature)
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     let status = if outcome == Settlement::Forged {
         StatusCode::BAD_REQUEST
     } else {
@@ -813,7 +803,7 @@ async fn api_query(
 ) -> AppResult<axum::Json<SettlementJson>> {
     let outcome = super::query_order(&state.payments(), &order)
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     Ok(axum::Json(SettlementJson { outcome }))
 }
 
@@ -836,7 +826,7 @@ async fn api_refund(
 ) -> AppResult<(StatusCode, axum::Json<RefundRow>)> {
     let r = super::refund(&state.payments(), &actor, &receipt, b.amount_fen, &b.reason)
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     Ok((StatusCode::CREATED, axum::Json(r)))
 }
 

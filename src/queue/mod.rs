@@ -171,6 +171,16 @@ pub enum QueueError {
 }
 
 impl UserMessage for QueueError {
+    fn status(&self) -> axum::http::StatusCode {
+        match self {
+            QueueError::NoSuchWindow | QueueError::NoSuchTicket => {
+                axum::http::StatusCode::NOT_FOUND
+            }
+            QueueError::OtherSite => axum::http::StatusCode::FORBIDDEN,
+            QueueError::WindowBusy | QueueError::WindowNotOpen => axum::http::StatusCode::CONFLICT,
+            _ => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
     fn code(&self) -> &'static str {
         match self {
             QueueError::UnknownLine => "queue.unknown_line",

@@ -20,7 +20,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{CallEvent, QueueError, Ticket, TicketClass, TicketStatus, TicketStatusView, store};
-use crate::auth::web::refused;
 use crate::auth::{Actor, Failure, Role};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Lang, UserMessage};
@@ -57,19 +56,6 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api_call_next))
         .routes(routes!(api_window_action))
         .routes(routes!(api_queue))
-}
-
-fn fail(f: Failure<QueueError>) -> AppError {
-    match f {
-        Failure::Refused(e @ (QueueError::NoSuchWindow | QueueError::NoSuchTicket)) => {
-            AppError::new(StatusCode::NOT_FOUND, e)
-        }
-        Failure::Refused(e @ QueueError::OtherSite) => AppError::new(StatusCode::FORBIDDEN, e),
-        Failure::Refused(e @ (QueueError::WindowBusy | QueueError::WindowNotOpen)) => {
-            AppError::new(StatusCode::CONFLICT, e)
-        }
-        other => refused(other),
-    }
 }
 
 async fn site_by_code(state: &AppState, code: &str) -> AppResult<Site> {
@@ -155,7 +141,7 @@ async fn kiosk_issue(
 ) -> AppResult<Response> {
     let site = site_by_code(&state, &code).await?;
     if !self_service_line(&f.line) {
-        return Err(fail(Failure::Refused(QueueError::UnknownLine)));
+        return Err(AppError::invalid(QueueError::UnknownLine));
     }
     let t = super::issue_ticket(
         &state.queue(),
@@ -168,7 +154,7 @@ async fn kiosk_issue(
         "kiosk",
     )
     .await
-    .map_err(fail)?;
+    .map_err(AppError::from)?;
     Ok(Redirect::to(&format!("/tickets/{}/print", t.token)).into_response())
 }
 
@@ -315,7 +301,7 @@ async fn desk_issue(
             desk(&state, page, &actor, Some(e.message(lang))).await?,
         )
             .into_response()),
-        Err(other) => Err(fail(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -623,7 +609,7 @@ async fn window_action(
     let lang = page.lang;
     let window = sites_store::window(state.db.reader(), id)
         .await?
-        .ok_or_else(|| fail(Failure::Refused(QueueError::NoSuchWindow)))?;
+        .ok_or_else(|| AppError::invalid(QueueError::NoSuchWindow))?;
     let ctx = state.queue();
     let r: Result<Option<String>, Failure<QueueError>> = match action.as_str() {
         "open" => super::open_window(&ctx, &actor, &window)
@@ -698,7 +684,7 @@ async fn window_action(
             render_window(&state, page, &actor, Some(id), None, Some(e.message(lang))).await?,
         )
             .into_response()),
-        Err(other) => Err(fail(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -717,7 +703,7 @@ async fn admin_window_lines(
     let admin = actor.admin().ok_or_else(AppError::forbidden)?;
     let window = sites_store::window(state.db.reader(), id)
         .await?
-        .ok_or_else(|| fail(Failure::Refused(QueueError::NoSuchWindow)))?;
+        .ok_or_else(|| AppError::invalid(QueueError::NoSuchWindow))?;
     let codes: Vec<String> = f
         .lines
         .split([',', ' ', '，'])
@@ -725,7 +711,7 @@ async fn admin_window_lines(
         .collect();
     super::set_window_lines(&state.queue(), admin, &window, &codes)
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     Ok(Redirect::to(&format!("/admin/sites/{}", window.site_id)).into_response())
 }
 
@@ -746,7 +732,7 @@ async fn admin_notices(
         .ok_or_else(AppError::not_found)?;
     super::set_notices(&state.queue(), admin, &site, &f.notices)
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     Ok(Redirect::to(&format!("/admin/sites/{id}")).into_response())
 }
 
@@ -977,7 +963,7 @@ async fn api_issue(
         "kiosk",
     )
     .await
-    .map_err(fail)?;
+    .map_err(AppError::from)?;
     let status = super::status_view(&ctx, &t, lang).await?;
     Ok((
         StatusCode::CREATED,
@@ -1024,7 +1010,7 @@ async fn api_print_result(
     let (t, _) = ticket_and_site(&state, &token).await?;
     super::record_print(&state.queue(), &t, r.printed)
         .await
-        .map_err(fail)?;
+        .map_err(AppError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1039,11 +1025,11 @@ async fn api_call_next(
 ) -> AppResult<axum::Json<Option<Ticket>>> {
     let window = sites_store::window(state.db.reader(), id)
         .await?
-        .ok_or_else(|| fail(Failure::Refused(QueueError::NoSuchWindow)))?;
+        .ok_or_else(|| AppError::invalid(QueueError::NoSuchWindow))?;
     Ok(axum::Json(
         super::call_next(&state.queue(), &actor, &window)
             .await
-            .map_err(fail)?,
+            .map_err(AppError::from)?,
     ))
 }
 
@@ -1119,7 +1105,7 @@ async fn api_window_action(
 ) -> AppResult<axum::Json<WindowNow>> {
     let window = sites_store::window(state.db.reader(), id)
         .await?
-        .ok_or_else(|| fail(Failure::Refused(QueueError::NoSuchWindow)))?;
+        .ok_or_else(|| AppError::invalid(QueueError::NoSuchWindow))?;
     let ctx = state.queue();
     match action {
         WindowAction::Open => super::open_window(&ctx, &actor, &window).await.map(drop),
@@ -1142,7 +1128,7 @@ async fn api_window_action(
                 Some(w) => Some(
                     sites_store::window(state.db.reader(), w)
                         .await?
-                        .ok_or_else(|| fail(Failure::Refused(QueueError::NoSuchWindow)))?,
+                        .ok_or_else(|| AppError::invalid(QueueError::NoSuchWindow))?,
                 ),
                 None => None,
             };
@@ -1151,7 +1137,7 @@ async fn api_window_action(
                 .map(drop)
         }
     }
-    .map_err(fail)?;
+    .map_err(AppError::from)?;
     let st = super::window_state(&ctx, &window).await?;
     let current = store::current_at_window(
         state.db.reader(),

@@ -15,7 +15,6 @@ use utoipa_axum::routes;
 
 use super::{Site, SiteError, SiteInput, SiteKind, Window, WindowKind, store};
 use crate::auth::Failure;
-use crate::auth::web::refused;
 use crate::domain::opening::{DayOpening, OpeningRules, next_openings};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Lang, UserMessage};
@@ -292,7 +291,7 @@ async fn admin_create_site(
             },
         )
             .into_response()),
-        Err(other) => Err(refused(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -385,7 +384,7 @@ async fn admin_update_site(
             site_page(&state, page, id, Some(form), Some(e.message(lang))).await?,
         )
             .into_response()),
-        Err(other) => Err(refused(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -419,7 +418,7 @@ async fn admin_add_window(
             site_page(&state, page, id, None, Some(e.message(lang))).await?,
         )
             .into_response()),
-        Err(other) => Err(refused(other)),
+        Err(other) => Err(AppError::from(other)),
     }
 }
 
@@ -440,7 +439,7 @@ async fn admin_window_active(
         .ok_or_else(AppError::not_found)?;
     super::set_window_active(&state.db, &state.clock, admin, id, f.active == "1")
         .await
-        .map_err(refused)?;
+        .map_err(AppError::from)?;
     Ok(Redirect::to(&format!("/admin/sites/{}", window.site_id)).into_response())
 }
 
