@@ -40,16 +40,8 @@ fn citizen(n: u32) -> String {
         1 + (n / 12_000) % 28,
         n % 1000
     );
-    let w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let s: u32 = first17
-        .chars()
-        .zip(w)
-        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
-        .sum();
-    format!(
-        "{first17}{}",
-        "10X98765432".as_bytes()[(s % 11) as usize] as char
-    )
+    let check = onetrip::domain::id_number::IdNumber::check_digit_for(&first17).expect("digit");
+    format!("{first17}{check}")
 }
 
 const DAY_MAX: &str = "2026-03-04";

@@ -307,9 +307,9 @@ async fn one_sitting_from_form_to_paid_receipt(app: TestApp) {
         assert!(kinds.contains(&k), "{kinds:?} lacks {k}");
     }
 }
-on_both_engines_at!(
+on_both_engines!(
     one_sitting,
-    super::DAY,
+    at = super::DAY,
     super::one_sitting_from_form_to_paid_receipt
 );
 
@@ -403,9 +403,9 @@ async fn refusals_and_watch_list_hits_are_recorded(app: TestApp) {
     assert_eq!(alerts.len(), 2);
     assert!(alerts.iter().all(|a| a.application_no == hit.as_str()));
 }
-on_both_engines_at!(
+on_both_engines!(
     refusals_and_hits,
-    super::DAY,
+    at = super::DAY,
     super::refusals_and_watch_list_hits_are_recorded
 );
 
@@ -540,9 +540,9 @@ async fn notifications_forged_or_duplicated_change_nothing(app: TestApp) {
     assert_eq!(alipay.provider_net_fen, Some(18_000));
     assert_eq!(recon.total_net_fen, 18_000 + 19_500);
 }
-on_both_engines_at!(
+on_both_engines!(
     notifications,
-    super::DAY,
+    at = super::DAY,
     super::notifications_forged_or_duplicated_change_nothing
 );
 
@@ -619,9 +619,9 @@ async fn an_application_is_paid_once_under_concurrency(app: TestApp) {
     assert!(recon.balanced, "{recon:?}");
     assert_eq!(recon.total_net_fen, 19_500);
 }
-on_both_engines_at!(
+on_both_engines!(
     paid_once,
-    super::DAY,
+    at = super::DAY,
     super::an_application_is_paid_once_under_concurrency
 );
 
@@ -680,9 +680,9 @@ async fn ticket_to_receipt_is_measured(app: TestApp) {
     // 4 minutes waiting + 12 at the window: the hall's "16 minutes" measured per applicant.
     assert_eq!((d.row.accepted_at.expect("accepted") - issued) / 60_000, 16);
 }
-on_both_engines_at!(
+on_both_engines!(
     ticket_to_receipt,
-    super::DAY,
+    at = super::DAY,
     super::ticket_to_receipt_is_measured
 );
 
@@ -715,9 +715,9 @@ async fn a_childs_guardian_is_kept_with_the_form(app: TestApp) {
         "{needed:?}"
     );
 }
-on_both_engines_at!(
+on_both_engines!(
     guardian,
-    super::DAY,
+    at = super::DAY,
     super::a_childs_guardian_is_kept_with_the_form
 );
 
@@ -803,9 +803,9 @@ async fn progress_before_acceptance_and_after_a_refusal(app: TestApp) {
     );
 }
 
-on_both_engines_at!(
+on_both_engines!(
     progress_before_acceptance,
-    super::DAY,
+    at = super::DAY,
     super::progress_before_acceptance_and_after_a_refusal
 );
 
@@ -840,9 +840,9 @@ async fn residence_permit_numbers_are_not_an_applicants_id(app: TestApp) {
     assert_eq!(n, 0);
 }
 
-on_both_engines_at!(
+on_both_engines!(
     residence_permits_refused,
-    super::DAY,
+    at = super::DAY,
     super::residence_permit_numbers_are_not_an_applicants_id
 );
 
@@ -963,9 +963,9 @@ async fn unknown_values_are_refused_not_defaulted(app: TestApp) {
     assert_eq!(forms, 0);
 }
 
-on_both_engines_at!(
+on_both_engines!(
     unknown_values,
-    super::DAY,
+    at = super::DAY,
     super::unknown_values_are_refused_not_defaulted
 );
 
@@ -1075,8 +1075,8 @@ async fn every_unmasked_read_of_a_person_is_audited(app: TestApp) {
     assert!(views >= 2, "{views}");
 }
 
-on_both_engines_at!(
+on_both_engines!(
     unmasked_reads,
-    super::DAY,
+    at = super::DAY,
     super::every_unmasked_read_of_a_person_is_audited
 );

@@ -28,7 +28,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Engine, TestApp};
+use common::{Engine, TestApp, citizen};
 use fantoccini::{Client, ClientBuilder, Locator};
 use onetrip::auth::{Actor, RequestMeta, Role, RoleGrant};
 use onetrip::clock::Clock;
@@ -707,19 +707,6 @@ async fn citizen_and_admin_pages_in_chromium() {
 const BOOKING_NOW: &str = "2026-03-02T10:00:00+08:00";
 /// The day the citizen books, two days ahead (a Wednesday).
 const BOOKING_DAY: &str = "2026-03-04";
-
-/// A valid citizen ID number for person `n` (born 1990, checksum computed).
-fn citizen(n: u32) -> String {
-    let first17 = format!("110101{}{:03}", 19900101 + (n / 1000) % 28, n % 1000);
-    let w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    let s: u32 = first17
-        .chars()
-        .zip(w)
-        .map(|(c, w)| c.to_digit(10).unwrap_or(0) * w)
-        .sum();
-    let check = "10X98765432".as_bytes()[(s % 11) as usize] as char;
-    format!("{first17}{check}")
-}
 
 /// What the appointment walk works with besides the browser.
 struct Booking {

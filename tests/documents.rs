@@ -270,7 +270,11 @@ async fn illegal_transitions_are_refused(app: TestApp) {
     .expect("outbox");
     assert_eq!(told, 1);
 }
-on_both_engines_at!(illegal, super::DAY, super::illegal_transitions_are_refused);
+on_both_engines!(
+    illegal,
+    at = super::DAY,
+    super::illegal_transitions_are_refused
+);
 
 async fn custody_pickup_and_inventory(app: TestApp) {
     let site = app.site_id("0001").await;
@@ -442,7 +446,11 @@ async fn custody_pickup_and_inventory(app: TestApp) {
         "{said:?}"
     );
 }
-on_both_engines_at!(custody, super::DAY, super::custody_pickup_and_inventory);
+on_both_engines!(
+    custody,
+    at = super::DAY,
+    super::custody_pickup_and_inventory
+);
 
 async fn overdue_is_found_across_holidays(app: TestApp) {
     let ctx = app.state.applications();
@@ -493,7 +501,11 @@ async fn overdue_is_found_across_holidays(app: TestApp) {
         .expect("reject");
     assert_eq!(due("2026-10-16").await.overdue.len(), 3);
 }
-on_both_engines_at!(overdue, super::DAY, super::overdue_is_found_across_holidays);
+on_both_engines!(
+    overdue,
+    at = super::DAY,
+    super::overdue_is_found_across_holidays
+);
 
 async fn one_slot_holds_one_document_under_concurrency(app: TestApp) {
     let site = app.site_id("0001").await;
@@ -539,9 +551,9 @@ async fn one_slot_holds_one_document_under_concurrency(app: TestApp) {
             .expect("count");
     assert_eq!(produced, labels.len() as i64 - 1);
 }
-on_both_engines_at!(
+on_both_engines!(
     slot_race,
-    super::DAY,
+    at = super::DAY,
     super::one_slot_holds_one_document_under_concurrency
 );
 
@@ -608,9 +620,9 @@ async fn uncollected_documents_are_handled_by_rule(app: TestApp) {
         assert_eq!(steps.last().map(|s| s.to_stage.as_str()), Some("returned"));
     }
 }
-on_both_engines_at!(
+on_both_engines!(
     uncollected,
-    super::DAY,
+    at = super::DAY,
     super::uncollected_documents_are_handled_by_rule
 );
 
@@ -639,7 +651,11 @@ async fn the_daily_digest_goes_out_once(app: TestApp) {
             .expect("outbox");
     assert_eq!(queued, 1);
 }
-on_both_engines_at!(digest, super::DAY, super::the_daily_digest_goes_out_once);
+on_both_engines!(
+    digest,
+    at = super::DAY,
+    super::the_daily_digest_goes_out_once
+);
 
 async fn a_document_moves_between_sites_on_record(app: TestApp) {
     let site = app.site_id("0001").await;
@@ -700,9 +716,9 @@ async fn a_document_moves_between_sites_on_record(app: TestApp) {
     assert!(moves[1].starts_with("transfer to site 0002"));
     assert_eq!(moves[2], "received_from_transfer");
 }
-on_both_engines_at!(
+on_both_engines!(
     transfer,
-    super::DAY,
+    at = super::DAY,
     super::a_document_moves_between_sites_on_record
 );
 
@@ -785,9 +801,9 @@ async fn pages_refuse_in_words_and_progress_needs_the_id(app: TestApp) {
     assert_eq!(v["documents"][0]["stage"], "under_review");
     assert_eq!(v["documents"][0]["stage_name"], "Under review");
 }
-on_both_engines_at!(
+on_both_engines!(
     pages,
-    super::DAY,
+    at = super::DAY,
     super::pages_refuse_in_words_and_progress_needs_the_id
 );
 
@@ -912,9 +928,9 @@ async fn entering_the_notice_recomputes_provisional_promised_dates_and_texts_onc
     ));
 }
 
-on_both_engines_at!(
+on_both_engines!(
     notice_recomputes,
-    super::YEAR_END,
+    at = super::YEAR_END,
     super::entering_the_notice_recomputes_provisional_promised_dates_and_texts_once
 );
 
@@ -1023,9 +1039,9 @@ async fn nothing_unpaid_is_produced_or_handed_over(app: TestApp) {
             .all(|d| d.stage == Stage::InCustody)
     );
 }
-on_both_engines_at!(
+on_both_engines!(
     unpaid,
-    super::DAY,
+    at = super::DAY,
     super::nothing_unpaid_is_produced_or_handed_over
 );
 
@@ -1178,8 +1194,8 @@ async fn the_staff_journey_through_json_alone(app: TestApp) {
             .all(|d| d.stage == Stage::Issued)
     );
 }
-on_both_engines_at!(
+on_both_engines!(
     json_journey,
-    super::DAY,
+    at = super::DAY,
     super::the_staff_journey_through_json_alone
 );

@@ -281,7 +281,11 @@ async fn shipped_together_and_tracked(app: TestApp) {
         WebhookOutcome::UnknownWaybill
     );
 }
-on_both_engines_at!(shipped, super::DAY, super::shipped_together_and_tracked);
+on_both_engines!(
+    shipped,
+    at = super::DAY,
+    super::shipped_together_and_tracked
+);
 
 async fn two_way_express_endorsement(app: TestApp) {
     let site = app.site_id("0001").await;
@@ -400,7 +404,7 @@ async fn two_way_express_endorsement(app: TestApp) {
     let directions: Vec<&str> = t.iter().map(|x| x.direction.as_str()).collect();
     assert_eq!(directions, vec!["inbound", "outbound"]);
 }
-on_both_engines_at!(two_way, super::DAY, super::two_way_express_endorsement);
+on_both_engines!(two_way, at = super::DAY, super::two_way_express_endorsement);
 
 /// Issue 12 item 1 (decision 012): produced documents of an application refunded in full are
 /// held back from the courier.
@@ -453,9 +457,9 @@ async fn nothing_unpaid_is_shipped(app: TestApp) {
         .expect("shipments");
     assert_eq!(waybills, 0);
 }
-on_both_engines_at!(
+on_both_engines!(
     unpaid_not_shipped,
-    super::DAY,
+    at = super::DAY,
     super::nothing_unpaid_is_shipped
 );
 
@@ -507,8 +511,8 @@ async fn the_express_desk_ships_through_json(app: TestApp) {
             .all(|d| d.stage == Stage::Shipped)
     );
 }
-on_both_engines_at!(
+on_both_engines!(
     ship_json,
-    super::DAY,
+    at = super::DAY,
     super::the_express_desk_ships_through_json
 );

@@ -938,9 +938,9 @@ async fn a_site_with_a_long_booking_window_brings_the_calendar_warning_forward(a
     );
 }
 
-on_both_engines_at!(
+on_both_engines!(
     long_booking_window_warning,
-    "2026-09-20T10:00:00+08:00",
+    at = "2026-09-20T10:00:00+08:00",
     super::a_site_with_a_long_booking_window_brings_the_calendar_warning_forward
 );
 
@@ -1000,15 +1000,7 @@ async fn progress_lookups_are_limited_apart_and_say_when_to_retry(engine: common
     assert_eq!(res.status(), 404);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn progress_limits_sqlite() {
-    progress_lookups_are_limited_apart_and_say_when_to_retry(common::Engine::Sqlite).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn progress_limits_postgres() {
-    progress_lookups_are_limited_apart_and_say_when_to_retry(common::Engine::Postgres).await;
-}
+on_both_engines!(progress_lookups_are_limited_apart_and_say_when_to_retry);
 
 /// Issue 12 item 10: `/metrics` answers only configured addresses or the bearer token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -1104,19 +1096,7 @@ async fn sign_in_reveals_no_usernames_and_a_stranger_cannot_lock_an_officer_out(
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sign_in_answers_sqlite() {
-    sign_in_reveals_no_usernames_and_a_stranger_cannot_lock_an_officer_out(common::Engine::Sqlite)
-        .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sign_in_answers_postgres() {
-    sign_in_reveals_no_usernames_and_a_stranger_cannot_lock_an_officer_out(
-        common::Engine::Postgres,
-    )
-    .await;
-}
+on_both_engines!(sign_in_reveals_no_usernames_and_a_stranger_cannot_lock_an_officer_out);
 
 /// Issue 12 item 12: an account on its one-time password changes it through the API, and only
 /// then reaches anything else.

@@ -4,18 +4,12 @@
 
 mod common;
 
-use common::{Engine, TestApp};
+use common::{Engine, TestApp, at};
 use onetrip::auth::{Actor, RequestMeta, Role, RoleGrant};
 use onetrip::clock::Clock;
 use onetrip::config::Config;
 use onetrip::queue::{self, TicketClass, TicketStatus};
 use onetrip::sites::{Site, Window};
-
-fn at(s: &str) -> i64 {
-    s.parse::<jiff::Timestamp>()
-        .expect("timestamp")
-        .as_millisecond()
-}
 
 fn officer(site_id: i64) -> Actor {
     Actor {
@@ -118,20 +112,14 @@ async fn no_ticket_is_called_twice(engine: Engine) {
     assert_eq!(done, 60);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn calls_are_exclusive_sqlite() {
-    no_ticket_is_called_twice(Engine::Sqlite).await;
-}
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn calls_are_exclusive_postgres() {
-    no_ticket_is_called_twice(Engine::Postgres).await;
-}
+on_both_engines!(no_ticket_is_called_twice);
 
-#[tokio::test]
-async fn the_next_ticket_follows_the_documented_priority_order() {
-    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
-        .await
-        .unwrap();
+on_both_engines!(the_next_ticket_follows_the_documented_priority_order);
+
+async fn the_next_ticket_follows_the_documented_priority_order(engine: Engine) {
+    let Some(app) = app_at(engine, "2026-03-02T09:00:00+08:00").await else {
+        return;
+    };
     let (site, windows) = hall(&app).await;
     let ctx = app.state.queue();
     let issue = |class: TicketClass, reason: Option<&'static str>| {
@@ -187,11 +175,12 @@ async fn the_next_ticket_follows_the_documented_priority_order() {
     assert_eq!(order, [green, love, appointment, early, normal]);
 }
 
-#[tokio::test]
-async fn nobody_is_passed_over_beyond_the_maximum_wait() {
-    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
-        .await
-        .unwrap();
+on_both_engines!(nobody_is_passed_over_beyond_the_maximum_wait);
+
+async fn nobody_is_passed_over_beyond_the_maximum_wait(engine: Engine) {
+    let Some(app) = app_at(engine, "2026-03-02T09:00:00+08:00").await else {
+        return;
+    };
     let (site, windows) = hall(&app).await;
     let ctx = app.state.queue();
     let old = queue::issue_ticket(
@@ -246,11 +235,14 @@ async fn nobody_is_passed_over_beyond_the_maximum_wait() {
     );
 }
 
-#[tokio::test]
-async fn a_transfer_keeps_number_and_history_and_closing_a_window_hands_back_its_ticket() {
-    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
-        .await
-        .unwrap();
+on_both_engines!(a_transfer_keeps_number_and_history_and_closing_a_window_hands_back_its_ticket);
+
+async fn a_transfer_keeps_number_and_history_and_closing_a_window_hands_back_its_ticket(
+    engine: Engine,
+) {
+    let Some(app) = app_at(engine, "2026-03-02T09:00:00+08:00").await else {
+        return;
+    };
     let (site, windows) = hall(&app).await;
     let ctx = app.state.queue();
     let actor = officer(site.id);
@@ -373,11 +365,12 @@ async fn a_transfer_keeps_number_and_history_and_closing_a_window_hands_back_its
     assert!(queue::open_window(&ctx, &stranger, citizen).await.is_err());
 }
 
-#[tokio::test]
-async fn the_display_hears_each_call_and_the_citizen_sees_the_queue() {
-    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
-        .await
-        .unwrap();
+on_both_engines!(the_display_hears_each_call_and_the_citizen_sees_the_queue);
+
+async fn the_display_hears_each_call_and_the_citizen_sees_the_queue(engine: Engine) {
+    let Some(app) = app_at(engine, "2026-03-02T09:00:00+08:00").await else {
+        return;
+    };
     let (site, windows) = hall(&app).await;
     let ctx = app.state.queue();
     let c = app.client();
@@ -472,11 +465,12 @@ async fn the_display_hears_each_call_and_the_citizen_sees_the_queue() {
     );
 }
 
-#[tokio::test]
-async fn an_appointment_check_in_gets_a_priority_ticket() {
-    let app = app_at(Engine::Sqlite, "2026-03-02T07:00:00+08:00")
-        .await
-        .unwrap();
+on_both_engines!(an_appointment_check_in_gets_a_priority_ticket);
+
+async fn an_appointment_check_in_gets_a_priority_ticket(engine: Engine) {
+    let Some(app) = app_at(engine, "2026-03-02T07:00:00+08:00").await else {
+        return;
+    };
     let (site, _) = hall(&app).await;
     let day: serde_json::Value = app
         .client()
@@ -584,11 +578,12 @@ async fn a_call_on_one_node_reaches_a_display_on_another() {
     );
 }
 
-#[tokio::test]
-async fn the_server_speaks_calls_without_the_internet() {
-    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
-        .await
-        .unwrap();
+on_both_engines!(the_server_speaks_calls_without_the_internet);
+
+async fn the_server_speaks_calls_without_the_internet(engine: Engine) {
+    let Some(app) = app_at(engine, "2026-03-02T09:00:00+08:00").await else {
+        return;
+    };
     let installed = std::process::Command::new("espeak-ng")
         .arg("--version")
         .output()
@@ -635,12 +630,16 @@ async fn the_server_speaks_calls_without_the_internet() {
     );
 }
 
-#[tokio::test]
-async fn the_workstation_redirects_after_each_action_and_the_kiosk_offers_only_self_service_lines()
-{
-    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
-        .await
-        .unwrap();
+on_both_engines!(
+    the_workstation_redirects_after_each_action_and_the_kiosk_offers_only_self_service_lines
+);
+
+async fn the_workstation_redirects_after_each_action_and_the_kiosk_offers_only_self_service_lines(
+    engine: Engine,
+) {
+    let Some(app) = app_at(engine, "2026-03-02T09:00:00+08:00").await else {
+        return;
+    };
     let (site, windows) = hall(&app).await;
     let w = windows.iter().find(|w| w.number == 1).unwrap();
     let pw = app
@@ -750,11 +749,12 @@ async fn the_workstation_redirects_after_each_action_and_the_kiosk_offers_only_s
     assert!(svg.contains("<svg"));
 }
 
-#[tokio::test]
-async fn a_window_calls_its_lines_in_the_configured_priority() {
-    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
-        .await
-        .unwrap();
+on_both_engines!(a_window_calls_its_lines_in_the_configured_priority);
+
+async fn a_window_calls_its_lines_in_the_configured_priority(engine: Engine) {
+    let Some(app) = app_at(engine, "2026-03-02T09:00:00+08:00").await else {
+        return;
+    };
     let (site, windows) = hall(&app).await;
     let w = windows.iter().find(|w| w.number == 2).unwrap();
     let pw = app
@@ -860,11 +860,12 @@ async fn a_window_calls_its_lines_in_the_configured_priority() {
     assert_eq!(n, 1);
 }
 
-#[tokio::test]
-async fn a_ticket_that_did_not_print_is_not_queued_until_reprinted() {
-    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
-        .await
-        .unwrap();
+on_both_engines!(a_ticket_that_did_not_print_is_not_queued_until_reprinted);
+
+async fn a_ticket_that_did_not_print_is_not_queued_until_reprinted(engine: Engine) {
+    let Some(app) = app_at(engine, "2026-03-02T09:00:00+08:00").await else {
+        return;
+    };
     let (site, windows) = hall(&app).await;
     let ctx = app.state.queue();
     let t = queue::issue_ticket(
@@ -930,13 +931,14 @@ async fn a_ticket_that_did_not_print_is_not_queued_until_reprinted() {
     assert_eq!(kinds, ["issued", "print_failed", "printed", "called"]);
 }
 
+on_both_engines!(graceful_shutdown_ends_open_display_streams);
+
 /// Displays hold their event stream open for hours; shutting the server down must not wait
 /// for them (a display reconnects by itself when the server is back).
-#[tokio::test]
-async fn graceful_shutdown_ends_open_display_streams() {
-    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
-        .await
-        .unwrap();
+async fn graceful_shutdown_ends_open_display_streams(engine: Engine) {
+    let Some(app) = app_at(engine, "2026-03-02T09:00:00+08:00").await else {
+        return;
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -967,11 +969,16 @@ async fn graceful_shutdown_ends_open_display_streams() {
     assert!(finished.is_ok(), "the server stopped");
 }
 
-#[tokio::test]
-async fn the_guide_desk_puts_people_of_seventy_and_over_on_the_love_channel_from_the_id_number() {
-    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
-        .await
-        .unwrap();
+on_both_engines!(
+    the_guide_desk_puts_people_of_seventy_and_over_on_the_love_channel_from_the_id_number
+);
+
+async fn the_guide_desk_puts_people_of_seventy_and_over_on_the_love_channel_from_the_id_number(
+    engine: Engine,
+) {
+    let Some(app) = app_at(engine, "2026-03-02T09:00:00+08:00").await else {
+        return;
+    };
     let (site, _) = hall(&app).await;
     let pw = app
         .staff("desk.guide", vec![(Role::Guide, Some(site.id))])
@@ -1022,11 +1029,12 @@ async fn the_guide_desk_puts_people_of_seventy_and_over_on_the_love_channel_from
     assert_eq!(found, 0);
 }
 
-#[tokio::test]
-async fn a_ticket_transferred_to_a_named_window_is_called_only_there() {
-    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
-        .await
-        .unwrap();
+on_both_engines!(a_ticket_transferred_to_a_named_window_is_called_only_there);
+
+async fn a_ticket_transferred_to_a_named_window_is_called_only_there(engine: Engine) {
+    let Some(app) = app_at(engine, "2026-03-02T09:00:00+08:00").await else {
+        return;
+    };
     let (site, windows) = hall(&app).await;
     let ctx = app.state.queue();
     let actor = officer(site.id);
@@ -1076,11 +1084,12 @@ async fn a_ticket_transferred_to_a_named_window_is_called_only_there() {
     );
 }
 
-#[tokio::test]
-async fn administrators_set_the_rolling_notices_of_the_display() {
-    let app = app_at(Engine::Sqlite, "2026-03-02T09:00:00+08:00")
-        .await
-        .unwrap();
+on_both_engines!(administrators_set_the_rolling_notices_of_the_display);
+
+async fn administrators_set_the_rolling_notices_of_the_display(engine: Engine) {
+    let Some(app) = app_at(engine, "2026-03-02T09:00:00+08:00").await else {
+        return;
+    };
     let (site, _) = hall(&app).await;
     let pw = app
         .staff("notice.admin", vec![(Role::Admin, Some(site.id))])
@@ -1289,8 +1298,8 @@ async fn a_window_is_its_officers_until_the_leader_takes_it_over(app: TestApp) {
     );
 }
 
-on_both_engines_at!(
+on_both_engines!(
     window_holder,
-    "2026-03-02T09:00:00+08:00",
+    at = "2026-03-02T09:00:00+08:00",
     super::a_window_is_its_officers_until_the_leader_takes_it_over
 );

@@ -168,11 +168,7 @@ impl TestApp {
 
     /// Starts the application with the clock standing at `when` (RFC 3339).
     pub async fn spawn_at(engine: Engine, when: &str) -> Option<TestApp> {
-        let ms = when
-            .parse::<jiff::Timestamp>()
-            .expect("RFC 3339 instant")
-            .as_millisecond();
-        Self::spawn_full(engine, Config::default(), Clock::fixed(ms)).await
+        Self::spawn_full(engine, Config::default(), Clock::fixed(at(when))).await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -398,11 +394,73 @@ impl Drop for TestApp {
     }
 }
 
-/// Declares a test that runs against SQLite and against PostgreSQL with the clock standing at
-/// a given instant (RFC 3339), for scenarios whose dates matter (holidays, promised dates).
+/// A staff member (not stored) holding `roles` at one site, for calling use cases directly.
+pub fn actor_at(site_id: i64, roles: &[Role]) -> Actor {
+    Actor {
+        staff_id: 0,
+        username: "use.case.test".into(),
+        display_name: "测试".into(),
+        badge_no: "7".into(),
+        grants: roles
+            .iter()
+            .map(|r| RoleGrant {
+                role: *r,
+                site_id: Some(site_id),
+            })
+            .collect(),
+        must_change_password: false,
+        meta: onetrip::auth::RequestMeta::default(),
+    }
+}
+
+/// An RFC 3339 instant (`2026-03-02T09:00:00+08:00`) as epoch milliseconds: where the tests'
+/// clocks stand and what they move to.
+pub fn at(when: &str) -> i64 {
+    when.parse::<jiff::Timestamp>()
+        .expect("RFC 3339 instant")
+        .as_millisecond()
+}
+
+/// A valid citizen ID number for person `n` (born in 1990, Beijing Dongcheng, check digit by
+/// the domain's own rule), as text: many distinct people for crowd tests.
+pub fn citizen(n: u32) -> String {
+    let first17 = format!("110101{}{:03}", 19900101 + (n / 1000) % 28, n % 1000);
+    let check = onetrip::domain::id_number::IdNumber::check_digit_for(&first17).expect("digit");
+    format!("{first17}{check}")
+}
+
+/// A synthetic ID number with a valid check digit: 110101 + `birth` (YYYYMMDD) + `n`.
+pub fn synthetic_id(birth: &str, n: u32) -> onetrip::domain::id_number::IdNumber {
+    let first17 = format!("110101{birth}{:03}", n % 1000);
+    let check = onetrip::domain::id_number::IdNumber::check_digit_for(&first17).expect("digit");
+    onetrip::domain::id_number::IdNumber::parse(&format!("{first17}{check}")).expect("valid")
+}
+
+/// The one way a test runs on both engines (decision 001): a module of two tests, `sqlite`
+/// and `postgres`; the PostgreSQL one returns early only where this run may skip PostgreSQL
+/// (`pg_url`). Three forms:
+/// - `on_both_engines!(scenario)` — `async fn scenario(engine: Engine)` that starts what it
+///   needs; the module takes the function's name.
+/// - `on_both_engines!(name, scenario)` — `async fn scenario(app: TestApp)` on a fresh app.
+/// - `on_both_engines!(name, at = "2026-03-02T09:00:00+08:00", scenario)` — the same with the
+///   clock standing at that instant (scenarios whose dates matter).
 #[macro_export]
-macro_rules! on_both_engines_at {
-    ($name:ident, $when:expr, $scenario:path) => {
+macro_rules! on_both_engines {
+    ($scenario:ident) => {
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                super::$scenario($crate::common::Engine::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                if $crate::common::pg_url().is_some() {
+                    super::$scenario($crate::common::Engine::Postgres).await;
+                }
+            }
+        }
+    };
+    ($name:ident, at = $when:expr, $scenario:path) => {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
@@ -423,37 +481,6 @@ macro_rules! on_both_engines_at {
             }
         }
     };
-}
-
-/// A staff member (not stored) holding `roles` at one site, for calling use cases directly.
-pub fn actor_at(site_id: i64, roles: &[Role]) -> Actor {
-    Actor {
-        staff_id: 0,
-        username: "use.case.test".into(),
-        display_name: "测试".into(),
-        badge_no: "7".into(),
-        grants: roles
-            .iter()
-            .map(|r| RoleGrant {
-                role: *r,
-                site_id: Some(site_id),
-            })
-            .collect(),
-        must_change_password: false,
-        meta: onetrip::auth::RequestMeta::default(),
-    }
-}
-
-/// A synthetic ID number with a valid check digit: 110101 + `birth` (YYYYMMDD) + `n`.
-pub fn synthetic_id(birth: &str, n: u32) -> onetrip::domain::id_number::IdNumber {
-    let first17 = format!("110101{birth}{:03}", n % 1000);
-    let check = onetrip::domain::id_number::IdNumber::check_digit_for(&first17).expect("digit");
-    onetrip::domain::id_number::IdNumber::parse(&format!("{first17}{check}")).expect("valid")
-}
-
-/// Declares a test that runs against SQLite and against PostgreSQL.
-#[macro_export]
-macro_rules! on_both_engines {
     ($name:ident, $scenario:path) => {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
