@@ -12,38 +12,36 @@ use sqlx::Row;
 
 type Schema = (BTreeSet<(String, String)>, BTreeSet<String>);
 
-async fn sqlite_schema(db: &onetrip::db::Db) -> Schema {
-    let tables: Vec<String> = sqlx::query(
-        "SELECT name FROM sqlite_master WHERE type = 'table' \
-         AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx_%'",
-    )
-    .fetch_all(db.reader())
-    .await
-    .expect("tables")
-    .iter()
-    .map(|r| r.get::<String, _>(0))
-    .collect();
-    let mut columns = BTreeSet::new();
-    for t in &tables {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT name FROM pragma_table_info('{t}')"
-        )))
+/// The first text column of every row the query returns.
+async fn names(db: &onetrip::db::Db, sql: String) -> BTreeSet<String> {
+    sqlx::query(sqlx::AssertSqlSafe(sql))
         .fetch_all(db.reader())
         .await
-        .expect("columns");
-        for r in rows {
-            columns.insert((t.clone(), r.get::<String, _>(0)));
+        .expect("catalog query")
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect()
+}
+
+async fn sqlite_schema(db: &onetrip::db::Db) -> Schema {
+    let tables = names(
+        db,
+        "SELECT name FROM sqlite_master WHERE type = 'table' \
+         AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx_%'"
+            .into(),
+    )
+    .await;
+    let mut columns = BTreeSet::new();
+    for t in &tables {
+        for c in names(db, format!("SELECT name FROM pragma_table_info('{t}')")).await {
+            columns.insert((t.clone(), c));
         }
     }
-    let indexes = sqlx::query(
-        "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'",
+    let indexes = names(
+        db,
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'".into(),
     )
-    .fetch_all(db.reader())
-    .await
-    .expect("indexes")
-    .iter()
-    .map(|r| r.get::<String, _>(0))
-    .collect();
+    .await;
     (columns, indexes)
 }
 
@@ -60,17 +58,14 @@ async fn postgres_schema(db: &onetrip::db::Db) -> Schema {
     .collect();
     // Primary keys and UNIQUE constraints get engine-made index names on both sides; only the
     // indexes the migrations name are compared.
-    let indexes = sqlx::query(
+    let indexes = names(
+        db,
         "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() \
          AND indexname NOT LIKE '%\\_pkey' AND indexname NOT LIKE '%\\_key' \
-         AND tablename NOT LIKE '\\_sqlx\\_%'",
+         AND tablename NOT LIKE '\\_sqlx\\_%'"
+            .into(),
     )
-    .fetch_all(db.reader())
-    .await
-    .expect("indexes")
-    .iter()
-    .map(|r| r.get::<String, _>(0))
-    .collect();
+    .await;
     (columns, indexes)
 }
 

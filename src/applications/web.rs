@@ -566,8 +566,7 @@ async fn printed_form(
 ) -> AppResult<PrintedForm> {
     let ctx = state.applications();
     let d = super::dossier_by_token(&ctx, &token)
-        .await
-        .map_err(AppError::from)?
+        .await?
         .ok_or_else(AppError::not_found)?;
     let lang = page.lang;
     let site = site_of(&state, d.row.site_id).await?;
@@ -746,8 +745,7 @@ async fn citizen_receipt(
     Path(token): Path<String>,
 ) -> AppResult<ReceiptPage> {
     let d = super::dossier_by_token(&state.applications(), &token)
-        .await
-        .map_err(AppError::from)?
+        .await?
         .ok_or_else(AppError::not_found)?;
     receipt(&state, page, d, false).await
 }
@@ -772,8 +770,7 @@ async fn officer_view(
 ) -> AppResult<Dossier> {
     let no = parse_no(no)?;
     let d = super::dossier(&state.applications(), &no)
-        .await
-        .map_err(AppError::from)?
+        .await?
         .ok_or_else(|| AppError::invalid(ApplicationError::NoSuchApplication))?;
     let allowed = [Role::Officer, Role::Cashier, Role::Leader]
         .iter()
@@ -1447,9 +1444,7 @@ async fn api_submit(
         documents,
         lang,
     };
-    let row = super::submit_form(&state.applications(), &site, channel, input)
-        .await
-        .map_err(AppError::from)?;
+    let row = super::submit_form(&state.applications(), &site, channel, input).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(Submitted {
@@ -1553,9 +1548,7 @@ async fn api_start(
     Json(b): Json<StartJson>,
 ) -> AppResult<axum::Json<ApplicationJson>> {
     let no = parse_no(&no)?;
-    let d = super::start_acceptance(&state.applications(), &actor, &no, b.window_id)
-        .await
-        .map_err(AppError::from)?;
+    let d = super::start_acceptance(&state.applications(), &actor, &no, b.window_id).await?;
     Ok(axum::Json(application_json(&state, d).await?))
 }
 
@@ -1601,9 +1594,7 @@ async fn api_capture(
 ) -> AppResult<axum::Json<CaptureJson>> {
     let no = parse_no(&no)?;
     let kind = CaptureKind::parse(&kind).ok_or_else(AppError::not_found)?;
-    let c = super::capture(&state.applications(), &actor, &no, kind)
-        .await
-        .map_err(AppError::from)?;
+    let c = super::capture(&state.applications(), &actor, &no, kind).await?;
     Ok(axum::Json(CaptureJson {
         reference: c.reference,
         quality: c.quality,
@@ -1620,9 +1611,7 @@ async fn api_face(
     Path(no): Path<crate::web::fields::ApplicationNoText>,
 ) -> AppResult<StatusCode> {
     let no = parse_no(&no)?;
-    super::verify_face(&state.applications(), &actor, &no)
-        .await
-        .map_err(AppError::from)?;
+    super::verify_face(&state.applications(), &actor, &no).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1641,9 +1630,7 @@ async fn api_checks(
     Path(no): Path<crate::web::fields::ApplicationNoText>,
 ) -> AppResult<axum::Json<ChecksJson>> {
     let no = parse_no(&no)?;
-    let outcome = super::run_checks(&state.applications(), &actor, &no)
-        .await
-        .map_err(AppError::from)?;
+    let outcome = super::run_checks(&state.applications(), &actor, &no).await?;
     Ok(axum::Json(ChecksJson { outcome }))
 }
 
@@ -1680,8 +1667,7 @@ async fn api_accept(
             delivery: b.delivery,
         },
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     Ok(axum::Json(application_json(&state, d).await?))
 }
 

@@ -589,8 +589,7 @@ async fn api_sign_in(
         &req.password,
         meta,
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     let mut res = axum::Json(me(&session.actor, csrf.0)).into_response();
     res.headers_mut()
         .append(header::SET_COOKIE, session_cookie(&state, &session.token));
@@ -646,8 +645,7 @@ async fn api_change_password(
         &b.current,
         &b.new,
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -680,8 +678,6 @@ async fn api_create_staff(
     Json(input): Json<NewStaff>,
 ) -> AppResult<Response> {
     let admin = actor.admin().ok_or_else(AppError::forbidden)?;
-    let created = super::create_staff(&state.db, &state.clock, admin, input)
-        .await
-        .map_err(AppError::from)?;
+    let created = super::create_staff(&state.db, &state.clock, admin, input).await?;
     Ok((StatusCode::CREATED, axum::Json(created)).into_response())
 }

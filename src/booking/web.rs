@@ -278,9 +278,7 @@ async fn build_book_page(
     let mut day = None;
     let mut chosen = String::new();
     if let Some(site) = all_sites.iter().find(|s| s.code == site_code) {
-        let list = super::bookable_dates(&ctx, site, &line_code)
-            .await
-            .map_err(AppError::from)?;
+        let list = super::bookable_dates(&ctx, site, &line_code).await?;
         chosen = q
             .date
             .clone()
@@ -289,11 +287,7 @@ async fn build_book_page(
             .unwrap_or_default();
         dates = date_choices(state, &list, &chosen, lang);
         if let Ok(date) = chosen.parse::<Date>() {
-            day = Some(
-                super::availability(&ctx, site, &line_code, date, channel, lang)
-                    .await
-                    .map_err(AppError::from)?,
-            );
+            day = Some(super::availability(&ctx, site, &line_code, date, channel, lang).await?);
         }
     }
     Ok(BookPage {
@@ -464,9 +458,7 @@ async fn confirmation_page(
     let b = store::booking_by_code(state.db.reader(), &code.to_uppercase())
         .await?
         .ok_or_else(AppError::not_found)?;
-    let c = super::confirmation(&ctx, &b)
-        .await
-        .map_err(AppError::from)?;
+    let c = super::confirmation(&ctx, &b).await?;
     let lang = page.lang;
     Ok(ConfirmationPage {
         status: c.status.name(lang).to_string(),
@@ -648,15 +640,11 @@ async fn manage_view_with(
         }
         Err(other) => return Err(AppError::from(other)),
     };
-    let c = super::confirmation(&ctx, &b)
-        .await
-        .map_err(AppError::from)?;
+    let c = super::confirmation(&ctx, &b).await?;
     let active = b.status == Status::Booked;
     let (mut day, mut dates) = (None, Vec::new());
     if active && let Some(site) = sites_store::site(state.db.reader(), b.site_id).await? {
-        let list = super::bookable_dates(&ctx, &site, &b.line_code)
-            .await
-            .map_err(AppError::from)?;
+        let list = super::bookable_dates(&ctx, &site, &b.line_code).await?;
         let chosen = f
             .date
             .clone()
@@ -665,9 +653,7 @@ async fn manage_view_with(
         dates = date_choices(state, &list, &chosen, lang);
         if let Ok(date) = chosen.parse::<Date>() {
             let channel = Channel::parse(&b.channel).unwrap_or(Channel::Web);
-            let mut d = super::availability(&ctx, &site, &b.line_code, date, channel, lang)
-                .await
-                .map_err(AppError::from)?;
+            let mut d = super::availability(&ctx, &site, &b.line_code, date, channel, lang).await?;
             // The booking's own slot is not somewhere to move to.
             for s in d.slots.iter_mut().filter(|s| s.slot_id == b.slot_id) {
                 s.bookable = false;
@@ -779,13 +765,9 @@ async fn waitlist_submit(
         .await
         .map_err(|w| AppError::too_many(BookingError::RateLimited, w))?;
     let ctx = state.booking();
-    let site = site_by_code(&state, &f.site)
-        .await
-        .map_err(AppError::from)?;
-    let date = parse_date(&f.date).map_err(AppError::from)?;
-    super::join_waitlist(&ctx, &site, &f.line, date, &f.id_number, &f.phone, lang)
-        .await
-        .map_err(AppError::from)?;
+    let site = site_by_code(&state, &f.site).await?;
+    let date = parse_date(&f.date)?;
+    super::join_waitlist(&ctx, &site, &f.line, date, &f.id_number, &f.phone, lang).await?;
     let q = BookQuery {
         site: Some(f.site),
         line: Some(f.line),
@@ -1297,15 +1279,11 @@ async fn api_availability(
     lang: Lang,
     Query(q): Query<AvailabilityQuery>,
 ) -> AppResult<axum::Json<DayAvailability>> {
-    let site = site_by_code(&state, &q.site)
-        .await
-        .map_err(AppError::from)?;
-    let date = parse_date(&q.date).map_err(AppError::from)?;
+    let site = site_by_code(&state, &q.site).await?;
+    let date = parse_date(&q.date)?;
     let channel = q.channel.filter(|c| !c.is_staff()).unwrap_or(Channel::Web);
     Ok(axum::Json(
-        super::availability(&state.booking(), &site, &q.line, date, channel, lang)
-            .await
-            .map_err(AppError::from)?,
+        super::availability(&state.booking(), &site, &q.line, date, channel, lang).await?,
     ))
 }
 
@@ -1353,8 +1331,7 @@ async fn api_book(
         req,
         key,
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(c)).into_response())
 }
 
@@ -1375,11 +1352,7 @@ async fn api_lookup(
 ) -> AppResult<axum::Json<Confirmation>> {
     let ctx = state.booking();
     let b = own_booking(&state, &meta.ip, &req.code, &req.id_number).await?;
-    Ok(axum::Json(
-        super::confirmation(&ctx, &b)
-            .await
-            .map_err(AppError::from)?,
-    ))
+    Ok(axum::Json(super::confirmation(&ctx, &b).await?))
 }
 
 /// Cancels a booking (code + ID number). The place is offered again after a short delay.
@@ -1393,9 +1366,7 @@ async fn api_cancel(
 ) -> AppResult<StatusCode> {
     let ctx = state.booking();
     let b = own_booking(&state, &meta.ip, &req.code, &req.id_number).await?;
-    super::cancel(&ctx, None, &b, None)
-        .await
-        .map_err(AppError::from)?;
+    super::cancel(&ctx, None, &b, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1417,11 +1388,7 @@ async fn api_reschedule(
 ) -> AppResult<axum::Json<Confirmation>> {
     let ctx = state.booking();
     let b = own_booking(&state, &meta.ip, &req.code, &req.id_number).await?;
-    Ok(axum::Json(
-        super::reschedule(&ctx, &b, req.slot_id)
-            .await
-            .map_err(AppError::from)?,
-    ))
+    Ok(axum::Json(super::reschedule(&ctx, &b, req.slot_id).await?))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -1450,9 +1417,7 @@ async fn api_check_in(
     let site = sites_store::site(state.db.reader(), b.site_id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let ticket = arrive(&state, &actor, &site, &b)
-        .await
-        .map_err(AppError::from)?;
+    let ticket = arrive(&state, &actor, &site, &b).await?;
     Ok(axum::Json(CheckedIn {
         code: b.code,
         status: Status::Arrived,
@@ -1746,10 +1711,8 @@ async fn api_waitlist(
         .check(Scope::Booking, &meta.ip, None)
         .await
         .map_err(|w| AppError::too_many(BookingError::RateLimited, w))?;
-    let site = site_by_code(&state, &b.site)
-        .await
-        .map_err(AppError::from)?;
-    let date = parse_date(&b.date).map_err(AppError::from)?;
+    let site = site_by_code(&state, &b.site).await?;
+    let date = parse_date(&b.date)?;
     let joined = super::join_waitlist(
         &state.booking(),
         &site,
@@ -1759,8 +1722,7 @@ async fn api_waitlist(
         &b.phone,
         lang,
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     Ok(axum::Json(WaitlistJoined { joined }))
 }
 
@@ -1784,9 +1746,7 @@ async fn api_lift_block(
 ) -> AppResult<StatusCode> {
     let site = staff_site(&state, &actor, Some(&b.site)).await?;
     may_lift_blocks(&actor, &site)?;
-    super::lift_block(&state.booking(), &actor, &b.id_number, &b.reason)
-        .await
-        .map_err(AppError::from)?;
+    super::lift_block(&state.booking(), &actor, &b.id_number, &b.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1814,7 +1774,7 @@ async fn api_close_day(
         .await?
         .ok_or_else(AppError::not_found)?;
     actor.admin_of(site.id).ok_or_else(AppError::forbidden)?;
-    let date = parse_date(&b.date).map_err(AppError::from)?;
+    let date = parse_date(&b.date)?;
     let closed = super::close_day(
         &state.booking(),
         &actor,
@@ -1823,8 +1783,7 @@ async fn api_close_day(
         &b.reason_zh,
         &b.reason_en,
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(closed)))
 }
 
@@ -1842,8 +1801,6 @@ async fn api_add_capacity(
         .await?
         .ok_or_else(AppError::not_found)?;
     actor.admin_of(site.id).ok_or_else(AppError::forbidden)?;
-    super::add_capacity(&state.booking(), &actor, site.id, b.change())
-        .await
-        .map_err(AppError::from)?;
+    super::add_capacity(&state.booking(), &actor, site.id, b.change()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

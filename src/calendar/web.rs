@@ -50,8 +50,6 @@ async fn api_enter_notice(
     if input.arrangement.year != year {
         return Err(AppError::invalid(CalendarAdminError::YearMismatch));
     }
-    let entered = super::enter_notice(&state.calendar_admin(), admin, input)
-        .await
-        .map_err(AppError::from)?;
+    let entered = super::enter_notice(&state.calendar_admin(), admin, input).await?;
     Ok((StatusCode::CREATED, axum::Json(entered)).into_response())
 }

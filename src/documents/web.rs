@@ -329,9 +329,8 @@ async fn uncollected_page(
 ) -> AppResult<UncollectedPage> {
     let site = chosen_site(&state, &actor, &q.site, &[Role::Custodian, Role::Leader]).await?;
     let days = state.config.custody_retention_days;
-    let docs = super::uncollected(&state.applications(), site.id, state.clock.today(), days)
-        .await
-        .map_err(AppError::from)?;
+    let docs =
+        super::uncollected(&state.applications(), site.id, state.clock.today(), days).await?;
     Ok(UncollectedPage {
         docs: lines(docs, page.lang),
         action: action_name(state.config.custody_expiry_action, page.lang).to_string(),
@@ -363,8 +362,7 @@ async fn uncollected_apply(
         state.config.custody_retention_days,
         state.config.custody_expiry_action,
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     let msg = format!(
         "{}{}",
         page.lang.pick("已处理：", "Handled: "),
@@ -701,9 +699,7 @@ async fn leader_page(
         return Err(AppError::forbidden());
     }
     let lang = page.lang;
-    let w = super::due_watch(&state.applications(), state.clock.today())
-        .await
-        .map_err(AppError::from)?;
+    let w = super::due_watch(&state.applications(), state.clock.today()).await?;
     let mine = |d: &DocRow| actor.has_role_at(Role::Leader, d.site_id);
     let mut errors = Vec::new();
     let mut alerts = 0;
@@ -718,8 +714,7 @@ async fn leader_page(
         }
     }
     let digest = super::daily_digest(&state.applications(), state.clock.today())
-        .await
-        .map_err(AppError::from)?
+        .await?
         .text;
     Ok(LeaderPage {
         digest,
@@ -822,10 +817,7 @@ async fn lookup(
     let (Ok(no), Ok(id)) = parsed else {
         return Ok(Err(not_found()));
     };
-    let Some(mut p) = super::progress(&state.applications(), &no, &id, lang)
-        .await
-        .map_err(AppError::from)?
-    else {
+    let Some(mut p) = super::progress(&state.applications(), &no, &id, lang).await? else {
         return Ok(Err(not_found()));
     };
     p.tracking = crate::express::tracking(&state.applications(), p.application_id, lang).await?;
@@ -882,9 +874,7 @@ async fn api_due(
     if !actor.has_role(Role::Leader) {
         return Err(AppError::forbidden());
     }
-    let mut w = super::due_watch(&state.applications(), state.clock.today())
-        .await
-        .map_err(AppError::from)?;
+    let mut w = super::due_watch(&state.applications(), state.clock.today()).await?;
     w.overdue
         .retain(|d| actor.has_role_at(Role::Leader, d.site_id));
     w.near_due
@@ -972,9 +962,7 @@ async fn api_start_batch(
     Staff(actor): Staff,
     Json(b): Json<BatchJson>,
 ) -> AppResult<(StatusCode, axum::Json<BatchStarted>)> {
-    let batch = super::start_batch(&state.applications(), &actor, &b.documents)
-        .await
-        .map_err(AppError::from)?;
+    let batch = super::start_batch(&state.applications(), &actor, &b.documents).await?;
     Ok((StatusCode::CREATED, axum::Json(BatchStarted { batch })))
 }
 

@@ -280,9 +280,7 @@ async fn simulate_move(
     let status = TrackingStatus::parse(&f.status).ok_or_else(AppError::not_found)?;
     let (body, signature) =
         sim.sign_update(&waybill, status, f.location.trim(), state.clock.now_ms());
-    super::handle_webhook(&state.applications(), sim.as_ref(), &body, &signature)
-        .await
-        .map_err(AppError::from)?;
+    super::handle_webhook(&state.applications(), sim.as_ref(), &body, &signature).await?;
     Ok(Redirect::to(&format!("/staff/express?site={}", f.site)).into_response())
 }
 
@@ -311,8 +309,7 @@ async fn api_webhook(
         &body,
         signature,
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     let status = if outcome == WebhookOutcome::Forged {
         StatusCode::BAD_REQUEST
     } else {

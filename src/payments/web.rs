@@ -313,9 +313,7 @@ async fn cashier_query(
     Staff(_actor): Staff,
     Path(order): Path<String>,
 ) -> AppResult<Response> {
-    super::query_order(&state.payments(), &order)
-        .await
-        .map_err(AppError::from)?;
+    super::query_order(&state.payments(), &order).await?;
     Ok(Redirect::to(&format!("/staff/cashier/order/{order}")).into_response())
 }
 
@@ -477,9 +475,7 @@ async fn wallet_confirm(
     page: Page,
     Path(order): Path<String>,
 ) -> AppResult<WalletPage> {
-    let outcome = super::simulate_customer_payment(&state.payments(), &order)
-        .await
-        .map_err(AppError::from)?;
+    let outcome = super::simulate_customer_payment(&state.payments(), &order).await?;
     let amount = super::store::payment_by_order(state.db.reader(), &order)
         .await?
         .map(|p| yuan(p.amount_fen))
@@ -540,9 +536,7 @@ async fn reconciliation_for(
             )))
         })?
     };
-    let r = super::reconcile(&state.payments(), site.id, date)
-        .await
-        .map_err(AppError::from)?;
+    let r = super::reconcile(&state.payments(), site.id, date).await?;
     Ok((site, r))
 }
 
@@ -668,9 +662,7 @@ async fn api_bill(
     Path(no): Path<crate::web::fields::ApplicationNoText>,
 ) -> AppResult<axum::Json<Bill>> {
     let no = parse_no(&no)?;
-    let mut bill = super::bill(&state.payments(), &no)
-        .await
-        .map_err(AppError::from)?;
+    let mut bill = super::bill(&state.payments(), &no).await?;
     // Anyone may see what is due; who paid how is for staff.
     bill.paid = bill.paid.map(|p| PaymentRow {
         created_by: None,
@@ -709,8 +701,7 @@ async fn api_pay(
         b.method,
         b.pos_ref.as_deref(),
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(p)))
 }
 
@@ -754,9 +745,7 @@ async fn api_order(
         Some(OrderChannel::Window) => "window",
         Some(OrderChannel::Kiosk) | None => "kiosk",
     };
-    let o = super::create_order(&state.payments(), None, &no, b.method, channel)
-        .await
-        .map_err(AppError::from)?;
+    let o = super::create_order(&state.payments(), None, &no, b.method, channel).await?;
     Ok((StatusCode::CREATED, axum::Json(o)))
 }
 
@@ -782,9 +771,8 @@ async fn api_notify(
         .get("x-signature")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    let outcome = super::handle_notification(&state.payments(), &provider, &body, signature)
-        .await
-        .map_err(AppError::from)?;
+    let outcome =
+        super::handle_notification(&state.payments(), &provider, &body, signature).await?;
     let status = if outcome == Settlement::Forged {
         StatusCode::BAD_REQUEST
     } else {
@@ -801,9 +789,7 @@ async fn api_query(
     State(state): State<AppState>,
     Path(order): Path<String>,
 ) -> AppResult<axum::Json<SettlementJson>> {
-    let outcome = super::query_order(&state.payments(), &order)
-        .await
-        .map_err(AppError::from)?;
+    let outcome = super::query_order(&state.payments(), &order).await?;
     Ok(axum::Json(SettlementJson { outcome }))
 }
 
@@ -824,9 +810,7 @@ async fn api_refund(
     Path(receipt): Path<String>,
     Json(b): Json<RefundJson>,
 ) -> AppResult<(StatusCode, axum::Json<RefundRow>)> {
-    let r = super::refund(&state.payments(), &actor, &receipt, b.amount_fen, &b.reason)
-        .await
-        .map_err(AppError::from)?;
+    let r = super::refund(&state.payments(), &actor, &receipt, b.amount_fen, &b.reason).await?;
     Ok((StatusCode::CREATED, axum::Json(r)))
 }
 

@@ -153,8 +153,7 @@ async fn kiosk_issue(
         None,
         "kiosk",
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     Ok(Redirect::to(&format!("/tickets/{}/print", t.token)).into_response())
 }
 
@@ -709,9 +708,7 @@ async fn admin_window_lines(
         .split([',', ' ', '，'])
         .map(str::to_string)
         .collect();
-    super::set_window_lines(&state.queue(), admin, &window, &codes)
-        .await
-        .map_err(AppError::from)?;
+    super::set_window_lines(&state.queue(), admin, &window, &codes).await?;
     Ok(Redirect::to(&format!("/admin/sites/{}", window.site_id)).into_response())
 }
 
@@ -730,9 +727,7 @@ async fn admin_notices(
     let site = sites_store::site(state.db.reader(), id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    super::set_notices(&state.queue(), admin, &site, &f.notices)
-        .await
-        .map_err(AppError::from)?;
+    super::set_notices(&state.queue(), admin, &site, &f.notices).await?;
     Ok(Redirect::to(&format!("/admin/sites/{id}")).into_response())
 }
 
@@ -962,8 +957,7 @@ async fn api_issue(
         None,
         "kiosk",
     )
-    .await
-    .map_err(AppError::from)?;
+    .await?;
     let status = super::status_view(&ctx, &t, lang).await?;
     Ok((
         StatusCode::CREATED,
@@ -1008,9 +1002,7 @@ async fn api_print_result(
     Json(r): Json<PrintResult>,
 ) -> AppResult<StatusCode> {
     let (t, _) = ticket_and_site(&state, &token).await?;
-    super::record_print(&state.queue(), &t, r.printed)
-        .await
-        .map_err(AppError::from)?;
+    super::record_print(&state.queue(), &t, r.printed).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1027,9 +1019,7 @@ async fn api_call_next(
         .await?
         .ok_or_else(|| AppError::invalid(QueueError::NoSuchWindow))?;
     Ok(axum::Json(
-        super::call_next(&state.queue(), &actor, &window)
-            .await
-            .map_err(AppError::from)?,
+        super::call_next(&state.queue(), &actor, &window).await?,
     ))
 }
 
@@ -1136,8 +1126,7 @@ async fn api_window_action(
                 .await
                 .map(drop)
         }
-    }
-    .map_err(AppError::from)?;
+    }?;
     let st = super::window_state(&ctx, &window).await?;
     let current = store::current_at_window(
         state.db.reader(),

@@ -437,9 +437,7 @@ async fn admin_window_active(
     let window = store::window(state.db.reader(), id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    super::set_window_active(&state.db, &state.clock, admin, id, f.active == "1")
-        .await
-        .map_err(AppError::from)?;
+    super::set_window_active(&state.db, &state.clock, admin, id, f.active == "1").await?;
     Ok(Redirect::to(&format!("/admin/sites/{}", window.site_id)).into_response())
 }
 

@@ -145,7 +145,7 @@ impl FromRequestParts<AppState> for Staff {
                         "/account/password" | "/logout" | "/api/v1/me/password" | "/api/v1/session"
                     )
                 {
-                    return Err(AppError::new(StatusCode::FORBIDDEN, PasswordChangeRequired));
+                    return Err(AppError::invalid(PasswordChangeRequired));
                 }
                 Ok(Staff(actor))
             }
@@ -159,6 +159,9 @@ impl FromRequestParts<AppState> for Staff {
 pub struct PasswordChangeRequired;
 
 impl crate::i18n::UserMessage for PasswordChangeRequired {
+    fn status(&self) -> StatusCode {
+        StatusCode::FORBIDDEN
+    }
     fn code(&self) -> &'static str {
         "auth.password_change_required"
     }
