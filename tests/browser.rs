@@ -2339,6 +2339,12 @@ async fn journey_walk(t: &Journey, c: &Client, shots: &Shots) {
     assert_eq!(steps.len(), stages.len(), "one step each: {steps:?}");
     for (step, stage) in steps.iter().zip(stages) {
         assert!(step.contains(stage), "{stage} in its turn: {steps:?}");
+        // Each step opens with the hall's local time to the minute (the API gives epoch ms).
+        let when = step.trim_start().get(..16).unwrap_or_default();
+        assert!(
+            when.starts_with("2026-") && when.as_bytes().get(13) == Some(&b':'),
+            "a local time first: {step:?}"
+        );
     }
     shots.take(c, "journey-progress-zh.png").await;
 }
