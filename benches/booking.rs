@@ -113,7 +113,9 @@ async fn serve_and_verify() {
     };
     booking::update_settings(
         &state.booking(),
-        &Actor::system(),
+        Actor::system()
+            .any_admin()
+            .expect("an administrator of every site"),
         hall.id,
         "first_issue",
         settings,

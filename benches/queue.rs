@@ -58,10 +58,10 @@ fn main() {
         let ctx = state.queue();
         for i in 0..tickets {
             let line = ["first_issue", "renewal", "endorsement"][i % 3];
-            queue::issue_ticket(&ctx, None, &hall, line, TicketClass::Normal, None, None, "kiosk").await.expect("issue");
+            queue::issue_ticket(&ctx, queue::Issuer::Citizen, &hall, line, TicketClass::Normal, None, None, "kiosk").await.expect("issue");
         }
         for w in &windows {
-            queue::open_window(&ctx, &actor, w).await.expect("open");
+            queue::open_window(&ctx, &actor.grant().expect("the bench officer serves"), w).await.expect("open");
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
@@ -117,11 +117,11 @@ fn main() {
                 let mut calls = 0usize;
                 loop {
                     let t0 = Instant::now();
-                    match queue::call_next(&ctx, &actor, &w).await {
+                    match queue::call_next(&ctx, &actor.grant().expect("the bench officer serves"), &w).await {
                         Ok(Some(t)) => {
                             sent.lock().map(|mut s| s.insert(t.number.clone(), t0)).ok();
                             calls += 1;
-                            let _ = queue::advance(&ctx, &actor, &w, TicketStatus::Done).await;
+                            let _ = queue::advance(&ctx, &actor.grant().expect("the bench officer serves"), &w, TicketStatus::Done).await;
                         }
                         _ => break,
                     }

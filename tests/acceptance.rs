@@ -72,7 +72,7 @@ fn pickup(site_id: i64) -> Acceptance {
 /// Every acceptance step except accepting.
 async fn ready(app: &TestApp, actor: &Actor, no: &ApplicationNo) {
     let ctx = app.state.applications();
-    let d = applications::start_acceptance(&ctx, actor, no, None)
+    let d = applications::start_acceptance(&ctx, &common::granted(actor), no, None)
         .await
         .expect("start");
     let all: Vec<String> = d
@@ -80,21 +80,21 @@ async fn ready(app: &TestApp, actor: &Actor, no: &ApplicationNo) {
         .iter()
         .map(|m| m.id.clone())
         .collect();
-    let check = applications::check_materials(&ctx, actor, no, &all)
+    let check = applications::check_materials(&ctx, &common::granted(actor), no, &all)
         .await
         .expect("materials");
     assert!(check.complete);
-    applications::capture(&ctx, actor, no, CaptureKind::Photo)
+    applications::capture(&ctx, &common::granted(actor), no, CaptureKind::Photo)
         .await
         .expect("photo");
-    applications::capture(&ctx, actor, no, CaptureKind::Fingerprint)
+    applications::capture(&ctx, &common::granted(actor), no, CaptureKind::Fingerprint)
         .await
         .expect("fingerprint");
-    applications::verify_face(&ctx, actor, no)
+    applications::verify_face(&ctx, &common::granted(actor), no)
         .await
         .expect("face");
     assert_eq!(
-        applications::run_checks(&ctx, actor, no)
+        applications::run_checks(&ctx, &common::granted(actor), no)
             .await
             .expect("checks"),
         CheckOutcome::Clear
@@ -133,11 +133,11 @@ async fn one_sitting_from_form_to_paid_receipt(app: TestApp) {
     assert_eq!(no.date().to_string(), "2026-09-30");
 
     // Acceptance refuses until every step is done, whatever order the officer works in.
-    applications::start_acceptance(&ctx, &actor, &no, None)
+    applications::start_acceptance(&ctx, &common::granted(&actor), &no, None)
         .await
         .expect("start");
     assert_eq!(
-        refused_with(applications::accept(&ctx, &actor, &no, pickup(site)).await),
+        refused_with(applications::accept(&ctx, &common::granted(&actor), &no, pickup(site)).await),
         ApplicationError::MaterialsIncomplete
     );
     // One item short: a one-time notice lists it, the SMS is queued, the application waits.
@@ -156,7 +156,7 @@ async fn one_sitting_from_form_to_paid_receipt(app: TestApp) {
         .filter(|m| *m != "relationship-proof")
         .cloned()
         .collect();
-    let check = applications::check_materials(&ctx, &actor, &no, &short)
+    let check = applications::check_materials(&ctx, &common::granted(&actor), &no, &short)
         .await
         .expect("check");
     assert!(!check.complete);
@@ -181,7 +181,9 @@ async fn one_sitting_from_form_to_paid_receipt(app: TestApp) {
     let mut expedited = pickup(site);
     expedited.class = TimeLimitClass::Expedited;
     assert_eq!(
-        refused_with(applications::accept(&ctx, &actor, &no, expedited.clone()).await),
+        refused_with(
+            applications::accept(&ctx, &common::granted(&actor), &no, expedited.clone()).await
+        ),
         ApplicationError::EmergencyReasonNeeded
     );
     // Express needs an address; a kiosk point is no pickup site.
@@ -194,16 +196,18 @@ async fn one_sitting_from_form_to_paid_receipt(app: TestApp) {
         ..pickup(site)
     };
     assert_eq!(
-        refused_with(applications::accept(&ctx, &actor, &no, express).await),
+        refused_with(applications::accept(&ctx, &common::granted(&actor), &no, express).await),
         ApplicationError::ExpressAddressNeeded
     );
     let kiosk_point = app.site_id("0003").await;
     assert_eq!(
-        refused_with(applications::accept(&ctx, &actor, &no, pickup(kiosk_point)).await),
+        refused_with(
+            applications::accept(&ctx, &common::granted(&actor), &no, pickup(kiosk_point)).await
+        ),
         ApplicationError::NoSuchPickupSite
     );
 
-    let d = applications::accept(&ctx, &actor, &no, pickup(site))
+    let d = applications::accept(&ctx, &common::granted(&actor), &no, pickup(site))
         .await
         .expect("accept");
     assert_eq!(d.status, Status::Accepted);
@@ -214,7 +218,7 @@ async fn one_sitting_from_form_to_paid_receipt(app: TestApp) {
     assert!(d.row.acceptance_started_at.is_some() && d.row.accepted_at.is_some());
     // Accepted is final for acceptance steps.
     assert_eq!(
-        refused_with(applications::verify_face(&ctx, &actor, &no).await),
+        refused_with(applications::verify_face(&ctx, &common::granted(&actor), &no).await),
         ApplicationError::Closed(Status::Accepted)
     );
 
@@ -318,16 +322,18 @@ async fn refusals_and_watch_list_hits_are_recorded(app: TestApp) {
     let actor = staff(site, &[Role::Officer]);
     let ctx = app.state.applications();
     let no = submitted(&app, &id_number(2)).await;
-    applications::start_acceptance(&ctx, &actor, &no, None)
+    applications::start_acceptance(&ctx, &common::granted(&actor), &no, None)
         .await
         .expect("start");
     assert_eq!(
-        refused_with(applications::refuse(&ctx, &actor, &no, vec![" ".into()], "").await),
+        refused_with(
+            applications::refuse(&ctx, &common::granted(&actor), &no, vec![" ".into()], "").await
+        ),
         ApplicationError::ReasonsNeeded
     );
     let refusal = applications::refuse(
         &ctx,
-        &actor,
+        &common::granted(&actor),
         &no,
         vec!["申请人不具备首次申领条件".into()],
         "《中华人民共和国护照法》第六条",
@@ -347,7 +353,7 @@ async fn refusals_and_watch_list_hits_are_recorded(app: TestApp) {
             .is_some_and(|r| r.contains("第六条"))
     );
     assert_eq!(
-        refused_with(applications::accept(&ctx, &actor, &no, pickup(site)).await),
+        refused_with(applications::accept(&ctx, &common::granted(&actor), &no, pickup(site)).await),
         ApplicationError::Closed(Status::Refused)
     );
 
@@ -377,16 +383,18 @@ async fn refusals_and_watch_list_hits_are_recorded(app: TestApp) {
         2
     );
     let hit = submitted(&app, &listed).await;
-    applications::start_acceptance(&ctx, &actor, &hit, None)
+    applications::start_acceptance(&ctx, &common::granted(&actor), &hit, None)
         .await
         .expect("start");
     assert_eq!(
-        applications::run_checks(&ctx, &actor, &hit)
+        applications::run_checks(&ctx, &common::granted(&actor), &hit)
             .await
             .expect("checks"),
         CheckOutcome::Stopped
     );
-    let e = refused_with(applications::accept(&ctx, &actor, &hit, pickup(site)).await);
+    let e = refused_with(
+        applications::accept(&ctx, &common::granted(&actor), &hit, pickup(site)).await,
+    );
     assert!(matches!(
         e,
         ApplicationError::MaterialsIncomplete | ApplicationError::CannotAcceptHere
@@ -414,9 +422,14 @@ async fn accepted(app: &TestApp, n: u32) -> ApplicationNo {
     let actor = staff(site, &[Role::Officer]);
     let no = submitted(app, &id_number(n)).await;
     ready(app, &actor, &no).await;
-    applications::accept(&app.state.applications(), &actor, &no, pickup(site))
-        .await
-        .expect("accept");
+    applications::accept(
+        &app.state.applications(),
+        &common::granted(&actor),
+        &no,
+        pickup(site),
+    )
+    .await
+    .expect("accept");
     no
 }
 
@@ -507,21 +520,34 @@ async fn notifications_forged_or_duplicated_change_nothing(app: TestApp) {
 
     // Refunds: a reason is required, no more than was paid, the provider refunds too.
     assert!(matches!(
-        payments::refund(&pctx, &cashier, &receipt, 100, " ").await,
+        payments::refund(&pctx, &common::granted(&cashier), &receipt, 100, " ").await,
         Err(Failure::Refused(PaymentError::ReasonNeeded))
     ));
     assert!(matches!(
-        payments::refund(&pctx, &cashier, &receipt, 19_501, "too much").await,
+        payments::refund(
+            &pctx,
+            &common::granted(&cashier),
+            &receipt,
+            19_501,
+            "too much"
+        )
+        .await,
         Err(Failure::Refused(PaymentError::RefundTooLarge))
     ));
-    let r = payments::refund(&pctx, &cashier, &receipt, 1_500, "endorsement withdrawn")
-        .await
-        .expect("refund");
+    let r = payments::refund(
+        &pctx,
+        &common::granted(&cashier),
+        &receipt,
+        1_500,
+        "endorsement withdrawn",
+    )
+    .await
+    .expect("refund");
     assert!(r.refund_no.starts_with('R'));
 
     // A cash payment of another application, then the day balances to the fen.
     let cash = accepted(&app, 5).await;
-    payments::pay_at_window(&pctx, &cashier, &cash, Method::Cash, None)
+    payments::pay_at_window(&pctx, &common::granted(&cashier), &cash, Method::Cash, None)
         .await
         .expect("cash");
     let recon = payments::reconcile(&pctx, site, app.state.clock.today())
@@ -560,7 +586,14 @@ async fn an_application_is_paid_once_under_concurrency(app: TestApp) {
         let cashier = cashier.clone();
         let no = no.clone();
         tasks.push(tokio::spawn(async move {
-            payments::pay_at_window(&state.payments(), &cashier, &no, Method::Cash, None).await
+            payments::pay_at_window(
+                &state.payments(),
+                &common::granted(&cashier),
+                &no,
+                Method::Cash,
+                None,
+            )
+            .await
         }));
     }
     let mut ok = 0;
@@ -640,7 +673,7 @@ async fn ticket_to_receipt_is_measured(app: TestApp) {
     let q = app.state.queue();
     let ticket = onetrip::queue::issue_ticket(
         &q,
-        None,
+        common::guide_desk(),
         &site,
         "first_issue",
         onetrip::queue::TicketClass::Normal,
@@ -650,17 +683,17 @@ async fn ticket_to_receipt_is_measured(app: TestApp) {
     )
     .await
     .expect("ticket");
-    onetrip::queue::open_window(&q, &actor, &window)
+    onetrip::queue::open_window(&q, &common::granted(&actor), &window)
         .await
         .expect("open");
     app.state.clock.advance_ms(4 * 60_000);
-    onetrip::queue::call_next(&q, &actor, &window)
+    onetrip::queue::call_next(&q, &common::granted(&actor), &window)
         .await
         .expect("call")
         .expect("called");
     let no = submitted(&app, &id_number(7)).await;
     let ctx = app.state.applications();
-    let d = applications::start_acceptance(&ctx, &actor, &no, Some(window.id))
+    let d = applications::start_acceptance(&ctx, &common::granted(&actor), &no, Some(window.id))
         .await
         .expect("start");
     assert_eq!(
@@ -670,7 +703,7 @@ async fn ticket_to_receipt_is_measured(app: TestApp) {
     );
     ready(&app, &actor, &no).await;
     app.state.clock.advance_ms(12 * 60_000);
-    let d = applications::accept(&ctx, &actor, &no, pickup(site.id))
+    let d = applications::accept(&ctx, &common::granted(&actor), &no, pickup(site.id))
         .await
         .expect("accept");
     let issued = applications::store::ticket_issued_at(app.state.db.reader(), ticket.id)
@@ -753,7 +786,13 @@ async fn progress_before_acceptance_and_after_a_refusal(app: TestApp) {
     .await
     .expect("document");
     let approver = staff(site, &[Role::Approver]);
-    match onetrip::documents::start_review(&app.state.applications(), &approver, doc_id).await {
+    match onetrip::documents::start_review(
+        &app.state.applications(),
+        &common::granted(&approver),
+        doc_id,
+    )
+    .await
+    {
         Err(Failure::Refused(e)) => {
             use onetrip::i18n::UserMessage;
             assert!(
@@ -766,12 +805,12 @@ async fn progress_before_acceptance_and_after_a_refusal(app: TestApp) {
     // Refused at the window: the citizen reads the reasons and the basis.
     let officer = staff(site, &[Role::Officer]);
     let ctx = app.state.applications();
-    applications::start_acceptance(&ctx, &officer, &no, None)
+    applications::start_acceptance(&ctx, &common::granted(&officer), &no, None)
         .await
         .expect("start");
     applications::refuse(
         &ctx,
-        &officer,
+        &common::granted(&officer),
         &no,
         vec!["申请人不具备首次申领条件".into()],
         "《中华人民共和国护照法》第六条",

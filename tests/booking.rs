@@ -23,7 +23,6 @@ async fn app_at(engine: Engine, when: &str) -> Option<TestApp> {
 
 async fn set_quota(app: &TestApp, site: &str, line: &str, online: i64, phone: i64, onsite: i64) {
     let site_id = app.site_id(site).await;
-    let system = Actor::system();
     let settings = SlotSettings {
         slot_minutes: 30,
         quota_online: online,
@@ -34,9 +33,15 @@ async fn set_quota(app: &TestApp, site: &str, line: &str, online: i64, phone: i6
         close_minutes_before: 60,
         release_delay_seconds: 600,
     };
-    booking::update_settings(&app.state.booking(), &system, site_id, line, settings)
-        .await
-        .expect("settings");
+    booking::update_settings(
+        &app.state.booking(),
+        common::administrator(),
+        site_id,
+        line,
+        settings,
+    )
+    .await
+    .expect("settings");
 }
 
 async fn availability(app: &TestApp, date: &str) -> Value {
@@ -1320,7 +1325,7 @@ async fn added_capacity_tells_the_waiting_list_in_order(engine: Engine) {
         extra: (1, 0, 0),
         reason: "加开窗口".into(),
     };
-    booking::add_capacity(&ctx, &Actor::system(), hall.id, change)
+    booking::add_capacity(&ctx, common::administrator(), hall.id, change)
         .await
         .unwrap();
     let (told,): (i64,) =
@@ -1356,7 +1361,7 @@ async fn added_capacity_tells_the_waiting_list_in_order(engine: Engine) {
             reason: "电话加号".into(),
         }
     };
-    booking::add_capacity(&ctx, &Actor::system(), hall.id, phone_only)
+    booking::add_capacity(&ctx, common::administrator(), hall.id, phone_only)
         .await
         .unwrap();
     let (still,): (i64,) =
@@ -1392,7 +1397,7 @@ async fn a_day_closed_on_another_node_refuses_bookings_even_while_this_node_reme
     let date: jiff::civil::Date = "2026-03-04".parse().unwrap();
     booking::close_day(
         &other,
-        &Actor::system(),
+        common::administrator(),
         &hall,
         date,
         "停电检修",

@@ -1579,7 +1579,7 @@ async fn ticketing_and_calling_in_chromium() {
         let line = ["renewal", "first_issue"][i as usize % 2];
         queue::issue_ticket(
             &ctx,
-            None,
+            common::guide_desk(),
             &site,
             line,
             TicketClass::Normal,
@@ -1591,18 +1591,20 @@ async fn ticketing_and_calling_in_chromium() {
         .expect("an earlier ticket");
         let w = others[i as usize % others.len()];
         if (i as usize) < others.len() {
-            queue::open_window(&ctx, &actor, w).await.expect("open");
+            queue::open_window(&ctx, &common::granted(&actor), w)
+                .await
+                .expect("open");
         } else {
             // The window's previous citizen is done.
-            queue::advance(&ctx, &actor, w, TicketStatus::Done)
+            queue::advance(&ctx, &common::granted(&actor), w, TicketStatus::Done)
                 .await
                 .expect("served");
         }
-        queue::call_next(&ctx, &actor, w)
+        queue::call_next(&ctx, &common::granted(&actor), w)
             .await
             .expect("call")
             .expect("the earlier ticket");
-        queue::advance(&ctx, &actor, w, TicketStatus::Serving)
+        queue::advance(&ctx, &common::granted(&actor), w, TicketStatus::Serving)
             .await
             .expect("being served");
         app.state.clock.advance_ms(60_000);
@@ -1706,7 +1708,7 @@ async fn the_display_recovers_by_itself_after_a_server_restart() {
         let ctx = state.queue();
         queue::issue_ticket(
             &ctx,
-            None,
+            common::guide_desk(),
             &hall,
             "foreigner",
             TicketClass::Normal,
@@ -1716,8 +1718,10 @@ async fn the_display_recovers_by_itself_after_a_server_restart() {
         )
         .await
         .expect("ticket");
-        queue::open_window(&ctx, &actor, w).await.expect("open");
-        let t = queue::call_next(&ctx, &actor, w)
+        queue::open_window(&ctx, &common::granted(&actor), w)
+            .await
+            .expect("open");
+        let t = queue::call_next(&ctx, &common::granted(&actor), w)
             .await
             .expect("call")
             .expect("a ticket");

@@ -95,7 +95,7 @@ async fn accepted_unpaid(app: &TestApp, n: u32, class: TimeLimitClass) -> Applic
         .await
         .expect("form");
     let no = ApplicationNo::parse(&row.application_no).expect("no");
-    let d = applications::start_acceptance(&ctx, &actor, &no, None)
+    let d = applications::start_acceptance(&ctx, &common::granted(&actor), &no, None)
         .await
         .expect("start");
     let all: Vec<String> = d
@@ -103,24 +103,24 @@ async fn accepted_unpaid(app: &TestApp, n: u32, class: TimeLimitClass) -> Applic
         .iter()
         .map(|m| m.id.clone())
         .collect();
-    applications::check_materials(&ctx, &actor, &no, &all)
+    applications::check_materials(&ctx, &common::granted(&actor), &no, &all)
         .await
         .expect("materials");
     for kind in [CaptureKind::Photo, CaptureKind::Fingerprint] {
-        applications::capture(&ctx, &actor, &no, kind)
+        applications::capture(&ctx, &common::granted(&actor), &no, kind)
             .await
             .expect("capture");
     }
-    applications::verify_face(&ctx, &actor, &no)
+    applications::verify_face(&ctx, &common::granted(&actor), &no)
         .await
         .expect("face");
-    applications::run_checks(&ctx, &actor, &no)
+    applications::run_checks(&ctx, &common::granted(&actor), &no)
         .await
         .expect("checks");
     let expedited = class == TimeLimitClass::Expedited;
     applications::accept(
         &ctx,
-        &actor,
+        &common::granted(&actor),
         &no,
         Acceptance {
             class,
@@ -149,15 +149,15 @@ async fn produce(app: &TestApp, actor: &Actor, no: &ApplicationNo) -> Vec<String
     let ctx = app.state.applications();
     let mut ids = Vec::new();
     for d in docs(app, no).await {
-        documents::start_review(&ctx, actor, d.id)
+        documents::start_review(&ctx, &common::granted(actor), d.id)
             .await
             .expect("review");
-        documents::approve(&ctx, actor, d.id)
+        documents::approve(&ctx, &common::granted(actor), d.id)
             .await
             .expect("approve");
         ids.push(d.id);
     }
-    let batch = documents::start_batch(&ctx, actor, &ids)
+    let batch = documents::start_batch(&ctx, &common::granted(actor), &ids)
         .await
         .expect("batch");
     let numbers: Vec<(i64, String)> = docs(app, no)
@@ -172,13 +172,13 @@ async fn produce(app: &TestApp, actor: &Actor, no: &ApplicationNo) -> Vec<String
             (d.id, n.to_string())
         })
         .collect();
-    let produced = documents::finish_batch(&ctx, actor, batch, &numbers)
+    let produced = documents::finish_batch(&ctx, &common::granted(actor), batch, &numbers)
         .await
         .expect("produced");
     assert!(produced.iter().all(|d| d.stage == Stage::Produced));
     // A batch is produced once.
     assert_eq!(
-        refusal(documents::finish_batch(&ctx, actor, batch, &numbers).await),
+        refusal(documents::finish_batch(&ctx, &common::granted(actor), batch, &numbers).await),
         DocumentError::BatchFinished
     );
     produced
@@ -201,11 +201,11 @@ async fn illegal_transitions_are_refused(app: TestApp) {
     );
     // Not reviewed yet: no approval, no production, no custody.
     assert_eq!(
-        refusal(documents::approve(&ctx, &actor, id).await),
+        refusal(documents::approve(&ctx, &common::granted(&actor), id).await),
         DocumentError::IllegalTransition(Stage::Accepted, Stage::Approved)
     );
     assert_eq!(
-        refusal(documents::start_batch(&ctx, &actor, &[id]).await),
+        refusal(documents::start_batch(&ctx, &common::granted(&actor), &[id]).await),
         DocumentError::IllegalTransition(Stage::Accepted, Stage::InProduction)
     );
     let hall = onetrip::sites::store::site(app.state.db.reader(), site)
@@ -214,7 +214,9 @@ async fn illegal_transitions_are_refused(app: TestApp) {
         .expect("hall");
     let label = d[0].label.clone().expect("label");
     assert_eq!(
-        refusal(documents::check_in(&ctx, &actor, &label, &hall, "A", "01").await),
+        refusal(
+            documents::check_in(&ctx, &common::granted(&actor), &label, &hall, "A", "01").await
+        ),
         DocumentError::IllegalTransition(Stage::Accepted, Stage::InCustody)
     );
     // A role the actor lacks.
@@ -226,27 +228,39 @@ async fn illegal_transitions_are_refused(app: TestApp) {
         ..actor.clone()
     };
     assert_eq!(
-        refusal(documents::start_review(&ctx, &clerk, id).await),
+        refusal(documents::duty::<onetrip::auth::grant::Review>(&clerk)),
         DocumentError::NotYourRole
     );
-    documents::start_review(&ctx, &actor, id)
+    // The role, but at another site: the grant does not cover the document's site.
+    let elsewhere = Actor {
+        grants: vec![RoleGrant {
+            role: Role::Approver,
+            site_id: Some(site + 1000),
+        }],
+        ..actor.clone()
+    };
+    assert_eq!(
+        refusal(documents::start_review(&ctx, &common::granted(&elsewhere), id).await),
+        DocumentError::NotYourRole
+    );
+    documents::start_review(&ctx, &common::granted(&actor), id)
         .await
         .expect("review");
     assert_eq!(
-        refusal(documents::reject(&ctx, &actor, id, " ").await),
+        refusal(documents::reject(&ctx, &common::granted(&actor), id, " ").await),
         DocumentError::ReasonsNeeded
     );
-    let rejected = documents::reject(&ctx, &actor, id, "申请材料不实")
+    let rejected = documents::reject(&ctx, &common::granted(&actor), id, "申请材料不实")
         .await
         .expect("reject");
     assert_eq!(rejected.stage, Stage::Rejected);
     // Rejected is final.
     assert_eq!(
-        refusal(documents::approve(&ctx, &actor, id).await),
+        refusal(documents::approve(&ctx, &common::granted(&actor), id).await),
         DocumentError::IllegalTransition(Stage::Rejected, Stage::Approved)
     );
     assert_eq!(
-        refusal(documents::start_batch(&ctx, &actor, &[id]).await),
+        refusal(documents::start_batch(&ctx, &common::granted(&actor), &[id]).await),
         DocumentError::IllegalTransition(Stage::Rejected, Stage::InProduction)
     );
     // Every step is recorded with who and when; the applicant was told.
@@ -296,22 +310,30 @@ async fn custody_pickup_and_inventory(app: TestApp) {
     };
     assert_eq!(
         refusal(
-            documents::issue_documents(&ctx, &actor, &no, site, pickup(Recipient::Applicant, true))
-                .await
+            documents::issue_documents(
+                &ctx,
+                &common::granted(&actor),
+                &no,
+                site,
+                pickup(Recipient::Applicant, true)
+            )
+            .await
         ),
         DocumentError::NotInCustody
     );
 
     let labels = produce(&app, &actor, &no).await;
-    documents::check_in(&ctx, &actor, &labels[0], &hall, "A", "01")
+    documents::check_in(&ctx, &common::granted(&actor), &labels[0], &hall, "A", "01")
         .await
         .expect("check in");
     // One slot holds one document.
     assert_eq!(
-        refusal(documents::check_in(&ctx, &actor, &labels[1], &hall, "A", "01").await),
+        refusal(
+            documents::check_in(&ctx, &common::granted(&actor), &labels[1], &hall, "A", "01").await
+        ),
         DocumentError::SlotTaken
     );
-    documents::check_in(&ctx, &actor, &labels[1], &hall, "A", "02")
+    documents::check_in(&ctx, &common::granted(&actor), &labels[1], &hall, "A", "02")
         .await
         .expect("check in");
     let ready: i64 = sqlx::query_scalar(
@@ -322,15 +344,27 @@ async fn custody_pickup_and_inventory(app: TestApp) {
     .await
     .expect("outbox");
     assert_eq!(ready, 2);
-    documents::move_document(&ctx, &actor, &labels[1], "B", "07", "rearranged")
-        .await
-        .expect("move");
+    documents::move_document(
+        &ctx,
+        &common::granted(&actor),
+        &labels[1],
+        "B",
+        "07",
+        "rearranged",
+    )
+    .await
+    .expect("move");
 
     // Inventory: the cabinet scan misses one and has one the records do not.
     let stray = format!("{}09", no.as_str());
-    let found = documents::inventory_audit(&ctx, &actor, site, &[labels[0].clone(), stray.clone()])
-        .await
-        .expect("audit");
+    let found = documents::inventory_audit(
+        &ctx,
+        &common::granted(&actor),
+        site,
+        &[labels[0].clone(), stray.clone()],
+    )
+    .await
+    .expect("audit");
     assert_eq!(found.missing, vec![labels[1].clone()]);
     assert_eq!(found.extra, vec![stray]);
     assert_eq!(found.matched, 1);
@@ -341,7 +375,7 @@ async fn custody_pickup_and_inventory(app: TestApp) {
         ..pickup(Recipient::Applicant, true)
     };
     assert_eq!(
-        refusal(documents::issue_documents(&ctx, &actor, &no, site, wrong).await),
+        refusal(documents::issue_documents(&ctx, &common::granted(&actor), &no, site, wrong).await),
         DocumentError::IdentityMismatch
     );
     let proxy = Recipient::Proxy {
@@ -350,7 +384,14 @@ async fn custody_pickup_and_inventory(app: TestApp) {
     };
     assert_eq!(
         refusal(
-            documents::issue_documents(&ctx, &actor, &no, site, pickup(proxy.clone(), false)).await
+            documents::issue_documents(
+                &ctx,
+                &common::granted(&actor),
+                &no,
+                site,
+                pickup(proxy.clone(), false)
+            )
+            .await
         ),
         DocumentError::ReceiptNeeded
     );
@@ -360,7 +401,14 @@ async fn custody_pickup_and_inventory(app: TestApp) {
     };
     assert_eq!(
         refusal(
-            documents::issue_documents(&ctx, &actor, &no, site, pickup(self_proxy, true)).await
+            documents::issue_documents(
+                &ctx,
+                &common::granted(&actor),
+                &no,
+                site,
+                pickup(self_proxy, true)
+            )
+            .await
         ),
         DocumentError::ProxyIdNeeded
     );
@@ -369,7 +417,7 @@ async fn custody_pickup_and_inventory(app: TestApp) {
         refusal(
             documents::issue_documents(
                 &ctx,
-                &actor,
+                &common::granted(&actor),
                 &no,
                 site,
                 pickup(
@@ -385,7 +433,7 @@ async fn custody_pickup_and_inventory(app: TestApp) {
     );
 
     // The data of one document is wrong: back to production, the slot is freed.
-    let back = documents::report_error(&ctx, &actor, &labels[1], "姓名拼音有误")
+    let back = documents::report_error(&ctx, &common::granted(&actor), &labels[1], "姓名拼音有误")
         .await
         .expect("report");
     assert_eq!(back.stage, Stage::InProduction);
@@ -397,9 +445,15 @@ async fn custody_pickup_and_inventory(app: TestApp) {
     );
 
     // The proxy collects what is ready, together; the rest follows later.
-    let issued = documents::issue_documents(&ctx, &actor, &no, site, pickup(proxy, true))
-        .await
-        .expect("issue");
+    let issued = documents::issue_documents(
+        &ctx,
+        &common::granted(&actor),
+        &no,
+        site,
+        pickup(proxy, true),
+    )
+    .await
+    .expect("issue");
     assert_eq!(issued.labels, vec![labels[0].clone()]);
     assert_eq!(issued.still_pending, 1);
     let d = docs(&app, &no).await;
@@ -418,8 +472,14 @@ async fn custody_pickup_and_inventory(app: TestApp) {
     // Issued is final: not again.
     assert_eq!(
         refusal(
-            documents::issue_documents(&ctx, &actor, &no, site, pickup(Recipient::Applicant, true))
-                .await
+            documents::issue_documents(
+                &ctx,
+                &common::granted(&actor),
+                &no,
+                site,
+                pickup(Recipient::Applicant, true)
+            )
+            .await
         ),
         DocumentError::NotInCustody
     );
@@ -493,10 +553,10 @@ async fn overdue_is_found_across_holidays(app: TestApp) {
     let site = app.site_id("0001").await;
     let actor = staff(site);
     let d = docs(&app, &urgent).await;
-    documents::start_review(&ctx, &actor, d[0].id)
+    documents::start_review(&ctx, &common::granted(&actor), d[0].id)
         .await
         .expect("review");
-    documents::reject(&ctx, &actor, d[0].id, "不符合条件")
+    documents::reject(&ctx, &common::granted(&actor), d[0].id, "不符合条件")
         .await
         .expect("reject");
     assert_eq!(due("2026-10-16").await.overdue.len(), 3);
@@ -524,7 +584,15 @@ async fn one_slot_holds_one_document_under_concurrency(app: TestApp) {
         let state = app.state.clone();
         let (actor, hall) = (actor.clone(), hall.clone());
         tasks.push(tokio::spawn(async move {
-            documents::check_in(&state.applications(), &actor, &label, &hall, "C", "01").await
+            documents::check_in(
+                &state.applications(),
+                &common::granted(&actor),
+                &label,
+                &hall,
+                "C",
+                "01",
+            )
+            .await
         }));
     }
     let mut placed = 0;
@@ -569,9 +637,16 @@ async fn uncollected_documents_are_handled_by_rule(app: TestApp) {
     let no = accepted(&app, 20, TimeLimitClass::Normal).await;
     let labels = produce(&app, &actor, &no).await;
     for (i, label) in labels.iter().enumerate() {
-        documents::check_in(&ctx, &actor, label, &hall, "D", &format!("{i}"))
-            .await
-            .expect("check in");
+        documents::check_in(
+            &ctx,
+            &common::granted(&actor),
+            label,
+            &hall,
+            "D",
+            &format!("{i}"),
+        )
+        .await
+        .expect("check in");
     }
     let today = || app.state.clock.today();
     assert!(
@@ -589,9 +664,16 @@ async fn uncollected_documents_are_handled_by_rule(app: TestApp) {
         2
     );
     // Remind: a text, nothing moves.
-    let reminded = documents::apply_expiry(&ctx, &actor, site, today(), 90, ExpiryAction::Remind)
-        .await
-        .expect("remind");
+    let reminded = documents::apply_expiry(
+        &ctx,
+        &common::granted(&actor),
+        site,
+        today(),
+        90,
+        ExpiryAction::Remind,
+    )
+    .await
+    .expect("remind");
     assert_eq!(reminded.len(), 2);
     let texts: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM outbox WHERE kind = 'document.uncollected' AND ref = $1",
@@ -602,9 +684,16 @@ async fn uncollected_documents_are_handled_by_rule(app: TestApp) {
     .expect("outbox");
     assert_eq!(texts, 2);
     // Return: each becomes a recorded step, the slots are freed, nothing is lost.
-    let returned = documents::apply_expiry(&ctx, &actor, site, today(), 90, ExpiryAction::Return)
-        .await
-        .expect("return");
+    let returned = documents::apply_expiry(
+        &ctx,
+        &common::granted(&actor),
+        site,
+        today(),
+        90,
+        ExpiryAction::Return,
+    )
+    .await
+    .expect("return");
     assert_eq!(returned, labels);
     for d in docs(&app, &no).await {
         assert_eq!(d.stage, Stage::Returned);
@@ -675,13 +764,18 @@ async fn a_document_moves_between_sites_on_record(app: TestApp) {
     let ctx = app.state.applications();
     let no = accepted(&app, 40, TimeLimitClass::Normal).await;
     let labels = produce(&app, &actor, &no).await;
-    documents::check_in(&ctx, &actor, &labels[0], &hall, "A", "01")
+    documents::check_in(&ctx, &common::granted(&actor), &labels[0], &hall, "A", "01")
         .await
         .expect("check in");
-    let moved =
-        documents::transfer_site(&ctx, &actor, &labels[0], &extension, "申请人要求就近领取")
-            .await
-            .expect("transfer");
+    let moved = documents::transfer_site(
+        &ctx,
+        &common::granted(&actor),
+        &labels[0],
+        &extension,
+        "申请人要求就近领取",
+    )
+    .await
+    .expect("transfer");
     assert_eq!(moved.custody_site_id, Some(extension.id));
     // On its way: not in the hall's cabinet, not yet issuable at the extension point.
     let input = || PickupInput {
@@ -691,20 +785,31 @@ async fn a_document_moves_between_sites_on_record(app: TestApp) {
         method: VerifyMethod::Face,
     };
     assert_eq!(
-        refusal(documents::issue_documents(&ctx, &actor, &no, extension.id, input()).await),
+        refusal(
+            documents::issue_documents(&ctx, &common::granted(&actor), &no, extension.id, input())
+                .await
+        ),
         DocumentError::NotInCustody
     );
-    let hall_audit = documents::inventory_audit(&ctx, &actor, site, &[])
+    let hall_audit = documents::inventory_audit(&ctx, &common::granted(&actor), site, &[])
         .await
         .expect("audit");
     assert!(hall_audit.missing.is_empty());
     // Received into a slot there, then collected there.
-    documents::check_in(&ctx, &actor, &labels[0], &extension, "E", "05")
-        .await
-        .expect("receive");
-    let issued = documents::issue_documents(&ctx, &actor, &no, extension.id, input())
-        .await
-        .expect("issue");
+    documents::check_in(
+        &ctx,
+        &common::granted(&actor),
+        &labels[0],
+        &extension,
+        "E",
+        "05",
+    )
+    .await
+    .expect("receive");
+    let issued =
+        documents::issue_documents(&ctx, &common::granted(&actor), &no, extension.id, input())
+            .await
+            .expect("issue");
     assert_eq!(issued.labels, vec![labels[0].clone()]);
     let moves: Vec<String> =
         sqlx::query_scalar("SELECT reason FROM custody_moves WHERE document_id = $1 ORDER BY id")
@@ -949,10 +1054,10 @@ async fn nothing_unpaid_is_produced_or_handed_over(app: TestApp) {
     let mut ids = Vec::new();
     for d in docs(&app, &no).await {
         assert!(!d.fee_settled);
-        documents::start_review(&ctx, &actor, d.id)
+        documents::start_review(&ctx, &common::granted(&actor), d.id)
             .await
             .expect("review");
-        documents::approve(&ctx, &actor, d.id)
+        documents::approve(&ctx, &common::granted(&actor), d.id)
             .await
             .expect("approve");
         ids.push(d.id);
@@ -975,7 +1080,7 @@ async fn nothing_unpaid_is_produced_or_handed_over(app: TestApp) {
         page.contains(&format!("name=\"d:{}\" disabled", ids[0])),
         "{page}"
     );
-    let e = refusal(documents::start_batch(&ctx, &actor, &ids).await);
+    let e = refusal(documents::start_batch(&ctx, &common::granted(&actor), &ids).await);
     assert_eq!(e, DocumentError::Unpaid(no.as_str().to_string()));
     {
         use onetrip::i18n::UserMessage;
@@ -989,21 +1094,28 @@ async fn nothing_unpaid_is_produced_or_handed_over(app: TestApp) {
 
     // Paid: produced and checked into custody.
     let receipt = common::pay_cash(&app, site, &no).await;
-    let batch = documents::start_batch(&ctx, &actor, &ids)
+    let batch = documents::start_batch(&ctx, &common::granted(&actor), &ids)
         .await
         .expect("batch");
     let numbers = [
         (ids[0], "E12345671".to_string()),
         (ids[1], "CA1234561".to_string()),
     ];
-    let produced = documents::finish_batch(&ctx, &actor, batch, &numbers)
+    let produced = documents::finish_batch(&ctx, &common::granted(&actor), batch, &numbers)
         .await
         .expect("produced");
     for (i, d) in produced.iter().enumerate() {
         let label = d.label.clone().expect("label");
-        documents::check_in(&ctx, &actor, &label, &hall, "P", &format!("0{i}"))
-            .await
-            .expect("check in");
+        documents::check_in(
+            &ctx,
+            &common::granted(&actor),
+            &label,
+            &hall,
+            "P",
+            &format!("0{i}"),
+        )
+        .await
+        .expect("check in");
     }
     // Refunded in full (say, the applicant withdrew): the window sends them to the cashier
     // before any identity check, and nothing is issued.
@@ -1015,7 +1127,7 @@ async fn nothing_unpaid_is_produced_or_handed_over(app: TestApp) {
     let cashier = common::actor_at(site, &[Role::Cashier]);
     onetrip::payments::refund(
         &app.state.payments(),
-        &cashier,
+        &common::granted(&cashier),
         &receipt,
         fee,
         "申请人撤回申请",
@@ -1029,7 +1141,7 @@ async fn nothing_unpaid_is_produced_or_handed_over(app: TestApp) {
         method: VerifyMethod::Fingerprint,
     };
     assert_eq!(
-        refusal(documents::issue_documents(&ctx, &actor, &no, site, input).await),
+        refusal(documents::issue_documents(&ctx, &common::granted(&actor), &no, site, input).await),
         DocumentError::Unpaid(no.as_str().to_string())
     );
     assert!(

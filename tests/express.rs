@@ -108,7 +108,7 @@ async fn docs(app: &TestApp, no: &ApplicationNo) -> Vec<documents::store::DocRow
 /// Every acceptance step, then accepted for delivery by express.
 async fn accept_by_express(app: &TestApp, actor: &Actor, no: &ApplicationNo) {
     let ctx = app.state.applications();
-    let d = applications::start_acceptance(&ctx, actor, no, None)
+    let d = applications::start_acceptance(&ctx, &common::granted(actor), no, None)
         .await
         .expect("start");
     let all: Vec<String> = d
@@ -116,21 +116,21 @@ async fn accept_by_express(app: &TestApp, actor: &Actor, no: &ApplicationNo) {
         .iter()
         .map(|m| m.id.clone())
         .collect();
-    applications::check_materials(&ctx, actor, no, &all)
+    applications::check_materials(&ctx, &common::granted(actor), no, &all)
         .await
         .expect("materials");
     for kind in [CaptureKind::Photo, CaptureKind::Fingerprint] {
-        applications::capture(&ctx, actor, no, kind)
+        applications::capture(&ctx, &common::granted(actor), no, kind)
             .await
             .expect("capture");
     }
-    applications::verify_face(&ctx, actor, no)
+    applications::verify_face(&ctx, &common::granted(actor), no)
         .await
         .expect("face");
-    applications::run_checks(&ctx, actor, no)
+    applications::run_checks(&ctx, &common::granted(actor), no)
         .await
         .expect("checks");
-    applications::accept(&ctx, actor, no, by_express())
+    applications::accept(&ctx, &common::granted(actor), no, by_express())
         .await
         .expect("accept");
 }
@@ -142,10 +142,10 @@ async fn approve_and_produce(app: &TestApp, actor: &Actor, no: &ApplicationNo) {
     let mut ids = Vec::new();
     let mut numbers = Vec::new();
     for d in docs(app, no).await {
-        documents::start_review(&ctx, actor, d.id)
+        documents::start_review(&ctx, &common::granted(actor), d.id)
             .await
             .expect("review");
-        documents::approve(&ctx, actor, d.id)
+        documents::approve(&ctx, &common::granted(actor), d.id)
             .await
             .expect("approve");
         ids.push(d.id);
@@ -156,10 +156,10 @@ async fn approve_and_produce(app: &TestApp, actor: &Actor, no: &ApplicationNo) {
         };
         numbers.push((d.id, n.to_string()));
     }
-    let batch = documents::start_batch(&ctx, actor, &ids)
+    let batch = documents::start_batch(&ctx, &common::granted(actor), &ids)
         .await
         .expect("batch");
-    documents::finish_batch(&ctx, actor, batch, &numbers)
+    documents::finish_batch(&ctx, &common::granted(actor), batch, &numbers)
         .await
         .expect("produced");
 }
@@ -195,7 +195,7 @@ async fn shipped_together_and_tracked(app: TestApp) {
     approve_and_produce(&app, &actor, &no).await;
 
     let courier = app.state.devices.courier.clone();
-    let shipped = express::ship_ready(&ctx, courier.as_ref(), &actor, site)
+    let shipped = express::ship_ready(&ctx, courier.as_ref(), &common::granted(&actor), site)
         .await
         .expect("ship");
     assert_eq!(shipped.len(), 1, "both documents under one waybill");
@@ -216,7 +216,7 @@ async fn shipped_together_and_tracked(app: TestApp) {
     assert_eq!(told, 1);
     // Nothing left to ship.
     assert!(
-        express::ship_ready(&ctx, courier.as_ref(), &actor, site)
+        express::ship_ready(&ctx, courier.as_ref(), &common::granted(&actor), site)
             .await
             .expect("ship")
             .is_empty()
@@ -326,7 +326,7 @@ async fn two_way_express_endorsement(app: TestApp) {
         .await
         .expect("same waybill");
     assert_eq!(again.waybill_no, inbound.waybill_no);
-    applications::start_acceptance(&ctx, &actor, &no, None)
+    applications::start_acceptance(&ctx, &common::granted(&actor), &no, None)
         .await
         .expect("start");
     let d = applications::dossier(&ctx, &no)
@@ -338,15 +338,15 @@ async fn two_way_express_endorsement(app: TestApp) {
         .iter()
         .map(|m| m.id.clone())
         .collect();
-    applications::check_materials(&ctx, &actor, &no, &all)
+    applications::check_materials(&ctx, &common::granted(&actor), &no, &all)
         .await
         .expect("materials");
-    applications::run_checks(&ctx, &actor, &no)
+    applications::run_checks(&ctx, &common::granted(&actor), &no)
         .await
         .expect("checks");
     // Not arrived yet: the applicant has not been seen, so no acceptance.
     assert!(matches!(
-        applications::accept(&ctx, &actor, &no, by_express()).await,
+        applications::accept(&ctx, &common::granted(&actor), &no, by_express()).await,
         Err(onetrip::auth::Failure::Refused(
             applications::ApplicationError::FaceNotVerified
         ))
@@ -370,12 +370,12 @@ async fn two_way_express_endorsement(app: TestApp) {
         WebhookOutcome::Applied
     );
     // Arrived: accepted without a visit, endorsed, sent back.
-    let accepted = applications::accept(&ctx, &actor, &no, by_express())
+    let accepted = applications::accept(&ctx, &common::granted(&actor), &no, by_express())
         .await
         .expect("accept");
     assert_eq!(accepted.row.fee_fen, Some(1_500));
     approve_and_produce(&app, &actor, &no).await;
-    let out = express::ship_ready(&ctx, courier.as_ref(), &actor, site)
+    let out = express::ship_ready(&ctx, courier.as_ref(), &common::granted(&actor), site)
         .await
         .expect("ship");
     assert_eq!(out.len(), 1);
@@ -433,7 +433,7 @@ async fn nothing_unpaid_is_shipped(app: TestApp) {
     let cashier = common::actor_at(site, &[Role::Cashier]);
     onetrip::payments::refund(
         &app.state.payments(),
-        &cashier,
+        &common::granted(&cashier),
         &receipt,
         fee,
         "申请人撤回申请",
@@ -441,9 +441,14 @@ async fn nothing_unpaid_is_shipped(app: TestApp) {
     .await
     .expect("refund");
     let courier = app.state.devices.courier.clone();
-    let shipped = express::ship_ready(&app.state.applications(), courier.as_ref(), &actor, site)
-        .await
-        .expect("ship");
+    let shipped = express::ship_ready(
+        &app.state.applications(),
+        courier.as_ref(),
+        &common::granted(&actor),
+        site,
+    )
+    .await
+    .expect("ship");
     assert!(shipped.is_empty(), "{shipped:?}");
     assert!(
         docs(&app, &no)

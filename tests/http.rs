@@ -918,7 +918,7 @@ async fn a_site_with_a_long_booking_window_brings_the_calendar_warning_forward(a
     };
     onetrip::booking::update_settings(
         &app.state.booking(),
-        &onetrip::auth::Actor::system(),
+        common::administrator(),
         site_id,
         "first_issue",
         settings,

@@ -51,7 +51,7 @@ async fn no_ticket_is_called_twice(engine: Engine) {
         let line = ["first_issue", "renewal", "endorsement"][i % 3];
         queue::issue_ticket(
             &ctx,
-            None,
+            common::guide_desk(),
             &site,
             line,
             TicketClass::Normal,
@@ -72,7 +72,9 @@ async fn no_ticket_is_called_twice(engine: Engine) {
     assert!(serving.len() >= 6, "several windows compete");
     let actor = officer(site.id);
     for w in &serving {
-        queue::open_window(&ctx, &actor, w).await.unwrap();
+        queue::open_window(&ctx, &common::granted(&actor), w)
+            .await
+            .unwrap();
     }
     let mut tasks = Vec::new();
     for w in serving {
@@ -81,9 +83,12 @@ async fn no_ticket_is_called_twice(engine: Engine) {
         tasks.push(tokio::spawn(async move {
             let ctx = state.queue();
             let mut mine = Vec::new();
-            while let Some(t) = queue::call_next(&ctx, &actor, &w).await.unwrap() {
+            while let Some(t) = queue::call_next(&ctx, &common::granted(&actor), &w)
+                .await
+                .unwrap()
+            {
                 mine.push(t.number.clone());
-                queue::advance(&ctx, &actor, &w, TicketStatus::Done)
+                queue::advance(&ctx, &common::granted(&actor), &w, TicketStatus::Done)
                     .await
                     .unwrap();
             }
@@ -128,7 +133,7 @@ async fn the_next_ticket_follows_the_documented_priority_order(engine: Engine) {
         async move {
             queue::issue_ticket(
                 &state.queue(),
-                None,
+                common::issuer_of(class),
                 &site,
                 "renewal",
                 class,
@@ -151,7 +156,7 @@ async fn the_next_ticket_follows_the_documented_priority_order(engine: Engine) {
     assert!(
         queue::issue_ticket(
             &ctx,
-            None,
+            common::guide_desk(),
             &site,
             "renewal",
             TicketClass::Love,
@@ -164,11 +169,16 @@ async fn the_next_ticket_follows_the_documented_priority_order(engine: Engine) {
     );
     let w = windows.iter().find(|w| w.number == 1).unwrap();
     let actor = officer(site.id);
-    queue::open_window(&ctx, &actor, w).await.unwrap();
+    queue::open_window(&ctx, &common::granted(&actor), w)
+        .await
+        .unwrap();
     let mut order = Vec::new();
-    while let Some(t) = queue::call_next(&ctx, &actor, w).await.unwrap() {
+    while let Some(t) = queue::call_next(&ctx, &common::granted(&actor), w)
+        .await
+        .unwrap()
+    {
         order.push(t.number);
-        queue::advance(&ctx, &actor, w, TicketStatus::Done)
+        queue::advance(&ctx, &common::granted(&actor), w, TicketStatus::Done)
             .await
             .unwrap();
     }
@@ -185,7 +195,7 @@ async fn nobody_is_passed_over_beyond_the_maximum_wait(engine: Engine) {
     let ctx = app.state.queue();
     let old = queue::issue_ticket(
         &ctx,
-        None,
+        common::guide_desk(),
         &site,
         "renewal",
         TicketClass::Normal,
@@ -199,7 +209,7 @@ async fn nobody_is_passed_over_beyond_the_maximum_wait(engine: Engine) {
     app.state.clock.advance_ms(46 * 60_000);
     let love = queue::issue_ticket(
         &ctx,
-        None,
+        common::guide_desk(),
         &site,
         "renewal",
         TicketClass::Love,
@@ -212,8 +222,10 @@ async fn nobody_is_passed_over_beyond_the_maximum_wait(engine: Engine) {
     .number;
     let w = windows.iter().find(|w| w.number == 2).unwrap();
     let actor = officer(site.id);
-    queue::open_window(&ctx, &actor, w).await.unwrap();
-    let first = queue::call_next(&ctx, &actor, w)
+    queue::open_window(&ctx, &common::granted(&actor), w)
+        .await
+        .unwrap();
+    let first = queue::call_next(&ctx, &common::granted(&actor), w)
         .await
         .unwrap()
         .unwrap()
@@ -222,11 +234,11 @@ async fn nobody_is_passed_over_beyond_the_maximum_wait(engine: Engine) {
         first, old,
         "waited 46 minutes (> 45): served before the love channel"
     );
-    queue::advance(&ctx, &actor, w, TicketStatus::Done)
+    queue::advance(&ctx, &common::granted(&actor), w, TicketStatus::Done)
         .await
         .unwrap();
     assert_eq!(
-        queue::call_next(&ctx, &actor, w)
+        queue::call_next(&ctx, &common::granted(&actor), w)
             .await
             .unwrap()
             .unwrap()
@@ -248,7 +260,7 @@ async fn a_transfer_keeps_number_and_history_and_closing_a_window_hands_back_its
     let actor = officer(site.id);
     let t = queue::issue_ticket(
         &ctx,
-        None,
+        common::guide_desk(),
         &site,
         "first_issue",
         TicketClass::Normal,
@@ -263,37 +275,50 @@ async fn a_transfer_keeps_number_and_history_and_closing_a_window_hands_back_its
         .iter()
         .find(|w| w.kind == onetrip::sites::WindowKind::Payment)
         .unwrap();
-    queue::open_window(&ctx, &actor, citizen).await.unwrap();
-    queue::open_window(&ctx, &actor, payment).await.unwrap();
+    queue::open_window(&ctx, &common::granted(&actor), citizen)
+        .await
+        .unwrap();
+    queue::open_window(&ctx, &common::granted(&actor), payment)
+        .await
+        .unwrap();
     assert!(
-        queue::call_next(&ctx, &actor, payment)
+        queue::call_next(&ctx, &common::granted(&actor), payment)
             .await
             .unwrap()
             .is_none(),
         "payment serves only the payment line"
     );
-    queue::call_next(&ctx, &actor, citizen)
+    queue::call_next(&ctx, &common::granted(&actor), citizen)
         .await
         .unwrap()
         .unwrap();
     // Busy: the current ticket must be dealt with first.
-    assert!(queue::call_next(&ctx, &actor, citizen).await.is_err());
-    queue::advance(&ctx, &actor, citizen, TicketStatus::Serving)
-        .await
-        .unwrap();
-    let moved = queue::transfer(&ctx, &actor, citizen, "payment", None)
+    assert!(
+        queue::call_next(&ctx, &common::granted(&actor), citizen)
+            .await
+            .is_err()
+    );
+    queue::advance(
+        &ctx,
+        &common::granted(&actor),
+        citizen,
+        TicketStatus::Serving,
+    )
+    .await
+    .unwrap();
+    let moved = queue::transfer(&ctx, &common::granted(&actor), citizen, "payment", None)
         .await
         .unwrap();
     assert_eq!(
         (moved.number.as_str(), moved.status),
         (t.number.as_str(), TicketStatus::Waiting)
     );
-    let at_payment = queue::call_next(&ctx, &actor, payment)
+    let at_payment = queue::call_next(&ctx, &common::granted(&actor), payment)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(at_payment.number, t.number);
-    queue::advance(&ctx, &actor, payment, TicketStatus::Done)
+    queue::advance(&ctx, &common::granted(&actor), payment, TicketStatus::Done)
         .await
         .unwrap();
     let kinds: Vec<String> = queue::store::history(app.state.db.reader(), t.id)
@@ -317,7 +342,7 @@ async fn a_transfer_keeps_number_and_history_and_closing_a_window_hands_back_its
     // Recall limit, then closing the window returns an unstarted ticket to the queue.
     let u = queue::issue_ticket(
         &ctx,
-        None,
+        common::guide_desk(),
         &site,
         "first_issue",
         TicketClass::Normal,
@@ -327,17 +352,23 @@ async fn a_transfer_keeps_number_and_history_and_closing_a_window_hands_back_its
     )
     .await
     .unwrap();
-    queue::call_next(&ctx, &actor, citizen)
+    queue::call_next(&ctx, &common::granted(&actor), citizen)
         .await
         .unwrap()
         .unwrap();
-    queue::recall(&ctx, &actor, citizen).await.unwrap();
-    queue::recall(&ctx, &actor, citizen).await.unwrap();
+    queue::recall(&ctx, &common::granted(&actor), citizen)
+        .await
+        .unwrap();
+    queue::recall(&ctx, &common::granted(&actor), citizen)
+        .await
+        .unwrap();
     assert!(
-        queue::recall(&ctx, &actor, citizen).await.is_err(),
+        queue::recall(&ctx, &common::granted(&actor), citizen)
+            .await
+            .is_err(),
         "three calls at most"
     );
-    queue::stop_window(&ctx, &actor, citizen, None)
+    queue::stop_window(&ctx, &common::granted(&actor), citizen, None)
         .await
         .unwrap();
     let back = queue::store::ticket(app.state.db.reader(), u.id)
@@ -346,13 +377,17 @@ async fn a_transfer_keeps_number_and_history_and_closing_a_window_hands_back_its
         .unwrap();
     assert_eq!(back.status, TicketStatus::Waiting);
     assert!(
-        queue::call_next(&ctx, &actor, citizen).await.is_err(),
+        queue::call_next(&ctx, &common::granted(&actor), citizen)
+            .await
+            .is_err(),
         "a closed window cannot call"
     );
     let other = windows.iter().find(|w| w.number == 3).unwrap();
-    queue::open_window(&ctx, &actor, other).await.unwrap();
+    queue::open_window(&ctx, &common::granted(&actor), other)
+        .await
+        .unwrap();
     assert_eq!(
-        queue::call_next(&ctx, &actor, other)
+        queue::call_next(&ctx, &common::granted(&actor), other)
             .await
             .unwrap()
             .unwrap()
@@ -362,7 +397,11 @@ async fn a_transfer_keeps_number_and_history_and_closing_a_window_hands_back_its
     );
     // Officers of another site cannot work these windows.
     let stranger = officer(site.id + 1000);
-    assert!(queue::open_window(&ctx, &stranger, citizen).await.is_err());
+    assert!(
+        queue::open_window(&ctx, &common::granted(&stranger), citizen)
+            .await
+            .is_err()
+    );
 }
 
 on_both_engines!(the_display_hears_each_call_and_the_citizen_sees_the_queue);
@@ -397,7 +436,7 @@ async fn the_display_hears_each_call_and_the_citizen_sees_the_queue(engine: Engi
     // The status page says how many are ahead, as a range of minutes.
     let ahead_ticket = queue::issue_ticket(
         &ctx,
-        None,
+        common::guide_desk(),
         &site,
         "endorsement",
         TicketClass::Normal,
@@ -422,8 +461,13 @@ async fn the_display_hears_each_call_and_the_citizen_sees_the_queue(engine: Engi
     assert_eq!(events.headers()["content-type"], "text/event-stream");
     let w = windows.iter().find(|w| w.number == 4).unwrap();
     let actor = officer(site.id);
-    queue::open_window(&ctx, &actor, w).await.unwrap();
-    queue::call_next(&ctx, &actor, w).await.unwrap().unwrap();
+    queue::open_window(&ctx, &common::granted(&actor), w)
+        .await
+        .unwrap();
+    queue::call_next(&ctx, &common::granted(&actor), w)
+        .await
+        .unwrap()
+        .unwrap();
     let mut seen = String::new();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
     while !seen.contains("event: call") {
@@ -548,7 +592,7 @@ async fn a_call_on_one_node_reaches_a_display_on_another() {
     let ctx = app.state.queue();
     queue::issue_ticket(
         &ctx,
-        None,
+        common::guide_desk(),
         &site,
         "renewal",
         TicketClass::Normal,
@@ -560,8 +604,13 @@ async fn a_call_on_one_node_reaches_a_display_on_another() {
     .unwrap();
     let w = windows.iter().find(|w| w.number == 1).unwrap();
     let actor = officer(site.id);
-    queue::open_window(&ctx, &actor, w).await.unwrap();
-    let t = queue::call_next(&ctx, &actor, w).await.unwrap().unwrap();
+    queue::open_window(&ctx, &common::granted(&actor), w)
+        .await
+        .unwrap();
+    let t = queue::call_next(&ctx, &common::granted(&actor), w)
+        .await
+        .unwrap()
+        .unwrap();
     let mut seen = String::new();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
     while !seen.contains("event: call") {
@@ -672,7 +721,7 @@ async fn the_workstation_redirects_after_each_action_and_the_kiosk_offers_only_s
     );
     queue::issue_ticket(
         &app.state.queue(),
-        None,
+        common::guide_desk(),
         &site,
         "renewal",
         TicketClass::Normal,
@@ -722,7 +771,7 @@ async fn the_workstation_redirects_after_each_action_and_the_kiosk_offers_only_s
     // The QR on the ticket carries a full address a phone can open.
     let t = queue::issue_ticket(
         &app.state.queue(),
-        None,
+        common::guide_desk(),
         &site,
         "renewal",
         TicketClass::Normal,
@@ -792,7 +841,7 @@ async fn a_window_calls_its_lines_in_the_configured_priority(engine: Engine) {
     let ctx = app.state.queue();
     let first = queue::issue_ticket(
         &ctx,
-        None,
+        common::guide_desk(),
         &site,
         "first_issue",
         TicketClass::Normal,
@@ -806,7 +855,7 @@ async fn a_window_calls_its_lines_in_the_configured_priority(engine: Engine) {
     app.state.clock.advance_ms(60_000);
     let endorsement = queue::issue_ticket(
         &ctx,
-        None,
+        common::guide_desk(),
         &site,
         "endorsement",
         TicketClass::Normal,
@@ -819,7 +868,7 @@ async fn a_window_calls_its_lines_in_the_configured_priority(engine: Engine) {
     .number;
     let renewal = queue::issue_ticket(
         &ctx,
-        None,
+        common::guide_desk(),
         &site,
         "renewal",
         TicketClass::Normal,
@@ -831,11 +880,16 @@ async fn a_window_calls_its_lines_in_the_configured_priority(engine: Engine) {
     .unwrap()
     .number;
     let actor = officer(site.id);
-    queue::open_window(&ctx, &actor, w).await.unwrap();
+    queue::open_window(&ctx, &common::granted(&actor), w)
+        .await
+        .unwrap();
     let mut order = Vec::new();
-    while let Some(t) = queue::call_next(&ctx, &actor, w).await.unwrap() {
+    while let Some(t) = queue::call_next(&ctx, &common::granted(&actor), w)
+        .await
+        .unwrap()
+    {
         order.push(t.number);
-        queue::advance(&ctx, &actor, w, TicketStatus::Done)
+        queue::advance(&ctx, &common::granted(&actor), w, TicketStatus::Done)
             .await
             .unwrap();
     }
@@ -870,7 +924,7 @@ async fn a_ticket_that_did_not_print_is_not_queued_until_reprinted(engine: Engin
     let ctx = app.state.queue();
     let t = queue::issue_ticket(
         &ctx,
-        None,
+        common::guide_desk(),
         &site,
         "renewal",
         TicketClass::Normal,
@@ -903,9 +957,14 @@ async fn a_ticket_that_did_not_print_is_not_queued_until_reprinted(engine: Engin
     );
     let w = windows.iter().find(|w| w.number == 1).unwrap();
     let actor = officer(site.id);
-    queue::open_window(&ctx, &actor, w).await.unwrap();
+    queue::open_window(&ctx, &common::granted(&actor), w)
+        .await
+        .unwrap();
     assert!(
-        queue::call_next(&ctx, &actor, w).await.unwrap().is_none(),
+        queue::call_next(&ctx, &common::granted(&actor), w)
+            .await
+            .unwrap()
+            .is_none(),
         "not called"
     );
     // Reprinted: the same number is back in its place.
@@ -915,7 +974,7 @@ async fn a_ticket_that_did_not_print_is_not_queued_until_reprinted(engine: Engin
         .await
         .unwrap();
     assert_eq!(
-        queue::call_next(&ctx, &actor, w)
+        queue::call_next(&ctx, &common::granted(&actor), w)
             .await
             .unwrap()
             .unwrap()
@@ -1046,11 +1105,13 @@ async fn a_ticket_transferred_to_a_named_window_is_called_only_there(engine: Eng
         .find(|w| w.kind == onetrip::sites::WindowKind::Pickup)
         .unwrap();
     for w in [w1, w2, w3] {
-        queue::open_window(&ctx, &actor, w).await.unwrap();
+        queue::open_window(&ctx, &common::granted(&actor), w)
+            .await
+            .unwrap();
     }
     let t = queue::issue_ticket(
         &ctx,
-        None,
+        common::guide_desk(),
         &site,
         "renewal",
         TicketClass::Normal,
@@ -1060,22 +1121,28 @@ async fn a_ticket_transferred_to_a_named_window_is_called_only_there(engine: Eng
     )
     .await
     .unwrap();
-    queue::call_next(&ctx, &actor, w1).await.unwrap().unwrap();
+    queue::call_next(&ctx, &common::granted(&actor), w1)
+        .await
+        .unwrap()
+        .unwrap();
     // A window that does not serve the line is refused as a target.
     assert!(
-        queue::transfer(&ctx, &actor, w1, "renewal", Some(pickup))
+        queue::transfer(&ctx, &common::granted(&actor), w1, "renewal", Some(pickup))
             .await
             .is_err()
     );
-    queue::transfer(&ctx, &actor, w1, "renewal", Some(w3))
+    queue::transfer(&ctx, &common::granted(&actor), w1, "renewal", Some(w3))
         .await
         .unwrap();
     assert!(
-        queue::call_next(&ctx, &actor, w2).await.unwrap().is_none(),
+        queue::call_next(&ctx, &common::granted(&actor), w2)
+            .await
+            .unwrap()
+            .is_none(),
         "window 2 does not take it"
     );
     assert_eq!(
-        queue::call_next(&ctx, &actor, w3)
+        queue::call_next(&ctx, &common::granted(&actor), w3)
             .await
             .unwrap()
             .unwrap()
@@ -1153,7 +1220,7 @@ async fn a_window_is_its_officers_until_the_leader_takes_it_over(app: TestApp) {
     for _ in 0..3 {
         queue::issue_ticket(
             &ctx,
-            None,
+            common::guide_desk(),
             &site,
             "first_issue",
             TicketClass::Normal,
@@ -1165,7 +1232,9 @@ async fn a_window_is_its_officers_until_the_leader_takes_it_over(app: TestApp) {
         .expect("ticket");
     }
     let holder = officer(site.id);
-    queue::open_window(&ctx, &holder, &w).await.expect("open");
+    queue::open_window(&ctx, &common::granted(&holder), &w)
+        .await
+        .expect("open");
 
     // Another officer, signed in, through the API.
     let password = app
@@ -1204,9 +1273,9 @@ async fn a_window_is_its_officers_until_the_leader_takes_it_over(app: TestApp) {
         ..officer(site.id)
     };
     for r in [
-        queue::open_window(&ctx, &other, &w).await,
-        queue::stop_window(&ctx, &other, &w, Some("break")).await,
-        queue::stop_window(&ctx, &other, &w, None).await,
+        queue::open_window(&ctx, &common::granted(&other), &w).await,
+        queue::stop_window(&ctx, &common::granted(&other), &w, Some("break")).await,
+        queue::stop_window(&ctx, &common::granted(&other), &w, None).await,
     ] {
         assert!(
             matches!(
@@ -1220,7 +1289,7 @@ async fn a_window_is_its_officers_until_the_leader_takes_it_over(app: TestApp) {
     }
 
     // The holder calls; the duty leader takes over and finishes, on record.
-    queue::call_next(&ctx, &holder, &w)
+    queue::call_next(&ctx, &common::granted(&holder), &w)
         .await
         .expect("call")
         .expect("a ticket");
@@ -1232,7 +1301,7 @@ async fn a_window_is_its_officers_until_the_leader_takes_it_over(app: TestApp) {
         }],
         ..officer(site.id)
     };
-    queue::advance(&ctx, &leader, &w, TicketStatus::Serving)
+    queue::advance(&ctx, &common::granted(&leader), &w, TicketStatus::Serving)
         .await
         .expect("taken over");
     let (taken,): (i64,) =
@@ -1242,7 +1311,7 @@ async fn a_window_is_its_officers_until_the_leader_takes_it_over(app: TestApp) {
             .expect("audit");
     assert_eq!(taken, 1);
     assert!(matches!(
-        queue::advance(&ctx, &holder, &w, TicketStatus::Done).await,
+        queue::advance(&ctx, &common::granted(&holder), &w, TicketStatus::Done).await,
         Err(onetrip::auth::Failure::Refused(
             queue::QueueError::NotYourWindow
         ))
@@ -1281,7 +1350,7 @@ async fn a_window_is_its_officers_until_the_leader_takes_it_over(app: TestApp) {
     let no = onetrip::domain::application_no::ApplicationNo::parse(&no).expect("no");
     let r = onetrip::applications::start_acceptance(
         &app.state.applications(),
-        &holder,
+        &common::granted(&holder),
         &no,
         Some(987_654),
     )

@@ -11,11 +11,12 @@ pub mod rules;
 pub mod store;
 pub mod web;
 
+use crate::auth::grant::Intake;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, AuditEntry};
-use crate::auth::{Actor, Failure, Role};
+use crate::auth::{Actor, Failure, Grant};
 use crate::catalog::{Catalog, DocumentType, TimeLimitClass};
 use crate::clock::Clock;
 use crate::db::Db;
@@ -576,11 +577,12 @@ async fn open_dossier(ctx: &Ctx<'_>, row: store::ApplicationRow) -> Result<Dossi
 /// from ticket to receipt can be measured (R5 item 6).
 pub async fn start_acceptance(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, Intake>,
     no: &ApplicationNo,
     window_id: Option<i64>,
 ) -> Result<Dossier> {
-    let d = officer_dossier(ctx, actor, no).await?;
+    let actor = grant.actor();
+    let d = officer_dossier(ctx, grant, no).await?;
     let now = ctx.clock.now_ms();
     let mut tx = ctx.db.begin().await?;
     audit::record(
@@ -626,9 +628,13 @@ async fn reload(ctx: &Ctx<'_>, no: &ApplicationNo) -> Result<Dossier> {
         .ok_or(Failure::Refused(ApplicationError::NoSuchApplication))
 }
 
-async fn officer_dossier(ctx: &Ctx<'_>, actor: &Actor, no: &ApplicationNo) -> Result<Dossier> {
+async fn officer_dossier(
+    ctx: &Ctx<'_>,
+    grant: &Grant<'_, Intake>,
+    no: &ApplicationNo,
+) -> Result<Dossier> {
     let d = reload(ctx, no).await?;
-    if !actor.has_role_at(Role::Officer, d.row.site_id) {
+    if !grant.covers(d.row.site_id) {
         return refused(ApplicationError::OtherSite);
     }
     Ok(d)
@@ -636,10 +642,10 @@ async fn officer_dossier(ctx: &Ctx<'_>, actor: &Actor, no: &ApplicationNo) -> Re
 
 async fn open_dossier_for_step(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, Intake>,
     no: &ApplicationNo,
 ) -> Result<Dossier> {
-    let d = officer_dossier(ctx, actor, no).await?;
+    let d = officer_dossier(ctx, grant, no).await?;
     if !d.status.open() {
         return refused(ApplicationError::Closed(d.status));
     }
@@ -655,15 +661,21 @@ pub struct MaterialCheck {
     pub notice_id: Option<i64>,
 }
 
+/// The actor's grant to take in applications; "other site" when the actor has none.
+pub fn intake(actor: &Actor) -> Result<Grant<'_, Intake>> {
+    actor.grant_or(ApplicationError::OtherSite)
+}
+
 /// Records which required materials the applicant has; every missing one goes into one
 /// one-time notice (一次性告知), sent by SMS too, and the application waits for them.
 pub async fn check_materials(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, Intake>,
     no: &ApplicationNo,
     present: &[String],
 ) -> Result<MaterialCheck> {
-    let d = open_dossier_for_step(ctx, actor, no).await?;
+    let actor = grant.actor();
+    let d = open_dossier_for_step(ctx, grant, no).await?;
     let required = d.materials(ctx.catalog);
     if let Some(unknown) = present
         .iter()
@@ -760,11 +772,12 @@ pub async fn check_materials(
 /// reference and quality (never the raw biometric).
 pub async fn capture(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, Intake>,
     no: &ApplicationNo,
     kind: CaptureKind,
 ) -> Result<crate::devices::Capture> {
-    let d = open_dossier_for_step(ctx, actor, no).await?;
+    let actor = grant.actor();
+    let d = open_dossier_for_step(ctx, grant, no).await?;
     let result = ctx
         .devices
         .station
@@ -789,11 +802,12 @@ pub async fn capture(
 /// Under 16, the guardian may decline fingerprints (exit-entry.md §2.3); the reason is kept.
 pub async fn exempt_fingerprints(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, Intake>,
     no: &ApplicationNo,
     reason: &str,
 ) -> Result<()> {
-    let d = open_dossier_for_step(ctx, actor, no).await?;
+    let actor = grant.actor();
+    let d = open_dossier_for_step(ctx, grant, no).await?;
     if d.age_on(ctx.clock.today()) >= rules::GUARDIAN_BELOW_AGE {
         return refused(ApplicationError::ExemptionNotAllowed);
     }
@@ -818,8 +832,13 @@ pub async fn exempt_fingerprints(
 }
 
 /// The officer confirms the person in front of them is the applicant (人证核验).
-pub async fn verify_face(ctx: &Ctx<'_>, actor: &Actor, no: &ApplicationNo) -> Result<()> {
-    let d = open_dossier_for_step(ctx, actor, no).await?;
+pub async fn verify_face(
+    ctx: &Ctx<'_>,
+    grant: &Grant<'_, Intake>,
+    no: &ApplicationNo,
+) -> Result<()> {
+    let actor = grant.actor();
+    let d = open_dossier_for_step(ctx, grant, no).await?;
     let now = ctx.clock.now_ms();
     let mut tx = ctx.db.begin().await?;
     store::set_face_verified(&mut tx, d.row.id, now).await?;
@@ -849,8 +868,13 @@ pub enum CheckOutcome {
 /// Runs the checks (R5, [003 一]) against the watch list by blind index. A hit stops
 /// acceptance, raises an alert for the duty leader and is audited; the kind of hit is not
 /// shown at the window.
-pub async fn run_checks(ctx: &Ctx<'_>, actor: &Actor, no: &ApplicationNo) -> Result<CheckOutcome> {
-    let d = open_dossier_for_step(ctx, actor, no).await?;
+pub async fn run_checks(
+    ctx: &Ctx<'_>,
+    grant: &Grant<'_, Intake>,
+    no: &ApplicationNo,
+) -> Result<CheckOutcome> {
+    let actor = grant.actor();
+    let d = open_dossier_for_step(ctx, grant, no).await?;
     let hits = store::watch_hits(ctx.db.reader(), &d.row.id_index).await?;
     let now = ctx.clock.now_ms();
     let mut tx = ctx.db.begin().await?;
@@ -941,11 +965,12 @@ pub fn latest(promised: &[Reckoned]) -> Option<Reckoned> {
 /// date are fixed on the application; the receipt SMS goes out with the same commit.
 pub async fn accept(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, Intake>,
     no: &ApplicationNo,
     acceptance: Acceptance,
 ) -> Result<Dossier> {
-    let d = open_dossier_for_step(ctx, actor, no).await?;
+    let actor = grant.actor();
+    let d = open_dossier_for_step(ctx, grant, no).await?;
     let r = &d.row;
     let missing = d
         .materials(ctx.catalog)
@@ -1131,12 +1156,13 @@ pub struct Refusal {
 
 pub async fn refuse(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, Intake>,
     no: &ApplicationNo,
     reasons: Vec<String>,
     basis: &str,
 ) -> Result<Refusal> {
-    let d = open_dossier_for_step(ctx, actor, no).await?;
+    let actor = grant.actor();
+    let d = open_dossier_for_step(ctx, grant, no).await?;
     let reasons: Vec<String> = reasons
         .into_iter()
         .map(|r| r.trim().to_string())
@@ -1248,7 +1274,7 @@ pub async fn import_watch_list(
         ));
     }
     let now = ctx.clock.now_ms();
-    let actor = admin.actor;
+    let actor = admin.actor();
     let mut tx = ctx.db.begin().await?;
     for (index, kind, note) in &entries {
         store::upsert_watch(&mut tx, index, kind, note, actor.staff_id, now).await?;

@@ -3,6 +3,7 @@
 //! workstation, the receipt, the one-time notice, the refusal notice, the watch-list import
 //! and the duty leader's alerts.
 
+use crate::auth::grant::{Intake, Lead, ReadDossier};
 use crate::web::extract::Path;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -20,7 +21,7 @@ use super::{
     Acceptance, ApplicationError, Channel, CheckOutcome, Delivery, Dossier, FormInput, Status,
     store,
 };
-use crate::auth::{Actor, Failure, Role};
+use crate::auth::{Actor, Failure};
 use crate::catalog::{ApplicationCategory, DocumentType, TimeLimitClass};
 use crate::devices::CaptureKind;
 use crate::domain::application_no::ApplicationNo;
@@ -772,9 +773,7 @@ async fn officer_view(
     let d = super::dossier(&state.applications(), &no)
         .await?
         .ok_or_else(|| AppError::invalid(ApplicationError::NoSuchApplication))?;
-    let allowed = [Role::Officer, Role::Cashier, Role::Leader]
-        .iter()
-        .any(|r| actor.has_role_at(*r, d.row.site_id));
+    let allowed = actor.may::<ReadDossier>(d.row.site_id);
     if !allowed {
         return Err(AppError::invalid(ApplicationError::OtherSite));
     }
@@ -808,7 +807,7 @@ async fn officer_windows(
 ) -> AppResult<Vec<(i64, String)>> {
     let mut out = Vec::new();
     for site in sites_store::list_sites(state.db.reader(), true).await? {
-        if !actor.has_role_at(Role::Officer, site.id) {
+        if !actor.may::<Intake>(site.id) {
             continue;
         }
         for w in sites_store::windows_of(state.db.reader(), site.id).await? {
@@ -854,14 +853,17 @@ async fn acceptance_open(
 ) -> AppResult<Response> {
     let lang = page.lang;
     let result = match ApplicationNo::parse(&f.number) {
-        Ok(no) => {
-            super::start_acceptance(&state.applications(), &actor, &no, f.window.parse().ok())
-                .await
-                .map_err(|e| match e {
-                    Failure::Refused(e) => Ok(e.message(lang)),
-                    other => Err(AppError::from(other)),
-                })
-        }
+        Ok(no) => super::start_acceptance(
+            &state.applications(),
+            &super::intake(&actor)?,
+            &no,
+            f.window.parse().ok(),
+        )
+        .await
+        .map_err(|e| match e {
+            Failure::Refused(e) => Ok(e.message(lang)),
+            other => Err(AppError::from(other)),
+        }),
         Err(e) => Err(Ok(e.message(lang))),
     };
     match result {
@@ -1057,6 +1059,7 @@ async fn workstation_action(
     let back = |ok: &str| {
         Redirect::to(&format!("/staff/acceptance/{}?ok={ok}", no.as_str())).into_response()
     };
+    let grant = super::intake(&actor)?;
     let r: Result<Response, Failure<ApplicationError>> = match action.as_str() {
         "materials" => {
             let present: Vec<String> = f
@@ -1065,30 +1068,30 @@ async fn workstation_action(
                 .filter(|(k, v)| k.starts_with("m:") && on(v))
                 .map(|(k, _)| k[2..].to_string())
                 .collect();
-            super::check_materials(&ctx, &actor, &no, &present)
+            super::check_materials(&ctx, &grant, &no, &present)
                 .await
                 .map(|c| back(if c.complete { "materials" } else { "notice" }))
         }
         "photo" | "fingerprint" => {
             let kind = CaptureKind::parse(&action).unwrap_or(CaptureKind::Photo);
-            super::capture(&ctx, &actor, &no, kind)
+            super::capture(&ctx, &grant, &no, kind)
                 .await
                 .map(|_| back(&action))
         }
-        "exempt" => super::exempt_fingerprints(&ctx, &actor, &no, f.get("reason"))
+        "exempt" => super::exempt_fingerprints(&ctx, &grant, &no, f.get("reason"))
             .await
             .map(|_| back("exempt")),
-        "face" => super::verify_face(&ctx, &actor, &no)
+        "face" => super::verify_face(&ctx, &grant, &no)
             .await
             .map(|_| back("face")),
-        "checks" => super::run_checks(&ctx, &actor, &no).await.map(|o| {
+        "checks" => super::run_checks(&ctx, &grant, &no).await.map(|o| {
             back(match o {
                 CheckOutcome::Clear => "clear",
                 CheckOutcome::Stopped => "stopped",
             })
         }),
         "accept" => match acceptance_from(&f) {
-            Ok(acceptance) => super::accept(&ctx, &actor, &no, acceptance).await.map(|d| {
+            Ok(acceptance) => super::accept(&ctx, &grant, &no, acceptance).await.map(|d| {
                 Redirect::to(&format!("/staff/acceptance/{}/receipt", d.no.as_str()))
                     .into_response()
             }),
@@ -1096,7 +1099,7 @@ async fn workstation_action(
         },
         "refuse" => {
             let reasons = f.get("reasons").lines().map(String::from).collect();
-            super::refuse(&ctx, &actor, &no, reasons, f.get("basis"))
+            super::refuse(&ctx, &grant, &no, reasons, f.get("basis"))
                 .await
                 .map(|_| {
                     Redirect::to(&format!("/staff/acceptance/{}/refusal", no.as_str()))
@@ -1290,13 +1293,13 @@ async fn alerts_page(
 ) -> AppResult<AlertsPage> {
     let mut alerts = Vec::new();
     for site in sites_store::list_sites(state.db.reader(), true).await? {
-        if actor.has_role_at(Role::Leader, site.id) {
+        if actor.may::<Lead>(site.id) {
             for a in store::open_alerts(state.db.reader(), site.id).await? {
                 alerts.push((site.name(page.lang).to_string(), a));
             }
         }
     }
-    if !actor.has_role(Role::Leader) {
+    if actor.grant::<Lead>().is_none() {
         return Err(AppError::forbidden());
     }
     Ok(AlertsPage { page, alerts })
@@ -1548,7 +1551,13 @@ async fn api_start(
     Json(b): Json<StartJson>,
 ) -> AppResult<axum::Json<ApplicationJson>> {
     let no = parse_no(&no)?;
-    let d = super::start_acceptance(&state.applications(), &actor, &no, b.window_id).await?;
+    let d = super::start_acceptance(
+        &state.applications(),
+        &super::intake(&actor)?,
+        &no,
+        b.window_id,
+    )
+    .await?;
     Ok(axum::Json(application_json(&state, d).await?))
 }
 
@@ -1570,10 +1579,15 @@ async fn api_materials(
     Json(b): Json<MaterialsJson>,
 ) -> AppResult<axum::Json<super::MaterialCheck>> {
     let no = parse_no(&no)?;
-    super::check_materials(&state.applications(), &actor, &no, &b.present)
-        .await
-        .map(axum::Json)
-        .map_err(AppError::from)
+    super::check_materials(
+        &state.applications(),
+        &super::intake(&actor)?,
+        &no,
+        &b.present,
+    )
+    .await
+    .map(axum::Json)
+    .map_err(AppError::from)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -1594,7 +1608,7 @@ async fn api_capture(
 ) -> AppResult<axum::Json<CaptureJson>> {
     let no = parse_no(&no)?;
     let kind = CaptureKind::parse(&kind).ok_or_else(AppError::not_found)?;
-    let c = super::capture(&state.applications(), &actor, &no, kind).await?;
+    let c = super::capture(&state.applications(), &super::intake(&actor)?, &no, kind).await?;
     Ok(axum::Json(CaptureJson {
         reference: c.reference,
         quality: c.quality,
@@ -1611,7 +1625,7 @@ async fn api_face(
     Path(no): Path<crate::web::fields::ApplicationNoText>,
 ) -> AppResult<StatusCode> {
     let no = parse_no(&no)?;
-    super::verify_face(&state.applications(), &actor, &no).await?;
+    super::verify_face(&state.applications(), &super::intake(&actor)?, &no).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1630,7 +1644,7 @@ async fn api_checks(
     Path(no): Path<crate::web::fields::ApplicationNoText>,
 ) -> AppResult<axum::Json<ChecksJson>> {
     let no = parse_no(&no)?;
-    let outcome = super::run_checks(&state.applications(), &actor, &no).await?;
+    let outcome = super::run_checks(&state.applications(), &super::intake(&actor)?, &no).await?;
     Ok(axum::Json(ChecksJson { outcome }))
 }
 
@@ -1658,7 +1672,7 @@ async fn api_accept(
     let no = parse_no(&no)?;
     let d = super::accept(
         &state.applications(),
-        &actor,
+        &super::intake(&actor)?,
         &no,
         Acceptance {
             class: b.class,
@@ -1689,10 +1703,16 @@ async fn api_refuse(
     Json(b): Json<RefuseJson>,
 ) -> AppResult<axum::Json<super::Refusal>> {
     let no = parse_no(&no)?;
-    super::refuse(&state.applications(), &actor, &no, b.reasons, &b.basis)
-        .await
-        .map(axum::Json)
-        .map_err(AppError::from)
+    super::refuse(
+        &state.applications(),
+        &super::intake(&actor)?,
+        &no,
+        b.reasons,
+        &b.basis,
+    )
+    .await
+    .map(axum::Json)
+    .map_err(AppError::from)
 }
 
 #[cfg(test)]

@@ -1,15 +1,19 @@
 //! Staff accounts, roles bounded to sites, sessions, sign-in and password change (R15: least
 //! privilege by role and site).
 //!
-//! A permission check returns a narrower handle (lldap's idiom): staff-management use cases take
-//! an [`AdminCap`], which only [`Actor::admin_of`] or [`Actor::any_admin`] can make, so no code
-//! path reaches them without passing the check.
+//! A permission check returns a narrower handle (lldap's idiom): administrator use cases take an
+//! [`AdminCap`], which only [`Actor::admin_of`] or [`Actor::any_admin`] can make, and every other
+//! staff use case takes a [`Grant`] for its duty, which only [`Actor::grant`] can make; so no code
+//! path reaches a staff use case without passing the check.
 
+pub mod grant;
 pub mod password;
 pub mod store;
 pub mod web;
 
 use serde::{Deserialize, Serialize};
+
+pub use grant::{Duty, Grant};
 
 use crate::audit::{self, AuditEntry};
 use crate::clock::Clock;
@@ -125,27 +129,10 @@ impl Actor {
     }
 
     /// Whether the actor holds `role` at `site` (a grant for every site counts).
-    pub fn has_role_at(&self, role: Role, site_id: i64) -> bool {
+    fn has_role_at(&self, role: Role, site_id: i64) -> bool {
         self.grants
             .iter()
             .any(|g| g.role == role && g.site_id.is_none_or(|s| s == site_id))
-    }
-
-    /// Whether the actor holds `role` anywhere.
-    pub fn has_role(&self, role: Role) -> bool {
-        self.grants.iter().any(|g| g.role == role)
-    }
-
-    /// The sites where the actor holds `role`; `None` means every site.
-    pub fn sites_for(&self, role: Role) -> Option<Vec<i64>> {
-        let mut sites = Vec::new();
-        for g in self.grants.iter().filter(|g| g.role == role) {
-            match g.site_id {
-                None => return None,
-                Some(s) => sites.push(s),
-            }
-        }
-        Some(sites)
     }
 
     /// An administrator of every site: may manage sites and staff everywhere.
@@ -180,14 +167,25 @@ impl Actor {
     }
 }
 
-/// Proof that the holder passed an administrator check; `site: None` means every site.
+/// Proof that the holder passed an administrator check; `site: None` means every site. Fields
+/// are private: only [`Actor::admin_of`] and [`Actor::any_admin`] make one.
 #[derive(Debug, Clone, Copy)]
 pub struct AdminCap<'a> {
-    pub actor: &'a Actor,
-    pub site: Option<i64>,
+    actor: &'a Actor,
+    site: Option<i64>,
 }
 
-impl AdminCap<'_> {
+impl<'a> AdminCap<'a> {
+    /// The administrator: for the audit trail.
+    pub fn actor(&self) -> &'a Actor {
+        self.actor
+    }
+
+    /// The one site administered, or `None` for an administrator of every site.
+    pub fn site(&self) -> Option<i64> {
+        self.site
+    }
+
     /// Whether this administrator may act on `site_id`.
     pub fn covers(&self, site_id: i64) -> bool {
         self.site.is_none_or(|s| s == site_id)

@@ -12,7 +12,8 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{self, AuditEntry};
-use crate::auth::{Actor, Failure};
+use crate::auth::grant::{BookingDesk, LiftBlock};
+use crate::auth::{Actor, AdminCap, Failure, Grant};
 use crate::catalog::lines::Lines;
 use crate::clock::{Clock, hall_tz};
 use crate::crypto;
@@ -196,6 +197,8 @@ pub enum BookingError {
     BadSettings,
     #[error("not staff channel")]
     StaffChannel,
+    #[error("site outside the grant")]
+    OtherSite,
 }
 
 impl UserMessage for BookingError {
@@ -205,6 +208,7 @@ impl UserMessage for BookingError {
             BookingError::Full | BookingError::AlreadyBooked => axum::http::StatusCode::CONFLICT,
             BookingError::RateLimited => axum::http::StatusCode::TOO_MANY_REQUESTS,
             BookingError::Locked => axum::http::StatusCode::LOCKED,
+            BookingError::OtherSite => axum::http::StatusCode::FORBIDDEN,
             _ => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
@@ -232,6 +236,7 @@ impl UserMessage for BookingError {
             BookingError::ReasonNeeded => "booking.reason_needed",
             BookingError::BadSettings => "booking.bad_settings",
             BookingError::StaffChannel => "booking.staff_channel",
+            BookingError::OtherSite => "booking.other_site",
         }
     }
 
@@ -285,6 +290,8 @@ impl UserMessage for BookingError {
             (BadSettings, Lang::En) => "The appointment settings are out of range.".into(),
             (StaffChannel, Lang::ZhCn) => "电话预约和现场预约只能由工作人员办理。".into(),
             (StaffChannel, Lang::En) => "Telephone and on-site bookings are made by staff.".into(),
+            (OtherSite, Lang::ZhCn) => "您在这个办证点没有办理此项业务的权限。".into(),
+            (OtherSite, Lang::En) => "You do not hold this duty at this site.".into(),
         }
     }
 }
@@ -904,17 +911,37 @@ fn lang_of(code: &str) -> Lang {
     Lang::from_code(code).unwrap_or_default()
 }
 
+/// The actor's grant to work the booking desk; "other site" when the actor has none.
+pub fn desk(actor: &Actor) -> Result<Grant<'_, BookingDesk>, Failure<BookingError>> {
+    actor.grant_or(BookingError::OtherSite)
+}
+
+/// The actor's grant to lift no-show blocks; "other site" when the actor has none.
+pub fn lifter(actor: &Actor) -> Result<Grant<'_, LiftBlock>, Failure<BookingError>> {
+    actor.grant_or(BookingError::OtherSite)
+}
+
+/// Refuses unless `covers` (the grant holds at the record's site).
+fn at_site(covers: bool) -> Result<(), Failure<BookingError>> {
+    if covers {
+        Ok(())
+    } else {
+        Err(Failure::Refused(BookingError::OtherSite))
+    }
+}
+
 /// Books a slot. Refusals say why; a retried request with the same idempotency key returns
 /// the booking it made the first time.
 pub async fn book(
     ctx: &Ctx<'_>,
-    actor: Option<&Actor>,
+    grant: Option<&Grant<'_, BookingDesk>>,
     req: BookRequest,
     idempotency_key: Option<&str>,
 ) -> Result<Confirmation, Failure<BookingError>> {
-    if req.channel.is_staff() && actor.is_none() {
+    if req.channel.is_staff() && grant.is_none() {
         return Err(Failure::Refused(BookingError::StaffChannel));
     }
+    let actor = grant.map(|g| g.actor());
     if let Some(key) = idempotency_key
         && let Some(existing) = store::booking_by_key(ctx.db.reader(), key).await?
     {
@@ -940,6 +967,9 @@ pub async fn book(
         .await?
         .filter(|s| s.active)
         .ok_or(Failure::Refused(BookingError::UnknownSite))?;
+    if req.channel.is_staff() {
+        at_site(grant.is_some_and(|g| g.covers(site.id)))?;
+    }
     let line = ctx
         .lines
         .get(&slot.line_code)
@@ -1228,7 +1258,7 @@ pub const WRONG_IDS_BEFORE_LOCK: i64 = 5;
 /// only after the release delay.
 pub async fn cancel(
     ctx: &Ctx<'_>,
-    actor: Option<&Actor>,
+    grant: Option<&Grant<'_, BookingDesk>>,
     b: &store::BookingRow,
     reason: Option<&str>,
 ) -> Result<(), Failure<BookingError>> {
@@ -1272,7 +1302,7 @@ pub async fn cancel(
         )
         .await?;
     }
-    if let Some(a) = actor {
+    if let Some(a) = grant.map(|g| g.actor()) {
         audit::record(
             &mut tx,
             AuditEntry::by(a, "booking.cancelled", "booking", &b.id.to_string(), now)
@@ -1377,9 +1407,11 @@ pub async fn reschedule(
 /// capability hands them a priority ticket).
 pub async fn check_in(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, BookingDesk>,
     b: &store::BookingRow,
 ) -> Result<(), Failure<BookingError>> {
+    let actor = grant.actor();
+    at_site(grant.covers(b.site_id))?;
     let (today, _) = ctx.local_now();
     if b.date != today.to_string() {
         return Err(Failure::Refused(BookingError::NotActive));
@@ -1439,10 +1471,11 @@ pub async fn find_today_by_id(
 /// Staff lift a no-show block, with a reason (audited).
 pub async fn lift_block(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, LiftBlock>,
     id_number: &str,
     reason: &str,
 ) -> Result<(), Failure<BookingError>> {
+    let actor = grant.actor();
     let id = IdNumber::parse(id_number).map_err(|e| Failure::Refused(BookingError::IdNumber(e)))?;
     let reason = reason.trim();
     if reason.chars().count() < 2 {
@@ -1584,11 +1617,13 @@ pub fn spawn_sweeper(state: crate::web::AppState) {
 /// future days take the new quotas (never below what is booked).
 pub async fn update_settings(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    admin: AdminCap<'_>,
     site_id: i64,
     line: &str,
     s: SlotSettings,
 ) -> Result<(), Failure<BookingError>> {
+    let actor = admin.actor();
+    at_site(admin.covers(site_id))?;
     ctx.lines
         .get(line)
         .filter(|l| l.bookable)
@@ -1658,10 +1693,12 @@ async fn apply_quotas(
 /// Adds peak capacity (extra places per slot) for a date range (R2: peak-season quota).
 pub async fn add_capacity(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    admin: AdminCap<'_>,
     site_id: i64,
     change: store::CapacityChange,
 ) -> Result<(), Failure<BookingError>> {
+    let actor = admin.actor();
+    at_site(admin.covers(site_id))?;
     ctx.lines
         .get(&change.line_code)
         .filter(|l| l.bookable)
@@ -1749,12 +1786,14 @@ const OFFER_GRACE_MS: i64 = 60_000;
 /// citizen is offered another time, in one text that says why.
 pub async fn close_day(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    admin: AdminCap<'_>,
     site: &Site,
     date: Date,
     reason_zh: &str,
     reason_en: &str,
 ) -> Result<DayClosed, Failure<BookingError>> {
+    let actor = admin.actor();
+    at_site(admin.covers(site.id))?;
     let (zh, en) = (reason_zh.trim(), reason_en.trim());
     if zh.chars().count() < 2 || en.chars().count() < 2 {
         return Err(Failure::Refused(BookingError::ReasonNeeded));
@@ -1841,11 +1880,12 @@ pub async fn close_day(
 /// they are; days that become working days open by themselves when first asked for.
 pub async fn close_new_days_off(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    admin: AdminCap<'_>,
     calendar: &crate::domain::calendar::HolidayCalendar,
     year: i16,
 ) -> Result<Vec<DayClosed>, Failure<BookingError>> {
     use crate::domain::opening::{ClosedReason, DayOpening};
+    at_site(admin.site().is_none())?;
     let (today, _) = ctx.local_now();
     let Ok(first) = Date::new(year, 1, 1) else {
         return Ok(Vec::new());
@@ -1884,7 +1924,7 @@ pub async fn close_new_days_off(
                 ),
                 other => (other.label(Lang::ZhCn), other.label(Lang::En)),
             };
-            match close_day(ctx, actor, &site, date, &zh, &en).await {
+            match close_day(ctx, admin, &site, date, &zh, &en).await {
                 Ok(c) => closed.push(c),
                 // Closed by someone else in the meantime: nothing left to do here.
                 Err(Failure::Refused(BookingError::DayClosed(..))) => {}

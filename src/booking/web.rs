@@ -1,6 +1,7 @@
 //! Appointment pages (citizen web and phone page, staff telephone/on-site booking, arrival
 //! check-in, the day's list and CSV) and the JSON API.
 
+use crate::auth::grant::{BookingDesk, LiftBlock};
 use crate::web::extract::Path;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -17,7 +18,7 @@ use utoipa_axum::routes;
 use super::{
     BookRequest, BookingError, Channel, Confirmation, DayAvailability, Status, hhmm, store,
 };
-use crate::auth::{Actor, Failure, Role};
+use crate::auth::{Actor, Failure};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Lang, UserMessage};
 use crate::sites::{Site, store as sites_store};
@@ -408,7 +409,8 @@ async fn submit(
         channel,
         lang: Some(lang),
     };
-    match super::book(&state.booking(), actor, req, None).await {
+    let grant = actor.and_then(Actor::grant::<BookingDesk>);
+    match super::book(&state.booking(), grant.as_ref(), req, None).await {
         Ok(c) => Ok(Redirect::to(&format!("/appointments/{}", c.code)).into_response()),
         Err(Failure::Refused(e)) => {
             let status = match e {
@@ -791,10 +793,7 @@ async fn waitlist_submit(
 // ---- staff pages ------------------------------------------------------------------------------
 
 fn require_booking_staff(actor: &Actor, site_id: i64) -> Result<(), AppError> {
-    if [Role::Officer, Role::Guide, Role::Leader, Role::Admin]
-        .iter()
-        .any(|r| actor.has_role_at(*r, site_id))
-    {
+    if actor.may::<BookingDesk>(site_id) {
         Ok(())
     } else {
         Err(AppError::forbidden())
@@ -1112,7 +1111,7 @@ async fn arrive(
     site: &Site,
     b: &store::BookingRow,
 ) -> Result<crate::queue::Ticket, Failure<BookingError>> {
-    match super::check_in(&state.booking(), actor, b).await {
+    match super::check_in(&state.booking(), &super::desk(actor)?, b).await {
         Ok(()) => {}
         Err(Failure::Refused(BookingError::NotActive))
             if b.status == Status::Arrived
@@ -1123,7 +1122,7 @@ async fn arrive(
     }
     crate::queue::issue_ticket(
         &state.queue(),
-        Some(actor),
+        crate::queue::Issuer::BookingDesk(&super::desk(actor)?),
         site,
         &b.line_code,
         crate::queue::TicketClass::Appointment,
@@ -1181,10 +1180,7 @@ struct LiftForm {
 
 /// Lifting a no-show block is for the site's duty leader, officers and administrators.
 fn may_lift_blocks(actor: &Actor, site: &Site) -> AppResult<()> {
-    if [Role::Leader, Role::Officer, Role::Admin]
-        .iter()
-        .any(|r| actor.has_role_at(*r, site.id))
-    {
+    if actor.may::<LiftBlock>(site.id) {
         Ok(())
     } else {
         Err(AppError::forbidden())
@@ -1203,9 +1199,14 @@ async fn staff_lift_block(
         "已解除该身份证号的网上预约限制。",
         "The online-booking block on this ID number is lifted.",
     );
-    let r = super::lift_block(&state.booking(), &actor, &f.id_number, &f.reason)
-        .await
-        .map(|()| done.to_string());
+    let r = super::lift_block(
+        &state.booking(),
+        &super::lifter(&actor)?,
+        &f.id_number,
+        &f.reason,
+    )
+    .await
+    .map(|()| done.to_string());
     day_outcome(&state, page, &actor, site, r).await
 }
 
@@ -1325,13 +1326,10 @@ async fn api_book(
         return Err(AppError::too_many(BookingError::RateLimited, wait));
     }
     req.lang = req.lang.or(Some(lang));
-    let c = super::book(
-        &state.booking(),
-        actor.filter(|_| req.channel.is_staff()),
-        req,
-        key,
-    )
-    .await?;
+    let grant = actor
+        .filter(|_| req.channel.is_staff())
+        .and_then(Actor::grant::<BookingDesk>);
+    let c = super::book(&state.booking(), grant.as_ref(), req, key).await?;
     Ok((StatusCode::CREATED, axum::Json(c)).into_response())
 }
 
@@ -1569,7 +1567,7 @@ async fn admin_settings_submit(
     Path(id): Path<i64>,
     Form(f): Form<SettingsForm>,
 ) -> AppResult<Response> {
-    actor.admin_of(id).ok_or_else(AppError::forbidden)?;
+    let admin = actor.admin_of(id).ok_or_else(AppError::forbidden)?;
     let saved = page
         .lang
         .pick(
@@ -1589,7 +1587,7 @@ async fn admin_settings_submit(
                 close_minutes_before: f.close_minutes_before,
                 release_delay_seconds: f.release_delay_seconds,
             };
-            super::update_settings(&state.booking(), &actor, id, &f.line, s)
+            super::update_settings(&state.booking(), admin, id, &f.line, s)
                 .await
                 .map(|_| saved)
         }
@@ -1633,13 +1631,13 @@ async fn admin_capacity_submit(
     Path(id): Path<i64>,
     Form(f): Form<CapacityForm>,
 ) -> AppResult<Response> {
-    actor.admin_of(id).ok_or_else(AppError::forbidden)?;
+    let admin = actor.admin_of(id).ok_or_else(AppError::forbidden)?;
     let change = f.change();
     let done = page
         .lang
         .pick("已增加高峰名额。", "Peak capacity added.")
         .to_string();
-    let r = super::add_capacity(&state.booking(), &actor, id, change)
+    let r = super::add_capacity(&state.booking(), admin, id, change)
         .await
         .map(|_| done);
     outcome(&state, page, id, r).await
@@ -1659,13 +1657,13 @@ async fn admin_close_day_submit(
     Path(id): Path<i64>,
     Form(f): Form<CloseDayForm>,
 ) -> AppResult<Response> {
-    actor.admin_of(id).ok_or_else(AppError::forbidden)?;
+    let admin = actor.admin_of(id).ok_or_else(AppError::forbidden)?;
     let site = sites_store::site(state.db.reader(), id)
         .await?
         .ok_or_else(AppError::not_found)?;
     let lang = page.lang;
     let r = match f.date.trim().parse::<Date>() {
-        Ok(date) => super::close_day(&state.booking(), &actor, &site, date, &f.reason_zh, &f.reason_en).await.map(|c| {
+        Ok(date) => super::close_day(&state.booking(), admin, &site, date, &f.reason_zh, &f.reason_en).await.map(|c| {
             let (n, m) = (c.cancelled, c.offered);
             match lang {
                 Lang::ZhCn => format!("{date} 已闭厅，{n} 个预约已取消，其中 {m} 个已为市民保留之后最近的时间；每位市民收到一条短信。"),
@@ -1746,7 +1744,13 @@ async fn api_lift_block(
 ) -> AppResult<StatusCode> {
     let site = staff_site(&state, &actor, Some(&b.site)).await?;
     may_lift_blocks(&actor, &site)?;
-    super::lift_block(&state.booking(), &actor, &b.id_number, &b.reason).await?;
+    super::lift_block(
+        &state.booking(),
+        &super::lifter(&actor)?,
+        &b.id_number,
+        &b.reason,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1773,11 +1777,11 @@ async fn api_close_day(
     let site = sites_store::site_by_code(state.db.reader(), code.trim())
         .await?
         .ok_or_else(AppError::not_found)?;
-    actor.admin_of(site.id).ok_or_else(AppError::forbidden)?;
+    let admin = actor.admin_of(site.id).ok_or_else(AppError::forbidden)?;
     let date = parse_date(&b.date)?;
     let closed = super::close_day(
         &state.booking(),
-        &actor,
+        admin,
         &site,
         date,
         &b.reason_zh,
@@ -1800,7 +1804,7 @@ async fn api_add_capacity(
     let site = sites_store::site_by_code(state.db.reader(), code.trim())
         .await?
         .ok_or_else(AppError::not_found)?;
-    actor.admin_of(site.id).ok_or_else(AppError::forbidden)?;
-    super::add_capacity(&state.booking(), &actor, site.id, b.change()).await?;
+    let admin = actor.admin_of(site.id).ok_or_else(AppError::forbidden)?;
+    super::add_capacity(&state.booking(), admin, site.id, b.change()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -313,7 +313,7 @@ pub async fn enter_notice(
     admin: AdminCap<'_>,
     input: NoticeInput,
 ) -> Result<Entered, Failure<CalendarAdminError>> {
-    if admin.site.is_some() {
+    if admin.site().is_some() {
         return Err(Failure::Refused(CalendarAdminError::AllSitesOnly));
     }
     let year = input.arrangement.year;
@@ -353,7 +353,7 @@ pub async fn enter_notice(
             version,
             arrangement: &json,
             note: &note,
-            entered_by: admin.actor.staff_id,
+            entered_by: admin.actor().staff_id,
             now,
         },
     )
@@ -368,7 +368,7 @@ pub async fn enter_notice(
     audit::record(
         &mut tx,
         AuditEntry::by(
-            admin.actor,
+            admin.actor(),
             "calendar.notice_entered",
             "calendar_year",
             &year.to_string(),
@@ -387,7 +387,7 @@ pub async fn enter_notice(
     // In force here at once; the other nodes follow the event.
     let after = handle.reload(db).await?;
     db.publish(TOPIC, serde_json::json!({"year": year, "version": version}));
-    let report = recompute(ctx, admin.actor, &after, year).await?;
+    let report = recompute(ctx, admin, &after, year).await?;
     let text = serde_json::to_string(&report).map_err(|e| Failure::Internal(e.to_string()))?;
     store::insert_report(db.reader(), notice_id, &text, clock.now_ms()).await?;
     tracing::info!(
@@ -410,13 +410,13 @@ pub async fn enter_notice(
 /// agrees with `after` is left alone.
 pub async fn recompute(
     ctx: &Ctx<'_>,
-    actor: &crate::auth::Actor,
+    admin: AdminCap<'_>,
     after: &HolidayCalendar,
     year: i16,
 ) -> Result<Report, Failure<CalendarAdminError>> {
     let (promised, confirmed) =
         crate::applications::recompute_promised_dates(&ctx.applications, after, year).await?;
-    let days_closed = crate::booking::close_new_days_off(&ctx.booking, actor, after, year)
+    let days_closed = crate::booking::close_new_days_off(&ctx.booking, admin, after, year)
         .await
         .map_err(|e| match e {
             Failure::Refused(r) => Failure::Internal(r.to_string()),

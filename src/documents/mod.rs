@@ -11,12 +11,13 @@ pub mod flow;
 pub mod store;
 pub mod web;
 
+use crate::auth::grant::{HandOver, Keep, OverseeCustody, Produce, Review};
 use jiff::civil::Date;
 use serde::Serialize;
 
 use crate::applications::{self, Dossier};
 use crate::audit::{self, AuditEntry};
-use crate::auth::{Actor, Failure, Role};
+use crate::auth::{Actor, Duty, Failure, Grant};
 use crate::devices::{MATCH_THRESHOLD, VerifyMethod};
 use crate::domain::application_no::ApplicationNo;
 use crate::domain::document_number::DocumentNumber;
@@ -238,8 +239,13 @@ async fn load(ctx: &Ctx<'_>, id: i64) -> Result<DocRow> {
         .ok_or(Failure::Refused(DocumentError::NoSuchDocument))
 }
 
-fn require(actor: &Actor, roles: &[Role], site: i64) -> Result<()> {
-    if roles.iter().any(|r| actor.has_role_at(*r, site)) {
+/// The actor's grant for a documents duty; "not your role" when the actor has none.
+pub fn duty<D: Duty>(actor: &Actor) -> Result<Grant<'_, D>> {
+    actor.grant_or(DocumentError::NotYourRole)
+}
+
+fn require<D: Duty>(grant: &Grant<'_, D>, site: i64) -> Result<()> {
+    if grant.covers(site) {
         Ok(())
     } else {
         refused(DocumentError::NotYourRole)
@@ -351,9 +357,10 @@ fn document_name(doc: &DocRow, lang: Lang) -> &'static str {
 // ---- review ----------------------------------------------------------------------------------
 
 /// The approver takes a document for review.
-pub async fn start_review(ctx: &Ctx<'_>, actor: &Actor, id: i64) -> Result<DocRow> {
+pub async fn start_review(ctx: &Ctx<'_>, grant: &Grant<'_, Review>, id: i64) -> Result<DocRow> {
+    let actor = grant.actor();
     let doc = load(ctx, id).await?;
-    require(actor, &[Role::Approver], doc.site_id)?;
+    require(grant, doc.site_id)?;
     let now = ctx.clock.now_ms();
     let mut tx = ctx.db.begin().await?;
     step(
@@ -371,9 +378,10 @@ pub async fn start_review(ctx: &Ctx<'_>, actor: &Actor, id: i64) -> Result<DocRo
 }
 
 /// Approves a document under review; the applicant is told.
-pub async fn approve(ctx: &Ctx<'_>, actor: &Actor, id: i64) -> Result<DocRow> {
+pub async fn approve(ctx: &Ctx<'_>, grant: &Grant<'_, Review>, id: i64) -> Result<DocRow> {
+    let actor = grant.actor();
     let doc = load(ctx, id).await?;
-    require(actor, &[Role::Approver], doc.site_id)?;
+    require(grant, doc.site_id)?;
     let now = ctx.clock.now_ms();
     let mut tx = ctx.db.begin().await?;
     step(
@@ -409,13 +417,19 @@ pub async fn approve(ctx: &Ctx<'_>, actor: &Actor, id: i64) -> Result<DocRow> {
 }
 
 /// Rejects a document under review with written reasons; the applicant is told.
-pub async fn reject(ctx: &Ctx<'_>, actor: &Actor, id: i64, reasons: &str) -> Result<DocRow> {
+pub async fn reject(
+    ctx: &Ctx<'_>,
+    grant: &Grant<'_, Review>,
+    id: i64,
+    reasons: &str,
+) -> Result<DocRow> {
+    let actor = grant.actor();
     let reasons = reasons.trim();
     if reasons.is_empty() {
         return refused(DocumentError::ReasonsNeeded);
     }
     let doc = load(ctx, id).await?;
-    require(actor, &[Role::Approver], doc.site_id)?;
+    require(grant, doc.site_id)?;
     let now = ctx.clock.now_ms();
     let mut tx = ctx.db.begin().await?;
     step(
@@ -455,14 +469,15 @@ pub async fn reject(ctx: &Ctx<'_>, actor: &Actor, id: i64, reasons: &str) -> Res
 
 /// Starts a production batch of approved documents. All or nothing: if any document is no
 /// longer approved, no batch is made.
-pub async fn start_batch(ctx: &Ctx<'_>, actor: &Actor, ids: &[i64]) -> Result<i64> {
+pub async fn start_batch(ctx: &Ctx<'_>, grant: &Grant<'_, Produce>, ids: &[i64]) -> Result<i64> {
+    let actor = grant.actor();
     if ids.is_empty() {
         return refused(DocumentError::EmptyBatch);
     }
     let mut docs = Vec::new();
     for id in ids {
         let d = load(ctx, *id).await?;
-        require(actor, &[Role::Producer], d.site_id)?;
+        require(grant, d.site_id)?;
         if !d.fee_settled {
             return refused(DocumentError::Unpaid(d.application_no));
         }
@@ -491,10 +506,11 @@ pub async fn start_batch(ctx: &Ctx<'_>, actor: &Actor, ids: &[i64]) -> Result<i6
 /// produced. `numbers` pairs document ids with their new numbers.
 pub async fn finish_batch(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, Produce>,
     batch: i64,
     numbers: &[(i64, String)],
 ) -> Result<Vec<DocRow>> {
+    let actor = grant.actor();
     let docs = store::batch_docs(ctx.db.reader(), batch).await?;
     if docs.is_empty() {
         return refused(DocumentError::EmptyBatch);
@@ -505,7 +521,7 @@ pub async fn finish_batch(
         return refused(DocumentError::BatchFinished);
     }
     for d in docs.iter().filter(|d| d.stage == Stage::InProduction) {
-        require(actor, &[Role::Producer], d.site_id)?;
+        require(grant, d.site_id)?;
         let kind = crate::catalog::DocumentType::ALL
             .into_iter()
             .find(|t| t.code() == d.document_type)
@@ -545,12 +561,13 @@ pub async fn finish_batch(
 /// applicant is told where and from when to collect it.
 pub async fn check_in(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, Keep>,
     label: &str,
     site: &crate::sites::Site,
     cabinet: &str,
     slot: &str,
 ) -> Result<store::SlotRow> {
+    let actor = grant.actor();
     let (cabinet, slot) = (cabinet.trim(), slot.trim());
     if cabinet.is_empty() || slot.is_empty() {
         return refused(DocumentError::SlotNeeded);
@@ -558,7 +575,7 @@ pub async fn check_in(
     let doc = store::doc_by_label(ctx.db.reader(), label.trim())
         .await?
         .ok_or(Failure::Refused(DocumentError::NoSuchDocument))?;
-    require(actor, &[Role::Custodian], site.id)?;
+    require(grant, site.id)?;
     if doc.stage == Stage::InCustody && doc.custody_site_id == Some(site.id) && doc.slot.is_none() {
         return receive_transfer(ctx, actor, &doc, site, cabinet, slot).await;
     }
@@ -697,11 +714,12 @@ async fn receive_transfer(
 /// leaves its slot, is recorded as on its way, and is received into a slot there by check-in.
 pub async fn transfer_site(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, Keep>,
     label: &str,
     to: &crate::sites::Site,
     reason: &str,
 ) -> Result<DocRow> {
+    let actor = grant.actor();
     let reason = reason.trim();
     if reason.is_empty() {
         return refused(DocumentError::ReasonsNeeded);
@@ -715,7 +733,7 @@ pub async fn transfer_site(
     else {
         return refused(DocumentError::NotInCustody);
     };
-    require(actor, &[Role::Custodian], from)?;
+    require(grant, from)?;
     if to.kind == crate::sites::SiteKind::KioskPoint || to.id == from {
         return refused(DocumentError::NotForPickupHere);
     }
@@ -773,12 +791,13 @@ fn ready_from(ctx: &Ctx<'_>, site: &crate::sites::Site, date: Date) -> String {
 /// Moves a document in custody to another slot (the move is recorded).
 pub async fn move_document(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, Keep>,
     label: &str,
     cabinet: &str,
     slot: &str,
     reason: &str,
 ) -> Result<store::SlotRow> {
+    let actor = grant.actor();
     let doc = store::doc_by_label(ctx.db.reader(), label.trim())
         .await?
         .ok_or(Failure::Refused(DocumentError::NoSuchDocument))?;
@@ -788,7 +807,7 @@ pub async fn move_document(
     else {
         return refused(DocumentError::NotInCustody);
     };
-    require(actor, &[Role::Custodian], site)?;
+    require(grant, site)?;
     let now = ctx.clock.now_ms();
     let mut tx = ctx.db.begin().await?;
     let from = store::slot_of(&mut *tx, doc.id).await?;
@@ -839,11 +858,12 @@ pub struct Inventory {
 /// Compares the records with a scan of the cabinets (the labels scanned, in any order).
 pub async fn inventory_audit(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, OverseeCustody>,
     site: i64,
     scanned: &[String],
 ) -> Result<Inventory> {
-    require(actor, &[Role::Custodian, Role::Leader], site)?;
+    let actor = grant.actor();
+    require(grant, site)?;
     let held: Vec<String> = store::custody_of_site(ctx.db.reader(), site)
         .await?
         .into_iter()
@@ -913,12 +933,13 @@ pub struct Issued {
 /// identity checks; the slots are freed and the signature kept.
 pub async fn issue_documents(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, HandOver>,
     no: &ApplicationNo,
     site: i64,
     input: PickupInput,
 ) -> Result<Issued> {
-    require(actor, &[Role::Custodian, Role::Officer], site)?;
+    let actor = grant.actor();
+    require(grant, site)?;
     let d: Dossier = applications::dossier(ctx, no)
         .await
         .map_err(|e| match e {
@@ -1032,7 +1053,13 @@ pub async fn issue_documents(
 
 /// The officer finds the document data wrong at pickup: it goes back to production, the duty
 /// leader is alerted, nothing is issued.
-pub async fn report_error(ctx: &Ctx<'_>, actor: &Actor, label: &str, note: &str) -> Result<DocRow> {
+pub async fn report_error(
+    ctx: &Ctx<'_>,
+    grant: &Grant<'_, HandOver>,
+    label: &str,
+    note: &str,
+) -> Result<DocRow> {
+    let actor = grant.actor();
     let note = note.trim();
     if note.is_empty() {
         return refused(DocumentError::ReasonsNeeded);
@@ -1041,7 +1068,7 @@ pub async fn report_error(ctx: &Ctx<'_>, actor: &Actor, label: &str, note: &str)
         .await?
         .ok_or(Failure::Refused(DocumentError::NoSuchDocument))?;
     let site = doc.custody_site_id.unwrap_or(doc.site_id);
-    require(actor, &[Role::Custodian, Role::Officer], site)?;
+    require(grant, site)?;
     let now = ctx.clock.now_ms();
     let mut tx = ctx.db.begin().await?;
     step(
@@ -1317,14 +1344,15 @@ pub async fn uncollected(
 /// audited step (a reminder too), so nothing disappears silently. Returns the labels handled.
 pub async fn apply_expiry(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, OverseeCustody>,
     site: i64,
     today: Date,
     retention_days: i64,
     action: crate::config::ExpiryAction,
 ) -> Result<Vec<String>> {
+    let actor = grant.actor();
     use crate::config::ExpiryAction;
-    require(actor, &[Role::Custodian, Role::Leader], site)?;
+    require(grant, site)?;
     let docs = uncollected(ctx, site, today, retention_days).await?;
     let now = ctx.clock.now_ms();
     let mut handled = Vec::new();

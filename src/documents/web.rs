@@ -2,6 +2,7 @@
 //! producer's queues, the custodian's cabinet (check-in, move, inventory audit), the pickup
 //! window, the duty leader's page, and the citizen's progress page.
 
+use crate::auth::grant::{HandOver, Keep, Lead, OverseeCustody, Produce, Review};
 use crate::web::extract::Path;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -17,7 +18,7 @@ use utoipa_axum::routes;
 use super::flow::Stage;
 use super::store::{self, DocRow};
 use super::{DocumentError, DueWatch, Inventory, PickupInput, Progress, Recipient};
-use crate::auth::{Actor, Failure, Role};
+use crate::auth::{Actor, Duty, Failure};
 use crate::devices::VerifyMethod;
 use crate::domain::application_no::ApplicationNo;
 use crate::domain::id_number::IdNumber;
@@ -99,11 +100,8 @@ fn lines(docs: Vec<DocRow>, lang: Lang) -> Vec<DocLine> {
         .collect()
 }
 
-fn first_site_for(actor: &Actor, sites: &[Site], roles: &[Role]) -> Option<Site> {
-    sites
-        .iter()
-        .find(|s| roles.iter().any(|r| actor.has_role_at(*r, s.id)))
-        .cloned()
+fn first_site_for<D: Duty>(actor: &Actor, sites: &[Site]) -> Option<Site> {
+    sites.iter().find(|s| actor.may::<D>(s.id)).cloned()
 }
 
 #[derive(Deserialize, Default)]
@@ -124,20 +122,15 @@ fn notes(q: &ListQuery) -> (Option<String>, Option<String>) {
     )
 }
 
-async fn chosen_site(
-    state: &AppState,
-    actor: &Actor,
-    code: &str,
-    roles: &[Role],
-) -> AppResult<Site> {
+async fn chosen_site<D: Duty>(state: &AppState, actor: &Actor, code: &str) -> AppResult<Site> {
     let sites = sites_store::list_sites(state.db.reader(), true).await?;
     let site = if code.is_empty() {
-        first_site_for(actor, &sites, roles)
+        first_site_for::<D>(actor, &sites)
     } else {
         sites.into_iter().find(|s| s.code == code)
     };
     let site = site.ok_or_else(AppError::forbidden)?;
-    if !roles.iter().any(|r| actor.has_role_at(*r, site.id)) {
+    if !actor.may::<D>(site.id) {
         return Err(AppError::forbidden());
     }
     Ok(site)
@@ -163,7 +156,7 @@ async fn review_page(
     Staff(actor): Staff,
     Query(q): Query<ListQuery>,
 ) -> AppResult<ReviewPage> {
-    let site = chosen_site(&state, &actor, &q.site, &[Role::Approver]).await?;
+    let site = chosen_site::<Review>(&state, &actor, &q.site).await?;
     let expedited_only = q.expedited == "1";
     let doc = Some(q.document.as_str()).filter(|d| !d.is_empty());
     let lang = page.lang;
@@ -214,11 +207,11 @@ async fn production_page(
     Staff(actor): Staff,
     Query(q): Query<ListQuery>,
 ) -> AppResult<ProductionPage> {
-    if !actor.has_role(Role::Producer) {
+    if actor.grant::<Produce>().is_none() {
         return Err(AppError::forbidden());
     }
     let lang = page.lang;
-    let visible = |d: &DocRow| actor.has_role_at(Role::Producer, d.site_id);
+    let visible = |d: &DocRow| actor.may::<Produce>(d.site_id);
     let approved: Vec<DocRow> =
         store::docs_at_stage(state.db.reader(), Stage::Approved, None, None, false)
             .await?
@@ -272,7 +265,7 @@ async fn custody_page(
     Staff(actor): Staff,
     Query(q): Query<ListQuery>,
 ) -> AppResult<CustodyPage> {
-    let site = chosen_site(&state, &actor, &q.site, &[Role::Custodian]).await?;
+    let site = chosen_site::<Keep>(&state, &actor, &q.site).await?;
     let lang = page.lang;
     let produced: Vec<DocRow> =
         store::docs_at_stage(state.db.reader(), Stage::Produced, None, None, false)
@@ -327,7 +320,7 @@ async fn uncollected_page(
     Staff(actor): Staff,
     Query(q): Query<ListQuery>,
 ) -> AppResult<UncollectedPage> {
-    let site = chosen_site(&state, &actor, &q.site, &[Role::Custodian, Role::Leader]).await?;
+    let site = chosen_site::<OverseeCustody>(&state, &actor, &q.site).await?;
     let days = state.config.custody_retention_days;
     let docs =
         super::uncollected(&state.applications(), site.id, state.clock.today(), days).await?;
@@ -347,16 +340,10 @@ async fn uncollected_apply(
     Staff(actor): Staff,
     Form(f): Form<ActionFields>,
 ) -> AppResult<Response> {
-    let site = chosen_site(
-        &state,
-        &actor,
-        f.get("site"),
-        &[Role::Custodian, Role::Leader],
-    )
-    .await?;
+    let site = chosen_site::<OverseeCustody>(&state, &actor, f.get("site")).await?;
     let handled = super::apply_expiry(
         &state.applications(),
-        &actor,
+        &super::duty(&actor)?,
         site.id,
         state.clock.today(),
         state.config.custody_retention_days,
@@ -398,7 +385,7 @@ async fn pickup_page(
     Staff(actor): Staff,
     Query(q): Query<ListQuery>,
 ) -> AppResult<PickupPage> {
-    let site = chosen_site(&state, &actor, &q.site, &[Role::Custodian, Role::Officer]).await?;
+    let site = chosen_site::<HandOver>(&state, &actor, &q.site).await?;
     let lang = page.lang;
     let (message, mut error) = notes(&q);
     let mut applicant = None;
@@ -488,13 +475,13 @@ async fn document_action(
     };
     let done = |s: &str| Ok::<String, Failure<DocumentError>>(s.to_string());
     let result: Result<String, Failure<DocumentError>> = match action.as_str() {
-        "review" => super::start_review(&ctx, &actor, id)
+        "review" => super::start_review(&ctx, &super::duty(&actor)?, id)
             .await
             .and_then(|_| done(lang.pick("已开始审批。", "Review started."))),
-        "approve" => super::approve(&ctx, &actor, id)
+        "approve" => super::approve(&ctx, &super::duty(&actor)?, id)
             .await
             .and_then(|_| done(lang.pick("已审批通过。", "Approved."))),
-        "reject" => super::reject(&ctx, &actor, id, f.get("reasons"))
+        "reject" => super::reject(&ctx, &super::duty(&actor)?, id, f.get("reasons"))
             .await
             .and_then(|_| done(lang.pick("已不予批准。", "Rejected."))),
         "batch" => {
@@ -503,7 +490,7 @@ async fn document_action(
                     .filter(|(k, v)| k.starts_with("d:") && matches!(v.as_str(), "on" | "1"))
                     .filter_map(|(k, _)| k[2..].parse().ok())
                     .collect();
-            super::start_batch(&ctx, &actor, &ids)
+            super::start_batch(&ctx, &super::duty(&actor)?, &ids)
                 .await
                 .map(|b| match lang {
                     Lang::ZhCn => format!("已建制证批次 {b}。"),
@@ -517,7 +504,7 @@ async fn document_action(
                     .filter(|(k, _)| k.starts_with("n:"))
                     .filter_map(|(k, v)| Some((k[2..].parse().ok()?, v.trim().to_string())))
                     .collect();
-            super::finish_batch(&ctx, &actor, batch, &numbers)
+            super::finish_batch(&ctx, &super::duty(&actor)?, batch, &numbers)
                 .await
                 .and_then(|_| done(lang.pick("批次制证完成。", "Batch produced.")))
         }
@@ -528,7 +515,7 @@ async fn document_action(
             if action == "check-in" {
                 super::check_in(
                     &ctx,
-                    &actor,
+                    &super::duty(&actor)?,
                     f.get("label"),
                     &site,
                     f.get("cabinet"),
@@ -546,7 +533,7 @@ async fn document_action(
             } else {
                 super::move_document(
                     &ctx,
-                    &actor,
+                    &super::duty(&actor)?,
                     f.get("label"),
                     f.get("cabinet"),
                     f.get("slot"),
@@ -568,11 +555,15 @@ async fn document_action(
                 .await?
                 .filter(|s| s.active);
             match to {
-                Some(to) => {
-                    super::transfer_site(&ctx, &actor, f.get("label"), &to, f.get("reason"))
-                        .await
-                        .map(|_| format!("{}{}", lang.pick("已转出至 ", "Sent to "), to.name(lang)))
-                }
+                Some(to) => super::transfer_site(
+                    &ctx,
+                    &super::duty(&actor)?,
+                    f.get("label"),
+                    &to,
+                    f.get("reason"),
+                )
+                .await
+                .map(|_| format!("{}{}", lang.pick("已转出至 ", "Sent to "), to.name(lang))),
                 None => Err(Failure::Refused(DocumentError::NotForPickupHere)),
             }
         }
@@ -585,18 +576,20 @@ async fn document_action(
                 .split_whitespace()
                 .map(String::from)
                 .collect();
-            super::inventory_audit(&ctx, &actor, site.id, &scanned)
+            super::inventory_audit(&ctx, &super::duty(&actor)?, site.id, &scanned)
                 .await
                 .map(|i| inventory_text(&i, lang))
         }
-        "report-error" => super::report_error(&ctx, &actor, f.get("label"), f.get("note"))
-            .await
-            .and_then(|_| {
-                done(lang.pick(
-                    "已退回制证并报告带班领导。",
-                    "Sent back to production; the duty leader is told.",
-                ))
-            }),
+        "report-error" => {
+            super::report_error(&ctx, &super::duty(&actor)?, f.get("label"), f.get("note"))
+                .await
+                .and_then(|_| {
+                    done(lang.pick(
+                        "已退回制证并报告带班领导。",
+                        "Sent back to production; the duty leader is told.",
+                    ))
+                })
+        }
         "issue" => {
             let site = sites_store::site_by_code(state.db.reader(), f.get("site"))
                 .await?
@@ -609,15 +602,17 @@ async fn document_action(
                 )))
             } else {
                 match pickup_input(&f, lang) {
-                    Ok(input) => super::issue_documents(&ctx, &actor, &no, site.id, input)
-                        .await
-                        .map(|i| {
-                            format!(
-                                "{} {}",
-                                lang.pick("已发证：", "Issued:"),
-                                i.labels.join(", ")
-                            )
-                        }),
+                    Ok(input) => {
+                        super::issue_documents(&ctx, &super::duty(&actor)?, &no, site.id, input)
+                            .await
+                            .map(|i| {
+                                format!(
+                                    "{} {}",
+                                    lang.pick("已发证：", "Issued:"),
+                                    i.labels.join(", ")
+                                )
+                            })
+                    }
                     Err(msg) => return Ok(back(&return_to, "error", &msg)),
                 }
             }
@@ -695,16 +690,16 @@ async fn leader_page(
     page: Page,
     Staff(actor): Staff,
 ) -> AppResult<LeaderPage> {
-    if !actor.has_role(Role::Leader) {
+    if actor.grant::<Lead>().is_none() {
         return Err(AppError::forbidden());
     }
     let lang = page.lang;
     let w = super::due_watch(&state.applications(), state.clock.today()).await?;
-    let mine = |d: &DocRow| actor.has_role_at(Role::Leader, d.site_id);
+    let mine = |d: &DocRow| actor.may::<Lead>(d.site_id);
     let mut errors = Vec::new();
     let mut alerts = 0;
     for site in sites_store::list_sites(state.db.reader(), true).await? {
-        if actor.has_role_at(Role::Leader, site.id) {
+        if actor.may::<Lead>(site.id) {
             for (label, note, at) in store::open_data_errors(state.db.reader(), site.id).await? {
                 errors.push((label, note, crate::clock::format_local(at)));
             }
@@ -871,14 +866,12 @@ async fn api_due(
     State(state): State<AppState>,
     Staff(actor): Staff,
 ) -> AppResult<axum::Json<DueWatch>> {
-    if !actor.has_role(Role::Leader) {
+    if actor.grant::<Lead>().is_none() {
         return Err(AppError::forbidden());
     }
     let mut w = super::due_watch(&state.applications(), state.clock.today()).await?;
-    w.overdue
-        .retain(|d| actor.has_role_at(Role::Leader, d.site_id));
-    w.near_due
-        .retain(|d| actor.has_role_at(Role::Leader, d.site_id));
+    w.overdue.retain(|d| actor.may::<Lead>(d.site_id));
+    w.near_due.retain(|d| actor.may::<Lead>(d.site_id));
     Ok(axum::Json(w))
 }
 
@@ -902,10 +895,15 @@ async fn api_inventory(
     let site = sites_store::site_by_code(state.db.reader(), &b.site)
         .await?
         .ok_or_else(AppError::not_found)?;
-    super::inventory_audit(&state.applications(), &actor, site.id, &b.scanned)
-        .await
-        .map(axum::Json)
-        .map_err(AppError::from)
+    super::inventory_audit(
+        &state.applications(),
+        &super::duty(&actor)?,
+        site.id,
+        &b.scanned,
+    )
+    .await
+    .map(axum::Json)
+    .map_err(AppError::from)
 }
 
 // ---- the workflow as JSON (issue 12 item 12) -------------------------------------------------
@@ -935,9 +933,11 @@ async fn api_document_action(
 ) -> AppResult<axum::Json<DocRow>> {
     let ctx = state.applications();
     match action {
-        DocumentAction::Review => super::start_review(&ctx, &actor, id).await,
-        DocumentAction::Approve => super::approve(&ctx, &actor, id).await,
-        DocumentAction::Reject { reasons } => super::reject(&ctx, &actor, id, &reasons).await,
+        DocumentAction::Review => super::start_review(&ctx, &super::duty(&actor)?, id).await,
+        DocumentAction::Approve => super::approve(&ctx, &super::duty(&actor)?, id).await,
+        DocumentAction::Reject { reasons } => {
+            super::reject(&ctx, &super::duty(&actor)?, id, &reasons).await
+        }
     }
     .map(axum::Json)
     .map_err(AppError::from)
@@ -962,7 +962,8 @@ async fn api_start_batch(
     Staff(actor): Staff,
     Json(b): Json<BatchJson>,
 ) -> AppResult<(StatusCode, axum::Json<BatchStarted>)> {
-    let batch = super::start_batch(&state.applications(), &actor, &b.documents).await?;
+    let batch =
+        super::start_batch(&state.applications(), &super::duty(&actor)?, &b.documents).await?;
     Ok((StatusCode::CREATED, axum::Json(BatchStarted { batch })))
 }
 
@@ -993,7 +994,7 @@ async fn api_finish_batch(
         .into_iter()
         .map(|n| (n.document, n.number))
         .collect();
-    super::finish_batch(&state.applications(), &actor, id, &numbers)
+    super::finish_batch(&state.applications(), &super::duty(&actor)?, id, &numbers)
         .await
         .map(axum::Json)
         .map_err(AppError::from)
@@ -1022,7 +1023,7 @@ async fn api_custody_check_in(
         .ok_or_else(|| AppError::invalid(crate::i18n::BadValue::new("办证点", "Site", &b.site)))?;
     super::check_in(
         &state.applications(),
-        &actor,
+        &super::duty(&actor)?,
         &b.label,
         &site,
         &b.cabinet,
@@ -1092,10 +1093,16 @@ async fn api_issue(
         receipt_presented: b.receipt_presented,
         method: b.method,
     };
-    super::issue_documents(&state.applications(), &actor, &no, site.id, input)
-        .await
-        .map(axum::Json)
-        .map_err(AppError::from)
+    super::issue_documents(
+        &state.applications(),
+        &super::duty(&actor)?,
+        &no,
+        site.id,
+        input,
+    )
+    .await
+    .map(axum::Json)
+    .map_err(AppError::from)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -1117,7 +1124,7 @@ async fn api_custody_move(
 ) -> AppResult<axum::Json<store::SlotRow>> {
     super::move_document(
         &state.applications(),
-        &actor,
+        &super::duty(&actor)?,
         &b.label,
         &b.cabinet,
         &b.slot,

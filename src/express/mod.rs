@@ -9,12 +9,13 @@
 pub mod courier;
 pub mod web;
 
+use crate::auth::grant::Keep;
 use serde::Serialize;
 use sqlx::Row;
 
 use crate::applications::{self, Delivery};
 use crate::audit::{self, AuditEntry};
-use crate::auth::{Actor, Failure, Role};
+use crate::auth::{Actor, Failure, Grant};
 use crate::documents::flow::Stage;
 use crate::documents::store as doc_store;
 use crate::domain::application_no::ApplicationNo;
@@ -220,16 +221,22 @@ async fn insert_shipment(
     .try_get("id")
 }
 
+/// The actor's grant to dispatch express documents; "not your role" when the actor has none.
+pub fn dispatcher(actor: &Actor) -> Result<Grant<'_, Keep>> {
+    actor.grant_or(ExpressError::NotYourRole)
+}
+
 /// Ships every produced document of the site's express applications: one waybill per
 /// application (its documents travel together), each document a recorded step, the applicant
 /// told the tracking number.
 pub async fn ship_ready(
     ctx: &Ctx<'_>,
     courier: &dyn Courier,
-    actor: &Actor,
+    grant: &Grant<'_, Keep>,
     site: i64,
 ) -> Result<Vec<Shipment>> {
-    if !actor.has_role_at(Role::Custodian, site) {
+    let actor = grant.actor();
+    if !grant.covers(site) {
         return refused(ExpressError::NotYourRole);
     }
     let produced: Vec<doc_store::DocRow> =

@@ -2,6 +2,7 @@
 //! the courier's signed webhook, the inbound waybill of two-way express, and the courier
 //! simulator's console for the demo.
 
+use crate::auth::grant::Keep;
 use crate::web::extract::Path;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -16,7 +17,7 @@ use utoipa_axum::routes;
 
 use super::courier::TrackingStatus;
 use super::{Shipment, WebhookOutcome};
-use crate::auth::{Failure, Role};
+use crate::auth::Failure;
 use crate::domain::application_no::ApplicationNo;
 use crate::error::{AppError, AppResult};
 use crate::i18n::UserMessage;
@@ -70,13 +71,11 @@ struct DeskQuery {
 async fn desk_site(state: &AppState, actor: &crate::auth::Actor, code: &str) -> AppResult<Site> {
     let sites = sites_store::list_sites(state.db.reader(), true).await?;
     let site = if code.is_empty() {
-        sites
-            .into_iter()
-            .find(|s| actor.has_role_at(Role::Custodian, s.id))
+        sites.into_iter().find(|s| actor.may::<Keep>(s.id))
     } else {
         sites.into_iter().find(|s| s.code == code)
     };
-    site.filter(|s| actor.has_role_at(Role::Custodian, s.id))
+    site.filter(|s| actor.may::<Keep>(s.id))
         .ok_or_else(AppError::forbidden)
 }
 
@@ -149,7 +148,7 @@ async fn ship(
     match super::ship_ready(
         &state.applications(),
         state.devices.courier.as_ref(),
-        &actor,
+        &super::dispatcher(&actor)?,
         site.id,
     )
     .await
@@ -187,7 +186,7 @@ async fn label(
     let s = super::shipment_by_waybill(&ctx, &waybill)
         .await?
         .ok_or_else(AppError::not_found)?;
-    if !actor.has_role_at(Role::Custodian, s.site_id) {
+    if !actor.may::<Keep>(s.site_id) {
         return Err(AppError::forbidden());
     }
     let sealed: Vec<u8> =
@@ -352,8 +351,13 @@ async fn api_ship(
         .await?
         .ok_or_else(|| AppError::invalid(crate::i18n::BadValue::new("办证点", "Site", &b.site)))?;
     let courier = state.devices.courier.clone();
-    super::ship_ready(&state.applications(), courier.as_ref(), &actor, site.id)
-        .await
-        .map(axum::Json)
-        .map_err(AppError::from)
+    super::ship_ready(
+        &state.applications(),
+        courier.as_ref(),
+        &super::dispatcher(&actor)?,
+        site.id,
+    )
+    .await
+    .map(axum::Json)
+    .map_err(AppError::from)
 }

@@ -12,11 +12,12 @@ pub mod gateway;
 pub mod store;
 pub mod web;
 
+use crate::auth::grant::Collect;
 use serde::{Deserialize, Serialize};
 
 use crate::applications::{self, Status};
 use crate::audit::{self, AuditEntry};
-use crate::auth::{Actor, Failure, Role};
+use crate::auth::{Actor, Failure, Grant};
 use crate::clock::Clock;
 use crate::db::{Db, is_unique_violation};
 use crate::devices::Devices;
@@ -222,11 +223,13 @@ pub async fn bill(ctx: &Ctx<'_>, no: &ApplicationNo) -> Result<Bill> {
     })
 }
 
-fn require_cashier(actor: &Actor, site_id: i64) -> Result<()> {
-    if [Role::Cashier, Role::Officer]
-        .iter()
-        .any(|r| actor.has_role_at(*r, site_id))
-    {
+/// The actor's grant to take fees; "other site" when the actor has none.
+pub fn collect(actor: &Actor) -> Result<Grant<'_, Collect>> {
+    actor.grant_or(PaymentError::OtherSite)
+}
+
+fn require_cashier(grant: &Grant<'_, Collect>, site_id: i64) -> Result<()> {
+    if grant.covers(site_id) {
         Ok(())
     } else {
         refused(PaymentError::OtherSite)
@@ -240,11 +243,12 @@ fn order_no(now: i64) -> String {
 /// Cash or card at the window: the cashier takes the money and the receipt is issued at once.
 pub async fn pay_at_window(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, Collect>,
     no: &ApplicationNo,
     method: Method,
     pos_ref: Option<&str>,
 ) -> Result<store::PaymentRow> {
+    let actor = grant.actor();
     if method.online() {
         return refused(PaymentError::WrongMethod);
     }
@@ -253,7 +257,7 @@ pub async fn pay_at_window(
         return refused(PaymentError::PosRefNeeded);
     }
     let bill = bill(ctx, no).await?;
-    require_cashier(actor, bill.site_id)?;
+    require_cashier(grant, bill.site_id)?;
     if bill.paid.is_some() {
         return refused(PaymentError::AlreadyPaid);
     }
@@ -353,7 +357,7 @@ pub struct OnlineOrder {
 
 pub async fn create_order(
     ctx: &Ctx<'_>,
-    actor: Option<&Actor>,
+    grant: Option<&Grant<'_, Collect>>,
     no: &ApplicationNo,
     method: Method,
     channel: &str,
@@ -362,8 +366,8 @@ pub async fn create_order(
         return refused(PaymentError::WrongMethod);
     }
     let bill = bill(ctx, no).await?;
-    if let Some(actor) = actor {
-        require_cashier(actor, bill.site_id)?;
+    if let Some(grant) = grant {
+        require_cashier(grant, bill.site_id)?;
     }
     if bill.paid.is_some() {
         return refused(PaymentError::AlreadyPaid);
@@ -381,7 +385,7 @@ pub async fn create_order(
             amount_fen: bill.amount_fen,
             order_no: &order,
             pos_ref: None,
-            created_by: actor.map(|a| a.staff_id),
+            created_by: grant.map(|g| g.actor().staff_id),
             now,
         },
     )
@@ -567,11 +571,12 @@ pub async fn query_order(ctx: &Ctx<'_>, order_no: &str) -> Result<Settlement> {
 /// through the provider first, so a refund we record is one the provider made.
 pub async fn refund(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, Collect>,
     receipt_no: &str,
     amount_fen: i64,
     reason: &str,
 ) -> Result<store::RefundRow> {
+    let actor = grant.actor();
     let reason = reason.trim();
     if reason.is_empty() {
         return refused(PaymentError::ReasonNeeded);
@@ -579,7 +584,7 @@ pub async fn refund(
     let Some(p) = store::payment_by_receipt(ctx.db.reader(), receipt_no.trim()).await? else {
         return refused(PaymentError::NoSuchPayment);
     };
-    require_cashier(actor, p.site_id)?;
+    require_cashier(grant, p.site_id)?;
     if amount_fen <= 0 || p.refunded_fen + amount_fen > p.amount_fen {
         return refused(PaymentError::RefundTooLarge);
     }

@@ -2,6 +2,7 @@
 //! paying at the kiosk by QR, the provider's notification endpoint, the simulator's wallet
 //! page, and the daily reconciliation (page, CSV and JSON).
 
+use crate::auth::grant::{Collect, Reconcile};
 use crate::web::extract::Path;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -17,7 +18,7 @@ use utoipa_axum::routes;
 use super::store::{PaymentRow, RefundRow};
 use super::{Bill, Method, OnlineOrder, Reconciliation, Settlement};
 use crate::applications::web::yuan;
-use crate::auth::{Actor, Failure, Role};
+use crate::auth::{Actor, Failure};
 use crate::domain::application_no::ApplicationNo;
 use crate::domain::money::Money;
 use crate::error::{AppError, AppResult};
@@ -113,10 +114,7 @@ async fn cashier_page(
     Query(q): Query<CashierQuery>,
 ) -> AppResult<CashierPage> {
     let lang = page.lang;
-    if ![Role::Cashier, Role::Officer]
-        .iter()
-        .any(|r| actor.has_role(*r))
-    {
+    if actor.grant::<Collect>().is_none() {
         return Err(AppError::forbidden());
     }
     let mut error = Some(q.error.clone()).filter(|e| !e.is_empty());
@@ -208,7 +206,15 @@ async fn cashier_pay(
         let e = BadValue::new("缴费方式", "Payment method", &f.method);
         return Ok(cashier_back(&no, "error", &e.message(page.lang)));
     };
-    match super::pay_at_window(&state.payments(), &actor, &number, method, Some(&f.pos_ref)).await {
+    match super::pay_at_window(
+        &state.payments(),
+        &super::collect(&actor)?,
+        &number,
+        method,
+        Some(&f.pos_ref),
+    )
+    .await
+    {
         Ok(_) => Ok(cashier_back(&no, "ok", "paid")),
         Err(Failure::Refused(e)) => Ok(cashier_back(&no, "error", &e.message(page.lang))),
         Err(other) => Err(AppError::from(other)),
@@ -227,7 +233,15 @@ async fn cashier_order(
         let e = BadValue::new("缴费方式", "Payment method", &f.method);
         return Ok(cashier_back(&no, "error", &e.message(page.lang)));
     };
-    match super::create_order(&state.payments(), Some(&actor), &number, method, "window").await {
+    match super::create_order(
+        &state.payments(),
+        Some(&super::collect(&actor)?),
+        &number,
+        method,
+        "window",
+    )
+    .await
+    {
         Ok(o) => Ok(Redirect::to(&format!("/staff/cashier/order/{}", o.order_no)).into_response()),
         Err(Failure::Refused(e)) => Ok(cashier_back(&no, "error", &e.message(page.lang))),
         Err(other) => Err(AppError::from(other)),
@@ -337,7 +351,15 @@ async fn cashier_refund(
         Ok(m) => m.fen(),
         Err(e) => return Ok(cashier_back(&f.no, "error", &e.message(lang))),
     };
-    match super::refund(&state.payments(), &actor, &f.receipt_no, amount, &f.reason).await {
+    match super::refund(
+        &state.payments(),
+        &super::collect(&actor)?,
+        &f.receipt_no,
+        amount,
+        &f.reason,
+    )
+    .await
+    {
         Ok(_) => Ok(cashier_back(&f.no, "ok", "refunded")),
         Err(Failure::Refused(e)) => Ok(cashier_back(&f.no, "error", &e.message(lang))),
         Err(other) => Err(AppError::from(other)),
@@ -541,9 +563,7 @@ async fn reconciliation_for(
 }
 
 fn reconciles(actor: &Actor, site: i64) -> bool {
-    [Role::Cashier, Role::Leader, Role::Admin]
-        .iter()
-        .any(|r| actor.has_role_at(*r, site))
+    actor.may::<Reconcile>(site)
 }
 
 pub struct ReconRow {
@@ -696,7 +716,7 @@ async fn api_pay(
     let no = parse_no(&no)?;
     let p = super::pay_at_window(
         &state.payments(),
-        &actor,
+        &super::collect(&actor)?,
         &no,
         b.method,
         b.pos_ref.as_deref(),
@@ -810,7 +830,14 @@ async fn api_refund(
     Path(receipt): Path<String>,
     Json(b): Json<RefundJson>,
 ) -> AppResult<(StatusCode, axum::Json<RefundRow>)> {
-    let r = super::refund(&state.payments(), &actor, &receipt, b.amount_fen, &b.reason).await?;
+    let r = super::refund(
+        &state.payments(),
+        &super::collect(&actor)?,
+        &receipt,
+        b.amount_fen,
+        &b.reason,
+    )
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(r)))
 }
 

@@ -18,9 +18,10 @@ pub mod store;
 pub mod voice;
 pub mod web;
 
+use crate::auth::grant::{BookingDesk, GuideDesk, Lead, ServeWindow};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{Actor, Failure, Role};
+use crate::auth::{Actor, Failure, Grant};
 use crate::catalog::lines::Lines;
 use crate::clock::Clock;
 use crate::crypto;
@@ -270,11 +271,40 @@ fn lines_text(lines: &[&str]) -> String {
     format!(",{},", lines.join(","))
 }
 
+/// Who issues a ticket: the citizen at a kiosk or on a phone (normal class only), the guide
+/// desk (any walk-in class, priority ones with a reason), or the booking desk checking an
+/// appointment in (appointment class).
+#[derive(Debug, Clone, Copy)]
+pub enum Issuer<'a> {
+    Citizen,
+    Guide(&'a Grant<'a, GuideDesk>),
+    BookingDesk(&'a Grant<'a, BookingDesk>),
+}
+
+impl Issuer<'_> {
+    fn staff(&self) -> Option<&Actor> {
+        match self {
+            Issuer::Citizen => None,
+            Issuer::Guide(g) => Some(g.actor()),
+            Issuer::BookingDesk(g) => Some(g.actor()),
+        }
+    }
+
+    /// Whether this issuer may issue `class` at `site_id`.
+    fn may_issue(&self, class: TicketClass, site_id: i64) -> bool {
+        match self {
+            Issuer::Citizen => class == TicketClass::Normal,
+            Issuer::Guide(g) => class != TicketClass::Appointment && g.covers(site_id),
+            Issuer::BookingDesk(g) => class == TicketClass::Appointment && g.covers(site_id),
+        }
+    }
+}
+
 /// Issues a ticket. No daily cap: everyone who comes in working time is served (R2, [003 三]).
 #[allow(clippy::too_many_arguments)]
 pub async fn issue_ticket(
     ctx: &Ctx<'_>,
-    actor: Option<&Actor>,
+    issuer: Issuer<'_>,
     site: &Site,
     line: &str,
     class: TicketClass,
@@ -286,6 +316,10 @@ pub async fn issue_ticket(
         .lines
         .get(line)
         .ok_or(Failure::Refused(QueueError::UnknownLine))?;
+    if !issuer.may_issue(class, site.id) {
+        return Err(Failure::Refused(QueueError::OtherSite));
+    }
+    let actor = issuer.staff();
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     if matches!(class, TicketClass::Green | TicketClass::Love) && reason.is_none() {
         return Err(Failure::Refused(QueueError::ReasonNeeded));
@@ -344,15 +378,9 @@ pub async fn window_state(ctx: &Ctx<'_>, window: &Window) -> Result<WindowState,
         }))
 }
 
-fn require_officer(actor: &Actor, window: &Window) -> Result<(), Failure<QueueError>> {
-    if [Role::Officer, Role::Cashier, Role::Custodian, Role::Leader]
-        .iter()
-        .any(|r| actor.has_role_at(*r, window.site_id))
-    {
-        Ok(())
-    } else {
-        Err(Failure::Refused(QueueError::OtherSite))
-    }
+/// The actor's grant to serve at windows; "other site" when the actor has none.
+pub fn serve(actor: &Actor) -> Result<Grant<'_, ServeWindow>, Failure<QueueError>> {
+    actor.grant_or(QueueError::OtherSite)
 }
 
 /// The window's state for an action by `actor`. Only the officer who opened a window acts at
@@ -360,15 +388,18 @@ fn require_officer(actor: &Actor, window: &Window) -> Result<(), Failure<QueueEr
 /// take it over — the takeover is recorded, and the window is theirs from then on.
 async fn hold_window(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, ServeWindow>,
     window: &Window,
 ) -> Result<WindowState, Failure<QueueError>> {
-    require_officer(actor, window)?;
+    let actor = grant.actor();
+    if !grant.covers(window.site_id) {
+        return Err(Failure::Refused(QueueError::OtherSite));
+    }
     let mut state = window_state(ctx, window).await?;
     match state.officer_id {
         None => Ok(state),
         Some(holder) if holder == actor.staff_id => Ok(state),
-        Some(holder) if actor.has_role_at(Role::Leader, window.site_id) => {
+        Some(holder) if actor.may::<Lead>(window.site_id) => {
             let now = ctx.clock.now_ms();
             state.officer_id = Some(actor.staff_id);
             let mut tx = ctx.db.begin().await?;
@@ -396,10 +427,11 @@ async fn hold_window(
 /// An officer signs in at a window and opens it.
 pub async fn open_window(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, ServeWindow>,
     window: &Window,
 ) -> Result<(), Failure<QueueError>> {
-    let mut state = hold_window(ctx, actor, window).await?;
+    let actor = grant.actor();
+    let mut state = hold_window(ctx, grant, window).await?;
     state.status = "open".into();
     state.officer_id = Some(actor.staff_id);
     state.pause_reason = None;
@@ -415,11 +447,12 @@ pub async fn open_window(
 /// not start, so others serve it (顶岗补位, R3).
 pub async fn stop_window(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, ServeWindow>,
     window: &Window,
     pause_reason: Option<&str>,
 ) -> Result<(), Failure<QueueError>> {
-    let mut state = hold_window(ctx, actor, window).await?;
+    let actor = grant.actor();
+    let mut state = hold_window(ctx, grant, window).await?;
     let now = ctx.clock.now_ms();
     let mut tx = ctx.db.begin().await?;
     match pause_reason.map(str::trim) {
@@ -479,10 +512,11 @@ fn announce(ctx: &Ctx<'_>, window: &Window, t: &Ticket, recall: bool) {
 /// Calls the next ticket to this window by the documented policy.
 pub async fn call_next(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, ServeWindow>,
     window: &Window,
 ) -> Result<Option<Ticket>, Failure<QueueError>> {
-    let state = hold_window(ctx, actor, window).await?;
+    let actor = grant.actor();
+    let state = hold_window(ctx, grant, window).await?;
     if state.status != "open" {
         return Err(Failure::Refused(QueueError::WindowNotOpen));
     }
@@ -551,10 +585,11 @@ async fn current(ctx: &Ctx<'_>, window: &Window) -> Result<Ticket, Failure<Queue
 /// Calls the current ticket again (the display repeats it).
 pub async fn recall(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, ServeWindow>,
     window: &Window,
 ) -> Result<Ticket, Failure<QueueError>> {
-    hold_window(ctx, actor, window).await?;
+    let actor = grant.actor();
+    hold_window(ctx, grant, window).await?;
     let t = current(ctx, window).await?;
     if t.status != TicketStatus::Called {
         return Err(Failure::Refused(QueueError::NothingCalled));
@@ -585,11 +620,12 @@ pub async fn recall(
 /// Moves the window's current ticket on: start service, finish it, or mark it missed.
 pub async fn advance(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, ServeWindow>,
     window: &Window,
     to: TicketStatus,
 ) -> Result<Ticket, Failure<QueueError>> {
-    hold_window(ctx, actor, window).await?;
+    let actor = grant.actor();
+    hold_window(ctx, grant, window).await?;
     let t = current(ctx, window).await?;
     let from = match (t.status, to) {
         (TicketStatus::Called, TicketStatus::Serving | TicketStatus::NoShow) => "called",
@@ -646,12 +682,13 @@ pub async fn advance(
 /// window of this site that serves that line, keeping its number, class and issue time.
 pub async fn transfer(
     ctx: &Ctx<'_>,
-    actor: &Actor,
+    grant: &Grant<'_, ServeWindow>,
     window: &Window,
     to_line: &str,
     to_window: Option<&Window>,
 ) -> Result<Ticket, Failure<QueueError>> {
-    hold_window(ctx, actor, window).await?;
+    let actor = grant.actor();
+    hold_window(ctx, grant, window).await?;
     let bl = ctx
         .lines
         .get(to_line)
@@ -785,7 +822,7 @@ pub async fn set_window_lines(
     crate::audit::record(
         &mut tx,
         crate::audit::AuditEntry::by(
-            admin.actor,
+            admin.actor(),
             "window.lines_changed",
             "window",
             &window.id.to_string(),
@@ -851,7 +888,7 @@ pub async fn set_notices(
     crate::audit::record(
         &mut tx,
         crate::audit::AuditEntry::by(
-            admin.actor,
+            admin.actor(),
             "display.notices_changed",
             "site",
             &site.id.to_string(),
@@ -884,4 +921,47 @@ pub fn notices_in(text: &str, lang: Lang) -> Vec<String> {
             (None, _) => l.to_string(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{RequestMeta, Role, RoleGrant};
+
+    fn staff(role: Role, site: i64) -> Actor {
+        Actor {
+            staff_id: 3,
+            username: "t".into(),
+            display_name: "t".into(),
+            badge_no: "3".into(),
+            grants: vec![RoleGrant {
+                role,
+                site_id: Some(site),
+            }],
+            must_change_password: false,
+            meta: RequestMeta::default(),
+        }
+    }
+
+    #[test]
+    fn each_issuer_issues_only_its_classes_at_its_sites() {
+        assert!(Issuer::Citizen.may_issue(TicketClass::Normal, 1));
+        for class in [
+            TicketClass::Love,
+            TicketClass::Green,
+            TicketClass::Appointment,
+        ] {
+            assert!(!Issuer::Citizen.may_issue(class, 1), "{class:?}");
+        }
+        let guide = staff(Role::Guide, 1);
+        let g = guide.grant::<GuideDesk>().expect("guide");
+        assert!(Issuer::Guide(&g).may_issue(TicketClass::Love, 1));
+        assert!(!Issuer::Guide(&g).may_issue(TicketClass::Love, 2));
+        assert!(!Issuer::Guide(&g).may_issue(TicketClass::Appointment, 1));
+        let officer = staff(Role::Officer, 1);
+        let d = officer.grant::<BookingDesk>().expect("desk");
+        assert!(Issuer::BookingDesk(&d).may_issue(TicketClass::Appointment, 1));
+        assert!(!Issuer::BookingDesk(&d).may_issue(TicketClass::Normal, 1));
+        assert!(!Issuer::BookingDesk(&d).may_issue(TicketClass::Appointment, 2));
+    }
 }

@@ -1,6 +1,7 @@
 //! Ticketing pages (guide desk, hall kiosk, printed ticket, the citizen's status page), the
 //! window workstation, the hall display with its live event stream, and the JSON API.
 
+use crate::auth::grant::{GuideDesk, ServeWindow};
 use std::convert::Infallible;
 use std::time::Duration;
 
@@ -20,7 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{CallEvent, QueueError, Ticket, TicketClass, TicketStatus, TicketStatusView, store};
-use crate::auth::{Actor, Failure, Role};
+use crate::auth::{Actor, Failure};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Lang, UserMessage};
 use crate::sites::{Site, Window, store as sites_store};
@@ -145,7 +146,7 @@ async fn kiosk_issue(
     }
     let t = super::issue_ticket(
         &state.queue(),
-        None,
+        super::Issuer::Citizen,
         &site,
         &f.line,
         TicketClass::Normal,
@@ -190,10 +191,7 @@ fn love_reasons(lang: Lang) -> Vec<ReasonChoice> {
 
 async fn guide_site(state: &AppState, actor: &Actor) -> AppResult<Site> {
     for s in sites_store::list_sites(state.db.reader(), true).await? {
-        if [Role::Guide, Role::Officer, Role::Leader]
-            .iter()
-            .any(|r| actor.has_role_at(*r, s.id))
-        {
+        if actor.may::<GuideDesk>(s.id) {
             return Ok(s);
         }
     }
@@ -282,9 +280,10 @@ async fn desk_issue(
         TicketClass::Green => Some(f.green_reason.as_str()),
         _ => None,
     };
+    let guide = actor.grant_or(QueueError::OtherSite)?;
     match super::issue_ticket(
         &state.queue(),
-        Some(&actor),
+        super::Issuer::Guide(&guide),
         &site,
         &f.line,
         class,
@@ -467,10 +466,7 @@ struct WindowQuery {
 async fn officer_windows(state: &AppState, actor: &Actor) -> AppResult<Vec<Window>> {
     let mut out = Vec::new();
     for s in sites_store::list_sites(state.db.reader(), true).await? {
-        if [Role::Officer, Role::Cashier, Role::Custodian, Role::Leader]
-            .iter()
-            .any(|r| actor.has_role_at(*r, s.id))
-        {
+        if actor.may::<ServeWindow>(s.id) {
             out.extend(
                 sites_store::windows_of(state.db.reader(), s.id)
                     .await?
@@ -610,17 +606,18 @@ async fn window_action(
         .await?
         .ok_or_else(|| AppError::invalid(QueueError::NoSuchWindow))?;
     let ctx = state.queue();
+    let grant = super::serve(&actor)?;
     let r: Result<Option<String>, Failure<QueueError>> = match action.as_str() {
-        "open" => super::open_window(&ctx, &actor, &window)
+        "open" => super::open_window(&ctx, &grant, &window)
             .await
             .map(|_| None),
-        "pause" => super::stop_window(&ctx, &actor, &window, Some(&f.reason))
+        "pause" => super::stop_window(&ctx, &grant, &window, Some(&f.reason))
             .await
             .map(|_| None),
-        "close" => super::stop_window(&ctx, &actor, &window, None)
+        "close" => super::stop_window(&ctx, &grant, &window, None)
             .await
             .map(|_| None),
-        "call" => super::call_next(&ctx, &actor, &window).await.map(|t| {
+        "call" => super::call_next(&ctx, &grant, &window).await.map(|t| {
             Some(match t {
                 Some(t) => format!("{} {}", lang.pick("已叫号", "Called"), t.number),
                 None => lang
@@ -628,16 +625,16 @@ async fn window_action(
                     .to_string(),
             })
         }),
-        "recall" => super::recall(&ctx, &actor, &window)
+        "recall" => super::recall(&ctx, &grant, &window)
             .await
             .map(|t| Some(format!("{} {}", lang.pick("重呼", "Recalled"), t.number))),
-        "start" => super::advance(&ctx, &actor, &window, TicketStatus::Serving)
+        "start" => super::advance(&ctx, &grant, &window, TicketStatus::Serving)
             .await
             .map(|_| None),
-        "finish" => super::advance(&ctx, &actor, &window, TicketStatus::Done)
+        "finish" => super::advance(&ctx, &grant, &window, TicketStatus::Done)
             .await
             .map(|_| None),
-        "no-show" => super::advance(&ctx, &actor, &window, TicketStatus::NoShow)
+        "no-show" => super::advance(&ctx, &grant, &window, TicketStatus::NoShow)
             .await
             .map(|_| None),
         "transfer" => {
@@ -652,7 +649,7 @@ async fn window_action(
             if !wanted.is_empty() && to_window.is_none() {
                 Err(Failure::Refused(QueueError::NoSuchWindow))
             } else {
-                super::transfer(&ctx, &actor, &window, &f.line, to_window.as_ref())
+                super::transfer(&ctx, &grant, &window, &f.line, to_window.as_ref())
                     .await
                     .map(|t| {
                         Some(format!(
@@ -949,7 +946,7 @@ async fn api_issue(
     let ctx = state.queue();
     let t = super::issue_ticket(
         &ctx,
-        None,
+        super::Issuer::Citizen,
         &site,
         &req.line,
         TicketClass::Normal,
@@ -1019,7 +1016,7 @@ async fn api_call_next(
         .await?
         .ok_or_else(|| AppError::invalid(QueueError::NoSuchWindow))?;
     Ok(axum::Json(
-        super::call_next(&state.queue(), &actor, &window).await?,
+        super::call_next(&state.queue(), &super::serve(&actor)?, &window).await?,
     ))
 }
 
@@ -1097,20 +1094,21 @@ async fn api_window_action(
         .await?
         .ok_or_else(|| AppError::invalid(QueueError::NoSuchWindow))?;
     let ctx = state.queue();
+    let grant = super::serve(&actor)?;
     match action {
-        WindowAction::Open => super::open_window(&ctx, &actor, &window).await.map(drop),
+        WindowAction::Open => super::open_window(&ctx, &grant, &window).await.map(drop),
         WindowAction::Pause { reason } => {
-            super::stop_window(&ctx, &actor, &window, Some(&reason)).await
+            super::stop_window(&ctx, &grant, &window, Some(&reason)).await
         }
-        WindowAction::Close => super::stop_window(&ctx, &actor, &window, None).await,
-        WindowAction::Recall => super::recall(&ctx, &actor, &window).await.map(drop),
-        WindowAction::Start => super::advance(&ctx, &actor, &window, TicketStatus::Serving)
+        WindowAction::Close => super::stop_window(&ctx, &grant, &window, None).await,
+        WindowAction::Recall => super::recall(&ctx, &grant, &window).await.map(drop),
+        WindowAction::Start => super::advance(&ctx, &grant, &window, TicketStatus::Serving)
             .await
             .map(drop),
-        WindowAction::Finish => super::advance(&ctx, &actor, &window, TicketStatus::Done)
+        WindowAction::Finish => super::advance(&ctx, &grant, &window, TicketStatus::Done)
             .await
             .map(drop),
-        WindowAction::NoShow => super::advance(&ctx, &actor, &window, TicketStatus::NoShow)
+        WindowAction::NoShow => super::advance(&ctx, &grant, &window, TicketStatus::NoShow)
             .await
             .map(drop),
         WindowAction::Transfer { line, window: to } => {
@@ -1122,7 +1120,7 @@ async fn api_window_action(
                 ),
                 None => None,
             };
-            super::transfer(&ctx, &actor, &window, &line, target.as_ref())
+            super::transfer(&ctx, &grant, &window, &line, target.as_ref())
                 .await
                 .map(drop)
         }

@@ -242,7 +242,7 @@ pub async fn create_site(
     admin: AdminCap<'_>,
     input: SiteInput,
 ) -> Result<i64, Failure<SiteError>> {
-    if admin.site.is_some() {
+    if admin.site().is_some() {
         return Err(Failure::Refused(SiteError::OutsideSites));
     }
     validate_site(&input).map_err(Failure::Refused)?;
@@ -255,7 +255,7 @@ pub async fn create_site(
     };
     audit::record(
         &mut tx,
-        AuditEntry::by(admin.actor, "site.created", "site", &id.to_string(), now)
+        AuditEntry::by(admin.actor(), "site.created", "site", &id.to_string(), now)
             .site(id)
             .detail(serde_json::json!({"code": input.code, "name": input.name_zh})),
     )
@@ -287,7 +287,7 @@ pub async fn update_site(
     audit::record(
         &mut tx,
         AuditEntry::by(
-            admin.actor,
+            admin.actor(),
             "site.updated",
             "site",
             &site_id.to_string(),
@@ -330,7 +330,7 @@ pub async fn add_window(
     audit::record(
         &mut tx,
         AuditEntry::by(
-            admin.actor,
+            admin.actor(),
             "window.created",
             "window",
             &id.to_string(),
@@ -364,7 +364,7 @@ pub async fn set_window_active(
     audit::record(
         &mut tx,
         AuditEntry::by(
-            admin.actor,
+            admin.actor(),
             if active {
                 "window.activated"
             } else {

@@ -12,7 +12,7 @@ use axum::http::request::Parts;
 use super::AppState;
 use super::extract::MaybeStaff;
 use super::middleware::CsrfToken;
-use crate::auth::{Actor, Role};
+use crate::auth::Actor;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
@@ -52,8 +52,9 @@ impl FromRequestParts<AppState> for Page {
         let calendar_warning = staff
             .as_ref()
             .filter(|s| {
-                (path.starts_with("/admin") && s.has_role(crate::auth::Role::Admin))
-                    || (path.starts_with("/staff/leader") && s.has_role(crate::auth::Role::Leader))
+                (path.starts_with("/admin") && s.admin().is_some())
+                    || (path.starts_with("/staff/leader")
+                        && s.grant::<crate::auth::grant::Lead>().is_some())
             })
             .and_then(|_| crate::web::ops::calendar_outlook(state).message(lang));
         Ok(Page {
@@ -134,7 +135,7 @@ impl Page {
     }
 
     pub fn is_admin(&self) -> bool {
-        self.staff.as_ref().is_some_and(|a| a.has_role(Role::Admin))
+        self.staff.as_ref().is_some_and(|a| a.admin().is_some())
     }
 
     pub fn staff_label(&self) -> String {

@@ -535,7 +535,7 @@ pub async fn pay_cash(
     let cashier = actor_at(site_id, &[Role::Cashier]);
     onetrip::payments::pay_at_window(
         &app.state.payments(),
-        &cashier,
+        &granted(&cashier),
         no,
         onetrip::payments::Method::Cash,
         None,
@@ -564,4 +564,51 @@ impl TestApp {
         let csrf = me["csrf_token"].as_str().expect("a CSRF token").to_owned();
         (c, csrf)
     }
+}
+
+/// `actor`'s grant for the duty a use case asks for (inferred from the call): the tests'
+/// stand-in for the handler's check. Panics when the actor does not hold it.
+#[allow(dead_code)]
+pub fn granted<D: onetrip::auth::Duty>(actor: &Actor) -> onetrip::auth::Grant<'_, D> {
+    actor.grant().expect("the test actor holds the duty")
+}
+
+static GUIDE: std::sync::LazyLock<Actor> = std::sync::LazyLock::new(|| Actor {
+    grants: vec![RoleGrant {
+        role: Role::Guide,
+        site_id: None,
+    }],
+    ..actor_at(0, &[])
+});
+static GUIDE_DESK: std::sync::LazyLock<
+    onetrip::auth::Grant<'static, onetrip::auth::grant::GuideDesk>,
+> = std::sync::LazyLock::new(|| granted(&GUIDE));
+
+static DESK: std::sync::LazyLock<onetrip::auth::Grant<'static, onetrip::auth::grant::BookingDesk>> =
+    std::sync::LazyLock::new(|| granted(&GUIDE));
+
+/// The guide desk of every site: issues tickets of any walk-in class in the tests.
+#[allow(dead_code)]
+pub fn guide_desk() -> onetrip::queue::Issuer<'static> {
+    onetrip::queue::Issuer::Guide(&GUIDE_DESK)
+}
+
+/// Who issues a ticket of `class` in the tests: the booking desk for appointments, the guide
+/// desk for walk-ins.
+#[allow(dead_code)]
+pub fn issuer_of(class: onetrip::queue::TicketClass) -> onetrip::queue::Issuer<'static> {
+    match class {
+        onetrip::queue::TicketClass::Appointment => onetrip::queue::Issuer::BookingDesk(&DESK),
+        _ => guide_desk(),
+    }
+}
+
+static SYSTEM: std::sync::LazyLock<Actor> = std::sync::LazyLock::new(Actor::system);
+
+/// The administrator of every site, for use cases that take an `AdminCap`.
+#[allow(dead_code)]
+pub fn administrator() -> onetrip::auth::AdminCap<'static> {
+    SYSTEM
+        .any_admin()
+        .expect("the system administers every site")
 }
