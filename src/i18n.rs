@@ -196,6 +196,44 @@ mod tests {
         }
     }
 
+    /// Every key a template (`.t("key")`) or Rust code (`t(lang, "key")`) asks for exists in
+    /// `locales/ui.toml`: an unknown key would show the key itself on the page.
+    #[test]
+    fn every_key_used_exists_in_the_text_table() {
+        let used = regex::Regex::new(r#"(?:\.t|\bt\([a-z_.]+,)\s*\(?\s*"([a-z0-9_]+\.[a-z0-9_.]+)""#)
+            .expect("pattern");
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        let mut dirs = vec![root.join("templates"), root.join("src")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("readable source tree").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path
+                    .extension()
+                    .is_some_and(|e| e == "html" || e == "rs")
+                {
+                    files.push(path);
+                }
+            }
+        }
+        let known: std::collections::HashSet<&str> = keys().collect();
+        let mut seen = 0;
+        let mut missing = Vec::new();
+        for path in &files {
+            let text = std::fs::read_to_string(path).expect("readable file");
+            for c in used.captures_iter(&text) {
+                seen += 1;
+                if !known.contains(&c[1]) {
+                    missing.push(format!("{}: {}", path.display(), &c[1]));
+                }
+            }
+        }
+        assert!(seen > 50, "the scan found only {seen} uses: is the pattern right?");
+        assert!(missing.is_empty(), "keys missing from locales/ui.toml: {missing:#?}");
+    }
+
     #[test]
     fn accept_language_respects_quality() {
         assert_eq!(

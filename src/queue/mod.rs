@@ -1,19 +1,13 @@
 //! Ticketing and calling (R3, R8): tickets per business line with a daily letter sequence,
 //! priority classes, windows that call, recall, start, finish, transfer; every step recorded.
 //!
-//! **Who is called next** (one documented policy, in `store::claim_next`): among the waiting
-//! tickets of the lines a window serves, in this order —
-//! 1. green channel (紧急, R8);
-//! 2. anyone who has waited longer than `max_wait_minutes` (nobody is passed over forever);
-//! 3. love channel (爱心: 70+, pregnant, infant, disabled);
-//! 4. appointment arrivals (不叫号、不排队: they go to the front);
-//! 5. everyone else;
-//!
-//! then by the window's line priority (the order of its lines), then by issue time. A
-//! transferred ticket keeps its number, class and issue time, so it does not go to the back of
+//! **Who is called next** is one documented policy in [`order`] (green channel, then anyone
+//! past the maximum wait, love channel, appointments, everyone else; then line priority and
+//! issue time), property-tested there. A transferred ticket keeps its number, class and issue time, so it does not go to the back of
 //! the queue it moves to. The claim is a conditional `UPDATE … WHERE status = 'waiting'`, so two
 //! windows never call the same ticket, on either engine, with any number of nodes.
 
+pub mod order;
 pub mod store;
 pub mod voice;
 pub mod web;
@@ -533,27 +527,24 @@ pub async fn call_next(
     // Another window (or node) may take the chosen ticket first; its claim wins and ours
     // matches nothing, so choose again a few times.
     for _ in 0..5 {
-        // The best of each line the window serves, then: class rank, the window's line
-        // priority, issue time.
-        let mut best: Option<(i64, usize, i64, i64)> = None;
-        for (priority, line) in lines.iter().enumerate() {
-            if let Some((id, rank, issued)) = store::best_of_line(
-                ctx.db.reader(),
-                window.site_id,
-                &date,
-                line,
-                overdue_before,
-                window.id,
-            )
-            .await?
+        // The head of each class in each line the window serves; the order chooses.
+        let mut waiting = Vec::new();
+        for (line_priority, line) in lines.iter().enumerate() {
+            for (id, class, issued_at) in
+                store::heads_of_line(ctx.db.reader(), window.site_id, &date, line, window.id)
+                    .await?
             {
-                let key = (rank, priority, issued, id);
-                if best.is_none_or(|b| key < b) {
-                    best = Some(key);
-                }
+                let class = TicketClass::parse(&class)
+                    .ok_or_else(|| Failure::Internal(format!("ticket class {class}")))?;
+                waiting.push(order::Waiting {
+                    id,
+                    class,
+                    issued_at,
+                    line_priority,
+                });
             }
         }
-        let Some((_, _, _, id)) = best else {
+        let Some(order::Waiting { id, .. }) = order::next(&waiting, overdue_before) else {
             return Ok(None);
         };
         let mut tx = ctx.db.begin().await?;

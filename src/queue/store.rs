@@ -170,39 +170,36 @@ pub async fn current_at_window<'e>(
         .transpose()
 }
 
-/// The best waiting ticket of one line by the documented order (class rank, then issue time):
-/// `(id, rank, issued_at)`. Rank: green 0, waited past the maximum 1, love 2, appointment 3,
-/// regular 4.
-pub async fn best_of_line<'e>(
+/// The oldest waiting ticket of each class in one line (at most four rows): the candidates
+/// the calling order (`queue::order`) chooses among. `(id, class, issued_at)`.
+pub async fn heads_of_line<'e>(
     ex: impl Executor<'e, Database = Any>,
     site_id: i64,
     date: &str,
     line: &str,
-    overdue_before: i64,
     window_id: i64,
-) -> Result<Option<(i64, i64, i64)>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT id, issued_at, CASE WHEN class = 'green' THEN 0 WHEN issued_at <= $4 THEN 1 WHEN class = 'love' THEN 2 \
-                WHEN class = 'appointment' THEN 3 ELSE 4 END AS rank \
-         FROM tickets WHERE site_id = $1 AND date = $2 AND line_code = $3 AND status = 'waiting' AND printed = 1 \
-           AND (target_window IS NULL OR target_window = $5) \
-         ORDER BY rank, issued_at, id LIMIT 1",
+) -> Result<Vec<(i64, String, i64)>, sqlx::Error> {
+    let rows = sqlx::query(
+        r#"
+        SELECT id, class, issued_at FROM (
+            SELECT id, class, issued_at,
+                   ROW_NUMBER() OVER (PARTITION BY class ORDER BY issued_at, id) AS n
+            FROM tickets
+            WHERE site_id = $1 AND date = $2 AND line_code = $3 AND status = 'waiting'
+              AND printed = 1 AND (target_window IS NULL OR target_window = $4)
+        ) heads
+        WHERE n = 1
+        "#,
     )
     .bind(site_id)
     .bind(date)
     .bind(line)
-    .bind(overdue_before)
     .bind(window_id)
-    .fetch_optional(ex)
+    .fetch_all(ex)
     .await?;
-    row.map(|r| {
-        Ok((
-            r.try_get("id")?,
-            r.try_get("rank")?,
-            r.try_get("issued_at")?,
-        ))
-    })
-    .transpose()
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("class")?, r.try_get("issued_at")?)))
+        .collect()
 }
 
 /// Claims a waiting ticket for a window: a conditional UPDATE, so of two windows that chose the
