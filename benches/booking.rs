@@ -96,7 +96,7 @@ async fn serve_and_verify() {
     );
     let state = support::app_state(db.clone(), config, clock, false).await;
     // Each day: 15 half-hour slots at the hall; spread the capacity over them.
-    let hall = onetrip::sites::store::site_by_code(db.reader(), "0001")
+    let hall = onetrip::sites::site_by_code(db.reader(), "0001")
         .await
         .expect("q")
         .expect("hall");

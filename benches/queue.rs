@@ -39,8 +39,8 @@ fn main() {
         let config = Config { data_dir: support::data_dir(), ..Config::default() };
         let clock = Clock::fixed("2026-03-02T09:00:00+08:00".parse::<jiff::Timestamp>().expect("time").as_millisecond());
         let state = support::app_state(db.clone(), config, clock, false).await;
-        let hall = onetrip::sites::store::site_by_code(db.reader(), "0001").await.expect("q").expect("hall");
-        let windows: Vec<_> = onetrip::sites::store::windows_of(db.reader(), hall.id)
+        let hall = onetrip::sites::site_by_code(db.reader(), "0001").await.expect("q").expect("hall");
+        let windows: Vec<_> = onetrip::sites::windows_of(db.reader(), hall.id)
             .await
             .expect("windows")
             .into_iter()

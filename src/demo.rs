@@ -29,8 +29,8 @@ pub struct DemoAccount {
 
 /// Loads the demo city if the database has no sites and no staff; returns the accounts made.
 pub async fn load_if_empty(db: &Db, clock: &Clock) -> Result<Option<Vec<DemoAccount>>, DemoError> {
-    let sites = sites::store::list_sites(db.reader(), false).await?;
-    let staff = auth::store::count_staff(db.reader()).await?;
+    let sites = sites::list_sites(db.reader(), false).await?;
+    let staff = auth::count_staff(db.reader()).await?;
     if !sites.is_empty() || staff > 0 {
         return Ok(None);
     }

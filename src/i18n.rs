@@ -200,20 +200,21 @@ mod tests {
     /// `locales/ui.toml`: an unknown key would show the key itself on the page.
     #[test]
     fn every_key_used_exists_in_the_text_table() {
-        let used = regex::Regex::new(r#"(?:\.t|\bt\([a-z_.]+,)\s*\(?\s*"([a-z0-9_]+\.[a-z0-9_.]+)""#)
-            .expect("pattern");
+        let used =
+            regex::Regex::new(r#"(?:\.t|\bt\([a-z_.]+,)\s*\(?\s*"([a-z0-9_]+\.[a-z0-9_.]+)""#)
+                .expect("pattern");
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut files = Vec::new();
         let mut dirs = vec![root.join("templates"), root.join("src")];
         while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).expect("readable source tree").flatten() {
+            for entry in std::fs::read_dir(&dir)
+                .expect("readable source tree")
+                .flatten()
+            {
                 let path = entry.path();
                 if path.is_dir() {
                     dirs.push(path);
-                } else if path
-                    .extension()
-                    .is_some_and(|e| e == "html" || e == "rs")
-                {
+                } else if path.extension().is_some_and(|e| e == "html" || e == "rs") {
                     files.push(path);
                 }
             }
@@ -230,8 +231,14 @@ mod tests {
                 }
             }
         }
-        assert!(seen > 50, "the scan found only {seen} uses: is the pattern right?");
-        assert!(missing.is_empty(), "keys missing from locales/ui.toml: {missing:#?}");
+        assert!(
+            seen > 50,
+            "the scan found only {seen} uses: is the pattern right?"
+        );
+        assert!(
+            missing.is_empty(),
+            "keys missing from locales/ui.toml: {missing:#?}"
+        );
     }
 
     #[test]

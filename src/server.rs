@@ -210,7 +210,7 @@ pub async fn calendar_in_force(config: &Config) -> Result<CalendarInForce, Start
         },
     )
     .await?;
-    let rows = crate::calendar::store::all_versions(db.reader()).await;
+    let rows = crate::calendar::all_versions(db.reader()).await;
     // Dropping the last handle stops its background tasks (closing first would leave the
     // checkpointer retrying on a closed pool).
     drop(db);

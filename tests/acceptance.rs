@@ -297,7 +297,7 @@ async fn one_sitting_from_form_to_paid_receipt(app: TestApp) {
     assert!(svg.starts_with("<svg") && svg.matches("<rect").count() > 20);
 
     // The timeline records the acceptance start and end and the payment.
-    let events = applications::store::events(app.state.db.reader(), d.row.id)
+    let events = applications::events(app.state.db.reader(), d.row.id)
         .await
         .expect("events");
     let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
@@ -369,7 +369,7 @@ async fn refusals_and_watch_list_hits_are_recorded(app: TestApp) {
         Err(Failure::Refused(applications::ImportError::IdNumber(3)))
     ));
     assert_eq!(
-        applications::store::watch_count(app.state.db.reader())
+        applications::watch_count(app.state.db.reader())
             .await
             .expect("count"),
         0
@@ -405,7 +405,7 @@ async fn refusals_and_watch_list_hits_are_recorded(app: TestApp) {
         onetrip::i18n::Lang::En,
     );
     assert!(!msg.contains("restricted") && !msg.contains("registration"));
-    let alerts = applications::store::open_alerts(app.state.db.reader(), site)
+    let alerts = applications::open_alerts(app.state.db.reader(), site)
         .await
         .expect("alerts");
     assert_eq!(alerts.len(), 2);
@@ -475,7 +475,7 @@ async fn notifications_forged_or_duplicated_change_nothing(app: TestApp) {
     let fake = json!({"notify_id": "N1", "order_no": order_no, "txn_id": "T1", "amount_fen": 19_500, "paid_at": 1}).to_string();
     let (status, v) = post_notification(&app, &fake, "deadbeef").await;
     assert_eq!((status, v["outcome"].as_str()), (400, Some("forged")));
-    let p = payments::store::payment_by_order(app.state.db.reader(), &order_no)
+    let p = payments::payment_by_order(app.state.db.reader(), &order_no)
         .await
         .expect("read")
         .expect("order");
@@ -501,7 +501,7 @@ async fn notifications_forged_or_duplicated_change_nothing(app: TestApp) {
     assert_eq!((status, v["outcome"].as_str()), (200, Some("paid")));
     let (status, v) = post_notification(&app, &body, &signature).await;
     assert_eq!((status, v["outcome"].as_str()), (200, Some("duplicate")));
-    let paid = payments::store::payment_by_order(app.state.db.reader(), &order_no)
+    let paid = payments::payment_by_order(app.state.db.reader(), &order_no)
         .await
         .expect("read")
         .expect("order");
@@ -513,7 +513,7 @@ async fn notifications_forged_or_duplicated_change_nothing(app: TestApp) {
             .await
             .expect("count");
     assert_eq!(receipts, 1);
-    let outcomes = payments::store::notification_outcomes(app.state.db.reader(), &order_no)
+    let outcomes = payments::notification_outcomes(app.state.db.reader(), &order_no)
         .await
         .expect("outcomes");
     assert_eq!(outcomes, vec!["forged", "forged", "paid", "duplicate"]);
@@ -659,11 +659,11 @@ on_both_engines!(
 );
 
 async fn ticket_to_receipt_is_measured(app: TestApp) {
-    let site = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001")
+    let site = onetrip::sites::site_by_code(app.state.db.reader(), "0001")
         .await
         .expect("query")
         .expect("hall");
-    let window = onetrip::sites::store::windows_of(app.state.db.reader(), site.id)
+    let window = onetrip::sites::windows_of(app.state.db.reader(), site.id)
         .await
         .expect("windows")
         .into_iter()
@@ -706,7 +706,7 @@ async fn ticket_to_receipt_is_measured(app: TestApp) {
     let d = applications::accept(&ctx, &common::granted(&actor), &no, pickup(site.id))
         .await
         .expect("accept");
-    let issued = applications::store::ticket_issued_at(app.state.db.reader(), ticket.id)
+    let issued = applications::ticket_issued_at(app.state.db.reader(), ticket.id)
         .await
         .expect("ticket")
         .expect("issued");

@@ -420,7 +420,7 @@ async fn the_booking_window_follows_the_calendar_across_spring_festival(engine: 
     let Some(app) = app_at(engine, "2026-02-13T08:00:00+08:00").await else {
         return;
     };
-    let hall = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001")
+    let hall = onetrip::sites::site_by_code(app.state.db.reader(), "0001")
         .await
         .unwrap()
         .unwrap();
@@ -474,7 +474,7 @@ async fn cancellation_reopens_after_the_delay_and_tells_the_waiting_list(engine:
         .to_string();
     // Someone joins the waiting list for that day.
     let ctx = app.state.booking();
-    let hall = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001")
+    let hall = onetrip::sites::site_by_code(app.state.db.reader(), "0001")
         .await
         .unwrap()
         .unwrap();
@@ -518,7 +518,7 @@ async fn cancellation_reopens_after_the_delay_and_tells_the_waiting_list(engine:
             .unwrap();
     assert_eq!(held, 1);
     assert_eq!(
-        onetrip::booking::store::held_places(app.state.db.reader(), hall.id, "2026-03-04")
+        onetrip::booking::held_places(app.state.db.reader(), hall.id, "2026-03-04")
             .await
             .unwrap(),
         1
@@ -1253,7 +1253,7 @@ async fn another_nodes_availability_catches_up_within_the_cache_lifetime(engine:
     let Some(app) = app_at(engine, "2026-03-02T10:00:00+08:00").await else {
         return;
     };
-    let hall = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001")
+    let hall = onetrip::sites::site_by_code(app.state.db.reader(), "0001")
         .await
         .unwrap()
         .unwrap();
@@ -1300,7 +1300,7 @@ async fn added_capacity_tells_the_waiting_list_in_order(engine: Engine) {
         return;
     };
     let ctx = app.state.booking();
-    let hall = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001")
+    let hall = onetrip::sites::site_by_code(app.state.db.reader(), "0001")
         .await
         .unwrap()
         .unwrap();
@@ -1318,7 +1318,7 @@ async fn added_capacity_tells_the_waiting_list_in_order(engine: Engine) {
         .await
         .unwrap();
     }
-    let change = booking::store::CapacityChange {
+    let change = booking::CapacityChange {
         line_code: "first_issue".into(),
         from_date: "2026-03-05".into(),
         to_date: "2026-03-05".into(),
@@ -1351,9 +1351,9 @@ async fn added_capacity_tells_the_waiting_list_in_order(engine: Engine) {
     )
     .await
     .unwrap();
-    let phone_only = booking::store::CapacityChange {
+    let phone_only = booking::CapacityChange {
         extra: (0, 2, 0),
-        ..booking::store::CapacityChange {
+        ..booking::CapacityChange {
             line_code: "first_issue".into(),
             from_date: "2026-03-05".into(),
             to_date: "2026-03-05".into(),
@@ -1382,7 +1382,7 @@ async fn a_day_closed_on_another_node_refuses_bookings_even_while_this_node_reme
     let Some(app) = app_at(engine, "2026-03-02T10:00:00+08:00").await else {
         return;
     };
-    let hall = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001")
+    let hall = onetrip::sites::site_by_code(app.state.db.reader(), "0001")
         .await
         .unwrap()
         .unwrap();

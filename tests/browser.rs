@@ -1536,7 +1536,7 @@ async fn ticketing_and_calling_in_chromium() {
         .await
         .expect("sqlite app");
     let hall = app.site_id("0001").await;
-    let windows = onetrip::sites::store::windows_of(app.state.db.reader(), hall)
+    let windows = onetrip::sites::windows_of(app.state.db.reader(), hall)
         .await
         .expect("the hall's windows");
     let window4 = windows.iter().find(|w| w.number == 4).expect("window 4").id;
@@ -1565,7 +1565,7 @@ async fn ticketing_and_calling_in_chromium() {
         must_change_password: false,
         meta: RequestMeta::default(),
     };
-    let site = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001")
+    let site = onetrip::sites::site_by_code(app.state.db.reader(), "0001")
         .await
         .expect("query")
         .expect("the hall");
@@ -1685,11 +1685,11 @@ async fn the_display_recovers_by_itself_after_a_server_restart() {
             vec![],
         )
         .await;
-        let hall = onetrip::sites::store::site_by_code(state.db.reader(), "0001")
+        let hall = onetrip::sites::site_by_code(state.db.reader(), "0001")
             .await
             .expect("q")
             .expect("hall");
-        let windows = onetrip::sites::store::windows_of(state.db.reader(), hall.id)
+        let windows = onetrip::sites::windows_of(state.db.reader(), hall.id)
             .await
             .expect("windows");
         let w = windows.iter().find(|w| w.number == 5).expect("window 5");

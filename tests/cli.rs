@@ -188,9 +188,9 @@ fn the_calendar_cli_and_check_data_read_the_notices_entered_in_the_database() {
                 .await
                 .unwrap();
                 let mut tx = db.begin().await.unwrap();
-                onetrip::calendar::store::insert_notice(
+                onetrip::calendar::insert_notice(
                     &mut tx,
-                    &onetrip::calendar::store::NewNotice {
+                    &onetrip::calendar::NewNotice {
                         year: 2027,
                         version,
                         arrangement: &arrangement,

@@ -54,7 +54,7 @@ async fn accepted(app: &TestApp, n: u32, class: TimeLimitClass) -> ApplicationNo
 
 /// An application accepted at the hall, its fee still owed.
 async fn accepted_unpaid(app: &TestApp, n: u32, class: TimeLimitClass) -> ApplicationNo {
-    let site = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001")
+    let site = onetrip::sites::site_by_code(app.state.db.reader(), "0001")
         .await
         .expect("q")
         .expect("hall");
@@ -134,12 +134,12 @@ async fn accepted_unpaid(app: &TestApp, n: u32, class: TimeLimitClass) -> Applic
     no
 }
 
-async fn docs(app: &TestApp, no: &ApplicationNo) -> Vec<documents::store::DocRow> {
-    let row = applications::store::application_by_no(app.state.db.reader(), no.as_str())
+async fn docs(app: &TestApp, no: &ApplicationNo) -> Vec<documents::DocRow> {
+    let row = applications::application_by_no(app.state.db.reader(), no.as_str())
         .await
         .expect("q")
         .expect("application");
-    documents::store::docs_of_application(app.state.db.reader(), row.id)
+    documents::docs_of_application(app.state.db.reader(), row.id)
         .await
         .expect("docs")
 }
@@ -208,7 +208,7 @@ async fn illegal_transitions_are_refused(app: TestApp) {
         refusal(documents::start_batch(&ctx, &common::granted(&actor), &[id]).await),
         DocumentError::IllegalTransition(Stage::Accepted, Stage::InProduction)
     );
-    let hall = onetrip::sites::store::site(app.state.db.reader(), site)
+    let hall = onetrip::sites::site(app.state.db.reader(), site)
         .await
         .expect("q")
         .expect("hall");
@@ -264,7 +264,7 @@ async fn illegal_transitions_are_refused(app: TestApp) {
         DocumentError::IllegalTransition(Stage::Rejected, Stage::InProduction)
     );
     // Every step is recorded with who and when; the applicant was told.
-    let steps = documents::store::steps(app.state.db.reader(), id)
+    let steps = documents::steps(app.state.db.reader(), id)
         .await
         .expect("steps");
     let path: Vec<(&str, &str)> = steps
@@ -292,7 +292,7 @@ on_both_engines!(
 
 async fn custody_pickup_and_inventory(app: TestApp) {
     let site = app.site_id("0001").await;
-    let hall = onetrip::sites::store::site(app.state.db.reader(), site)
+    let hall = onetrip::sites::site(app.state.db.reader(), site)
         .await
         .expect("q")
         .expect("hall");
@@ -438,7 +438,7 @@ async fn custody_pickup_and_inventory(app: TestApp) {
         .expect("report");
     assert_eq!(back.stage, Stage::InProduction);
     assert!(
-        documents::store::slot_of(app.state.db.reader(), back.id)
+        documents::slot_of(app.state.db.reader(), back.id)
             .await
             .expect("slot")
             .is_none()
@@ -459,7 +459,7 @@ async fn custody_pickup_and_inventory(app: TestApp) {
     let d = docs(&app, &no).await;
     assert_eq!(d[0].stage, Stage::Issued);
     assert!(
-        documents::store::slot_of(app.state.db.reader(), d[0].id)
+        documents::slot_of(app.state.db.reader(), d[0].id)
             .await
             .expect("slot")
             .is_none()
@@ -569,7 +569,7 @@ on_both_engines!(
 
 async fn one_slot_holds_one_document_under_concurrency(app: TestApp) {
     let site = app.site_id("0001").await;
-    let hall = onetrip::sites::store::site(app.state.db.reader(), site)
+    let hall = onetrip::sites::site(app.state.db.reader(), site)
         .await
         .expect("q")
         .expect("hall");
@@ -628,7 +628,7 @@ on_both_engines!(
 async fn uncollected_documents_are_handled_by_rule(app: TestApp) {
     use onetrip::config::ExpiryAction;
     let site = app.site_id("0001").await;
-    let hall = onetrip::sites::store::site(app.state.db.reader(), site)
+    let hall = onetrip::sites::site(app.state.db.reader(), site)
         .await
         .expect("q")
         .expect("hall");
@@ -698,12 +698,12 @@ async fn uncollected_documents_are_handled_by_rule(app: TestApp) {
     for d in docs(&app, &no).await {
         assert_eq!(d.stage, Stage::Returned);
         assert!(
-            documents::store::slot_of(app.state.db.reader(), d.id)
+            documents::slot_of(app.state.db.reader(), d.id)
                 .await
                 .expect("slot")
                 .is_none()
         );
-        let steps = documents::store::steps(app.state.db.reader(), d.id)
+        let steps = documents::steps(app.state.db.reader(), d.id)
             .await
             .expect("steps");
         assert_eq!(steps.last().map(|s| s.to_stage.as_str()), Some("returned"));
@@ -748,11 +748,11 @@ on_both_engines!(
 
 async fn a_document_moves_between_sites_on_record(app: TestApp) {
     let site = app.site_id("0001").await;
-    let hall = onetrip::sites::store::site(app.state.db.reader(), site)
+    let hall = onetrip::sites::site(app.state.db.reader(), site)
         .await
         .expect("q")
         .expect("hall");
-    let extension = onetrip::sites::store::site_by_code(app.state.db.reader(), "0002")
+    let extension = onetrip::sites::site_by_code(app.state.db.reader(), "0002")
         .await
         .expect("q")
         .expect("extension point");
@@ -925,7 +925,7 @@ async fn entering_the_notice_recomputes_provisional_promised_dates_and_texts_onc
         let db = app.state.db.clone();
         let no = no.as_str().to_string();
         async move {
-            applications::store::application_by_no(db.reader(), &no)
+            applications::application_by_no(db.reader(), &no)
                 .await
                 .expect("q")
                 .expect("application")
@@ -1044,7 +1044,7 @@ on_both_engines!(
 /// it; once paid it goes through, and a full refund stops the pickup again.
 async fn nothing_unpaid_is_produced_or_handed_over(app: TestApp) {
     let site = app.site_id("0001").await;
-    let hall = onetrip::sites::store::site(app.state.db.reader(), site)
+    let hall = onetrip::sites::site(app.state.db.reader(), site)
         .await
         .expect("q")
         .expect("hall");

@@ -54,7 +54,7 @@ async fn submit(
     n: u32,
     documents: Vec<applications::rules::DocumentRequest>,
 ) -> ApplicationNo {
-    let site = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001")
+    let site = onetrip::sites::site_by_code(app.state.db.reader(), "0001")
         .await
         .expect("q")
         .expect("hall");
@@ -95,12 +95,12 @@ fn by_express() -> Acceptance {
     }
 }
 
-async fn docs(app: &TestApp, no: &ApplicationNo) -> Vec<documents::store::DocRow> {
-    let row = applications::store::application_by_no(app.state.db.reader(), no.as_str())
+async fn docs(app: &TestApp, no: &ApplicationNo) -> Vec<documents::DocRow> {
+    let row = applications::application_by_no(app.state.db.reader(), no.as_str())
         .await
         .expect("q")
         .expect("application");
-    documents::store::docs_of_application(app.state.db.reader(), row.id)
+    documents::docs_of_application(app.state.db.reader(), row.id)
         .await
         .expect("docs")
 }
@@ -262,7 +262,7 @@ async fn shipped_together_and_tracked(app: TestApp) {
             .all(|d| d.stage == Stage::Delivered)
     );
     // The citizen sees the tracking.
-    let row = applications::store::application_by_no(app.state.db.reader(), no.as_str())
+    let row = applications::application_by_no(app.state.db.reader(), no.as_str())
         .await
         .expect("q")
         .expect("row");
@@ -394,7 +394,7 @@ async fn two_way_express_endorsement(app: TestApp) {
             .iter()
             .all(|d| d.stage == Stage::Delivered)
     );
-    let row = applications::store::application_by_no(app.state.db.reader(), no.as_str())
+    let row = applications::application_by_no(app.state.db.reader(), no.as_str())
         .await
         .expect("q")
         .expect("row");

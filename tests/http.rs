@@ -704,9 +704,9 @@ fn notice_2027(spring_end: &str) -> String {
 
 async fn store_notice(app: &TestApp, version: i64, arrangement: &str) {
     let mut tx = app.state.db.begin().await.unwrap();
-    onetrip::calendar::store::insert_notice(
+    onetrip::calendar::insert_notice(
         &mut tx,
-        &onetrip::calendar::store::NewNotice {
+        &onetrip::calendar::NewNotice {
             year: 2027,
             version,
             arrangement,
@@ -774,7 +774,7 @@ async fn a_stored_notice_comes_into_force_on_the_event_and_versions_are_append_o
     app.state.calendar.reload(&app.state.db).await.unwrap();
     let cal = app.state.calendar.current();
     assert!(!cal.is_working_day("2027-02-13".parse().unwrap()).unwrap());
-    let versions = onetrip::calendar::store::versions(app.state.db.reader(), 2027)
+    let versions = onetrip::calendar::versions(app.state.db.reader(), 2027)
         .await
         .unwrap();
     assert_eq!(
@@ -1109,7 +1109,7 @@ async fn a_one_time_password_is_changed_through_the_api(app: TestApp) {
         .await
         .unwrap();
     let mut tx = app.state.db.begin().await.unwrap();
-    onetrip::auth::store::set_password(&mut tx, id, &hash, true, 0)
+    onetrip::auth::set_password(&mut tx, id, &hash, true, 0)
         .await
         .unwrap();
     tx.commit().await.unwrap();

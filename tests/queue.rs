@@ -27,11 +27,11 @@ fn officer(site_id: i64) -> Actor {
 }
 
 async fn hall(app: &TestApp) -> (Site, Vec<Window>) {
-    let site = onetrip::sites::store::site_by_code(app.state.db.reader(), "0001")
+    let site = onetrip::sites::site_by_code(app.state.db.reader(), "0001")
         .await
         .unwrap()
         .unwrap();
-    let windows = onetrip::sites::store::windows_of(app.state.db.reader(), site.id)
+    let windows = onetrip::sites::windows_of(app.state.db.reader(), site.id)
         .await
         .unwrap();
     (site, windows)
@@ -321,7 +321,7 @@ async fn a_transfer_keeps_number_and_history_and_closing_a_window_hands_back_its
     queue::advance(&ctx, &common::granted(&actor), payment, TicketStatus::Done)
         .await
         .unwrap();
-    let kinds: Vec<String> = queue::store::history(app.state.db.reader(), t.id)
+    let kinds: Vec<String> = queue::history(app.state.db.reader(), t.id)
         .await
         .unwrap()
         .into_iter()
@@ -371,7 +371,7 @@ async fn a_transfer_keeps_number_and_history_and_closing_a_window_hands_back_its
     queue::stop_window(&ctx, &common::granted(&actor), citizen, None)
         .await
         .unwrap();
-    let back = queue::store::ticket(app.state.db.reader(), u.id)
+    let back = queue::ticket(app.state.db.reader(), u.id)
         .await
         .unwrap()
         .unwrap();
@@ -898,7 +898,7 @@ async fn a_window_calls_its_lines_in_the_configured_priority(engine: Engine) {
         [renewal, first],
         "renewal first although issued later; the endorsement is not served here"
     );
-    let left = queue::store::waiting_counts(app.state.db.reader(), site.id, "2026-03-02")
+    let left = queue::waiting_counts(app.state.db.reader(), site.id, "2026-03-02")
         .await
         .unwrap();
     assert_eq!(
@@ -981,7 +981,7 @@ async fn a_ticket_that_did_not_print_is_not_queued_until_reprinted(engine: Engin
             .number,
         t.number
     );
-    let kinds: Vec<String> = queue::store::history(app.state.db.reader(), t.id)
+    let kinds: Vec<String> = queue::history(app.state.db.reader(), t.id)
         .await
         .unwrap()
         .into_iter()

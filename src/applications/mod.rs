@@ -8,8 +8,14 @@
 //! nothing is skipped whatever the order an officer works in.
 
 pub mod rules;
-pub mod store;
+mod store;
 pub mod web;
+
+/// What other capabilities may read or record through applications's store (the store itself is private).
+pub use store::{
+    application, application_by_no, documents, event as record_event, events, next_in_series,
+    open_alerts, ticket_issued_at, watch_count,
+};
 
 use crate::auth::grant::Intake;
 use jiff::civil::Date;
@@ -593,18 +599,16 @@ pub async fn start_acceptance(
     .await?;
     // The window the officer says they are at must be one of this site's (issue 12 item 11).
     if let Some(w) = window_id {
-        match crate::sites::store::window(&mut *tx, w).await? {
+        match crate::sites::window(&mut *tx, w).await? {
             Some(window) if window.site_id == d.row.site_id => {}
             _ => return refused(ApplicationError::NoSuchWindow),
         }
     }
     if d.status.open() && d.row.acceptance_started_at.is_none() {
         let ticket = match window_id {
-            Some(w) => {
-                crate::queue::store::current_at_window(&mut *tx, w, &ctx.clock.today().to_string())
-                    .await?
-                    .map(|t| t.id)
-            }
+            Some(w) => crate::queue::current_at_window(&mut *tx, w, &ctx.clock.today().to_string())
+                .await?
+                .map(|t| t.id),
             None => None,
         };
         store::start(&mut tx, d.row.id, actor.staff_id, window_id, ticket, now).await?;
@@ -1026,7 +1030,7 @@ pub async fn accept(
     };
     let (pickup_site, express) = match &acceptance.delivery {
         Delivery::Pickup { site_id } => {
-            let site = crate::sites::store::site(ctx.db.reader(), *site_id).await?;
+            let site = crate::sites::site(ctx.db.reader(), *site_id).await?;
             match site {
                 Some(s) if s.active && s.kind != crate::sites::SiteKind::KioskPoint => {
                     (Some(*site_id), None)

@@ -16,8 +16,8 @@ pub async fn next_in_series(
     series: &str,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO daily_counters (site_id, date, series, next) VALUES ($1, $2, $3, 1) \
-         ON CONFLICT (site_id, date, series) DO UPDATE SET next = daily_counters.next + 1 RETURNING next",
+        r#"INSERT INTO daily_counters (site_id, date, series, next) VALUES ($1, $2, $3, 1) 
+         ON CONFLICT (site_id, date, series) DO UPDATE SET next = daily_counters.next + 1 RETURNING next"#,
     )
     .bind(site_id)
     .bind(date)
@@ -115,12 +115,12 @@ pub async fn insert_application(
     a: &NewApplication<'_>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO applications (application_no, token, site_id, form_date, channel, status, id_index, \
-         id_sealed, name_sealed, phone_sealed, address_sealed, sex, birth_date, ethnicity, id_source, \
-         state_personnel, unit_consent, work_unit, guardian_name_sealed, guardian_id_sealed, \
-         guardian_relation, guardian_entrusted, lang, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'submitted', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) \
-         RETURNING id",
+        r#"INSERT INTO applications (application_no, token, site_id, form_date, channel, status, id_index, 
+         id_sealed, name_sealed, phone_sealed, address_sealed, sex, birth_date, ethnicity, id_source, 
+         state_personnel, unit_consent, work_unit, guardian_name_sealed, guardian_id_sealed, 
+         guardian_relation, guardian_entrusted, lang, created_at) 
+         VALUES ($1, $2, $3, $4, $5, 'submitted', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) 
+         RETURNING id"#,
     )
     .bind(a.application_no)
     .bind(a.token)
@@ -159,8 +159,8 @@ pub async fn insert_document(
     old_number_sealed: Option<Vec<u8>>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO application_documents (application_id, position, document_type, category, item_id, \
-         old_number_sealed, old_state, annotations, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'applied') RETURNING id",
+        r#"INSERT INTO application_documents (application_id, position, document_type, category, item_id, 
+         old_number_sealed, old_state, annotations, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'applied') RETURNING id"#,
     )
     .bind(application_id)
     .bind(position)
@@ -295,9 +295,9 @@ pub async fn documents<'e>(
     application_id: i64,
 ) -> Result<Vec<DocumentRow>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT id, document_type, category, item_id, old_number_sealed, old_state, annotations, fee_fen, \
-         promised_date, promised_provisional, status FROM application_documents WHERE application_id = $1 \
-         ORDER BY position",
+        r#"SELECT id, document_type, category, item_id, old_number_sealed, old_state, annotations, fee_fen, 
+         promised_date, promised_provisional, status FROM application_documents WHERE application_id = $1 
+         ORDER BY position"#,
     )
     .bind(application_id)
     .fetch_all(ex)
@@ -353,9 +353,9 @@ pub async fn start(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE applications SET status = 'in_acceptance', officer_id = $1, window_id = $2, \
-         ticket_id = COALESCE(ticket_id, $3), acceptance_started_at = $4, version = version + 1 \
-         WHERE id = $5 AND acceptance_started_at IS NULL",
+        r#"UPDATE applications SET status = 'in_acceptance', officer_id = $1, window_id = $2, 
+         ticket_id = COALESCE(ticket_id, $3), acceptance_started_at = $4, version = version + 1 
+         WHERE id = $5 AND acceptance_started_at IS NULL"#,
     )
     .bind(officer)
     .bind(window)
@@ -524,8 +524,8 @@ pub async fn upsert_watch(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO watch_list (id_index, kind, note, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (id_index, kind) DO UPDATE SET note = excluded.note, imported_at = excluded.imported_at, imported_by = excluded.imported_by",
+        r#"INSERT INTO watch_list (id_index, kind, note, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5) 
+         ON CONFLICT (id_index, kind) DO UPDATE SET note = excluded.note, imported_at = excluded.imported_at, imported_by = excluded.imported_by"#,
     )
     .bind(id_index)
     .bind(kind)
@@ -581,8 +581,8 @@ pub async fn open_alerts<'e>(
     site_id: i64,
 ) -> Result<Vec<Alert>, sqlx::Error> {
     sqlx::query(
-        "SELECT w.id, a.application_no, w.kind, w.at, w.officer_id, w.handled_at FROM watch_alerts w \
-         JOIN applications a ON a.id = w.application_id WHERE w.site_id = $1 AND w.handled_at IS NULL ORDER BY w.id",
+        r#"SELECT w.id, a.application_no, w.kind, w.at, w.officer_id, w.handled_at FROM watch_alerts w 
+         JOIN applications a ON a.id = w.application_id WHERE w.site_id = $1 AND w.handled_at IS NULL ORDER BY w.id"#,
     )
     .bind(site_id)
     .fetch_all(ex)
@@ -621,11 +621,11 @@ pub struct Accepted<'a> {
 /// Accepts if nothing changed since the caller read `version` (false otherwise).
 pub async fn accept(conn: &mut AnyConnection, a: &Accepted<'_>) -> Result<bool, sqlx::Error> {
     let n = sqlx::query(concat!(
-        "UPDATE applications SET status = 'accepted', time_limit_class = $1, emergency_reason = $2, \
-         emergency_proof = $3, delivery = $4, pickup_site_id = $5, express_sealed = $6, fee_fen = $7, \
-         fee_date = $8, promised_date = $9, officer_id = $10, accepted_at = $11, version = version + 1, \
-         promised_provisional = $14 \
-         WHERE id = $12 AND version = $13 AND ", open_application!()
+        r#"UPDATE applications SET status = 'accepted', time_limit_class = $1, emergency_reason = $2, 
+         emergency_proof = $3, delivery = $4, pickup_site_id = $5, express_sealed = $6, fee_fen = $7, 
+         fee_date = $8, promised_date = $9, officer_id = $10, accepted_at = $11, version = version + 1, 
+         promised_provisional = $14 
+         WHERE id = $12 AND version = $13 AND "#, open_application!()
     ))
     .bind(a.class)
     .bind(a.emergency_reason)
@@ -670,8 +670,8 @@ pub async fn fix_document_terms(
             .map(|l| l.fen)
             .sum();
         sqlx::query(
-            "UPDATE application_documents SET fee_fen = $1, promised_date = $2, status = 'accepted', \
-             label = $3, stage_at = $4, promised_provisional = $6 WHERE id = $5",
+            r#"UPDATE application_documents SET fee_fen = $1, promised_date = $2, status = 'accepted', 
+             label = $3, stage_at = $4, promised_provisional = $6 WHERE id = $5"#,
         )
         .bind(own)
         .bind(promised.date.to_string())
@@ -710,8 +710,8 @@ pub async fn refuse(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let n = sqlx::query(concat!(
-        "UPDATE applications SET status = 'refused', refusal = $1, officer_id = $2, refused_at = $3, \
-         version = version + 1 WHERE id = $4 AND version = $5 AND ", open_application!()
+        r#"UPDATE applications SET status = 'refused', refusal = $1, officer_id = $2, refused_at = $3, 
+         version = version + 1 WHERE id = $4 AND version = $5 AND "#, open_application!()
     ))
     .bind(refusal_json)
     .bind(officer)

@@ -32,7 +32,7 @@ use crate::domain::phone::PhoneNumber;
 use crate::error::{AppError, AppResult};
 use crate::i18n::BadValue;
 use crate::i18n::{Lang, UserMessage};
-use crate::sites::{Site, SiteKind, store as sites_store};
+use crate::sites::{Site, SiteKind};
 use crate::web::AppState;
 use crate::web::extract::{Form, Json, Query, Staff};
 use crate::web::layout::Page;
@@ -367,7 +367,7 @@ async fn form_page(
     f: FormFields,
     error: Option<String>,
 ) -> AppResult<FormPage> {
-    let sites = sites_store::list_sites(state.db.reader(), true)
+    let sites = crate::sites::list_sites(state.db.reader(), true)
         .await?
         .into_iter()
         .filter(|s| s.kind != SiteKind::KioskPoint)
@@ -385,7 +385,7 @@ async fn form_page(
 }
 
 async fn active_site(state: &AppState, code: &str) -> AppResult<Site> {
-    sites_store::site_by_code(state.db.reader(), code.trim())
+    crate::sites::site_by_code(state.db.reader(), code.trim())
         .await?
         .filter(|s| s.active)
         .ok_or_else(AppError::not_found)
@@ -431,7 +431,7 @@ async fn submit_form_page(
 ) -> AppResult<Response> {
     let lang = page.lang;
     let kiosk = f.channel == "kiosk";
-    let site = match sites_store::site_by_code(state.db.reader(), f.site.trim()).await? {
+    let site = match crate::sites::site_by_code(state.db.reader(), f.site.trim()).await? {
         Some(s) if s.active => s,
         _ => {
             let msg = lang.pick("请选择办证点。", "Choose a site.").to_string();
@@ -555,7 +555,7 @@ struct PrintedForm {
 }
 
 async fn site_of(state: &AppState, id: i64) -> AppResult<Site> {
-    sites_store::site(state.db.reader(), id)
+    crate::sites::site(state.db.reader(), id)
         .await?
         .ok_or_else(AppError::not_found)
 }
@@ -701,7 +701,7 @@ async fn receipt(
         .collect(),
         _ => Vec::new(),
     };
-    let paid = crate::payments::store::paid_payment(state.db.reader(), d.row.id)
+    let paid = crate::payments::paid_payment(state.db.reader(), d.row.id)
         .await?
         .and_then(|p| p.receipt_no);
     let ticket_to_receipt = match (d.row.ticket_id, d.row.accepted_at) {
@@ -806,11 +806,11 @@ async fn officer_windows(
     lang: Lang,
 ) -> AppResult<Vec<(i64, String)>> {
     let mut out = Vec::new();
-    for site in sites_store::list_sites(state.db.reader(), true).await? {
+    for site in crate::sites::list_sites(state.db.reader(), true).await? {
         if !actor.may::<Intake>(site.id) {
             continue;
         }
-        for w in sites_store::windows_of(state.db.reader(), site.id).await? {
+        for w in crate::sites::windows_of(state.db.reader(), site.id).await? {
             out.push((
                 w.id,
                 format!(
@@ -940,7 +940,7 @@ async fn workstation(
     } else {
         None
     };
-    let pickup_sites = sites_store::list_sites(state.db.reader(), true)
+    let pickup_sites = crate::sites::list_sites(state.db.reader(), true)
         .await?
         .into_iter()
         .filter(|s| s.kind != SiteKind::KioskPoint)
@@ -1179,7 +1179,7 @@ async fn notice_page(
         .await?
         .ok_or_else(AppError::not_found)?;
     let mut conn = state.db.reader().acquire().await?;
-    let officer = crate::auth::store::account_by_id(&mut conn, officer)
+    let officer = crate::auth::account_by_id(&mut conn, officer)
         .await?
         .map(|s| format!("{} ({})", s.display_name, s.badge_no))
         .unwrap_or_default();
@@ -1292,7 +1292,7 @@ async fn alerts_page(
     Staff(actor): Staff,
 ) -> AppResult<AlertsPage> {
     let mut alerts = Vec::new();
-    for site in sites_store::list_sites(state.db.reader(), true).await? {
+    for site in crate::sites::list_sites(state.db.reader(), true).await? {
         if actor.may::<Lead>(site.id) {
             for a in store::open_alerts(state.db.reader(), site.id).await? {
                 alerts.push((site.name(page.lang).to_string(), a));
@@ -1390,7 +1390,7 @@ async fn api_submit(
     Json(f): Json<FormJson>,
 ) -> AppResult<(StatusCode, axum::Json<Submitted>)> {
     let today = state.clock.today();
-    let site = sites_store::site_by_code(state.db.reader(), f.site.trim())
+    let site = crate::sites::site_by_code(state.db.reader(), f.site.trim())
         .await?
         .filter(|s| s.active)
         .ok_or_else(|| AppError::invalid(crate::i18n::BadValue::new("办证点", "Site", &f.site)))?;

@@ -8,8 +8,11 @@
 
 pub mod grant;
 pub mod password;
-pub mod store;
+mod store;
 pub mod web;
+
+/// What other capabilities may read or record through auth's store (the store itself is private).
+pub use store::{account_by_id, count_staff, set_password};
 
 use serde::{Deserialize, Serialize};
 

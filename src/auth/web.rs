@@ -314,7 +314,7 @@ async fn staff_home(
     page: Page,
     Staff(actor): Staff,
 ) -> AppResult<StaffHome> {
-    let sites = crate::sites::store::list_sites(state.db.reader(), false).await?;
+    let sites = crate::sites::list_sites(state.db.reader(), false).await?;
     let grants = grant_views(&actor.grants, &sites, page.lang);
     Ok(StaffHome { page, grants })
 }
@@ -354,7 +354,7 @@ async fn staff_page(
     reset: Option<(String, String)>,
 ) -> AppResult<AdminStaffPage> {
     let lang = page.lang;
-    let sites = crate::sites::store::list_sites(state.db.reader(), false).await?;
+    let sites = crate::sites::list_sites(state.db.reader(), false).await?;
     let admin = page
         .staff
         .as_ref()

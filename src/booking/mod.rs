@@ -4,9 +4,12 @@
 //! site and day is a unique index; no-shows block online booking by rule.
 
 pub mod slots;
-pub mod store;
+mod store;
 pub mod web;
 mod writer;
+
+/// What other capabilities may read or record through booking's store (the store itself is private).
+pub use store::{CapacityChange, held_places, longest_window};
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -702,7 +705,7 @@ impl DayCache {
         {
             return Ok(Some(site.clone()));
         }
-        let Some(site) = sites::store::site(db.reader(), id).await? else {
+        let Some(site) = sites::site(db.reader(), id).await? else {
             return Ok(None);
         };
         let site = std::sync::Arc::new(site);
@@ -727,7 +730,7 @@ impl DayCache {
         if let Some(site) = found {
             return Ok(Some(site));
         }
-        match sites::store::site_by_code(db.reader(), code).await? {
+        match sites::site_by_code(db.reader(), code).await? {
             Some(site) => self.site(db, site.id, now).await,
             None => Ok(None),
         }
@@ -1116,7 +1119,7 @@ pub async fn confirmation(
     ctx: &Ctx<'_>,
     b: &store::BookingRow,
 ) -> Result<Confirmation, Failure<BookingError>> {
-    let site = sites::store::site(ctx.db.reader(), b.site_id)
+    let site = sites::site(ctx.db.reader(), b.site_id)
         .await?
         .ok_or(Failure::Refused(BookingError::UnknownSite))?;
     let open = |v: &[u8]| {
@@ -1329,7 +1332,7 @@ pub async fn reschedule(
     let slot = store::slot(ctx.db.reader(), new_slot_id)
         .await?
         .ok_or(Failure::Refused(BookingError::NoSuchSlot))?;
-    let site = sites::store::site(ctx.db.reader(), slot.site_id)
+    let site = sites::site(ctx.db.reader(), slot.site_id)
         .await?
         .ok_or(Failure::Refused(BookingError::UnknownSite))?;
     let line = ctx
@@ -1725,7 +1728,7 @@ pub async fn add_capacity(
     // New online places are free places: tell people waiting for those days, in order, as
     // many as the places added (per slot of the day).
     if a > 0 {
-        let site = sites::store::site(&mut *tx, site_id)
+        let site = sites::site(&mut *tx, site_id)
             .await?
             .ok_or(Failure::Refused(BookingError::UnknownSite))?;
         let settings = settings_for(ctx, site_id, &change.line_code).await?;
@@ -1893,7 +1896,7 @@ pub async fn close_new_days_off(
     let from = today.max(first).to_string();
     let prefix = format!("{year}-");
     let mut closed = Vec::new();
-    for site in sites::store::list_sites(ctx.db.reader(), true).await? {
+    for site in sites::list_sites(ctx.db.reader(), true).await? {
         let mut days = std::collections::BTreeSet::new();
         for line in ctx.lines.bookable() {
             for d in store::generated_dates(ctx.db.reader(), site.id, &line.code, &from).await? {

@@ -21,7 +21,7 @@ use super::{
 use crate::auth::{Actor, Failure};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Lang, UserMessage};
-use crate::sites::{Site, store as sites_store};
+use crate::sites::Site;
 use crate::web::AppState;
 use crate::web::extract::{Form, Json, Meta, Query, Staff};
 use crate::web::layout::Page;
@@ -240,7 +240,7 @@ async fn build_book_page(
     error: Option<String>,
 ) -> AppResult<BookPage> {
     let lang = page.lang;
-    let all_sites: Vec<Site> = sites_store::list_sites(state.db.reader(), true)
+    let all_sites: Vec<Site> = crate::sites::list_sites(state.db.reader(), true)
         .await?
         .into_iter()
         .filter(|s| s.kind != crate::sites::SiteKind::KioskPoint)
@@ -500,7 +500,7 @@ async fn ics(
     let b = store::booking_by_code(state.db.reader(), &code)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let site = sites_store::site(state.db.reader(), b.site_id)
+    let site = crate::sites::site(state.db.reader(), b.site_id)
         .await?
         .ok_or_else(AppError::not_found)?;
     let line = state
@@ -645,7 +645,7 @@ async fn manage_view_with(
     let c = super::confirmation(&ctx, &b).await?;
     let active = b.status == Status::Booked;
     let (mut day, mut dates) = (None, Vec::new());
-    if active && let Some(site) = sites_store::site(state.db.reader(), b.site_id).await? {
+    if active && let Some(site) = crate::sites::site(state.db.reader(), b.site_id).await? {
         let list = super::bookable_dates(&ctx, &site, &b.line_code).await?;
         let chosen = f
             .date
@@ -802,7 +802,7 @@ fn require_booking_staff(actor: &Actor, site_id: i64) -> Result<(), AppError> {
 
 /// The first site the actor may work at, or the one asked for.
 async fn staff_site(state: &AppState, actor: &Actor, code: Option<&str>) -> AppResult<Site> {
-    let all = sites_store::list_sites(state.db.reader(), true).await?;
+    let all = crate::sites::list_sites(state.db.reader(), true).await?;
     let pick = match code {
         Some(c) => all.into_iter().find(|s| s.code == c),
         None => all
@@ -961,7 +961,7 @@ async fn render_day(
     let (slots, bookings, total_quota, total_booked) =
         day_data(state, actor, &site, &date, lang).await?;
     let count = |s: &str| bookings.iter().filter(|b| b.status_code == s).count();
-    let sites = sites_store::list_sites(state.db.reader(), true)
+    let sites = crate::sites::list_sites(state.db.reader(), true)
         .await?
         .into_iter()
         .filter(|s| require_booking_staff(actor, s.id).is_ok())
@@ -1115,7 +1115,7 @@ async fn arrive(
         Ok(()) => {}
         Err(Failure::Refused(BookingError::NotActive))
             if b.status == Status::Arrived
-                && crate::queue::store::ticket_of_booking(state.db.reader(), b.id)
+                && crate::queue::ticket_of_booking(state.db.reader(), b.id)
                     .await?
                     .is_none() => {}
         Err(e) => return Err(e),
@@ -1412,7 +1412,7 @@ async fn api_check_in(
         .await?
         .ok_or_else(AppError::not_found)?;
     require_booking_staff(&actor, b.site_id)?;
-    let site = sites_store::site(state.db.reader(), b.site_id)
+    let site = crate::sites::site(state.db.reader(), b.site_id)
         .await?
         .ok_or_else(AppError::not_found)?;
     let ticket = arrive(&state, &actor, &site, &b).await?;
@@ -1462,7 +1462,7 @@ async fn settings_page(
     error: Option<String>,
 ) -> AppResult<SettingsPage> {
     let lang = page.lang;
-    let site = sites_store::site(state.db.reader(), site_id)
+    let site = crate::sites::site(state.db.reader(), site_id)
         .await?
         .ok_or_else(AppError::not_found)?;
     let ctx = state.booking();
@@ -1658,7 +1658,7 @@ async fn admin_close_day_submit(
     Form(f): Form<CloseDayForm>,
 ) -> AppResult<Response> {
     let admin = actor.admin_of(id).ok_or_else(AppError::forbidden)?;
-    let site = sites_store::site(state.db.reader(), id)
+    let site = crate::sites::site(state.db.reader(), id)
         .await?
         .ok_or_else(AppError::not_found)?;
     let lang = page.lang;
@@ -1774,7 +1774,7 @@ async fn api_close_day(
     Path(code): Path<crate::web::fields::SiteCodeText>,
     Json(b): Json<CloseDayJson>,
 ) -> AppResult<(StatusCode, axum::Json<super::DayClosed>)> {
-    let site = sites_store::site_by_code(state.db.reader(), code.trim())
+    let site = crate::sites::site_by_code(state.db.reader(), code.trim())
         .await?
         .ok_or_else(AppError::not_found)?;
     let admin = actor.admin_of(site.id).ok_or_else(AppError::forbidden)?;
@@ -1801,7 +1801,7 @@ async fn api_add_capacity(
     Path(code): Path<crate::web::fields::SiteCodeText>,
     Json(b): Json<CapacityForm>,
 ) -> AppResult<StatusCode> {
-    let site = sites_store::site_by_code(state.db.reader(), code.trim())
+    let site = crate::sites::site_by_code(state.db.reader(), code.trim())
         .await?
         .ok_or_else(AppError::not_found)?;
     let admin = actor.admin_of(site.id).ok_or_else(AppError::forbidden)?;

@@ -8,8 +8,11 @@
 
 pub mod outlook;
 pub mod pages;
-pub mod store;
+mod store;
 pub mod web;
+
+/// What other capabilities may read or record through calendar's store (the store itself is private).
+pub use store::{NewNotice, all_versions, insert_notice, versions};
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -77,7 +80,7 @@ impl CalendarHandle {
     /// Re-reads the longest booking window set at any site (after a change of the settings
     /// here, at start-up and when a notice is entered).
     pub async fn refresh_booking_reach(&self, db: &Db) -> Result<(), sqlx::Error> {
-        let days = crate::booking::store::longest_window(db.reader())
+        let days = crate::booking::longest_window(db.reader())
             .await?
             .unwrap_or(0);
         self.booking_reach.store(days, Ordering::Relaxed);

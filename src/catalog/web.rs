@@ -15,7 +15,7 @@ use super::{Catalog, DocumentType, FeeRule, ServiceItem};
 use crate::domain::money::Money;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
-use crate::sites::{SiteKind, store as sites_store};
+use crate::sites::SiteKind;
 use crate::web::AppState;
 use crate::web::layout::Page;
 
@@ -266,7 +266,7 @@ async fn accepting_sites(
     lang: Lang,
 ) -> AppResult<Vec<SiteRef>> {
     let endorsement = item.category == super::ApplicationCategory::Endorsement;
-    Ok(sites_store::list_sites(state.db.reader(), true)
+    Ok(crate::sites::list_sites(state.db.reader(), true)
         .await?
         .into_iter()
         .filter(|s| s.kind != SiteKind::KioskPoint || endorsement)

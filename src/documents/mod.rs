@@ -8,8 +8,11 @@
 //! acting on one document at once cannot both succeed.
 
 pub mod flow;
-pub mod store;
+mod store;
 pub mod web;
+
+/// What other capabilities may read or record through documents's store (the store itself is private).
+pub use store::{DocRow, docs_at_stage, docs_of_application, slot_of, step as move_stage, steps};
 
 use crate::auth::grant::{HandOver, Keep, OverseeCustody, Produce, Review};
 use jiff::civil::Date;
@@ -25,7 +28,6 @@ use crate::domain::id_number::IdNumber;
 use crate::i18n::{Lang, UserMessage};
 use crate::notify;
 use flow::Stage;
-use store::DocRow;
 
 pub use crate::applications::Ctx;
 
@@ -266,9 +268,7 @@ async fn step(
     }
     // Decision 012: nothing unpaid is produced or handed over (read in this transaction, so a
     // refund committed before cannot slip through).
-    if to.needs_payment()
-        && !crate::payments::store::fee_settled(&mut *tx, doc.application_id).await?
-    {
+    if to.needs_payment() && !crate::payments::fee_settled(&mut *tx, doc.application_id).await? {
         return refused(DocumentError::Unpaid(doc.application_no.clone()));
     }
     if !store::step(
@@ -285,7 +285,7 @@ async fn step(
         // Someone moved it since it was read.
         return refused(DocumentError::IllegalTransition(doc.stage, to));
     }
-    applications::store::event(
+    applications::record_event(
         tx,
         doc.application_id,
         now,
@@ -319,7 +319,7 @@ async fn tell_applicant(
     body: impl Fn(Lang, &str) -> String,
     now: i64,
 ) -> Result<()> {
-    let Some(row) = applications::store::application(&mut *tx, application_id).await? else {
+    let Some(row) = applications::application(&mut *tx, application_id).await? else {
         return Ok(());
     };
     let phone = ctx
@@ -753,7 +753,7 @@ pub async fn transfer_site(
         &format!("transfer to site {}: {reason}", to.code),
     )
     .await?;
-    applications::store::event(
+    applications::record_event(
         &mut tx,
         doc.application_id,
         now,
@@ -1221,8 +1221,7 @@ pub async fn progress(
     id_number: &IdNumber,
     lang: Lang,
 ) -> Result<Option<Progress>> {
-    let Some(row) = applications::store::application_by_no(ctx.db.reader(), no.as_str()).await?
-    else {
+    let Some(row) = applications::application_by_no(ctx.db.reader(), no.as_str()).await? else {
         return Ok(None);
     };
     if !crate::crypto::constant_time_eq(&row.id_index, &ctx.cipher.blind_index(id_number.as_str()))
@@ -1274,7 +1273,7 @@ pub async fn progress(
             let text = match stage {
                 Stage::InCustody => {
                     let site = match doc.custody_site_id {
-                        Some(id) => crate::sites::store::site(ctx.db.reader(), id).await?,
+                        Some(id) => crate::sites::site(ctx.db.reader(), id).await?,
                         None => None,
                     };
                     match site {
@@ -1373,7 +1372,7 @@ pub async fn apply_expiry(
                     now,
                 )
                 .await?;
-                applications::store::event(
+                applications::record_event(
                     &mut tx,
                     doc.application_id,
                     now,

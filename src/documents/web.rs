@@ -24,7 +24,7 @@ use crate::domain::application_no::ApplicationNo;
 use crate::domain::id_number::IdNumber;
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Lang, UserMessage};
-use crate::sites::{Site, store as sites_store};
+use crate::sites::Site;
 use crate::web::AppState;
 use crate::web::extract::{Form, Json, Query, Staff};
 use crate::web::layout::Page;
@@ -123,7 +123,7 @@ fn notes(q: &ListQuery) -> (Option<String>, Option<String>) {
 }
 
 async fn chosen_site<D: Duty>(state: &AppState, actor: &Actor, code: &str) -> AppResult<Site> {
-    let sites = sites_store::list_sites(state.db.reader(), true).await?;
+    let sites = crate::sites::list_sites(state.db.reader(), true).await?;
     let site = if code.is_empty() {
         first_site_for::<D>(actor, &sites)
     } else {
@@ -509,7 +509,7 @@ async fn document_action(
                 .and_then(|_| done(lang.pick("批次制证完成。", "Batch produced.")))
         }
         "check-in" | "move" => {
-            let site = sites_store::site_by_code(state.db.reader(), f.get("site"))
+            let site = crate::sites::site_by_code(state.db.reader(), f.get("site"))
                 .await?
                 .ok_or_else(AppError::not_found)?;
             if action == "check-in" {
@@ -551,7 +551,7 @@ async fn document_action(
             }
         }
         "transfer" => {
-            let to = sites_store::site_by_code(state.db.reader(), f.get("to_site"))
+            let to = crate::sites::site_by_code(state.db.reader(), f.get("to_site"))
                 .await?
                 .filter(|s| s.active);
             match to {
@@ -568,7 +568,7 @@ async fn document_action(
             }
         }
         "inventory" => {
-            let site = sites_store::site_by_code(state.db.reader(), f.get("site"))
+            let site = crate::sites::site_by_code(state.db.reader(), f.get("site"))
                 .await?
                 .ok_or_else(AppError::not_found)?;
             let scanned: Vec<String> = f
@@ -591,7 +591,7 @@ async fn document_action(
                 })
         }
         "issue" => {
-            let site = sites_store::site_by_code(state.db.reader(), f.get("site"))
+            let site = crate::sites::site_by_code(state.db.reader(), f.get("site"))
                 .await?
                 .ok_or_else(AppError::not_found)?;
             let no = ApplicationNo::parse(f.get("no")).map_err(AppError::invalid)?;
@@ -698,12 +698,12 @@ async fn leader_page(
     let mine = |d: &DocRow| actor.may::<Lead>(d.site_id);
     let mut errors = Vec::new();
     let mut alerts = 0;
-    for site in sites_store::list_sites(state.db.reader(), true).await? {
+    for site in crate::sites::list_sites(state.db.reader(), true).await? {
         if actor.may::<Lead>(site.id) {
             for (label, note, at) in store::open_data_errors(state.db.reader(), site.id).await? {
                 errors.push((label, note, crate::clock::format_local(at)));
             }
-            alerts += crate::applications::store::open_alerts(state.db.reader(), site.id)
+            alerts += crate::applications::open_alerts(state.db.reader(), site.id)
                 .await?
                 .len();
         }
@@ -892,7 +892,7 @@ async fn api_inventory(
     Staff(actor): Staff,
     Json(b): Json<InventoryJson>,
 ) -> AppResult<axum::Json<Inventory>> {
-    let site = sites_store::site_by_code(state.db.reader(), &b.site)
+    let site = crate::sites::site_by_code(state.db.reader(), &b.site)
         .await?
         .ok_or_else(AppError::not_found)?;
     super::inventory_audit(
@@ -1018,7 +1018,7 @@ async fn api_custody_check_in(
     Staff(actor): Staff,
     Json(b): Json<CheckInJson>,
 ) -> AppResult<axum::Json<store::SlotRow>> {
-    let site = sites_store::site_by_code(state.db.reader(), b.site.trim())
+    let site = crate::sites::site_by_code(state.db.reader(), b.site.trim())
         .await?
         .ok_or_else(|| AppError::invalid(crate::i18n::BadValue::new("办证点", "Site", &b.site)))?;
     super::check_in(
@@ -1073,7 +1073,7 @@ async fn api_issue(
     Json(b): Json<IssueJson>,
 ) -> AppResult<axum::Json<super::Issued>> {
     let no = ApplicationNo::parse(&no).map_err(AppError::invalid)?;
-    let site = sites_store::site_by_code(state.db.reader(), b.site.trim())
+    let site = crate::sites::site_by_code(state.db.reader(), b.site.trim())
         .await?
         .ok_or_else(|| AppError::invalid(crate::i18n::BadValue::new("办证点", "Site", &b.site)))?;
     let id = |v: &str| IdNumber::parse(v).map_err(AppError::invalid);

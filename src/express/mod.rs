@@ -17,7 +17,6 @@ use crate::applications::{self, Delivery};
 use crate::audit::{self, AuditEntry};
 use crate::auth::{Actor, Failure, Grant};
 use crate::documents::flow::Stage;
-use crate::documents::store as doc_store;
 use crate::domain::application_no::ApplicationNo;
 use crate::i18n::{Lang, UserMessage};
 use crate::notify;
@@ -205,8 +204,8 @@ async fn insert_shipment(
     now: i64,
 ) -> std::result::Result<i64, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO shipments (direction, application_id, site_id, courier, waybill_no, status, recipient_sealed, created_at, created_by, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, 'created', $6, $7, $8, $7) RETURNING id",
+        r#"INSERT INTO shipments (direction, application_id, site_id, courier, waybill_no, status, recipient_sealed, created_at, created_by, updated_at) 
+         VALUES ($1, $2, $3, $4, $5, 'created', $6, $7, $8, $7) RETURNING id"#,
     )
     .bind(direction)
     .bind(application_id)
@@ -239,13 +238,13 @@ pub async fn ship_ready(
     if !grant.covers(site) {
         return refused(ExpressError::NotYourRole);
     }
-    let produced: Vec<doc_store::DocRow> =
-        doc_store::docs_at_stage(ctx.db.reader(), Stage::Produced, Some(site), None, false)
+    let produced: Vec<crate::documents::DocRow> =
+        crate::documents::docs_at_stage(ctx.db.reader(), Stage::Produced, Some(site), None, false)
             .await?
             .into_iter()
             .filter(|d| d.delivery.as_deref() == Some("express"))
             .collect();
-    let mut by_app: Vec<(i64, Vec<doc_store::DocRow>)> = Vec::new();
+    let mut by_app: Vec<(i64, Vec<crate::documents::DocRow>)> = Vec::new();
     for d in produced {
         match by_app.iter_mut().find(|(a, _)| *a == d.application_id) {
             Some((_, v)) => v.push(d),
@@ -263,8 +262,7 @@ pub async fn ship_ready(
             );
             continue;
         }
-        let Some(row) = applications::store::application(ctx.db.reader(), application_id).await?
-        else {
+        let Some(row) = applications::application(ctx.db.reader(), application_id).await? else {
             continue;
         };
         let Some(sealed) = row.express_sealed.clone() else {
@@ -312,7 +310,7 @@ pub async fn ship_ready(
                 .bind(d.id)
                 .execute(&mut *tx)
                 .await?;
-            if !doc_store::step(
+            if !crate::documents::move_stage(
                 &mut tx,
                 d.id,
                 Stage::Produced,
@@ -329,7 +327,7 @@ pub async fn ship_ready(
                     d.id
                 )));
             }
-            applications::store::event(
+            applications::record_event(
                 &mut tx,
                 application_id,
                 now,
@@ -393,11 +391,10 @@ pub async fn create_inbound(
     courier: &dyn Courier,
     no: &ApplicationNo,
 ) -> Result<Shipment> {
-    let Some(row) = applications::store::application_by_no(ctx.db.reader(), no.as_str()).await?
-    else {
+    let Some(row) = applications::application_by_no(ctx.db.reader(), no.as_str()).await? else {
         return refused(ExpressError::NoSuchApplication);
     };
-    let docs = applications::store::documents(ctx.db.reader(), row.id).await?;
+    let docs = applications::documents(ctx.db.reader(), row.id).await?;
     if docs.is_empty()
         || docs
             .iter()
@@ -412,7 +409,7 @@ pub async fn create_inbound(
     {
         return Ok(existing);
     }
-    let site = crate::sites::store::site(ctx.db.reader(), row.site_id)
+    let site = crate::sites::site(ctx.db.reader(), row.site_id)
         .await?
         .ok_or(Failure::Refused(ExpressError::NoSuchApplication))?;
     let to = format!("{} · {}", site.name_zh, site.address_zh);
@@ -438,7 +435,7 @@ pub async fn create_inbound(
         now,
     )
     .await?;
-    applications::store::event(
+    applications::record_event(
         &mut tx,
         row.id,
         now,
@@ -497,8 +494,8 @@ pub async fn handle_webhook(
     };
     let mut tx = ctx.db.begin().await?;
     let fresh = sqlx::query(
-        "INSERT INTO shipment_events (shipment_id, event_id, status, location, at) VALUES ($1, $2, $3, $4, $5) \
-         ON CONFLICT (event_id) DO NOTHING",
+        r#"INSERT INTO shipment_events (shipment_id, event_id, status, location, at) VALUES ($1, $2, $3, $4, $5) 
+         ON CONFLICT (event_id) DO NOTHING"#,
     )
     .bind(s.id)
     .bind(&update.event_id)
@@ -535,7 +532,7 @@ pub async fn handle_webhook(
         };
         if let Some(to) = to {
             for id in items {
-                doc_store::step(
+                crate::documents::move_stage(
                     &mut tx,
                     id,
                     Stage::Shipped,
@@ -548,7 +545,7 @@ pub async fn handle_webhook(
             }
         }
     }
-    applications::store::event(
+    applications::record_event(
         &mut tx,
         s.application_id,
         now,

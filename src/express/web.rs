@@ -21,7 +21,7 @@ use crate::auth::Failure;
 use crate::domain::application_no::ApplicationNo;
 use crate::error::{AppError, AppResult};
 use crate::i18n::UserMessage;
-use crate::sites::{Site, store as sites_store};
+use crate::sites::Site;
 use crate::web::AppState;
 use crate::web::extract::{Form, Query, Staff};
 use crate::web::layout::Page;
@@ -69,7 +69,7 @@ struct DeskQuery {
 }
 
 async fn desk_site(state: &AppState, actor: &crate::auth::Actor, code: &str) -> AppResult<Site> {
-    let sites = sites_store::list_sites(state.db.reader(), true).await?;
+    let sites = crate::sites::list_sites(state.db.reader(), true).await?;
     let site = if code.is_empty() {
         sites.into_iter().find(|s| actor.may::<Keep>(s.id))
     } else {
@@ -88,7 +88,7 @@ async fn desk(
     let site = desk_site(&state, &actor, &q.site).await?;
     let ctx = state.applications();
     let lang = page.lang;
-    let ready = crate::documents::store::docs_at_stage(
+    let ready = crate::documents::docs_at_stage(
         state.db.reader(),
         crate::documents::flow::Stage::Produced,
         Some(site.id),
@@ -101,11 +101,10 @@ async fn desk(
     .count();
     let mut shipments = Vec::new();
     for s in super::recent_shipments(&ctx, site.id).await? {
-        let application_no =
-            crate::applications::store::application(state.db.reader(), s.application_id)
-                .await?
-                .map(|a| a.application_no)
-                .unwrap_or_default();
+        let application_no = crate::applications::application(state.db.reader(), s.application_id)
+            .await?
+            .map(|a| a.application_no)
+            .unwrap_or_default();
         shipments.push(ShipmentLine {
             status: TrackingStatus::parse(&s.status)
                 .map(|t| t.name(lang).to_string())
@@ -213,16 +212,13 @@ async fn label(
             )));
         }
     };
-    let from = sites_store::site(state.db.reader(), s.site_id)
+    let from = crate::sites::site(state.db.reader(), s.site_id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let application_no =
-        crate::applications::store::application(state.db.reader(), s.application_id)
-            .await?
-            .map(|a| a.application_no)
-            .ok_or_else(|| {
-                AppError::internal(format!("shipment {} without its application", s.id))
-            })?;
+    let application_no = crate::applications::application(state.db.reader(), s.application_id)
+        .await?
+        .map(|a| a.application_no)
+        .ok_or_else(|| AppError::internal(format!("shipment {} without its application", s.id)))?;
     let mut tx = state.db.begin().await?;
     crate::audit::record(
         &mut tx,
@@ -347,7 +343,7 @@ async fn api_ship(
     crate::web::extract::Staff(actor): crate::web::extract::Staff,
     crate::web::extract::Json(b): crate::web::extract::Json<ShipJson>,
 ) -> AppResult<axum::Json<Vec<Shipment>>> {
-    let site = sites_store::site_by_code(state.db.reader(), b.site.trim())
+    let site = crate::sites::site_by_code(state.db.reader(), b.site.trim())
         .await?
         .ok_or_else(|| AppError::invalid(crate::i18n::BadValue::new("办证点", "Site", &b.site)))?;
     let courier = state.devices.courier.clone();

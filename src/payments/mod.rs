@@ -9,8 +9,13 @@
 //! its amount matches; anything else is recorded and changes nothing.
 
 pub mod gateway;
-pub mod store;
+mod store;
 pub mod web;
+
+/// The fee-settled SQL expression other capabilities' queries embed (decision 012).
+pub(crate) use store::fee_settled_sql;
+/// What other capabilities may read or record through payments's store (the store itself is private).
+pub use store::{fee_settled, notification_outcomes, paid_payment, payment_by_order};
 
 use crate::auth::grant::Collect;
 use serde::{Deserialize, Serialize};
@@ -207,8 +212,7 @@ pub struct Bill {
 }
 
 pub async fn bill(ctx: &Ctx<'_>, no: &ApplicationNo) -> Result<Bill> {
-    let Some(app) = applications::store::application_by_no(ctx.db.reader(), no.as_str()).await?
-    else {
+    let Some(app) = applications::application_by_no(ctx.db.reader(), no.as_str()).await? else {
         return refused(PaymentError::NoSuchApplication);
     };
     if Status::parse(&app.status) != Some(Status::Accepted) {
@@ -317,8 +321,8 @@ async fn next_receipt_no(
     date: &str,
     series: &str,
 ) -> std::result::Result<String, sqlx::Error> {
-    let seq = applications::store::next_in_series(conn, site_id, date, series).await?;
-    let code = crate::sites::store::site(&mut *conn, site_id)
+    let seq = applications::next_in_series(conn, site_id, date, series).await?;
+    let code = crate::sites::site(&mut *conn, site_id)
         .await?
         .map(|s| s.code)
         .unwrap_or_else(|| format!("{site_id:04}"));
@@ -335,7 +339,7 @@ async fn paid_event(
     staff: Option<i64>,
     now: i64,
 ) -> std::result::Result<(), sqlx::Error> {
-    applications::store::event(
+    applications::record_event(
         conn,
         application_id,
         now,
@@ -623,7 +627,7 @@ pub async fn refund(
         },
     )
     .await?;
-    applications::store::event(
+    applications::record_event(
         &mut tx,
         p.application_id,
         now,

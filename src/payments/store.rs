@@ -7,9 +7,9 @@ use sqlx::{Any, AnyConnection, Executor, Row};
 /// (decision 012). One expression for the workflow's guard and the queues' mark.
 macro_rules! fee_settled_sql {
     () => {
-        "CAST(CASE WHEN COALESCE(a.fee_fen, 0) = 0 OR EXISTS (SELECT 1 FROM payments p \
-         WHERE p.application_id = a.id AND p.status = 'paid' AND p.refunded_fen < p.amount_fen) \
-         THEN 1 ELSE 0 END AS BIGINT)"
+        r#"CAST(CASE WHEN COALESCE(a.fee_fen, 0) = 0 OR EXISTS (SELECT 1 FROM payments p 
+         WHERE p.application_id = a.id AND p.status = 'paid' AND p.refunded_fen < p.amount_fen) 
+         THEN 1 ELSE 0 END AS BIGINT)"#
     };
 }
 pub(crate) use fee_settled_sql;
@@ -69,8 +69,8 @@ pub async fn insert_payment(
     p: &NewPayment<'_>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO payments (application_id, site_id, method, channel, amount_fen, order_no, status, pos_ref, created_at, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9) RETURNING id",
+        r#"INSERT INTO payments (application_id, site_id, method, channel, amount_fen, order_no, status, pos_ref, created_at, created_by) 
+         VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9) RETURNING id"#,
     )
     .bind(p.application_id)
     .bind(p.site_id)
@@ -97,8 +97,8 @@ pub async fn mark_paid(
     business_date: &str,
 ) -> Result<bool, sqlx::Error> {
     let n = sqlx::query(
-        "UPDATE payments SET status = 'paid', receipt_no = $1, provider_txn = $2, paid_at = $3, business_date = $4 \
-         WHERE id = $5 AND status = 'pending'",
+        r#"UPDATE payments SET status = 'paid', receipt_no = $1, provider_txn = $2, paid_at = $3, business_date = $4 
+         WHERE id = $5 AND status = 'pending'"#,
     )
     .bind(receipt)
     .bind(txn)
@@ -121,8 +121,8 @@ pub async fn close_with_refund(
     business_date: &str,
 ) -> Result<bool, sqlx::Error> {
     let n = sqlx::query(
-        "UPDATE payments SET status = 'closed', provider_txn = $1, paid_at = $2, business_date = $3, \
-         refunded_fen = amount_fen WHERE id = $4 AND status = 'pending'",
+        r#"UPDATE payments SET status = 'closed', provider_txn = $1, paid_at = $2, business_date = $3, 
+         refunded_fen = amount_fen WHERE id = $4 AND status = 'pending'"#,
     )
     .bind(txn)
     .bind(now)
@@ -137,8 +137,8 @@ pub async fn close_with_refund(
 macro_rules! select_payment {
     ($tail:literal) => {
         concat!(
-            "SELECT id, application_id, site_id, method, channel, amount_fen, order_no, status, receipt_no, \
-             provider_txn, pos_ref, created_at, created_by, paid_at, business_date, refunded_fen FROM payments ",
+            r#"SELECT id, application_id, site_id, method, channel, amount_fen, order_no, status, receipt_no, 
+             provider_txn, pos_ref, created_at, created_by, paid_at, business_date, refunded_fen FROM payments "#,
             $tail
         )
     };
@@ -186,16 +186,6 @@ pub async fn paid_payment<'e>(
     .await
 }
 
-pub async fn payments_of<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    application_id: i64,
-) -> Result<Vec<PaymentRow>, sqlx::Error> {
-    sqlx::query_as(select_payment!("WHERE application_id = $1 ORDER BY id"))
-        .bind(application_id)
-        .fetch_all(ex)
-        .await
-}
-
 /// Adds to a payment's refunded amount unless that would exceed what was paid.
 pub async fn add_refunded(
     conn: &mut AnyConnection,
@@ -203,8 +193,8 @@ pub async fn add_refunded(
     amount_fen: i64,
 ) -> Result<bool, sqlx::Error> {
     let n = sqlx::query(
-        "UPDATE payments SET refunded_fen = refunded_fen + $1 \
-         WHERE id = $2 AND status = 'paid' AND refunded_fen + $1 <= amount_fen",
+        r#"UPDATE payments SET refunded_fen = refunded_fen + $1 
+         WHERE id = $2 AND status = 'paid' AND refunded_fen + $1 <= amount_fen"#,
     )
     .bind(amount_fen)
     .bind(id)
@@ -246,8 +236,8 @@ pub async fn insert_refund(
     r: &NewRefund<'_>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO refunds (refund_no, payment_id, site_id, method, amount_fen, reason, staff_id, at, business_date) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        r#"INSERT INTO refunds (refund_no, payment_id, site_id, method, amount_fen, reason, staff_id, at, business_date) 
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"#,
     )
     .bind(r.refund_no)
     .bind(r.payment_id)
@@ -341,16 +331,16 @@ pub async fn day_totals<'e>(
     date: &str,
 ) -> Result<Vec<DayTotal>, sqlx::Error> {
     let paid = sqlx::query(
-        "SELECT method, COUNT(*) AS n, CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS fen FROM payments \
-         WHERE site_id = $1 AND business_date = $2 AND status IN ('paid', 'closed') GROUP BY method",
+        r#"SELECT method, COUNT(*) AS n, CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS fen FROM payments 
+         WHERE site_id = $1 AND business_date = $2 AND status IN ('paid', 'closed') GROUP BY method"#,
     )
     .bind(site_id)
     .bind(date)
     .fetch_all(ex)
     .await?;
     let refunded = sqlx::query(
-        "SELECT method, COUNT(*) AS n, CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS fen FROM refunds \
-         WHERE site_id = $1 AND business_date = $2 GROUP BY method",
+        r#"SELECT method, COUNT(*) AS n, CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS fen FROM refunds 
+         WHERE site_id = $1 AND business_date = $2 GROUP BY method"#,
     )
     .bind(site_id)
     .bind(date)
@@ -394,11 +384,11 @@ pub async fn online_day_orders<'e>(
     date: &str,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT order_no, amount_fen AS fen FROM payments WHERE site_id = $1 AND business_date = $2 \
-         AND status IN ('paid', 'closed') AND method IN ('alipay', 'wechat') \
-         UNION ALL \
-         SELECT p.order_no, -r.amount_fen AS fen FROM refunds r JOIN payments p ON p.id = r.payment_id \
-         WHERE r.site_id = $1 AND r.business_date = $2 AND r.method IN ('alipay', 'wechat')",
+        r#"SELECT order_no, amount_fen AS fen FROM payments WHERE site_id = $1 AND business_date = $2 
+         AND status IN ('paid', 'closed') AND method IN ('alipay', 'wechat') 
+         UNION ALL 
+         SELECT p.order_no, -r.amount_fen AS fen FROM refunds r JOIN payments p ON p.id = r.payment_id 
+         WHERE r.site_id = $1 AND r.business_date = $2 AND r.method IN ('alipay', 'wechat')"#,
     )
     .bind(site_id)
     .bind(date)

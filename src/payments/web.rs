@@ -24,7 +24,7 @@ use crate::domain::money::Money;
 use crate::error::{AppError, AppResult};
 use crate::i18n::BadValue;
 use crate::i18n::{Lang, UserMessage};
-use crate::sites::{Site, store as sites_store};
+use crate::sites::Site;
 use crate::web::AppState;
 use crate::web::extract::{Form, Json, Query, Staff};
 use crate::web::layout::Page;
@@ -273,7 +273,7 @@ async fn order_page(
     let order = super::store::payment_by_order(state.db.reader(), order_no)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let app = crate::applications::store::application(state.db.reader(), order.application_id)
+    let app = crate::applications::application(state.db.reader(), order.application_id)
         .await?
         .ok_or_else(AppError::not_found)?;
     let lang = page.lang;
@@ -309,7 +309,7 @@ async fn cashier_order_page(
     let p = super::store::payment_by_order(state.db.reader(), &order)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let app = crate::applications::store::application(state.db.reader(), p.application_id)
+    let app = crate::applications::application(state.db.reader(), p.application_id)
         .await?
         .ok_or_else(AppError::not_found)?;
     order_page(
@@ -390,7 +390,7 @@ struct KioskPay {
 }
 
 async fn kiosk_site(state: &AppState, code: &str) -> AppResult<Site> {
-    sites_store::site_by_code(state.db.reader(), code)
+    crate::sites::site_by_code(state.db.reader(), code)
         .await?
         .filter(|s| s.active)
         .ok_or_else(AppError::not_found)
@@ -537,7 +537,7 @@ async fn reconciliation_for(
     q: &ReconQuery,
 ) -> AppResult<(Site, Reconciliation)> {
     let site = if q.site.is_empty() {
-        sites_store::list_sites(state.db.reader(), true)
+        crate::sites::list_sites(state.db.reader(), true)
             .await?
             .into_iter()
             .find(|s| reconciles(actor, s.id))
@@ -647,7 +647,7 @@ async fn reconciliation_page(
             balanced: l.balanced,
         })
         .collect();
-    let sites = sites_store::list_sites(state.db.reader(), true)
+    let sites = crate::sites::list_sites(state.db.reader(), true)
         .await?
         .into_iter()
         .filter(|s| reconciles(&actor, s.id))

@@ -8,9 +8,15 @@
 //! windows never call the same ticket, on either engine, with any number of nodes.
 
 pub mod order;
-pub mod store;
+mod store;
 pub mod voice;
 pub mod web;
+
+/// What other capabilities may read or record through queue's store (the store itself is private).
+pub use store::{
+    current_at_window, history, notices, ticket, ticket_of_booking, waiting_counts,
+    window_state as stored_window_state,
+};
 
 use crate::auth::grant::{BookingDesk, GuideDesk, Lead, ServeWindow};
 use serde::{Deserialize, Serialize};
@@ -760,7 +766,7 @@ pub async fn status_view(
         (0, 0, 0)
     };
     let window = match t.window_id {
-        Some(w) => crate::sites::store::window(ctx.db.reader(), w)
+        Some(w) => crate::sites::window(ctx.db.reader(), w)
             .await?
             .map(|w| w.number),
         None => None,

@@ -24,7 +24,7 @@ use super::{CallEvent, QueueError, Ticket, TicketClass, TicketStatus, TicketStat
 use crate::auth::{Actor, Failure};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Lang, UserMessage};
-use crate::sites::{Site, Window, store as sites_store};
+use crate::sites::{Site, Window};
 use crate::web::AppState;
 use crate::web::extract::{Form, Json, Query, Staff};
 use crate::web::layout::Page;
@@ -60,7 +60,7 @@ pub fn api() -> OpenApiRouter<AppState> {
 }
 
 async fn site_by_code(state: &AppState, code: &str) -> AppResult<Site> {
-    sites_store::site_by_code(state.db.reader(), code)
+    crate::sites::site_by_code(state.db.reader(), code)
         .await?
         .filter(|s| s.active)
         .ok_or_else(AppError::not_found)
@@ -190,7 +190,7 @@ fn love_reasons(lang: Lang) -> Vec<ReasonChoice> {
 }
 
 async fn guide_site(state: &AppState, actor: &Actor) -> AppResult<Site> {
-    for s in sites_store::list_sites(state.db.reader(), true).await? {
+    for s in crate::sites::list_sites(state.db.reader(), true).await? {
         if actor.may::<GuideDesk>(s.id) {
             return Ok(s);
         }
@@ -320,7 +320,7 @@ async fn ticket_and_site(state: &AppState, token: &str) -> AppResult<(Ticket, Si
     let t = store::ticket_by_token(state.db.reader(), token)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let site = sites_store::site(state.db.reader(), t.site_id)
+    let site = crate::sites::site(state.db.reader(), t.site_id)
         .await?
         .ok_or_else(AppError::not_found)?;
     Ok((t, site))
@@ -465,10 +465,10 @@ struct WindowQuery {
 
 async fn officer_windows(state: &AppState, actor: &Actor) -> AppResult<Vec<Window>> {
     let mut out = Vec::new();
-    for s in sites_store::list_sites(state.db.reader(), true).await? {
+    for s in crate::sites::list_sites(state.db.reader(), true).await? {
         if actor.may::<ServeWindow>(s.id) {
             out.extend(
-                sites_store::windows_of(state.db.reader(), s.id)
+                crate::sites::windows_of(state.db.reader(), s.id)
                     .await?
                     .into_iter()
                     .filter(|w| w.active),
@@ -602,7 +602,7 @@ async fn window_action(
     Form(f): Form<ActionForm>,
 ) -> AppResult<Response> {
     let lang = page.lang;
-    let window = sites_store::window(state.db.reader(), id)
+    let window = crate::sites::window(state.db.reader(), id)
         .await?
         .ok_or_else(|| AppError::invalid(QueueError::NoSuchWindow))?;
     let ctx = state.queue();
@@ -640,7 +640,7 @@ async fn window_action(
         "transfer" => {
             let wanted = f.to_window.trim();
             let to_window = match wanted.parse::<i64>() {
-                Ok(n) => sites_store::windows_of(state.db.reader(), window.site_id)
+                Ok(n) => crate::sites::windows_of(state.db.reader(), window.site_id)
                     .await?
                     .into_iter()
                     .find(|w| w.number == n),
@@ -697,7 +697,7 @@ async fn admin_window_lines(
     Form(f): Form<LinesForm>,
 ) -> AppResult<Response> {
     let admin = actor.admin().ok_or_else(AppError::forbidden)?;
-    let window = sites_store::window(state.db.reader(), id)
+    let window = crate::sites::window(state.db.reader(), id)
         .await?
         .ok_or_else(|| AppError::invalid(QueueError::NoSuchWindow))?;
     let codes: Vec<String> = f
@@ -721,7 +721,7 @@ async fn admin_notices(
     Form(f): Form<NoticesForm>,
 ) -> AppResult<Response> {
     let admin = actor.admin_of(id).ok_or_else(AppError::forbidden)?;
-    let site = sites_store::site(state.db.reader(), id)
+    let site = crate::sites::site(state.db.reader(), id)
         .await?
         .ok_or_else(AppError::not_found)?;
     super::set_notices(&state.queue(), admin, &site, &f.notices).await?;
@@ -832,7 +832,7 @@ async fn window_display(
     Path((code, number)): Path<(String, i64)>,
 ) -> AppResult<WindowDisplay> {
     let site = site_by_code(&state, &code).await?;
-    let window = sites_store::windows_of(state.db.reader(), site.id)
+    let window = crate::sites::windows_of(state.db.reader(), site.id)
         .await?
         .into_iter()
         .find(|w| w.number == number)
@@ -1012,7 +1012,7 @@ async fn api_call_next(
     Staff(actor): Staff,
     Path(id): Path<i64>,
 ) -> AppResult<axum::Json<Option<Ticket>>> {
-    let window = sites_store::window(state.db.reader(), id)
+    let window = crate::sites::window(state.db.reader(), id)
         .await?
         .ok_or_else(|| AppError::invalid(QueueError::NoSuchWindow))?;
     Ok(axum::Json(
@@ -1090,7 +1090,7 @@ async fn api_window_action(
     Path(id): Path<i64>,
     Json(action): Json<WindowAction>,
 ) -> AppResult<axum::Json<WindowNow>> {
-    let window = sites_store::window(state.db.reader(), id)
+    let window = crate::sites::window(state.db.reader(), id)
         .await?
         .ok_or_else(|| AppError::invalid(QueueError::NoSuchWindow))?;
     let ctx = state.queue();
@@ -1114,7 +1114,7 @@ async fn api_window_action(
         WindowAction::Transfer { line, window: to } => {
             let target = match to {
                 Some(w) => Some(
-                    sites_store::window(state.db.reader(), w)
+                    crate::sites::window(state.db.reader(), w)
                         .await?
                         .ok_or_else(|| AppError::invalid(QueueError::NoSuchWindow))?,
                 ),

@@ -1,8 +1,11 @@
 //! Sites (the hall, extension points, kiosk points) and their windows (R3, R12): who serves
 //! where, and when each site is open.
 
-pub mod store;
+mod store;
 pub mod web;
+
+/// The sites' read API for other capabilities: sites and windows by id or code.
+pub use store::{list_sites, site, site_by_code, window, windows_of};
 
 use serde::{Deserialize, Serialize};
 

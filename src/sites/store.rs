@@ -41,8 +41,8 @@ pub async fn list_sites<'e>(
     only_active: bool,
 ) -> Result<Vec<Site>, sqlx::Error> {
     sqlx::query(
-        "SELECT id, code, kind, name_zh, name_en, address_zh, address_en, phone, opening_rules, active \
-         FROM sites WHERE active = 1 OR $1 = 0 ORDER BY code",
+        r#"SELECT id, code, kind, name_zh, name_en, address_zh, address_en, phone, opening_rules, active 
+         FROM sites WHERE active = 1 OR $1 = 0 ORDER BY code"#,
     )
     .bind(i64::from(only_active))
     .fetch_all(ex)
@@ -90,8 +90,8 @@ pub async fn insert_site(
     now: i64,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        "INSERT INTO sites (code, kind, name_zh, name_en, address_zh, address_en, phone, opening_rules, active, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) RETURNING id",
+        r#"INSERT INTO sites (code, kind, name_zh, name_en, address_zh, address_en, phone, opening_rules, active, created_at, updated_at) 
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) RETURNING id"#,
     )
     .bind(s.code.trim())
     .bind(s.kind.as_str())
@@ -114,8 +114,8 @@ pub async fn update_site(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE sites SET code = $1, kind = $2, name_zh = $3, name_en = $4, address_zh = $5, address_en = $6, phone = $7, \
-                opening_rules = $8, updated_at = $9 WHERE id = $10",
+        r#"UPDATE sites SET code = $1, kind = $2, name_zh = $3, name_en = $4, address_zh = $5, address_en = $6, phone = $7, 
+                opening_rules = $8, updated_at = $9 WHERE id = $10"#,
     )
     .bind(s.code.trim())
     .bind(s.kind.as_str())

@@ -323,14 +323,14 @@ async fn site_page(
         .ok_or_else(AppError::not_found)?;
     let mut windows = window_views(store::windows_of(state.db.reader(), id).await?, lang);
     for w in &mut windows {
-        if let Some(st) = crate::queue::store::window_state(state.db.reader(), w.id).await? {
+        if let Some(st) = crate::queue::stored_window_state(state.db.reader(), w.id).await? {
             w.lines = st.lines.trim_matches(',').to_string();
         }
     }
     let days = upcoming(state, &site.opening_rules, 14, lang);
     let form = form.unwrap_or_else(|| SiteForm::from_site(&site));
     Ok(AdminSitePage {
-        notices: crate::queue::store::notices(state.db.reader(), id).await?,
+        notices: crate::queue::notices(state.db.reader(), id).await?,
         line_codes: state
             .lines
             .all()

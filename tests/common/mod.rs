@@ -185,7 +185,7 @@ impl TestApp {
     }
 
     pub async fn site_id(&self, code: &str) -> i64 {
-        onetrip::sites::store::site_by_code(self.state.db.reader(), code)
+        onetrip::sites::site_by_code(self.state.db.reader(), code)
             .await
             .expect("query")
             .expect("site")
@@ -215,7 +215,7 @@ impl TestApp {
         let password = format!("test-{username}-pass-42");
         let hash = auth::password::hash(&password).expect("hash");
         let mut tx = self.state.db.begin().await.expect("tx");
-        auth::store::set_password(&mut tx, created.id, &hash, false, self.state.clock.now_ms())
+        auth::set_password(&mut tx, created.id, &hash, false, self.state.clock.now_ms())
             .await
             .expect("set password");
         tx.commit().await.expect("commit");
