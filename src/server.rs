@@ -143,20 +143,69 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         metrics: web::ops::metrics_handle(),
         devices: Arc::new(crate::devices::Devices::simulated_for(&cipher)),
     });
-    crate::notify::spawn_worker(
-        db.clone(),
-        cipher,
-        Arc::new(crate::notify::SimulatedSms),
-        clock,
-    );
-    crate::booking::spawn_sweeper(state.clone());
-    crate::documents::spawn_digest(state.clone());
+    spawn_workers(&state, Arc::new(crate::notify::SimulatedSms));
     web::launch(listener, state, shutdown_signal())
         .await
         .map_err(StartError::Serve)?;
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The background work of a node, started in one place: the outbox worker (texts), the
+/// appointment sweep (places offered again, no-shows, stale rate counts) and the duty leader's
+/// daily digest. Each runs the same use case the tests call directly.
+pub fn spawn_workers(state: &AppState, sms: Arc<dyn crate::notify::SmsSender>) {
+    crate::notify::spawn_worker(
+        state.db.clone(),
+        state.cipher.clone(),
+        sms,
+        state.clock.clone(),
+    );
+    spawn_sweeper(state.clone());
+    spawn_digest(state.clone());
+}
+
+/// Runs the appointment sweep every few seconds until the process ends.
+fn spawn_sweeper(state: AppState) {
+    tokio::spawn(async move {
+        for round in 0u64.. {
+            if let Err(e) = crate::booking::sweep(&state.booking()).await {
+                tracing::warn!(error = %e, "appointment sweep failed; retrying");
+            }
+            // Every five minutes, forget booking attempts too old to count.
+            if round % 60 == 0
+                && let Err(e) = state.limits.prune().await
+            {
+                tracing::warn!(error = %e, "pruning booking attempt counts failed; retrying");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        }
+    });
+}
+
+/// Sends the duty leader's digest every day from 08:00 when their phone is configured.
+fn spawn_digest(state: AppState) {
+    let Ok(phone) = crate::domain::phone::PhoneNumber::parse(&state.config.duty_leader_phone)
+    else {
+        return;
+    };
+    tokio::spawn(async move {
+        loop {
+            let z = state
+                .clock
+                .timestamp()
+                .to_zoned_datetime(crate::clock::hall_tz());
+            if z.hour() >= 8
+                && let Err(e) =
+                    crate::documents::send_digest_once(&state.applications(), &phone, z.date())
+                        .await
+            {
+                tracing::warn!(error = %e, "daily digest failed; retrying");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(300)).await;
+        }
+    });
 }
 
 async fn shutdown_signal() {

@@ -16,7 +16,7 @@ pub async fn next_in_series(
     series: &str,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        r#"INSERT INTO daily_counters (site_id, date, series, next) VALUES ($1, $2, $3, 1) 
+        r#"INSERT INTO daily_counters (site_id, date, series, next) VALUES ($1, $2, $3, 1)
          ON CONFLICT (site_id, date, series) DO UPDATE SET next = daily_counters.next + 1 RETURNING next"#,
     )
     .bind(site_id)
@@ -115,11 +115,11 @@ pub async fn insert_application(
     a: &NewApplication<'_>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        r#"INSERT INTO applications (application_no, token, site_id, form_date, channel, status, id_index, 
-         id_sealed, name_sealed, phone_sealed, address_sealed, sex, birth_date, ethnicity, id_source, 
-         state_personnel, unit_consent, work_unit, guardian_name_sealed, guardian_id_sealed, 
-         guardian_relation, guardian_entrusted, lang, created_at) 
-         VALUES ($1, $2, $3, $4, $5, 'submitted', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) 
+        r#"INSERT INTO applications (application_no, token, site_id, form_date, channel, status, id_index,
+         id_sealed, name_sealed, phone_sealed, address_sealed, sex, birth_date, ethnicity, id_source,
+         state_personnel, unit_consent, work_unit, guardian_name_sealed, guardian_id_sealed,
+         guardian_relation, guardian_entrusted, lang, created_at)
+         VALUES ($1, $2, $3, $4, $5, 'submitted', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
          RETURNING id"#,
     )
     .bind(a.application_no)
@@ -159,7 +159,7 @@ pub async fn insert_document(
     old_number_sealed: Option<Vec<u8>>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        r#"INSERT INTO application_documents (application_id, position, document_type, category, item_id, 
+        r#"INSERT INTO application_documents (application_id, position, document_type, category, item_id,
          old_number_sealed, old_state, annotations, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'applied') RETURNING id"#,
     )
     .bind(application_id)
@@ -295,8 +295,8 @@ pub async fn documents<'e>(
     application_id: i64,
 ) -> Result<Vec<DocumentRow>, sqlx::Error> {
     let rows = sqlx::query(
-        r#"SELECT id, document_type, category, item_id, old_number_sealed, old_state, annotations, fee_fen, 
-         promised_date, promised_provisional, status FROM application_documents WHERE application_id = $1 
+        r#"SELECT id, document_type, category, item_id, old_number_sealed, old_state, annotations, fee_fen,
+         promised_date, promised_provisional, status FROM application_documents WHERE application_id = $1
          ORDER BY position"#,
     )
     .bind(application_id)
@@ -353,8 +353,8 @@ pub async fn start(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        r#"UPDATE applications SET status = 'in_acceptance', officer_id = $1, window_id = $2, 
-         ticket_id = COALESCE(ticket_id, $3), acceptance_started_at = $4, version = version + 1 
+        r#"UPDATE applications SET status = 'in_acceptance', officer_id = $1, window_id = $2,
+         ticket_id = COALESCE(ticket_id, $3), acceptance_started_at = $4, version = version + 1
          WHERE id = $5 AND acceptance_started_at IS NULL"#,
     )
     .bind(officer)
@@ -524,7 +524,7 @@ pub async fn upsert_watch(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        r#"INSERT INTO watch_list (id_index, kind, note, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5) 
+        r#"INSERT INTO watch_list (id_index, kind, note, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (id_index, kind) DO UPDATE SET note = excluded.note, imported_at = excluded.imported_at, imported_by = excluded.imported_by"#,
     )
     .bind(id_index)
@@ -581,7 +581,7 @@ pub async fn open_alerts<'e>(
     site_id: i64,
 ) -> Result<Vec<Alert>, sqlx::Error> {
     sqlx::query(
-        r#"SELECT w.id, a.application_no, w.kind, w.at, w.officer_id, w.handled_at FROM watch_alerts w 
+        r#"SELECT w.id, a.application_no, w.kind, w.at, w.officer_id, w.handled_at FROM watch_alerts w
          JOIN applications a ON a.id = w.application_id WHERE w.site_id = $1 AND w.handled_at IS NULL ORDER BY w.id"#,
     )
     .bind(site_id)
@@ -621,10 +621,10 @@ pub struct Accepted<'a> {
 /// Accepts if nothing changed since the caller read `version` (false otherwise).
 pub async fn accept(conn: &mut AnyConnection, a: &Accepted<'_>) -> Result<bool, sqlx::Error> {
     let n = sqlx::query(concat!(
-        r#"UPDATE applications SET status = 'accepted', time_limit_class = $1, emergency_reason = $2, 
-         emergency_proof = $3, delivery = $4, pickup_site_id = $5, express_sealed = $6, fee_fen = $7, 
-         fee_date = $8, promised_date = $9, officer_id = $10, accepted_at = $11, version = version + 1, 
-         promised_provisional = $14 
+        r#"UPDATE applications SET status = 'accepted', time_limit_class = $1, emergency_reason = $2,
+         emergency_proof = $3, delivery = $4, pickup_site_id = $5, express_sealed = $6, fee_fen = $7,
+         fee_date = $8, promised_date = $9, officer_id = $10, accepted_at = $11, version = version + 1,
+         promised_provisional = $14
          WHERE id = $12 AND version = $13 AND "#, open_application!()
     ))
     .bind(a.class)
@@ -670,7 +670,7 @@ pub async fn fix_document_terms(
             .map(|l| l.fen)
             .sum();
         sqlx::query(
-            r#"UPDATE application_documents SET fee_fen = $1, promised_date = $2, status = 'accepted', 
+            r#"UPDATE application_documents SET fee_fen = $1, promised_date = $2, status = 'accepted',
              label = $3, stage_at = $4, promised_provisional = $6 WHERE id = $5"#,
         )
         .bind(own)
@@ -710,7 +710,7 @@ pub async fn refuse(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let n = sqlx::query(concat!(
-        r#"UPDATE applications SET status = 'refused', refusal = $1, officer_id = $2, refused_at = $3, 
+        r#"UPDATE applications SET status = 'refused', refusal = $1, officer_id = $2, refused_at = $3,
          version = version + 1 WHERE id = $4 AND version = $5 AND "#, open_application!()
     ))
     .bind(refusal_json)

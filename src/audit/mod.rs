@@ -107,7 +107,7 @@ pub async fn personal_data_read(
 
 pub async fn record(conn: &mut AnyConnection, e: AuditEntry) -> Result<(), sqlx::Error> {
     sqlx::query(
-        r#"INSERT INTO audit_log (at, actor_id, actor_name, action, target_kind, target_id, site_id, detail, ip, request_id) 
+        r#"INSERT INTO audit_log (at, actor_id, actor_name, action, target_kind, target_id, site_id, detail, ip, request_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"#,
     )
     .bind(e.at)
@@ -176,15 +176,15 @@ pub async fn search<'e>(
         .filter(|s| !s.trim().is_empty())
         .map(|s| format!("{}%", s.trim()));
     let rows = sqlx::query(
-        r#"SELECT id, at, actor_id, actor_name, action, target_kind, target_id, site_id, detail, ip, request_id 
-         FROM audit_log 
-         WHERE (CAST($1 AS TEXT) IS NULL OR actor_name LIKE $1 OR actor_name = $9) 
-           AND (CAST($2 AS TEXT) IS NULL OR action LIKE $2) 
-           AND (CAST($3 AS TEXT) IS NULL OR target_kind = $3) 
-           AND (CAST($4 AS TEXT) IS NULL OR target_id = $4) 
-           AND (CAST($5 AS BIGINT) IS NULL OR at >= $5) 
-           AND (CAST($6 AS BIGINT) IS NULL OR at < $6) 
-           AND (CAST($7 AS BIGINT) IS NULL OR id < $7) 
+        r#"SELECT id, at, actor_id, actor_name, action, target_kind, target_id, site_id, detail, ip, request_id
+         FROM audit_log
+         WHERE (CAST($1 AS TEXT) IS NULL OR actor_name LIKE $1 OR actor_name = $9)
+           AND (CAST($2 AS TEXT) IS NULL OR action LIKE $2)
+           AND (CAST($3 AS TEXT) IS NULL OR target_kind = $3)
+           AND (CAST($4 AS TEXT) IS NULL OR target_id = $4)
+           AND (CAST($5 AS BIGINT) IS NULL OR at >= $5)
+           AND (CAST($6 AS BIGINT) IS NULL OR at < $6)
+           AND (CAST($7 AS BIGINT) IS NULL OR id < $7)
          ORDER BY id DESC LIMIT $8"#,
     )
     .bind(actor_prefix)

@@ -35,7 +35,7 @@ pub async fn account_by_username<'e>(
     username: &str,
 ) -> Result<Option<Account>, sqlx::Error> {
     sqlx::query(
-        r#"SELECT id, username, display_name, badge_no, password_hash, must_change_password, active, failed_logins, locked_until 
+        r#"SELECT id, username, display_name, badge_no, password_hash, must_change_password, active, failed_logins, locked_until
          FROM staff WHERE username = $1"#,
     )
     .bind(username)
@@ -50,7 +50,7 @@ pub async fn account_by_id(
     id: i64,
 ) -> Result<Option<Account>, sqlx::Error> {
     sqlx::query(
-        r#"SELECT id, username, display_name, badge_no, password_hash, must_change_password, active, failed_logins, locked_until 
+        r#"SELECT id, username, display_name, badge_no, password_hash, must_change_password, active, failed_logins, locked_until
          FROM staff WHERE id = $1"#,
     )
     .bind(id)
@@ -91,14 +91,14 @@ pub async fn count_sign_in_failure(
     lock_ms: i64,
 ) -> Result<(i64, i64), sqlx::Error> {
     let row = sqlx::query(
-        r#"INSERT INTO sign_in_failures (username, ip, failures, first_at, locked_until) 
-         VALUES ($1, $2, 1, $3, CASE WHEN $4 <= 1 THEN $5 ELSE 0 END) 
-         ON CONFLICT (username, ip) DO UPDATE SET 
-           failures = CASE WHEN sign_in_failures.first_at < $3 - $6 THEN 1 ELSE sign_in_failures.failures + 1 END, 
-           first_at = CASE WHEN sign_in_failures.first_at < $3 - $6 THEN $3 ELSE sign_in_failures.first_at END, 
-           locked_until = CASE 
-             WHEN (CASE WHEN sign_in_failures.first_at < $3 - $6 THEN 1 ELSE sign_in_failures.failures + 1 END) >= $4 
-             THEN $5 ELSE 0 END 
+        r#"INSERT INTO sign_in_failures (username, ip, failures, first_at, locked_until)
+         VALUES ($1, $2, 1, $3, CASE WHEN $4 <= 1 THEN $5 ELSE 0 END)
+         ON CONFLICT (username, ip) DO UPDATE SET
+           failures = CASE WHEN sign_in_failures.first_at < $3 - $6 THEN 1 ELSE sign_in_failures.failures + 1 END,
+           first_at = CASE WHEN sign_in_failures.first_at < $3 - $6 THEN $3 ELSE sign_in_failures.first_at END,
+           locked_until = CASE
+             WHEN (CASE WHEN sign_in_failures.first_at < $3 - $6 THEN 1 ELSE sign_in_failures.failures + 1 END) >= $4
+             THEN $5 ELSE 0 END
          RETURNING failures, locked_until"#,
     )
     .bind(username)
@@ -155,7 +155,7 @@ pub async fn insert_session(
     meta: &RequestMeta,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        r#"INSERT INTO sessions (token_hash, staff_id, created_at, last_seen_at, expires_at, ip, user_agent) 
+        r#"INSERT INTO sessions (token_hash, staff_id, created_at, last_seen_at, expires_at, ip, user_agent)
          VALUES ($1, $2, $3, $3, $4, $5, $6)"#,
     )
     .bind(token_hash)
@@ -185,8 +185,8 @@ pub async fn session<'e>(
     token_hash: &str,
 ) -> Result<Option<SessionRow>, sqlx::Error> {
     let row = sqlx::query(
-        r#"SELECT s.staff_id, s.last_seen_at, s.expires_at, a.username, a.display_name, a.badge_no, 
-                a.must_change_password, a.active 
+        r#"SELECT s.staff_id, s.last_seen_at, s.expires_at, a.username, a.display_name, a.badge_no,
+                a.must_change_password, a.active
          FROM sessions s JOIN staff a ON a.id = s.staff_id WHERE s.token_hash = $1"#,
     )
     .bind(token_hash)
@@ -302,8 +302,8 @@ pub async fn insert_staff(
     now: i64,
 ) -> Result<i64, sqlx::Error> {
     let row = sqlx::query(
-        r#"INSERT INTO staff (username, display_name, badge_no, password_hash, must_change_password, active, 
-                            failed_logins, locked_until, created_at, updated_at) 
+        r#"INSERT INTO staff (username, display_name, badge_no, password_hash, must_change_password, active,
+                            failed_logins, locked_until, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, 1, 0, 0, $6, $6) RETURNING id"#,
     )
     .bind(username)
@@ -325,7 +325,7 @@ pub async fn set_password(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        r#"UPDATE staff SET password_hash = $1, must_change_password = $2, failed_logins = 0, locked_until = 0, 
+        r#"UPDATE staff SET password_hash = $1, must_change_password = $2, failed_logins = 0, locked_until = 0,
                 updated_at = $3 WHERE id = $4"#,
     )
     .bind(hash)

@@ -1597,25 +1597,6 @@ pub async fn sweep(ctx: &Ctx<'_>) -> Result<(u64, usize), sqlx::Error> {
     Ok((no_shows, released))
 }
 
-/// Runs the sweep every few seconds until the process ends.
-pub fn spawn_sweeper(state: crate::web::AppState) {
-    tokio::spawn(async move {
-        for round in 0u64.. {
-            let ctx = state.booking();
-            if let Err(e) = sweep(&ctx).await {
-                tracing::warn!(error = %e, "appointment sweep failed; retrying");
-            }
-            // Every five minutes, forget booking attempts too old to count.
-            if round % 60 == 0
-                && let Err(e) = state.limits.prune().await
-            {
-                tracing::warn!(error = %e, "pruning booking attempt counts failed; retrying");
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-        }
-    });
-}
-
 /// Administrators change a line's appointment settings at a site; slots already generated for
 /// future days take the new quotas (never below what is booked).
 pub async fn update_settings(

@@ -11,7 +11,7 @@ pub async fn settings<'e>(
     line: &str,
 ) -> Result<Option<SlotSettings>, sqlx::Error> {
     let row = sqlx::query(
-        r#"SELECT slot_minutes, quota_online, quota_phone, quota_onsite, open_days_ahead, open_at_minute, 
+        r#"SELECT slot_minutes, quota_online, quota_phone, quota_onsite, open_days_ahead, open_at_minute,
                 close_minutes_before, release_delay_seconds FROM slot_settings WHERE site_id = $1 AND line_code = $2"#,
     )
     .bind(site_id)
@@ -52,11 +52,11 @@ pub async fn upsert_settings(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        r#"INSERT INTO slot_settings (site_id, line_code, slot_minutes, quota_online, quota_phone, quota_onsite, 
-             open_days_ahead, open_at_minute, close_minutes_before, release_delay_seconds, updated_at) 
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) 
-         ON CONFLICT (site_id, line_code) DO UPDATE SET slot_minutes = $3, quota_online = $4, quota_phone = $5, 
-             quota_onsite = $6, open_days_ahead = $7, open_at_minute = $8, close_minutes_before = $9, 
+        r#"INSERT INTO slot_settings (site_id, line_code, slot_minutes, quota_online, quota_phone, quota_onsite,
+             open_days_ahead, open_at_minute, close_minutes_before, release_delay_seconds, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (site_id, line_code) DO UPDATE SET slot_minutes = $3, quota_online = $4, quota_phone = $5,
+             quota_onsite = $6, open_days_ahead = $7, open_at_minute = $8, close_minutes_before = $9,
              release_delay_seconds = $10, updated_at = $11"#,
     )
     .bind(site_id)
@@ -83,8 +83,8 @@ pub async fn extra_capacity<'e>(
     date: &str,
 ) -> Result<(i64, i64, i64), sqlx::Error> {
     let r = sqlx::query(
-        r#"SELECT CAST(COALESCE(SUM(extra_online), 0) AS BIGINT) AS o, CAST(COALESCE(SUM(extra_phone), 0) AS BIGINT) AS p, 
-                CAST(COALESCE(SUM(extra_onsite), 0) AS BIGINT) AS s 
+        r#"SELECT CAST(COALESCE(SUM(extra_online), 0) AS BIGINT) AS o, CAST(COALESCE(SUM(extra_phone), 0) AS BIGINT) AS p,
+                CAST(COALESCE(SUM(extra_onsite), 0) AS BIGINT) AS s
          FROM capacity_changes WHERE site_id = $1 AND line_code = $2 AND from_date <= $3 AND to_date >= $3"#,
     )
     .bind(site_id)
@@ -145,7 +145,7 @@ pub async fn insert_slot(
     closed: bool,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        r#"INSERT INTO slots (site_id, line_code, date, start_minute, end_minute, starts_at, ends_at, quota_online, quota_phone, quota_onsite, closed) 
+        r#"INSERT INTO slots (site_id, line_code, date, start_minute, end_minute, starts_at, ends_at, quota_online, quota_phone, quota_onsite, closed)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (site_id, line_code, date, start_minute) DO NOTHING"#,
     )
     .bind(site_id)
@@ -203,7 +203,7 @@ impl SlotRow {
 macro_rules! slot_select {
     ($where:literal) => {
         concat!(
-            r#"SELECT id, site_id, line_code, date, start_minute, end_minute, starts_at, ends_at, quota_online, quota_phone, 
+            r#"SELECT id, site_id, line_code, date, start_minute, end_minute, starts_at, ends_at, quota_online, quota_phone,
              quota_onsite, booked_online, booked_phone, booked_onsite, closed FROM slots "#,
             $where
         )
@@ -300,7 +300,7 @@ pub async fn take_shares(
     // updates it once), so the statement comes in a few shapes the cache keeps.
     let width = padded(shares.len());
     let sql = format!(
-        r#"UPDATE slots SET {booked} = {booked} + v.column2 FROM (VALUES {}) AS v 
+        r#"UPDATE slots SET {booked} = {booked} + v.column2 FROM (VALUES {}) AS v
          WHERE slots.id = v.column1 AND slots.closed = 0 AND slots.{booked} + v.column2 <= slots.{quota}"#,
         crate::db::placeholder_rows(conn, width, 2)
     );
@@ -370,7 +370,7 @@ pub struct NewBooking<'a> {
 }
 
 /// The columns a new booking fills, in the order [`bind_booking`] binds them.
-const BOOKING_COLUMNS: &str = r#"code, slot_id, site_id, line_code, date, start_minute, starts_at, ends_at, channel, pool, 
+const BOOKING_COLUMNS: &str = r#"code, slot_id, site_id, line_code, date, start_minute, starts_at, ends_at, channel, pool,
      id_index, id_sealed, name_sealed, phone_sealed, lang, status, rescheduled_from, idempotency_key, created_by, created_at"#;
 const BOOKING_WIDTH: usize = 20;
 
@@ -466,7 +466,7 @@ pub async fn places_left(
         ""
     };
     let sql = format!(
-        r#"SELECT id, closed, quota_online - booked_online AS online, quota_phone - booked_phone AS phone, 
+        r#"SELECT id, closed, quota_online - booked_online AS online, quota_phone - booked_phone AS phone,
                 quota_onsite - booked_onsite AS onsite FROM slots WHERE id IN {} ORDER BY id{lock}"#,
         crate::db::placeholder_rows(conn, 1, padded(slot_ids.len()))
     );
@@ -576,7 +576,7 @@ fn booking_row(r: &sqlx::any::AnyRow) -> Result<BookingRow, sqlx::Error> {
 macro_rules! booking_select {
     ($where:literal) => {
         concat!(
-            r#"SELECT id, code, slot_id, site_id, line_code, date, start_minute, starts_at, ends_at, channel, pool, id_index, 
+            r#"SELECT id, code, slot_id, site_id, line_code, date, start_minute, starts_at, ends_at, channel, pool, id_index,
              id_sealed, name_sealed, phone_sealed, lang, status, cancel_reason, created_at, arrived_at, locked_at FROM bookings "#,
             $where
         )
@@ -604,8 +604,8 @@ pub async fn count_wrong_id(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let locked = sqlx::query(
-        r#"UPDATE bookings SET wrong_id_attempts = wrong_id_attempts + 1, 
-         locked_at = CASE WHEN locked_at IS NULL AND wrong_id_attempts + 1 >= $2 THEN $3 ELSE locked_at END 
+        r#"UPDATE bookings SET wrong_id_attempts = wrong_id_attempts + 1,
+         locked_at = CASE WHEN locked_at IS NULL AND wrong_id_attempts + 1 >= $2 THEN $3 ELSE locked_at END
          WHERE id = $1 RETURNING wrong_id_attempts"#,
     )
     .bind(id)
@@ -710,7 +710,7 @@ pub async fn due_releases(
     now: i64,
 ) -> Result<Vec<(i64, i64, Pool, i64, String, String)>, sqlx::Error> {
     let rows = sqlx::query(
-        r#"SELECT id, slot_id, pool, site_id, line_code, date FROM bookings 
+        r#"SELECT id, slot_id, pool, site_id, line_code, date FROM bookings
          WHERE released = 0 AND status = 'cancelled' AND release_at IS NOT NULL AND release_at <= $1 ORDER BY release_at LIMIT 200"#,
     )
     .bind(now)
@@ -822,7 +822,7 @@ pub async fn join_waitlist(
     } = e;
     let phone_sealed = phone_sealed.clone();
     Ok(sqlx::query(
-        r#"INSERT INTO waitlist (site_id, line_code, date, id_index, phone_sealed, lang, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) 
+        r#"INSERT INTO waitlist (site_id, line_code, date, id_index, phone_sealed, lang, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (site_id, line_code, date, id_index) DO NOTHING"#,
     )
     .bind(site_id)
@@ -848,7 +848,7 @@ pub async fn next_waiting(
     now: i64,
 ) -> Result<Option<(Vec<u8>, String)>, sqlx::Error> {
     let row = sqlx::query(
-        r#"UPDATE waitlist SET notified_at = $1 WHERE id = (SELECT id FROM waitlist WHERE site_id = $2 AND line_code = $3 
+        r#"UPDATE waitlist SET notified_at = $1 WHERE id = (SELECT id FROM waitlist WHERE site_id = $2 AND line_code = $3
              AND date = $4 AND notified_at IS NULL ORDER BY id LIMIT 1) AND notified_at IS NULL RETURNING phone_sealed, lang"#,
     )
     .bind(now)
@@ -870,10 +870,10 @@ pub async fn set_day_quotas(
     q: (i64, i64, i64),
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        r#"UPDATE slots SET 
-             quota_online = CASE WHEN $1 < booked_online THEN booked_online ELSE $1 END, 
-             quota_phone = CASE WHEN $2 < booked_phone THEN booked_phone ELSE $2 END, 
-             quota_onsite = CASE WHEN $3 < booked_onsite THEN booked_onsite ELSE $3 END 
+        r#"UPDATE slots SET
+             quota_online = CASE WHEN $1 < booked_online THEN booked_online ELSE $1 END,
+             quota_phone = CASE WHEN $2 < booked_phone THEN booked_phone ELSE $2 END,
+             quota_onsite = CASE WHEN $3 < booked_onsite THEN booked_onsite ELSE $3 END
          WHERE site_id = $4 AND line_code = $5 AND date = $6"#,
     )
     .bind(q.0)
@@ -921,7 +921,7 @@ pub async fn insert_capacity(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        r#"INSERT INTO capacity_changes (site_id, line_code, from_date, to_date, extra_online, extra_phone, extra_onsite, reason, created_by, created_at) 
+        r#"INSERT INTO capacity_changes (site_id, line_code, from_date, to_date, extra_online, extra_phone, extra_onsite, reason, created_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"#,
     )
     .bind(site_id)
@@ -937,7 +937,7 @@ pub async fn insert_capacity(
     .execute(&mut *conn)
     .await?;
     sqlx::query(
-        r#"UPDATE slots SET quota_online = quota_online + $1, quota_phone = quota_phone + $2, quota_onsite = quota_onsite + $3 
+        r#"UPDATE slots SET quota_online = quota_online + $1, quota_phone = quota_phone + $2, quota_onsite = quota_onsite + $3
          WHERE site_id = $4 AND line_code = $5 AND date >= $6 AND date <= $7"#,
     )
     .bind(c.extra.0)
@@ -958,7 +958,7 @@ pub async fn capacity_changes<'e>(
     from: &str,
 ) -> Result<Vec<CapacityChange>, sqlx::Error> {
     sqlx::query(
-        r#"SELECT line_code, from_date, to_date, extra_online, extra_phone, extra_onsite, reason FROM capacity_changes 
+        r#"SELECT line_code, from_date, to_date, extra_online, extra_phone, extra_onsite, reason FROM capacity_changes
          WHERE site_id = $1 AND to_date >= $2 ORDER BY from_date"#,
     )
     .bind(site_id)
@@ -1038,7 +1038,7 @@ pub async fn cancel_day(
     .map(booking_row)
     .collect::<Result<_, _>>()?;
     sqlx::query(
-        r#"UPDATE bookings SET status = 'cancelled', cancelled_at = $1, cancel_reason = 'site_closed', released = 1 
+        r#"UPDATE bookings SET status = 'cancelled', cancelled_at = $1, cancel_reason = 'site_closed', released = 1
          WHERE site_id = $2 AND date = $3 AND status = 'booked'"#,
     )
     .bind(now)
@@ -1072,7 +1072,7 @@ pub async fn waiting_dates<'e>(
     to: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query(
-        r#"SELECT DISTINCT date FROM waitlist WHERE site_id = $1 AND line_code = $2 AND date >= $3 AND date <= $4 
+        r#"SELECT DISTINCT date FROM waitlist WHERE site_id = $1 AND line_code = $2 AND date >= $3 AND date <= $4
            AND notified_at IS NULL ORDER BY date"#,
     )
     .bind(site_id)

@@ -1498,25 +1498,3 @@ pub async fn send_digest_once(
     tx.commit().await?;
     Ok(true)
 }
-
-/// Sends the digest every day from 08:00 when a duty leader's phone is configured.
-pub fn spawn_digest(state: crate::web::AppState) {
-    let Ok(phone) = crate::domain::phone::PhoneNumber::parse(&state.config.duty_leader_phone)
-    else {
-        return;
-    };
-    tokio::spawn(async move {
-        loop {
-            let z = state
-                .clock
-                .timestamp()
-                .to_zoned_datetime(crate::clock::hall_tz());
-            if z.hour() >= 8
-                && let Err(e) = send_digest_once(&state.applications(), &phone, z.date()).await
-            {
-                tracing::warn!(error = %e, "daily digest failed; retrying");
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(300)).await;
-        }
-    });
-}

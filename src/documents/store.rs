@@ -39,12 +39,12 @@ pub struct DocRow {
 macro_rules! select_doc {
     ($tail:literal) => {
         concat!(
-            r#"SELECT d.id, d.application_id, a.application_no, a.site_id, d.position, d.document_type, d.category, 
-             d.item_id, d.status, d.stage_at, d.label, d.promised_date, d.promised_provisional, a.time_limit_class, a.delivery, 
+            r#"SELECT d.id, d.application_id, a.application_no, a.site_id, d.position, d.document_type, d.category,
+             d.item_id, d.status, d.stage_at, d.label, d.promised_date, d.promised_provisional, a.time_limit_class, a.delivery,
              a.pickup_site_id, d.batch_id, d.custody_site_id, d.rejection, s.cabinet, s.slot, "#,
             crate::payments::fee_settled_sql!(),
-            r#" AS fee_settled 
-             FROM application_documents d JOIN applications a ON a.id = d.application_id 
+            r#" AS fee_settled
+             FROM application_documents d JOIN applications a ON a.id = d.application_id
              LEFT JOIN cabinet_slots s ON s.document_id = d.id "#,
             $tail
         )
@@ -133,9 +133,9 @@ pub async fn docs_at_stage<'e>(
     expedited_only: bool,
 ) -> Result<Vec<DocRow>, sqlx::Error> {
     sqlx::query(select_doc!(
-        r#"WHERE d.status = $1 AND (CAST($2 AS BIGINT) IS NULL OR a.site_id = $2) 
-         AND (CAST($3 AS TEXT) IS NULL OR d.document_type = $3) 
-         AND ($4 = 0 OR a.time_limit_class = 'expedited') 
+        r#"WHERE d.status = $1 AND (CAST($2 AS BIGINT) IS NULL OR a.site_id = $2)
+         AND (CAST($3 AS TEXT) IS NULL OR d.document_type = $3)
+         AND ($4 = 0 OR a.time_limit_class = 'expedited')
          ORDER BY CASE WHEN a.time_limit_class = 'expedited' THEN 0 ELSE 1 END, d.promised_date, d.id LIMIT 500"#
     ))
     .bind(stage.code())
@@ -173,7 +173,7 @@ pub async fn due_by<'e>(
     by: &str,
 ) -> Result<Vec<DocRow>, sqlx::Error> {
     sqlx::query(select_doc!(
-        r#"WHERE d.status IN ('accepted', 'under_review', 'approved', 'in_production', 'produced') 
+        r#"WHERE d.status IN ('accepted', 'under_review', 'approved', 'in_production', 'produced')
          AND d.promised_date <= $1 ORDER BY d.promised_date, d.id"#
     ))
     .bind(by)
@@ -489,7 +489,7 @@ pub async fn custody_of_site<'e>(
     site: i64,
 ) -> Result<Vec<(String, String, String, i64)>, sqlx::Error> {
     sqlx::query(
-        r#"SELECT d.label, s.cabinet, s.slot, s.since FROM cabinet_slots s JOIN application_documents d ON d.id = s.document_id 
+        r#"SELECT d.label, s.cabinet, s.slot, s.since FROM cabinet_slots s JOIN application_documents d ON d.id = s.document_id
          WHERE s.site_id = $1 ORDER BY s.cabinet, s.slot"#,
     )
     .bind(site)
@@ -526,7 +526,7 @@ pub async fn insert_pickup(
     p: &NewPickup<'_>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        r#"INSERT INTO pickups (application_id, site_id, at, officer_id, recipient, recipient_id_index, recipient_sealed, 
+        r#"INSERT INTO pickups (application_id, site_id, at, officer_id, recipient, recipient_id_index, recipient_sealed,
          verification_ref, verification_score, photo_ref, signature_ref) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id"#,
     )
     .bind(p.application_id)
@@ -570,7 +570,7 @@ pub async fn open_data_errors<'e>(
     site: i64,
 ) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
     sqlx::query(
-        r#"SELECT d.label, e.note, e.reported_at FROM data_errors e JOIN application_documents d ON d.id = e.document_id 
+        r#"SELECT d.label, e.note, e.reported_at FROM data_errors e JOIN application_documents d ON d.id = e.document_id
          WHERE e.site_id = $1 AND e.resolved_at IS NULL ORDER BY e.id"#,
     )
     .bind(site)

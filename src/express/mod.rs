@@ -7,11 +7,13 @@
 //! repeated one is recorded and changes nothing.
 
 pub mod courier;
+mod store;
 pub mod web;
+
+pub use store::Shipment;
 
 use crate::auth::grant::Keep;
 use serde::Serialize;
-use sqlx::Row;
 
 use crate::applications::{self, Delivery};
 use crate::audit::{self, AuditEntry};
@@ -92,132 +94,28 @@ fn refused<T>(e: ExpressError) -> Result<T> {
     Err(Failure::Refused(e))
 }
 
-/// A shipment as the pages show it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Shipment {
-    pub id: i64,
-    pub direction: String,
-    pub application_id: i64,
-    pub site_id: i64,
-    pub courier: String,
-    pub waybill_no: String,
-    pub status: String,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-fn shipment_row(r: &sqlx::any::AnyRow) -> std::result::Result<Shipment, sqlx::Error> {
-    Ok(Shipment {
-        id: r.try_get("id")?,
-        direction: r.try_get("direction")?,
-        application_id: r.try_get("application_id")?,
-        site_id: r.try_get("site_id")?,
-        courier: r.try_get("courier")?,
-        waybill_no: r.try_get("waybill_no")?,
-        status: r.try_get("status")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-    })
-}
-
-macro_rules! select_shipment {
-    ($tail:literal) => {
-        concat!(
-            "SELECT id, direction, application_id, site_id, courier, waybill_no, status, created_at, updated_at FROM shipments ",
-            $tail
-        )
-    };
-}
-
-pub async fn shipments_of(
-    ctx: &Ctx<'_>,
-    application_id: i64,
-) -> std::result::Result<Vec<Shipment>, sqlx::Error> {
-    sqlx::query(select_shipment!("WHERE application_id = $1 ORDER BY id"))
-        .bind(application_id)
-        .fetch_all(ctx.db.reader())
-        .await?
-        .iter()
-        .map(shipment_row)
-        .collect()
-}
-
-pub async fn shipment_by_waybill(
-    ctx: &Ctx<'_>,
-    waybill: &str,
-) -> std::result::Result<Option<Shipment>, sqlx::Error> {
-    sqlx::query(select_shipment!("WHERE waybill_no = $1"))
-        .bind(waybill)
-        .fetch_optional(ctx.db.reader())
-        .await?
-        .map(|r| shipment_row(&r))
-        .transpose()
-}
-
+/// The site's latest shipments (at most 100), newest first.
 pub async fn recent_shipments(
     ctx: &Ctx<'_>,
     site: i64,
 ) -> std::result::Result<Vec<Shipment>, sqlx::Error> {
-    sqlx::query(select_shipment!(
-        "WHERE site_id = $1 ORDER BY id DESC LIMIT 100"
-    ))
-    .bind(site)
-    .fetch_all(ctx.db.reader())
-    .await?
-    .iter()
-    .map(shipment_row)
-    .collect()
+    store::recent_shipments(ctx.db.reader(), site).await
 }
 
-/// `(local time, status, location)` of a shipment's events, oldest first.
-pub async fn events_of(
+/// The shipment under a waybill number, if any.
+pub async fn shipment_by_waybill(
+    ctx: &Ctx<'_>,
+    waybill: &str,
+) -> std::result::Result<Option<Shipment>, sqlx::Error> {
+    store::shipment_by_waybill(ctx.db.reader(), waybill).await
+}
+
+/// The sealed recipient of a shipment, for its label.
+pub async fn recipient_sealed(
     ctx: &Ctx<'_>,
     shipment: i64,
-) -> std::result::Result<Vec<(i64, String, String)>, sqlx::Error> {
-    sqlx::query(
-        "SELECT at, status, location FROM shipment_events WHERE shipment_id = $1 ORDER BY at, id",
-    )
-    .bind(shipment)
-    .fetch_all(ctx.db.reader())
-    .await?
-    .iter()
-    .map(|r| {
-        Ok((
-            r.try_get("at")?,
-            r.try_get("status")?,
-            r.try_get("location")?,
-        ))
-    })
-    .collect()
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn insert_shipment(
-    conn: &mut sqlx::AnyConnection,
-    direction: &str,
-    application_id: i64,
-    site_id: i64,
-    courier: &str,
-    waybill: &str,
-    recipient_sealed: Vec<u8>,
-    by: Option<i64>,
-    now: i64,
-) -> std::result::Result<i64, sqlx::Error> {
-    sqlx::query(
-        r#"INSERT INTO shipments (direction, application_id, site_id, courier, waybill_no, status, recipient_sealed, created_at, created_by, updated_at) 
-         VALUES ($1, $2, $3, $4, $5, 'created', $6, $7, $8, $7) RETURNING id"#,
-    )
-    .bind(direction)
-    .bind(application_id)
-    .bind(site_id)
-    .bind(courier)
-    .bind(waybill)
-    .bind(recipient_sealed)
-    .bind(now)
-    .bind(by)
-    .fetch_one(conn)
-    .await?
-    .try_get("id")
+) -> std::result::Result<Vec<u8>, sqlx::Error> {
+    store::recipient_sealed(ctx.db.reader(), shipment).await
 }
 
 /// The actor's grant to dispatch express documents; "not your role" when the actor has none.
@@ -292,7 +190,7 @@ pub async fn ship_ready(
             .map_err(|e| Failure::Refused(ExpressError::Courier(e.to_string())))?;
         let now = ctx.clock.now_ms();
         let mut tx = ctx.db.begin().await?;
-        let id = insert_shipment(
+        let id = store::insert_shipment(
             &mut tx,
             "outbound",
             application_id,
@@ -305,11 +203,7 @@ pub async fn ship_ready(
         )
         .await?;
         for d in &docs {
-            sqlx::query("INSERT INTO shipment_items (shipment_id, document_id) VALUES ($1, $2)")
-                .bind(id)
-                .bind(d.id)
-                .execute(&mut *tx)
-                .await?;
+            store::add_item(&mut tx, id, d.id).await?;
             if !crate::documents::move_stage(
                 &mut tx,
                 d.id,
@@ -402,7 +296,7 @@ pub async fn create_inbound(
     {
         return refused(ExpressError::NotEndorsementOnly);
     }
-    if let Some(existing) = shipments_of(ctx, row.id)
+    if let Some(existing) = store::shipments_of(ctx.db.reader(), row.id)
         .await?
         .into_iter()
         .find(|s| s.direction == "inbound")
@@ -423,7 +317,7 @@ pub async fn create_inbound(
         .map_err(|e| Failure::Refused(ExpressError::Courier(e.to_string())))?;
     let now = ctx.clock.now_ms();
     let mut tx = ctx.db.begin().await?;
-    insert_shipment(
+    store::insert_shipment(
         &mut tx,
         "inbound",
         row.id,
@@ -470,14 +364,7 @@ pub async fn handle_webhook(
     let now = ctx.clock.now_ms();
     let record = |outcome: &'static str| async move {
         let mut tx = ctx.db.begin().await?;
-        sqlx::query(
-            "INSERT INTO courier_webhooks (received_at, outcome, body) VALUES ($1, $2, $3)",
-        )
-        .bind(now)
-        .bind(outcome)
-        .bind(body.chars().take(4000).collect::<String>())
-        .execute(&mut *tx)
-        .await?;
+        store::record_webhook(&mut tx, now, outcome, body).await?;
         tx.commit().await
     };
     let update = match courier.verify(body, signature) {
@@ -488,44 +375,28 @@ pub async fn handle_webhook(
             return Ok(WebhookOutcome::Forged);
         }
     };
-    let Some(s) = shipment_by_waybill(ctx, &update.waybill_no).await? else {
+    let Some(s) = store::shipment_by_waybill(ctx.db.reader(), &update.waybill_no).await? else {
         record("unknown_waybill").await?;
         return Ok(WebhookOutcome::UnknownWaybill);
     };
     let mut tx = ctx.db.begin().await?;
-    let fresh = sqlx::query(
-        r#"INSERT INTO shipment_events (shipment_id, event_id, status, location, at) VALUES ($1, $2, $3, $4, $5) 
-         ON CONFLICT (event_id) DO NOTHING"#,
+    let fresh = store::insert_event(
+        &mut tx,
+        s.id,
+        &update.event_id,
+        update.status.code(),
+        &update.location,
+        update.at,
     )
-    .bind(s.id)
-    .bind(&update.event_id)
-    .bind(update.status.code())
-    .bind(&update.location)
-    .bind(update.at)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
+    .await?;
     if !fresh {
         drop(tx);
         record("duplicate").await?;
         return Ok(WebhookOutcome::Duplicate);
     }
-    sqlx::query("UPDATE shipments SET status = $1, updated_at = $2 WHERE id = $3")
-        .bind(update.status.code())
-        .bind(now)
-        .bind(s.id)
-        .execute(&mut *tx)
-        .await?;
+    store::set_status(&mut tx, s.id, update.status.code(), now).await?;
     if s.direction == "outbound" {
-        let items: Vec<i64> =
-            sqlx::query("SELECT document_id FROM shipment_items WHERE shipment_id = $1")
-                .bind(s.id)
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| r.try_get("document_id"))
-                .collect::<std::result::Result<_, _>>()?;
+        let items = store::items_of(&mut tx, s.id).await?;
         let to = match update.status {
             TrackingStatus::Delivered => Some(Stage::Delivered),
             _ => None,
@@ -570,7 +441,7 @@ pub async fn permit_received(
     ctx: &Ctx<'_>,
     application_id: i64,
 ) -> std::result::Result<bool, sqlx::Error> {
-    Ok(shipments_of(ctx, application_id)
+    Ok(store::shipments_of(ctx.db.reader(), application_id)
         .await?
         .iter()
         .any(|s| s.direction == "inbound" && s.status == "delivered"))
@@ -611,8 +482,8 @@ pub async fn tracking(
     lang: Lang,
 ) -> std::result::Result<Vec<Tracking>, sqlx::Error> {
     let mut out = Vec::new();
-    for s in shipments_of(ctx, application_id).await? {
-        let events = events_of(ctx, s.id)
+    for s in store::shipments_of(ctx.db.reader(), application_id).await? {
+        let events = store::events_of(ctx.db.reader(), s.id)
             .await?
             .into_iter()
             .map(|(at, status, location)| TrackingEvent {

@@ -188,11 +188,7 @@ async fn label(
     if !actor.may::<Keep>(s.site_id) {
         return Err(AppError::forbidden());
     }
-    let sealed: Vec<u8> =
-        sqlx::query_scalar("SELECT recipient_sealed FROM shipments WHERE id = $1")
-            .bind(s.id)
-            .fetch_one(state.db.reader())
-            .await?;
+    let sealed = super::recipient_sealed(&ctx, s.id).await?;
     let to = match state
         .cipher
         .open(&sealed)

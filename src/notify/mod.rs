@@ -156,10 +156,10 @@ pub async fn deliver_due(
     let now = clock.now_ms();
     let mut tx = db.begin().await?;
     let rows = sqlx::query(
-        r#"UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 
-         WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND cancelled_at IS NULL AND due_at <= $2 
-                      AND claimed_until < $2 ORDER BY due_at, id LIMIT 50) 
-           AND sent_at IS NULL AND claimed_until < $2 
+        r#"UPDATE outbox SET claimed_until = $1, attempts = attempts + 1
+         WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND cancelled_at IS NULL AND due_at <= $2
+                      AND claimed_until < $2 ORDER BY due_at, id LIMIT 50)
+           AND sent_at IS NULL AND claimed_until < $2
          RETURNING id, phone_sealed, body, attempts"#,
     )
     .bind(now + 60_000)

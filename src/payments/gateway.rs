@@ -140,7 +140,7 @@ impl SimulatedGateway {
         let txn = format!("SIM{}", &crypto::random_token()[..20]);
         let mut tx = db.begin().await?;
         sqlx::query(
-            r#"UPDATE sim_provider_orders SET status = 'paid', txn_id = $1, paid_at = $2 
+            r#"UPDATE sim_provider_orders SET status = 'paid', txn_id = $1, paid_at = $2
              WHERE order_no = $3 AND status = 'pending'"#,
         )
         .bind(&txn)
@@ -217,7 +217,7 @@ impl PaymentGateway for SimulatedGateway {
         Box::pin(async move {
             let mut tx = db.begin().await?;
             sqlx::query(
-                r#"INSERT INTO sim_provider_orders (order_no, method, amount_fen, status, created_at) 
+                r#"INSERT INTO sim_provider_orders (order_no, method, amount_fen, status, created_at)
                  VALUES ($1, $2, $3, 'pending', $4)"#,
             )
             .bind(&order.order_no)
@@ -259,7 +259,7 @@ impl PaymentGateway for SimulatedGateway {
         Box::pin(async move {
             let mut tx = db.begin().await?;
             let done = sqlx::query(
-                r#"UPDATE sim_provider_orders SET refunded_fen = refunded_fen + $1 
+                r#"UPDATE sim_provider_orders SET refunded_fen = refunded_fen + $1
                  WHERE order_no = $2 AND status = 'paid' AND refunded_fen + $1 <= amount_fen"#,
             )
             .bind(amount_fen)
@@ -292,10 +292,10 @@ impl PaymentGateway for SimulatedGateway {
     ) -> GatewayFuture<'a, Vec<StatementLine>> {
         Box::pin(async move {
             let rows = sqlx::query(
-                r#"SELECT order_no, method, amount_fen FROM sim_provider_orders 
-                 WHERE status = 'paid' AND paid_at >= $1 AND paid_at < $2 
-                 UNION ALL 
-                 SELECT r.order_no, o.method, -r.amount_fen AS amount_fen FROM sim_provider_refunds r 
+                r#"SELECT order_no, method, amount_fen FROM sim_provider_orders
+                 WHERE status = 'paid' AND paid_at >= $1 AND paid_at < $2
+                 UNION ALL
+                 SELECT r.order_no, o.method, -r.amount_fen AS amount_fen FROM sim_provider_refunds r
                  JOIN sim_provider_orders o ON o.order_no = r.order_no WHERE r.at >= $1 AND r.at < $2"#,
             )
             .bind(from_ms)

@@ -7,8 +7,8 @@ use sqlx::{Any, AnyConnection, Executor, Row};
 /// (decision 012). One expression for the workflow's guard and the queues' mark.
 macro_rules! fee_settled_sql {
     () => {
-        r#"CAST(CASE WHEN COALESCE(a.fee_fen, 0) = 0 OR EXISTS (SELECT 1 FROM payments p 
-         WHERE p.application_id = a.id AND p.status = 'paid' AND p.refunded_fen < p.amount_fen) 
+        r#"CAST(CASE WHEN COALESCE(a.fee_fen, 0) = 0 OR EXISTS (SELECT 1 FROM payments p
+         WHERE p.application_id = a.id AND p.status = 'paid' AND p.refunded_fen < p.amount_fen)
          THEN 1 ELSE 0 END AS BIGINT)"#
     };
 }
@@ -69,7 +69,7 @@ pub async fn insert_payment(
     p: &NewPayment<'_>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        r#"INSERT INTO payments (application_id, site_id, method, channel, amount_fen, order_no, status, pos_ref, created_at, created_by) 
+        r#"INSERT INTO payments (application_id, site_id, method, channel, amount_fen, order_no, status, pos_ref, created_at, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9) RETURNING id"#,
     )
     .bind(p.application_id)
@@ -97,7 +97,7 @@ pub async fn mark_paid(
     business_date: &str,
 ) -> Result<bool, sqlx::Error> {
     let n = sqlx::query(
-        r#"UPDATE payments SET status = 'paid', receipt_no = $1, provider_txn = $2, paid_at = $3, business_date = $4 
+        r#"UPDATE payments SET status = 'paid', receipt_no = $1, provider_txn = $2, paid_at = $3, business_date = $4
          WHERE id = $5 AND status = 'pending'"#,
     )
     .bind(receipt)
@@ -121,7 +121,7 @@ pub async fn close_with_refund(
     business_date: &str,
 ) -> Result<bool, sqlx::Error> {
     let n = sqlx::query(
-        r#"UPDATE payments SET status = 'closed', provider_txn = $1, paid_at = $2, business_date = $3, 
+        r#"UPDATE payments SET status = 'closed', provider_txn = $1, paid_at = $2, business_date = $3,
          refunded_fen = amount_fen WHERE id = $4 AND status = 'pending'"#,
     )
     .bind(txn)
@@ -137,7 +137,7 @@ pub async fn close_with_refund(
 macro_rules! select_payment {
     ($tail:literal) => {
         concat!(
-            r#"SELECT id, application_id, site_id, method, channel, amount_fen, order_no, status, receipt_no, 
+            r#"SELECT id, application_id, site_id, method, channel, amount_fen, order_no, status, receipt_no,
              provider_txn, pos_ref, created_at, created_by, paid_at, business_date, refunded_fen FROM payments "#,
             $tail
         )
@@ -193,7 +193,7 @@ pub async fn add_refunded(
     amount_fen: i64,
 ) -> Result<bool, sqlx::Error> {
     let n = sqlx::query(
-        r#"UPDATE payments SET refunded_fen = refunded_fen + $1 
+        r#"UPDATE payments SET refunded_fen = refunded_fen + $1
          WHERE id = $2 AND status = 'paid' AND refunded_fen + $1 <= amount_fen"#,
     )
     .bind(amount_fen)
@@ -236,7 +236,7 @@ pub async fn insert_refund(
     r: &NewRefund<'_>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        r#"INSERT INTO refunds (refund_no, payment_id, site_id, method, amount_fen, reason, staff_id, at, business_date) 
+        r#"INSERT INTO refunds (refund_no, payment_id, site_id, method, amount_fen, reason, staff_id, at, business_date)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"#,
     )
     .bind(r.refund_no)
@@ -331,7 +331,7 @@ pub async fn day_totals<'e>(
     date: &str,
 ) -> Result<Vec<DayTotal>, sqlx::Error> {
     let paid = sqlx::query(
-        r#"SELECT method, COUNT(*) AS n, CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS fen FROM payments 
+        r#"SELECT method, COUNT(*) AS n, CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS fen FROM payments
          WHERE site_id = $1 AND business_date = $2 AND status IN ('paid', 'closed') GROUP BY method"#,
     )
     .bind(site_id)
@@ -339,7 +339,7 @@ pub async fn day_totals<'e>(
     .fetch_all(ex)
     .await?;
     let refunded = sqlx::query(
-        r#"SELECT method, COUNT(*) AS n, CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS fen FROM refunds 
+        r#"SELECT method, COUNT(*) AS n, CAST(COALESCE(SUM(amount_fen), 0) AS BIGINT) AS fen FROM refunds
          WHERE site_id = $1 AND business_date = $2 GROUP BY method"#,
     )
     .bind(site_id)
@@ -384,10 +384,10 @@ pub async fn online_day_orders<'e>(
     date: &str,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
     let rows = sqlx::query(
-        r#"SELECT order_no, amount_fen AS fen FROM payments WHERE site_id = $1 AND business_date = $2 
-         AND status IN ('paid', 'closed') AND method IN ('alipay', 'wechat') 
-         UNION ALL 
-         SELECT p.order_no, -r.amount_fen AS fen FROM refunds r JOIN payments p ON p.id = r.payment_id 
+        r#"SELECT order_no, amount_fen AS fen FROM payments WHERE site_id = $1 AND business_date = $2
+         AND status IN ('paid', 'closed') AND method IN ('alipay', 'wechat')
+         UNION ALL
+         SELECT p.order_no, -r.amount_fen AS fen FROM refunds r JOIN payments p ON p.id = r.payment_id
          WHERE r.site_id = $1 AND r.business_date = $2 AND r.method IN ('alipay', 'wechat')"#,
     )
     .bind(site_id)

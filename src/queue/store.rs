@@ -11,7 +11,7 @@ pub async fn next_number(
     line: &str,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        r#"INSERT INTO ticket_counters (site_id, date, line_code, next) VALUES ($1, $2, $3, 1) 
+        r#"INSERT INTO ticket_counters (site_id, date, line_code, next) VALUES ($1, $2, $3, 1)
          ON CONFLICT (site_id, date, line_code) DO UPDATE SET next = ticket_counters.next + 1 RETURNING next"#,
     )
     .bind(site_id)
@@ -41,7 +41,7 @@ pub async fn insert_ticket(
     t: &NewTicket<'_>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        r#"INSERT INTO tickets (token, site_id, date, line_code, number, class, class_reason, booking_id, status, issued_at, issued_by, channel) 
+        r#"INSERT INTO tickets (token, site_id, date, line_code, number, class, class_reason, booking_id, status, issued_at, issued_by, channel)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'waiting', $9, $10, $11) RETURNING id"#,
     )
     .bind(t.token)
@@ -84,7 +84,7 @@ pub async fn event(
 macro_rules! ticket_select {
     ($where:literal) => {
         concat!(
-            r#"SELECT id, token, site_id, date, line_code, number, class, class_reason, booking_id, status, issued_at, window_id, 
+            r#"SELECT id, token, site_id, date, line_code, number, class, class_reason, booking_id, status, issued_at, window_id,
              officer_id, called_at, call_count, started_at, finished_at, transfers FROM tickets "#,
             $where
         )
@@ -218,7 +218,7 @@ pub async fn claim(
     now: i64,
 ) -> Result<Option<Ticket>, sqlx::Error> {
     let done = sqlx::query(
-        r#"UPDATE tickets SET status = 'called', window_id = $1, officer_id = $2, called_at = $3, call_count = 1 
+        r#"UPDATE tickets SET status = 'called', window_id = $1, officer_id = $2, called_at = $3, call_count = 1
          WHERE id = $4 AND status = 'waiting'"#,
     )
     .bind(window_id)
@@ -276,8 +276,8 @@ pub async fn transfer(
     to_window: Option<i64>,
 ) -> Result<bool, sqlx::Error> {
     Ok(sqlx::query(
-        r#"UPDATE tickets SET status = 'waiting', line_code = $1, target_window = $3, window_id = NULL, officer_id = NULL, 
-                transfers = transfers + 1 
+        r#"UPDATE tickets SET status = 'waiting', line_code = $1, target_window = $3, window_id = NULL, officer_id = NULL,
+                transfers = transfers + 1
          WHERE id = $2 AND status IN ('called', 'serving')"#,
     )
     .bind(to_line)
@@ -315,7 +315,7 @@ pub async fn set_window_state(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        r#"INSERT INTO window_states (window_id, status, officer_id, lines, pause_reason, updated_at) VALUES ($1, $2, $3, $4, $5, $6) 
+        r#"INSERT INTO window_states (window_id, status, officer_id, lines, pause_reason, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (window_id) DO UPDATE SET status = $2, officer_id = $3, lines = $4, pause_reason = $5, updated_at = $6"#,
     )
     .bind(w.window_id)
@@ -353,8 +353,8 @@ pub async fn recent_calls<'e>(
     limit: i64,
 ) -> Result<Vec<(String, i64, i64)>, sqlx::Error> {
     sqlx::query(
-        r#"SELECT t.number, w.number AS window_no, t.called_at FROM tickets t JOIN windows w ON w.id = t.window_id 
-         WHERE t.site_id = $1 AND t.date = $2 AND t.called_at IS NOT NULL AND t.status IN ('called', 'serving') 
+        r#"SELECT t.number, w.number AS window_no, t.called_at FROM tickets t JOIN windows w ON w.id = t.window_id
+         WHERE t.site_id = $1 AND t.date = $2 AND t.called_at IS NOT NULL AND t.status IN ('called', 'serving')
          ORDER BY t.called_at DESC LIMIT $3"#,
     )
     .bind(site_id)
@@ -374,7 +374,7 @@ pub async fn ahead_of<'e>(
     t: &Ticket,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        r#"SELECT COUNT(*) AS n FROM tickets WHERE site_id = $1 AND date = $2 AND line_code = $3 AND status = 'waiting' AND printed = 1 AND id <> $4 
+        r#"SELECT COUNT(*) AS n FROM tickets WHERE site_id = $1 AND date = $2 AND line_code = $3 AND status = 'waiting' AND printed = 1 AND id <> $4
            AND (issued_at < $5 OR (issued_at = $5 AND id < $4) OR (class IN ('green', 'love', 'appointment') AND $6 = 'normal'))"#,
     )
     .bind(t.site_id)
@@ -396,7 +396,7 @@ pub async fn mean_service_ms<'e>(
     line: &str,
 ) -> Result<Option<i64>, sqlx::Error> {
     let rows = sqlx::query(
-        r#"SELECT finished_at - started_at AS d FROM tickets WHERE site_id = $1 AND date = $2 AND line_code = $3 AND status = 'done' 
+        r#"SELECT finished_at - started_at AS d FROM tickets WHERE site_id = $1 AND date = $2 AND line_code = $3 AND status = 'done'
            AND started_at IS NOT NULL AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 20"#,
     )
     .bind(site_id)
@@ -418,7 +418,7 @@ pub async fn open_windows_for<'e>(
     line: &str,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        r#"SELECT COUNT(*) AS n FROM window_states s JOIN windows w ON w.id = s.window_id 
+        r#"SELECT COUNT(*) AS n FROM window_states s JOIN windows w ON w.id = s.window_id
          WHERE w.site_id = $1 AND s.status = 'open' AND s.lines LIKE ('%,' || $2 || ',%')"#,
     )
     .bind(site_id)

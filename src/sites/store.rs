@@ -41,7 +41,7 @@ pub async fn list_sites<'e>(
     only_active: bool,
 ) -> Result<Vec<Site>, sqlx::Error> {
     sqlx::query(
-        r#"SELECT id, code, kind, name_zh, name_en, address_zh, address_en, phone, opening_rules, active 
+        r#"SELECT id, code, kind, name_zh, name_en, address_zh, address_en, phone, opening_rules, active
          FROM sites WHERE active = 1 OR $1 = 0 ORDER BY code"#,
     )
     .bind(i64::from(only_active))
@@ -90,7 +90,7 @@ pub async fn insert_site(
     now: i64,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        r#"INSERT INTO sites (code, kind, name_zh, name_en, address_zh, address_en, phone, opening_rules, active, created_at, updated_at) 
+        r#"INSERT INTO sites (code, kind, name_zh, name_en, address_zh, address_en, phone, opening_rules, active, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) RETURNING id"#,
     )
     .bind(s.code.trim())
@@ -114,7 +114,7 @@ pub async fn update_site(
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        r#"UPDATE sites SET code = $1, kind = $2, name_zh = $3, name_en = $4, address_zh = $5, address_en = $6, phone = $7, 
+        r#"UPDATE sites SET code = $1, kind = $2, name_zh = $3, name_en = $4, address_zh = $5, address_en = $6, phone = $7,
                 opening_rules = $8, updated_at = $9 WHERE id = $10"#,
     )
     .bind(s.code.trim())

@@ -264,9 +264,9 @@ async fn count_in_database(
         .map(|i| format!("(${}, $1, 1)", i + 3))
         .collect();
     let sql = format!(
-        r#"WITH hit AS (INSERT INTO rate_hits AS r (key, window_start, hits) VALUES {} 
-         ON CONFLICT (key, window_start) DO UPDATE SET hits = r.hits + 1 RETURNING key, hits) 
-         SELECT hit.key, hit.hits, COALESCE(p.hits, 0) AS previous FROM hit 
+        r#"WITH hit AS (INSERT INTO rate_hits AS r (key, window_start, hits) VALUES {}
+         ON CONFLICT (key, window_start) DO UPDATE SET hits = r.hits + 1 RETURNING key, hits)
+         SELECT hit.key, hit.hits, COALESCE(p.hits, 0) AS previous FROM hit
          LEFT JOIN rate_hits p ON p.key = hit.key AND p.window_start = $2"#,
         rows.join(", ")
     );
