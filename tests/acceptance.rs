@@ -264,6 +264,32 @@ async fn one_sitting_from_form_to_paid_receipt(app: TestApp) {
     let paid: Value = res.json().await.expect("json");
     let receipt = paid["receipt_no"].as_str().expect("receipt").to_string();
     assert!(receipt.starts_with("20260930-0001-"), "{receipt}");
+    assert_eq!(
+        (paid["method"].as_str(), paid["status"].as_str()),
+        (Some("cash"), Some("paid"))
+    );
+    // The public bill shows that it is paid, never who took it or the slip.
+    let bill: Value = c
+        .get(app.url(&format!("/api/v1/applications/{}/bill", no.as_str())))
+        .send()
+        .await
+        .expect("bill")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(bill["paid"]["receipt_no"].as_str(), Some(receipt.as_str()));
+    for staff_only in [
+        "created_by",
+        "pos_ref",
+        "provider_txn",
+        "site_id",
+        "application_id",
+    ] {
+        assert!(
+            bill["paid"].get(staff_only).is_none(),
+            "{staff_only} in the public bill"
+        );
+    }
     let res = c
         .post(app.url(&format!("/api/v1/applications/{}/payments", no.as_str())))
         .header("x-csrf-token", &token)
@@ -479,7 +505,7 @@ async fn notifications_forged_or_duplicated_change_nothing(app: TestApp) {
         .await
         .expect("read")
         .expect("order");
-    assert_eq!(p.status, "pending");
+    assert_eq!(p.status, onetrip::payments::PaymentStatus::Pending);
     assert!(p.receipt_no.is_none());
 
     // The citizen pays in the wallet; the real notification settles it once.
@@ -505,7 +531,7 @@ async fn notifications_forged_or_duplicated_change_nothing(app: TestApp) {
         .await
         .expect("read")
         .expect("order");
-    assert_eq!(paid.status, "paid");
+    assert_eq!(paid.status, onetrip::payments::PaymentStatus::Paid);
     let receipt = paid.receipt_no.clone().expect("receipt");
     let receipts: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM payments WHERE receipt_no IS NOT NULL")

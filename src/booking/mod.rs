@@ -1002,7 +1002,7 @@ pub async fn book(
         id_sealed: ctx.cipher.seal(id.as_str()),
         name_sealed: ctx.cipher.seal(&name),
         phone_sealed: ctx.cipher.seal(phone.as_str()),
-        lang: lang.code(),
+        lang,
         idempotency_key: idempotency_key.map(str::to_string),
         actor: actor.cloned(),
         no_show: (!req.channel.is_staff()).then_some(ctx.no_show),
@@ -1135,16 +1135,9 @@ pub async fn confirmation(
     let slot = store::slot(ctx.db.reader(), b.slot_id)
         .await?
         .ok_or(Failure::Refused(BookingError::NoSuchSlot))?;
-    let channel = Channel::parse(&b.channel).unwrap_or(Channel::Web);
+    let channel = b.channel;
     Ok(confirmation_of(
-        ctx,
-        &site,
-        &slot,
-        &b.code,
-        b.status,
-        channel,
-        &person,
-        lang_of(&b.lang),
+        ctx, &site, &slot, &b.code, b.status, channel, &person, b.lang,
     ))
 }
 
@@ -1221,7 +1214,7 @@ pub async fn find_own(
             .map_err(|e| e.to_string())
             .and_then(|p| PhoneNumber::parse(&p).map_err(|e| e.to_string()))
     {
-        let body = match lang_of(&b.lang) {
+        let body = match b.lang {
             Lang::ZhCn => format!(
                 "【出入境】有人多次用错误的身份证号码查询您的预约（{}）。为保护您的预约，已停止网上查询、改约和取消；预约仍然有效。如需改约或取消，请致电或到大厅办理。",
                 b.code
@@ -1289,7 +1282,7 @@ pub async fn cancel(
         .map_err(|_| ())
         .and_then(|p| PhoneNumber::parse(&p).map_err(|_| ()))
     {
-        let lang = lang_of(&b.lang);
+        let lang = b.lang;
         let body = message_cancelled(lang, &b.date, &hhmm(b.start_minute), &b.code, reason);
         notify::enqueue(
             &mut tx,
@@ -1351,7 +1344,7 @@ pub async fn reschedule(
         .ok()
         .and_then(|p| PhoneNumber::parse(&p).ok())
         .ok_or(Failure::Internal("stored phone unreadable".into()))?;
-    let lang = lang_of(&b.lang);
+    let lang = b.lang;
     let now = ctx.clock.now_ms();
     let code = new_code();
     let old_settings = settings_for(ctx, b.site_id, &b.line_code).await?;
@@ -1375,13 +1368,13 @@ pub async fn reschedule(
     let new = store::NewBooking {
         code: &code,
         slot: &slot,
-        channel: &b.channel,
+        channel: b.channel,
         pool: b.pool,
         id_index: &b.id_index,
         id_sealed: b.id_sealed.clone(),
         name_sealed: b.name_sealed.clone(),
         phone_sealed: b.phone_sealed.clone(),
-        lang: &b.lang,
+        lang: b.lang,
         rescheduled_from: Some(b.id),
         idempotency_key: None,
         created_by: None,
@@ -1804,7 +1797,7 @@ pub async fn close_day(
             .ok()
             .and_then(|p| PhoneNumber::parse(&p).ok())
         {
-            let lang = lang_of(&b.lang);
+            let lang = b.lang;
             let why = lang.pick(zh, en);
             let body = message_cancelled(lang, &b.date, &hhmm(b.start_minute), &b.code, Some(why));
             notify::enqueue(
@@ -1843,7 +1836,7 @@ pub async fn close_day(
     for b in &cancelled {
         // Best effort after the closure is committed: a booking with no free place later keeps
         // its cancellation notice, which already asks the citizen to choose another time.
-        let why = lang_of(&b.lang).pick(zh, en);
+        let why = b.lang.pick(zh, en);
         match offer_another_time(ctx, site, b, date, why).await {
             Ok(Some(_)) => offered += 1,
             Ok(None) => {}
@@ -1940,7 +1933,7 @@ async fn offer_another_time(
         .ok()
         .and_then(|p| PhoneNumber::parse(&p).ok())
         .ok_or(Failure::Internal("stored phone unreadable".into()))?;
-    let lang = lang_of(&b.lang);
+    let lang = b.lang;
     for date in bookable_dates(ctx, site, &line.code)
         .await?
         .into_iter()
@@ -1967,13 +1960,13 @@ async fn offer_another_time(
             let new = store::NewBooking {
                 code: &code,
                 slot: &slot,
-                channel: &b.channel,
+                channel: b.channel,
                 pool: b.pool,
                 id_index: &b.id_index,
                 id_sealed: b.id_sealed.clone(),
                 name_sealed: b.name_sealed.clone(),
                 phone_sealed: b.phone_sealed.clone(),
-                lang: &b.lang,
+                lang: b.lang,
                 rescheduled_from: Some(b.id),
                 idempotency_key: None,
                 created_by: None,

@@ -356,13 +356,13 @@ pub async fn return_place(
 pub struct NewBooking<'a> {
     pub code: &'a str,
     pub slot: &'a SlotRow,
-    pub channel: &'a str,
+    pub channel: super::Channel,
     pub pool: Pool,
     pub id_index: &'a str,
     pub id_sealed: Vec<u8>,
     pub name_sealed: Vec<u8>,
     pub phone_sealed: Vec<u8>,
-    pub lang: &'a str,
+    pub lang: crate::i18n::Lang,
     pub rescheduled_from: Option<i64>,
     pub idempotency_key: Option<&'a str>,
     pub created_by: Option<i64>,
@@ -386,13 +386,13 @@ fn bind_booking<'q>(
         .bind(b.slot.start_minute)
         .bind(b.slot.starts_at)
         .bind(b.slot.ends_at)
-        .bind(b.channel)
+        .bind(b.channel.as_str())
         .bind(b.pool.as_str())
         .bind(b.id_index)
         .bind(b.id_sealed.as_slice())
         .bind(b.name_sealed.as_slice())
         .bind(b.phone_sealed.as_slice())
-        .bind(b.lang)
+        .bind(b.lang.code())
         .bind(Status::Booked.as_str())
         .bind(b.rescheduled_from)
         .bind(b.idempotency_key)
@@ -528,13 +528,13 @@ pub struct BookingRow {
     pub start_minute: i64,
     pub starts_at: i64,
     pub ends_at: i64,
-    pub channel: String,
+    pub channel: super::Channel,
     pub pool: Pool,
     pub id_index: String,
     pub id_sealed: Vec<u8>,
     pub name_sealed: Vec<u8>,
     pub phone_sealed: Vec<u8>,
-    pub lang: String,
+    pub lang: crate::i18n::Lang,
     pub status: Status,
     pub cancel_reason: Option<String>,
     pub created_at: i64,
@@ -546,6 +546,8 @@ pub struct BookingRow {
 fn booking_row(r: &sqlx::any::AnyRow) -> Result<BookingRow, sqlx::Error> {
     let pool: String = r.try_get("pool")?;
     let status: String = r.try_get("status")?;
+    let channel: String = r.try_get("channel")?;
+    let lang: String = r.try_get("lang")?;
     Ok(BookingRow {
         id: r.try_get("id")?,
         code: r.try_get("code")?,
@@ -556,14 +558,16 @@ fn booking_row(r: &sqlx::any::AnyRow) -> Result<BookingRow, sqlx::Error> {
         start_minute: r.try_get("start_minute")?,
         starts_at: r.try_get("starts_at")?,
         ends_at: r.try_get("ends_at")?,
-        channel: r.try_get("channel")?,
+        channel: super::Channel::parse(&channel)
+            .ok_or_else(|| sqlx::Error::Decode(format!("channel {channel}").into()))?,
         pool: Pool::parse(&pool)
             .ok_or_else(|| sqlx::Error::Decode(format!("pool {pool}").into()))?,
         id_index: r.try_get("id_index")?,
         id_sealed: r.try_get("id_sealed")?,
         name_sealed: r.try_get("name_sealed")?,
         phone_sealed: r.try_get("phone_sealed")?,
-        lang: r.try_get("lang")?,
+        lang: crate::i18n::Lang::from_code(&lang)
+            .ok_or_else(|| sqlx::Error::Decode(format!("lang {lang}").into()))?,
         status: Status::parse(&status)
             .ok_or_else(|| sqlx::Error::Decode(format!("status {status}").into()))?,
         cancel_reason: r.try_get("cancel_reason")?,

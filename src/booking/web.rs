@@ -654,7 +654,7 @@ async fn manage_view_with(
             .unwrap_or_else(|| b.date.clone());
         dates = date_choices(state, &list, &chosen, lang);
         if let Ok(date) = chosen.parse::<Date>() {
-            let channel = Channel::parse(&b.channel).unwrap_or(Channel::Web);
+            let channel = b.channel;
             let mut d = super::availability(&ctx, &site, &b.line_code, date, channel, lang).await?;
             // The booking's own slot is not somewhere to move to.
             for s in d.slots.iter_mut().filter(|s| s.slot_id == b.slot_id) {
@@ -935,9 +935,7 @@ async fn day_data(
                 code: b.code.clone(),
                 time: hhmm(b.start_minute),
                 line: line_name(&b.line_code),
-                channel: Channel::parse(&b.channel)
-                    .map(|c| c.name(lang).to_string())
-                    .unwrap_or_default(),
+                channel: b.channel.name(lang).to_string(),
                 status: b.status.name(lang).to_string(),
                 status_code: b.status.as_str().to_string(),
                 name,

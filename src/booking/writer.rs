@@ -23,7 +23,7 @@ pub struct BookingJob {
     pub id_sealed: Vec<u8>,
     pub name_sealed: Vec<u8>,
     pub phone_sealed: Vec<u8>,
-    pub lang: &'static str,
+    pub lang: crate::i18n::Lang,
     pub idempotency_key: Option<String>,
     /// The officer booking for a caller or at the desk (audited).
     pub actor: Option<Actor>,
@@ -232,7 +232,7 @@ async fn insert_granted(
             store::NewBooking {
                 code: &j.code,
                 slot: &j.slot,
-                channel: j.channel.as_str(),
+                channel: j.channel,
                 pool: j.channel.pool(),
                 id_index: &j.id_index,
                 id_sealed: j.id_sealed.clone(),

@@ -37,6 +37,63 @@ pub struct Ctx<'a> {
     pub devices: &'a Devices,
 }
 
+/// A payment's state: an order waiting for the provider, paid (with its receipt), or closed
+/// unpaid. The database checks the same three (`payments.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentStatus {
+    Pending,
+    Paid,
+    Closed,
+}
+
+impl TryFrom<String> for PaymentStatus {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        match s.as_str() {
+            "pending" => Ok(PaymentStatus::Pending),
+            "paid" => Ok(PaymentStatus::Paid),
+            "closed" => Ok(PaymentStatus::Closed),
+            _ => Err(format!("payment status {s}")),
+        }
+    }
+}
+
+/// Where a fee was taken: at a cashier's window or at a kiosk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PayChannel {
+    Window,
+    Kiosk,
+}
+
+impl PayChannel {
+    pub fn code(self) -> &'static str {
+        match self {
+            PayChannel::Window => "window",
+            PayChannel::Kiosk => "kiosk",
+        }
+    }
+}
+
+impl TryFrom<String> for PayChannel {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        match s.as_str() {
+            "window" => Ok(PayChannel::Window),
+            "kiosk" => Ok(PayChannel::Kiosk),
+            _ => Err(format!("payment channel {s}")),
+        }
+    }
+}
+
+impl TryFrom<String> for Method {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        Method::parse(&s).ok_or_else(|| format!("payment method {s}"))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
@@ -201,8 +258,59 @@ impl From<GatewayError> for Failure<PaymentError> {
     }
 }
 
-/// What is due on an application.
+/// A payment as the API shows it: what was paid, how and when, with its receipt; not who took
+/// it, the POS slip or the provider's transaction (those stay on the staff pages).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Payment {
+    pub order_no: String,
+    pub receipt_no: Option<String>,
+    pub method: Method,
+    pub channel: PayChannel,
+    pub status: PaymentStatus,
+    pub amount_fen: i64,
+    pub refunded_fen: i64,
+    /// Epoch milliseconds.
+    pub paid_at: Option<i64>,
+    #[schema(format = Date)]
+    pub business_date: Option<String>,
+}
+
+impl From<&store::PaymentRow> for Payment {
+    fn from(p: &store::PaymentRow) -> Payment {
+        Payment {
+            order_no: p.order_no.clone(),
+            receipt_no: p.receipt_no.clone(),
+            method: p.method,
+            channel: p.channel,
+            status: p.status,
+            amount_fen: p.amount_fen,
+            refunded_fen: p.refunded_fen,
+            paid_at: p.paid_at,
+            business_date: p.business_date.clone(),
+        }
+    }
+}
+
+/// What is due on an application, as the API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BillView {
+    pub application_no: String,
+    pub amount_fen: i64,
+    pub paid: Option<Payment>,
+}
+
+impl From<&Bill> for BillView {
+    fn from(b: &Bill) -> BillView {
+        BillView {
+            application_no: b.application_no.clone(),
+            amount_fen: b.amount_fen,
+            paid: b.paid.as_ref().map(Payment::from),
+        }
+    }
+}
+
+/// What is due on an application.
+#[derive(Debug, Clone)]
 pub struct Bill {
     pub application_no: String,
     pub application_id: i64,
@@ -488,12 +596,12 @@ async fn settle(ctx: &Ctx<'_>, n: &Notification, staff: Option<i64>) -> Result<S
     if p.amount_fen != n.amount_fen {
         return Ok(Settlement::Mismatch);
     }
-    if p.status == "paid" {
+    if p.status == PaymentStatus::Paid {
         return Ok(Settlement::Duplicate);
     }
     let now = ctx.clock.now_ms();
     let today = ctx.clock.today().to_string();
-    let method = Method::parse(&p.method).ok_or_else(|| Failure::Internal("method".into()))?;
+    let method = p.method;
     let mut tx = ctx.db.begin().await?;
     let receipt = next_receipt_no(&mut tx, p.site_id, &today, "receipt").await?;
     match store::mark_paid(&mut tx, p.id, &receipt, Some(&n.txn_id), now, &today).await {
@@ -542,7 +650,7 @@ async fn refund_paid_twice(
             refund_no: &refund_no,
             payment_id: p.id,
             site_id: p.site_id,
-            method: &p.method,
+            method: p.method.code(),
             amount_fen: p.amount_fen,
             reason: "paid twice: automatic refund",
             staff_id: None,
@@ -594,7 +702,7 @@ pub async fn refund(
     }
     let now = ctx.clock.now_ms();
     let today = ctx.clock.today().to_string();
-    let method = Method::parse(&p.method).ok_or_else(|| Failure::Internal("method".into()))?;
+    let method = p.method;
     // The refund number is taken first so the provider's record and ours carry the same one.
     let mut tx = ctx.db.begin().await?;
     let refund_no = next_receipt_no(&mut tx, p.site_id, &today, "refund").await?;
@@ -618,7 +726,7 @@ pub async fn refund(
             refund_no: &refund_no,
             payment_id: p.id,
             site_id: p.site_id,
-            method: &p.method,
+            method: p.method.code(),
             amount_fen,
             reason,
             staff_id: Some(actor.staff_id),

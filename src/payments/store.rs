@@ -31,23 +31,25 @@ pub async fn fee_settled<'e>(
     Ok(settled == 1)
 }
 
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PaymentRow {
     pub id: i64,
     pub application_id: i64,
     pub site_id: i64,
-    pub method: String,
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub method: super::Method,
+    #[sqlx(try_from = "String")]
+    pub channel: super::PayChannel,
     pub amount_fen: i64,
     pub order_no: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: super::PaymentStatus,
     pub receipt_no: Option<String>,
     pub provider_txn: Option<String>,
     pub pos_ref: Option<String>,
     pub created_at: i64,
     pub created_by: Option<i64>,
     pub paid_at: Option<i64>,
-    #[schema(format = Date)]
     pub business_date: Option<String>,
     pub refunded_fen: i64,
 }

@@ -16,7 +16,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::store::{PaymentRow, RefundRow};
-use super::{Bill, Method, OnlineOrder, Reconciliation, Settlement};
+use super::{
+    Bill, BillView, Method, OnlineOrder, Payment, PaymentStatus, Reconciliation, Settlement,
+};
 use crate::applications::web::yuan;
 use crate::auth::{Actor, Failure};
 use crate::domain::application_no::ApplicationNo;
@@ -165,8 +167,7 @@ async fn cashier_page(
             .unwrap_or_default(),
         paid_method: paid
             .as_ref()
-            .and_then(|p| Method::parse(&p.method))
-            .map(|m| m.name(lang).to_string())
+            .map(|p| p.method.name(lang).to_string())
             .unwrap_or_default(),
         paid_at: paid
             .as_ref()
@@ -277,18 +278,16 @@ async fn order_page(
         .await?
         .ok_or_else(AppError::not_found)?;
     let lang = page.lang;
-    let paid = order.status == "paid";
-    let status = match order.status.as_str() {
-        "paid" => settlement_text(Settlement::Paid, lang),
-        "closed" => settlement_text(Settlement::PaidTwiceRefunded, lang),
-        _ => settlement_text(Settlement::Pending, lang),
+    let paid = order.status == PaymentStatus::Paid;
+    let status = match order.status {
+        PaymentStatus::Paid => settlement_text(Settlement::Paid, lang),
+        PaymentStatus::Closed => settlement_text(Settlement::PaidTwiceRefunded, lang),
+        PaymentStatus::Pending => settlement_text(Settlement::Pending, lang),
     }
     .to_string();
     Ok(OrderPage {
         application_no: app.application_no,
-        method: Method::parse(&order.method)
-            .map(|m| m.name(lang).to_string())
-            .unwrap_or_default(),
+        method: order.method.name(lang).to_string(),
         amount: yuan(order.amount_fen),
         status,
         paid,
@@ -676,21 +675,15 @@ fn signed_yuan(fen: i64) -> String {
 /// What is due on an accepted application.
 #[utoipa::path(get, path = "/api/v1/applications/{no}/bill", tag = "payments",
     params(("no" = crate::web::fields::ApplicationNoText, Path, description = "Application number")),
-    responses((status = 200, body = Bill), (status = 422, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = BillView), (status = 422, body = crate::error::ErrorBody)))]
 async fn api_bill(
     State(state): State<AppState>,
     Path(no): Path<crate::web::fields::ApplicationNoText>,
-) -> AppResult<axum::Json<Bill>> {
+) -> AppResult<axum::Json<BillView>> {
     let no = parse_no(&no)?;
-    let mut bill = super::bill(&state.payments(), &no).await?;
-    // Anyone may see what is due; who paid how is for staff.
-    bill.paid = bill.paid.map(|p| PaymentRow {
-        created_by: None,
-        pos_ref: None,
-        provider_txn: None,
-        ..p
-    });
-    Ok(axum::Json(bill))
+    // Anyone may see what is due; who paid how is for staff (BillView leaves it out).
+    let bill = super::bill(&state.payments(), &no).await?;
+    Ok(axum::Json(BillView::from(&bill)))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -706,13 +699,13 @@ pub struct PayJson {
 #[utoipa::path(post, path = "/api/v1/applications/{no}/payments", tag = "payments",
     params(("no" = crate::web::fields::ApplicationNoText, Path, description = "Application number")),
     request_body = PayJson,
-    responses((status = 201, body = PaymentRow), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = Payment), (status = 409, body = crate::error::ErrorBody)))]
 async fn api_pay(
     State(state): State<AppState>,
     Staff(actor): Staff,
     Path(no): Path<crate::web::fields::ApplicationNoText>,
     Json(b): Json<PayJson>,
-) -> AppResult<(StatusCode, axum::Json<PaymentRow>)> {
+) -> AppResult<(StatusCode, axum::Json<Payment>)> {
     let no = parse_no(&no)?;
     let p = super::pay_at_window(
         &state.payments(),
@@ -722,7 +715,7 @@ async fn api_pay(
         b.pos_ref.as_deref(),
     )
     .await?;
-    Ok((StatusCode::CREATED, axum::Json(p)))
+    Ok((StatusCode::CREATED, axum::Json(Payment::from(&p))))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
