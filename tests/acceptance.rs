@@ -236,14 +236,17 @@ async fn one_sitting_from_form_to_paid_receipt(app: TestApp) {
         .await
         .expect("json");
     let token = me["csrf_token"].as_str().expect("token").to_string();
-    let bill: Value = c
-        .get(app.url(&format!("/api/v1/applications/{}/bill", no.as_str())))
-        .send()
-        .await
-        .expect("bill")
-        .json()
-        .await
-        .expect("json");
+    let bill_url = app.url(&format!("/api/v1/applications/{}/bill", no.as_str()));
+    let get_bill = || async {
+        c.get(&bill_url)
+            .send()
+            .await
+            .expect("bill")
+            .json::<Value>()
+            .await
+            .expect("json")
+    };
+    let bill = get_bill().await;
     assert_eq!(bill["amount_fen"], 19_500);
     let res = c
         .post(app.url(&format!("/api/v1/applications/{}/payments", no.as_str())))
@@ -269,14 +272,7 @@ async fn one_sitting_from_form_to_paid_receipt(app: TestApp) {
         (Some("cash"), Some("paid"))
     );
     // The public bill shows that it is paid, never who took it or the slip.
-    let bill: Value = c
-        .get(app.url(&format!("/api/v1/applications/{}/bill", no.as_str())))
-        .send()
-        .await
-        .expect("bill")
-        .json()
-        .await
-        .expect("json");
+    let bill = get_bill().await;
     assert_eq!(bill["paid"]["receipt_no"].as_str(), Some(receipt.as_str()));
     for staff_only in [
         "created_by",
