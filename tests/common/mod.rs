@@ -3,6 +3,8 @@
 //! would silently skip PostgreSQL fails instead).
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 

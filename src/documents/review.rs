@@ -1,0 +1,204 @@
+//! Review and production: the approver's decision and the producer's batches (R7).
+
+use super::*;
+
+// ---- review ----------------------------------------------------------------------------------
+
+/// The approver takes a document for review.
+pub async fn start_review(ctx: &Ctx<'_>, grant: &Grant<'_, Review>, id: i64) -> Result<DocRow> {
+    let actor = grant.actor();
+    let doc = load(ctx, id).await?;
+    require(grant, doc.site_id)?;
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    step(
+        &mut tx,
+        actor,
+        &doc,
+        Stage::UnderReview,
+        now,
+        serde_json::json!({}),
+    )
+    .await?;
+    store::set_reviewer(&mut tx, id, actor.staff_id).await?;
+    tx.commit().await?;
+    load(ctx, id).await
+}
+
+/// Approves a document under review; the applicant is told.
+pub async fn approve(ctx: &Ctx<'_>, grant: &Grant<'_, Review>, id: i64) -> Result<DocRow> {
+    let actor = grant.actor();
+    let doc = load(ctx, id).await?;
+    require(grant, doc.site_id)?;
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    step(
+        &mut tx,
+        actor,
+        &doc,
+        Stage::Approved,
+        now,
+        serde_json::json!({}),
+    )
+    .await?;
+    let name = |lang| document_name(&doc, lang);
+    tell_applicant(
+        ctx,
+        &mut tx,
+        doc.application_id,
+        "document.approved",
+        |lang, no| match lang {
+            Lang::ZhCn => format!(
+                "【出入境】您申请的{}（受理编号{no}）已审批通过，正在制证。",
+                name(lang)
+            ),
+            Lang::En => format!(
+                "[Exit-Entry] Your {} (application {no}) is approved and being produced.",
+                name(lang)
+            ),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    load(ctx, id).await
+}
+
+/// Rejects a document under review with written reasons; the applicant is told.
+pub async fn reject(
+    ctx: &Ctx<'_>,
+    grant: &Grant<'_, Review>,
+    id: i64,
+    reasons: &str,
+) -> Result<DocRow> {
+    let actor = grant.actor();
+    let reasons = reasons.trim();
+    if reasons.is_empty() {
+        return refused(DocumentError::ReasonsNeeded);
+    }
+    let doc = load(ctx, id).await?;
+    require(grant, doc.site_id)?;
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    step(
+        &mut tx,
+        actor,
+        &doc,
+        Stage::Rejected,
+        now,
+        serde_json::json!({"reasons": reasons}),
+    )
+    .await?;
+    store::set_rejection(&mut tx, id, reasons).await?;
+    let name = |lang| document_name(&doc, lang);
+    tell_applicant(
+        ctx,
+        &mut tx,
+        doc.application_id,
+        "document.rejected",
+        |lang, no| match lang {
+            Lang::ZhCn => format!(
+                "【出入境】您申请的{}（受理编号{no}）不予批准：{reasons}。可凭编号查询详情。",
+                name(lang)
+            ),
+            Lang::En => format!(
+                "[Exit-Entry] Your {} (application {no}) was not approved: {reasons}.",
+                name(lang)
+            ),
+        },
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    load(ctx, id).await
+}
+
+// ---- production ------------------------------------------------------------------------------
+
+/// Starts a production batch of approved documents. All or nothing: if any document is no
+/// longer approved, no batch is made.
+pub async fn start_batch(ctx: &Ctx<'_>, grant: &Grant<'_, Produce>, ids: &[i64]) -> Result<i64> {
+    let actor = grant.actor();
+    if ids.is_empty() {
+        return refused(DocumentError::EmptyBatch);
+    }
+    let mut docs = Vec::new();
+    for id in ids {
+        let d = load(ctx, *id).await?;
+        require(grant, d.site_id)?;
+        if !d.fee_settled {
+            return refused(DocumentError::Unpaid(d.application_no));
+        }
+        docs.push(d);
+    }
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    let batch = store::insert_batch(&mut tx, actor.staff_id, now).await?;
+    for d in &docs {
+        step(
+            &mut tx,
+            actor,
+            d,
+            Stage::InProduction,
+            now,
+            serde_json::json!({"batch": batch}),
+        )
+        .await?;
+        store::set_batch(&mut tx, d.id, batch).await?;
+    }
+    tx.commit().await?;
+    Ok(batch)
+}
+
+/// Finishes a batch: each document gets the number printed on it (sealed) and becomes
+/// produced. `numbers` pairs document ids with their new numbers.
+pub async fn finish_batch(
+    ctx: &Ctx<'_>,
+    grant: &Grant<'_, Produce>,
+    batch: i64,
+    numbers: &[(i64, String)],
+) -> Result<Vec<DocRow>> {
+    let actor = grant.actor();
+    let docs = store::batch_docs(ctx.db.reader(), batch).await?;
+    if docs.is_empty() {
+        return refused(DocumentError::EmptyBatch);
+    }
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    if !store::finish_batch(&mut tx, batch, actor.staff_id, now).await? {
+        return refused(DocumentError::BatchFinished);
+    }
+    for d in docs.iter().filter(|d| d.stage == Stage::InProduction) {
+        require(grant, d.site_id)?;
+        let kind = crate::catalog::DocumentType::ALL
+            .into_iter()
+            .find(|t| t.code() == d.document_type)
+            .map(applications::rules::document_kind)
+            .ok_or(Failure::Refused(DocumentError::NoSuchDocument))?;
+        let number = numbers
+            .iter()
+            .find(|(id, _)| *id == d.id)
+            .map(|(_, n)| n.as_str())
+            .ok_or_else(|| {
+                Failure::Refused(DocumentError::IssuedNumber(
+                    d.label.clone().unwrap_or_default(),
+                ))
+            })?;
+        let number = DocumentNumber::parse(kind, number)
+            .map_err(|e| Failure::Refused(DocumentError::IssuedNumber(e.message(Lang::ZhCn))))?;
+        store::set_issued_number(&mut tx, d.id, ctx.cipher.seal(number.as_str())).await?;
+        step(
+            &mut tx,
+            actor,
+            d,
+            Stage::Produced,
+            now,
+            serde_json::json!({"batch": batch, "number": number.masked()}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    store::batch_docs(ctx.db.reader(), batch)
+        .await
+        .map_err(Into::into)
+}
