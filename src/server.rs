@@ -83,6 +83,46 @@ pub async fn open_db(config: &Config) -> Result<Db, StartError> {
     Ok(db)
 }
 
+/// The application's state, built the same way for `serve`, the tests and the benches (as
+/// zero-to-production's `Application::build`): the calendar in force (the shipped files, then
+/// the notices entered at runtime, followed on every node), the catalog and lines, the rate
+/// limits, the day cache and the device adapters. It starts no background loop: `serve` starts
+/// them with [`spawn_workers`]; the tests drive the same use cases with their own clock.
+pub async fn build(
+    config: Config,
+    data: Data,
+    db: Db,
+    clock: Clock,
+    cipher: Arc<Cipher>,
+) -> Result<AppState, StartError> {
+    let calendar = Arc::new(crate::calendar::CalendarHandle::new(data.calendar));
+    calendar
+        .reload(&db)
+        .await
+        .map_err(crate::db::DbError::from)?;
+    crate::calendar::spawn_follower(db.clone(), calendar.clone());
+    let limits = Arc::new(web::RateLimits::new(
+        config.booking_attempts_per_ip_hour,
+        config.booking_attempts_per_id_hour,
+        &db,
+        clock.clone(),
+    ));
+    Ok(AppState::from(web::AppParts {
+        db,
+        config: Arc::new(config),
+        clock,
+        catalog: Arc::new(data.catalog),
+        calendar,
+        lines: Arc::new(data.lines),
+        cipher: cipher.clone(),
+        limits,
+        days: Arc::new(crate::booking::DayCache::new(1000)),
+        stop: crate::web::not_stopping(),
+        metrics: web::ops::metrics_handle(),
+        devices: Arc::new(crate::devices::Devices::simulated_for(&cipher)),
+    }))
+}
+
 /// Runs the hall until Ctrl-C or SIGTERM.
 pub async fn serve(config: Config) -> Result<(), StartError> {
     // Before anything else: simulators outside the demo only when allowed in words.
@@ -112,37 +152,11 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     {
         crate::demo::print_accounts(&accounts, config.listen);
     }
-    // The notices entered at runtime override the shipped files; every node follows changes.
-    let calendar = Arc::new(crate::calendar::CalendarHandle::new(data.calendar));
-    calendar
-        .reload(&db)
-        .await
-        .map_err(crate::db::DbError::from)?;
-    crate::calendar::spawn_follower(db.clone(), calendar.clone());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| StartError::Listen(config.listen, e))?;
     tracing::info!(address = %config.listen, engine = ?db.engine(), "onetrip is serving");
-    let limits = Arc::new(web::RateLimits::new(
-        config.booking_attempts_per_ip_hour,
-        config.booking_attempts_per_id_hour,
-        &db,
-        clock.clone(),
-    ));
-    let state = AppState::from(web::AppParts {
-        db: db.clone(),
-        config: Arc::new(config),
-        clock: clock.clone(),
-        catalog: Arc::new(data.catalog),
-        calendar: calendar.clone(),
-        lines: Arc::new(data.lines),
-        cipher: cipher.clone(),
-        limits,
-        days: Arc::new(crate::booking::DayCache::new(1000)),
-        stop: crate::web::not_stopping(),
-        metrics: web::ops::metrics_handle(),
-        devices: Arc::new(crate::devices::Devices::simulated_for(&cipher)),
-    });
+    let state = build(config, data, db.clone(), clock, cipher).await?;
     spawn_workers(&state, Arc::new(crate::notify::SimulatedSms));
     web::launch(listener, state, shutdown_signal())
         .await

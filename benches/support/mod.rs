@@ -40,26 +40,23 @@ pub async fn app_state(
     onetrip::demo::load_if_empty(&db, &clock)
         .await
         .expect("demo");
-    let cipher = onetrip::privacy::Cipher::new(&[7u8; 32]);
-    let limits = Arc::new(onetrip::web::RateLimits::new(0, 0, &db, clock.clone()));
-    onetrip::web::AppState::from(onetrip::web::AppParts {
-        db,
-        config: Arc::new(config),
-        clock,
-        catalog: Arc::new(data.catalog),
-        calendar: Arc::new(onetrip::calendar::CalendarHandle::new(data.calendar)),
-        lines: Arc::new(data.lines),
-        devices: Arc::new(onetrip::devices::Devices::simulated_for(&cipher)),
-        cipher: Arc::new(cipher),
-        limits,
-        days: Arc::new(onetrip::booking::DayCache::new(1000)),
-        stop: onetrip::web::not_stopping(),
-        metrics: if metrics {
-            onetrip::web::ops::metrics_handle()
-        } else {
-            None
-        },
-    })
+    let cipher = Arc::new(onetrip::privacy::Cipher::new(&[7u8; 32]));
+    let config = onetrip::config::Config {
+        booking_attempts_per_ip_hour: 0,
+        booking_attempts_per_id_hour: 0,
+        ..config
+    };
+    let state = onetrip::server::build(config, data, db, clock, cipher)
+        .await
+        .expect("the application builds");
+    if metrics {
+        state
+    } else {
+        onetrip::web::AppState::from(onetrip::web::AppParts {
+            metrics: None,
+            ..onetrip::web::AppParts::clone(&state)
+        })
+    }
 }
 
 /// The repository's data folder.

@@ -127,30 +127,10 @@ impl TestApp {
         onetrip::demo::load_if_empty(&db, &clock)
             .await
             .expect("demo city");
-        let limits = Arc::new(web::RateLimits::new(
-            config.booking_attempts_per_ip_hour,
-            config.booking_attempts_per_id_hour,
-            &db,
-            clock.clone(),
-        ));
         let cipher = Arc::new(onetrip::privacy::Cipher::new(&[42u8; 32]));
-        let calendar = Arc::new(onetrip::calendar::CalendarHandle::new(loaded.calendar));
-        calendar.reload(&db).await.expect("entered notices load");
-        onetrip::calendar::spawn_follower(db.clone(), calendar.clone());
-        let state = AppState::from(web::AppParts {
-            db,
-            config: Arc::new(config),
-            clock,
-            catalog: Arc::new(loaded.catalog),
-            calendar,
-            lines: Arc::new(loaded.lines),
-            cipher: cipher.clone(),
-            limits,
-            days: Arc::new(onetrip::booking::DayCache::new(1000)),
-            stop: web::not_stopping(),
-            metrics: web::ops::metrics_handle(),
-            devices: Arc::new(onetrip::devices::Devices::simulated_for(&cipher)),
-        });
+        let state = onetrip::server::build(config, loaded, db, clock, cipher)
+            .await
+            .expect("the application builds");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
