@@ -67,6 +67,12 @@ pub struct Config {
     pub max_wait_minutes: i64,
     /// Calls of one ticket (first call and recalls) before it must be marked missed.
     pub max_calls: i64,
+    /// R13 (一次一评): days a finished service may be rated from the citizen's ticket page.
+    pub rating_link_days: i64,
+    /// R13: minutes after a service the window evaluator still asks for its rating.
+    pub rating_evaluator_minutes: i64,
+    /// R13: working days the duty leader has to verify a bad rating (回访核实).
+    pub rating_followup_working_days: u32,
     /// The address citizens' phones reach the hall at (e.g. `https://crj.example.gov.cn`), for
     /// QR codes; empty: the host the request came to.
     pub public_url: String,
@@ -239,6 +245,9 @@ impl Default for Config {
             devices: DeviceConfig::default(),
             max_wait_minutes: 45,
             max_calls: 3,
+            rating_link_days: 7,
+            rating_evaluator_minutes: 30,
+            rating_followup_working_days: 3,
             public_url: String::new(),
             custody_retention_days: 90,
             custody_expiry_action: ExpiryAction::Remind,

@@ -23,6 +23,7 @@ pub mod payments;
 pub mod portal;
 pub mod privacy;
 pub mod queue;
+pub mod ratings;
 pub mod server;
 pub mod sites;
 pub mod telemetry;

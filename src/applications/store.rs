@@ -739,6 +739,19 @@ pub async fn inbound_permit_received<'e>(
     Ok(n > 0)
 }
 
+/// The application accepted under a ticket, if any (a rating belongs to it too).
+pub async fn application_of_ticket<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    ticket_id: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query("SELECT id FROM applications WHERE ticket_id = $1 ORDER BY id LIMIT 1")
+        .bind(ticket_id)
+        .fetch_optional(ex)
+        .await?
+        .map(|r| r.try_get("id"))
+        .transpose()
+}
+
 /// Issue time of the ticket an application was served under (for ticket-to-receipt time).
 pub async fn ticket_issued_at<'e>(
     ex: impl Executor<'e, Database = Any>,

@@ -14,8 +14,8 @@ pub mod web;
 
 /// What other capabilities may read or record through queue's store (the store itself is private).
 pub use store::{
-    current_at_window, history, notices, ticket, ticket_of_booking, waiting_counts,
-    window_state as stored_window_state,
+    current_at_window, history, last_finished_at_window, notices, ticket, ticket_by_token,
+    ticket_of_booking, waiting_counts, window_state as stored_window_state,
 };
 
 use crate::auth::grant::{BookingDesk, GuideDesk, Lead, ServeWindow};

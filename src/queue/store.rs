@@ -170,6 +170,23 @@ pub async fn current_at_window<'e>(
         .transpose()
 }
 
+/// The ticket a window finished last today, if any (what its evaluator asks about).
+pub async fn last_finished_at_window<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    window_id: i64,
+    date: &str,
+) -> Result<Option<Ticket>, sqlx::Error> {
+    sqlx::query(ticket_select!(
+        "WHERE window_id = $1 AND date = $2 AND status = 'done' ORDER BY finished_at DESC, id DESC LIMIT 1"
+    ))
+    .bind(window_id)
+    .bind(date)
+    .fetch_optional(ex)
+    .await?
+    .map(|r| ticket_row(&r))
+    .transpose()
+}
+
 /// The oldest waiting ticket of each class in one line (at most four rows): the candidates
 /// the calling order (`queue::order`) chooses among. `(id, class, issued_at)`.
 pub async fn heads_of_line<'e>(

@@ -406,6 +406,8 @@ struct StatusPage {
     page: Page,
     site: Site,
     view: TicketStatusView,
+    /// The service is finished and not rated yet: offer the rating (一次一评).
+    rate: Option<String>,
 }
 
 async fn status_page(
@@ -419,7 +421,16 @@ async fn status_page(
         view.status,
         TicketStatus::Waiting | TicketStatus::Called | TicketStatus::Serving
     );
-    let mut res = StatusPage { page, site, view }.into_response();
+    let rate = crate::ratings::rateable(&state.ratings(), &t, crate::ratings::Channel::Link)
+        .await?
+        .then(|| format!("/rate/{}", t.token));
+    let mut res = StatusPage {
+        page,
+        site,
+        view,
+        rate,
+    }
+    .into_response();
     // No JavaScript needed: the page refreshes itself while the citizen waits, and stops once
     // the ticket is done or missed.
     if live {

@@ -131,6 +131,22 @@ impl AppState {
     }
 
     /// Everything the queue use cases need.
+    pub fn ratings(&self) -> crate::ratings::Ctx<'_> {
+        crate::ratings::Ctx {
+            db: &self.db,
+            clock: &self.clock,
+            calendar: &self.calendar,
+            counting: crate::domain::calendar::CountingRules {
+                count_adjusted_workdays: self.config.count_adjusted_workdays,
+            },
+            rules: crate::ratings::RatingRules {
+                link_days: self.config.rating_link_days,
+                evaluator_minutes: self.config.rating_evaluator_minutes,
+                followup_working_days: self.config.rating_followup_working_days,
+            },
+        }
+    }
+
     pub fn queue(&self) -> crate::queue::Ctx<'_> {
         crate::queue::Ctx {
             db: &self.db,
@@ -169,6 +185,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::calendar::pages::pages())
         .merge(crate::booking::web::pages())
         .merge(crate::queue::web::pages())
+        .merge(crate::ratings::web::pages())
         .merge(crate::applications::web::pages())
         .merge(crate::payments::web::pages())
         .merge(crate::documents::web::pages())
@@ -240,6 +257,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::calendar::web::api())
         .merge(crate::booking::web::api())
         .merge(crate::queue::web::api())
+        .merge(crate::ratings::web::api())
         .merge(crate::applications::web::api())
         .merge(crate::payments::web::api())
         .merge(crate::documents::web::api())

@@ -34,6 +34,8 @@ pub const ANONYMOUS: &[(&str, &str)] = &[
     ("GET", "/api/v1/calendar/working-days"),
     ("POST", "/api/v1/tickets"),
     ("GET", "/api/v1/tickets/{token}"),
+    ("GET", "/api/v1/rating-reasons"),
+    ("POST", "/api/v1/ratings/{token}"),
     ("POST", "/api/v1/tickets/{token}/print-result"),
     ("GET", "/api/v1/sites/{code}/queue"),
     ("GET", "/api/v1/sites"),

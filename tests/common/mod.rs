@@ -594,3 +594,24 @@ pub fn administrator() -> onetrip::auth::AdminCap<'static> {
         .any_admin()
         .expect("the system administers every site")
 }
+
+/// A normal walk-in ticket for `line` at `site`, from the guide desk.
+#[allow(dead_code)]
+pub async fn walk_in(
+    app: &TestApp,
+    site: &onetrip::sites::Site,
+    line: &str,
+) -> onetrip::queue::Ticket {
+    onetrip::queue::issue_ticket(
+        &app.state.queue(),
+        guide_desk(),
+        site,
+        line,
+        onetrip::queue::TicketClass::Normal,
+        None,
+        None,
+        "guide",
+    )
+    .await
+    .expect("walk-in ticket")
+}
