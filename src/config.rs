@@ -73,6 +73,8 @@ pub struct Config {
     pub rating_evaluator_minutes: i64,
     /// R13: working days the duty leader has to verify a bad rating (回访核实).
     pub rating_followup_working_days: u32,
+    /// R13: working days a complaint must be answered in.
+    pub complaint_answer_working_days: u32,
     /// The address citizens' phones reach the hall at (e.g. `https://crj.example.gov.cn`), for
     /// QR codes; empty: the host the request came to.
     pub public_url: String,
@@ -248,6 +250,7 @@ impl Default for Config {
             rating_link_days: 7,
             rating_evaluator_minutes: 30,
             rating_followup_working_days: 3,
+            complaint_answer_working_days: 5,
             public_url: String::new(),
             custody_retention_days: 90,
             custody_expiry_action: ExpiryAction::Remind,

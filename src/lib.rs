@@ -8,6 +8,7 @@ pub mod booking;
 pub mod calendar;
 pub mod catalog;
 pub mod clock;
+pub mod complaints;
 pub mod config;
 pub mod crypto;
 pub mod db;

@@ -56,8 +56,10 @@ duties! {
     BookingDesk => [Officer, Guide, Leader, Admin];
     /// Lifting a citizen's no-show block.
     LiftBlock => [Leader, Officer, Admin];
-    /// 带班领导: the duty leader's overview.
+    /// 带班领导: the duty leader's overview, rating cases and complaints.
     Lead => [Leader];
+    /// Registering complaints that come by hotline, the box or at a window.
+    TakeComplaints => [Officer, Guide, Leader, Admin];
 }
 
 /// Proof that an actor holds duty `D` at [`Grant::sites`]. Fields are private: only

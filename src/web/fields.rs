@@ -47,6 +47,13 @@ macro_rules! canonical_field {
             pub fn deserialize_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
                 $name::deserialize(d).map(|v| v.0)
             }
+
+            /// [`Self::deserialize_string`] for an optional field (with `#[serde(default)]`).
+            pub fn deserialize_opt_string<'de, D: Deserializer<'de>>(
+                d: D,
+            ) -> Result<Option<String>, D::Error> {
+                Option::<$name>::deserialize(d).map(|v| v.map(|v| v.0))
+            }
         }
 
         impl std::ops::Deref for $name {
@@ -133,6 +140,14 @@ canonical_field!(
     pattern = "^[2-9A-HJ-NP-Z]{8}$",
     example = "K7M2Q9TX",
     refusal = "booking code: 8 characters, digits 2–9 and capital letters except I and O (预约码为8位，由数字2–9和除I、O外的大写字母组成)"
+);
+
+canonical_field!(
+    /// A complaint number: `TS`, the date received and a four-digit sequence of the day.
+    ComplaintNoText,
+    pattern = "^TS[0-9]{12}$",
+    example = "TS202603060001",
+    refusal = "complaint number: TS and 12 digits (投诉编号为TS加12位数字)"
 );
 
 #[cfg(test)]

@@ -77,6 +77,8 @@ pub enum Scope {
     Orders,
     /// Staff sign-in attempts (their own per-address limit, `sign_in_attempts_per_ip_hour`).
     SignIn,
+    /// Complaints sent and followed without a session.
+    Complaints,
 }
 
 impl Scope {
@@ -87,6 +89,7 @@ impl Scope {
             Scope::Progress => "progress",
             Scope::Orders => "orders",
             Scope::SignIn => "signin",
+            Scope::Complaints => "complaints",
         }
     }
 }

@@ -131,6 +131,19 @@ impl AppState {
     }
 
     /// Everything the queue use cases need.
+    pub fn complaints(&self) -> crate::complaints::Ctx<'_> {
+        crate::complaints::Ctx {
+            db: &self.db,
+            clock: &self.clock,
+            cipher: &self.cipher,
+            calendar: &self.calendar,
+            counting: crate::domain::calendar::CountingRules {
+                count_adjusted_workdays: self.config.count_adjusted_workdays,
+            },
+            answer_working_days: self.config.complaint_answer_working_days,
+        }
+    }
+
     pub fn ratings(&self) -> crate::ratings::Ctx<'_> {
         crate::ratings::Ctx {
             db: &self.db,
@@ -186,6 +199,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::booking::web::pages())
         .merge(crate::queue::web::pages())
         .merge(crate::ratings::web::pages())
+        .merge(crate::complaints::web::pages())
         .merge(crate::applications::web::pages())
         .merge(crate::payments::web::pages())
         .merge(crate::documents::web::pages())
@@ -258,6 +272,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::booking::web::api())
         .merge(crate::queue::web::api())
         .merge(crate::ratings::web::api())
+        .merge(crate::complaints::web::api())
         .merge(crate::applications::web::api())
         .merge(crate::payments::web::api())
         .merge(crate::documents::web::api())

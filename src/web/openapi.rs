@@ -36,6 +36,9 @@ pub const ANONYMOUS: &[(&str, &str)] = &[
     ("GET", "/api/v1/tickets/{token}"),
     ("GET", "/api/v1/rating-reasons"),
     ("POST", "/api/v1/ratings/{token}"),
+    ("POST", "/api/v1/complaints"),
+    ("POST", "/api/v1/complaints/track"),
+    ("POST", "/api/v1/complaints/rate-answer"),
     ("POST", "/api/v1/tickets/{token}/print-result"),
     ("GET", "/api/v1/sites/{code}/queue"),
     ("GET", "/api/v1/sites"),
@@ -56,6 +59,9 @@ pub const LIMITED: &[(&str, &str)] = &[
     ("POST", "/api/v1/appointments/waitlist"),
     ("POST", "/api/v1/progress"),
     ("POST", "/api/v1/applications/{no}/orders"),
+    ("POST", "/api/v1/complaints"),
+    ("POST", "/api/v1/complaints/track"),
+    ("POST", "/api/v1/complaints/rate-answer"),
 ];
 
 /// The name of the session cookie scheme and of the CSRF header scheme in the document.

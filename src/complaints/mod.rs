@@ -1,0 +1,572 @@
+//! Complaints and suggestions (R13): registered from every channel (12367, 12345 transfers, the
+//! hall's box, the web, the window), each with its number, what it concerns, the citizen's
+//! contact (sealed); handled by the site's duty leader within a deadline in working days,
+//! answered to the citizen, the citizen's satisfaction with the answer recorded, and the
+//! accountability (责任追究) found when justified. Overdue and repeated complaints are marked
+//! for the duty leader. Complaints are never deleted and every step is an append-only event;
+//! the citizen follows theirs with its number and their phone number.
+
+mod store;
+pub mod web;
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{self, AuditEntry};
+use crate::auth::grant::{Lead, TakeComplaints};
+use crate::auth::{Actor, Failure, Grant, RequestMeta};
+use crate::clock::Clock;
+use crate::db::Db;
+use crate::domain::calendar::CountingRules;
+use crate::domain::phone::PhoneNumber;
+use crate::i18n::{Lang, UserMessage};
+use crate::privacy::Cipher;
+
+pub use store::ComplaintRow;
+
+macro_rules! code_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $code:literal, $zh:literal, $en:literal;)+ }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn code(self) -> &'static str {
+                match self {
+                    $($name::$variant => $code,)+
+                }
+            }
+            pub fn parse(s: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|v| v.code() == s)
+            }
+            pub fn name(self, lang: Lang) -> &'static str {
+                match self {
+                    $($name::$variant => lang.pick($zh, $en),)+
+                }
+            }
+        }
+    };
+}
+
+code_enum! {
+    /// Where a complaint came in.
+    ComplaintChannel {
+        /// 12367, the exit-entry service hotline.
+        #[serde(rename = "hotline_12367")]
+        Hotline12367 = "hotline_12367", "12367 服务热线", "12367 hotline";
+        /// Transferred from 12345, the city's government hotline.
+        #[serde(rename = "hotline_12345")]
+        Hotline12345 = "hotline_12345", "12345 政务服务热线转办", "12345 city hotline (transferred)";
+        /// The hall's complaint box.
+        Box = "box", "大厅意见箱", "Hall complaint box";
+        /// The web or phone page.
+        Web = "web", "网上投诉建议", "Online";
+        /// Said at a window and written down there.
+        Window = "window", "窗口现场", "At a window";
+    }
+}
+
+code_enum! {
+    /// What a complaint is about.
+    Category {
+        Attitude = "attitude", "服务态度", "Conduct";
+        Efficiency = "efficiency", "办事效率", "Waiting and speed";
+        Fees = "fees", "收费问题", "Fees";
+        Materials = "materials", "材料与告知", "Materials and instructions";
+        Integrity = "integrity", "廉政问题", "Integrity";
+        Environment = "environment", "环境与设备", "Hall and machines";
+        Suggestion = "suggestion", "意见建议", "Suggestion";
+        Other = "other", "其他", "Other";
+    }
+}
+
+code_enum! {
+    /// Where a complaint stands.
+    Status {
+        /// Received, being handled.
+        Open = "open", "办理中", "Being handled";
+        /// Answered to the citizen; their satisfaction with the answer is awaited.
+        Answered = "answered", "已答复", "Answered";
+        /// The citizen's satisfaction with the answer is recorded.
+        Closed = "closed", "已办结", "Closed";
+    }
+}
+
+/// Why a complaint step was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ComplaintError {
+    #[error("content")]
+    Content,
+    #[error("name")]
+    Name,
+    #[error("phone")]
+    Phone,
+    #[error("unknown site")]
+    UnknownSite,
+    #[error("channel not allowed")]
+    Channel,
+    #[error("not found")]
+    NotFound,
+    #[error("wrong state")]
+    WrongState,
+    #[error("answer needed")]
+    AnswerNeeded,
+    #[error("accountability needed")]
+    AccountabilityNeeded,
+    #[error("other site")]
+    OtherSite,
+}
+
+impl UserMessage for ComplaintError {
+    fn status(&self) -> axum::http::StatusCode {
+        use axum::http::StatusCode;
+        match self {
+            ComplaintError::NotFound => StatusCode::NOT_FOUND,
+            ComplaintError::WrongState => StatusCode::CONFLICT,
+            ComplaintError::OtherSite => StatusCode::FORBIDDEN,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+    fn code(&self) -> &'static str {
+        match self {
+            ComplaintError::Content => "complaint.content",
+            ComplaintError::Name => "complaint.name",
+            ComplaintError::Phone => "complaint.phone",
+            ComplaintError::UnknownSite => "complaint.unknown_site",
+            ComplaintError::Channel => "complaint.channel",
+            ComplaintError::NotFound => "complaint.not_found",
+            ComplaintError::WrongState => "complaint.wrong_state",
+            ComplaintError::AnswerNeeded => "complaint.answer_needed",
+            ComplaintError::AccountabilityNeeded => "complaint.accountability_needed",
+            ComplaintError::OtherSite => "complaint.other_site",
+        }
+    }
+    fn message(&self, lang: Lang) -> String {
+        let (zh, en) = match self {
+            ComplaintError::Content => (
+                "请写明投诉或建议的内容（10–2000 字）。",
+                "Please describe the complaint or suggestion (10–2000 characters).",
+            ),
+            ComplaintError::Name => (
+                "请填写您的姓名或称呼（1–40 字）。",
+                "Please give your name (1–40 characters).",
+            ),
+            ComplaintError::Phone => (
+                "请填写正确的联系电话，以便我们答复您。",
+                "Please give a valid phone number, so that we can answer you.",
+            ),
+            ComplaintError::UnknownSite => ("没有这个办证点。", "There is no such site."),
+            ComplaintError::Channel => (
+                "网上只能提交网上投诉；电话、意见箱和窗口的投诉由工作人员登记。",
+                "Online forms register online complaints; staff register those from hotlines, the box and windows.",
+            ),
+            ComplaintError::NotFound => (
+                "没有找到这件投诉，请核对编号和联系电话。",
+                "No complaint matches that number and phone number.",
+            ),
+            ComplaintError::WrongState => (
+                "该投诉当前状态不能进行这一步。",
+                "This complaint is not at a stage where that can be done.",
+            ),
+            ComplaintError::AnswerNeeded => (
+                "请填写给群众的答复（10–2000 字）。",
+                "Write the answer to the citizen (10–2000 characters).",
+            ),
+            ComplaintError::AccountabilityNeeded => (
+                "投诉属实的，请填写责任追究情况。",
+                "When the complaint is justified, record the accountability.",
+            ),
+            ComplaintError::OtherSite => (
+                "您在该办证点没有处理投诉的权限。",
+                "You do not handle complaints at this site.",
+            ),
+        };
+        lang.pick(zh, en).into()
+    }
+}
+
+type Result<T> = std::result::Result<T, Failure<ComplaintError>>;
+
+fn refused<T>(e: ComplaintError) -> Result<T> {
+    Err(Failure::Refused(e))
+}
+
+/// What complaints need from the node.
+pub struct Ctx<'a> {
+    pub db: &'a Db,
+    pub clock: &'a Clock,
+    pub cipher: &'a Cipher,
+    pub calendar: &'a crate::calendar::CalendarHandle,
+    pub counting: CountingRules,
+    /// Working days a complaint must be answered in.
+    pub answer_working_days: u32,
+}
+
+/// A complaint or suggestion as the citizen or the registering staff member gives it.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct ComplaintInput {
+    pub channel: ComplaintChannel,
+    pub category: Category,
+    /// The site concerned (4-digit code), if known.
+    #[serde(
+        default,
+        deserialize_with = "crate::web::fields::SiteCodeText::deserialize_opt_string"
+    )]
+    #[schema(value_type = Option<crate::web::fields::SiteCodeText>)]
+    pub site: Option<String>,
+    /// The window concerned (its number at the site), if known.
+    #[serde(default)]
+    pub window: Option<i64>,
+    /// The application concerned, if any.
+    #[serde(
+        default,
+        deserialize_with = "crate::web::fields::ApplicationNoText::deserialize_opt_string"
+    )]
+    #[schema(value_type = Option<crate::web::fields::ApplicationNoText>)]
+    pub application_no: Option<String>,
+    pub content: String,
+    pub name: String,
+    #[serde(deserialize_with = "crate::web::fields::PhoneText::deserialize_string")]
+    #[schema(value_type = crate::web::fields::PhoneText)]
+    pub phone: String,
+}
+
+/// Who registers a complaint: the citizen online, or staff for the other channels.
+pub enum Registrar<'a> {
+    Citizen,
+    Staff(&'a Grant<'a, TakeComplaints>),
+}
+
+/// A complaint registered: its number and the date it will be answered by.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Registered {
+    pub number: String,
+    #[schema(format = Date)]
+    pub due_date: String,
+}
+
+/// Registers a complaint: numbered `TS` + date + sequence, due in `answer_working_days`
+/// working days, the contact sealed.
+pub async fn register(
+    ctx: &Ctx<'_>,
+    registrar: Registrar<'_>,
+    input: &ComplaintInput,
+    meta: &RequestMeta,
+) -> Result<Registered> {
+    let staff = match registrar {
+        Registrar::Citizen if input.channel != ComplaintChannel::Web => {
+            return refused(ComplaintError::Channel);
+        }
+        Registrar::Staff(_) if input.channel == ComplaintChannel::Web => {
+            return refused(ComplaintError::Channel);
+        }
+        Registrar::Citizen => None,
+        Registrar::Staff(g) => Some(g),
+    };
+    let content = input.content.trim();
+    if !(10..=2000).contains(&content.chars().count()) {
+        return refused(ComplaintError::Content);
+    }
+    let name = input.name.trim();
+    if !(1..=40).contains(&name.chars().count()) {
+        return refused(ComplaintError::Name);
+    }
+    let Ok(phone) = PhoneNumber::parse(&input.phone) else {
+        return refused(ComplaintError::Phone);
+    };
+    let site = match input
+        .site
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(code) => match crate::sites::site_by_code(ctx.db.reader(), code).await? {
+            Some(s) => Some(s),
+            None => return refused(ComplaintError::UnknownSite),
+        },
+        None => None,
+    };
+    if let (Some(g), Some(s)) = (staff, &site)
+        && !g.covers(s.id)
+    {
+        return refused(ComplaintError::OtherSite);
+    }
+    let window = match (&site, input.window) {
+        (Some(s), Some(n)) => crate::sites::windows_of(ctx.db.reader(), s.id)
+            .await?
+            .into_iter()
+            .find(|w| w.number == n),
+        _ => None,
+    };
+    let application_no = input
+        .application_no
+        .as_deref()
+        .and_then(|n| crate::domain::application_no::ApplicationNo::parse(n).ok());
+    let today = ctx.clock.today();
+    let due = ctx
+        .calendar
+        .current()
+        .add_working_days(today, ctx.answer_working_days, &ctx.counting)
+        .map_err(|e| Failure::Internal(e.to_string()))?
+        .date
+        .to_string();
+    let now = ctx.clock.now_ms();
+    let day = today.strftime("%Y%m%d").to_string();
+    let mut tx = ctx.db.begin().await?;
+    let seq = store::next_number(&mut tx, &day).await?;
+    let number = format!("TS{day}{seq:04}");
+    let id = store::insert(
+        &mut tx,
+        &store::NewComplaint {
+            number: &number,
+            channel: input.channel,
+            category: input.category,
+            site_id: site.as_ref().map(|s| s.id),
+            officer_id: None,
+            window_id: window.as_ref().map(|w| w.id),
+            line_code: None,
+            application_no: application_no.as_ref().map(|n| n.as_str()),
+            content,
+            name_sealed: ctx.cipher.seal(name),
+            phone_sealed: ctx.cipher.seal(phone.as_str()),
+            phone_index: &ctx.cipher.blind_index(phone.as_str()),
+            received_at: now,
+            received_by: staff.map(|g| g.actor().staff_id),
+            due_date: &due,
+        },
+    )
+    .await?;
+    let staff_id = staff.map(|g| g.actor().staff_id);
+    store::event(
+        &mut tx,
+        id,
+        now,
+        "registered",
+        staff_id,
+        &serde_json::json!({"channel": input.channel.code(), "category": input.category.code()}),
+    )
+    .await?;
+    let entry = match staff {
+        Some(g) => AuditEntry::by(g.actor(), "complaint.registered", "complaint", &number, now),
+        None => AuditEntry::system("complaint.registered", "complaint", &number, meta, now),
+    };
+    audit::record(&mut tx, entry).await?;
+    tx.commit().await?;
+    Ok(Registered {
+        number,
+        due_date: due,
+    })
+}
+
+/// The actor's grant to register complaints from hotlines, the box and windows.
+pub fn taker(actor: &Actor) -> Result<Grant<'_, TakeComplaints>> {
+    actor.grant_or(ComplaintError::OtherSite)
+}
+
+/// The actor's grant to handle complaints (the duty leader).
+pub fn handler(actor: &Actor) -> Result<Grant<'_, Lead>> {
+    actor.grant_or(ComplaintError::OtherSite)
+}
+
+/// A complaint as the duty leader's list shows it.
+#[derive(Debug)]
+pub struct ComplaintView {
+    pub row: ComplaintRow,
+    /// Open past its due date.
+    pub overdue: bool,
+    /// More than one complaint in 30 days from this phone.
+    pub repeated: bool,
+}
+
+/// A site's complaints (and those concerning no site) for the duty leader.
+pub async fn list(
+    ctx: &Ctx<'_>,
+    grant: &Grant<'_, Lead>,
+    site_id: i64,
+) -> Result<Vec<ComplaintView>> {
+    if !grant.covers(site_id) {
+        return refused(ComplaintError::OtherSite);
+    }
+    let today = ctx.clock.today().to_string();
+    let since = ctx.clock.now_ms() - 30 * 86_400_000;
+    let mut out = Vec::new();
+    for row in store::of_site(ctx.db.reader(), site_id, since).await? {
+        let (same_phone, _) =
+            store::repeats(ctx.db.reader(), &row.phone_index, row.officer_id, since).await?;
+        out.push(ComplaintView {
+            overdue: row.status == Status::Open && row.due_date < today,
+            repeated: same_phone > 1,
+            row,
+        });
+    }
+    Ok(out)
+}
+
+async fn handled(ctx: &Ctx<'_>, grant: &Grant<'_, Lead>, id: i64) -> Result<ComplaintRow> {
+    let Some(row) = store::by_id(ctx.db.reader(), id).await? else {
+        return refused(ComplaintError::NotFound);
+    };
+    // A complaint concerning no site is any duty leader's.
+    if row.site_id.is_some_and(|s| !grant.covers(s)) {
+        return refused(ComplaintError::OtherSite);
+    }
+    Ok(row)
+}
+
+/// What the handler answers.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct AnswerInput {
+    pub answer: String,
+    /// Whether the complaint was found justified.
+    pub justified: bool,
+    /// The accountability (责任追究) recorded against the officer; required when justified.
+    #[serde(default)]
+    pub accountability: String,
+}
+
+/// Answers a complaint (once): the answer, whether it was justified, the accountability.
+pub async fn answer(
+    ctx: &Ctx<'_>,
+    grant: &Grant<'_, Lead>,
+    id: i64,
+    input: &AnswerInput,
+) -> Result<ComplaintRow> {
+    let row = handled(ctx, grant, id).await?;
+    if row.status != Status::Open {
+        return refused(ComplaintError::WrongState);
+    }
+    let text = input.answer.trim();
+    if !(10..=2000).contains(&text.chars().count()) {
+        return refused(ComplaintError::AnswerNeeded);
+    }
+    let accountability = input.accountability.trim();
+    if input.justified && accountability.chars().count() < 2 {
+        return refused(ComplaintError::AccountabilityNeeded);
+    }
+    let actor = grant.actor();
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    if !store::answer(
+        &mut tx,
+        id,
+        text,
+        input.justified,
+        (!accountability.is_empty()).then_some(accountability),
+        actor.staff_id,
+        now,
+    )
+    .await?
+    {
+        return refused(ComplaintError::WrongState);
+    }
+    store::event(
+        &mut tx,
+        id,
+        now,
+        "answered",
+        Some(actor.staff_id),
+        &serde_json::json!({"justified": input.justified}),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        AuditEntry::by(actor, "complaint.answered", "complaint", &row.number, now)
+            .detail(serde_json::json!({"justified": input.justified})),
+    )
+    .await?;
+    tx.commit().await?;
+    match store::by_id(ctx.db.reader(), id).await? {
+        Some(r) => Ok(r),
+        None => refused(ComplaintError::NotFound),
+    }
+}
+
+/// A complaint as its citizen follows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Tracked {
+    pub number: String,
+    pub status: Status,
+    pub category: Category,
+    /// Epoch milliseconds.
+    pub received_at: i64,
+    #[schema(format = Date)]
+    pub due_date: String,
+    pub answer: Option<String>,
+    /// Whether the citizen said they were satisfied with the answer.
+    pub satisfied: Option<bool>,
+}
+
+/// The complaint `number` if `phone` is the one it was registered with (else not found, the
+/// same answer whether the number exists or not).
+async fn own(ctx: &Ctx<'_>, number: &str, phone: &str) -> Result<ComplaintRow> {
+    let index = PhoneNumber::parse(phone)
+        .ok()
+        .map(|p| ctx.cipher.blind_index(p.as_str()));
+    match (
+        store::by_number(ctx.db.reader(), number.trim()).await?,
+        index,
+    ) {
+        (Some(row), Some(i)) if row.phone_index == i => Ok(row),
+        _ => refused(ComplaintError::NotFound),
+    }
+}
+
+fn tracked(row: ComplaintRow) -> Tracked {
+    Tracked {
+        number: row.number,
+        status: row.status,
+        category: row.category,
+        received_at: row.received_at,
+        due_date: row.due_date,
+        answer: row.answer,
+        satisfied: row.satisfied,
+    }
+}
+
+/// Where the citizen's complaint stands.
+pub async fn track(ctx: &Ctx<'_>, number: &str, phone: &str) -> Result<Tracked> {
+    Ok(tracked(own(ctx, number, phone).await?))
+}
+
+/// The citizen says whether the answer satisfied them; the complaint is closed (once).
+pub async fn rate_answer(
+    ctx: &Ctx<'_>,
+    number: &str,
+    phone: &str,
+    satisfied: bool,
+    meta: &RequestMeta,
+) -> Result<Tracked> {
+    let row = own(ctx, number, phone).await?;
+    if row.status != Status::Answered {
+        return refused(ComplaintError::WrongState);
+    }
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    if !store::close_with_satisfaction(&mut tx, row.id, satisfied, now).await? {
+        return refused(ComplaintError::WrongState);
+    }
+    store::event(
+        &mut tx,
+        row.id,
+        now,
+        "citizen_satisfaction",
+        None,
+        &serde_json::json!({"satisfied": satisfied}),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        AuditEntry::system("complaint.closed", "complaint", &row.number, meta, now),
+    )
+    .await?;
+    tx.commit().await?;
+    track(ctx, number, phone).await
+}
+
+/// A complaint's history: `(at, kind, detail)`, oldest first.
+pub async fn history(ctx: &Ctx<'_>, id: i64) -> Result<Vec<(i64, String, String)>> {
+    Ok(store::history(ctx.db.reader(), id).await?)
+}

@@ -1,0 +1,608 @@
+//! Pages and API of complaints: the citizen's form and follow-up page, the duty leader's list
+//! with registration from hotlines, the box and windows, and the answer.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{
+    AnswerInput, Category, ComplaintChannel, ComplaintError, ComplaintInput, Registered, Registrar,
+    Status, Tracked,
+};
+use crate::auth::Failure;
+use crate::auth::grant::Lead;
+use crate::error::{AppError, AppResult};
+use crate::i18n::{Lang, UserMessage};
+use crate::sites::Site;
+use crate::web::AppState;
+use crate::web::extract::{Form, Json, Meta, Path, Query, Staff};
+use crate::web::layout::Page;
+use crate::web::limits::Scope;
+
+pub fn pages() -> Router<AppState> {
+    Router::new()
+        .route("/complaints", get(form_page).post(form_submit))
+        .route("/complaints/track", get(track_page).post(track_submit))
+        .route("/staff/complaints", get(list_page).post(staff_register))
+        .route("/staff/complaints/{id}/answer", post(staff_answer))
+}
+
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api_register))
+        .routes(routes!(api_track))
+        .routes(routes!(api_rate_answer))
+        .routes(routes!(api_list))
+        .routes(routes!(api_answer))
+}
+
+/// A choice in a select.
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+fn categories(lang: Lang, chosen: &str) -> Vec<Choice> {
+    Category::ALL
+        .iter()
+        .map(|c| Choice {
+            value: c.code(),
+            label: c.name(lang),
+            selected: c.code() == chosen,
+        })
+        .collect()
+}
+
+fn refusal_text(e: Failure<ComplaintError>, lang: Lang) -> AppResult<(StatusCode, String)> {
+    match e {
+        Failure::Refused(r) => Ok((r.status(), r.message(lang))),
+        other => Err(AppError::from(other)),
+    }
+}
+
+async fn limited(state: &AppState, ip: &str) -> AppResult<()> {
+    state
+        .limits
+        .check(Scope::Complaints, ip, None)
+        .await
+        .map_err(AppError::rate_limited)
+}
+
+// ---- the citizen ----------------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+struct ComplaintForm {
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    site: String,
+    #[serde(default)]
+    window: String,
+    #[serde(default)]
+    application_no: String,
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    channel: String,
+}
+
+impl ComplaintForm {
+    fn input(&self, channel: ComplaintChannel) -> ComplaintInput {
+        ComplaintInput {
+            channel,
+            category: Category::parse(&self.category).unwrap_or(Category::Other),
+            site: Some(self.site.clone()).filter(|s| !s.trim().is_empty()),
+            window: self.window.trim().parse().ok(),
+            application_no: Some(self.application_no.clone()).filter(|s| !s.trim().is_empty()),
+            content: self.content.clone(),
+            name: self.name.clone(),
+            phone: self.phone.clone(),
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "complaint.html")]
+struct FormPage {
+    page: Page,
+    sites: Vec<Site>,
+    categories: Vec<Choice>,
+    form: ComplaintForm,
+    error: Option<String>,
+    done: Option<Registered>,
+}
+
+async fn form_view(
+    state: &AppState,
+    page: Page,
+    form: ComplaintForm,
+    error: Option<String>,
+    done: Option<Registered>,
+) -> AppResult<FormPage> {
+    Ok(FormPage {
+        sites: crate::sites::list_sites(state.db.reader(), true).await?,
+        categories: categories(page.lang, &form.category),
+        page,
+        form,
+        error,
+        done,
+    })
+}
+
+async fn form_page(State(state): State<AppState>, page: Page) -> AppResult<FormPage> {
+    form_view(&state, page, ComplaintForm::default(), None, None).await
+}
+
+async fn form_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Meta(meta): Meta,
+    Form(f): Form<ComplaintForm>,
+) -> AppResult<Response> {
+    limited(&state, &meta.ip).await?;
+    let lang = page.lang;
+    let input = f.input(ComplaintChannel::Web);
+    match super::register(&state.complaints(), Registrar::Citizen, &input, &meta).await {
+        Ok(r) => Ok(
+            form_view(&state, page, ComplaintForm::default(), None, Some(r))
+                .await?
+                .into_response(),
+        ),
+        Err(e) => {
+            let (status, msg) = refusal_text(e, lang)?;
+            Ok((status, form_view(&state, page, f, Some(msg), None).await?).into_response())
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "complaint_track.html")]
+struct TrackPage {
+    page: Page,
+    number: String,
+    phone: String,
+    tracked: Option<Tracked>,
+    status: String,
+    category: String,
+    error: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct TrackForm {
+    #[serde(default)]
+    number: String,
+    #[serde(default)]
+    phone: String,
+    /// `satisfied` or `dissatisfied`: the citizen's word on the answer.
+    #[serde(default)]
+    verdict: String,
+}
+
+fn track_view(
+    page: Page,
+    f: &TrackForm,
+    tracked: Option<Tracked>,
+    error: Option<String>,
+) -> TrackPage {
+    let lang = page.lang;
+    TrackPage {
+        number: f.number.clone(),
+        phone: f.phone.clone(),
+        status: tracked
+            .as_ref()
+            .map(|t| t.status.name(lang).to_string())
+            .unwrap_or_default(),
+        category: tracked
+            .as_ref()
+            .map(|t| t.category.name(lang).to_string())
+            .unwrap_or_default(),
+        page,
+        tracked,
+        error,
+    }
+}
+
+async fn track_page(page: Page) -> TrackPage {
+    track_view(page, &TrackForm::default(), None, None)
+}
+
+async fn track_submit(
+    State(state): State<AppState>,
+    page: Page,
+    Meta(meta): Meta,
+    Form(f): Form<TrackForm>,
+) -> AppResult<Response> {
+    limited(&state, &meta.ip).await?;
+    let lang = page.lang;
+    let ctx = state.complaints();
+    let result = match f.verdict.as_str() {
+        "satisfied" | "dissatisfied" => {
+            super::rate_answer(&ctx, &f.number, &f.phone, f.verdict == "satisfied", &meta).await
+        }
+        _ => super::track(&ctx, &f.number, &f.phone).await,
+    };
+    match result {
+        Ok(t) => Ok(track_view(page, &f, Some(t), None).into_response()),
+        Err(e) => {
+            let (status, msg) = refusal_text(e, lang)?;
+            Ok((status, track_view(page, &f, None, Some(msg))).into_response())
+        }
+    }
+}
+
+// ---- the duty leader ------------------------------------------------------------------------
+
+/// A complaint as the list shows it (contact masked).
+pub struct ComplaintLine {
+    pub id: i64,
+    pub number: String,
+    pub channel: String,
+    pub category: String,
+    pub received: String,
+    pub due_date: String,
+    pub status: String,
+    pub open: bool,
+    pub overdue: bool,
+    pub repeated: bool,
+    pub content: String,
+    pub contact: String,
+    pub window: String,
+    pub application_no: String,
+    pub answer: String,
+    pub justified: String,
+    pub accountability: String,
+    pub satisfied: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/complaints.html")]
+struct ListPage {
+    page: Page,
+    sites: Vec<Site>,
+    site: Site,
+    complaints: Vec<ComplaintLine>,
+    categories: Vec<Choice>,
+    channels: Vec<Choice>,
+    error: Option<String>,
+    ok: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    site: String,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(default)]
+    ok: Option<String>,
+}
+
+async fn leader_site(
+    state: &AppState,
+    actor: &crate::auth::Actor,
+    code: &str,
+) -> AppResult<(Vec<Site>, Site)> {
+    let sites: Vec<Site> = crate::sites::list_sites(state.db.reader(), true)
+        .await?
+        .into_iter()
+        .filter(|s| actor.may::<Lead>(s.id))
+        .collect();
+    let site = if code.is_empty() {
+        sites.first().cloned()
+    } else {
+        sites.iter().find(|s| s.code == code).cloned()
+    }
+    .ok_or_else(AppError::forbidden)?;
+    Ok((sites, site))
+}
+
+fn line_of(state: &AppState, v: super::ComplaintView, lang: Lang) -> ComplaintLine {
+    let r = v.row;
+    let name = state.cipher.open(&r.name_sealed).unwrap_or_default();
+    let phone = state
+        .cipher
+        .open(&r.phone_sealed)
+        .ok()
+        .and_then(|p| crate::domain::phone::PhoneNumber::parse(&p).ok())
+        .map(|p| p.masked())
+        .unwrap_or_default();
+    ComplaintLine {
+        id: r.id,
+        number: r.number,
+        channel: r.channel.name(lang).into(),
+        category: r.category.name(lang).into(),
+        received: crate::clock::format_local(r.received_at),
+        due_date: r.due_date,
+        status: r.status.name(lang).into(),
+        open: r.status == Status::Open,
+        overdue: v.overdue,
+        repeated: v.repeated,
+        content: r.content,
+        contact: format!("{} {}", crate::domain::masking::mask_name(&name), phone),
+        window: r.window_id.map(|w| w.to_string()).unwrap_or_default(),
+        application_no: r.application_no.unwrap_or_default(),
+        answer: r.answer.unwrap_or_default(),
+        justified: r
+            .justified
+            .map(|j| {
+                lang.pick(
+                    if j { "属实" } else { "不属实" },
+                    if j { "Justified" } else { "Not justified" },
+                )
+                .to_string()
+            })
+            .unwrap_or_default(),
+        accountability: r.accountability.unwrap_or_default(),
+        satisfied: r
+            .satisfied
+            .map(|s| {
+                lang.pick(
+                    if s { "满意" } else { "不满意" },
+                    if s { "Satisfied" } else { "Dissatisfied" },
+                )
+                .to_string()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Query(q): Query<ListQuery>,
+) -> AppResult<ListPage> {
+    let lang = page.lang;
+    let grant = super::handler(&actor)?;
+    let (sites, site) = leader_site(&state, &actor, &q.site).await?;
+    let complaints = super::list(&state.complaints(), &grant, site.id)
+        .await?
+        .into_iter()
+        .map(|v| line_of(&state, v, lang))
+        .collect();
+    Ok(ListPage {
+        channels: ComplaintChannel::ALL
+            .iter()
+            .filter(|c| **c != ComplaintChannel::Web)
+            .map(|c| Choice {
+                value: c.code(),
+                label: c.name(lang),
+                selected: false,
+            })
+            .collect(),
+        categories: categories(lang, ""),
+        page,
+        sites,
+        site,
+        complaints,
+        error: q.error.filter(|e| !e.is_empty()),
+        ok: q.ok.filter(|e| !e.is_empty()),
+    })
+}
+
+fn back_to(site: &str, key: &str, value: &str) -> Response {
+    let q = serde_urlencoded::to_string([("site", site), (key, value)]).unwrap_or_default();
+    Redirect::to(&format!("/staff/complaints?{q}")).into_response()
+}
+
+async fn staff_register(
+    State(state): State<AppState>,
+    page: Page,
+    Meta(meta): Meta,
+    Staff(actor): Staff,
+    Form(f): Form<ComplaintForm>,
+) -> AppResult<Response> {
+    let lang = page.lang;
+    let grant = super::taker(&actor)?;
+    let Some(channel) = ComplaintChannel::parse(&f.channel) else {
+        return Ok(back_to(
+            &f.site,
+            "error",
+            &ComplaintError::Channel.message(lang),
+        ));
+    };
+    match super::register(
+        &state.complaints(),
+        Registrar::Staff(&grant),
+        &f.input(channel),
+        &meta,
+    )
+    .await
+    {
+        Ok(r) => Ok(back_to(&f.site, "ok", &r.number)),
+        Err(e) => Ok(back_to(&f.site, "error", &refusal_text(e, lang)?.1)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct AnswerForm {
+    #[serde(default)]
+    answer: String,
+    #[serde(default)]
+    justified: String,
+    #[serde(default)]
+    accountability: String,
+    #[serde(default)]
+    site: String,
+}
+
+async fn staff_answer(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Path(id): Path<i64>,
+    Form(f): Form<AnswerForm>,
+) -> AppResult<Response> {
+    let lang = page.lang;
+    let grant = super::handler(&actor)?;
+    let input = AnswerInput {
+        answer: f.answer.clone(),
+        justified: f.justified == "yes",
+        accountability: f.accountability.clone(),
+    };
+    match super::answer(&state.complaints(), &grant, id, &input).await {
+        Ok(r) => Ok(back_to(&f.site, "ok", &r.number)),
+        Err(e) => Ok(back_to(&f.site, "error", &refusal_text(e, lang)?.1)),
+    }
+}
+
+// ---- JSON API -------------------------------------------------------------------------------
+
+/// Registers an online complaint or suggestion (`channel: web`); limited per address.
+#[utoipa::path(post, path = "/api/v1/complaints", tag = "complaints", request_body = ComplaintInput,
+    responses((status = 201, body = Registered), (status = 422, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody)))]
+async fn api_register(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    staff: crate::web::extract::MaybeStaff,
+    Json(input): Json<ComplaintInput>,
+) -> AppResult<(StatusCode, axum::Json<Registered>)> {
+    let registered = match (&staff.0, input.channel) {
+        // Staff register the other channels through the same operation.
+        (Some(actor), c) if c != ComplaintChannel::Web => {
+            let grant = super::taker(actor)?;
+            super::register(&state.complaints(), Registrar::Staff(&grant), &input, &meta).await?
+        }
+        _ => {
+            limited(&state, &meta.ip).await?;
+            super::register(&state.complaints(), Registrar::Citizen, &input, &meta).await?
+        }
+    };
+    Ok((StatusCode::CREATED, axum::Json(registered)))
+}
+
+/// The number and phone number a complaint was registered with.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct TrackJson {
+    pub number: crate::web::fields::ComplaintNoText,
+    pub phone: crate::web::fields::PhoneText,
+}
+
+/// Where a complaint stands (by its number and the phone number given with it).
+#[utoipa::path(post, path = "/api/v1/complaints/track", tag = "complaints", request_body = TrackJson,
+    responses((status = 200, body = Tracked), (status = 404, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody)))]
+async fn api_track(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    Json(b): Json<TrackJson>,
+) -> AppResult<axum::Json<Tracked>> {
+    limited(&state, &meta.ip).await?;
+    Ok(axum::Json(
+        super::track(&state.complaints(), &b.number, b.phone.as_ref()).await?,
+    ))
+}
+
+/// The citizen's word on the answer.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct VerdictJson {
+    pub number: crate::web::fields::ComplaintNoText,
+    pub phone: crate::web::fields::PhoneText,
+    pub satisfied: bool,
+}
+
+/// Records whether the answer satisfied the citizen; closes the complaint (once).
+#[utoipa::path(post, path = "/api/v1/complaints/rate-answer", tag = "complaints", request_body = VerdictJson,
+    responses((status = 200, body = Tracked), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
+async fn api_rate_answer(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    Json(b): Json<VerdictJson>,
+) -> AppResult<axum::Json<Tracked>> {
+    limited(&state, &meta.ip).await?;
+    Ok(axum::Json(
+        super::rate_answer(
+            &state.complaints(),
+            &b.number,
+            b.phone.as_ref(),
+            b.satisfied,
+            &meta,
+        )
+        .await?,
+    ))
+}
+
+/// A complaint as the duty leader's API shows it (contact left out).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ComplaintJson {
+    pub id: i64,
+    pub number: String,
+    pub channel: ComplaintChannel,
+    pub category: Category,
+    pub status: Status,
+    /// Epoch milliseconds.
+    pub received_at: i64,
+    #[schema(format = Date)]
+    pub due_date: String,
+    pub overdue: bool,
+    pub repeated: bool,
+    pub content: String,
+    pub answer: Option<String>,
+    pub justified: Option<bool>,
+    pub satisfied: Option<bool>,
+}
+
+/// A site's complaints for its duty leader: open ones first, by deadline.
+#[utoipa::path(get, path = "/api/v1/sites/{code}/complaints", tag = "complaints",
+    params(("code" = crate::web::fields::SiteCodeText, Path, description = "Site code")),
+    responses((status = 200, body = Vec<ComplaintJson>), (status = 403, body = crate::error::ErrorBody)))]
+async fn api_list(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Path(code): Path<crate::web::fields::SiteCodeText>,
+) -> AppResult<axum::Json<Vec<ComplaintJson>>> {
+    let grant = super::handler(&actor)?;
+    let site = crate::sites::site_by_code(state.db.reader(), code.trim())
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let list = super::list(&state.complaints(), &grant, site.id).await?;
+    Ok(axum::Json(
+        list.into_iter()
+            .map(|v| ComplaintJson {
+                id: v.row.id,
+                number: v.row.number,
+                channel: v.row.channel,
+                category: v.row.category,
+                status: v.row.status,
+                received_at: v.row.received_at,
+                due_date: v.row.due_date,
+                overdue: v.overdue,
+                repeated: v.repeated,
+                content: v.row.content,
+                answer: v.row.answer,
+                justified: v.row.justified,
+                satisfied: v.row.satisfied,
+            })
+            .collect(),
+    ))
+}
+
+/// Answers a complaint (once), with whether it was justified and the accountability.
+#[utoipa::path(post, path = "/api/v1/complaints/{id}/answer", tag = "complaints",
+    params(("id" = i64, Path, description = "Complaint id")), request_body = AnswerInput,
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn api_answer(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Path(id): Path<i64>,
+    Json(b): Json<AnswerInput>,
+) -> AppResult<StatusCode> {
+    let grant = super::handler(&actor)?;
+    super::answer(&state.complaints(), &grant, id, &b).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,293 @@
+//! Complaints and suggestions (R13) on both engines: registered from the web and by staff from
+//! the other channels, numbered, due in working days, answered once with the accountability
+//! when justified, followed and closed by the citizen with their number and phone, never
+//! deleted, their history append-only.
+
+mod common;
+
+use common::{Engine, TestApp, at};
+use onetrip::auth::{Actor, Failure, RequestMeta, Role, RoleGrant};
+use onetrip::clock::Clock;
+use onetrip::complaints::{
+    self, AnswerInput, Category, ComplaintChannel, ComplaintError, ComplaintInput, Registrar,
+    Status,
+};
+use onetrip::config::Config;
+
+fn staff(site_id: i64, role: Role, id: i64) -> Actor {
+    Actor {
+        staff_id: id,
+        grants: vec![RoleGrant {
+            role,
+            site_id: Some(site_id),
+        }],
+        ..common::actor_at(site_id, &[])
+    }
+}
+
+fn complaint(channel: ComplaintChannel, phone: &str) -> ComplaintInput {
+    ComplaintInput {
+        channel,
+        category: Category::Materials,
+        site: Some("0001".into()),
+        window: Some(3),
+        application_no: None,
+        content: "窗口要求提供办事指南以外的户口本复印件，白跑了一趟。".into(),
+        name: "王小明".into(),
+        phone: phone.into(),
+    }
+}
+
+fn refusal<T: std::fmt::Debug>(r: Result<T, Failure<ComplaintError>>) -> ComplaintError {
+    match r {
+        Err(Failure::Refused(e)) => e,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+async fn hall_id(app: &TestApp) -> i64 {
+    onetrip::sites::site_by_code(app.state.db.reader(), "0001")
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+}
+
+on_both_engines!(a_complaint_from_the_web_to_the_citizens_verdict);
+
+async fn a_complaint_from_the_web_to_the_citizens_verdict(engine: Engine) {
+    // Friday 2026-03-06: five working days later is Friday 2026-03-13.
+    let Some(app) = TestApp::spawn_full(
+        engine,
+        Config::default(),
+        Clock::fixed(at("2026-03-06T10:00:00+08:00")),
+    )
+    .await
+    else {
+        return;
+    };
+    let ctx = app.state.complaints();
+    let meta = RequestMeta::default();
+    let site = hall_id(&app).await;
+
+    // What the citizen may not do.
+    let mut short = complaint(ComplaintChannel::Web, "13800138000");
+    short.content = "差".into();
+    assert_eq!(
+        refusal(complaints::register(&ctx, Registrar::Citizen, &short, &meta).await),
+        ComplaintError::Content
+    );
+    assert_eq!(
+        refusal(
+            complaints::register(
+                &ctx,
+                Registrar::Citizen,
+                &complaint(ComplaintChannel::Web, "12345"),
+                &meta
+            )
+            .await
+        ),
+        ComplaintError::Phone
+    );
+    assert_eq!(
+        refusal(
+            complaints::register(
+                &ctx,
+                Registrar::Citizen,
+                &complaint(ComplaintChannel::Hotline12367, "13800138000"),
+                &meta
+            )
+            .await
+        ),
+        ComplaintError::Channel
+    );
+
+    let web = complaints::register(
+        &ctx,
+        Registrar::Citizen,
+        &complaint(ComplaintChannel::Web, "13800138000"),
+        &meta,
+    )
+    .await
+    .unwrap();
+    assert_eq!(web.number, "TS202603060001");
+    assert_eq!(web.due_date, "2026-03-13");
+
+    // Staff register a hotline call from the same phone: numbered next, marked repeated.
+    let officer = staff(site, Role::Officer, 501);
+    let taker = common::granted(&officer);
+    let hotline = complaints::register(
+        &ctx,
+        Registrar::Staff(&taker),
+        &complaint(ComplaintChannel::Hotline12367, "13800138000"),
+        &meta,
+    )
+    .await
+    .unwrap();
+    assert_eq!(hotline.number, "TS202603060002");
+    let elsewhere = staff(site + 1000, Role::Officer, 502);
+    assert_eq!(
+        refusal(
+            complaints::register(
+                &ctx,
+                Registrar::Staff(&common::granted(&elsewhere)),
+                &complaint(ComplaintChannel::Box, "13900139000"),
+                &meta
+            )
+            .await
+        ),
+        ComplaintError::OtherSite
+    );
+
+    let leader = staff(site, Role::Leader, 77);
+    let lead = common::granted(&leader);
+    let list = complaints::list(&ctx, &lead, site).await.unwrap();
+    assert_eq!(list.len(), 2);
+    assert!(list.iter().all(|v| v.repeated && !v.overdue));
+    // Contact data is sealed at rest.
+    let stored: Vec<u8> =
+        sqlx::query_scalar("SELECT phone_sealed FROM complaints WHERE number = $1")
+            .bind(&web.number)
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap();
+    assert!(!String::from_utf8_lossy(&stored).contains("13800138000"));
+
+    // Past the deadline: overdue.
+    app.state.clock.advance_ms(8 * 86_400_000);
+    assert!(complaints::list(&ctx, &lead, site).await.unwrap()[0].overdue);
+
+    // The answer: justified needs the accountability; once only.
+    let id = list
+        .iter()
+        .find(|v| v.row.number == web.number)
+        .unwrap()
+        .row
+        .id;
+    let mut answer = AnswerInput {
+        answer: "经核实，窗口民警多要求了材料，已批评教育并向您致歉。".into(),
+        justified: true,
+        accountability: String::new(),
+    };
+    assert_eq!(
+        refusal(complaints::answer(&ctx, &lead, id, &answer).await),
+        ComplaintError::AccountabilityNeeded
+    );
+    answer.accountability = "当事民警诫勉谈话，窗口一次性告知清单更新".into();
+    let answered = complaints::answer(&ctx, &lead, id, &answer).await.unwrap();
+    assert_eq!(answered.status, Status::Answered);
+    assert_eq!(
+        refusal(complaints::answer(&ctx, &lead, id, &answer).await),
+        ComplaintError::WrongState
+    );
+
+    // The citizen follows it with number and phone, and says whether the answer satisfied.
+    assert_eq!(
+        refusal(complaints::track(&ctx, &web.number, "13900139000").await),
+        ComplaintError::NotFound
+    );
+    let t = complaints::track(&ctx, &web.number, "138 0013 8000")
+        .await
+        .unwrap();
+    assert_eq!(t.status, Status::Answered);
+    assert!(t.answer.is_some());
+    let closed = complaints::rate_answer(&ctx, &web.number, "13800138000", true, &meta)
+        .await
+        .unwrap();
+    assert_eq!(
+        (closed.status, closed.satisfied),
+        (Status::Closed, Some(true))
+    );
+    assert_eq!(
+        refusal(complaints::rate_answer(&ctx, &web.number, "13800138000", false, &meta).await),
+        ComplaintError::WrongState
+    );
+
+    // Nothing can be quietly removed.
+    let db = app.state.db.reader();
+    assert!(
+        sqlx::query("DELETE FROM complaints")
+            .execute(db)
+            .await
+            .is_err()
+    );
+    assert!(
+        sqlx::query("UPDATE complaint_events SET kind = 'x'")
+            .execute(db)
+            .await
+            .is_err()
+    );
+    assert!(
+        sqlx::query("DELETE FROM complaint_events")
+            .execute(db)
+            .await
+            .is_err()
+    );
+    let history = complaints::history(&ctx, id).await.unwrap();
+    let kinds: Vec<&str> = history.iter().map(|(_, k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["registered", "answered", "citizen_satisfaction"]);
+}
+
+on_both_engines!(complaints_over_http);
+
+async fn complaints_over_http(engine: Engine) {
+    let Some(app) = TestApp::spawn_full(
+        engine,
+        Config::default(),
+        Clock::fixed(at("2026-03-06T10:00:00+08:00")),
+    )
+    .await
+    else {
+        return;
+    };
+    let c = app.client();
+    let form = c
+        .get(app.url("/complaints"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains("name=\"content\"") && form.contains("12367"));
+    let res = c
+        .post(app.url("/api/v1/complaints"))
+        .json(&serde_json::json!({
+            "channel": "web", "category": "efficiency", "site": "0001",
+            "content": "排队等了两个小时，窗口只开了两个。", "name": "李", "phone": "13700137000"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let reg: serde_json::Value = res.json().await.unwrap();
+    let number = reg["number"].as_str().unwrap().to_string();
+    // Anonymous callers register only online complaints.
+    let res = c
+        .post(app.url("/api/v1/complaints"))
+        .json(&serde_json::json!({
+            "channel": "hotline_12367", "category": "efficiency",
+            "content": "排队等了两个小时，窗口只开了两个。", "name": "李", "phone": "13700137000"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let res = c
+        .post(app.url("/api/v1/complaints/track"))
+        .json(&serde_json::json!({"number": number, "phone": "13700137000"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let t: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(t["status"], "open");
+    assert_eq!(t["due_date"], "2026-03-13");
+    let res = c
+        .post(app.url("/api/v1/complaints/track"))
+        .json(&serde_json::json!({"number": number, "phone": "13600136000"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404, "another phone learns nothing");
+}
