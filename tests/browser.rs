@@ -2391,3 +2391,345 @@ async fn entering_the_holiday_notice_in_chromium() {
     })
     .await;
 }
+
+/// Friday 2026-03-06 10:00 in Beijing: the rating walk runs at this instant (a bad rating's
+/// follow-up is then due on Wednesday 2026-03-11, three working days later).
+const RATING_NOW: &str = "2026-03-06T10:00:00+08:00";
+/// The window evaluator: a tablet facing the citizen, lying on the counter.
+const TABLET: (u32, u32) = (1280, 800);
+
+/// What the rating walk works with besides the browser.
+struct Rating {
+    app: App,
+    /// The application's state, to serve citizens at window 1 through the use cases.
+    state: AppState,
+    /// The demo hall (site 0001).
+    site: onetrip::sites::Site,
+    /// Window 1 of the demo hall.
+    window: onetrip::sites::Window,
+    /// The demo officer (李受理), who serves at window 1.
+    officer: Actor,
+    officer_password: String,
+    leader_password: String,
+}
+
+/// A citizen served at window 1 by the demo officer: issued, called, served and finished just
+/// now; the ticket as finished.
+async fn finished_at_window_1(t: &Rating) -> onetrip::queue::Ticket {
+    let ctx = t.state.queue();
+    let serve = common::granted(&t.officer);
+    let issued = queue::issue_ticket(
+        &ctx,
+        common::guide_desk(),
+        &t.site,
+        "renewal",
+        TicketClass::Normal,
+        None,
+        None,
+        "guide",
+    )
+    .await
+    .expect("a walk-in ticket");
+    queue::open_window(&ctx, &serve, &t.window)
+        .await
+        .expect("window 1 open");
+    let called = queue::call_next(&ctx, &serve, &t.window)
+        .await
+        .expect("call")
+        .expect("a ticket to call");
+    assert_eq!(called.id, issued.id, "the citizen's ticket is called");
+    queue::advance(&ctx, &serve, &t.window, TicketStatus::Serving)
+        .await
+        .expect("being served");
+    queue::advance(&ctx, &serve, &t.window, TicketStatus::Done)
+        .await
+        .expect("done");
+    queue::ticket(t.state.db.reader(), issued.id)
+        .await
+        .expect("query")
+        .expect("the finished ticket")
+}
+
+/// Chooses a level of the rating form by touching its box, as a citizen does.
+async fn choose_level(c: &Client, level: &str) {
+    click(c, &format!("main label.level:has(input[value={level}])")).await;
+    assert!(
+        c.find(Locator::Css(&format!(
+            "main input[name=level][value={level}]"
+        )))
+        .await
+        .expect("the level's radio button")
+        .is_selected()
+        .await
+        .expect("selected?"),
+        "touching {level} chooses it"
+    );
+}
+
+/// From the ticket's status page on the phone to its rating page, through the button shown
+/// once the service is done.
+async fn rating_page_from_ticket(t: &Rating, c: &Client, token: &str) {
+    c.goto(&t.app.url(&format!("/q/{token}")))
+        .await
+        .expect("open the status page");
+    let done = text_of(c, "main .callout").await;
+    assert!(done.contains("已办结"), "the service is done: {done}");
+    click(c, "#rate-link").await;
+    path_is(c, &format!("/rate/{token}")).await;
+    assert_eq!(text_of(c, "main h1").await, "服务评价（好差评）");
+    let card = text_of(c, "#officer-card").await;
+    assert!(
+        card.contains("李受理") && card.contains("010002"),
+        "the officer who served: {card}"
+    );
+}
+
+async fn rating_walk(t: &Rating, c: &Client, shots: &Shots) {
+    // The officer signs the window evaluator in, on the tablet facing the citizen.
+    c.set_window_size(TABLET.0, TABLET.1)
+        .await
+        .expect("tablet window");
+    c.goto(&t.app.url("/login")).await.expect("open login");
+    sign_in(c, "officer", &t.officer_password).await;
+    let evaluator = format!("/staff/windows/{}/evaluator", t.window.id);
+
+    // A citizen has just been served at window 1: the evaluator asks for a rating.
+    let first = finished_at_window_1(t).await;
+    c.goto(&t.app.url(&evaluator))
+        .await
+        .expect("open the evaluator");
+    path_is(c, &evaluator).await;
+    let card = text_of(c, "#officer-card").await;
+    assert!(
+        card.contains("李受理") && card.contains("010002") && card.contains("12367"),
+        "the supervision card names the officer: {card}"
+    );
+    let title = text_of(c, "main h1").await;
+    assert!(
+        title.contains("请为本次服务评价") && title.contains(&first.number),
+        "the service to rate: {title}"
+    );
+    let levels = c
+        .find_all(Locator::Css("main input[name=level]"))
+        .await
+        .expect("the levels");
+    assert_eq!(levels.len(), 5, "five levels");
+    shots.take(c, "evaluator-zh-1280x800.png").await;
+
+    // 不满意 without a reason: the form comes back asking for one, the level kept.
+    choose_level(c, "dissatisfied").await;
+    click(c, "main form[action$='/evaluator'] button[type=submit]").await;
+    let error = text_of(c, "#rating-error").await;
+    assert!(!error.is_empty(), "the refusal says why");
+    assert!(
+        c.find(Locator::Css("main input[name=level][value=dissatisfied]"))
+            .await
+            .expect("the level")
+            .is_selected()
+            .await
+            .expect("selected?"),
+        "the chosen level is kept"
+    );
+    shots
+        .take(c, "evaluator-reason-needed-zh-1280x800.png")
+        .await;
+
+    // With a reason ticked, the rating is recorded and the tablet thanks the citizen.
+    click(c, "main input[name=reason][value=slow]").await;
+    click(c, "main form[action$='/evaluator'] button[type=submit]").await;
+    query_has(c, "thanks=1").await;
+    path_is(c, &evaluator).await;
+    assert!(text_of(c, "#thanks").await.contains("感谢您的评价"));
+    assert!(
+        c.find(Locator::Css("main input[name=level]"))
+            .await
+            .is_err(),
+        "rated: no second form for the same service"
+    );
+    shots.take(c, "evaluator-thanks-zh-1280x800.png").await;
+    sign_out(c).await;
+
+    // The next citizen rates later, on a phone, from the ticket's status page.
+    let second = finished_at_window_1(t).await;
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+    rating_page_from_ticket(t, c, &second.token).await;
+    shots.take(c, "rate-zh.png").await;
+    choose_level(c, "very_satisfied").await;
+    click(c, "main form[action^='/rate/'] button[type=submit]").await;
+    let rated = text_of(c, "#rated").await;
+    assert!(
+        rated.contains("感谢您的评价") && rated.contains("非常满意"),
+        "{rated}"
+    );
+    assert!(
+        c.find(Locator::Css("#followup")).await.is_err(),
+        "a good rating needs no follow-up"
+    );
+    shots.take(c, "rate-thanks-zh.png").await;
+
+    // A third citizen is very dissatisfied: a follow-up case opens, due in three working days.
+    let third = finished_at_window_1(t).await;
+    rating_page_from_ticket(t, c, &third.token).await;
+    choose_level(c, "very_dissatisfied").await;
+    click(c, "main input[name=reason][value=not_one_trip]").await;
+    type_into(c, "main textarea[name=comment]", "材料清单没说要照片回执").await;
+    click(c, "main form[action^='/rate/'] button[type=submit]").await;
+    assert!(text_of(c, "#rated").await.contains("非常不满意"));
+    let followup = text_of(c, "#followup").await;
+    assert!(followup.contains("2026-03-11"), "{followup}");
+    shots.take(c, "rate-followup-zh.png").await;
+
+    // The duty leader verifies it and closes the case.
+    c.set_window_size(TABLET.0, TABLET.1)
+        .await
+        .expect("desktop window");
+    c.goto(&t.app.url("/login")).await.expect("open login");
+    sign_in(c, "leader", &t.leader_password).await;
+    c.goto(&t.app.url("/staff/leader/ratings"))
+        .await
+        .expect("the follow-up cases");
+    path_is(c, "/staff/leader/ratings").await;
+    let cases = c
+        .find_all(Locator::Css("main article.case"))
+        .await
+        .expect("the cases");
+    assert_eq!(
+        cases.len(),
+        2,
+        "two bad ratings to follow up: the evaluator's and the phone's"
+    );
+    let mut id = None;
+    for case in &cases {
+        let title = case
+            .find(Locator::Css("h2"))
+            .await
+            .expect("the case's title")
+            .text()
+            .await
+            .expect("title text");
+        if title.contains("非常不满意") {
+            id = case.attr("id").await.expect("id attribute");
+        }
+    }
+    let id = id.expect("the very dissatisfied rating's case");
+    let case = text_of(c, &format!("#{id}")).await;
+    assert!(
+        case.contains("非常不满意")
+            && case.contains("李受理")
+            && case.contains("告知不清楚")
+            && case.contains("材料清单没说要照片回执")
+            && case.contains("2026-03-11"),
+        "the case says what, who, why and by when: {case}"
+    );
+    let satisfaction = text_of(c, "#satisfaction").await;
+    assert!(
+        satisfaction.contains("33.3 %"),
+        "one good rating in three: {satisfaction}"
+    );
+    shots.take(c, "leader-ratings-zh-1280x800.png").await;
+    click(c, &format!("#{id} input[name=outcome][value=justified]")).await;
+    type_into(
+        c,
+        &format!("#{id} textarea[name=verification]"),
+        "调取录像核实，一次性告知不完整属实",
+    )
+    .await;
+    type_into(
+        c,
+        &format!("#{id} textarea[name=rectification]"),
+        "窗口增设一次性告知清单",
+    )
+    .await;
+    click(c, &format!("#{id} form button")).await;
+    assert!(text_of(c, "#case-ok").await.contains("已办结"));
+    let closed = text_of(c, &format!("#{id}")).await;
+    assert!(
+        closed.contains("属实") && closed.contains("窗口增设一次性告知清单"),
+        "the closed case shows the verification: {closed}"
+    );
+    assert!(
+        c.find(Locator::Css(&format!("#{id} form"))).await.is_err(),
+        "a closed case cannot be closed again"
+    );
+    shots.take(c, "leader-ratings-closed-zh-1280x800.png").await;
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+    shots.take(c, "leader-ratings-closed-zh.png").await;
+}
+
+/// Sets a demo account's password (the demo city's one-time passwords are printed once, at
+/// the start that made them) so the walk can sign in with it.
+async fn demo_password(app: &TestApp, username: &str) -> (i64, String) {
+    let (id,): (i64,) = sqlx::query_as("SELECT id FROM staff WHERE username = $1")
+        .bind(username)
+        .fetch_one(app.state.db.reader())
+        .await
+        .expect("the demo account");
+    let password = format!("demo-{username}-pass-42");
+    let hash = onetrip::auth::password::hash(&password).expect("hash");
+    let mut tx = app.state.db.begin().await.expect("tx");
+    onetrip::auth::set_password(&mut tx, id, &hash, false, app.state.clock.now_ms())
+        .await
+        .expect("set the password");
+    tx.commit().await.expect("commit");
+    (id, password)
+}
+
+/// 好差评 in the browser: the window evaluator (a tablet) refuses a bad rating without a reason
+/// and takes it with one; a citizen rates from the ticket page on a phone; a very bad rating
+/// opens a follow-up case the demo duty leader closes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn rating_a_service_in_chromium() {
+    let Some(binary) = chromedriver_or_skip() else {
+        return;
+    };
+    let app = TestApp::spawn_full(
+        Engine::Sqlite,
+        Config::default(),
+        Clock::fixed(common::at(RATING_NOW)),
+    )
+    .await
+    .expect("sqlite app");
+    let site = onetrip::sites::site_by_code(app.state.db.reader(), "0001")
+        .await
+        .expect("query")
+        .expect("the demo hall");
+    let window = onetrip::sites::windows_of(app.state.db.reader(), site.id)
+        .await
+        .expect("the hall's windows")
+        .into_iter()
+        .find(|w| w.number == 1)
+        .expect("window 1");
+    let (officer_id, officer_password) = demo_password(&app, "officer").await;
+    let (_, leader_password) = demo_password(&app, "leader").await;
+    let officer = Actor {
+        staff_id: officer_id,
+        username: "officer".into(),
+        display_name: "李受理".into(),
+        badge_no: "010002".into(),
+        grants: vec![RoleGrant {
+            role: Role::Officer,
+            site_id: Some(site.id),
+        }],
+        must_change_password: false,
+        meta: RequestMeta::default(),
+    };
+    let walk = Rating {
+        app: App {
+            base: app.base.clone(),
+        },
+        state: app.state.clone(),
+        site,
+        window,
+        officer,
+        officer_password,
+        leader_password,
+    };
+    in_chromium(&binary, move |c, shots| async move {
+        rating_walk(&walk, &c, &shots).await
+    })
+    .await;
+}
