@@ -27,6 +27,13 @@ pub enum Lang {
     En,
 }
 
+impl TryFrom<String> for Lang {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Lang::from_code(&s).ok_or_else(|| format!("language {s}"))
+    }
+}
+
 /// An error or notice a citizen or officer reads: a stable code and a message in their language.
 pub trait UserMessage {
     /// Stable machine-readable code, e.g. `id_number.checksum`.

@@ -48,6 +48,13 @@ pub struct Ctx<'a> {
     pub devices: &'a Devices,
 }
 
+impl TryFrom<String> for Status {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<Self, String> {
+        Status::parse(&s).ok_or_else(|| format!("application status {s}"))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 #[schema(as = ApplicationStatus)]
@@ -564,7 +571,7 @@ async fn open_dossier(ctx: &Ctx<'_>, row: store::ApplicationRow) -> Result<Dossi
         _ => None,
     };
     Ok(Dossier {
-        status: Status::parse(&row.status).ok_or_else(|| bad("status"))?,
+        status: row.status,
         name: open(&row.name_sealed)?,
         address: open(&row.address_sealed)?,
         no,
@@ -705,7 +712,7 @@ pub async fn check_materials(
         None
     } else {
         let id = store::insert_notice(&mut tx, d.row.id, actor.staff_id, &missing, now).await?;
-        let lang = Lang::from_code(&d.row.lang).unwrap_or_default();
+        let lang = d.row.lang;
         let names: Vec<&str> = missing
             .iter()
             .filter_map(|m| ctx.catalog.material(m))
@@ -1110,7 +1117,7 @@ pub async fn accept(
             .site(r.site_id),
     )
     .await?;
-    let lang = Lang::from_code(&r.lang).unwrap_or_default();
+    let lang = r.lang;
     let fee = crate::domain::money::Money::from_fen(terms.fee_fen)
         .map(|m| m.display_yuan())
         .unwrap_or_default();

@@ -35,7 +35,8 @@ pub struct ApplicationRow {
     pub site_id: i64,
     pub form_date: String,
     pub channel: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: super::Status,
     pub id_index: String,
     pub id_sealed: Vec<u8>,
     pub name_sealed: Vec<u8>,
@@ -52,7 +53,8 @@ pub struct ApplicationRow {
     pub guardian_id_sealed: Option<Vec<u8>>,
     pub guardian_relation: Option<String>,
     pub guardian_entrusted: i64,
-    pub lang: String,
+    #[sqlx(try_from = "String")]
+    pub lang: crate::i18n::Lang,
     pub created_at: i64,
     pub ticket_id: Option<i64>,
     pub window_id: Option<i64>,

@@ -338,7 +338,7 @@ async fn tell_applicant(
         .ok()
         .and_then(|p| crate::domain::phone::PhoneNumber::parse(&p).ok());
     let Some(phone) = phone else { return Ok(()) };
-    let lang = Lang::from_code(&row.lang).unwrap_or_default();
+    let lang = row.lang;
     let text = body(lang, &row.application_no);
     notify::enqueue(
         tx,

@@ -96,8 +96,7 @@ pub async fn progress(
         return Ok(None);
     }
     let expedited = row.time_limit_class.as_deref() == Some("expedited");
-    let status = applications::Status::parse(&row.status)
-        .ok_or_else(|| Failure::Internal(format!("application status {}", row.status)))?;
+    let status = row.status;
     let refusal = match (&row.refusal, row.refused_at) {
         (Some(json), Some(at)) => {
             let r: applications::Refusal = serde_json::from_str(json)

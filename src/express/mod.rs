@@ -245,7 +245,7 @@ pub async fn ship_ready(
         )
         .await?;
         if let Ok(phone) = crate::domain::phone::PhoneNumber::parse(&phone) {
-            let lang = Lang::from_code(&row.lang).unwrap_or_default();
+            let lang = row.lang;
             let body = match lang {
                 Lang::ZhCn => format!(
                     "【出入境】您的证件（受理编号{}）已交邮政速递寄出，运单号{waybill}，邮费到付。",

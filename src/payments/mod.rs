@@ -323,7 +323,7 @@ pub async fn bill(ctx: &Ctx<'_>, no: &ApplicationNo) -> Result<Bill> {
     let Some(app) = applications::application_by_no(ctx.db.reader(), no.as_str()).await? else {
         return refused(PaymentError::NoSuchApplication);
     };
-    if Status::parse(&app.status) != Some(Status::Accepted) {
+    if app.status != Status::Accepted {
         return refused(PaymentError::NotAccepted);
     }
     Ok(Bill {
