@@ -2733,3 +2733,268 @@ async fn rating_a_service_in_chromium() {
     })
     .await;
 }
+
+/// Friday 2026-03-06 10:00 in Beijing: the complaint walk runs at this instant (a complaint
+/// sent now is due five working days later, on Friday 2026-03-13).
+const COMPLAINT_NOW: &str = "2026-03-06T10:00:00+08:00";
+/// The duty leader's desk.
+const DESKTOP: (u32, u32) = (1280, 800);
+
+/// Chooses `value` in the select `css`, as a person picks an option.
+async fn choose(c: &Client, css: &str, value: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
+        .select_by_value(value)
+        .await
+        .unwrap_or_else(|e| panic!("choose {value} in {css}: {e}"));
+    assert_eq!(value_of(c, css).await, value, "{css} shows {value}");
+}
+
+/// Empties the input `css` and types `text` into it.
+async fn retype(c: &Client, css: &str, text: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
+        .clear()
+        .await
+        .unwrap_or_else(|e| panic!("clear {css}: {e}"));
+    type_into(c, css, text).await;
+}
+
+/// The id of the duty leader's card of complaint `number` (`complaint-…`).
+async fn complaint_card(c: &Client, number: &str) -> String {
+    for card in c
+        .find_all(Locator::Css("main article.case"))
+        .await
+        .expect("the complaints")
+    {
+        let title = card
+            .find(Locator::Css("h2"))
+            .await
+            .expect("the complaint's title")
+            .text()
+            .await
+            .expect("title text");
+        if title.contains(number) {
+            return card
+                .attr("id")
+                .await
+                .expect("id attribute")
+                .expect("the card has an id");
+        }
+    }
+    panic!("no card of {number} on the duty leader's list");
+}
+
+async fn complaint_walk(app: &App, c: &Client, shots: &Shots, leader_password: &str) {
+    // A citizen on a phone finds the form in the footer of the home page.
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+    c.goto(&app.url("/")).await.expect("open home");
+    click(c, "#complaints-link").await;
+    path_is(c, "/complaints").await;
+    assert_eq!(text_of(c, "main h1").await, "投诉与建议");
+    let send = "main form[action='/complaints'] button[type=submit]";
+
+    // Too short to look into: refused, with what was typed kept.
+    choose(c, "main select[name=category]", "attitude").await;
+    choose(c, "main select[name=site]", "0001").await;
+    type_into(c, "main input[name=window]", "3").await;
+    type_into(c, "main textarea[name=content]", "态度差").await;
+    type_into(c, "main input[name=name]", "张女士").await;
+    type_into(c, "main input[name=phone]", "13800138000").await;
+    click(c, send).await;
+    let error = text_of(c, "#complaint-error").await;
+    assert!(error.contains("10–2000"), "the refusal says why: {error}");
+    assert_eq!(value_of(c, "main textarea[name=content]").await, "态度差");
+    assert_eq!(value_of(c, "main select[name=site]").await, "0001");
+    assert_eq!(value_of(c, "main select[name=category]").await, "attitude");
+    assert_eq!(value_of(c, "main input[name=phone]").await, "13800138000");
+    shots.take(c, "complaint-refused-zh.png").await;
+
+    // Said properly, it is registered with its number and the date it will be answered by.
+    let content = "3号窗口工作人员态度生硬，需要的材料没有一次性讲清楚，让我跑了两趟。";
+    retype(c, "main textarea[name=content]", content).await;
+    click(c, send).await;
+    let registered = text_of(c, "#complaint-registered").await;
+    let number = text_of(c, "#complaint-number").await;
+    assert_eq!(number, "TS202603060001");
+    assert!(
+        registered.contains("2026-03-13"),
+        "answered within five working days: {registered}"
+    );
+    assert!(
+        c.find(Locator::Css("main textarea[name=content]"))
+            .await
+            .is_err(),
+        "registered: the form is gone"
+    );
+    shots.take(c, "complaint-registered-zh.png").await;
+
+    // The duty leader, at the desk, finds it on the list from the workstation.
+    c.set_window_size(DESKTOP.0, DESKTOP.1)
+        .await
+        .expect("desktop window");
+    c.goto(&app.url("/login")).await.expect("open login");
+    sign_in(c, "leader", leader_password).await;
+    click(c, "main a[href='/staff/complaints']").await;
+    path_is(c, "/staff/complaints").await;
+    let id = complaint_card(c, &number).await;
+    let card = text_of(c, &format!("#{id}")).await;
+    assert!(
+        card.contains("服务态度")
+            && card.contains("办理中")
+            && card.contains("网上投诉建议")
+            && card.contains(content)
+            && card.contains("2026-03-13"),
+        "the card says what, from where and by when: {card}"
+    );
+    assert!(
+        card.contains("138****8000") && !card.contains("13800138000"),
+        "the contact is masked: {card}"
+    );
+    shots.take(c, "staff-complaints-zh-1280x800.png").await;
+
+    // Justified, but no accountability recorded: refused.
+    let answer = "经调取录像核实，窗口工作人员未一次性告知所需材料，已批评教育，特向您致歉。";
+    type_into(c, &format!("#{id} textarea[name=answer]"), answer).await;
+    click(c, &format!("#{id} input[name=justified][value=yes]")).await;
+    click(c, &format!("#{id} form button")).await;
+    let error = text_of(c, "#complaint-error").await;
+    assert!(error.contains("责任追究"), "the refusal says why: {error}");
+    assert!(
+        c.find(Locator::Css(&format!("#{id} form"))).await.is_ok(),
+        "still open: the answer form is there"
+    );
+
+    // With it, the complaint is answered, once.
+    type_into(c, &format!("#{id} textarea[name=answer]"), answer).await;
+    click(c, &format!("#{id} input[name=justified][value=yes]")).await;
+    type_into(
+        c,
+        &format!("#{id} textarea[name=accountability]"),
+        "对当班民警批评教育，扣减当月绩效分",
+    )
+    .await;
+    click(c, &format!("#{id} form button")).await;
+    let ok = text_of(c, "#complaint-ok").await;
+    assert!(ok.contains(&number), "{ok}");
+    let card = text_of(c, &format!("#{id}")).await;
+    assert!(
+        card.contains("已答复")
+            && card.contains("属实")
+            && card.contains(answer)
+            && card.contains("扣减当月绩效分"),
+        "the answered card shows the answer and the accountability: {card}"
+    );
+    assert!(
+        c.find(Locator::Css(&format!("#{id} form"))).await.is_err(),
+        "an answered complaint cannot be answered again"
+    );
+
+    // A 12367 call is registered from the collapsed form.
+    click(c, "main details > summary").await;
+    let hotline = "main details form";
+    choose(
+        c,
+        &format!("{hotline} select[name=channel]"),
+        "hotline_12367",
+    )
+    .await;
+    choose(c, &format!("{hotline} select[name=category]"), "efficiency").await;
+    type_into(
+        c,
+        &format!("{hotline} textarea[name=content]"),
+        "来电反映周五下午取号后等候超过一小时，希望高峰时段增开窗口。",
+    )
+    .await;
+    type_into(c, &format!("{hotline} input[name=name]"), "刘先生").await;
+    type_into(c, &format!("{hotline} input[name=phone]"), "13900139000").await;
+    shots
+        .take(c, "staff-complaints-register-zh-1280x800.png")
+        .await;
+    click(c, &format!("{hotline} button")).await;
+    let ok = text_of(c, "#complaint-ok").await;
+    assert!(ok.contains("TS202603060002"), "numbered next: {ok}");
+    let call = complaint_card(c, "TS202603060002").await;
+    let card = text_of(c, &format!("#{call}")).await;
+    assert!(
+        card.contains("12367 服务热线") && card.contains("办事效率") && card.contains("办理中"),
+        "{card}"
+    );
+    shots
+        .take(c, "staff-complaints-answered-zh-1280x800.png")
+        .await;
+    c.set_window_size(PHONE.0, PHONE.1)
+        .await
+        .expect("phone window");
+    shots.take(c, "staff-complaints-answered-zh.png").await;
+    sign_out(c).await;
+
+    // The citizen follows it on the phone: the wrong phone finds nothing.
+    c.goto(&app.url("/complaints/track"))
+        .await
+        .expect("open the follow-up page");
+    assert_eq!(text_of(c, "main h1").await, "投诉办理查询");
+    let look_up = "main form[action='/complaints/track'] button[type=submit]";
+    type_into(c, "main input[name=number]", &number).await;
+    type_into(c, "main input[name=phone]", "13900139000").await;
+    click(c, look_up).await;
+    let error = text_of(c, "#track-error").await;
+    assert!(error.contains("没有找到"), "{error}");
+    assert!(
+        c.find(Locator::Css("#tracked")).await.is_err(),
+        "nothing shown to the wrong phone"
+    );
+
+    // With the right one: answered, the answer shown, and a word on it asked for.
+    retype(c, "main input[name=phone]", "13800138000").await;
+    click(c, look_up).await;
+    assert_eq!(text_of(c, "#track-status").await, "已答复");
+    let shown = c
+        .find(Locator::Css("#track-answer"))
+        .await
+        .expect("the answer");
+    assert!(shown.is_displayed().await.expect("displayed?"));
+    assert_eq!(shown.text().await.expect("answer text"), answer);
+    shots.take(c, "complaint-track-answered-zh.png").await;
+
+    click(c, "main button[name=verdict][value=satisfied]").await;
+    text_until(c, "#track-status", "已办结", |s| s == "已办结").await;
+    assert!(
+        c.find(Locator::Css("main button[name=verdict]"))
+            .await
+            .is_err(),
+        "closed: no second verdict"
+    );
+    assert_eq!(text_of(c, "#track-verdict").await, "满意");
+    shots.take(c, "complaint-track-closed-zh.png").await;
+}
+
+/// 投诉建议 in the browser: a citizen sends a complaint from the phone (refused when too
+/// short), the demo duty leader answers it (refused when justified without accountability) and
+/// registers a 12367 call, and the citizen follows it with number and phone and closes it
+/// satisfied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_complaint_from_the_web_form_to_its_answer_in_chromium() {
+    let Some(binary) = chromedriver_or_skip() else {
+        return;
+    };
+    let app = TestApp::spawn_full(
+        Engine::Sqlite,
+        Config::default(),
+        Clock::fixed(common::at(COMPLAINT_NOW)),
+    )
+    .await
+    .expect("sqlite app");
+    let (_, leader_password) = demo_password(&app, "leader").await;
+    let site = App {
+        base: app.base.clone(),
+    };
+    in_chromium(&binary, move |c, shots| async move {
+        complaint_walk(&site, &c, &shots, &leader_password).await
+    })
+    .await;
+}

@@ -308,7 +308,12 @@ async fn leader_site(
     Ok((sites, site))
 }
 
-fn line_of(state: &AppState, v: super::ComplaintView, lang: Lang) -> ComplaintLine {
+fn line_of(
+    state: &AppState,
+    windows: &[crate::sites::Window],
+    v: super::ComplaintView,
+    lang: Lang,
+) -> ComplaintLine {
     let r = v.row;
     let name = state.cipher.open(&r.name_sealed).unwrap_or_default();
     let phone = state
@@ -331,7 +336,11 @@ fn line_of(state: &AppState, v: super::ComplaintView, lang: Lang) -> ComplaintLi
         repeated: v.repeated,
         content: r.content,
         contact: format!("{} {}", crate::domain::masking::mask_name(&name), phone),
-        window: r.window_id.map(|w| w.to_string()).unwrap_or_default(),
+        window: r
+            .window_id
+            .and_then(|id| windows.iter().find(|w| w.id == id))
+            .map(|w| w.number.to_string())
+            .unwrap_or_default(),
         application_no: r.application_no.unwrap_or_default(),
         answer: r.answer.unwrap_or_default(),
         justified: r
@@ -367,10 +376,11 @@ async fn list_page(
     let lang = page.lang;
     let grant = super::handler(&actor)?;
     let (sites, site) = leader_site(&state, &actor, &q.site).await?;
+    let windows = crate::sites::windows_of(state.db.reader(), site.id).await?;
     let complaints = super::list(&state.complaints(), &grant, site.id)
         .await?
         .into_iter()
-        .map(|v| line_of(&state, v, lang))
+        .map(|v| line_of(&state, &windows, v, lang))
         .collect();
     Ok(ListPage {
         channels: ComplaintChannel::ALL
