@@ -196,16 +196,29 @@ pub async fn heads_of_line<'e>(
     line: &str,
     window_id: i64,
 ) -> Result<Vec<(i64, String, i64)>, sqlx::Error> {
+    // One index seek per class (tickets_heads), not a scan of the line's queue: a hall at the
+    // end of a busy morning has thousands waiting, and a window calls every few seconds.
     let rows = sqlx::query(
         r#"
-        SELECT id, class, issued_at FROM (
-            SELECT id, class, issued_at,
-                   ROW_NUMBER() OVER (PARTITION BY class ORDER BY issued_at, id) AS n
-            FROM tickets
+        SELECT * FROM (SELECT id, class, issued_at FROM tickets
             WHERE site_id = $1 AND date = $2 AND line_code = $3 AND status = 'waiting'
-              AND printed = 1 AND (target_window IS NULL OR target_window = $4)
-        ) heads
-        WHERE n = 1
+              AND class = 'green' AND printed = 1 AND (target_window IS NULL OR target_window = $4)
+            ORDER BY issued_at, id LIMIT 1) green
+        UNION ALL
+        SELECT * FROM (SELECT id, class, issued_at FROM tickets
+            WHERE site_id = $1 AND date = $2 AND line_code = $3 AND status = 'waiting'
+              AND class = 'love' AND printed = 1 AND (target_window IS NULL OR target_window = $4)
+            ORDER BY issued_at, id LIMIT 1) love
+        UNION ALL
+        SELECT * FROM (SELECT id, class, issued_at FROM tickets
+            WHERE site_id = $1 AND date = $2 AND line_code = $3 AND status = 'waiting'
+              AND class = 'appointment' AND printed = 1 AND (target_window IS NULL OR target_window = $4)
+            ORDER BY issued_at, id LIMIT 1) appointment
+        UNION ALL
+        SELECT * FROM (SELECT id, class, issued_at FROM tickets
+            WHERE site_id = $1 AND date = $2 AND line_code = $3 AND status = 'waiting'
+              AND class = 'normal' AND printed = 1 AND (target_window IS NULL OR target_window = $4)
+            ORDER BY issued_at, id LIMIT 1) normal
         "#,
     )
     .bind(site_id)
