@@ -102,6 +102,12 @@ async fn a_complaint_from_the_web_to_the_citizens_verdict(engine: Engine) {
         ComplaintError::Channel
     );
 
+    let mut wrong_no = complaint(ComplaintChannel::Web, "13800138000");
+    wrong_no.application_no = Some("2026030600010000".into());
+    assert_eq!(
+        refusal(complaints::register(&ctx, Registrar::Citizen, &wrong_no, &meta).await),
+        ComplaintError::ApplicationNo
+    );
     let web = complaints::register(
         &ctx,
         Registrar::Citizen,

@@ -106,6 +106,8 @@ pub enum ComplaintError {
     Phone,
     #[error("unknown site")]
     UnknownSite,
+    #[error("application number")]
+    ApplicationNo,
     #[error("channel not allowed")]
     Channel,
     #[error("not found")]
@@ -136,6 +138,7 @@ impl UserMessage for ComplaintError {
             ComplaintError::Name => "complaint.name",
             ComplaintError::Phone => "complaint.phone",
             ComplaintError::UnknownSite => "complaint.unknown_site",
+            ComplaintError::ApplicationNo => "complaint.application_no",
             ComplaintError::Channel => "complaint.channel",
             ComplaintError::NotFound => "complaint.not_found",
             ComplaintError::WrongState => "complaint.wrong_state",
@@ -159,6 +162,10 @@ impl UserMessage for ComplaintError {
                 "Please give a valid phone number, so that we can answer you.",
             ),
             ComplaintError::UnknownSite => ("没有这个办证点。", "There is no such site."),
+            ComplaintError::ApplicationNo => (
+                "申请编号有误，请核对（18位数字），或不填。",
+                "The application number is not valid (18 digits); check it or leave it out.",
+            ),
             ComplaintError::Channel => (
                 "网上只能提交网上投诉；电话、意见箱和窗口的投诉由工作人员登记。",
                 "Online forms register online complaints; staff register those from hotlines, the box and windows.",
@@ -301,10 +308,18 @@ pub async fn register(
             .find(|w| w.number == n),
         _ => None,
     };
-    let application_no = input
+    let application_no = match input
         .application_no
         .as_deref()
-        .and_then(|n| crate::domain::application_no::ApplicationNo::parse(n).ok());
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        Some(n) => match crate::domain::application_no::ApplicationNo::parse(n) {
+            Ok(no) => Some(no),
+            Err(_) => return refused(ComplaintError::ApplicationNo),
+        },
+        None => None,
+    };
     let today = ctx.clock.today();
     let due = ctx
         .calendar
