@@ -102,6 +102,12 @@ async fn a_complaint_from_the_web_to_the_citizens_verdict(engine: Engine) {
         ComplaintError::Channel
     );
 
+    let mut no_window = complaint(ComplaintChannel::Web, "13800138000");
+    no_window.window = Some(99);
+    assert_eq!(
+        refusal(complaints::register(&ctx, Registrar::Citizen, &no_window, &meta).await),
+        ComplaintError::NoSuchWindow
+    );
     let mut wrong_no = complaint(ComplaintChannel::Web, "13800138000");
     wrong_no.application_no = Some("2026030600010000".into());
     assert_eq!(
@@ -256,6 +262,33 @@ async fn complaints_over_http(engine: Engine) {
         .await
         .unwrap();
     assert!(form.contains("name=\"content\"") && form.contains("12367"));
+    // A forged category or a window number that is not one is refused, never defaulted.
+    let token = app.csrf(&c, "/complaints").await;
+    let csrf = token.as_str();
+    for (field, value) in [("category", "bribery"), ("window", "three")] {
+        let mut fields = vec![
+            ("csrf_token", csrf),
+            ("category", "efficiency"),
+            ("site", "0001"),
+            ("window", "3"),
+            ("content", "排队等了两个小时，窗口只开了两个。"),
+            ("name", "李"),
+            ("phone", "13700137000"),
+        ];
+        for f in fields.iter_mut() {
+            if f.0 == field {
+                f.1 = value;
+            }
+        }
+        let res = c
+            .post(app.url("/complaints"))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422, "{field}={value}");
+        assert!(res.text().await.unwrap().contains("complaint-error"));
+    }
     let res = c
         .post(app.url("/api/v1/complaints"))
         .json(&serde_json::json!({

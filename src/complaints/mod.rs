@@ -108,6 +108,12 @@ pub enum ComplaintError {
     UnknownSite,
     #[error("application number")]
     ApplicationNo,
+    #[error("no such window")]
+    NoSuchWindow,
+    #[error("category")]
+    Category,
+    #[error("finding needed")]
+    FindingNeeded,
     #[error("channel not allowed")]
     Channel,
     #[error("not found")]
@@ -139,6 +145,9 @@ impl UserMessage for ComplaintError {
             ComplaintError::Phone => "complaint.phone",
             ComplaintError::UnknownSite => "complaint.unknown_site",
             ComplaintError::ApplicationNo => "complaint.application_no",
+            ComplaintError::NoSuchWindow => "complaint.no_such_window",
+            ComplaintError::Category => "complaint.category",
+            ComplaintError::FindingNeeded => "complaint.finding_needed",
             ComplaintError::Channel => "complaint.channel",
             ComplaintError::NotFound => "complaint.not_found",
             ComplaintError::WrongState => "complaint.wrong_state",
@@ -162,6 +171,18 @@ impl UserMessage for ComplaintError {
                 "Please give a valid phone number, so that we can answer you.",
             ),
             ComplaintError::UnknownSite => ("没有这个办证点。", "There is no such site."),
+            ComplaintError::NoSuchWindow => (
+                "该办证点没有这个窗口号，请核对，或不填。（填写窗口号时请同时选择办证点）",
+                "That site has no such window number; check it or leave it out (choose the site too).",
+            ),
+            ComplaintError::Category => (
+                "请选择投诉建议的类别。",
+                "Choose what the complaint is about.",
+            ),
+            ComplaintError::FindingNeeded => (
+                "请选择核实结果：属实或不属实。",
+                "Choose the finding: justified or not justified.",
+            ),
             ComplaintError::ApplicationNo => (
                 "申请编号有误，请核对（18位数字），或不填。",
                 "The application number is not valid (18 digits); check it or leave it out.",
@@ -302,11 +323,16 @@ pub async fn register(
         return refused(ComplaintError::OtherSite);
     }
     let window = match (&site, input.window) {
-        (Some(s), Some(n)) => crate::sites::windows_of(ctx.db.reader(), s.id)
+        (_, None) => None,
+        (None, Some(_)) => return refused(ComplaintError::NoSuchWindow),
+        (Some(s), Some(n)) => match crate::sites::windows_of(ctx.db.reader(), s.id)
             .await?
             .into_iter()
-            .find(|w| w.number == n),
-        _ => None,
+            .find(|w| w.number == n)
+        {
+            Some(w) => Some(w),
+            None => return refused(ComplaintError::NoSuchWindow),
+        },
     };
     let application_no = match input
         .application_no

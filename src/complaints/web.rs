@@ -99,17 +99,24 @@ struct ComplaintForm {
 }
 
 impl ComplaintForm {
-    fn input(&self, channel: ComplaintChannel) -> ComplaintInput {
-        ComplaintInput {
+    /// The use case's input; a category or window number that is not one is refused, never
+    /// defaulted.
+    fn input(&self, channel: ComplaintChannel) -> Result<ComplaintInput, ComplaintError> {
+        let category = Category::parse(&self.category).ok_or(ComplaintError::Category)?;
+        let window = match self.window.trim() {
+            "" => None,
+            n => Some(n.parse().map_err(|_| ComplaintError::NoSuchWindow)?),
+        };
+        Ok(ComplaintInput {
             channel,
-            category: Category::parse(&self.category).unwrap_or(Category::Other),
+            category,
             site: Some(self.site.clone()).filter(|s| !s.trim().is_empty()),
-            window: self.window.trim().parse().ok(),
+            window,
             application_no: Some(self.application_no.clone()).filter(|s| !s.trim().is_empty()),
             content: self.content.clone(),
             name: self.name.clone(),
             phone: self.phone.clone(),
-        }
+        })
     }
 }
 
@@ -153,8 +160,11 @@ async fn form_submit(
 ) -> AppResult<Response> {
     limited(&state, &meta.ip).await?;
     let lang = page.lang;
-    let input = f.input(ComplaintChannel::Web);
-    match super::register(&state.complaints(), Registrar::Citizen, &input, &meta).await {
+    let registered = match f.input(ComplaintChannel::Web) {
+        Ok(input) => super::register(&state.complaints(), Registrar::Citizen, &input, &meta).await,
+        Err(e) => Err(Failure::Refused(e)),
+    };
+    match registered {
         Ok(r) => Ok(
             form_view(&state, page, ComplaintForm::default(), None, Some(r))
                 .await?
@@ -289,41 +299,26 @@ struct ListQuery {
     ok: Option<String>,
 }
 
-async fn leader_site(
-    state: &AppState,
-    actor: &crate::auth::Actor,
-    code: &str,
-) -> AppResult<(Vec<Site>, Site)> {
-    let sites: Vec<Site> = crate::sites::list_sites(state.db.reader(), true)
-        .await?
-        .into_iter()
-        .filter(|s| actor.may::<Lead>(s.id))
-        .collect();
-    let site = if code.is_empty() {
-        sites.first().cloned()
-    } else {
-        sites.iter().find(|s| s.code == code).cloned()
-    }
-    .ok_or_else(AppError::forbidden)?;
-    Ok((sites, site))
-}
-
 fn line_of(
     state: &AppState,
     windows: &[crate::sites::Window],
     v: super::ComplaintView,
     lang: Lang,
-) -> ComplaintLine {
+) -> AppResult<ComplaintLine> {
     let r = v.row;
-    let name = state.cipher.open(&r.name_sealed).unwrap_or_default();
+    // Sealed by us: a contact that does not open or parse is our fault, and says so.
+    let name = state
+        .cipher
+        .open(&r.name_sealed)
+        .map_err(AppError::internal)?;
     let phone = state
         .cipher
         .open(&r.phone_sealed)
-        .ok()
-        .and_then(|p| crate::domain::phone::PhoneNumber::parse(&p).ok())
-        .map(|p| p.masked())
-        .unwrap_or_default();
-    ComplaintLine {
+        .map_err(AppError::internal)?;
+    let phone = crate::domain::phone::PhoneNumber::parse(&phone)
+        .map_err(|e| AppError::internal(format!("complaint {} phone: {e}", r.number)))?
+        .masked();
+    Ok(ComplaintLine {
         id: r.id,
         number: r.number,
         channel: r.channel.name(lang).into(),
@@ -364,7 +359,7 @@ fn line_of(
                 .to_string()
             })
             .unwrap_or_default(),
-    }
+    })
 }
 
 async fn list_page(
@@ -375,13 +370,13 @@ async fn list_page(
 ) -> AppResult<ListPage> {
     let lang = page.lang;
     let grant = super::handler(&actor)?;
-    let (sites, site) = leader_site(&state, &actor, &q.site).await?;
+    let (sites, site) = crate::sites::web::duty_sites::<Lead>(&state, &actor, &q.site).await?;
     let windows = crate::sites::windows_of(state.db.reader(), site.id).await?;
     let complaints = super::list(&state.complaints(), &grant, site.id)
         .await?
         .into_iter()
         .map(|v| line_of(&state, &windows, v, lang))
-        .collect();
+        .collect::<AppResult<Vec<_>>>()?;
     Ok(ListPage {
         channels: ComplaintChannel::ALL
             .iter()
@@ -423,14 +418,13 @@ async fn staff_register(
             &ComplaintError::Channel.message(lang),
         ));
     };
-    match super::register(
-        &state.complaints(),
-        Registrar::Staff(&grant),
-        &f.input(channel),
-        &meta,
-    )
-    .await
-    {
+    let registered = match f.input(channel) {
+        Ok(input) => {
+            super::register(&state.complaints(), Registrar::Staff(&grant), &input, &meta).await
+        }
+        Err(e) => Err(Failure::Refused(e)),
+    };
+    match registered {
         Ok(r) => Ok(back_to(&f.site, "ok", &r.number)),
         Err(e) => Ok(back_to(&f.site, "error", &refusal_text(e, lang)?.1)),
     }
@@ -457,9 +451,17 @@ async fn staff_answer(
 ) -> AppResult<Response> {
     let lang = page.lang;
     let grant = super::handler(&actor)?;
+    let justified = match f.justified.as_str() {
+        "yes" => true,
+        "no" => false,
+        _ => {
+            let why = ComplaintError::FindingNeeded.message(lang);
+            return Ok(back_to(&f.site, "error", &why));
+        }
+    };
     let input = AnswerInput {
         answer: f.answer.clone(),
-        justified: f.justified == "yes",
+        justified,
         accountability: f.accountability.clone(),
     };
     match super::answer(&state.complaints(), &grant, id, &input).await {

@@ -100,10 +100,6 @@ fn lines(docs: Vec<DocRow>, lang: Lang) -> Vec<DocLine> {
         .collect()
 }
 
-fn first_site_for<D: Duty>(actor: &Actor, sites: &[Site]) -> Option<Site> {
-    sites.iter().find(|s| actor.may::<D>(s.id)).cloned()
-}
-
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ListQuery {
@@ -123,17 +119,9 @@ fn notes(q: &ListQuery) -> (Option<String>, Option<String>) {
 }
 
 async fn chosen_site<D: Duty>(state: &AppState, actor: &Actor, code: &str) -> AppResult<Site> {
-    let sites = crate::sites::list_sites(state.db.reader(), true).await?;
-    let site = if code.is_empty() {
-        first_site_for::<D>(actor, &sites)
-    } else {
-        sites.into_iter().find(|s| s.code == code)
-    };
-    let site = site.ok_or_else(AppError::forbidden)?;
-    if !actor.may::<D>(site.id) {
-        return Err(AppError::forbidden());
-    }
-    Ok(site)
+    Ok(crate::sites::web::duty_sites::<D>(state, actor, code)
+        .await?
+        .1)
 }
 
 // ---- approver ------------------------------------------------------------------------------

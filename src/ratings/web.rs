@@ -461,25 +461,6 @@ struct CasesQuery {
     ok: Option<String>,
 }
 
-async fn leader_site(
-    state: &AppState,
-    actor: &crate::auth::Actor,
-    code: &str,
-) -> AppResult<(Vec<Site>, Site)> {
-    let sites: Vec<Site> = crate::sites::list_sites(state.db.reader(), true)
-        .await?
-        .into_iter()
-        .filter(|s| actor.may::<Lead>(s.id))
-        .collect();
-    let site = if code.is_empty() {
-        sites.first().cloned()
-    } else {
-        sites.iter().find(|s| s.code == code).cloned()
-    }
-    .ok_or_else(AppError::forbidden)?;
-    Ok((sites, site))
-}
-
 async fn case_line(state: &AppState, v: CaseView, lang: Lang) -> AppResult<CaseLine> {
     let c = v.case;
     let officer = officer_card(state, c.rating.officer_id)
@@ -527,7 +508,7 @@ async fn cases_page(
 ) -> AppResult<CasesPage> {
     let lang = page.lang;
     let grant = super::leader(&actor)?;
-    let (sites, site) = leader_site(&state, &actor, &q.site).await?;
+    let (sites, site) = crate::sites::web::duty_sites::<Lead>(&state, &actor, &q.site).await?;
     let ctx = state.ratings();
     let mut cases = Vec::new();
     for v in super::cases(&ctx, &grant, site.id).await? {

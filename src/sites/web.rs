@@ -22,6 +22,28 @@ use crate::web::AppState;
 use crate::web::extract::{Form, Query, Staff};
 use crate::web::layout::Page;
 
+/// The active sites where `actor` holds duty `D`, and the one a staff page works on: the one
+/// `code` names, or the first. Forbidden when the actor holds the duty at no site, or not at
+/// the one named.
+pub async fn duty_sites<D: crate::auth::Duty>(
+    state: &AppState,
+    actor: &crate::auth::Actor,
+    code: &str,
+) -> AppResult<(Vec<Site>, Site)> {
+    let sites: Vec<Site> = super::list_sites(state.db.reader(), true)
+        .await?
+        .into_iter()
+        .filter(|s| actor.may::<D>(s.id))
+        .collect();
+    let site = if code.is_empty() {
+        sites.first().cloned()
+    } else {
+        sites.iter().find(|s| s.code == code).cloned()
+    }
+    .ok_or_else(AppError::forbidden)?;
+    Ok((sites, site))
+}
+
 pub fn pages() -> Router<AppState> {
     Router::new()
         .route("/sites", get(sites_page))
