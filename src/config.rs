@@ -75,6 +75,8 @@ pub struct Config {
     pub rating_followup_working_days: u32,
     /// R13: working days a complaint must be answered in.
     pub complaint_answer_working_days: u32,
+    /// R13 (每日回访): citizens drawn per site and working day for the daily callbacks.
+    pub callback_sample_size: u32,
     /// The address citizens' phones reach the hall at (e.g. `https://crj.example.gov.cn`), for
     /// QR codes; empty: the host the request came to.
     pub public_url: String,
@@ -251,6 +253,7 @@ impl Default for Config {
             rating_evaluator_minutes: 30,
             rating_followup_working_days: 3,
             complaint_answer_working_days: 5,
+            callback_sample_size: 10,
             public_url: String::new(),
             custody_retention_days: 90,
             custody_expiry_action: ExpiryAction::Remind,

@@ -542,7 +542,7 @@ async fn notifications_forged_or_duplicated_change_nothing(app: TestApp) {
 
     // Refunds: a reason is required, no more than was paid, the provider refunds too.
     assert!(matches!(
-        payments::refund(&pctx, &common::granted(&cashier), &receipt, 100, " ").await,
+        payments::refund(&pctx, &common::granted(&cashier), &receipt, 100, " ", false).await,
         Err(Failure::Refused(PaymentError::ReasonNeeded))
     ));
     assert!(matches!(
@@ -551,7 +551,8 @@ async fn notifications_forged_or_duplicated_change_nothing(app: TestApp) {
             &common::granted(&cashier),
             &receipt,
             19_501,
-            "too much"
+            "too much",
+            false,
         )
         .await,
         Err(Failure::Refused(PaymentError::RefundTooLarge))
@@ -562,6 +563,7 @@ async fn notifications_forged_or_duplicated_change_nothing(app: TestApp) {
         &receipt,
         1_500,
         "endorsement withdrawn",
+        false,
     )
     .await
     .expect("refund");

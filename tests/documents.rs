@@ -247,10 +247,10 @@ async fn illegal_transitions_are_refused(app: TestApp) {
         .await
         .expect("review");
     assert_eq!(
-        refusal(documents::reject(&ctx, &common::granted(&actor), id, " ").await),
+        refusal(documents::reject(&ctx, &common::granted(&actor), id, " ", false).await),
         DocumentError::ReasonsNeeded
     );
-    let rejected = documents::reject(&ctx, &common::granted(&actor), id, "申请材料不实")
+    let rejected = documents::reject(&ctx, &common::granted(&actor), id, "申请材料不实", false)
         .await
         .expect("reject");
     assert_eq!(rejected.stage, Stage::Rejected);
@@ -556,7 +556,7 @@ async fn overdue_is_found_across_holidays(app: TestApp) {
     documents::start_review(&ctx, &common::granted(&actor), d[0].id)
         .await
         .expect("review");
-    documents::reject(&ctx, &common::granted(&actor), d[0].id, "不符合条件")
+    documents::reject(&ctx, &common::granted(&actor), d[0].id, "不符合条件", false)
         .await
         .expect("reject");
     assert_eq!(due("2026-10-16").await.overdue.len(), 3);
@@ -1131,6 +1131,7 @@ async fn nothing_unpaid_is_produced_or_handed_over(app: TestApp) {
         &receipt,
         fee,
         "申请人撤回申请",
+        false,
     )
     .await
     .expect("refund");

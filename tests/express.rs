@@ -437,6 +437,7 @@ async fn nothing_unpaid_is_shipped(app: TestApp) {
         &receipt,
         fee,
         "申请人撤回申请",
+        false,
     )
     .await
     .expect("refund");

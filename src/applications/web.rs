@@ -136,6 +136,8 @@ struct ReceiptPage {
     paid: Option<String>,
     staff_view: bool,
     ticket_to_receipt: Option<i64>,
+    /// The accepting officer's supervision card (服务监督牌).
+    officer: Option<crate::supervision::Card>,
 }
 
 async fn receipt(
@@ -215,7 +217,9 @@ async fn receipt(
             .map(|issued| (acc - issued) / 60_000),
         _ => None,
     };
+    let officer = crate::supervision::web::card_of(state, d.row.officer_id).await?;
     Ok(ReceiptPage {
+        officer,
         promised: d.row.promised_date.as_deref().map(|p| {
             crate::domain::calendar::describe_date(p, d.row.promised_provisional != 0, lang)
         }),

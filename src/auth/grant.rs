@@ -60,6 +60,8 @@ duties! {
     Lead => [Leader];
     /// Registering complaints that come by hotline, the box or at a window.
     TakeComplaints => [Officer, Guide, Leader, Admin];
+    /// 每日回访: working through the day's callback list.
+    MakeCallbacks => [Guide, Leader];
 }
 
 /// Proof that an actor holds duty `D` at [`Grant::sites`]. Fields are private: only

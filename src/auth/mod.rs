@@ -662,6 +662,22 @@ pub async fn set_grants(
     Ok(())
 }
 
+/// Whether `admin` may manage account `staff_id`: an administrator of every site may; a site
+/// administrator only when each of the account's grants is at a site they administer.
+pub async fn administers(
+    db: &Db,
+    admin: &AdminCap<'_>,
+    staff_id: i64,
+) -> Result<bool, sqlx::Error> {
+    if admin.site.is_none() {
+        return Ok(true);
+    }
+    let current = store::grants_of(db.reader(), staff_id).await?;
+    Ok(current
+        .iter()
+        .all(|g| g.site_id.is_some_and(|s| admin.covers(s))))
+}
+
 /// Issues a new one-time password and ends the account's sessions; unlocks the account.
 pub async fn reset_password(
     db: &Db,
@@ -669,14 +685,8 @@ pub async fn reset_password(
     admin: AdminCap<'_>,
     staff_id: i64,
 ) -> Result<String, Failure<AuthError>> {
-    if admin.site.is_some() {
-        let current = store::grants_of(db.reader(), staff_id).await?;
-        if current
-            .iter()
-            .any(|g| g.site_id.is_none_or(|s| !admin.covers(s)))
-        {
-            return Err(Failure::Refused(AuthError::OutsideSites));
-        }
+    if !administers(db, &admin, staff_id).await? {
+        return Err(Failure::Refused(AuthError::OutsideSites));
     }
     let new = password::generate();
     let hash = password::hash(&new).map_err(|e| Failure::Internal(e.to_string()))?;
@@ -713,14 +723,8 @@ pub async fn set_active(
     if staff_id == admin.actor.staff_id && !active {
         return Err(Failure::Refused(AuthError::CannotDemoteSelf));
     }
-    if admin.site.is_some() {
-        let current = store::grants_of(db.reader(), staff_id).await?;
-        if current
-            .iter()
-            .any(|g| g.site_id.is_none_or(|s| !admin.covers(s)))
-        {
-            return Err(Failure::Refused(AuthError::OutsideSites));
-        }
+    if !administers(db, &admin, staff_id).await? {
+        return Err(Failure::Refused(AuthError::OutsideSites));
     }
     let now = clock.now_ms();
     let mut tx = db.begin().await?;

@@ -65,11 +65,14 @@ pub async fn approve(ctx: &Ctx<'_>, grant: &Grant<'_, Review>, id: i64) -> Resul
 }
 
 /// Rejects a document under review with written reasons; the applicant is told.
+/// `acceptance_error`: the approver finds the application should not have been accepted as it
+/// was (受理差错); it counts against the accepting officer's error rate (R13).
 pub async fn reject(
     ctx: &Ctx<'_>,
     grant: &Grant<'_, Review>,
     id: i64,
     reasons: &str,
+    acceptance_error: bool,
 ) -> Result<DocRow> {
     let actor = grant.actor();
     let reasons = reasons.trim();
@@ -86,10 +89,10 @@ pub async fn reject(
         &doc,
         Stage::Rejected,
         now,
-        serde_json::json!({"reasons": reasons}),
+        serde_json::json!({"reasons": reasons, "acceptance_error": acceptance_error}),
     )
     .await?;
-    store::set_rejection(&mut tx, id, reasons).await?;
+    store::set_rejection(&mut tx, id, reasons, acceptance_error).await?;
     let name = |lang| document_name(&doc, lang);
     tell_applicant(
         ctx,

@@ -260,12 +260,16 @@ pub async fn set_rejection(
     conn: &mut AnyConnection,
     id: i64,
     reasons: &str,
+    acceptance_error: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE application_documents SET rejection = $1 WHERE id = $2")
-        .bind(reasons)
-        .bind(id)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "UPDATE application_documents SET rejection = $1, acceptance_error = $2 WHERE id = $3",
+    )
+    .bind(reasons)
+    .bind(i64::from(acceptance_error))
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -32,6 +32,10 @@ use crate::web::layout::Page;
 pub fn pages() -> Router<AppState> {
     Router::new()
         .route("/progress", get(progress_form).post(progress_page))
+        .route(
+            "/progress/decline-callbacks",
+            post(progress_decline_callbacks),
+        )
         .route("/staff/review", get(review_page))
         .route("/staff/production", get(production_page))
         .route("/staff/custody", get(custody_page))
@@ -52,6 +56,7 @@ pub fn pages() -> Router<AppState> {
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(api_progress))
+        .routes(routes!(api_decline_callbacks))
         .routes(routes!(api_due))
         .routes(routes!(api_inventory))
         .routes(routes!(api_document_action))
@@ -469,9 +474,15 @@ async fn document_action(
         "approve" => super::approve(&ctx, &super::duty(&actor)?, id)
             .await
             .and_then(|_| done(lang.pick("已审批通过。", "Approved."))),
-        "reject" => super::reject(&ctx, &super::duty(&actor)?, id, f.get("reasons"))
-            .await
-            .and_then(|_| done(lang.pick("已不予批准。", "Rejected."))),
+        "reject" => super::reject(
+            &ctx,
+            &super::duty(&actor)?,
+            id,
+            f.get("reasons"),
+            f.get("acceptance_error") == "yes",
+        )
+        .await
+        .and_then(|_| done(lang.pick("已不予批准。", "Rejected."))),
         "batch" => {
             let ids: Vec<i64> =
                 f.f.iter()
@@ -752,6 +763,12 @@ struct ProgressPage {
     number: String,
     progress: Option<Progress>,
     error: Option<String>,
+    /// Echoed into the "no callbacks" form (the citizen typed it on this request).
+    id_number: String,
+    /// The citizen has declined the daily callbacks (每日回访).
+    callbacks_declined: bool,
+    /// Declined on this request.
+    declined_now: bool,
 }
 
 async fn progress_form(page: Page, Query(q): Query<ListQuery>) -> ProgressPage {
@@ -760,6 +777,9 @@ async fn progress_form(page: Page, Query(q): Query<ListQuery>) -> ProgressPage {
         number: q.no,
         progress: None,
         error: None,
+        id_number: String::new(),
+        callbacks_declined: false,
+        declined_now: false,
     }
 }
 
@@ -813,16 +833,81 @@ async fn progress_page(
     crate::web::extract::Meta(meta): crate::web::extract::Meta,
     Form(f): Form<ProgressForm>,
 ) -> AppResult<ProgressPage> {
-    let (progress, error) = match lookup(&state, &f.no, &f.id_number, page.lang, &meta.ip).await? {
+    progress_view(&state, page, &meta.ip, f, false).await
+}
+
+/// Looks the application up and, when `decline` and it matches, records that the citizen
+/// declines callbacks; the same page either way.
+async fn progress_view(
+    state: &AppState,
+    page: Page,
+    ip: &str,
+    f: ProgressForm,
+    decline: bool,
+) -> AppResult<ProgressPage> {
+    let (progress, error) = match lookup(state, &f.no, &f.id_number, page.lang, ip).await? {
         Ok(p) => (Some(p), None),
         Err(e) => (None, Some(e)),
     };
+    let mut callbacks_declined = false;
+    if let Some(p) = &progress {
+        let id_index = crate::applications::application(state.db.reader(), p.application_id)
+            .await?
+            .map(|a| a.id_index)
+            .unwrap_or_default();
+        let ctx = state.callbacks();
+        if decline {
+            crate::callbacks::decline_contact(&ctx, &id_index).await?;
+        }
+        callbacks_declined = crate::callbacks::declined(&ctx, &id_index).await?;
+    }
     Ok(ProgressPage {
         page,
         number: f.no,
+        id_number: if progress.is_some() {
+            f.id_number
+        } else {
+            String::new()
+        },
+        declined_now: decline && progress.is_some(),
         progress,
         error,
+        callbacks_declined,
     })
+}
+
+/// "No callbacks, please": the citizen, with their application number and ID number, asks not
+/// to be drawn for the daily callbacks again.
+async fn progress_decline_callbacks(
+    State(state): State<AppState>,
+    page: Page,
+    crate::web::extract::Meta(meta): crate::web::extract::Meta,
+    Form(f): Form<ProgressForm>,
+) -> AppResult<ProgressPage> {
+    progress_view(&state, page, &meta.ip, f, true).await
+}
+
+/// Declines the daily callbacks for the applicant (by application number and ID number).
+#[utoipa::path(post, path = "/api/v1/progress/decline-callbacks", tag = "progress",
+    request_body = ProgressQuery,
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody),
+        (status = 429, body = crate::error::ErrorBody)))]
+async fn api_decline_callbacks(
+    State(state): State<AppState>,
+    lang: Lang,
+    crate::web::extract::Meta(meta): crate::web::extract::Meta,
+    Json(q): Json<ProgressQuery>,
+) -> AppResult<axum::http::StatusCode> {
+    let p = match lookup(&state, &q.application_no, &q.id_number, lang, &meta.ip).await? {
+        Ok(p) => p,
+        Err(_) => return Err(AppError::not_found()),
+    };
+    let id_index = crate::applications::application(state.db.reader(), p.application_id)
+        .await?
+        .map(|a| a.id_index)
+        .ok_or_else(AppError::not_found)?;
+    crate::callbacks::decline_contact(&state.callbacks(), &id_index).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -906,6 +991,10 @@ pub enum DocumentAction {
     /// Not approved, with the reasons the applicant is told.
     Reject {
         reasons: String,
+        /// The application should not have been accepted as it was (受理差错): counts against
+        /// the accepting officer's error rate.
+        #[serde(default)]
+        acceptance_error: bool,
     },
 }
 
@@ -923,9 +1012,10 @@ async fn api_document_action(
     match action {
         DocumentAction::Review => super::start_review(&ctx, &super::duty(&actor)?, id).await,
         DocumentAction::Approve => super::approve(&ctx, &super::duty(&actor)?, id).await,
-        DocumentAction::Reject { reasons } => {
-            super::reject(&ctx, &super::duty(&actor)?, id, &reasons).await
-        }
+        DocumentAction::Reject {
+            reasons,
+            acceptance_error,
+        } => super::reject(&ctx, &super::duty(&actor)?, id, &reasons, acceptance_error).await,
     }
     .map(axum::Json)
     .map_err(AppError::from)

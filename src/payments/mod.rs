@@ -653,6 +653,7 @@ async fn refund_paid_twice(
             method: p.method.code(),
             amount_fen: p.amount_fen,
             reason: "paid twice: automatic refund",
+            officer_error: false,
             staff_id: None,
             now,
             business_date: today,
@@ -681,12 +682,15 @@ pub async fn query_order(ctx: &Ctx<'_>, order_no: &str) -> Result<Settlement> {
 
 /// Refunds part or all of a payment, with a reason (audited); online payments are refunded
 /// through the provider first, so a refund we record is one the provider made.
+/// `officer_error`: refunded because of an officer's mistake (a wrong fee, a wrong item), which
+/// counts against the accepting officer's error rate (R13).
 pub async fn refund(
     ctx: &Ctx<'_>,
     grant: &Grant<'_, Collect>,
     receipt_no: &str,
     amount_fen: i64,
     reason: &str,
+    officer_error: bool,
 ) -> Result<store::RefundRow> {
     let actor = grant.actor();
     let reason = reason.trim();
@@ -729,6 +733,7 @@ pub async fn refund(
             method: p.method.code(),
             amount_fen,
             reason,
+            officer_error,
             staff_id: Some(actor.staff_id),
             now,
             business_date: &today,
@@ -741,14 +746,14 @@ pub async fn refund(
         now,
         "refunded",
         Some(actor.staff_id),
-        serde_json::json!({"refund": refund_no, "amount_fen": amount_fen, "reason": reason}),
+        serde_json::json!({"refund": refund_no, "amount_fen": amount_fen, "reason": reason, "officer_error": officer_error}),
     )
     .await?;
     audit::record(
         &mut tx,
         AuditEntry::by(actor, "payment.refund", "payment", receipt_no, now)
             .site(p.site_id)
-            .detail(serde_json::json!({"amount_fen": amount_fen, "reason": reason})),
+            .detail(serde_json::json!({"amount_fen": amount_fen, "reason": reason, "officer_error": officer_error})),
     )
     .await?;
     tx.commit().await?;

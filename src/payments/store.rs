@@ -228,6 +228,8 @@ pub struct NewRefund<'a> {
     pub method: &'a str,
     pub amount_fen: i64,
     pub reason: &'a str,
+    /// A refund for an officer's mistake (R13 error rate, traced to the accepting officer).
+    pub officer_error: bool,
     pub staff_id: Option<i64>,
     pub now: i64,
     pub business_date: &'a str,
@@ -238,8 +240,8 @@ pub async fn insert_refund(
     r: &NewRefund<'_>,
 ) -> Result<i64, sqlx::Error> {
     sqlx::query(
-        r#"INSERT INTO refunds (refund_no, payment_id, site_id, method, amount_fen, reason, staff_id, at, business_date)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"#,
+        r#"INSERT INTO refunds (refund_no, payment_id, site_id, method, amount_fen, reason, staff_id, at, business_date, officer_error)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id"#,
     )
     .bind(r.refund_no)
     .bind(r.payment_id)
@@ -250,6 +252,7 @@ pub async fn insert_refund(
     .bind(r.staff_id)
     .bind(r.now)
     .bind(r.business_date)
+    .bind(i64::from(r.officer_error))
     .fetch_one(conn)
     .await?
     .try_get("id")

@@ -337,6 +337,8 @@ struct RefundForm {
     receipt_no: String,
     amount: String,
     reason: String,
+    #[serde(default)]
+    officer_error: String,
 }
 
 async fn cashier_refund(
@@ -356,6 +358,7 @@ async fn cashier_refund(
         &f.receipt_no,
         amount,
         &f.reason,
+        f.officer_error == "yes",
     )
     .await
     {
@@ -810,6 +813,10 @@ async fn api_query(
 pub struct RefundJson {
     pub amount_fen: i64,
     pub reason: String,
+    /// Refunded because of an officer's mistake: counts against the accepting officer's error
+    /// rate.
+    #[serde(default)]
+    pub officer_error: bool,
 }
 
 /// Refunds part or all of a payment, with a reason.
@@ -829,6 +836,7 @@ async fn api_refund(
         &receipt,
         b.amount_fen,
         &b.reason,
+        b.officer_error,
     )
     .await?;
     Ok((StatusCode::CREATED, axum::Json(r)))

@@ -834,9 +834,12 @@ struct WindowDisplay {
     number: i64,
     kind: String,
     current: Option<String>,
+    /// The supervision card of the officer at the window (服务监督牌), while it is open.
+    officer: Option<crate::supervision::Card>,
 }
 
-/// The small display above one window: the ticket it is serving, live.
+/// The small display above one window: the ticket it is serving, live, and the supervision
+/// card of the officer at it.
 async fn window_display(
     State(state): State<AppState>,
     page: Page,
@@ -855,7 +858,13 @@ async fn window_display(
     )
     .await?
     .map(|t| t.number);
+    let holder = crate::queue::stored_window_state(state.db.reader(), window.id)
+        .await?
+        .filter(|w| w.status != "closed")
+        .and_then(|w| w.officer_id);
+    let officer = crate::supervision::web::card_of(&state, holder).await?;
     Ok(WindowDisplay {
+        officer,
         kind: window.kind.name(page.lang).to_string(),
         page,
         site,

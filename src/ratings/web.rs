@@ -139,7 +139,7 @@ struct RatePage {
     page: Page,
     site: Site,
     ticket: Ticket,
-    officer: Option<OfficerCard>,
+    officer: Option<crate::supervision::Card>,
     levels: Vec<LevelChoice>,
     reasons: Vec<ReasonChoice>,
     comment: String,
@@ -149,25 +149,6 @@ struct RatePage {
     done: Option<Rated>,
     /// The service cannot be rated (expired, not finished, rated already): why.
     closed: Option<String>,
-}
-
-/// The supervision card of the officer who served (服务监督牌): name and badge number.
-pub struct OfficerCard {
-    pub name: String,
-    pub badge: String,
-}
-
-async fn officer_card(state: &AppState, officer: Option<i64>) -> AppResult<Option<OfficerCard>> {
-    let Some(id) = officer else {
-        return Ok(None);
-    };
-    let mut conn = state.db.reader().acquire().await?;
-    Ok(crate::auth::account_by_id(&mut conn, id)
-        .await?
-        .map(|a| OfficerCard {
-            name: a.display_name,
-            badge: a.badge_no,
-        }))
 }
 
 async fn ticket_site(state: &AppState, token: &str) -> AppResult<(Ticket, Site)> {
@@ -206,7 +187,7 @@ async fn rate_view(
     } else {
         None
     };
-    let officer = officer_card(state, ticket.officer_id).await?;
+    let officer = crate::supervision::web::card_of(state, ticket.officer_id).await?;
     Ok(RatePage {
         levels: level_choices(lang, form.and_then(|f| Level::parse(&f.level))),
         reasons: reason_choices(lang, form.map(|f| f.reasons.as_slice()).unwrap_or_default()),
@@ -286,7 +267,7 @@ struct EvaluatorPage {
     page: Page,
     site: Site,
     window: Window,
-    officer: Option<OfficerCard>,
+    officer: Option<crate::supervision::Card>,
     /// The service to rate now: the window's last finished, unrated ticket.
     ticket: Option<Ticket>,
     levels: Vec<LevelChoice>,
@@ -345,7 +326,7 @@ async fn evaluator_view(
             .and_then(|s| s.officer_id),
     };
     Ok(EvaluatorPage {
-        officer: officer_card(state, holder).await?,
+        officer: crate::supervision::web::card_of(state, holder).await?,
         levels: level_choices(lang, form.and_then(|f| Level::parse(&f.level))),
         reasons: reason_choices(lang, form.map(|f| f.reasons.as_slice()).unwrap_or_default()),
         comment: form.map(|f| f.comment.clone()).unwrap_or_default(),
@@ -463,7 +444,7 @@ struct CasesQuery {
 
 async fn case_line(state: &AppState, v: CaseView, lang: Lang) -> AppResult<CaseLine> {
     let c = v.case;
-    let officer = officer_card(state, c.rating.officer_id)
+    let officer = crate::supervision::web::card_of(state, c.rating.officer_id)
         .await?
         .map(|o| format!("{} ({})", o.name, o.badge))
         .unwrap_or_default();

@@ -247,6 +247,17 @@ fn is_token(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+fn is_multipart(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        })
+}
+
 /// Gives every browser a CSRF token cookie and checks it on every state-changing request:
 /// forms carry it in the `csrf_token` field, scripts in the `X-CSRF-Token` header. This sits
 /// under the Origin/Sec-Fetch-Site check (`CsrfLayer`), so a forged request must beat both.
@@ -290,6 +301,23 @@ pub async fn csrf_token(State(state): State<AppState>, req: Request, next: Next)
             if has_session
                 && !header_token.is_some_and(|h| !fresh && crypto::constant_time_eq(&h, &token))
             {
+                return reject();
+            }
+            Request::from_parts(parts, body)
+        } else if is_multipart(&parts.headers) {
+            // A file upload (a supervision-card photo) is not read here: its token comes in the
+            // form action's query (`?csrf_token=`), and the handler limits its own body.
+            let submitted = header_token.or_else(|| {
+                serde_urlencoded::from_str::<Vec<(String, String)>>(parts.uri.query().unwrap_or(""))
+                    .ok()
+                    .and_then(|pairs| {
+                        pairs
+                            .into_iter()
+                            .find(|(k, _)| k == CSRF_FIELD)
+                            .map(|(_, v)| v)
+                    })
+            });
+            if fresh || !submitted.is_some_and(|s| crypto::constant_time_eq(&s, &token)) {
                 return reject();
             }
             Request::from_parts(parts, body)

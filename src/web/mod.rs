@@ -144,6 +144,16 @@ impl AppState {
         }
     }
 
+    pub fn callbacks(&self) -> crate::callbacks::Ctx<'_> {
+        crate::callbacks::Ctx {
+            db: &self.db,
+            clock: &self.clock,
+            cipher: &self.cipher,
+            calendar: &self.calendar,
+            sample_size: self.config.callback_sample_size,
+        }
+    }
+
     pub fn ratings(&self) -> crate::ratings::Ctx<'_> {
         crate::ratings::Ctx {
             db: &self.db,
@@ -200,6 +210,9 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::queue::web::pages())
         .merge(crate::ratings::web::pages())
         .merge(crate::complaints::web::pages())
+        .merge(crate::callbacks::web::pages())
+        .merge(crate::error_rate::web::pages())
+        .merge(crate::supervision::web::pages())
         .merge(crate::applications::web::pages())
         .merge(crate::payments::web::pages())
         .merge(crate::documents::web::pages())
@@ -273,6 +286,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::queue::web::api())
         .merge(crate::ratings::web::api())
         .merge(crate::complaints::web::api())
+        .merge(crate::callbacks::web::api())
+        .merge(crate::error_rate::web::api())
+        .merge(crate::supervision::web::api())
         .merge(crate::applications::web::api())
         .merge(crate::payments::web::api())
         .merge(crate::documents::web::api())
