@@ -6,10 +6,10 @@
 mod common;
 
 use common::TestApp;
-use onetrip::applications::{self, Acceptance, Delivery};
+use onetrip::applications;
 use onetrip::auth::{Actor, Failure, Role, RoleGrant};
 use onetrip::catalog::TimeLimitClass;
-use onetrip::devices::{CaptureKind, VerifyMethod};
+use onetrip::devices::VerifyMethod;
 use onetrip::documents::flow::Stage;
 use onetrip::documents::{self, DocumentError, PickupInput, Recipient};
 use onetrip::domain::application_no::ApplicationNo;
@@ -54,84 +54,8 @@ async fn accepted(app: &TestApp, n: u32, class: TimeLimitClass) -> ApplicationNo
 
 /// An application accepted at the hall, its fee still owed.
 async fn accepted_unpaid(app: &TestApp, n: u32, class: TimeLimitClass) -> ApplicationNo {
-    let site = onetrip::sites::site_by_code(app.state.db.reader(), "0001")
-        .await
-        .expect("q")
-        .expect("hall");
-    let actor = staff(site.id);
-    let ctx = app.state.applications();
-    let input = applications::FormInput {
-        name: "李流程".into(),
-        id_number: id_number(n),
-        phone: onetrip::domain::phone::PhoneNumber::parse("13900139000").expect("phone"),
-        address: "示范市".into(),
-        ethnicity: "汉".into(),
-        from_card_reader: false,
-        registered_state_personnel: false,
-        unit_consent: false,
-        work_unit: None,
-        guardian: None,
-        documents: vec![
-            applications::rules::DocumentRequest {
-                document: onetrip::catalog::DocumentType::Passport,
-                category: onetrip::catalog::ApplicationCategory::FirstIssue,
-                old_number: None,
-                old_document: None,
-                endorsements: vec![],
-                annotations: 0,
-            },
-            applications::rules::DocumentRequest {
-                document: onetrip::catalog::DocumentType::HkMacaoPermit,
-                category: onetrip::catalog::ApplicationCategory::FirstIssue,
-                old_number: None,
-                old_document: None,
-                endorsements: vec![],
-                annotations: 0,
-            },
-        ],
-        lang: Lang::ZhCn,
-    };
-    let row = applications::submit_form(&ctx, &site, applications::Channel::Kiosk, input)
-        .await
-        .expect("form");
-    let no = ApplicationNo::parse(&row.application_no).expect("no");
-    let d = applications::start_acceptance(&ctx, &common::granted(&actor), &no, None)
-        .await
-        .expect("start");
-    let all: Vec<String> = d
-        .materials(&app.state.catalog)
-        .iter()
-        .map(|m| m.id.clone())
-        .collect();
-    applications::check_materials(&ctx, &common::granted(&actor), &no, &all)
-        .await
-        .expect("materials");
-    for kind in [CaptureKind::Photo, CaptureKind::Fingerprint] {
-        applications::capture(&ctx, &common::granted(&actor), &no, kind)
-            .await
-            .expect("capture");
-    }
-    applications::verify_face(&ctx, &common::granted(&actor), &no)
-        .await
-        .expect("face");
-    applications::run_checks(&ctx, &common::granted(&actor), &no)
-        .await
-        .expect("checks");
-    let expedited = class == TimeLimitClass::Expedited;
-    applications::accept(
-        &ctx,
-        &common::granted(&actor),
-        &no,
-        Acceptance {
-            class,
-            emergency_reason: expedited.then(|| "funeral".to_string()),
-            emergency_proof: expedited.then(|| "死亡证明".to_string()),
-            delivery: Delivery::Pickup { site_id: site.id },
-        },
-    )
-    .await
-    .expect("accept");
-    no
+    let site = app.site_id("0001").await;
+    common::accepted_at(app, &staff(site), id_number(n), class).await
 }
 
 async fn docs(app: &TestApp, no: &ApplicationNo) -> Vec<documents::DocRow> {
@@ -1311,4 +1235,235 @@ on_both_engines!(
     json_journey,
     at = super::DAY,
     super::the_staff_journey_through_json_alone
+);
+
+/// A real staff account (so its name shows on the error-rate page) acting as an officer at
+/// the site: its actor.
+async fn officer_account(app: &TestApp, username: &str, site: i64) -> Actor {
+    app.staff(username, vec![(Role::Officer, Some(site))]).await;
+    let id: i64 = sqlx::query_scalar("SELECT id FROM staff WHERE username = $1")
+        .bind(username)
+        .fetch_one(app.state.db.reader())
+        .await
+        .expect("staff id");
+    Actor {
+        staff_id: id,
+        username: username.into(),
+        ..common::actor_at(site, &[Role::Officer])
+    }
+}
+
+async fn error_rate_is_traced_to_the_accepting_officer(app: TestApp) {
+    let site = app.site_id("0001").await;
+    let hall = onetrip::sites::site(app.state.db.reader(), site)
+        .await
+        .expect("q")
+        .expect("hall");
+    let actor = staff(site);
+    let ctx = app.state.applications();
+    let a = officer_account(&app, "officer.a", site).await;
+    let b = officer_account(&app, "officer.b", site).await;
+    let class = TimeLimitClass::Normal;
+    let mut of_a = Vec::new();
+    for n in 11..=14 {
+        of_a.push(common::accepted_at(&app, &a, id_number(n), class).await);
+    }
+    let mut of_b = Vec::new();
+    for n in 15..=16 {
+        of_b.push(common::accepted_at(&app, &b, id_number(n), class).await);
+    }
+
+    // A's first: a data error found at pickup (a correction).
+    common::pay_cash(&app, site, &of_a[0]).await;
+    let labels = produce(&app, &actor, &of_a[0]).await;
+    documents::check_in(&ctx, &common::granted(&actor), &labels[0], &hall, "E", "01")
+        .await
+        .expect("check in");
+    documents::report_error(&ctx, &common::granted(&actor), &labels[0], "出生日期有误")
+        .await
+        .expect("report");
+    // A's second: one document not approved for an acceptance mistake, the other for the
+    // applicant's own reasons (not A's error).
+    let d = docs(&app, &of_a[1]).await;
+    for doc in &d {
+        documents::start_review(&ctx, &common::granted(&actor), doc.id)
+            .await
+            .expect("review");
+    }
+    documents::reject(
+        &ctx,
+        &common::granted(&actor),
+        d[0].id,
+        "受理时未核对户籍",
+        true,
+    )
+    .await
+    .expect("reject");
+    documents::reject(&ctx, &common::granted(&actor), d[1].id, "不符合条件", false)
+        .await
+        .expect("reject");
+    // A's third: refunded for an officer's mistake; B's first: refunded at the applicant's wish.
+    let cashier = common::actor_at(site, &[Role::Cashier]);
+    for (no, officer_error) in [(&of_a[2], true), (&of_b[0], false)] {
+        let receipt = common::pay_cash(&app, site, no).await;
+        onetrip::payments::refund(
+            &app.state.payments(),
+            &common::granted(&cashier),
+            &receipt,
+            100,
+            "收费项目有误",
+            officer_error,
+        )
+        .await
+        .expect("refund");
+    }
+
+    let leader = common::actor_at(site, &[Role::Leader]);
+    let september = onetrip::error_rate::parse_month("2026-09").expect("month");
+    let r = onetrip::error_rate::month_report(
+        &app.state.db,
+        &common::granted(&leader),
+        site,
+        september,
+    )
+    .await
+    .expect("report");
+    let line = |id: i64| {
+        r.officers
+            .iter()
+            .find(|o| o.officer_id == id)
+            .cloned()
+            .expect("officer line")
+    };
+    let (la, lb) = (line(a.staff_id), line(b.staff_id));
+    assert_eq!(
+        (
+            la.accepted,
+            la.corrections,
+            la.returned,
+            la.refunds,
+            la.with_errors
+        ),
+        (4, 1, 1, 1, 3)
+    );
+    assert_eq!(la.rate_bp, 7500);
+    assert_eq!(la.rate_text(), "75.00 %");
+    assert_eq!(la.name, "测试officer.a");
+    assert_eq!(
+        (
+            lb.accepted,
+            lb.corrections,
+            lb.returned,
+            lb.refunds,
+            lb.with_errors
+        ),
+        (2, 0, 0, 0, 0)
+    );
+    assert_eq!(lb.rate_bp, 0);
+    // Worst first; the site's line adds up.
+    assert_eq!(r.officers[0].officer_id, a.staff_id);
+    assert_eq!((r.total.accepted, r.total.with_errors), (6, 3));
+    assert_eq!(r.total.rate_bp, 5000);
+    // The list behind the numbers: three errors, all A's, each on its application.
+    let mut behind: Vec<(onetrip::error_rate::ErrorKind, String)> = r
+        .items
+        .iter()
+        .map(|i| (i.kind, i.application_no.clone()))
+        .collect();
+    behind.sort_by_key(|(k, _)| k.code());
+    use onetrip::error_rate::ErrorKind;
+    assert_eq!(
+        behind,
+        vec![
+            (ErrorKind::Correction, of_a[0].as_str().to_string()),
+            (ErrorKind::Refund, of_a[2].as_str().to_string()),
+            (ErrorKind::Returned, of_a[1].as_str().to_string()),
+        ]
+    );
+    assert!(r.items.iter().all(|i| i.officer_id == a.staff_id));
+
+    // An acceptance in October counts in October, not September.
+    app.state.clock.advance_ms(3 * 86_400_000);
+    common::accepted_at(&app, &b, id_number(17), class).await;
+    let october = onetrip::error_rate::parse_month("2026-10").expect("month");
+    let oct =
+        onetrip::error_rate::month_report(&app.state.db, &common::granted(&leader), site, october)
+            .await
+            .expect("report");
+    assert_eq!(oct.officers.len(), 1);
+    assert_eq!(
+        (oct.officers[0].officer_id, oct.officers[0].accepted),
+        (b.staff_id, 1)
+    );
+    let again = onetrip::error_rate::month_report(
+        &app.state.db,
+        &common::granted(&leader),
+        site,
+        september,
+    )
+    .await
+    .expect("report");
+    assert_eq!(again.total.accepted, 6);
+
+    // Another site's leader sees nothing of this one.
+    let elsewhere = common::actor_at(app.site_id("0002").await, &[Role::Leader]);
+    assert!(matches!(
+        onetrip::error_rate::month_report(
+            &app.state.db,
+            &common::granted(&elsewhere),
+            site,
+            september
+        )
+        .await,
+        Err(Failure::Refused(
+            onetrip::error_rate::ErrorRateError::OtherSite
+        ))
+    ));
+
+    // The page: the duty leader's table with the goal line and A's list.
+    let password = app
+        .staff("leader.e", vec![(Role::Leader, Some(site))])
+        .await;
+    let c = app.signed_in("leader.e", &password).await;
+    let html = c
+        .get(app.url(&format!(
+            "/staff/leader/error-rate?month=2026-09&officer={}",
+            a.staff_id
+        )))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("75.00 %"), "{html}");
+    assert!(html.contains("目标线"));
+    assert!(html.contains(of_a[1].as_str()));
+    assert!(html.contains("受理时未核对户籍"));
+    let bad = c
+        .get(app.url("/staff/leader/error-rate?month=2026-13"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(bad.contains("月份格式应为 YYYY-MM"));
+    // The JSON twin.
+    let json: serde_json::Value = c
+        .get(app.url("/api/v1/sites/0001/error-rate?month=2026-09"))
+        .send()
+        .await
+        .expect("api")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(json["total"]["accepted"], 6);
+    assert_eq!(json["items"].as_array().map(Vec::len), Some(3));
+}
+
+on_both_engines!(
+    error_rate,
+    at = super::DAY,
+    super::error_rate_is_traced_to_the_accepting_officer
 );

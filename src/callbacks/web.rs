@@ -324,8 +324,9 @@ pub struct OptionJson {
 /// The callback script (in the request's language).
 #[utoipa::path(get, path = "/api/v1/callbacks/script", tag = "callbacks",
     responses((status = 200, body = Vec<QuestionJson>)))]
-async fn api_script(lang: Lang) -> axum::Json<Vec<QuestionJson>> {
-    axum::Json(
+async fn api_script(lang: Lang, Staff(actor): Staff) -> AppResult<axum::Json<Vec<QuestionJson>>> {
+    super::caller(&actor)?;
+    Ok(axum::Json(
         super::script()
             .iter()
             .map(|q| QuestionJson {
@@ -346,7 +347,7 @@ async fn api_script(lang: Lang) -> axum::Json<Vec<QuestionJson>> {
                     .collect(),
             })
             .collect(),
-    )
+    ))
 }
 
 /// A citizen on the list (name and phone masked).

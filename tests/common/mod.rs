@@ -506,6 +506,99 @@ pub fn notice_2027(new_year_end: &str, spring_end: &str) -> serde_json::Value {
     })
 }
 
+/// An application (passport and HK/Macao permit, first issue) accepted at the hall by `actor`
+/// (an officer there) for the applicant `id`, its fee still owed.
+#[allow(dead_code)]
+pub async fn accepted_at(
+    app: &TestApp,
+    actor: &onetrip::auth::Actor,
+    id: onetrip::domain::id_number::IdNumber,
+    class: onetrip::catalog::TimeLimitClass,
+) -> onetrip::domain::application_no::ApplicationNo {
+    use onetrip::applications::{self, Acceptance, Delivery};
+    use onetrip::catalog::TimeLimitClass;
+    use onetrip::devices::CaptureKind;
+    use onetrip::domain::application_no::ApplicationNo;
+    use onetrip::i18n::Lang;
+    let site = onetrip::sites::site_by_code(app.state.db.reader(), "0001")
+        .await
+        .expect("q")
+        .expect("hall");
+    let ctx = app.state.applications();
+    let input = applications::FormInput {
+        name: "李流程".into(),
+        id_number: id,
+        phone: onetrip::domain::phone::PhoneNumber::parse("13900139000").expect("phone"),
+        address: "示范市".into(),
+        ethnicity: "汉".into(),
+        from_card_reader: false,
+        registered_state_personnel: false,
+        unit_consent: false,
+        work_unit: None,
+        guardian: None,
+        documents: vec![
+            applications::rules::DocumentRequest {
+                document: onetrip::catalog::DocumentType::Passport,
+                category: onetrip::catalog::ApplicationCategory::FirstIssue,
+                old_number: None,
+                old_document: None,
+                endorsements: vec![],
+                annotations: 0,
+            },
+            applications::rules::DocumentRequest {
+                document: onetrip::catalog::DocumentType::HkMacaoPermit,
+                category: onetrip::catalog::ApplicationCategory::FirstIssue,
+                old_number: None,
+                old_document: None,
+                endorsements: vec![],
+                annotations: 0,
+            },
+        ],
+        lang: Lang::ZhCn,
+    };
+    let row = applications::submit_form(&ctx, &site, applications::Channel::Kiosk, input)
+        .await
+        .expect("form");
+    let no = ApplicationNo::parse(&row.application_no).expect("no");
+    let d = applications::start_acceptance(&ctx, &granted(actor), &no, None)
+        .await
+        .expect("start");
+    let all: Vec<String> = d
+        .materials(&app.state.catalog)
+        .iter()
+        .map(|m| m.id.clone())
+        .collect();
+    applications::check_materials(&ctx, &granted(actor), &no, &all)
+        .await
+        .expect("materials");
+    for kind in [CaptureKind::Photo, CaptureKind::Fingerprint] {
+        applications::capture(&ctx, &granted(actor), &no, kind)
+            .await
+            .expect("capture");
+    }
+    applications::verify_face(&ctx, &granted(actor), &no)
+        .await
+        .expect("face");
+    applications::run_checks(&ctx, &granted(actor), &no)
+        .await
+        .expect("checks");
+    let expedited = class == TimeLimitClass::Expedited;
+    applications::accept(
+        &ctx,
+        &granted(actor),
+        &no,
+        Acceptance {
+            class,
+            emergency_reason: expedited.then(|| "funeral".to_string()),
+            emergency_proof: expedited.then(|| "死亡证明".to_string()),
+            delivery: Delivery::Pickup { site_id: site.id },
+        },
+    )
+    .await
+    .expect("accept");
+    no
+}
+
 /// Pays application `no` in cash at a cashier's window of site `site_id`; returns the receipt
 /// number (decision 012: nothing is produced before).
 #[allow(dead_code)]
