@@ -165,21 +165,19 @@ async fn ratings_cannot_be_changed_or_removed(engine: Engine) {
     )
     .await
     .unwrap();
+    // On the writer, so the trigger (not a read-only connection) is what refuses.
+    for (sql, why) in [
+        (
+            "UPDATE ratings SET level = 'very_satisfied'",
+            "a rating cannot be improved afterwards",
+        ),
+        ("DELETE FROM ratings", "a rating cannot be removed"),
+    ] {
+        let mut tx = app.state.db.begin().await.unwrap();
+        let err = sqlx::query(sql).execute(&mut *tx).await.expect_err(why);
+        assert!(err.to_string().contains("append-only"), "{why}: {err}");
+    }
     let db = app.state.db.reader();
-    assert!(
-        sqlx::query("UPDATE ratings SET level = 'very_satisfied'")
-            .execute(db)
-            .await
-            .is_err(),
-        "a rating cannot be improved afterwards"
-    );
-    assert!(
-        sqlx::query("DELETE FROM ratings")
-            .execute(db)
-            .await
-            .is_err(),
-        "a rating cannot be removed"
-    );
     let level: String = sqlx::query_scalar("SELECT level FROM ratings WHERE ticket_id = $1")
         .bind(t.id)
         .fetch_one(db)

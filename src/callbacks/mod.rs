@@ -565,15 +565,15 @@ pub async fn record_attempt(
     if note.chars().count() > NOTE_MAX {
         return refused(CallbackError::NoteTooLong);
     }
+    let (item, list) = item_in_grant(ctx, grant, item_id).await?;
+    if item.status != ItemStatus::Pending || item.attempts >= MAX_ATTEMPTS {
+        return refused(CallbackError::Finished);
+    }
     let answers = if input.outcome == Outcome::Reached {
         check_answers(&input.answers).map_err(Failure::Refused)?
     } else {
         BTreeMap::new()
     };
-    let (item, list) = item_in_grant(ctx, grant, item_id).await?;
-    if item.status != ItemStatus::Pending || item.attempts >= MAX_ATTEMPTS {
-        return refused(CallbackError::Finished);
-    }
     let attempt = item.attempts + 1;
     let status = match input.outcome {
         Outcome::Reached => ItemStatus::Reached,

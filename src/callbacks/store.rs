@@ -67,7 +67,8 @@ pub async fn list_by_id<'e>(
 }
 
 /// The citizens served at `site_id` on `served` (an acceptance finished that day, accepted or
-/// refused) who had not declined contact at `as_of`: one per person (their first application),
+/// refused) who had not declined contact by `as_of` (a decline in the very millisecond of a
+/// draw counts as before it: declining always wins): one per person (their first application),
 /// as (application id, application number).
 pub async fn candidates<'e>(
     ex: impl Executor<'e, Database = Any>,
