@@ -210,12 +210,22 @@ fn spawn_digest(state: AppState) {
                 .clock
                 .timestamp()
                 .to_zoned_datetime(crate::clock::hall_tz());
-            if z.hour() >= 8
-                && let Err(e) =
-                    crate::documents::send_digest_once(&state.applications(), &phone, z.date())
-                        .await
-            {
-                tracing::warn!(error = %e, "daily digest failed; retrying");
+            if z.hour() >= 8 {
+                let sent = match state.leader_digest_extra().await {
+                    Ok(extra) => crate::documents::send_digest_once(
+                        &state.applications(),
+                        &phone,
+                        z.date(),
+                        &extra,
+                    )
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+                    Err(e) => Err(format!("{e:?}")),
+                };
+                if let Err(e) = sent {
+                    tracing::warn!(error = %e, "daily digest failed; retrying");
+                }
             }
             tokio::time::sleep(std::time::Duration::from_secs(300)).await;
         }

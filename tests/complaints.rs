@@ -32,6 +32,7 @@ fn complaint(channel: ComplaintChannel, phone: &str) -> ComplaintInput {
         site: Some("0001".into()),
         window: Some(3),
         application_no: None,
+        officer_badge: None,
         content: "窗口要求提供办事指南以外的户口本复印件，白跑了一趟。".into(),
         name: "王小明".into(),
         phone: phone.into(),
@@ -182,14 +183,16 @@ async fn a_complaint_from_the_web_to_the_citizens_verdict(engine: Engine) {
         accountability: String::new(),
     };
     assert_eq!(
-        refusal(complaints::answer(&ctx, &lead, id, &answer).await),
+        refusal(complaints::answer(&ctx, complaints::Answerer::Leader(&lead), id, &answer).await),
         ComplaintError::AccountabilityNeeded
     );
     answer.accountability = "当事民警诫勉谈话，窗口一次性告知清单更新".into();
-    let answered = complaints::answer(&ctx, &lead, id, &answer).await.unwrap();
+    let answered = complaints::answer(&ctx, complaints::Answerer::Leader(&lead), id, &answer)
+        .await
+        .unwrap();
     assert_eq!(answered.status, Status::Answered);
     assert_eq!(
-        refusal(complaints::answer(&ctx, &lead, id, &answer).await),
+        refusal(complaints::answer(&ctx, complaints::Answerer::Leader(&lead), id, &answer).await),
         ComplaintError::WrongState
     );
 
@@ -329,4 +332,233 @@ async fn complaints_over_http(engine: Engine) {
         .await
         .unwrap();
     assert_eq!(res.status(), 404, "another phone learns nothing");
+}
+
+on_both_engines!(the_officer_concerned_a_named_handler_and_alerts);
+
+/// A complaint names the officer concerned (by badge, or as the acceptor of the application);
+/// the duty leader assigns it to a named handler, who answers it, and nobody else; a repeated
+/// complaint texts the duty leader at once; the leader's page counts what is overdue.
+async fn the_officer_concerned_a_named_handler_and_alerts(engine: Engine) {
+    let config = Config {
+        duty_leader_phone: "13800138000".into(),
+        ..Config::default()
+    };
+    let Some(app) = TestApp::spawn_full(
+        engine,
+        config,
+        Clock::fixed(at("2026-10-15T09:00:00+08:00")),
+    )
+    .await
+    else {
+        return;
+    };
+    let hall = hall_id(&app).await;
+    let id_of = |username: &'static str| {
+        let db = app.state.db.reader().clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT id FROM staff WHERE username = $1")
+                .bind(username)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    // The demo officer 李受理 wears badge 010002; the test officer accepts an application.
+    let demo_officer = id_of("officer").await;
+    app.staff("acceptor", vec![(Role::Officer, Some(hall))])
+        .await;
+    let acceptor = onetrip::auth::Actor {
+        staff_id: id_of("acceptor").await,
+        ..common::actor_at(hall, &[Role::Officer])
+    };
+    let no = common::accepted_at(
+        &app,
+        &acceptor,
+        common::synthetic_id("19800101", 1),
+        onetrip::catalog::TimeLimitClass::Normal,
+    )
+    .await;
+    let ctx = app.state.complaints();
+    let meta = RequestMeta::default();
+
+    // By badge.
+    let by_badge = ComplaintInput {
+        officer_badge: Some("010002".into()),
+        ..complaint(ComplaintChannel::Web, "13700137001")
+    };
+    let r1 = complaints::register(&ctx, Registrar::Citizen, &by_badge, &meta)
+        .await
+        .unwrap();
+    // A badge nobody at that site wears, or a badge without a site: refused, not dropped.
+    for bad in [
+        ComplaintInput {
+            officer_badge: Some("999999".into()),
+            ..complaint(ComplaintChannel::Web, "13700137002")
+        },
+        ComplaintInput {
+            officer_badge: Some("010002".into()),
+            site: None,
+            window: None,
+            ..complaint(ComplaintChannel::Web, "13700137002")
+        },
+    ] {
+        assert_eq!(
+            refusal(complaints::register(&ctx, Registrar::Citizen, &bad, &meta).await),
+            ComplaintError::NoSuchOfficer
+        );
+    }
+    // By application: its site and its accepting officer.
+    let by_application = ComplaintInput {
+        site: None,
+        window: None,
+        application_no: Some(no.as_str().into()),
+        ..complaint(ComplaintChannel::Web, "13700137003")
+    };
+    let r2 = complaints::register(&ctx, Registrar::Citizen, &by_application, &meta)
+        .await
+        .unwrap();
+    let leader = staff(hall, Role::Leader, 9001);
+    let lead = common::granted(&leader);
+    let listed = complaints::list(&ctx, &lead, hall).await.unwrap();
+    let row = |n: &str| {
+        listed
+            .iter()
+            .find(|v| v.row.number == n)
+            .map(|v| v.row.clone())
+            .unwrap()
+    };
+    assert_eq!(row(&r1.number).officer_id, Some(demo_officer));
+    assert_eq!(row(&r2.number).officer_id, Some(acceptor.staff_id));
+    assert_eq!(row(&r2.number).site_id, Some(hall));
+
+    // Nothing texted yet: no repeat.
+    let texts = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'leader.complaint_repeated'",
+        )
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap()
+    };
+    assert_eq!(texts().await, 0);
+    // The same officer complained about again: the duty leader is texted at once.
+    let again = ComplaintInput {
+        officer_badge: Some("010002".into()),
+        category: Category::Attitude,
+        ..complaint(ComplaintChannel::Web, "13700137004")
+    };
+    let r3 = complaints::register(&ctx, Registrar::Citizen, &again, &meta)
+        .await
+        .unwrap();
+    assert_eq!(texts().await, 1);
+    let listed = complaints::list(&ctx, &lead, hall).await.unwrap();
+    assert!(
+        listed
+            .iter()
+            .filter(|v| v.row.officer_id == Some(demo_officer))
+            .all(|v| v.repeated)
+    );
+    let alerts = complaints::alerts(&ctx, &lead, hall).await.unwrap();
+    assert_eq!((alerts.overdue, alerts.repeated), (0, 2));
+
+    // Assigned to a named handler of the site (not someone of another site).
+    let guide = id_of("guide").await;
+    let r3_id = listed
+        .iter()
+        .find(|v| v.row.number == r3.number)
+        .map(|v| v.row.id)
+        .unwrap();
+    app.staff(
+        "far.away",
+        vec![(Role::Officer, Some(app.site_id("0002").await))],
+    )
+    .await;
+    assert_eq!(
+        refusal(complaints::assign(&ctx, &lead, r3_id, id_of("far.away").await).await),
+        ComplaintError::NoSuchHandler
+    );
+    let assigned = complaints::assign(&ctx, &lead, r3_id, guide).await.unwrap();
+    assert_eq!(assigned.handler_id, Some(guide));
+    let handler = onetrip::auth::Actor {
+        staff_id: guide,
+        ..common::actor_at(hall, &[Role::Guide])
+    };
+    let mine = complaints::assigned_to(&ctx, &handler).await.unwrap();
+    assert_eq!(
+        mine.iter()
+            .map(|v| v.row.number.clone())
+            .collect::<Vec<_>>(),
+        vec![r3.number.clone()]
+    );
+    let answer = AnswerInput {
+        answer: "经核实，该民警服务用语不规范，已批评教育并向您致歉。".into(),
+        justified: true,
+        accountability: "对民警李受理进行批评教育，扣减当月考核分".into(),
+    };
+    // Someone it was not assigned to cannot answer it.
+    let other = onetrip::auth::Actor {
+        staff_id: acceptor.staff_id,
+        ..common::actor_at(hall, &[Role::Officer])
+    };
+    assert_eq!(
+        refusal(
+            complaints::answer(&ctx, complaints::Answerer::Handler(&other), r3_id, &answer).await
+        ),
+        ComplaintError::NotFound
+    );
+    let done = complaints::answer(
+        &ctx,
+        complaints::Answerer::Handler(&handler),
+        r3_id,
+        &answer,
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.justified, Some(true));
+    assert!(
+        complaints::assigned_to(&ctx, &handler)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let kinds: Vec<String> = complaints::history(&ctx, r3_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, k, _)| k)
+        .collect();
+    assert_eq!(kinds, vec!["registered", "assigned", "answered"]);
+
+    // Six working days later the others are overdue: on the leader's page and in the digest.
+    app.state.clock.advance_ms(8 * 86_400_000);
+    let alerts = complaints::alerts(&ctx, &lead, hall).await.unwrap();
+    assert_eq!(alerts.overdue, 2);
+    let line = complaints::digest_line(&ctx).await.unwrap();
+    assert!(line.contains("投诉超期未答复2件"), "{line}");
+    let password = app
+        .staff("leader.alerts", vec![(Role::Leader, Some(hall))])
+        .await;
+    let c = app.signed_in("leader.alerts", &password).await;
+    let html = c
+        .get(app.url("/staff/leader"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"service-alerts\""), "{html}");
+    assert!(html.contains("投诉超期未答复2件"));
+    // The handler's own page lists nothing now; the leader's shows the officer and handler.
+    let html = c
+        .get(app.url("/staff/complaints"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("李受理 (010002)"));
+    assert!(html.contains("郑导办 (010007)"));
 }

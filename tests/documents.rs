@@ -648,12 +648,12 @@ async fn the_daily_digest_goes_out_once(app: TestApp) {
     assert_eq!((digest.overdue, digest.expedited), (2, 2));
     assert!(digest.text.contains("超期2件"), "{}", digest.text);
     assert!(
-        documents::send_digest_once(&ctx, &phone, day)
+        documents::send_digest_once(&ctx, &phone, day, "")
             .await
             .expect("send")
     );
     assert!(
-        !documents::send_digest_once(&ctx, &phone, day)
+        !documents::send_digest_once(&ctx, &phone, day, "")
             .await
             .expect("send")
     );

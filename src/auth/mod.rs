@@ -770,6 +770,27 @@ pub async fn visible_staff(
     })
 }
 
+/// The active staff who work at `site_id` (a grant there or at every site), by name: who a
+/// complaint can be assigned to, whose badge a citizen may name.
+pub async fn staff_of_site(
+    db: &Db,
+    clock: &Clock,
+    site_id: i64,
+) -> Result<Vec<store::StaffSummary>, sqlx::Error> {
+    let mut all: Vec<store::StaffSummary> = store::list_staff(db.reader(), clock.now_ms())
+        .await?
+        .into_iter()
+        .filter(|s| {
+            s.active
+                && s.grants
+                    .iter()
+                    .any(|g| g.site_id.is_none_or(|x| x == site_id))
+        })
+        .collect();
+    all.sort_by(|a, b| a.badge_no.cmp(&b.badge_no).then(a.id.cmp(&b.id)));
+    Ok(all)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

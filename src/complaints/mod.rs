@@ -126,6 +126,10 @@ pub enum ComplaintError {
     AccountabilityNeeded,
     #[error("other site")]
     OtherSite,
+    #[error("no such officer")]
+    NoSuchOfficer,
+    #[error("no such handler")]
+    NoSuchHandler,
 }
 
 impl UserMessage for ComplaintError {
@@ -154,6 +158,8 @@ impl UserMessage for ComplaintError {
             ComplaintError::AnswerNeeded => "complaint.answer_needed",
             ComplaintError::AccountabilityNeeded => "complaint.accountability_needed",
             ComplaintError::OtherSite => "complaint.other_site",
+            ComplaintError::NoSuchOfficer => "complaint.no_such_officer",
+            ComplaintError::NoSuchHandler => "complaint.no_such_handler",
         }
     }
     fn message(&self, lang: Lang) -> String {
@@ -211,6 +217,14 @@ impl UserMessage for ComplaintError {
                 "您在该办证点没有处理投诉的权限。",
                 "You do not handle complaints at this site.",
             ),
+            ComplaintError::NoSuchOfficer => (
+                "该办证点没有这个警号的民警，请核对服务监督牌上的警号，或不填。（填写警号时请同时选择办证点）",
+                "No officer of that site has this badge number; check it on the supervision card or leave it out (choose the site too).",
+            ),
+            ComplaintError::NoSuchHandler => (
+                "只能交给该办证点在岗的工作人员办理。",
+                "A complaint can only be assigned to active staff of its site.",
+            ),
         };
         lang.pick(zh, en).into()
     }
@@ -231,6 +245,9 @@ pub struct Ctx<'a> {
     pub counting: CountingRules,
     /// Working days a complaint must be answered in.
     pub answer_working_days: u32,
+    /// The duty leader's phone: repeated complaints are texted at once (setting
+    /// `duty_leader_phone`; none: the list and the daily digest still show them).
+    pub leader_phone: Option<PhoneNumber>,
 }
 
 /// A complaint or suggestion as the citizen or the registering staff member gives it.
@@ -255,6 +272,11 @@ pub struct ComplaintInput {
     )]
     #[schema(value_type = Option<crate::web::fields::ApplicationNoText>)]
     pub application_no: Option<String>,
+    /// The badge number (警号) of the officer concerned, as on their supervision card, if
+    /// known (with the site). Left out, the officer who accepted the application is taken.
+    #[serde(default)]
+    #[schema(max_length = 20)]
+    pub officer_badge: Option<String>,
     pub content: String,
     pub name: String,
     #[serde(deserialize_with = "crate::web::fields::PhoneText::deserialize_string")]
@@ -346,6 +368,45 @@ pub async fn register(
         },
         None => None,
     };
+    // The application names its site and the officer who accepted it, when not given.
+    let application = match &application_no {
+        Some(no) => crate::applications::application_by_no(ctx.db.reader(), no.as_str()).await?,
+        None => None,
+    };
+    let site = match (site, &application) {
+        (Some(s), _) => Some(s),
+        (None, Some(a)) => crate::sites::site(ctx.db.reader(), a.site_id).await?,
+        (None, None) => None,
+    };
+    if let (Some(g), Some(s)) = (staff, &site)
+        && !g.covers(s.id)
+    {
+        return refused(ComplaintError::OtherSite);
+    }
+    let badge = input
+        .officer_badge
+        .as_deref()
+        .map(str::trim)
+        .filter(|b| !b.is_empty());
+    let officer_id = match (badge, &site) {
+        (Some(_), None) => return refused(ComplaintError::NoSuchOfficer),
+        (Some(b), Some(s)) => {
+            let named: Vec<i64> = crate::auth::staff_of_site(ctx.db, ctx.clock, s.id)
+                .await?
+                .into_iter()
+                .filter(|m| m.badge_no == b)
+                .map(|m| m.id)
+                .collect();
+            match named[..] {
+                [id] => Some(id),
+                _ => return refused(ComplaintError::NoSuchOfficer),
+            }
+        }
+        (None, _) => application
+            .as_ref()
+            .filter(|a| site.as_ref().is_some_and(|s| s.id == a.site_id))
+            .and_then(|a| a.officer_id),
+    };
     let today = ctx.clock.today();
     let due = ctx
         .calendar
@@ -366,7 +427,7 @@ pub async fn register(
             channel: input.channel,
             category: input.category,
             site_id: site.as_ref().map(|s| s.id),
-            officer_id: None,
+            officer_id,
             window_id: window.as_ref().map(|w| w.id),
             line_code: None,
             application_no: application_no.as_ref().map(|n| n.as_str()),
@@ -395,6 +456,41 @@ pub async fn register(
         None => AuditEntry::system("complaint.registered", "complaint", &number, meta, now),
     };
     audit::record(&mut tx, entry).await?;
+    // A repeated complaint (the same citizen, or the same officer, twice in 30 days) is texted
+    // to the duty leader at once, in the same transaction as the complaint.
+    let since = now - REPEAT_WINDOW_MS;
+    let (same_phone, same_officer) = store::repeats(
+        &mut *tx,
+        &ctx.cipher.blind_index(phone.as_str()),
+        officer_id,
+        since,
+    )
+    .await?;
+    if let Some(leader) = &ctx.leader_phone
+        && (same_phone > 1 || same_officer > 1)
+    {
+        let why = if same_officer > 1 {
+            format!("被投诉民警30天内第{same_officer}次被投诉")
+        } else {
+            format!("同一群众30天内第{same_phone}次投诉")
+        };
+        crate::notify::enqueue(
+            &mut tx,
+            ctx.cipher,
+            crate::notify::Outgoing {
+                kind: "leader.complaint_repeated",
+                reference: &number,
+                phone: leader,
+                body: &format!(
+                    "【出入境·带班提醒】重复投诉{number}（{}）：{why}，请于{due}前答复。",
+                    input.category.name(Lang::ZhCn)
+                ),
+                due_at: now,
+            },
+            now,
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(Registered {
         number,
@@ -411,6 +507,9 @@ pub fn taker(actor: &Actor) -> Result<Grant<'_, TakeComplaints>> {
 pub fn handler(actor: &Actor) -> Result<Grant<'_, Lead>> {
     actor.grant_or(ComplaintError::OtherSite)
 }
+
+/// Complaints from the same phone, or about the same officer, within this window are repeated.
+pub const REPEAT_WINDOW_MS: i64 = 30 * 86_400_000;
 
 /// A complaint as the duty leader's list shows it.
 #[derive(Debug)]
@@ -431,19 +530,126 @@ pub async fn list(
     if !grant.covers(site_id) {
         return refused(ComplaintError::OtherSite);
     }
+    let since = ctx.clock.now_ms() - REPEAT_WINDOW_MS;
+    let rows = store::of_site(ctx.db.reader(), site_id, since).await?;
+    views(ctx, rows).await
+}
+
+/// Marks each complaint overdue (open past its date) and repeated (the same phone, or the
+/// same officer, more than once in 30 days).
+async fn views(ctx: &Ctx<'_>, rows: Vec<ComplaintRow>) -> Result<Vec<ComplaintView>> {
     let today = ctx.clock.today().to_string();
-    let since = ctx.clock.now_ms() - 30 * 86_400_000;
+    let since = ctx.clock.now_ms() - REPEAT_WINDOW_MS;
     let mut out = Vec::new();
-    for row in store::of_site(ctx.db.reader(), site_id, since).await? {
-        let (same_phone, _) =
+    for row in rows {
+        let (same_phone, same_officer) =
             store::repeats(ctx.db.reader(), &row.phone_index, row.officer_id, since).await?;
         out.push(ComplaintView {
             overdue: row.status == Status::Open && row.due_date < today,
-            repeated: same_phone > 1,
+            repeated: same_phone > 1 || same_officer > 1,
             row,
         });
     }
     Ok(out)
+}
+
+/// The open complaints assigned to `actor` (whatever their role): their own work list.
+pub async fn assigned_to(ctx: &Ctx<'_>, actor: &Actor) -> Result<Vec<ComplaintView>> {
+    let rows = store::assigned(ctx.db.reader(), actor.staff_id).await?;
+    views(ctx, rows).await
+}
+
+/// What the duty leader is alerted to at a site: open complaints past their date, open
+/// repeated complaints.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct Alerts {
+    pub overdue: i64,
+    pub repeated: i64,
+}
+
+pub async fn alerts(ctx: &Ctx<'_>, grant: &Grant<'_, Lead>, site_id: i64) -> Result<Alerts> {
+    let mut a = Alerts::default();
+    for v in list(ctx, grant, site_id).await? {
+        if v.row.status == Status::Open {
+            a.overdue += i64::from(v.overdue);
+            a.repeated += i64::from(v.repeated);
+        }
+    }
+    Ok(a)
+}
+
+/// The complaints' line of the duty leader's daily digest (every site): open ones past their
+/// date and open repeated ones; empty when there are none.
+pub async fn digest_line(ctx: &Ctx<'_>) -> Result<String> {
+    let rows = store::open_all(ctx.db.reader()).await?;
+    let mut a = Alerts::default();
+    for v in views(ctx, rows).await? {
+        a.overdue += i64::from(v.overdue);
+        a.repeated += i64::from(v.repeated);
+    }
+    Ok(if a.overdue + a.repeated == 0 {
+        String::new()
+    } else {
+        format!("投诉超期未答复{}件，重复投诉{}件。", a.overdue, a.repeated)
+    })
+}
+
+/// Assigns an open complaint to a named handler of its site, who answers it (the deadline
+/// stays).
+pub async fn assign(
+    ctx: &Ctx<'_>,
+    grant: &Grant<'_, Lead>,
+    id: i64,
+    handler_id: i64,
+) -> Result<ComplaintRow> {
+    let row = handled(ctx, grant, id).await?;
+    if row.status != Status::Open {
+        return refused(ComplaintError::WrongState);
+    }
+    let eligible = match row.site_id {
+        Some(site) => crate::auth::staff_of_site(ctx.db, ctx.clock, site)
+            .await?
+            .into_iter()
+            .any(|s| s.id == handler_id),
+        None => crate::auth::account_by_id(&mut *ctx.db.reader().acquire().await?, handler_id)
+            .await?
+            .is_some_and(|a| a.active),
+    };
+    if !eligible {
+        return refused(ComplaintError::NoSuchHandler);
+    }
+    let actor = grant.actor();
+    let now = ctx.clock.now_ms();
+    let mut tx = ctx.db.begin().await?;
+    if !store::assign(&mut tx, id, handler_id).await? {
+        return refused(ComplaintError::WrongState);
+    }
+    store::event(
+        &mut tx,
+        id,
+        now,
+        "assigned",
+        Some(actor.staff_id),
+        &serde_json::json!({"handler": handler_id}),
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        AuditEntry::by(actor, "complaint.assigned", "complaint", &row.number, now)
+            .detail(serde_json::json!({"handler": handler_id})),
+    )
+    .await?;
+    tx.commit().await?;
+    match store::by_id(ctx.db.reader(), id).await? {
+        Some(r) => Ok(r),
+        None => refused(ComplaintError::NotFound),
+    }
+}
+
+/// Who answers a complaint: the duty leader of its site, or the handler it was assigned to.
+pub enum Answerer<'a> {
+    Leader(&'a Grant<'a, Lead>),
+    Handler(&'a Actor),
 }
 
 async fn handled(ctx: &Ctx<'_>, grant: &Grant<'_, Lead>, id: i64) -> Result<ComplaintRow> {
@@ -471,11 +677,18 @@ pub struct AnswerInput {
 /// Answers a complaint (once): the answer, whether it was justified, the accountability.
 pub async fn answer(
     ctx: &Ctx<'_>,
-    grant: &Grant<'_, Lead>,
+    answerer: Answerer<'_>,
     id: i64,
     input: &AnswerInput,
 ) -> Result<ComplaintRow> {
-    let row = handled(ctx, grant, id).await?;
+    let (row, actor) = match answerer {
+        Answerer::Leader(g) => (handled(ctx, g, id).await?, g.actor()),
+        Answerer::Handler(a) => match store::by_id(ctx.db.reader(), id).await? {
+            // Not theirs: the same answer as no such complaint.
+            Some(r) if r.handler_id == Some(a.staff_id) => (r, a),
+            _ => return refused(ComplaintError::NotFound),
+        },
+    };
     if row.status != Status::Open {
         return refused(ComplaintError::WrongState);
     }
@@ -487,7 +700,6 @@ pub async fn answer(
     if input.justified && accountability.chars().count() < 2 {
         return refused(ComplaintError::AccountabilityNeeded);
     }
-    let actor = grant.actor();
     let now = ctx.clock.now_ms();
     let mut tx = ctx.db.begin().await?;
     if !store::answer(

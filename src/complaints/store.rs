@@ -212,6 +212,53 @@ pub async fn of_site<'e>(
     .collect()
 }
 
+/// Every open complaint (all sites), for the duty leader's daily digest.
+pub async fn open_all<'e>(
+    ex: impl Executor<'e, Database = Any>,
+) -> Result<Vec<ComplaintRow>, sqlx::Error> {
+    sqlx::query(select_complaint!(
+        "WHERE status = 'open' ORDER BY due_date, id"
+    ))
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(complaint_row)
+    .collect()
+}
+
+/// The open complaints assigned to `handler_id`, by deadline.
+pub async fn assigned<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    handler_id: i64,
+) -> Result<Vec<ComplaintRow>, sqlx::Error> {
+    sqlx::query(select_complaint!(
+        "WHERE handler_id = $1 AND status = 'open' ORDER BY due_date, id"
+    ))
+    .bind(handler_id)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(complaint_row)
+    .collect()
+}
+
+/// Names the handler of an open complaint; false if it is no longer open.
+pub async fn assign(
+    conn: &mut AnyConnection,
+    id: i64,
+    handler_id: i64,
+) -> Result<bool, sqlx::Error> {
+    Ok(
+        sqlx::query("UPDATE complaints SET handler_id = $1 WHERE id = $2 AND status = 'open'")
+            .bind(handler_id)
+            .bind(id)
+            .execute(conn)
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
 /// How many complaints since `since` came from the same phone, or concern the same officer.
 pub async fn repeats<'e>(
     ex: impl Executor<'e, Database = Any>,

@@ -13,8 +13,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    AnswerInput, Category, ComplaintChannel, ComplaintError, ComplaintInput, Registered, Registrar,
-    Status, Tracked,
+    AnswerInput, Answerer, Category, ComplaintChannel, ComplaintError, ComplaintInput, Registered,
+    Registrar, Status, Tracked,
 };
 use crate::auth::Failure;
 use crate::auth::grant::Lead;
@@ -32,6 +32,8 @@ pub fn pages() -> Router<AppState> {
         .route("/complaints/track", get(track_page).post(track_submit))
         .route("/staff/complaints", get(list_page).post(staff_register))
         .route("/staff/complaints/{id}/answer", post(staff_answer))
+        .route("/staff/complaints/{id}/assign", post(staff_assign))
+        .route("/staff/complaints/mine", get(mine_page))
 }
 
 pub fn api() -> OpenApiRouter<AppState> {
@@ -41,6 +43,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api_rate_answer))
         .routes(routes!(api_list))
         .routes(routes!(api_answer))
+        .routes(routes!(api_assign))
 }
 
 /// A choice in a select.
@@ -89,6 +92,8 @@ struct ComplaintForm {
     #[serde(default)]
     application_no: String,
     #[serde(default)]
+    officer_badge: String,
+    #[serde(default)]
     content: String,
     #[serde(default)]
     name: String,
@@ -113,6 +118,7 @@ impl ComplaintForm {
             site: Some(self.site.clone()).filter(|s| !s.trim().is_empty()),
             window,
             application_no: Some(self.application_no.clone()).filter(|s| !s.trim().is_empty()),
+            officer_badge: Some(self.officer_badge.clone()).filter(|s| !s.trim().is_empty()),
             content: self.content.clone(),
             name: self.name.clone(),
             phone: self.phone.clone(),
@@ -268,6 +274,13 @@ pub struct ComplaintLine {
     pub repeated: bool,
     pub content: String,
     pub contact: String,
+    /// The site's code (forms send it back).
+    pub site_code: String,
+    /// The officer concerned: "name (badge)".
+    pub officer: String,
+    /// The named handler: "name (badge)".
+    pub handler: String,
+    pub handler_id: Option<i64>,
     pub window: String,
     pub application_no: String,
     pub answer: String,
@@ -283,6 +296,10 @@ struct ListPage {
     sites: Vec<Site>,
     site: Site,
     complaints: Vec<ComplaintLine>,
+    /// Who an open complaint can be assigned to: (staff id, "name (badge)").
+    handlers: Vec<(i64, String)>,
+    /// The leader's list (assign forms shown), not a handler's own.
+    assignable: bool,
     categories: Vec<Choice>,
     channels: Vec<Choice>,
     error: Option<String>,
@@ -299,13 +316,31 @@ struct ListQuery {
     ok: Option<String>,
 }
 
-fn line_of(
+async fn staff_name(state: &AppState, id: Option<i64>) -> AppResult<String> {
+    Ok(crate::supervision::web::card_of(state, id)
+        .await?
+        .map(|c| format!("{} ({})", c.name, c.badge))
+        .unwrap_or_default())
+}
+
+async fn line_of(
     state: &AppState,
-    windows: &[crate::sites::Window],
     v: super::ComplaintView,
     lang: Lang,
 ) -> AppResult<ComplaintLine> {
     let r = v.row;
+    let (site_code, windows) = match r.site_id {
+        Some(id) => (
+            crate::sites::site(state.db.reader(), id)
+                .await?
+                .map(|s| s.code)
+                .unwrap_or_default(),
+            crate::sites::windows_of(state.db.reader(), id).await?,
+        ),
+        None => (String::new(), Vec::new()),
+    };
+    let officer = staff_name(state, r.officer_id).await?;
+    let handler = staff_name(state, r.handler_id).await?;
     // Sealed by us: a contact that does not open or parse is our fault, and says so.
     let name = state
         .cipher
@@ -331,6 +366,10 @@ fn line_of(
         repeated: v.repeated,
         content: r.content,
         contact: format!("{} {}", crate::domain::masking::mask_name(&name), phone),
+        site_code,
+        officer,
+        handler,
+        handler_id: r.handler_id,
         window: r
             .window_id
             .and_then(|id| windows.iter().find(|w| w.id == id))
@@ -371,12 +410,15 @@ async fn list_page(
     let lang = page.lang;
     let grant = super::handler(&actor)?;
     let (sites, site) = crate::sites::web::duty_sites::<Lead>(&state, &actor, &q.site).await?;
-    let windows = crate::sites::windows_of(state.db.reader(), site.id).await?;
-    let complaints = super::list(&state.complaints(), &grant, site.id)
+    let mut complaints = Vec::new();
+    for v in super::list(&state.complaints(), &grant, site.id).await? {
+        complaints.push(line_of(&state, v, lang).await?);
+    }
+    let handlers = crate::auth::staff_of_site(&state.db, &state.clock, site.id)
         .await?
         .into_iter()
-        .map(|v| line_of(&state, &windows, v, lang))
-        .collect::<AppResult<Vec<_>>>()?;
+        .map(|s| (s.id, format!("{} ({})", s.display_name, s.badge_no)))
+        .collect();
     Ok(ListPage {
         channels: ComplaintChannel::ALL
             .iter()
@@ -392,6 +434,41 @@ async fn list_page(
         sites,
         site,
         complaints,
+        handlers,
+        assignable: true,
+        error: q.error.filter(|e| !e.is_empty()),
+        ok: q.ok.filter(|e| !e.is_empty()),
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/complaints_mine.html")]
+struct MinePage {
+    page: Page,
+    complaints: Vec<ComplaintLine>,
+    handlers: Vec<(i64, String)>,
+    assignable: bool,
+    error: Option<String>,
+    ok: Option<String>,
+}
+
+/// The complaints assigned to the signed-in staff member, whatever their role.
+async fn mine_page(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Query(q): Query<ListQuery>,
+) -> AppResult<MinePage> {
+    let lang = page.lang;
+    let mut complaints = Vec::new();
+    for v in super::assigned_to(&state.complaints(), &actor).await? {
+        complaints.push(line_of(&state, v, lang).await?);
+    }
+    Ok(MinePage {
+        page,
+        complaints,
+        handlers: Vec::new(),
+        assignable: false,
         error: q.error.filter(|e| !e.is_empty()),
         ok: q.ok.filter(|e| !e.is_empty()),
     })
@@ -400,6 +477,16 @@ async fn list_page(
 fn back_to(site: &str, key: &str, value: &str) -> Response {
     let q = serde_urlencoded::to_string([("site", site), (key, value)]).unwrap_or_default();
     Redirect::to(&format!("/staff/complaints?{q}")).into_response()
+}
+
+/// Back to the handler's own list (`mine`) or the leader's.
+fn back(mine: bool, site: &str, key: &str, value: &str) -> Response {
+    if mine {
+        let q = serde_urlencoded::to_string([(key, value)]).unwrap_or_default();
+        Redirect::to(&format!("/staff/complaints/mine?{q}")).into_response()
+    } else {
+        back_to(site, key, value)
+    }
 }
 
 async fn staff_register(
@@ -440,6 +527,9 @@ struct AnswerForm {
     accountability: String,
     #[serde(default)]
     site: String,
+    /// Sent from the handler's own list.
+    #[serde(default)]
+    mine: String,
 }
 
 async fn staff_answer(
@@ -450,13 +540,13 @@ async fn staff_answer(
     Form(f): Form<AnswerForm>,
 ) -> AppResult<Response> {
     let lang = page.lang;
-    let grant = super::handler(&actor)?;
+    let mine = f.mine == "1";
     let justified = match f.justified.as_str() {
         "yes" => true,
         "no" => false,
         _ => {
             let why = ComplaintError::FindingNeeded.message(lang);
-            return Ok(back_to(&f.site, "error", &why));
+            return Ok(back(mine, &f.site, "error", &why));
         }
     };
     let input = AnswerInput {
@@ -464,7 +554,42 @@ async fn staff_answer(
         justified,
         accountability: f.accountability.clone(),
     };
-    match super::answer(&state.complaints(), &grant, id, &input).await {
+    let lead = actor.grant::<Lead>();
+    let answerer = match &lead {
+        Some(g) => Answerer::Leader(g),
+        None => Answerer::Handler(&actor),
+    };
+    match super::answer(&state.complaints(), answerer, id, &input).await {
+        Ok(r) => Ok(back(mine, &f.site, "ok", &r.number)),
+        Err(e) => Ok(back(mine, &f.site, "error", &refusal_text(e, lang)?.1)),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct AssignForm {
+    #[serde(default)]
+    handler: String,
+    #[serde(default)]
+    site: String,
+}
+
+async fn staff_assign(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Path(id): Path<i64>,
+    Form(f): Form<AssignForm>,
+) -> AppResult<Response> {
+    let lang = page.lang;
+    let grant = super::handler(&actor)?;
+    let Ok(handler) = f.handler.trim().parse::<i64>() else {
+        return Ok(back_to(
+            &f.site,
+            "error",
+            &ComplaintError::NoSuchHandler.message(lang),
+        ));
+    };
+    match super::assign(&state.complaints(), &grant, id, handler).await {
         Ok(r) => Ok(back_to(&f.site, "ok", &r.number)),
         Err(e) => Ok(back_to(&f.site, "error", &refusal_text(e, lang)?.1)),
     }
@@ -566,6 +691,10 @@ pub struct ComplaintJson {
     pub answer: Option<String>,
     pub justified: Option<bool>,
     pub satisfied: Option<bool>,
+    /// The officer concerned (staff id), if known.
+    pub officer_id: Option<i64>,
+    /// The named handler (staff id), once assigned.
+    pub handler_id: Option<i64>,
 }
 
 /// A site's complaints for its duty leader: open ones first, by deadline.
@@ -598,6 +727,8 @@ async fn api_list(
                 answer: v.row.answer,
                 justified: v.row.justified,
                 satisfied: v.row.satisfied,
+                officer_id: v.row.officer_id,
+                handler_id: v.row.handler_id,
             })
             .collect(),
     ))
@@ -614,7 +745,34 @@ async fn api_answer(
     Path(id): Path<i64>,
     Json(b): Json<AnswerInput>,
 ) -> AppResult<StatusCode> {
+    let lead = actor.grant::<Lead>();
+    let answerer = match &lead {
+        Some(g) => Answerer::Leader(g),
+        None => Answerer::Handler(&actor),
+    };
+    super::answer(&state.complaints(), answerer, id, &b).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Who handles a complaint.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct AssignJson {
+    /// A staff id of the complaint's site.
+    pub handler: i64,
+}
+
+/// Assigns an open complaint to a named handler of its site (the duty leader).
+#[utoipa::path(post, path = "/api/v1/complaints/{id}/assign", tag = "complaints",
+    params(("id" = i64, Path, description = "Complaint id")), request_body = AssignJson,
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn api_assign(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Path(id): Path<i64>,
+    Json(b): Json<AssignJson>,
+) -> AppResult<StatusCode> {
     let grant = super::handler(&actor)?;
-    super::answer(&state.complaints(), &grant, id, &b).await?;
+    super::assign(&state.complaints(), &grant, id, b.handler).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -180,11 +180,13 @@ pub async fn daily_digest(ctx: &Ctx<'_>, today: Date) -> Result<Digest> {
 }
 
 /// Queues the digest for the duty leader once per day (the outbox reference is the date, so a
-/// restart or a second node does not send it twice). True when it was queued now.
+/// restart or a second node does not send it twice), `extra` (the complaints' and ratings'
+/// lines) after the documents'. True when it was queued now.
 pub async fn send_digest_once(
     ctx: &Ctx<'_>,
     phone: &crate::domain::phone::PhoneNumber,
     today: Date,
+    extra: &str,
 ) -> Result<bool> {
     let reference = format!("digest-{today}");
     let mut tx = ctx.db.begin().await?;
@@ -197,6 +199,7 @@ pub async fn send_digest_once(
         return Ok(false);
     }
     let digest = daily_digest(ctx, today).await?;
+    let body = format!("{}{extra}", digest.text);
     let now = ctx.clock.now_ms();
     notify::enqueue(
         &mut tx,
@@ -205,7 +208,7 @@ pub async fn send_digest_once(
             kind: "leader.digest",
             reference: &reference,
             phone,
-            body: &digest.text,
+            body: &body,
             due_at: now,
         },
         now,

@@ -682,6 +682,9 @@ struct LeaderPage {
     errors: Vec<(String, String, String)>,
     alerts: usize,
     digest: String,
+    /// Per site: (site name, site code, complaints overdue, complaints repeated, bad-rating
+    /// cases overdue) — R13's alerts.
+    service: Vec<(String, String, i64, i64, i64)>,
 }
 
 async fn leader_page(
@@ -697,8 +700,23 @@ async fn leader_page(
     let mine = |d: &DocRow| actor.may::<Lead>(d.site_id);
     let mut errors = Vec::new();
     let mut alerts = 0;
+    let mut service = Vec::new();
+    let lead = actor.grant::<Lead>().ok_or_else(AppError::forbidden)?;
     for site in crate::sites::list_sites(state.db.reader(), true).await? {
         if actor.may::<Lead>(site.id) {
+            let c = crate::complaints::alerts(&state.complaints(), &lead, site.id).await?;
+            let overdue_cases = crate::ratings::cases(&state.ratings(), &lead, site.id)
+                .await?
+                .iter()
+                .filter(|v| v.overdue)
+                .count() as i64;
+            service.push((
+                site.name(lang).to_string(),
+                site.code.clone(),
+                c.overdue,
+                c.repeated,
+                overdue_cases,
+            ));
             for (label, note, at) in store::open_data_errors(state.db.reader(), site.id).await? {
                 errors.push((label, note, crate::clock::format_local(at)));
             }
@@ -709,9 +727,11 @@ async fn leader_page(
     }
     let digest = super::daily_digest(&state.applications(), state.clock.today())
         .await?
-        .text;
+        .text
+        + &state.leader_digest_extra().await?;
     Ok(LeaderPage {
         digest,
+        service,
         today: w.today.clone(),
         overdue: lines(w.overdue.into_iter().filter(mine).collect(), lang),
         near_due: lines(w.near_due.into_iter().filter(mine).collect(), lang),

@@ -487,6 +487,18 @@ pub async fn cases(ctx: &Ctx<'_>, grant: &Grant<'_, Lead>, site_id: i64) -> Resu
         .collect())
 }
 
+/// The ratings' line of the duty leader's daily digest (every site): bad-rating cases past
+/// their verification date; empty when there are none.
+pub async fn digest_line(ctx: &Ctx<'_>) -> Result<String> {
+    let today = ctx.clock.today().to_string();
+    let n = store::overdue_cases(ctx.db.reader(), &today).await?;
+    Ok(if n == 0 {
+        String::new()
+    } else {
+        format!("差评回访核实超期{n}件。")
+    })
+}
+
 /// What the duty leader's verification found and did.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct Verification {

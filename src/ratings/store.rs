@@ -236,6 +236,19 @@ pub async fn cases_of_site<'e>(
     .collect()
 }
 
+/// Open cases (every site) due before `today`.
+pub async fn overdue_cases<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    today: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM rating_cases WHERE closed_at IS NULL AND due_date < $1",
+    )
+    .bind(today)
+    .fetch_one(ex)
+    .await
+}
+
 /// Closes an open case with its verification; false when it was closed already.
 #[allow(clippy::too_many_arguments)]
 pub async fn close_case(

@@ -141,7 +141,16 @@ impl AppState {
                 count_adjusted_workdays: self.config.count_adjusted_workdays,
             },
             answer_working_days: self.config.complaint_answer_working_days,
+            leader_phone: crate::domain::phone::PhoneNumber::parse(&self.config.duty_leader_phone)
+                .ok(),
         }
+    }
+
+    /// The complaints' and ratings' lines of the duty leader's daily digest.
+    pub async fn leader_digest_extra(&self) -> Result<String, crate::error::AppError> {
+        let complaints = crate::complaints::digest_line(&self.complaints()).await?;
+        let ratings = crate::ratings::digest_line(&self.ratings()).await?;
+        Ok(format!("{complaints}{ratings}"))
     }
 
     pub fn callbacks(&self) -> crate::callbacks::Ctx<'_> {
