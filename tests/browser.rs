@@ -2998,3 +2998,603 @@ async fn a_complaint_from_the_web_form_to_its_answer_in_chromium() {
     })
     .await;
 }
+
+/// Wednesday 2026-10-14 10:00 in Beijing: six citizens are served at the demo hall.
+const CALLBACKS_SERVED: &str = "2026-10-14T10:00:00+08:00";
+/// Thursday 2026-10-15 09:00: the callback staff call Wednesday's citizens back.
+const CALLBACKS_CALLED: &str = "2026-10-15T09:00:00+08:00";
+/// A workstation's screen.
+const WORKSTATION: (u32, u32) = (1366, 900);
+/// The small screen above a window, facing the citizens at the counter.
+const WINDOW_SCREEN: (u32, u32) = (1280, 400);
+/// The supervision card photo: a portrait of 96x128 pixels.
+const PORTRAIT: (usize, usize) = (96, 128);
+
+/// What the callbacks, error rate and cards walk works with besides the browser.
+struct Callbacks {
+    app: App,
+    /// The demo officer (李受理), who accepted the six applications and serves at window 1.
+    officer_id: i64,
+    officer_password: String,
+    caller_password: String,
+    leader_password: String,
+    /// Window 1 of the demo hall.
+    window_id: i64,
+    /// Where the officer's photo is served.
+    photo_url: String,
+}
+
+/// CRC-32 (the PNG chunks' checksum), bit by bit.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A PNG portrait without an image crate: a head and shoulders in a dark uniform on a light
+/// blue background, RGB, stored (uncompressed) in a zlib stream.
+fn portrait_png() -> Vec<u8> {
+    let (w, h) = PORTRAIT;
+    let mut raw = Vec::with_capacity(h * (1 + 3 * w));
+    for y in 0..h {
+        raw.push(0); // filter: none
+        for x in 0..w {
+            let (dx, dy) = (x as f64 - 48.0, y as f64 - 50.0);
+            let head = (dx / 21.0).powi(2) + (dy / 27.0).powi(2) <= 1.0;
+            let hair = head && y < 36;
+            let shoulders = y >= 86 && dx.abs() <= 22.0 + (y as f64 - 86.0) * 1.4;
+            let collar = shoulders && y < 100 && dx.abs() <= 100.0 - y as f64;
+            raw.extend_from_slice(match () {
+                _ if hair => &[40, 32, 28],
+                _ if head => &[232, 192, 160],
+                _ if collar => &[236, 240, 246],
+                _ if shoulders => &[28, 48, 92],
+                _ => &[190, 214, 240],
+            });
+        }
+    }
+    let mut zlib = vec![0x78, 0x01];
+    let blocks = raw.chunks(65_535).count();
+    for (i, block) in raw.chunks(65_535).enumerate() {
+        zlib.push(u8::from(i + 1 == blocks)); // stored block, last or not
+        let len = block.len() as u16;
+        zlib.extend_from_slice(&len.to_le_bytes());
+        zlib.extend_from_slice(&(!len).to_le_bytes());
+        zlib.extend_from_slice(block);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in &raw {
+        a = (a + u32::from(byte)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    zlib.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    let mut header = Vec::new();
+    header.extend_from_slice(&(w as u32).to_be_bytes());
+    header.extend_from_slice(&(h as u32).to_be_bytes());
+    header.extend_from_slice(&[8, 2, 0, 0, 0]); // 8 bits, RGB, deflate, no filter, no interlace
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    for (kind, data) in [(b"IHDR", header), (b"IDAT", zlib), (b"IEND", Vec::new())] {
+        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let start = png.len();
+        png.extend_from_slice(kind);
+        png.extend_from_slice(&data);
+        let crc = crc32(&png[start..]);
+        png.extend_from_slice(&crc.to_be_bytes());
+    }
+    png
+}
+
+/// The ids of the callback list's items (`callback-…`), in the page's order.
+async fn callback_items(c: &Client) -> Vec<String> {
+    let mut ids = Vec::new();
+    for item in c
+        .find_all(Locator::Css("main article.callback"))
+        .await
+        .expect("the callback items")
+    {
+        ids.push(
+            item.attr("id")
+                .await
+                .expect("id attribute")
+                .expect("the item has an id"),
+        );
+    }
+    ids
+}
+
+/// The page does not scroll sideways in its window.
+async fn fits_the_width(c: &Client, what: &str) {
+    let fits = c
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth;",
+            vec![],
+        )
+        .await
+        .expect("measure the page");
+    assert_eq!(
+        fits,
+        json!(true),
+        "{what} scrolls sideways: {:?}",
+        sideways_overflow(c).await
+    );
+}
+
+/// The image `css` has loaded with the portrait's own size.
+async fn portrait_loaded(c: &Client, css: &str) {
+    assert_eq!(
+        loaded_image_width(c, css).await,
+        PORTRAIT.0 as i64,
+        "{css}: the photo is loaded"
+    );
+    let size = c
+        .execute(
+            "const img = document.querySelector(arguments[0]);
+             return [img.naturalWidth, img.naturalHeight, img.getBoundingClientRect().width > 0];",
+            vec![json!(css)],
+        )
+        .await
+        .expect("measure the photo");
+    assert_eq!(
+        size,
+        json!([PORTRAIT.0, PORTRAIT.1, true]),
+        "{css}: the whole portrait, shown"
+    );
+}
+
+async fn callbacks_walk(t: &Callbacks, c: &Client, shots: &Shots) {
+    // The callback staff sign in at a workstation and open today's list.
+    windowed(c, shots, WORKSTATION).await;
+    c.goto(&t.app.url("/login")).await.expect("open login");
+    sign_in(c, "caller", &t.caller_password).await;
+    c.goto(&t.app.url("/staff/callbacks"))
+        .await
+        .expect("the callback list");
+    path_is(c, "/staff/callbacks").await;
+    assert!(text_of(c, "main h1").await.contains("每日回访"));
+    let list = text_of(c, "#callback-list").await;
+    assert!(
+        list.contains("2026-10-15") && list.contains("2026-10-14") && list.contains("共 6 人"),
+        "Thursday's list draws from Wednesday's six citizens: {list}"
+    );
+    assert_eq!(text_of(c, "#callbacks-done").await, "0 / 6");
+    let ids = callback_items(c).await;
+    assert_eq!(
+        ids.len(),
+        6,
+        "fewer served than the sample size: all six drawn"
+    );
+    for id in &ids {
+        let item = text_of(c, &format!("#{id}")).await;
+        assert!(
+            item.contains("139****9000")
+                && !item.contains("13900139000")
+                && item.contains("待回访")
+                && item.contains("李受理 (010002)"),
+            "masked, to call, with who served: {item}"
+        );
+    }
+    shots.take(c, "callbacks-zh-1366x900.png").await;
+    let (first, second, third, fourth) = (&ids[0], &ids[1], &ids[2], &ids[3]);
+
+    // The first citizen: the number shown (audited), the script asked, the answers saved.
+    click(c, &format!("#{first} form[action$='/phone'] button")).await;
+    text_until(
+        c,
+        &format!("#{first} .phone.revealed"),
+        "the full number",
+        |s| s == "13900139000",
+    )
+    .await;
+    for id in &ids[1..] {
+        assert_eq!(
+            text_of(c, &format!("#{id} .phone")).await,
+            "139****9000",
+            "only the one number is shown"
+        );
+    }
+    assert!(
+        c.find(Locator::Css(&format!("#{first} form[action$='/phone']")))
+            .await
+            .is_err(),
+        "shown: no second button"
+    );
+    // Shown to be dialled: the script is open already.
+    assert_eq!(
+        c.execute(
+            "return document.querySelector(arguments[0]).open;",
+            vec![json!(format!("#{first} details"))],
+        )
+        .await
+        .expect("details"),
+        json!(true),
+        "the number shown, the script opens with it"
+    );
+    for (question, answer) in [
+        ("satisfaction", "satisfied"),
+        ("one_trip", "yes"),
+        ("improper", "no"),
+        ("conduct", "good"),
+    ] {
+        let radio = format!("#{first} input[name=q_{question}][value={answer}]");
+        click(
+            c,
+            &format!("#{first} label.chip:has(input[name=q_{question}][value={answer}])"),
+        )
+        .await;
+        assert!(
+            c.find(Locator::Css(&radio))
+                .await
+                .expect("the answer's radio button")
+                .is_selected()
+                .await
+                .expect("selected?"),
+            "touching the answer chooses it: {radio}"
+        );
+    }
+    let remark = "大厅指引清楚，等候不到十分钟";
+    type_into(c, &format!("#{first} textarea[name=q_remarks]"), remark).await;
+    shots.take(c, "callbacks-script-zh-1366x900.png").await;
+    click(c, &format!("#{first} button[name=outcome][value=reached]")).await;
+    query_has(c, "ok=1").await;
+    path_is(c, "/staff/callbacks").await;
+    assert!(text_of(c, "#callback-ok").await.contains("已记录"));
+    assert!(text_of(c, &format!("#{first} h2")).await.contains("已回访"));
+    let done = text_of(c, &format!("#{first}")).await;
+    assert!(
+        done.contains("第1次") && done.contains("已接通"),
+        "the item shows the call: {done}"
+    );
+    // Each answer under its question.
+    let lines = c
+        .execute(
+            "return Array.from(document.querySelectorAll(arguments[0]))
+                 .map(dt => dt.textContent.trim() + '：' + dt.nextElementSibling.textContent.trim());",
+            vec![json!(format!("#{first} dl.answers dt"))],
+        )
+        .await
+        .expect("the item's answers");
+    let lines: Vec<String> = serde_json::from_value(lines).expect("texts");
+    for (question, answer) in [
+        ("satisfaction", "satisfied"),
+        ("one_trip", "yes"),
+        ("improper", "no"),
+        ("conduct", "good"),
+        ("remarks", remark),
+    ] {
+        let q = onetrip::callbacks::script()
+            .iter()
+            .find(|q| q.id == question)
+            .expect("the script's question");
+        let shown = q
+            .options
+            .iter()
+            .find(|o| o.value == answer)
+            .map_or(answer, |o| o.zh.as_str());
+        assert!(
+            lines.iter().any(|l| l
+                .strip_prefix(q.zh.as_str())
+                .is_some_and(|rest| rest.trim_start_matches([':', '：', ' ']) == shown)),
+            "the answer to {question} is shown as {shown}: {lines:?}"
+        );
+    }
+    assert!(
+        c.find(Locator::Css(&format!("#{first} form")))
+            .await
+            .is_err(),
+        "reached: nothing more to record"
+    );
+    assert!(
+        !done.contains("13900139000"),
+        "back on the list, the number is masked again"
+    );
+
+    // The second: nobody answers, three times; then the citizen is unreachable.
+    for n in 1..=3 {
+        click(
+            c,
+            &format!("#{second} button[name=outcome][value=no_answer]"),
+        )
+        .await;
+        let attempt = format!("第{n}次");
+        text_until(c, &format!("#{second}"), &attempt, |s| s.contains(&attempt)).await;
+    }
+    let unreachable = text_of(c, &format!("#{second}")).await;
+    assert!(
+        text_of(c, &format!("#{second} h2"))
+            .await
+            .contains("三次未接通"),
+        "{unreachable}"
+    );
+    assert_eq!(
+        unreachable.matches("无人接听").count(),
+        3,
+        "three attempts listed: {unreachable}"
+    );
+    assert!(
+        c.find(Locator::Css(&format!("#{second} form")))
+            .await
+            .is_err(),
+        "no fourth attempt"
+    );
+
+    // The third declines, and asks never to be called again.
+    click(c, &format!("#{third} input[name=decline_contact]")).await;
+    assert!(
+        c.find(Locator::Css(&format!(
+            "#{third} input[name=decline_contact]"
+        )))
+        .await
+        .expect("the checkbox")
+        .is_selected()
+        .await
+        .expect("ticked?")
+    );
+    type_into(c, &format!("#{third} input[name=note]"), "表示工作忙").await;
+    click(c, &format!("#{third} button[name=outcome][value=refused]")).await;
+    text_until(c, &format!("#{third} h2"), "拒绝回访", |s| {
+        s.contains("拒绝回访")
+    })
+    .await;
+    let refused = text_of(c, &format!("#{third}")).await;
+    assert!(
+        refused.contains("表示工作忙") && refused.contains("群众已表示不再接受回访"),
+        "the note and the wish are kept: {refused}"
+    );
+    assert!(
+        c.find(Locator::Css(&format!("#{third} form")))
+            .await
+            .is_err(),
+        "declined: finished"
+    );
+
+    // The fourth: "reached" without a single answer is held back by the browser (the
+    // required answers)…
+    click(c, &format!("#{fourth} button[name=outcome][value=reached]")).await;
+    path_is(c, "/staff/callbacks").await;
+    assert!(c.find(Locator::Css("#callback-error")).await.is_err());
+    // …and refused by the server when it gets through anyway, said in the item.
+    c.execute(
+        "document.querySelector(arguments[0]).noValidate = true;",
+        vec![json!(format!("#{fourth} form[action$='/attempts']"))],
+    )
+    .await
+    .expect("skip the browser's check");
+    click(c, &format!("#{fourth} button[name=outcome][value=reached]")).await;
+    query_has(c, "error=").await;
+    assert!(
+        c.find(Locator::Css(&format!("#{fourth} #callback-error")))
+            .await
+            .is_ok(),
+        "the refusal is shown in the item it is about"
+    );
+    let error = text_of(c, "#callback-error").await;
+    assert!(
+        error.contains("已接通的回访须回答") && error.contains("整体感受"),
+        "the refusal names the question: {error}"
+    );
+    assert!(
+        text_of(c, &format!("#{fourth} h2"))
+            .await
+            .contains("待回访")
+    );
+    assert!(
+        c.find(Locator::Css(&format!("#{fourth} form")))
+            .await
+            .is_ok(),
+        "still to call: the form is there"
+    );
+    assert!(c.find(Locator::Css("#callback-ok")).await.is_err());
+    assert_eq!(text_of(c, "#callbacks-done").await, "3 / 6");
+    shots.take(c, "callbacks-worked-zh-1366x900.png").await;
+    windowed(c, shots, PHONE).await;
+    fits_the_width(c, "the callback list on a phone").await;
+    shots.take(c, "callbacks-worked-zh.png").await;
+    click(c, &format!("#{} details > summary", ids[4])).await;
+    fits_the_width(c, "the callback script on a phone").await;
+    shots.take(c, "callbacks-script-zh.png").await;
+    sign_out(c).await;
+
+    // The duty leader's monthly error rate: six accepted, none wrong.
+    windowed(c, shots, WORKSTATION).await;
+    c.goto(&t.app.url("/login")).await.expect("open login");
+    sign_in(c, "rate.leader", &t.leader_password).await;
+    c.goto(&t.app.url("/staff/leader/error-rate?month=2026-10"))
+        .await
+        .expect("the error rate");
+    path_is(c, "/staff/leader/error-rate").await;
+    assert!(text_of(c, "main h1").await.contains("受理差错率"));
+    assert_eq!(value_of(c, "main input[name=month]").await, "2026-10");
+    let row = format!("#error-rate #officer-{}", t.officer_id);
+    let cells = c
+        .execute(
+            "return Array.from(document.querySelectorAll(arguments[0] + ' td'))
+                 .map(td => td.textContent.trim().replace(/\\s+/g, ' '));",
+            vec![json!(row)],
+        )
+        .await
+        .expect("the officer's row");
+    assert_eq!(
+        cells,
+        json!(["李受理 (010002)", "0.00 % 达标", "6", "0", "0", "0", ""]),
+        "the accepting officer's month"
+    );
+    let goal = c
+        .find(Locator::Css("#goal-line"))
+        .await
+        .expect("the goal line");
+    assert!(goal.is_displayed().await.expect("displayed?"));
+    assert!(goal.text().await.expect("text").contains("0.00 %"));
+    assert!(c.find(Locator::Css("#error-rate-error")).await.is_err());
+    shots.take(c, "error-rate-zh-1366x900.png").await;
+    windowed(c, shots, PHONE).await;
+    fits_the_width(c, "the error rate on a phone").await;
+    shots.take(c, "error-rate-zh.png").await;
+
+    // A month that does not exist: said so, no table.
+    windowed(c, shots, WORKSTATION).await;
+    c.goto(&t.app.url("/staff/leader/error-rate?month=2026-13"))
+        .await
+        .expect("the error rate");
+    let error = c
+        .find(Locator::Css("#error-rate-error"))
+        .await
+        .expect("the refusal");
+    assert!(error.is_displayed().await.expect("displayed?"));
+    let said = error.text().await.expect("text");
+    assert!(said.contains("YYYY-MM"), "{said}");
+    assert!(
+        c.find(Locator::Css("#error-rate")).await.is_err(),
+        "no table for a month that does not exist"
+    );
+    shots.take(c, "error-rate-bad-month-zh-1366x900.png").await;
+    sign_out(c).await;
+
+    // The public list of officers on duty, on a phone: the officer's card with the photo.
+    windowed(c, shots, PHONE).await;
+    c.goto(&t.app.url("/sites/0001/on-duty"))
+        .await
+        .expect("officers on duty");
+    assert_eq!(text_of(c, "main h1").await, "今日在岗民警");
+    let photo = format!("#officers li.officer-card img[src='{}']", t.photo_url);
+    let card = text_of(c, "#officers").await;
+    assert!(
+        card.contains("李受理") && card.contains("010002") && card.contains("1 号窗口"),
+        "the officer at window 1: {card}"
+    );
+    portrait_loaded(c, &photo).await;
+    fits_the_width(c, "the on-duty list on a phone").await;
+    shots.take(c, "on-duty-zh.png").await;
+    windowed(c, shots, HALL_SCREEN).await;
+    portrait_loaded(c, &photo).await;
+    shots.take(c, "on-duty-zh-1920x1080.png").await;
+
+    // The small screen above window 1 carries the card.
+    full_screen(c, shots, WINDOW_SCREEN).await;
+    c.goto(&t.app.url("/display/0001/window/1"))
+        .await
+        .expect("the window's screen");
+    let card = text_of(c, "#officer-card").await;
+    assert!(
+        card.contains("李受理") && card.contains("010002") && card.contains("12367"),
+        "the window's card: {card}"
+    );
+    portrait_loaded(c, "#officer-card img").await;
+    shots.take(c, "window-display-card-zh-1280x400.png").await;
+
+    // The evaluator tablet, signed in as the officer: the same card above the rating.
+    windowed(c, shots, TABLET).await;
+    c.goto(&t.app.url("/login")).await.expect("open login");
+    sign_in(c, "officer", &t.officer_password).await;
+    let evaluator = format!("/staff/windows/{}/evaluator", t.window_id);
+    c.goto(&t.app.url(&evaluator))
+        .await
+        .expect("open the evaluator");
+    path_is(c, &evaluator).await;
+    let card = text_of(c, "#officer-card").await;
+    assert!(
+        card.contains("李受理") && card.contains("010002") && card.contains("12367"),
+        "the evaluator's card: {card}"
+    );
+    portrait_loaded(c, "#officer-card img.officer-photo").await;
+    shots.take(c, "evaluator-card-zh-1280x800.png").await;
+    sign_out(c).await;
+}
+
+/// 每日回访, 受理差错率 and 服务监督牌 in the browser: the callback staff work Thursday's list of
+/// Wednesday's citizens (a number shown, a call reached with its answers, one unreachable after
+/// three tries, one declined, a "reached" without answers refused); the duty leader reads the
+/// accepting officer's month at 0.00 % and is told off for a month 13; the officer's photo,
+/// uploaded through the API, is on the public on-duty list, the window's screen and the
+/// evaluator.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn callbacks_error_rate_and_cards_in_chromium() {
+    let Some(binary) = chromedriver_or_skip() else {
+        return;
+    };
+    let app = TestApp::spawn_full(
+        Engine::Sqlite,
+        Config::default(),
+        Clock::fixed(common::at(CALLBACKS_SERVED)),
+    )
+    .await
+    .expect("sqlite app");
+    let site = app.site_id("0001").await;
+    let (officer_id, officer_password) = demo_password(&app, "officer").await;
+    let officer = Actor {
+        staff_id: officer_id,
+        username: "officer".into(),
+        display_name: "李受理".into(),
+        badge_no: "010002".into(),
+        ..common::actor_at(site, &[Role::Officer])
+    };
+    for n in 1..=6 {
+        common::accepted_at(
+            &app,
+            &officer,
+            common::synthetic_id("19850607", n),
+            onetrip::catalog::TimeLimitClass::Normal,
+        )
+        .await;
+    }
+    app.state
+        .clock
+        .advance_ms(common::at(CALLBACKS_CALLED) - app.state.clock.now_ms());
+    let caller_password = app.staff("caller", vec![(Role::Guide, Some(site))]).await;
+    let leader_password = app
+        .staff("rate.leader", vec![(Role::Leader, Some(site))])
+        .await;
+
+    // An administrator uploads the officer's photo through the API.
+    let admin_password = app.staff("card.admin", vec![(Role::Admin, None)]).await;
+    let (api, csrf) = app.api_session("card.admin", &admin_password).await;
+    let res = api
+        .put(app.url(&format!("/api/v1/staff/{officer_id}/photo")))
+        .header("x-csrf-token", &csrf)
+        .header("content-type", "image/png")
+        .body(portrait_png())
+        .send()
+        .await
+        .expect("upload the photo");
+    assert_eq!(res.status(), 200, "the photo is taken");
+    let set: serde_json::Value = res.json().await.expect("json");
+    let photo_url = set["photo_url"]
+        .as_str()
+        .expect("where the photo is served")
+        .to_string();
+    assert!(photo_url.ends_with(set["sha256"].as_str().expect("the photo's hash")));
+
+    // The officer opens window 1.
+    let window = onetrip::sites::windows_of(app.state.db.reader(), site)
+        .await
+        .expect("the hall's windows")
+        .into_iter()
+        .find(|w| w.number == 1)
+        .expect("window 1");
+    onetrip::queue::open_window(&app.state.queue(), &common::granted(&officer), &window)
+        .await
+        .expect("window 1 open");
+    let walk = Callbacks {
+        app: App {
+            base: app.base.clone(),
+        },
+        officer_id,
+        officer_password,
+        caller_password,
+        leader_password,
+        window_id: window.id,
+        photo_url,
+    };
+    in_chromium(&binary, move |c, shots| async move {
+        callbacks_walk(&walk, &c, &shots).await
+    })
+    .await;
+}

@@ -416,6 +416,8 @@ pub struct ItemView {
     pub masked_phone: String,
     pub officer: Option<(String, String)>,
     pub attempts: Vec<store::AttemptRow>,
+    /// The citizen has declined callbacks (now, whenever they did).
+    pub declined: bool,
 }
 
 /// The list's citizens with their attempts, in the order drawn.
@@ -442,7 +444,9 @@ pub async fn items(ctx: &Ctx<'_>, list: &ListRow) -> Result<Vec<ItemView>> {
             None => None,
         };
         let attempts = store::attempts(&mut *conn, item.id).await?;
+        let declined = store::opted_out(&mut *conn, &app.id_index).await?;
         out.push(ItemView {
+            declined,
             application_no: app.application_no,
             masked_name: crate::domain::masking::mask_name(&name),
             masked_phone,

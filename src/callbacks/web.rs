@@ -65,6 +65,14 @@ fn questions(lang: Lang) -> Vec<QuestionView> {
         .collect()
 }
 
+/// One recorded attempt as the page shows it.
+pub struct AttemptLine {
+    pub label: String,
+    pub at: String,
+    pub outcome: &'static str,
+    pub note: String,
+}
+
 /// A citizen on the list as the page shows it.
 pub struct ItemLine {
     pub id: i64,
@@ -76,12 +84,15 @@ pub struct ItemLine {
     pub officer: String,
     pub status: String,
     pub open: bool,
-    pub attempts: Vec<String>,
-    /// The recorded answers as "question: answer" lines.
-    pub answers: Vec<String>,
+    pub declined: bool,
+    pub attempts: Vec<AttemptLine>,
+    /// The recorded answers: (question, answer).
+    pub answers: Vec<(String, String)>,
+    /// Why this item's last attempt was refused (the form stays open with it).
+    pub error: Option<String>,
 }
 
-fn answer_lines(answers: Option<&str>, lang: Lang) -> Vec<String> {
+fn answer_lines(answers: Option<&str>, lang: Lang) -> Vec<(String, String)> {
     let Some(map) = answers.and_then(|a| serde_json::from_str::<BTreeMap<String, String>>(a).ok())
     else {
         return Vec::new();
@@ -96,29 +107,28 @@ fn answer_lines(answers: Option<&str>, lang: Lang) -> Vec<String> {
                 .find(|o| &o.value == given)
                 .map(|o| o.text(lang).to_string())
                 .unwrap_or_else(|| given.clone());
-            Some(format!("{}{}{shown}", q.text(lang), lang.pick("：", ": ")))
+            Some((q.text(lang).to_string(), shown))
         })
         .collect()
 }
 
-fn item_line(v: ItemView, lang: Lang, revealed: Option<&(i64, String)>) -> ItemLine {
+fn item_line(
+    v: ItemView,
+    lang: Lang,
+    revealed: Option<&(i64, String)>,
+    error: Option<&(i64, String)>,
+) -> ItemLine {
     let attempts = v
         .attempts
         .iter()
-        .map(|a| {
-            let mut s = match lang {
+        .map(|a| AttemptLine {
+            label: match lang {
                 Lang::ZhCn => format!("第{}次", a.attempt),
                 Lang::En => format!("Attempt {}", a.attempt),
-            };
-            s.push_str(" · ");
-            s.push_str(&crate::clock::format_local_minute(a.at));
-            s.push_str(" · ");
-            s.push_str(a.outcome.name(lang));
-            if !a.note.is_empty() {
-                s.push_str(" · ");
-                s.push_str(&a.note);
-            }
-            s
+            },
+            at: crate::clock::format_local_minute(a.at),
+            outcome: a.outcome.name(lang),
+            note: a.note.clone(),
         })
         .collect();
     let (phone, is_revealed) = match revealed {
@@ -137,8 +147,12 @@ fn item_line(v: ItemView, lang: Lang, revealed: Option<&(i64, String)>) -> ItemL
             .unwrap_or_default(),
         status: v.item.status.name(lang).to_string(),
         open: v.item.status == ItemStatus::Pending,
+        declined: v.declined,
         attempts,
         answers: answer_lines(v.item.answers.as_deref(), lang),
+        error: error
+            .filter(|(id, _)| *id == v.item.id)
+            .map(|(_, e)| e.clone()),
     }
 }
 
@@ -166,6 +180,17 @@ struct ListQuery {
     error: Option<String>,
     #[serde(default)]
     ok: Option<String>,
+    /// The item the error or the confirmation is about.
+    #[serde(default)]
+    item: Option<String>,
+}
+
+/// What the previous step left to say, and about which item.
+#[derive(Default)]
+struct Notice {
+    error: Option<String>,
+    ok: bool,
+    item: Option<i64>,
 }
 
 async fn render(
@@ -174,9 +199,9 @@ async fn render(
     actor: &crate::auth::Actor,
     site_code: &str,
     revealed: Option<(i64, String)>,
-    error: Option<String>,
-    ok: bool,
+    notice: Notice,
 ) -> AppResult<ListPage> {
+    let Notice { error, ok, item } = notice;
     let lang = page.lang;
     let grant = super::caller(actor)?;
     let (sites, site) =
@@ -189,10 +214,15 @@ async fn render(
         Err(Failure::Refused(e @ CallbackError::NotWorkingDay)) => (None, Some(e.message(lang))),
         Err(e) => return Err(e.into()),
     };
+    // An error about one item is shown in it; any other at the top.
+    let (item_error, error) = match (item, error) {
+        (Some(id), Some(e)) => (Some((id, e)), None),
+        (_, e) => (None, e),
+    };
     let mut items = Vec::new();
     if let Some(l) = &list {
         for v in super::items(&ctx, l).await? {
-            items.push(item_line(v, lang, revealed.as_ref()));
+            items.push(item_line(v, lang, revealed.as_ref(), item_error.as_ref()));
         }
     }
     let done = items.iter().filter(|i| !i.open).count();
@@ -222,8 +252,11 @@ async fn list_page(
         &actor,
         &q.site,
         None,
-        q.error.filter(|e| !e.is_empty()),
-        q.ok.is_some(),
+        Notice {
+            error: q.error.filter(|e| !e.is_empty()),
+            ok: q.ok.is_some(),
+            item: q.item.and_then(|i| i.parse().ok()),
+        },
     )
     .await
 }
@@ -250,15 +283,17 @@ async fn phone_reveal(
         &actor,
         &f.site,
         Some((id, phone)),
-        None,
-        false,
+        Notice::default(),
     )
     .await
 }
 
-fn back_to(site: &str, key: &str, value: &str) -> Response {
-    let q = serde_urlencoded::to_string([("site", site), (key, value)]).unwrap_or_default();
-    Redirect::to(&format!("/staff/callbacks?{q}")).into_response()
+/// Back to the list, at the item the answer is about.
+fn back_to(site: &str, item: i64, key: &str, value: &str) -> Response {
+    let q =
+        serde_urlencoded::to_string([("site", site), ("item", &item.to_string()), (key, value)])
+            .unwrap_or_default();
+    Redirect::to(&format!("/staff/callbacks?{q}#callback-{item}")).into_response()
 }
 
 /// The attempt form: `outcome`, one field per script question (`q_<id>`), `note`,
@@ -282,7 +317,7 @@ async fn attempt_submit(
     let site = field("site");
     let Some(outcome) = Outcome::parse(&field("outcome")) else {
         let why = lang.pick("请选择本次回访的结果。", "Choose how this call ended.");
-        return Ok(back_to(&site, "error", why));
+        return Ok(back_to(&site, id, "error", why));
     };
     let answers = pairs
         .iter()
@@ -295,8 +330,8 @@ async fn attempt_submit(
         decline_contact: field("decline_contact") == "yes",
     };
     match super::record_attempt(&state.callbacks(), &grant, id, &input).await {
-        Ok(_) => Ok(back_to(&site, "ok", "1")),
-        Err(Failure::Refused(e)) => Ok(back_to(&site, "error", &e.message(lang))),
+        Ok(_) => Ok(back_to(&site, id, "ok", "1")),
+        Err(Failure::Refused(e)) => Ok(back_to(&site, id, "error", &e.message(lang))),
         Err(e) => Err(e.into()),
     }
 }

@@ -69,17 +69,27 @@ async fn admin_photo(
     let card = super::card(&state.db, id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let sha = card
+    let Some(sha) = card
         .photo_url
         .as_deref()
         .and_then(|u| u.rsplit('/').next())
-        .ok_or_else(AppError::not_found)?
-        .to_string();
+        .map(str::to_string)
+    else {
+        // No photo yet: a neutral outline, so the staff list shows who still needs one.
+        return Ok(image(
+            "image/svg+xml",
+            NO_PHOTO_SVG.as_bytes().to_vec(),
+            "private, no-cache",
+        ));
+    };
     let (ct, bytes) = super::photo(&state.db, &sha)
         .await?
         .ok_or_else(AppError::not_found)?;
     Ok(image(&ct, bytes, "private, no-cache"))
 }
+
+/// The outline shown where a staff member has no photo yet.
+const NO_PHOTO_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 36 48"><rect width="36" height="48" fill="#eef1f5"/><circle cx="18" cy="17" r="8" fill="#c5ccd6"/><path d="M4 46c1-10 7-15 14-15s13 5 14 15z" fill="#c5ccd6"/></svg>"##;
 
 /// The administrator's upload (`multipart/form-data`, field `photo`; the CSRF token comes in
 /// the form action's query).
