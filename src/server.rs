@@ -178,6 +178,46 @@ pub fn spawn_workers(state: &AppState, sms: Arc<dyn crate::notify::SmsSender>) {
     );
     spawn_sweeper(state.clone());
     spawn_digest(state.clone());
+    spawn_callback_lists(state.clone());
+}
+
+/// Draws each working day's callback lists from 08:30, so they are ready before the callback
+/// staff open them (opening a list that is not drawn yet draws it too).
+fn spawn_callback_lists(state: AppState) {
+    every_day_from(
+        state,
+        (8, 30),
+        "drawing the callback lists",
+        |state, day| async move {
+            crate::callbacks::draw_all(&state.callbacks(), day)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        },
+    );
+}
+
+/// Runs `job` every five minutes from `from` (hall time, hour and minute) on each day, for
+/// that day; each job is idempotent per day, so a restart or a second node repeats nothing.
+fn every_day_from<F, Fut>(state: AppState, from: (i8, i8), what: &'static str, job: F)
+where
+    F: Fn(AppState, jiff::civil::Date) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send,
+{
+    tokio::spawn(async move {
+        loop {
+            let z = state
+                .clock
+                .timestamp()
+                .to_zoned_datetime(crate::clock::hall_tz());
+            if (z.hour(), z.minute()) >= from
+                && let Err(e) = job(state.clone(), z.date()).await
+            {
+                tracing::warn!(error = %e, "{what} failed; retrying");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(300)).await;
+        }
+    });
 }
 
 /// Runs the appointment sweep every few seconds until the process ends.
@@ -204,30 +244,17 @@ fn spawn_digest(state: AppState) {
     else {
         return;
     };
-    tokio::spawn(async move {
-        loop {
-            let z = state
-                .clock
-                .timestamp()
-                .to_zoned_datetime(crate::clock::hall_tz());
-            if z.hour() >= 8 {
-                let sent = match state.leader_digest_extra().await {
-                    Ok(extra) => crate::documents::send_digest_once(
-                        &state.applications(),
-                        &phone,
-                        z.date(),
-                        &extra,
-                    )
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.to_string()),
-                    Err(e) => Err(format!("{e:?}")),
-                };
-                if let Err(e) = sent {
-                    tracing::warn!(error = %e, "daily digest failed; retrying");
-                }
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(300)).await;
+    every_day_from(state, (8, 0), "daily digest", move |state, day| {
+        let phone = phone.clone();
+        async move {
+            let extra = state
+                .leader_digest_extra()
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            crate::documents::send_digest_once(&state.applications(), &phone, day, &extra)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         }
     });
 }

@@ -2861,11 +2861,13 @@ async fn complaint_walk(app: &App, c: &Client, shots: &Shots, leader_password: &
     let answer = "经调取录像核实，窗口工作人员未一次性告知所需材料，已批评教育，特向您致歉。";
     type_into(c, &format!("#{id} textarea[name=answer]"), answer).await;
     click(c, &format!("#{id} input[name=justified][value=yes]")).await;
-    click(c, &format!("#{id} form button")).await;
+    click(c, &format!("#{id} form[action$='/answer'] button")).await;
     let error = text_of(c, "#complaint-error").await;
     assert!(error.contains("责任追究"), "the refusal says why: {error}");
     assert!(
-        c.find(Locator::Css(&format!("#{id} form"))).await.is_ok(),
+        c.find(Locator::Css(&format!("#{id} form[action$='/answer']")))
+            .await
+            .is_ok(),
         "still open: the answer form is there"
     );
 
@@ -2878,7 +2880,7 @@ async fn complaint_walk(app: &App, c: &Client, shots: &Shots, leader_password: &
         "对当班民警批评教育，扣减当月绩效分",
     )
     .await;
-    click(c, &format!("#{id} form button")).await;
+    click(c, &format!("#{id} form[action$='/answer'] button")).await;
     let ok = text_of(c, "#complaint-ok").await;
     assert!(ok.contains(&number), "{ok}");
     let card = text_of(c, &format!("#{id}")).await;
@@ -2890,7 +2892,9 @@ async fn complaint_walk(app: &App, c: &Client, shots: &Shots, leader_password: &
         "the answered card shows the answer and the accountability: {card}"
     );
     assert!(
-        c.find(Locator::Css(&format!("#{id} form"))).await.is_err(),
+        c.find(Locator::Css(&format!("#{id} form[action$='/answer']")))
+            .await
+            .is_err(),
         "an answered complaint cannot be answered again"
     );
 

@@ -92,7 +92,21 @@ async fn the_sample_is_reproducible_and_respects_declines(app: TestApp) {
     let ctx = app.state.callbacks();
     let caller = common::actor_at(site, &[Role::Guide]);
 
-    // Eight callers open the page at once: one list, ten citizens.
+    // The morning worker draws the lists of the sites with windows (the hall and the
+    // extension point, not the kiosk point), once.
+    assert_eq!(
+        callbacks::draw_all(&ctx, app.state.clock.today())
+            .await
+            .expect("draw all"),
+        2
+    );
+    assert_eq!(
+        callbacks::draw_all(&ctx, app.state.clock.today())
+            .await
+            .expect("draw all"),
+        0
+    );
+    // Eight callers open the page at once: the same list, ten citizens.
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let state = app.state.clone();
@@ -151,7 +165,7 @@ async fn the_sample_is_reproducible_and_respects_declines(app: TestApp) {
             .fetch_one(app.state.db.reader())
             .await
             .expect("count");
-    assert_eq!(count, 1, "drawn once, audited once");
+    assert_eq!(count, 2, "each site's list drawn once, audited once");
 
     // Saturday has no list.
     move_to(&app, "2026-10-17T09:00:00+08:00");

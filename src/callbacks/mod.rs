@@ -331,6 +331,43 @@ pub async fn list_for_day(
     if !grant.covers(site_id) {
         return refused(CallbackError::OtherSite);
     }
+    draw(ctx, site_id, day, Some(grant.actor())).await
+}
+
+/// Draws `day`'s list for every active site with windows (the worker does this each working
+/// morning, so the list is ready before anyone opens it); the number of lists drawn now.
+pub async fn draw_all(ctx: &Ctx<'_>, day: jiff::civil::Date) -> Result<usize> {
+    if !ctx.calendar.current().is_working_day(day).unwrap_or(false) {
+        return Ok(0);
+    }
+    let mut drawn = 0;
+    for site in crate::sites::list_sites(ctx.db.reader(), true).await? {
+        if crate::sites::windows_of(ctx.db.reader(), site.id)
+            .await?
+            .is_empty()
+        {
+            continue;
+        }
+        let day_text = day.to_string();
+        if store::list(ctx.db.reader(), site.id, &day_text)
+            .await?
+            .is_none()
+        {
+            draw(ctx, site.id, day, None).await?;
+            drawn += 1;
+        }
+    }
+    Ok(drawn)
+}
+
+/// The site's list for `day`, drawn now if there is none; `by` the staff member whose opening
+/// drew it (`None`: the morning worker).
+async fn draw(
+    ctx: &Ctx<'_>,
+    site_id: i64,
+    day: jiff::civil::Date,
+    by: Option<&Actor>,
+) -> Result<ListRow> {
     let day_text = day.to_string();
     if let Some(list) = store::list(ctx.db.reader(), site_id, &day_text).await? {
         return Ok(list);
@@ -368,17 +405,20 @@ pub async fn list_for_day(
     for application_id in &chosen {
         store::insert_item(&mut tx, list_id, *application_id).await?;
     }
-    audit::record(
-        &mut tx,
-        AuditEntry::by(
-            grant.actor(),
+    let target = list_id.to_string();
+    let entry = match by {
+        Some(actor) => AuditEntry::by(actor, "callback.list_drawn", "callback_list", &target, now),
+        None => AuditEntry::system(
             "callback.list_drawn",
             "callback_list",
-            &list_id.to_string(),
+            &target,
+            &crate::auth::RequestMeta::default(),
             now,
-        )
-        .site(site_id)
-        .detail(serde_json::json!({
+        ),
+    };
+    audit::record(
+        &mut tx,
+        entry.site(site_id).detail(serde_json::json!({
             "day": day_text, "served_day": served.to_string(), "seed": seed,
             "population": candidates.len(), "drawn": chosen.len(),
         })),
