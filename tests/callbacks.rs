@@ -325,14 +325,17 @@ async fn calls_are_attempted_three_times_and_kept(app: TestApp) {
     assert_eq!(numbers, (1..=ok).collect::<Vec<_>>());
 
     // Attempts cannot be changed or removed.
-    for sql in [
-        "UPDATE callback_attempts SET outcome = 'reached'",
-        "DELETE FROM callback_attempts",
+    for (sql, why) in [
+        ("UPDATE callback_attempts SET outcome = 'reached'", "append-only"),
+        ("DELETE FROM callback_attempts", "append-only"),
+        ("DELETE FROM callback_items", "kept"),
+        ("UPDATE callback_lists SET seed = 'other'", "kept"),
+        ("DELETE FROM callback_lists", "kept"),
     ] {
         // On the writer, so the trigger (not a read-only connection) is what refuses.
         let mut tx = app.state.db.begin().await.expect("tx");
         let err = sqlx::query(sql).execute(&mut *tx).await.expect_err(sql);
-        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+        assert!(err.to_string().contains(why), "{sql}: {err}");
     }
 
     // Showing a number is audited; another site's caller cannot see it.

@@ -33,6 +33,20 @@ CREATE TABLE callback_items (
     UNIQUE (list_id, application_id)
 );
 
+-- A drawn list and its citizens are the record of the sample: never removed.
+CREATE TRIGGER callback_lists_kept BEFORE DELETE ON callback_lists
+BEGIN
+    SELECT RAISE(ABORT, 'callback lists are kept');
+END;
+CREATE TRIGGER callback_lists_fixed BEFORE UPDATE ON callback_lists
+BEGIN
+    SELECT RAISE(ABORT, 'callback lists are kept');
+END;
+CREATE TRIGGER callback_items_kept BEFORE DELETE ON callback_items
+BEGIN
+    SELECT RAISE(ABORT, 'callback lists are kept');
+END;
+
 CREATE TABLE callback_attempts (
     id        INTEGER PRIMARY KEY,
     item_id   INTEGER NOT NULL REFERENCES callback_items (id),
