@@ -27,8 +27,15 @@ pub struct DemoAccount {
     pub password: String,
 }
 
+/// What the demo city made that is shown once: the staff accounts and the hall kiosk's
+/// one-time enrolment code.
+pub struct Demo {
+    pub accounts: Vec<DemoAccount>,
+    pub kiosk_code: String,
+}
+
 /// Loads the demo city if the database has no sites and no staff; returns the accounts made.
-pub async fn load_if_empty(db: &Db, clock: &Clock) -> Result<Option<Vec<DemoAccount>>, DemoError> {
+pub async fn load_if_empty(db: &Db, clock: &Clock) -> Result<Option<Demo>, DemoError> {
     let sites = sites::list_sites(db.reader(), false).await?;
     let staff = auth::count_staff(db.reader()).await?;
     if !sites.is_empty() || staff > 0 {
@@ -157,11 +164,26 @@ pub async fn load_if_empty(db: &Db, clock: &Clock) -> Result<Option<Vec<DemoAcco
             password: created.initial_password,
         });
     }
-    Ok(Some(accounts))
+    // The hall's kiosk, to be enrolled from the browser that plays it (/devices/enrol).
+    let (_, kiosk_code) = crate::device_registry::register(
+        db,
+        clock,
+        admin,
+        hall,
+        crate::device_registry::Kind::Kiosk,
+        "大厅 1 号自助机",
+    )
+    .await
+    .map_err(step("kiosk"))?;
+    Ok(Some(Demo {
+        accounts,
+        kiosk_code,
+    }))
 }
 
-/// Prints the demo accounts once; the passwords are not stored anywhere else in clear.
-pub fn print_accounts(accounts: &[DemoAccount], listen: std::net::SocketAddr) {
+/// Prints the demo accounts and the kiosk code once; they are not stored anywhere in clear.
+pub fn print_accounts(demo: &Demo, listen: std::net::SocketAddr) {
+    let accounts = &demo.accounts;
     println!();
     println!("  onetrip demo city loaded. Staff sign-in: http://{listen}/login");
     println!("  One-time passwords (shown only now; each must be changed at first sign-in):");
@@ -173,6 +195,11 @@ pub fn print_accounts(accounts: &[DemoAccount], listen: std::net::SocketAddr) {
             a.role.name(crate::i18n::Lang::En)
         );
     }
+    println!(
+        "  Hall kiosk: open http://{listen}/devices/enrol in the kiosk's browser and type {} \
+         (valid 24 hours), then http://{listen}/kiosk/0001",
+        demo.kiosk_code
+    );
     println!();
 }
 

@@ -14,6 +14,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod demo;
+pub mod device_registry;
 pub mod devices;
 pub mod documents;
 pub mod domain;

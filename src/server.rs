@@ -146,11 +146,11 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     }
     let clock = Clock::system();
     if config.demo
-        && let Some(accounts) = crate::demo::load_if_empty(&db, &clock)
+        && let Some(demo) = crate::demo::load_if_empty(&db, &clock)
             .await
             .map_err(|e| StartError::Demo(e.to_string()))?
     {
-        crate::demo::print_accounts(&accounts, config.listen);
+        crate::demo::print_accounts(&demo, config.listen);
     }
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

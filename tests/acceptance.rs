@@ -477,6 +477,8 @@ async fn notifications_forged_or_duplicated_change_nothing(app: TestApp) {
     let res = app
         .client()
         .post(app.url(&format!("/api/v1/applications/{}/orders", no.as_str())))
+        // The applicant opens the order on their phone: their ID number proves it is theirs.
+        .header("x-applicant-id-number", id_number(4))
         .json(&json!({"method": "alipay"}))
         .send()
         .await

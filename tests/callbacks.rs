@@ -326,7 +326,10 @@ async fn calls_are_attempted_three_times_and_kept(app: TestApp) {
 
     // Attempts cannot be changed or removed.
     for (sql, why) in [
-        ("UPDATE callback_attempts SET outcome = 'reached'", "append-only"),
+        (
+            "UPDATE callback_attempts SET outcome = 'reached'",
+            "append-only",
+        ),
         ("DELETE FROM callback_attempts", "append-only"),
         ("DELETE FROM callback_items", "kept"),
         ("UPDATE callback_lists SET seed = 'other'", "kept"),

@@ -1202,6 +1202,8 @@ async fn the_json_api_takes_identifiers_in_their_documented_form(app: TestApp) {
     refused(res, "site code").await;
     let res = c
         .get(app.url("/api/v1/applications/2026030200010001900/bill"))
+        // Past the caller check (an applicant's claim), the number itself is refused.
+        .header("x-applicant-id-number", "110101199001010011")
         .send()
         .await
         .unwrap();

@@ -685,6 +685,8 @@ struct LeaderPage {
     /// Per site: (site name, site code, complaints overdue, complaints repeated, bad-rating
     /// cases overdue) — R13's alerts.
     service: Vec<(String, String, i64, i64, i64)>,
+    /// Devices that need someone (offline or with a fault): (site, device, what).
+    devices: Vec<(String, String, String)>,
 }
 
 async fn leader_page(
@@ -701,6 +703,7 @@ async fn leader_page(
     let mut errors = Vec::new();
     let mut alerts = 0;
     let mut service = Vec::new();
+    let mut devices = Vec::new();
     let lead = actor.grant::<Lead>().ok_or_else(AppError::forbidden)?;
     for site in crate::sites::list_sites(state.db.reader(), true).await? {
         if actor.may::<Lead>(site.id) {
@@ -710,6 +713,24 @@ async fn leader_page(
                 .iter()
                 .filter(|v| v.overdue)
                 .count() as i64;
+            for d in crate::device_registry::states(&state.db, &state.clock, Some(&[site.id]))
+                .await?
+                .into_iter()
+                .filter(|d| d.alerting())
+            {
+                let faults = d
+                    .faults
+                    .iter()
+                    .map(|f| f.name(lang))
+                    .collect::<Vec<_>>()
+                    .join(lang.pick("、", ", "));
+                let what = if faults.is_empty() {
+                    d.state_name(lang).to_string()
+                } else {
+                    format!("{} · {faults}", d.state_name(lang))
+                };
+                devices.push((site.name(lang).to_string(), d.name.clone(), what));
+            }
             service.push((
                 site.name(lang).to_string(),
                 site.code.clone(),
@@ -732,6 +753,7 @@ async fn leader_page(
     Ok(LeaderPage {
         digest,
         service,
+        devices,
         today: w.today.clone(),
         overdue: lines(w.overdue.into_iter().filter(mine).collect(), lang),
         near_due: lines(w.near_due.into_iter().filter(mine).collect(), lang),

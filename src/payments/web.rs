@@ -60,6 +60,76 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api_reconciliation))
 }
 
+/// Who may see an application's bill or open an order on it: an enrolled kiosk (of any site:
+/// any site accepts, R12), signed-in staff, or someone claiming to be the applicant with their
+/// ID number in `X-Applicant-Id-Number` (checked against the application, limited like the
+/// progress look-up). Nobody else: an application number alone opens nothing (issue 14 §3).
+/// An extractor, so a caller with none of them is told 401 before anything else is read.
+enum MoneyCaller {
+    Trusted { device: Option<i64> },
+    Applicant(String),
+}
+
+impl axum::extract::FromRequestParts<AppState> for MoneyCaller {
+    type Rejection = AppError;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, AppError> {
+        let device = crate::device_registry::web::MaybeDevice::from_request_parts(parts, state)
+            .await?
+            .0
+            .filter(|d| d.kind == crate::device_registry::Kind::Kiosk);
+        if let Some(d) = device {
+            return Ok(MoneyCaller::Trusted { device: Some(d.id) });
+        }
+        if crate::web::extract::MaybeStaff::from_request_parts(parts, state)
+            .await?
+            .0
+            .is_some()
+        {
+            return Ok(MoneyCaller::Trusted { device: None });
+        }
+        match parts
+            .headers
+            .get("x-applicant-id-number")
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(claimed) => Ok(MoneyCaller::Applicant(claimed.to_string())),
+            None => Err(AppError::new(
+                StatusCode::UNAUTHORIZED,
+                crate::device_registry::web::NotADevice,
+            )),
+        }
+    }
+}
+
+/// The application number, once the caller may see its money.
+async fn may_see_money(
+    state: &AppState,
+    caller: &MoneyCaller,
+    ip: &str,
+    no: &str,
+) -> AppResult<ApplicationNo> {
+    let no = parse_no(no)?;
+    let MoneyCaller::Applicant(claimed) = caller else {
+        return Ok(no);
+    };
+    let id = crate::domain::id_number::IdNumber::parse(claimed).ok();
+    let key = id.as_ref().map(|i| state.cipher.blind_index(i.as_str()));
+    state
+        .limits
+        .check(crate::web::limits::Scope::Progress, ip, key.as_deref())
+        .await
+        .map_err(AppError::rate_limited)?;
+    let row = crate::applications::application_by_no(state.db.reader(), no.as_str()).await?;
+    match (row, key) {
+        (Some(r), Some(k)) if crate::crypto::constant_time_eq(&r.id_index, &k) => Ok(no),
+        // Not theirs, or no such application: the same answer.
+        _ => Err(AppError::not_found()),
+    }
+}
+
 fn parse_no(input: &str) -> AppResult<ApplicationNo> {
     ApplicationNo::parse(input).map_err(AppError::invalid)
 }
@@ -401,10 +471,13 @@ async fn kiosk_site(state: &AppState, code: &str) -> AppResult<Site> {
 async fn kiosk_pay_page(
     State(state): State<AppState>,
     page: Page,
+    device: crate::device_registry::web::MaybeDevice,
     Path(code): Path<String>,
 ) -> AppResult<KioskPay> {
+    let site = kiosk_site(&state, &code).await?;
+    crate::device_registry::web::kiosk_of(&device, site.id)?;
     Ok(KioskPay {
-        site: kiosk_site(&state, &code).await?,
+        site,
         page,
         number: String::new(),
         error: None,
@@ -421,10 +494,12 @@ struct KioskPayForm {
 async fn kiosk_pay_start(
     State(state): State<AppState>,
     page: Page,
+    device: crate::device_registry::web::MaybeDevice,
     Path(code): Path<String>,
     Form(f): Form<KioskPayForm>,
 ) -> AppResult<Response> {
     let site = kiosk_site(&state, &code).await?;
+    crate::device_registry::web::kiosk_of(&device, site.id)?;
     let lang = page.lang;
     let method = Method::parse(&f.method)
         .filter(|m| m.online())
@@ -454,9 +529,11 @@ async fn kiosk_pay_start(
 async fn kiosk_order_page(
     State(state): State<AppState>,
     page: Page,
+    device: crate::device_registry::web::MaybeDevice,
     Path((code, order)): Path<(String, String)>,
 ) -> AppResult<OrderPage> {
     let site = kiosk_site(&state, &code).await?;
+    crate::device_registry::web::kiosk_of(&device, site.id)?;
     order_page(&state, page, &order, false, format!("/kiosk/{}", site.code)).await
 }
 
@@ -681,10 +758,12 @@ fn signed_yuan(fen: i64) -> String {
     responses((status = 200, body = BillView), (status = 422, body = crate::error::ErrorBody)))]
 async fn api_bill(
     State(state): State<AppState>,
+    caller: MoneyCaller,
+    crate::web::extract::Meta(meta): crate::web::extract::Meta,
     Path(no): Path<crate::web::fields::ApplicationNoText>,
 ) -> AppResult<axum::Json<BillView>> {
-    let no = parse_no(&no)?;
-    // Anyone may see what is due; who paid how is for staff (BillView leaves it out).
+    let no = may_see_money(&state, &caller, &meta.ip, &no).await?;
+    // What is due; who paid how is for staff (BillView leaves it out).
     let bill = super::bill(&state.payments(), &no).await?;
     Ok(axum::Json(BillView::from(&bill)))
 }
@@ -745,18 +824,22 @@ pub enum OrderChannel {
     responses((status = 201, body = OnlineOrder)))]
 async fn api_order(
     State(state): State<AppState>,
+    caller: MoneyCaller,
     crate::web::extract::Meta(meta): crate::web::extract::Meta,
     Path(no): Path<crate::web::fields::ApplicationNoText>,
     Json(b): Json<OrderJson>,
 ) -> AppResult<(StatusCode, axum::Json<OnlineOrder>)> {
-    // Open to kiosks without a session: the per-address limit keeps scripts from piling up
-    // orders.
+    let no = may_see_money(&state, &caller, &meta.ip, &no).await?;
+    // A kiosk is limited as itself, anyone else by address: scripts cannot pile up orders.
+    let limit_key = match caller {
+        MoneyCaller::Trusted { device: Some(id) } => format!("device-{id}"),
+        _ => meta.ip.clone(),
+    };
     state
         .limits
-        .check(crate::web::limits::Scope::Orders, &meta.ip, None)
+        .check(crate::web::limits::Scope::Orders, &limit_key, None)
         .await
         .map_err(AppError::rate_limited)?;
-    let no = parse_no(&no)?;
     let channel = match b.channel {
         Some(OrderChannel::Window) => "window",
         Some(OrderChannel::Kiosk) | None => "kiosk",

@@ -29,9 +29,8 @@ pub const ANONYMOUS: &[(&str, &str)] = &[
     ("GET", "/api/v1/sites/{code}/on-duty"),
     ("POST", "/api/v1/express/webhook"),
     ("POST", "/api/v1/applications/{no}/inbound"),
-    ("GET", "/api/v1/applications/{no}/bill"),
-    ("POST", "/api/v1/applications/{no}/orders"),
     ("POST", "/api/v1/payments/notify/{provider}"),
+    ("POST", "/api/v1/devices/enrol"),
     ("POST", "/api/v1/payments/orders/{order}/query"),
     ("GET", "/api/v1/calendar/working-days"),
     ("POST", "/api/v1/tickets"),
@@ -62,14 +61,33 @@ pub const LIMITED: &[(&str, &str)] = &[
     ("POST", "/api/v1/progress"),
     ("POST", "/api/v1/progress/decline-callbacks"),
     ("POST", "/api/v1/applications/{no}/orders"),
+    ("GET", "/api/v1/applications/{no}/bill"),
+    ("POST", "/api/v1/devices/enrol"),
     ("POST", "/api/v1/complaints"),
     ("POST", "/api/v1/complaints/track"),
     ("POST", "/api/v1/complaints/rate-answer"),
 ];
 
+/// Operations a registered device calls with its credential, not a staff session.
+pub const DEVICE_ONLY: &[(&str, &str)] = &[
+    ("POST", "/api/v1/devices/me/heartbeat"),
+    ("POST", "/api/v1/devices/me/rotate"),
+];
+
+/// Operations on an application's money open to an enrolled kiosk, to staff, or to the
+/// applicant who proves who they are (their ID number): never to a guesser of numbers.
+pub const DEVICE_OR_APPLICANT: &[(&str, &str)] = &[
+    ("GET", "/api/v1/applications/{no}/bill"),
+    ("POST", "/api/v1/applications/{no}/orders"),
+];
+
 /// The name of the session cookie scheme and of the CSRF header scheme in the document.
 pub const SESSION: &str = "session";
 pub const CSRF: &str = "csrf";
+/// A registered device's credential (`Authorization: Device <credential>`).
+pub const DEVICE: &str = "device";
+/// The applicant's own ID number (`X-Applicant-Id-Number`).
+pub const APPLICANT: &str = "applicant";
 
 fn method_name(m: &HttpMethod) -> &'static str {
     match m {
@@ -144,6 +162,20 @@ pub fn tell_truth(doc: &mut OpenApi) {
             "The csrf_token of POST /api/v1/session or GET /api/v1/me, on every call that changes something in a session.",
         ))),
     );
+    components.add_security_scheme(
+        DEVICE,
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+            "Authorization",
+            "`Device <credential>`: the credential an enrolled device got from POST /api/v1/devices/enrol.",
+        ))),
+    );
+    components.add_security_scheme(
+        APPLICANT,
+        SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+            "X-Applicant-Id-Number",
+            "The applicant's own 18-character ID number: the application is theirs.",
+        ))),
+    );
     for (path, item) in doc.paths.paths.iter_mut() {
         let ops: [(HttpMethod, &mut Option<Operation>); 5] = [
             (HttpMethod::Get, &mut item.get),
@@ -179,12 +211,34 @@ pub fn tell_truth(doc: &mut OpenApi) {
                     "Nothing with that identifier (or not yours to see).",
                 );
             }
-            if !ANONYMOUS.contains(&key) {
-                let mut needs = SecurityRequirement::new::<_, _, &str>(SESSION, []);
+            let session = || {
+                let needs = SecurityRequirement::new::<_, _, &str>(SESSION, []);
                 if m != "GET" {
-                    needs = needs.add::<_, _, &str>(CSRF, []);
+                    needs.add::<_, _, &str>(CSRF, [])
+                } else {
+                    needs
                 }
-                op.security = Some(vec![needs]);
+            };
+            if DEVICE_ONLY.contains(&key) {
+                op.security = Some(vec![SecurityRequirement::new::<_, _, &str>(DEVICE, [])]);
+                add_if_missing(
+                    op,
+                    "401",
+                    "No valid device credential (not enrolled, revoked or replaced).",
+                );
+            } else if DEVICE_OR_APPLICANT.contains(&key) {
+                op.security = Some(vec![
+                    session(),
+                    SecurityRequirement::new::<_, _, &str>(DEVICE, []),
+                    SecurityRequirement::new::<_, _, &str>(APPLICANT, []),
+                ]);
+                add_if_missing(
+                    op,
+                    "401",
+                    "Neither a staff session, an enrolled kiosk's credential nor the applicant's ID number.",
+                );
+            } else if !ANONYMOUS.contains(&key) {
+                op.security = Some(vec![session()]);
                 add_if_missing(op, "401", "Not signed in (no or an expired staff session).");
                 add_if_missing(op, "403", "Signed in without the role this needs here.");
             }

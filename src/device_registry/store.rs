@@ -1,0 +1,224 @@
+//! Devices' SQL: the registry (hashes of codes and credentials only) and the append-only
+//! device events.
+
+use sqlx::{Any, AnyConnection, Executor, Row};
+
+use super::{Fault, Kind};
+
+/// A registered device as stored.
+#[derive(Debug, Clone)]
+pub struct DeviceRow {
+    pub id: i64,
+    pub site_id: i64,
+    pub kind: Kind,
+    pub name: String,
+    pub enrol_expires_at: Option<i64>,
+    pub credential_hash: Option<String>,
+    pub enrolled_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub last_seen_at: Option<i64>,
+    pub faults_text: String,
+}
+
+impl DeviceRow {
+    /// The faults of its last heartbeat.
+    pub fn faults(&self) -> Vec<Fault> {
+        self.faults_text
+            .split(',')
+            .filter_map(Fault::parse)
+            .collect()
+    }
+}
+
+macro_rules! select_device {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, site_id, kind, name, enrol_expires_at, credential_hash, enrolled_at, ",
+            "revoked_at, last_seen_at, faults FROM devices ",
+            $rest
+        )
+    };
+}
+
+fn device_row(r: &sqlx::any::AnyRow) -> Result<DeviceRow, sqlx::Error> {
+    let kind: String = r.try_get("kind")?;
+    Ok(DeviceRow {
+        id: r.try_get("id")?,
+        site_id: r.try_get("site_id")?,
+        kind: Kind::parse(&kind)
+            .ok_or_else(|| sqlx::Error::Decode(format!("device kind {kind}").into()))?,
+        name: r.try_get("name")?,
+        enrol_expires_at: r.try_get("enrol_expires_at")?,
+        credential_hash: r.try_get("credential_hash")?,
+        enrolled_at: r.try_get("enrolled_at")?,
+        revoked_at: r.try_get("revoked_at")?,
+        last_seen_at: r.try_get("last_seen_at")?,
+        faults_text: r.try_get("faults")?,
+    })
+}
+
+pub struct NewDevice<'a> {
+    pub site_id: i64,
+    pub kind: Kind,
+    pub name: &'a str,
+    pub enrol_code_hash: &'a str,
+    pub enrol_expires_at: i64,
+    pub created_at: i64,
+    pub created_by: i64,
+}
+
+pub async fn insert(conn: &mut AnyConnection, d: &NewDevice<'_>) -> Result<i64, sqlx::Error> {
+    sqlx::query(
+        r#"
+        INSERT INTO devices (site_id, kind, name, enrol_code_hash, enrol_expires_at, created_at, created_by)
+        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id
+        "#,
+    )
+    .bind(d.site_id)
+    .bind(d.kind.code())
+    .bind(d.name)
+    .bind(d.enrol_code_hash)
+    .bind(d.enrol_expires_at)
+    .bind(d.created_at)
+    .bind(d.created_by)
+    .fetch_one(conn)
+    .await?
+    .try_get("id")
+}
+
+pub async fn by_id<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: i64,
+) -> Result<Option<DeviceRow>, sqlx::Error> {
+    sqlx::query(select_device!("WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(device_row)
+        .transpose()
+}
+
+pub async fn by_code<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    code_hash: &str,
+) -> Result<Option<DeviceRow>, sqlx::Error> {
+    sqlx::query(select_device!("WHERE enrol_code_hash = $1"))
+        .bind(code_hash)
+        .fetch_optional(ex)
+        .await?
+        .as_ref()
+        .map(device_row)
+        .transpose()
+}
+
+pub async fn all<'e>(ex: impl Executor<'e, Database = Any>) -> Result<Vec<DeviceRow>, sqlx::Error> {
+    sqlx::query(select_device!("ORDER BY site_id, kind, name, id"))
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(device_row)
+        .collect()
+}
+
+pub async fn set_code(
+    conn: &mut AnyConnection,
+    id: i64,
+    code_hash: &str,
+    expires_at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE devices SET enrol_code_hash = $1, enrol_expires_at = $2 WHERE id = $3")
+        .bind(code_hash)
+        .bind(expires_at)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Uses up the code and sets the credential; false if the code was used meanwhile.
+pub async fn enrol(
+    conn: &mut AnyConnection,
+    id: i64,
+    code_hash: &str,
+    credential_hash: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        r#"
+        UPDATE devices SET credential_hash = $1, enrolled_at = $2, enrol_code_hash = NULL,
+                           enrol_expires_at = NULL, last_seen_at = $2
+        WHERE id = $3 AND enrol_code_hash = $4 AND revoked_at IS NULL
+        "#,
+    )
+    .bind(credential_hash)
+    .bind(now)
+    .bind(id)
+    .bind(code_hash)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Swaps the credential if it is still `old`; false if it changed or the device was revoked.
+pub async fn replace_credential(
+    conn: &mut AnyConnection,
+    id: i64,
+    old: &str,
+    new: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE devices SET credential_hash = $1 WHERE id = $2 AND credential_hash = $3 AND revoked_at IS NULL",
+    )
+    .bind(new)
+    .bind(id)
+    .bind(old)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+pub async fn revoke(conn: &mut AnyConnection, id: i64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE devices SET revoked_at = $1, credential_hash = NULL, enrol_code_hash = NULL WHERE id = $2",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn beat(
+    conn: &mut AnyConnection,
+    id: i64,
+    now: i64,
+    faults: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE devices SET last_seen_at = $1, faults = $2 WHERE id = $3")
+        .bind(now)
+        .bind(faults)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_event(
+    conn: &mut AnyConnection,
+    device_id: i64,
+    at: i64,
+    kind: &str,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO device_events (device_id, at, kind, detail) VALUES ($1, $2, $3, $4)")
+        .bind(device_id)
+        .bind(at)
+        .bind(kind)
+        .bind(detail)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
