@@ -1825,3 +1825,118 @@ on_both_engines!(
     at = "2026-03-02T10:00:00+08:00",
     super::booking_administration_through_json
 );
+
+/// Issue 14 §2: the holder checks in at an enrolled kiosk of the site with their ID number (as
+/// the card reader fills it) or the booking code, within the time window, and gets the same
+/// priority ticket; too early is told when to come back; a second check-in and two kiosks at
+/// once never yield a second ticket; anything but an enrolled kiosk of the site is refused.
+async fn kiosk_check_in_prints_the_priority_ticket(app: TestApp) {
+    let day = availability(&app, "2026-03-02").await;
+    let slots: Vec<&Value> = day["slots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["bookable"] == true)
+        .collect();
+    let slot = slots[2]["slot_id"].as_i64().unwrap();
+    let code = book_api(&app, &app.client(), slot, 31, None)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let booking = onetrip::booking::booking_by_code(app.state.db.reader(), &code)
+        .await
+        .unwrap()
+        .unwrap();
+    let tickets = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM tickets WHERE booking_id = $1")
+            .bind(booking.id)
+            .fetch_one(app.state.db.reader())
+            .await
+            .unwrap()
+    };
+
+    // Not a kiosk: refused.
+    let stranger = app.client();
+    assert_eq!(
+        stranger
+            .get(app.url("/kiosk/0001/check-in"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let kiosk = common::kiosk_browser(&app, "0001", "大厅签到机").await;
+    let token = app.csrf(&kiosk, "/kiosk/0001/check-in").await;
+    let check_in = |query: String| {
+        let kiosk = kiosk.clone();
+        let token = token.clone();
+        let url = app.url("/kiosk/0001/check-in");
+        let origin = app.url("");
+        async move {
+            kiosk
+                .post(url)
+                .header("origin", origin)
+                .form(&[("csrf_token", token.as_str()), ("query", query.as_str())])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Too early (more than an hour before): told when to come back, nothing issued.
+    let opens = booking.starts_at - 60 * 60_000;
+    app.state
+        .clock
+        .advance_ms(opens - 10 * 60_000 - app.state.clock.now_ms());
+    let res = check_in(citizen(31)).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    let from = onetrip::clock::format_local_minute(opens);
+    assert!(html.contains(&from[11..]), "says from when: {html}");
+    assert_eq!(tickets().await, 0);
+
+    // In the window: two kiosks at once (the same holder twice): one ticket.
+    app.state.clock.advance_ms(20 * 60_000);
+    let (a, b) = tokio::join!(check_in(citizen(31)), check_in(code.clone()));
+    let statuses = [a.status().as_u16(), b.status().as_u16()];
+    assert!(statuses.contains(&303), "{statuses:?}");
+    assert_eq!(tickets().await, 1);
+    let printed = if a.status() == 303 { a } else { b };
+    let location = printed.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        location.starts_with("/tickets/") && location.ends_with("/print"),
+        "{location}"
+    );
+    let class: String = sqlx::query_scalar("SELECT class FROM tickets WHERE booking_id = $1")
+        .bind(booking.id)
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(class, "appointment");
+    // Again: refused, still one ticket.
+    assert_ne!(check_in(citizen(31)).await.status(), 303);
+    assert_eq!(tickets().await, 1);
+    // Someone without a booking today: told so.
+    let html = check_in(citizen(32)).await.text().await.unwrap();
+    assert!(html.contains("今天本办证点没有找到该预约"), "{html}");
+    // The extension point's kiosk cannot check in a hall booking.
+    let far = common::kiosk_browser(&app, "0002", "延伸点签到机").await;
+    assert_eq!(
+        far.get(app.url("/kiosk/0001/check-in"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+}
+
+on_both_engines!(
+    kiosk_check_in,
+    at = "2026-03-02T06:00:00+08:00",
+    super::kiosk_check_in_prints_the_priority_ticket
+);

@@ -334,15 +334,12 @@ async fn money_needs_a_kiosk_staff_or_the_applicant(engine: Engine) {
             .expect("html")
             .contains("只在本办证点登记的自助机上打开")
     );
-    let (_, code) = register(&app, &admin, "kiosk", "大厅 4 号自助机").await;
-    let token = app.csrf(&browser, "/devices/enrol").await;
+    let browser = common::kiosk_browser(&app, "0001", "大厅 4 号自助机").await;
     let html = browser
-        .post(app.url("/devices/enrol"))
-        .header("origin", app.url(""))
-        .form(&[("csrf_token", token.as_str()), ("code", code.as_str())])
+        .get(app.url("/devices/enrol"))
         .send()
         .await
-        .expect("enrol")
+        .expect("enrol page")
         .text()
         .await
         .expect("html");

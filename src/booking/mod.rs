@@ -13,7 +13,7 @@ pub use day_cache::*;
 use messages::*;
 
 /// What other capabilities may read or record through booking's store (the store itself is private).
-pub use store::{CapacityChange, held_places, longest_window};
+pub use store::{BookingRow, CapacityChange, booking_by_code, held_places, longest_window};
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -184,6 +184,10 @@ pub enum BookingError {
     NotActive,
     #[error("no booking today")]
     NotFoundToday,
+    #[error("too early until {0}")]
+    TooEarly(String),
+    #[error("too late")]
+    TooLate,
     #[error("too many attempts")]
     RateLimited,
     #[error("id number: {0}")]
@@ -232,6 +236,8 @@ impl UserMessage for BookingError {
             BookingError::NotFound => "booking.not_found",
             BookingError::Locked => "booking.locked",
             BookingError::NotActive => "booking.not_active",
+            BookingError::TooEarly(_) => "booking.too_early",
+            BookingError::TooLate => "booking.too_late",
             BookingError::NotFoundToday => "booking.not_found_today",
             BookingError::RateLimited => "booking.rate_limited",
             BookingError::IdNumber(e) => e.code(),
@@ -278,6 +284,10 @@ impl UserMessage for BookingError {
             (NotFound, Lang::En) => "The booking code and ID number do not match a booking.".into(),
             (NotFoundToday, Lang::ZhCn) => "今天本办证点没有找到该预约。".into(),
             (NotFoundToday, Lang::En) => "No booking found for today at this site.".into(),
+            (TooEarly(at), Lang::ZhCn) => format!("您预约的时段还没到，请于 {at} 后再来签到。"),
+            (TooEarly(at), Lang::En) => format!("Your time has not come yet: check in from {at}."),
+            (TooLate, Lang::ZhCn) => "您预约的时段已过，自助机不能签到，请到导办台由工作人员办理。".into(),
+            (TooLate, Lang::En) => "Your time is past: the kiosk cannot check you in; please go to the guide desk.".into(),
             (NotActive, Lang::ZhCn) => "该预约已取消、已到场或已过期，不能再修改。".into(),
             (NotActive, Lang::En) => "This booking is cancelled, used or past, and can no longer be changed.".into(),
             (RateLimited, Lang::ZhCn) => "操作过于频繁，请稍后再试。".into(),
@@ -1123,18 +1133,45 @@ pub async fn reschedule(
 
 /// Marks a booking arrived (R2: appointment arrivals are served without queuing; the ticketing
 /// capability hands them a priority ticket).
+/// Who marks an arrival: the booking desk, or an enrolled kiosk of the site where the holder
+/// swiped their ID card or scanned the booking's QR (issue 14 §2).
+pub enum Arrival<'a> {
+    Desk(&'a Grant<'a, BookingDesk>),
+    Kiosk(&'a crate::device_registry::DeviceRow),
+}
+
+/// A kiosk checks in from this many minutes before the booked time (staff at any time).
+pub const KIOSK_EARLY_MINUTES: i64 = 60;
+
 pub async fn check_in(
     ctx: &Ctx<'_>,
-    grant: &Grant<'_, BookingDesk>,
+    by: Arrival<'_>,
     b: &store::BookingRow,
 ) -> Result<(), Failure<BookingError>> {
-    let actor = grant.actor();
-    at_site(grant.covers(b.site_id))?;
     let (today, _) = ctx.local_now();
     if b.date != today.to_string() {
         return Err(Failure::Refused(BookingError::NotActive));
     }
     let now = ctx.clock.now_ms();
+    match &by {
+        Arrival::Desk(grant) => at_site(grant.covers(b.site_id))?,
+        Arrival::Kiosk(device) => {
+            if device.site_id != b.site_id {
+                return Err(Failure::Refused(BookingError::NotFoundToday));
+            }
+            let opens = b.starts_at - KIOSK_EARLY_MINUTES * 60_000;
+            if now < opens {
+                let at = crate::clock::format_local_minute(opens);
+                return Err(Failure::Refused(BookingError::TooEarly(
+                    at.get(11..).unwrap_or(&at).to_string(),
+                )));
+            }
+            // Past the slot and its grace the booking is a no-show; staff decide.
+            if now > b.ends_at + ctx.no_show.grace_minutes * 60_000 {
+                return Err(Failure::Refused(BookingError::TooLate));
+            }
+        }
+    }
     let mut tx = ctx.db.begin().await?;
     if !store::set_status(
         &mut tx,
@@ -1149,18 +1186,24 @@ pub async fn check_in(
     {
         return Err(Failure::Refused(BookingError::NotActive));
     }
-    audit::record(
-        &mut tx,
-        AuditEntry::by(
-            actor,
+    let entry = match &by {
+        Arrival::Desk(grant) => AuditEntry::by(
+            grant.actor(),
             "booking.checked_in",
             "booking",
             &b.id.to_string(),
             now,
+        ),
+        Arrival::Kiosk(device) => AuditEntry::system(
+            "booking.checked_in",
+            "booking",
+            &b.id.to_string(),
+            &crate::auth::RequestMeta::default(),
+            now,
         )
-        .site(b.site_id),
-    )
-    .await?;
+        .detail(serde_json::json!({"device": device.id})),
+    };
+    audit::record(&mut tx, entry.site(b.site_id)).await?;
     tx.commit().await?;
     ctx.db.publish(
         "booking.arrived",

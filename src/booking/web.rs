@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    BookRequest, BookingError, Channel, Confirmation, DayAvailability, Status, hhmm, store,
+    Arrival, BookRequest, BookingError, Channel, Confirmation, DayAvailability, Status, hhmm, store,
 };
 use crate::auth::{Actor, Failure};
 use crate::error::{AppError, AppResult};
@@ -30,6 +30,10 @@ use crate::web::limits::Scope;
 pub fn pages() -> Router<AppState> {
     Router::new()
         .route("/appointments", get(book_page).post(book_submit))
+        .route(
+            "/kiosk/{site}/check-in",
+            get(kiosk_check_in_page).post(kiosk_check_in),
+        )
         .route("/m/appointments", get(mobile_entry))
         .route("/appointments/manage", get(manage_page).post(manage_lookup))
         .route("/appointments/manage/cancel", post(manage_cancel))
@@ -1103,13 +1107,17 @@ struct CheckInForm {
 /// served without queuing (R2/R3) — the same for the staff page and the API. A check-in whose
 /// ticket was not issued (a fault between the two) gets it on the next try; a second check-in
 /// with its ticket is refused.
-async fn arrive(
+pub(crate) async fn arrive(
     state: &AppState,
-    actor: &Actor,
+    by: Arrival<'_>,
     site: &Site,
     b: &store::BookingRow,
 ) -> Result<crate::queue::Ticket, Failure<BookingError>> {
-    match super::check_in(&state.booking(), &super::desk(actor)?, b).await {
+    let issuer = match &by {
+        Arrival::Desk(g) => crate::queue::Issuer::BookingDesk(g),
+        Arrival::Kiosk(d) => crate::queue::Issuer::Kiosk(d),
+    };
+    match super::check_in(&state.booking(), by, b).await {
         Ok(()) => {}
         Err(Failure::Refused(BookingError::NotActive))
             if b.status == Status::Arrived
@@ -1120,7 +1128,7 @@ async fn arrive(
     }
     crate::queue::issue_ticket(
         &state.queue(),
-        crate::queue::Issuer::BookingDesk(&super::desk(actor)?),
+        issuer,
         site,
         &b.line_code,
         crate::queue::TicketClass::Appointment,
@@ -1135,6 +1143,87 @@ async fn arrive(
     })
 }
 
+/// Today's booking at `site` named by its code (typed or scanned from the QR) or the holder's
+/// ID number.
+async fn booking_at(
+    state: &AppState,
+    site: &Site,
+    query: &str,
+) -> Result<store::BookingRow, Failure<BookingError>> {
+    let q = query.trim().to_uppercase();
+    let found = if q.len() == 8 {
+        store::booking_by_code(state.db.reader(), &q)
+            .await?
+            .filter(|b| b.site_id == site.id)
+    } else {
+        super::find_today_by_id(&state.booking(), site.id, &q).await?
+    };
+    found.ok_or(Failure::Refused(BookingError::NotFoundToday))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "kiosk_check_in.html")]
+struct KioskCheckInPage {
+    page: Page,
+    site: Site,
+    error: Option<String>,
+}
+
+/// The kiosk's appointment check-in (issue 14 §2): only on an enrolled kiosk of the site.
+async fn kiosk_check_in_page(
+    State(state): State<AppState>,
+    page: Page,
+    device: crate::device_registry::web::MaybeDevice,
+    Path(code): Path<String>,
+) -> AppResult<KioskCheckInPage> {
+    let site = site_by_code(&state, &code).await?;
+    crate::device_registry::web::kiosk_of(&device, site.id)?;
+    Ok(KioskCheckInPage {
+        page,
+        site: (*site).clone(),
+        error: None,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct KioskCheckInForm {
+    #[serde(default)]
+    query: String,
+}
+
+/// The holder swipes their ID card (the kiosk's reader fills the number) or scans the booking
+/// QR: checked in within the time window and given the priority ticket, printed at once. The
+/// staff desk and the API issue the same ticket; one arrival never yields two.
+async fn kiosk_check_in(
+    State(state): State<AppState>,
+    page: Page,
+    device: crate::device_registry::web::MaybeDevice,
+    Path(code): Path<String>,
+    Form(f): Form<KioskCheckInForm>,
+) -> AppResult<Response> {
+    let site = (*site_by_code(&state, &code).await?).clone();
+    let kiosk = crate::device_registry::web::kiosk_of(&device, site.id)?;
+    let lang = page.lang;
+    let arrived = async {
+        let b = booking_at(&state, &site, &f.query).await?;
+        arrive(&state, Arrival::Kiosk(kiosk), &site, &b).await
+    }
+    .await;
+    match arrived {
+        Ok(t) => Ok(Redirect::to(&format!("/tickets/{}/print", t.token)).into_response()),
+        Err(Failure::Refused(e)) => Ok((
+            e.status(),
+            KioskCheckInPage {
+                page,
+                site,
+                error: Some(e.message(lang)),
+            },
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn staff_check_in(
     State(state): State<AppState>,
     page: Page,
@@ -1143,18 +1232,9 @@ async fn staff_check_in(
 ) -> AppResult<Response> {
     let site = staff_site(&state, &actor, Some(&f.site)).await?;
     let lang = page.lang;
-    let ctx = state.booking();
-    let q = f.query.trim().to_uppercase();
     let r = async {
-        let found = if q.len() == 8 {
-            store::booking_by_code(state.db.reader(), &q)
-                .await?
-                .filter(|b| b.site_id == site.id)
-        } else {
-            super::find_today_by_id(&ctx, site.id, &q).await?
-        };
-        let b = found.ok_or(Failure::Refused(BookingError::NotFoundToday))?;
-        let ticket = arrive(&state, &actor, &site, &b).await?;
+        let b = booking_at(&state, &site, &f.query).await?;
+        let ticket = arrive(&state, Arrival::Desk(&super::desk(&actor)?), &site, &b).await?;
         Ok(match lang {
             Lang::ZhCn => format!("预约 {} 已签到（{}），优先号 {}，请引导至预约窗口，无需排队。", b.code, hhmm(b.start_minute), ticket.number),
             Lang::En => format!(
@@ -1413,7 +1493,7 @@ async fn api_check_in(
     let site = crate::sites::site(state.db.reader(), b.site_id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let ticket = arrive(&state, &actor, &site, &b).await?;
+    let ticket = arrive(&state, Arrival::Desk(&super::desk(&actor)?), &site, &b).await?;
     Ok(axum::Json(CheckedIn {
         code: b.code,
         status: Status::Arrived,

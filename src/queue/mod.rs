@@ -279,6 +279,9 @@ pub enum Issuer<'a> {
     Citizen,
     Guide(&'a Grant<'a, GuideDesk>),
     BookingDesk(&'a Grant<'a, BookingDesk>),
+    /// An enrolled kiosk of the site: ordinary tickets, and the appointment ticket of a holder
+    /// it checked in.
+    Kiosk(&'a crate::device_registry::DeviceRow),
 }
 
 impl Issuer<'_> {
@@ -287,6 +290,7 @@ impl Issuer<'_> {
             Issuer::Citizen => None,
             Issuer::Guide(g) => Some(g.actor()),
             Issuer::BookingDesk(g) => Some(g.actor()),
+            Issuer::Kiosk(_) => None,
         }
     }
 
@@ -296,6 +300,11 @@ impl Issuer<'_> {
             Issuer::Citizen => class == TicketClass::Normal,
             Issuer::Guide(g) => class != TicketClass::Appointment && g.covers(site_id),
             Issuer::BookingDesk(g) => class == TicketClass::Appointment && g.covers(site_id),
+            Issuer::Kiosk(d) => {
+                matches!(class, TicketClass::Normal | TicketClass::Appointment)
+                    && d.kind == crate::device_registry::Kind::Kiosk
+                    && d.site_id == site_id
+            }
         }
     }
 }

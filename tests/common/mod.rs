@@ -688,6 +688,34 @@ pub fn administrator() -> onetrip::auth::AdminCap<'static> {
         .expect("the system administers every site")
 }
 
+/// A browser that is an enrolled kiosk of `site_code` (registered by the system administrator,
+/// enrolled through `/devices/enrol`, its credential in the device cookie).
+#[allow(dead_code)]
+pub async fn kiosk_browser(app: &TestApp, site_code: &str, name: &str) -> reqwest::Client {
+    let site = app.site_id(site_code).await;
+    let (_, code) = onetrip::device_registry::register(
+        &app.state.db,
+        &app.state.clock,
+        administrator(),
+        site,
+        onetrip::device_registry::Kind::Kiosk,
+        name,
+    )
+    .await
+    .expect("register the kiosk");
+    let browser = app.client();
+    let token = app.csrf(&browser, "/devices/enrol").await;
+    let res = browser
+        .post(app.url("/devices/enrol"))
+        .header("origin", app.url(""))
+        .form(&[("csrf_token", token.as_str()), ("code", code.as_str())])
+        .send()
+        .await
+        .expect("enrol");
+    assert_eq!(res.status(), 200, "the kiosk enrols");
+    browser
+}
+
 /// A normal walk-in ticket for `line` at `site`, from the guide desk.
 #[allow(dead_code)]
 pub async fn walk_in(
