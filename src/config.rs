@@ -75,6 +75,9 @@ pub struct Config {
     pub rating_followup_working_days: u32,
     /// R13: working days a complaint must be answered in.
     pub complaint_answer_working_days: u32,
+    /// Issue 14 §1: seconds without a touch before a kiosk counts down (15 s) and wipes itself
+    /// back to its home page.
+    pub kiosk_idle_seconds: u32,
     /// R13 (每日回访): citizens drawn per site and working day for the daily callbacks.
     pub callback_sample_size: u32,
     /// The address citizens' phones reach the hall at (e.g. `https://crj.example.gov.cn`), for
@@ -254,6 +257,7 @@ impl Default for Config {
             rating_followup_working_days: 3,
             complaint_answer_working_days: 5,
             callback_sample_size: 10,
+            kiosk_idle_seconds: 60,
             public_url: String::new(),
             custody_retention_days: 90,
             custody_expiry_action: ExpiryAction::Remind,

@@ -3602,3 +3602,90 @@ async fn callbacks_error_rate_and_cards_in_chromium() {
     })
     .await;
 }
+
+/// Issue 14 §1: a kiosk wipes itself. A citizen takes a ticket and walks off; after the idle
+/// time the kiosk counts down on screen, then goes home with the ticket gone, and Back does not
+/// bring it back; the kiosk's pages are never stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_idle_kiosk_wipes_itself_in_chromium() {
+    let Some(binary) = chromedriver_or_skip() else {
+        return;
+    };
+    let config = Config {
+        kiosk_idle_seconds: 20,
+        ..Config::default()
+    };
+    let app = TestApp::spawn_full(
+        Engine::Sqlite,
+        config,
+        Clock::fixed(common::at("2026-03-02T09:30:00+08:00")),
+    )
+    .await
+    .expect("sqlite app");
+    let res = app
+        .client()
+        .get(app.url("/kiosk/0001"))
+        .send()
+        .await
+        .expect("kiosk page");
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let base = App {
+        base: app.base.clone(),
+    };
+    in_chromium(&binary, move |c, shots| async move {
+        windowed(&c, &shots, (1080, 1920)).await;
+        c.goto(&base.url("/kiosk/0001"))
+            .await
+            .expect("open the kiosk");
+        click(&c, "main form button.kiosk-btn").await;
+        let number = text_of(&c, "#ticket-number").await;
+        assert!(!number.is_empty());
+        // Five seconds before the wipe's countdown: nothing yet.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let shown = c
+            .execute(
+                "const b = document.querySelector('.kiosk-idle'); return !!b && !b.hidden;",
+                vec![],
+            )
+            .await
+            .expect("countdown?");
+        assert_eq!(
+            shown,
+            json!(false),
+            "no countdown while the citizen may still look"
+        );
+        // The countdown comes (idle 20 s less its 15 s) and says so.
+        let text = text_until(&c, ".kiosk-idle p", "the countdown", |t| {
+            t.contains("秒后返回首页")
+        })
+        .await;
+        assert!(text.contains("触摸屏幕可继续"), "{text}");
+        shots
+            .take(&c, "kiosk-idle-countdown-zh-1080x1920.png")
+            .await;
+        // A touch keeps the page.
+        click(&c, ".kiosk-idle").await;
+        let hidden = c
+            .execute(
+                "return document.querySelector('.kiosk-idle').hidden;",
+                vec![],
+            )
+            .await
+            .expect("hidden?");
+        assert_eq!(hidden, json!(true), "a touch dismisses the countdown");
+        path_where(&c, "still the ticket", |p| p.ends_with("/print")).await;
+        // Left alone: wiped back home (20 s after the touch), the ticket nowhere on screen.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while c.current_url().await.expect("url").path() != "/kiosk/0001" {
+            assert!(Instant::now() < deadline, "the kiosk went home within 30 s");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        assert!(!body_text(&c).await.contains(&number), "the ticket is gone");
+        // Back stays home.
+        c.back().await.expect("back");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        path_is(&c, "/kiosk/0001").await;
+        assert!(!body_text(&c).await.contains(&number));
+    })
+    .await;
+}

@@ -64,17 +64,7 @@ pub fn pages() -> Router<AppState> {
 }
 
 async fn form_js() -> Response {
-    (
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "text/javascript; charset=utf-8",
-            ),
-            (axum::http::header::CACHE_CONTROL, "public, max-age=300"),
-        ],
-        include_str!("../../static/form.js"),
-    )
-        .into_response()
+    crate::web::script_response(include_str!("../../static/form.js"))
 }
 
 pub fn api() -> OpenApiRouter<AppState> {

@@ -47,6 +47,7 @@ pub fn pages() -> Router<AppState> {
         .route("/display/voice/{lang}/{number}/{window}", get(voice_clip))
         .route("/display/{site}/window/{number}", get(window_display))
         .route("/static/window.js", get(window_js))
+        .route("/static/kiosk.js", get(kiosk_js))
 }
 
 pub fn api() -> OpenApiRouter<AppState> {
@@ -873,21 +874,12 @@ async fn window_display(
     })
 }
 
+async fn kiosk_js() -> Response {
+    crate::web::script_response(include_str!("../../static/kiosk.js"))
+}
+
 async fn window_js() -> Response {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/javascript; charset=utf-8"),
-            ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=300"),
-            ),
-        ],
-        include_str!("../../static/window.js"),
-    )
-        .into_response()
+    crate::web::script_response(include_str!("../../static/window.js"))
 }
 
 /// The spoken call as a WAV clip, synthesised on this server (no internet needed).
@@ -921,20 +913,7 @@ async fn voice_clip(
 }
 
 async fn display_js() -> Response {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/javascript; charset=utf-8"),
-            ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=300"),
-            ),
-        ],
-        include_str!("../../static/display.js"),
-    )
-        .into_response()
+    crate::web::script_response(include_str!("../../static/display.js"))
 }
 
 // ---- JSON API ---------------------------------------------------------------------------------

@@ -83,8 +83,13 @@ pub async fn record_metrics(req: Request, next: Next) -> Response {
 /// Headers that keep pages from being framed, sniffed or leaking referrers, and a strict
 /// content-security policy (no inline scripts or styles anywhere in the app).
 pub async fn security_headers(req: Request, next: Next) -> Response {
+    let kiosk_page = is_kiosk_page(req.uri().path());
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    // A kiosk's pages hold one person's data: never kept for the next (issue 14 §1).
+    if kiosk_page {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert(
         "x-content-type-options",
@@ -108,6 +113,13 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
             .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
     }
     res
+}
+
+/// The pages a kiosk shows a citizen (and the ticket it prints).
+fn is_kiosk_page(path: &str) -> bool {
+    path.starts_with("/kiosk/")
+        || path == "/devices/enrol"
+        || (path.starts_with("/tickets/") && path.ends_with("/print"))
 }
 
 /// Works out the client's address once (through the configured trusted proxies) for the rate

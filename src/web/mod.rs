@@ -279,6 +279,26 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// A script of ours as served under `/static/`: JavaScript, cached for five minutes.
+pub fn script_response(body: &'static str) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/javascript; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 /// The OpenAPI document as served at `/api/v1/openapi.json`.
 pub fn api_document() -> utoipa::openapi::OpenApi {
     let mut doc = api_router().into_openapi();
