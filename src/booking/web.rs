@@ -1126,7 +1126,7 @@ pub(crate) async fn arrive(
                     .is_none() => {}
         Err(e) => return Err(e),
     }
-    crate::queue::issue_ticket(
+    let issued = crate::queue::issue_ticket(
         &state.queue(),
         issuer,
         site,
@@ -1136,11 +1136,22 @@ pub(crate) async fn arrive(
         Some(b.id),
         "appointment",
     )
-    .await
-    .map_err(|e| match e {
-        Failure::Storage(e) => Failure::Storage(e),
-        other => Failure::Internal(other.to_string()),
-    })
+    .await;
+    match issued {
+        Ok(t) => Ok(t),
+        // Another check-in of the same booking issued its ticket first (one per booking, a
+        // unique key): this one is a second check-in.
+        Err(Failure::Storage(e))
+            if crate::queue::ticket_of_booking(state.db.reader(), b.id)
+                .await?
+                .is_some() =>
+        {
+            tracing::debug!(error = %e, booking = b.id, "second check-in refused");
+            Err(Failure::Refused(BookingError::NotActive))
+        }
+        Err(Failure::Storage(e)) => Err(Failure::Storage(e)),
+        Err(other) => Err(Failure::Internal(other.to_string())),
+    }
 }
 
 /// Today's booking at `site` named by its code (typed or scanned from the QR) or the holder's
