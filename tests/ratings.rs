@@ -388,3 +388,102 @@ async fn the_citizen_rates_from_the_phone_and_the_api(engine: Engine) {
         .unwrap();
     assert!(reasons.as_array().is_some_and(|r| r.len() >= 5));
 }
+
+on_both_engines!(the_evaluator_tablet_is_a_device);
+
+/// Issue 14 §3: the window evaluator runs on an enrolled evaluator tablet of the site, with no
+/// staff signed in on a screen the citizen touches; a tablet of another site, a kiosk, or
+/// nothing at all is refused.
+async fn the_evaluator_tablet_is_a_device(engine: Engine) {
+    let Some(app) = app_at(engine, "2026-03-02T10:00:00+08:00").await else {
+        return;
+    };
+    let t = finished_service(&app).await;
+    let window = t.window_id.unwrap();
+    let tablet = |site: &'static str, kind: onetrip::device_registry::Kind| {
+        let app = &app;
+        async move {
+            let site_id = app.site_id(site).await;
+            let (_, code) = onetrip::device_registry::register(
+                &app.state.db,
+                &app.state.clock,
+                common::administrator(),
+                site_id,
+                kind,
+                "窗口评价器",
+            )
+            .await
+            .unwrap();
+            let (_, credential) = onetrip::device_registry::enrol(
+                &app.state.db,
+                &app.state.clock,
+                &code,
+                &RequestMeta::default(),
+            )
+            .await
+            .unwrap();
+            let mut headers = reqwest::header::HeaderMap::new();
+            headers.insert(
+                "authorization",
+                format!("Device {credential}").parse().unwrap(),
+            );
+            reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .default_headers(headers)
+                .build()
+                .unwrap()
+        }
+    };
+    let url = app.url(&format!("/evaluator/{window}"));
+    use onetrip::device_registry::Kind;
+    for (who, c) in [
+        ("nobody", app.client()),
+        (
+            "another site's tablet",
+            tablet("0002", Kind::Evaluator).await,
+        ),
+        ("a kiosk", tablet("0001", Kind::Kiosk).await),
+    ] {
+        let res = c.get(&url).send().await.unwrap();
+        let status = res.status();
+        // Nobody at all is sent to sign in; a device of the wrong kind or site is refused.
+        let to_login = status == 303
+            && res.headers()["location"]
+                .to_str()
+                .unwrap()
+                .starts_with("/login");
+        assert!(to_login || status == 403, "{who}: {status}");
+    }
+    let c = tablet("0001", Kind::Evaluator).await;
+    let html = c.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&t.number), "the service to rate: {html}");
+    assert!(html.contains(&format!("action=\"/evaluator/{window}\"")));
+    assert!(
+        html.contains("data-kiosk-home"),
+        "the tablet wipes itself back"
+    );
+    let token = app.csrf(&c, &format!("/evaluator/{window}")).await;
+    let res = c
+        .post(&url)
+        .header("origin", app.url(""))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("token", t.token.as_str()),
+            ("level", "very_satisfied"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        format!("/evaluator/{window}?thanks=1").as_str()
+    );
+    let level: String = sqlx::query_scalar("SELECT level FROM ratings WHERE ticket_id = $1")
+        .bind(t.id)
+        .fetch_one(app.state.db.reader())
+        .await
+        .unwrap();
+    assert_eq!(level, "very_satisfied");
+}

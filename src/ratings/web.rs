@@ -32,6 +32,12 @@ pub fn pages() -> Router<AppState> {
             "/staff/windows/{id}/evaluator",
             get(evaluator_page).post(evaluator_submit),
         )
+        // The same page for the enrolled evaluator tablet of the window's site (no staff
+        // sign-in on a screen the citizen touches).
+        .route(
+            "/evaluator/{id}",
+            get(evaluator_page).post(evaluator_submit),
+        )
         .route("/staff/leader/ratings", get(cases_page))
         .route("/staff/leader/ratings/{id}", post(case_close))
 }
@@ -275,6 +281,10 @@ struct EvaluatorPage {
     comment: String,
     error: Option<String>,
     thanks: bool,
+    /// Where this page is (and its form posts): the staff path or the device's.
+    here: String,
+    /// Shown on an enrolled evaluator tablet (it wipes itself back after a while).
+    on_device: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -285,28 +295,49 @@ struct EvaluatorQuery {
 
 /// The window, if the actor may serve at its site (the evaluator tablet is signed in as the
 /// window's officer until devices enrol on their own, issue 14).
+/// The window the evaluator faces, for a staff member who serves windows at its site or the
+/// enrolled evaluator tablet of that site; with where the page lives for that caller.
 async fn served_window(
     state: &AppState,
-    actor: &crate::auth::Actor,
+    staff: &crate::web::extract::MaybeStaff,
+    device: &crate::device_registry::web::MaybeDevice,
     id: i64,
-) -> AppResult<(Window, Site)> {
+) -> AppResult<(Window, Site, String, bool)> {
     let window = crate::sites::window(state.db.reader(), id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    if !actor.may::<ServeWindow>(window.site_id) {
-        return Err(AppError::forbidden());
+    let by_device = device.0.as_ref().is_some_and(|d| {
+        d.kind == crate::device_registry::Kind::Evaluator && d.site_id == window.site_id
+    });
+    let by_staff = staff
+        .0
+        .as_ref()
+        .is_some_and(|a| a.may::<ServeWindow>(window.site_id));
+    if !by_device && !by_staff {
+        return Err(if staff.0.is_none() && device.0.is_none() {
+            AppError::not_signed_in()
+        } else {
+            AppError::forbidden()
+        });
     }
     let site = crate::sites::site(state.db.reader(), window.site_id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    Ok((window, site))
+    let here = if by_device && !by_staff {
+        format!("/evaluator/{id}")
+    } else {
+        format!("/staff/windows/{id}/evaluator")
+    };
+    Ok((window, site, here, by_device && !by_staff))
 }
+
+/// Where the evaluator is shown: the window, its site, the page's path, on a device or not.
+type Facing = (Window, Site, String, bool);
 
 async fn evaluator_view(
     state: &AppState,
     page: Page,
-    window: Window,
-    site: Site,
+    (window, site, here, on_device): Facing,
     form: Option<&RatingForm>,
     error: Option<String>,
     thanks: bool,
@@ -336,18 +367,21 @@ async fn evaluator_view(
         ticket,
         error,
         thanks,
+        here,
+        on_device,
     })
 }
 
 async fn evaluator_page(
     State(state): State<AppState>,
     page: Page,
-    Staff(actor): Staff,
+    staff: crate::web::extract::MaybeStaff,
+    device: crate::device_registry::web::MaybeDevice,
     Path(id): Path<i64>,
     Query(q): Query<EvaluatorQuery>,
 ) -> AppResult<Response> {
-    let (window, site) = served_window(&state, &actor, id).await?;
-    let view = evaluator_view(&state, page, window, site, None, None, q.thanks.is_some()).await?;
+    let facing = served_window(&state, &staff, &device, id).await?;
+    let view = evaluator_view(&state, page, facing, None, None, q.thanks.is_some()).await?;
     let waiting = view.ticket.is_none();
     let mut res = view.into_response();
     // Nothing to rate yet: look again shortly, without JavaScript.
@@ -362,12 +396,14 @@ async fn evaluator_submit(
     State(state): State<AppState>,
     page: Page,
     Meta(meta): Meta,
-    Staff(actor): Staff,
+    staff: crate::web::extract::MaybeStaff,
+    device: crate::device_registry::web::MaybeDevice,
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let lang = page.lang;
-    let (window, site) = served_window(&state, &actor, id).await?;
+    let facing = served_window(&state, &staff, &device, id).await?;
+    let window_id = facing.0.id;
     let form = RatingForm::from_pairs(pairs);
     let result = match form.input() {
         None => Err(choose_level(lang)),
@@ -375,7 +411,7 @@ async fn evaluator_submit(
             // Only the service this window finished can be rated here.
             let ctx = state.ratings();
             match super::service(&ctx, &form.token).await {
-                Ok(t) if t.window_id == Some(window.id) => {
+                Ok(t) if t.window_id == Some(window_id) => {
                     match super::rate(&ctx, &form.token, Channel::Evaluator, &input, &meta).await {
                         Ok(_) => Ok(()),
                         Err(e) => Err(form_error(e, lang)?),
@@ -387,12 +423,9 @@ async fn evaluator_submit(
         }
     };
     match result {
-        Ok(()) => {
-            Ok(Redirect::to(&format!("/staff/windows/{id}/evaluator?thanks=1")).into_response())
-        }
+        Ok(()) => Ok(Redirect::to(&format!("{}?thanks=1", facing.2)).into_response()),
         Err(msg) => {
-            let view =
-                evaluator_view(&state, page, window, site, Some(&form), Some(msg), false).await?;
+            let view = evaluator_view(&state, page, facing, Some(&form), Some(msg), false).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response())
         }
     }
