@@ -358,3 +358,52 @@ async fn money_needs_a_kiosk_staff_or_the_applicant(engine: Engine) {
         .expect("page");
     assert_eq!(res.status(), 403);
 }
+
+on_both_engines!(a_kiosk_that_cannot_print_says_so);
+
+/// A kiosk reporting no paper (or a jam) says so on its home page before anyone starts, and
+/// offers no ticket buttons; once cleared, it is itself again.
+async fn a_kiosk_that_cannot_print_says_so(engine: Engine) {
+    let Some(app) = app_at(engine).await else {
+        return;
+    };
+    let kiosk = common::kiosk_browser(&app, "0001", "大厅 5 号自助机").await;
+    let home = || async {
+        kiosk
+            .get(app.url("/kiosk/0001"))
+            .send()
+            .await
+            .expect("home")
+            .text()
+            .await
+            .expect("html")
+    };
+    let beat = |faults: Value| {
+        let (kiosk, url) = (kiosk.clone(), app.url("/api/v1/devices/me/heartbeat"));
+        async move {
+            let res = kiosk
+                .post(url)
+                .json(&json!({ "faults": faults }))
+                .send()
+                .await
+                .expect("heartbeat");
+            assert_eq!(
+                res.status(),
+                200,
+                "the kiosk's browser reports with its cookie"
+            );
+        }
+    };
+    assert!(!home().await.contains("id=\"cannot-print\""));
+    beat(json!(["paper_low"])).await;
+    assert!(
+        !home().await.contains("id=\"cannot-print\""),
+        "paper low still prints"
+    );
+    beat(json!(["paper_out"])).await;
+    let html = home().await;
+    assert!(html.contains("id=\"cannot-print\""), "{html}");
+    assert!(html.contains("kiosk-btn\" disabled"));
+    beat(json!([])).await;
+    assert!(!home().await.contains("id=\"cannot-print\""));
+}

@@ -119,16 +119,28 @@ struct KioskPage {
     page: Page,
     site: Site,
     lines: Vec<LineButton>,
+    /// This kiosk cannot print now (its last report): said before anyone starts.
+    cannot_print: bool,
 }
 
 async fn kiosk_page(
     State(state): State<AppState>,
     page: Page,
+    device: crate::device_registry::web::MaybeDevice,
     Path(code): Path<String>,
 ) -> AppResult<KioskPage> {
     let site = site_by_code(&state, &code).await?;
     let lines = line_buttons(&state, &site, page.lang, true).await?;
-    Ok(KioskPage { page, site, lines })
+    let cannot_print = device
+        .0
+        .as_ref()
+        .is_some_and(|d| d.faults().iter().any(|f| f.stops_printing()));
+    Ok(KioskPage {
+        page,
+        site,
+        lines,
+        cannot_print,
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -138,6 +150,7 @@ struct KioskForm {
 
 async fn kiosk_issue(
     State(state): State<AppState>,
+    device: crate::device_registry::web::MaybeDevice,
     Path(code): Path<String>,
     Form(f): Form<KioskForm>,
 ) -> AppResult<Response> {
@@ -145,9 +158,19 @@ async fn kiosk_issue(
     if !self_service_line(&f.line) {
         return Err(AppError::invalid(QueueError::UnknownLine));
     }
+    // An enrolled kiosk of the site issues as itself (its tickets are counted as the
+    // kiosk's); any other browser as a citizen.
+    let issuer = match device
+        .0
+        .as_ref()
+        .filter(|d| d.kind == crate::device_registry::Kind::Kiosk && d.site_id == site.id)
+    {
+        Some(d) => super::Issuer::Kiosk(d),
+        None => super::Issuer::Citizen,
+    };
     let t = super::issue_ticket(
         &state.queue(),
-        super::Issuer::Citizen,
+        issuer,
         &site,
         &f.line,
         TicketClass::Normal,
