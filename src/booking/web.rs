@@ -1381,7 +1381,9 @@ async fn api_availability(
 /// the first booking instead of making a second. Staff channels (phone, onsite) need a session.
 #[utoipa::path(post, path = "/api/v1/appointments", tag = "appointments", request_body = BookRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Client-chosen key, 8–100 characters")),
-    responses((status = 201, body = Confirmation), (status = 409, body = crate::error::ErrorBody),
+    responses((status = 201, body = Confirmation),
+              (status = 401, description = "A staff channel (phone, on-site) without a staff session", body = crate::error::ErrorBody),
+              (status = 409, body = crate::error::ErrorBody),
               (status = 422, body = crate::error::ErrorBody), (status = 429, body = crate::error::ErrorBody)))]
 async fn api_book(
     State(state): State<AppState>,
