@@ -55,3 +55,26 @@
     window.addEventListener('popstate', function () { window.history.pushState(null, '', home); });
   }
 })();
+
+// Check-in by ID card: the kiosk's reader (its local service, or the simulator the page names
+// in data-reader) fills the number and the form goes at once; a card that cannot be read
+// leaves the field to be typed.
+(function () {
+  var btn = document.getElementById('read-card');
+  if (!btn) return;
+  var status = document.getElementById('read-status');
+  btn.addEventListener('click', function () {
+    status.textContent = '…';
+    fetch(btn.getAttribute('data-reader'), { headers: { Accept: 'application/json' } })
+      .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
+      .then(function (card) {
+        var field = btn.form.querySelector('input[name=query]');
+        field.value = card.id_number;
+        status.textContent = '✓';
+        btn.form.submit();
+      })
+      .catch(function () {
+        status.textContent = btn.getAttribute('data-failed') || '';
+      });
+  });
+})();

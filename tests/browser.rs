@@ -3689,3 +3689,128 @@ async fn an_idle_kiosk_wipes_itself_in_chromium() {
     })
     .await;
 }
+
+/// Issue 14 §2 in Chromium: at an enrolled kiosk of the hall (enrolled through its page), the
+/// holder of a booking touches "check in with my ID card"; the (simulated) reader fills the
+/// number and the kiosk prints the priority ticket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn kiosk_check_in_by_id_card_in_chromium() {
+    let Some(binary) = chromedriver_or_skip() else {
+        return;
+    };
+    let app = TestApp::spawn_full(
+        Engine::Sqlite,
+        Config::default(),
+        Clock::fixed(common::at("2026-03-02T06:00:00+08:00")),
+    )
+    .await
+    .expect("sqlite app");
+    let card = onetrip::devices::simulated_card();
+    let day: serde_json::Value = app
+        .client()
+        .get(
+            app.url("/api/v1/appointments/availability?site=0001&line=first_issue&date=2026-03-02"),
+        )
+        .send()
+        .await
+        .expect("availability")
+        .json()
+        .await
+        .expect("json");
+    let slot = day["slots"]
+        .as_array()
+        .expect("slots")
+        .iter()
+        .find(|s| s["bookable"] == true)
+        .expect("a bookable slot")["slot_id"]
+        .as_i64()
+        .expect("id");
+    let booked: serde_json::Value = app
+        .client()
+        .post(app.url("/api/v1/appointments"))
+        .json(
+            &json!({"slot_id": slot, "name": card.name, "id_number": card.id_number,
+            "phone": "13800138000", "channel": "web"}),
+        )
+        .send()
+        .await
+        .expect("book")
+        .json()
+        .await
+        .expect("json");
+    let code = booked["code"].as_str().expect("a booking code").to_string();
+    let booking = onetrip::booking::booking_by_code(app.state.db.reader(), &code)
+        .await
+        .expect("q")
+        .expect("booking");
+    // Half an hour before the booked time.
+    app.state
+        .clock
+        .advance_ms(booking.starts_at - 30 * 60_000 - app.state.clock.now_ms());
+    let (_, enrolment) = onetrip::device_registry::register(
+        &app.state.db,
+        &app.state.clock,
+        common::administrator(),
+        app.site_id("0001").await,
+        onetrip::device_registry::Kind::Kiosk,
+        "大厅签到机",
+    )
+    .await
+    .expect("register the kiosk");
+    let base = App {
+        base: app.base.clone(),
+    };
+    let state = app.state.clone();
+    in_chromium(&binary, move |c, shots| async move {
+        windowed(&c, &shots, (1080, 1920)).await;
+        // Not enrolled yet: the check-in page refuses.
+        c.goto(&base.url("/kiosk/0001/check-in"))
+            .await
+            .expect("open");
+        assert!(
+            body_text(&c)
+                .await
+                .contains("只在本办证点登记的自助机上打开")
+        );
+        // The administrator's code, typed once on the kiosk.
+        c.goto(&base.url("/devices/enrol"))
+            .await
+            .expect("open enrol");
+        type_into(&c, "main input[name=code]", &enrolment).await;
+        click(&c, "main form button").await;
+        assert!(text_of(&c, "#enrolled").await.contains("大厅签到机"));
+        c.goto(&base.url("/kiosk/0001")).await.expect("kiosk home");
+        click(&c, "#kiosk-check-in").await;
+        path_is(&c, "/kiosk/0001/check-in").await;
+        shots.take(&c, "kiosk-check-in-zh-1080x1920.png").await;
+        click(&c, "#read-card").await;
+        let printed = path_where(&c, "the printed ticket", |p| p.ends_with("/print")).await;
+        let number = text_of(&c, "#ticket-number").await;
+        assert!(!number.is_empty());
+        shots
+            .take(&c, "kiosk-check-in-ticket-zh-1080x1920.png")
+            .await;
+        let token = printed
+            .trim_start_matches("/tickets/")
+            .trim_end_matches("/print")
+            .to_string();
+        let t = onetrip::queue::ticket_by_token(state.db.reader(), &token)
+            .await
+            .expect("q")
+            .expect("the ticket");
+        assert_eq!(t.booking_id, Some(booking.id));
+        assert_eq!(t.class.as_str(), "appointment");
+        assert_eq!(t.number, number);
+        // The same card again: refused, said on the kiosk.
+        c.goto(&base.url("/kiosk/0001/check-in"))
+            .await
+            .expect("open");
+        click(&c, "#read-card").await;
+        let error = text_of(&c, "#check-in-error").await;
+        assert!(
+            error.contains("已到场") || error.contains("已取消"),
+            "{error}"
+        );
+    })
+    .await;
+}
