@@ -188,6 +188,11 @@ pub struct Bureau {
     pub green_channel_phone: String,
     /// National immigration service hotline.
     pub hotline: String,
+    /// The bureau's province: the first two digits of its GB/T 2260 division code (e.g. `35`
+    /// for Fujian). An applicant whose ID number starts elsewhere is proposed the
+    /// cross-province time limit at acceptance (R12; domain §4: 20 days instead of 7 working
+    /// days); the officer confirms or changes it.
+    pub province_code: String,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -206,6 +211,7 @@ impl Default for Bureau {
             after_hours_phone: "0000-87654321".into(),
             green_channel_phone: "0000-11112222".into(),
             hotline: "12367".into(),
+            province_code: "11".into(),
         }
     }
 }

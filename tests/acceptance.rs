@@ -964,6 +964,34 @@ async fn unknown_values_are_refused_not_defaulted(app: TestApp) {
     let other = submitted(&app, &id_number(52)).await;
     ready(&app, &officer, &other).await;
     let path = format!("/staff/acceptance/{}", other.as_str());
+    // R12: an ID number of the bureau's own province (11 by default) is proposed the
+    // household-registration limit; one from Guangdong the cross-province one, with the reason.
+    let html = c
+        .get(app.url(&path))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("value=\"normal\" checked") && !html.contains("class-proposal"));
+    let first17 = "44030519880512013";
+    let guangdong = format!(
+        "{first17}{}",
+        onetrip::domain::id_number::IdNumber::check_digit_for(first17).expect("digit")
+    );
+    let far = submitted(&app, &guangdong).await;
+    ready(&app, &officer, &far).await;
+    let html = c
+        .get(app.url(&format!("/staff/acceptance/{}", far.as_str())))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("value=\"cross_province\" checked"), "{html}");
+    assert!(html.contains("id=\"class-proposal\"") && html.contains("广东"));
     let token = app.csrf(&c, &path).await;
     let site_s = site.to_string();
     let page = c
@@ -1018,13 +1046,15 @@ async fn unknown_values_are_refused_not_defaulted(app: TestApp) {
         page.contains("申请类别") && page.contains("lifetime_vip"),
         "{page}"
     );
-    let (forms,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM applications WHERE application_no NOT IN ($1, $2)")
-            .bind(no.as_str())
-            .bind(other.as_str())
-            .fetch_one(app.state.db.reader())
-            .await
-            .expect("count");
+    let (forms,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM applications WHERE application_no NOT IN ($1, $2, $3)",
+    )
+    .bind(no.as_str())
+    .bind(other.as_str())
+    .bind(far.as_str())
+    .fetch_one(app.state.db.reader())
+    .await
+    .expect("count");
     assert_eq!(forms, 0);
 }
 

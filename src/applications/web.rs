@@ -404,6 +404,24 @@ struct Workstation {
     message: Option<String>,
     error: Option<String>,
     open: bool,
+    /// The time-limit class proposed from the applicant's ID number and the bureau's province.
+    proposed: &'static str,
+    /// Why, in words (the ID number's province), when it is cross-province.
+    proposal_hint: Option<String>,
+}
+
+/// The time-limit class to propose (R12): the applicant's ID number from the bureau's own
+/// province is handled as at the household-registration place (户籍地, and 全省通办 counts the
+/// same), any other as cross-province; expedited is the officer's call, never proposed.
+pub fn proposed_class(
+    id: &crate::domain::id_number::IdNumber,
+    province_code: &str,
+) -> TimeLimitClass {
+    if id.province_code() == province_code.trim() {
+        TimeLimitClass::Normal
+    } else {
+        TimeLimitClass::CrossProvince
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -448,21 +466,27 @@ async fn workstation(
             label: s.name(lang).to_string(),
         })
         .collect();
-    let estimate = super::terms(
-        &state.applications(),
-        &d,
-        TimeLimitClass::Normal,
-        state.clock.today(),
-    )
-    .map(|t| {
-        format!(
-            "¥{} · {} {}",
-            yuan(t.fee_fen),
-            lang.pick("承诺办结", "promised by"),
-            t.promised_date.describe(lang)
-        )
-    })
-    .unwrap_or_else(|e| e.message(lang));
+    let proposed = proposed_class(&d.id_number, &state.config.bureau.province_code);
+    let proposal_hint = (proposed == TimeLimitClass::CrossProvince).then(|| match lang {
+        crate::i18n::Lang::ZhCn => format!(
+            "身份证号码显示户籍为{}，非本省，建议按跨省异地办理。",
+            d.id_number.province_name(lang)
+        ),
+        crate::i18n::Lang::En => format!(
+            "The ID number is from {}, another province: cross-province is proposed.",
+            d.id_number.province_name(lang)
+        ),
+    });
+    let estimate = super::terms(&state.applications(), &d, proposed, state.clock.today())
+        .map(|t| {
+            format!(
+                "¥{} · {} {}",
+                yuan(t.fee_fen),
+                lang.pick("承诺办结", "promised by"),
+                t.promised_date.describe(lang)
+            )
+        })
+        .unwrap_or_else(|e| e.message(lang));
     let message = match q.ok.as_str() {
         "" => None,
         "materials" => Some(lang.pick("材料已核对齐全。", "Materials complete.").to_string()),
@@ -477,6 +501,8 @@ async fn workstation(
     };
     let error = Some(q.error).filter(|e| !e.is_empty());
     Ok(Workstation {
+        proposed: proposed.code(),
+        proposal_hint,
         status: d.status.name(lang).to_string(),
         documents: document_lines(&state, &d, lang, false),
         materials,
