@@ -864,8 +864,11 @@ async fn api_notify(
     State(state): State<AppState>,
     Path(provider): Path<String>,
     headers: HeaderMap,
-    crate::web::extract::Text(body): crate::web::extract::Text,
+    body: axum::body::Bytes,
 ) -> AppResult<Response> {
+    // Bytes that are not UTF-8 cannot carry a valid signature: verified (and refused as
+    // forged) like any other, so the answer keeps its documented shape.
+    let body = String::from_utf8_lossy(&body);
     let signature = headers
         .get("x-signature")
         .and_then(|v| v.to_str().ok())

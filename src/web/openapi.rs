@@ -237,6 +237,11 @@ pub fn tell_truth(doc: &mut OpenApi) {
                     "401",
                     "Neither a staff session, an enrolled kiosk's credential nor the applicant's ID number.",
                 );
+                add_if_missing(
+                    op,
+                    "403",
+                    "A staff session cookie without its X-CSRF-Token.",
+                );
             } else if !ANONYMOUS.contains(&key) {
                 op.security = Some(vec![session()]);
                 add_if_missing(op, "401", "Not signed in (no or an expired staff session).");
