@@ -115,7 +115,7 @@ async fn the_documented_security_is_what_the_server_does() {
     let body: serde_json::Value = res.json().await.expect("json");
     assert_eq!(body["code"], "bad_request");
     let res = c
-        .post(app.url("/api/v1/express/webhook"))
+        .post(app.url("/api/v1/complaints"))
         .header("content-type", "application/json")
         .body(vec![0xff, 0xfe, 0x00])
         .send()
@@ -124,6 +124,18 @@ async fn the_documented_security_is_what_the_server_does() {
     assert_eq!(res.status(), 400);
     let body: serde_json::Value = res.json().await.expect("json");
     assert_eq!(body["code"], "bad_request");
+    // The courier's webhook answers in its own documented shape even then: such bytes cannot
+    // carry a valid signature, so they are forged.
+    let res = c
+        .post(app.url("/api/v1/express/webhook"))
+        .header("content-type", "application/json")
+        .body(vec![0xff, 0xfe, 0x00])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status(), 400);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["outcome"], "forged");
 }
 
 /// `path` with each `{parameter}` filled with `1` (a number parses wherever one is wanted).
