@@ -1175,3 +1175,74 @@ on_both_engines!(
     at = super::DAY,
     super::every_unmasked_read_of_a_person_is_audited
 );
+
+on_both_engines!(
+    any_site_accepts,
+    at = "2026-03-02T10:00:00+08:00",
+    super::a_form_is_accepted_where_the_citizen_stands
+);
+
+/// R12 (issue 14 §5): a form filled for the hall is accepted at the extension point where the
+/// citizen stands; it moves there (recorded), the acceptance goes on there, and the hall's
+/// officer can no longer take it up; a form whose acceptance has begun does not move.
+async fn a_form_is_accepted_where_the_citizen_stands(app: TestApp) {
+    let hall = app.site_id("0001").await;
+    let ext = app.site_id("0002").await;
+    let no = submitted(&app, &id_number(71)).await;
+    let there = staff(ext, &[Role::Officer]);
+    ready(&app, &there, &no).await;
+    let row = applications::application_by_no(app.state.db.reader(), no.as_str())
+        .await
+        .expect("q")
+        .expect("row");
+    assert_eq!(row.site_id, ext, "the form moved to the site accepting it");
+    let accepted = applications::accept(
+        &app.state.applications(),
+        &common::granted(&there),
+        &no,
+        pickup(ext),
+    )
+    .await
+    .expect("accepted at the extension point");
+    assert_eq!(accepted.row.site_id, ext);
+    let moved: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM application_events WHERE application_id = $1 AND kind = 'site_moved'",
+    )
+    .bind(row.id)
+    .fetch_one(app.state.db.reader())
+    .await
+    .expect("events");
+    assert_eq!(moved, 1);
+    // The hall's officer cannot take it up now.
+    let here = staff(hall, &[Role::Officer]);
+    assert!(matches!(
+        applications::start_acceptance(
+            &app.state.applications(),
+            &common::granted(&here),
+            &no,
+            None
+        )
+        .await,
+        Err(Failure::Refused(ApplicationError::OtherSite))
+    ));
+    // A form the hall has begun accepting stays at the hall.
+    let begun = submitted(&app, &id_number(72)).await;
+    applications::start_acceptance(
+        &app.state.applications(),
+        &common::granted(&here),
+        &begun,
+        None,
+    )
+    .await
+    .expect("started at the hall");
+    assert!(matches!(
+        applications::start_acceptance(
+            &app.state.applications(),
+            &common::granted(&there),
+            &begun,
+            None
+        )
+        .await,
+        Err(Failure::Refused(ApplicationError::OtherSite))
+    ));
+}

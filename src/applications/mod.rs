@@ -595,21 +595,65 @@ pub async fn start_acceptance(
     window_id: Option<i64>,
 ) -> Result<Dossier> {
     let actor = grant.actor();
-    let d = officer_dossier(ctx, grant, no).await?;
+    let d = reload(ctx, no).await?;
+    let fresh = d.status.open() && d.row.acceptance_started_at.is_none();
+    // R12 (issue 14 §5): any site accepts. A form nobody has started on moves to the site of
+    // the officer who takes it up: the window they are at, or their only site.
+    let site_id = if grant.covers(d.row.site_id) {
+        d.row.site_id
+    } else if !fresh {
+        return refused(ApplicationError::OtherSite);
+    } else {
+        match (window_id, grant.sites()) {
+            (Some(w), _) => match crate::sites::window(ctx.db.reader(), w).await? {
+                Some(window) if grant.covers(window.site_id) => window.site_id,
+                _ => return refused(ApplicationError::NoSuchWindow),
+            },
+            (None, Some([only])) => *only,
+            _ => return refused(ApplicationError::OtherSite),
+        }
+    };
     let now = ctx.clock.now_ms();
     let mut tx = ctx.db.begin().await?;
     audit::record(
         &mut tx,
-        AuditEntry::by(actor, "application.open", "application", no.as_str(), now)
-            .site(d.row.site_id),
+        AuditEntry::by(actor, "application.open", "application", no.as_str(), now).site(site_id),
     )
     .await?;
     // The window the officer says they are at must be one of this site's (issue 12 item 11).
     if let Some(w) = window_id {
         match crate::sites::window(&mut *tx, w).await? {
-            Some(window) if window.site_id == d.row.site_id => {}
+            Some(window) if window.site_id == site_id => {}
             _ => return refused(ApplicationError::NoSuchWindow),
         }
+    }
+    if site_id != d.row.site_id {
+        if !store::move_site(&mut tx, d.row.id, d.row.site_id, site_id).await? {
+            return refused(ApplicationError::OtherSite);
+        }
+        let detail = serde_json::json!({"from": d.row.site_id, "to": site_id});
+        store::event(
+            &mut tx,
+            d.row.id,
+            now,
+            "site_moved",
+            Some(actor.staff_id),
+            detail.clone(),
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            AuditEntry::by(
+                actor,
+                "application.site_moved",
+                "application",
+                no.as_str(),
+                now,
+            )
+            .site(site_id)
+            .detail(detail),
+        )
+        .await?;
     }
     if d.status.open() && d.row.acceptance_started_at.is_none() {
         let ticket = match window_id {

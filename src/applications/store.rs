@@ -346,6 +346,27 @@ pub async fn endorsements<'e>(
         .collect()
 }
 
+/// Moves a form nobody has started on to the site that takes it up; false if it was started
+/// (or moved) meanwhile.
+pub async fn move_site(
+    conn: &mut AnyConnection,
+    id: i64,
+    from: i64,
+    to: i64,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        r#"UPDATE applications SET site_id = $1, version = version + 1
+         WHERE id = $2 AND site_id = $3 AND acceptance_started_at IS NULL"#,
+    )
+    .bind(to)
+    .bind(id)
+    .bind(from)
+    .execute(conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
 pub async fn start(
     conn: &mut AnyConnection,
     id: i64,
