@@ -179,6 +179,27 @@ pub fn spawn_workers(state: &AppState, sms: Arc<dyn crate::notify::SmsSender>) {
     spawn_sweeper(state.clone());
     spawn_digest(state.clone());
     spawn_callback_lists(state.clone());
+    spawn_device_watch(state.clone());
+}
+
+/// Every minute, reports devices that fell silent to the duty leader (once per silence).
+fn spawn_device_watch(state: AppState) {
+    tokio::spawn(async move {
+        let leader = crate::domain::phone::PhoneNumber::parse(&state.config.duty_leader_phone).ok();
+        loop {
+            if let Err(e) = crate::device_registry::alert_offline(
+                &state.db,
+                &state.clock,
+                &state.cipher,
+                leader.as_ref(),
+            )
+            .await
+            {
+                tracing::warn!(error = %e, "checking for silent devices failed; retrying");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        }
+    });
 }
 
 /// Draws each working day's callback lists from 08:30, so they are ready before the callback

@@ -407,3 +407,70 @@ async fn a_kiosk_that_cannot_print_says_so(engine: Engine) {
     beat(json!([])).await;
     assert!(!home().await.contains("id=\"cannot-print\""));
 }
+
+on_both_engines!(a_silent_device_alerts_once_per_silence);
+
+/// A device that stops reporting is texted to the duty leader once it has been silent for
+/// three minutes, once per silence; reporting again is recorded, and a new silence alerts
+/// again.
+async fn a_silent_device_alerts_once_per_silence(engine: Engine) {
+    let Some(app) = app_at(engine).await else {
+        return;
+    };
+    let pw = app.staff("quiet.admin", vec![(Role::Admin, None)]).await;
+    let admin = app.api_session("quiet.admin", &pw).await;
+    let (id, code) = register(&app, &admin, "printer", "导办台打印机").await;
+    let credential = enrol(&app, &code)
+        .await
+        .json::<Value>()
+        .await
+        .expect("json")["credential"]
+        .as_str()
+        .expect("credential")
+        .to_string();
+    let leader = onetrip::domain::phone::PhoneNumber::parse("13800138000").ok();
+    let check = || {
+        onetrip::device_registry::alert_offline(
+            &app.state.db,
+            &app.state.clock,
+            &app.state.cipher,
+            leader.as_ref(),
+        )
+    };
+    let texts = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM outbox WHERE kind = 'leader.device_offline'",
+        )
+        .fetch_one(app.state.db.reader())
+        .await
+        .expect("count")
+    };
+    // Two minutes of silence: nothing yet. Four: one alert, however often it is checked.
+    app.state.clock.advance_ms(2 * 60_000);
+    assert_eq!(check().await.expect("check"), 0);
+    app.state.clock.advance_ms(2 * 60_000);
+    assert_eq!(check().await.expect("check"), 1);
+    assert_eq!(check().await.expect("check"), 0);
+    assert_eq!(texts().await, 1);
+    // Back, then silent again: a second alert.
+    assert_eq!(heartbeat(&app, &credential, &[]).await.status(), 200);
+    app.state.clock.advance_ms(5 * 60_000);
+    assert_eq!(check().await.expect("check"), 1);
+    assert_eq!(texts().await, 2);
+    let kinds: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM device_events WHERE device_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(app.state.db.reader())
+            .await
+            .expect("events");
+    assert_eq!(
+        kinds,
+        [
+            "registered",
+            "enrolled",
+            "offline",
+            "back_online",
+            "offline"
+        ]
+    );
+}

@@ -450,6 +450,19 @@ pub async fn heartbeat(
         .join(",");
     let now = clock.now_ms();
     let mut tx = db.begin().await?;
+    if device
+        .last_seen_at
+        .is_some_and(|t| now - t > OFFLINE_AFTER_MS)
+    {
+        event(
+            &mut tx,
+            device.id,
+            now,
+            "back_online",
+            serde_json::json!({}),
+        )
+        .await?;
+    }
     store::beat(&mut tx, device.id, now, &codes).await?;
     for f in now_faults.iter().filter(|f| !before.contains(f)) {
         event(
@@ -495,6 +508,51 @@ pub async fn heartbeat(
     store::by_id(db.reader(), device.id)
         .await?
         .ok_or(Failure::Refused(DeviceError::NoSuchDevice))
+}
+
+/// Reports devices that fell silent (no heartbeat for [`OFFLINE_AFTER_MS`]): an `offline`
+/// event and a text to the duty leader, once per silence (a worker calls this every minute;
+/// a second node calling it too may text twice at worst, never miss). The number reported.
+pub async fn alert_offline(
+    db: &Db,
+    clock: &Clock,
+    cipher: &crate::privacy::Cipher,
+    leader_phone: Option<&PhoneNumber>,
+) -> std::result::Result<usize, sqlx::Error> {
+    let now = clock.now_ms();
+    let silent = store::newly_offline(db.reader(), now - OFFLINE_AFTER_MS).await?;
+    for d in &silent {
+        let mut tx = db.begin().await?;
+        event(
+            &mut tx,
+            d.id,
+            now,
+            "offline",
+            serde_json::json!({"last_seen_at": d.last_seen_at}),
+        )
+        .await?;
+        if let Some(phone) = leader_phone {
+            crate::notify::enqueue(
+                &mut tx,
+                cipher,
+                crate::notify::Outgoing {
+                    kind: "leader.device_offline",
+                    reference: &format!("device-{}-offline-{now}", d.id),
+                    phone,
+                    body: &format!(
+                        "【出入境·设备告警】{}（{}）已离线超过 3 分钟，请检查电源和网络。",
+                        d.name,
+                        d.kind.name(Lang::ZhCn)
+                    ),
+                    due_at: now,
+                },
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(silent.len())
 }
 
 /// A device as administrators and the duty leader see it.

@@ -222,3 +222,26 @@ pub async fn insert_event(
         .await?;
     Ok(())
 }
+
+/// Enrolled, unrevoked devices silent since before `cutoff` whose silence has not been
+/// reported yet (no `offline` event since their last report).
+pub async fn newly_offline<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    cutoff: i64,
+) -> Result<Vec<DeviceRow>, sqlx::Error> {
+    sqlx::query(select_device!(
+        r#"
+        WHERE enrolled_at IS NOT NULL AND revoked_at IS NULL AND last_seen_at < $1
+          AND NOT EXISTS (SELECT 1 FROM device_events e
+                          WHERE e.device_id = devices.id AND e.kind = 'offline'
+                            AND e.at > devices.last_seen_at)
+        ORDER BY id
+        "#
+    ))
+    .bind(cutoff)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(device_row)
+    .collect()
+}
