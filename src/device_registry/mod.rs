@@ -429,6 +429,35 @@ pub async fn rotate(db: &Db, clock: &Clock, device: &DeviceRow) -> Result<String
     Ok(credential)
 }
 
+/// Texts the duty leader about a device, in the caller's transaction (no phone set: nothing).
+async fn tell_leader(
+    tx: &mut sqlx::AnyConnection,
+    cipher: &crate::privacy::Cipher,
+    leader_phone: Option<&PhoneNumber>,
+    kind: &str,
+    reference: &str,
+    body: &str,
+    now: i64,
+) -> std::result::Result<(), sqlx::Error> {
+    let Some(phone) = leader_phone else {
+        return Ok(());
+    };
+    crate::notify::enqueue(
+        tx,
+        cipher,
+        crate::notify::Outgoing {
+            kind,
+            reference,
+            phone,
+            body,
+            due_at: now,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
 /// A device's heartbeat with the faults it has now. A fault that was not there before is an
 /// event and is texted to the duty leader (when a phone is set); one that went away is an event.
 pub async fn heartbeat(
@@ -473,26 +502,21 @@ pub async fn heartbeat(
             serde_json::json!({"fault": f.code()}),
         )
         .await?;
-        if let Some(phone) = leader_phone {
-            crate::notify::enqueue(
-                &mut tx,
-                cipher,
-                crate::notify::Outgoing {
-                    kind: "leader.device_fault",
-                    reference: &format!("device-{}-{}-{now}", device.id, f.code()),
-                    phone,
-                    body: &format!(
-                        "【出入境·设备告警】{}（{}）：{}，请尽快处理。",
-                        device.name,
-                        device.kind.name(Lang::ZhCn),
-                        f.name(Lang::ZhCn)
-                    ),
-                    due_at: now,
-                },
-                now,
-            )
-            .await?;
-        }
+        tell_leader(
+            &mut tx,
+            cipher,
+            leader_phone,
+            "leader.device_fault",
+            &format!("device-{}-{}-{now}", device.id, f.code()),
+            &format!(
+                "【出入境·设备告警】{}（{}）：{}，请尽快处理。",
+                device.name,
+                device.kind.name(Lang::ZhCn),
+                f.name(Lang::ZhCn)
+            ),
+            now,
+        )
+        .await?;
     }
     for f in before.iter().filter(|f| !now_faults.contains(f)) {
         event(
@@ -531,25 +555,20 @@ pub async fn alert_offline(
             serde_json::json!({"last_seen_at": d.last_seen_at}),
         )
         .await?;
-        if let Some(phone) = leader_phone {
-            crate::notify::enqueue(
-                &mut tx,
-                cipher,
-                crate::notify::Outgoing {
-                    kind: "leader.device_offline",
-                    reference: &format!("device-{}-offline-{now}", d.id),
-                    phone,
-                    body: &format!(
-                        "【出入境·设备告警】{}（{}）已离线超过 3 分钟，请检查电源和网络。",
-                        d.name,
-                        d.kind.name(Lang::ZhCn)
-                    ),
-                    due_at: now,
-                },
-                now,
-            )
-            .await?;
-        }
+        tell_leader(
+            &mut tx,
+            cipher,
+            leader_phone,
+            "leader.device_offline",
+            &format!("device-{}-offline-{now}", d.id),
+            &format!(
+                "【出入境·设备告警】{}（{}）已离线超过 3 分钟，请检查电源和网络。",
+                d.name,
+                d.kind.name(Lang::ZhCn)
+            ),
+            now,
+        )
+        .await?;
         tx.commit().await?;
     }
     Ok(silent.len())
