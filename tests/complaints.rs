@@ -530,6 +530,30 @@ async fn the_officer_concerned_a_named_handler_and_alerts(engine: Engine) {
         .collect();
     assert_eq!(kinds, vec!["registered", "assigned", "answered"]);
 
+    // The handler's own list as JSON.
+    let hpw = app
+        .staff("handler.two", vec![(Role::Guide, Some(hall))])
+        .await;
+    let r1_id = listed
+        .iter()
+        .find(|v| v.row.number == r1.number)
+        .map(|v| v.row.id)
+        .unwrap();
+    complaints::assign(&ctx, &lead, r1_id, id_of("handler.two").await)
+        .await
+        .unwrap();
+    let (h, _) = app.api_session("handler.two", &hpw).await;
+    let mine: serde_json::Value = h
+        .get(app.url("/api/v1/complaints/mine"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine.as_array().map(Vec::len), Some(1), "{mine}");
+    assert_eq!(mine[0]["number"], r1.number.as_str());
+
     // Six working days later the others are overdue: on the leader's page and in the digest.
     app.state.clock.advance_ms(8 * 86_400_000);
     let alerts = complaints::alerts(&ctx, &lead, hall).await.unwrap();

@@ -314,12 +314,6 @@ pub fn draw_sample(seed: &str, candidates: &[(i64, String)], n: usize) -> Vec<i6
     ranked.into_iter().take(n).map(|(_, id)| id).collect()
 }
 
-fn fresh_seed() -> Result<String> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| Failure::Internal(e.to_string()))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
 /// The site's callback list for `day`, drawn now if there is none yet. Drawing twice at once
 /// is harmless: one list per site and day (a unique key); the loser reads the winner's.
 pub async fn list_for_day(
@@ -337,7 +331,12 @@ pub async fn list_for_day(
 /// Draws `day`'s list for every active site with windows (the worker does this each working
 /// morning, so the list is ready before anyone opens it); the number of lists drawn now.
 pub async fn draw_all(ctx: &Ctx<'_>, day: jiff::civil::Date) -> Result<usize> {
-    if !ctx.calendar.current().is_working_day(day).unwrap_or(false) {
+    if !ctx
+        .calendar
+        .current()
+        .is_working_day(day)
+        .map_err(|e| Failure::Internal(e.to_string()))?
+    {
         return Ok(0);
     }
     let mut drawn = 0;
@@ -373,14 +372,18 @@ async fn draw(
         return Ok(list);
     }
     let calendar = ctx.calendar.current();
-    if !calendar.is_working_day(day).unwrap_or(false) {
+    // A day the calendar cannot tell about is a fault to fix, not a day off.
+    if !calendar
+        .is_working_day(day)
+        .map_err(|e| Failure::Internal(e.to_string()))?
+    {
         return refused(CallbackError::NotWorkingDay);
     }
     let served = previous_working_day(&calendar, day)
         .ok_or_else(|| Failure::Internal("no working day in the month before".into()))?;
     let now = ctx.clock.now_ms();
     let candidates = store::candidates(ctx.db.reader(), site_id, served, now).await?;
-    let seed = fresh_seed()?;
+    let seed = crate::crypto::random_token();
     let chosen = draw_sample(&seed, &candidates, ctx.sample_size as usize);
     let mut tx = ctx.db.begin().await?;
     let inserted = store::insert_list(
@@ -469,14 +472,20 @@ pub async fn items(ctx: &Ctx<'_>, list: &ListRow) -> Result<Vec<ItemView>> {
         else {
             continue;
         };
-        let name = ctx.cipher.open(&app.name_sealed).unwrap_or_default();
-        let masked_phone = ctx
+        // Sealed by us: a name or phone that does not open or parse is our fault, and says so.
+        let fault =
+            |what: &str| Failure::Internal(format!("application {}: {what}", app.application_no));
+        let name = ctx
+            .cipher
+            .open(&app.name_sealed)
+            .map_err(|_| fault("name does not open"))?;
+        let phone = ctx
             .cipher
             .open(&app.phone_sealed)
-            .ok()
-            .and_then(|p| crate::domain::phone::PhoneNumber::parse(&p).ok())
-            .map(|p| p.masked())
-            .unwrap_or_default();
+            .map_err(|_| fault("phone does not open"))?;
+        let masked_phone = crate::domain::phone::PhoneNumber::parse(&phone)
+            .map_err(|_| fault("stored phone does not parse"))?
+            .masked();
         let officer = match item.officer_id {
             Some(id) => crate::auth::account_by_id(&mut conn, id)
                 .await?

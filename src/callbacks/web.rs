@@ -92,9 +92,15 @@ pub struct ItemLine {
     pub error: Option<String>,
 }
 
-fn answer_lines(answers: Option<&str>, lang: Lang) -> Vec<(String, String)> {
-    let Some(map) = answers.and_then(|a| serde_json::from_str::<BTreeMap<String, String>>(a).ok())
-    else {
+/// The stored answers of a reached call (written by us: JSON that does not parse is a fault).
+fn stored_answers(answers: Option<&str>) -> AppResult<Option<BTreeMap<String, String>>> {
+    answers
+        .map(|a| serde_json::from_str::<BTreeMap<String, String>>(a).map_err(AppError::internal))
+        .transpose()
+}
+
+fn answer_lines(map: Option<BTreeMap<String, String>>, lang: Lang) -> Vec<(String, String)> {
+    let Some(map) = map else {
         return Vec::new();
     };
     super::script()
@@ -117,7 +123,8 @@ fn item_line(
     lang: Lang,
     revealed: Option<&(i64, String)>,
     error: Option<&(i64, String)>,
-) -> ItemLine {
+) -> AppResult<ItemLine> {
+    let answers = answer_lines(stored_answers(v.item.answers.as_deref())?, lang);
     let attempts = v
         .attempts
         .iter()
@@ -135,7 +142,7 @@ fn item_line(
         Some((id, p)) if *id == v.item.id => (p.clone(), true),
         _ => (v.masked_phone.clone(), false),
     };
-    ItemLine {
+    Ok(ItemLine {
         id: v.item.id,
         application_no: v.application_no,
         name: v.masked_name,
@@ -149,11 +156,11 @@ fn item_line(
         open: v.item.status == ItemStatus::Pending,
         declined: v.declined,
         attempts,
-        answers: answer_lines(v.item.answers.as_deref(), lang),
+        answers,
         error: error
             .filter(|(id, _)| *id == v.item.id)
             .map(|(_, e)| e.clone()),
-    }
+    })
 }
 
 #[derive(Template, WebTemplate)]
@@ -222,7 +229,7 @@ async fn render(
     let mut items = Vec::new();
     if let Some(l) = &list {
         for v in super::items(&ctx, l).await? {
-            items.push(item_line(v, lang, revealed.as_ref(), item_error.as_ref()));
+            items.push(item_line(v, lang, revealed.as_ref(), item_error.as_ref())?);
         }
     }
     let done = items.iter().filter(|i| !i.open).count();
@@ -432,10 +439,10 @@ async fn api_list(
         .ok_or_else(AppError::not_found)?;
     let ctx = state.callbacks();
     let list = super::list_for_day(&ctx, &grant, site.id, state.clock.today()).await?;
-    let items = super::items(&ctx, &list)
-        .await?
-        .into_iter()
-        .map(|v| ItemJson {
+    let mut items = Vec::new();
+    for v in super::items(&ctx, &list).await? {
+        items.push(ItemJson {
+            answers: stored_answers(v.item.answers.as_deref())?,
             id: v.item.id,
             application_no: v.application_no,
             name: v.masked_name,
@@ -443,13 +450,8 @@ async fn api_list(
             officer: v.officer.map(|(n, b)| format!("{n} ({b})")),
             status: v.item.status,
             attempts: v.item.attempts,
-            answers: v
-                .item
-                .answers
-                .as_deref()
-                .and_then(|a| serde_json::from_str(a).ok()),
-        })
-        .collect();
+        });
+    }
     Ok(axum::Json(ListJson {
         day: list.day,
         served_day: list.served_day,

@@ -44,6 +44,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api_list))
         .routes(routes!(api_answer))
         .routes(routes!(api_assign))
+        .routes(routes!(api_mine))
 }
 
 /// A choice in a select.
@@ -711,27 +712,38 @@ async fn api_list(
         .await?
         .ok_or_else(AppError::not_found)?;
     let list = super::list(&state.complaints(), &grant, site.id).await?;
-    Ok(axum::Json(
-        list.into_iter()
-            .map(|v| ComplaintJson {
-                id: v.row.id,
-                number: v.row.number,
-                channel: v.row.channel,
-                category: v.row.category,
-                status: v.row.status,
-                received_at: v.row.received_at,
-                due_date: v.row.due_date,
-                overdue: v.overdue,
-                repeated: v.repeated,
-                content: v.row.content,
-                answer: v.row.answer,
-                justified: v.row.justified,
-                satisfied: v.row.satisfied,
-                officer_id: v.row.officer_id,
-                handler_id: v.row.handler_id,
-            })
-            .collect(),
-    ))
+    Ok(axum::Json(list.into_iter().map(complaint_json).collect()))
+}
+
+fn complaint_json(v: super::ComplaintView) -> ComplaintJson {
+    ComplaintJson {
+        id: v.row.id,
+        number: v.row.number,
+        channel: v.row.channel,
+        category: v.row.category,
+        status: v.row.status,
+        received_at: v.row.received_at,
+        due_date: v.row.due_date,
+        overdue: v.overdue,
+        repeated: v.repeated,
+        content: v.row.content,
+        answer: v.row.answer,
+        justified: v.row.justified,
+        satisfied: v.row.satisfied,
+        officer_id: v.row.officer_id,
+        handler_id: v.row.handler_id,
+    }
+}
+
+/// The open complaints assigned to the signed-in staff member, by deadline (their work list).
+#[utoipa::path(get, path = "/api/v1/complaints/mine", tag = "complaints",
+    responses((status = 200, body = Vec<ComplaintJson>)))]
+async fn api_mine(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+) -> AppResult<axum::Json<Vec<ComplaintJson>>> {
+    let mine = super::assigned_to(&state.complaints(), &actor).await?;
+    Ok(axum::Json(mine.into_iter().map(complaint_json).collect()))
 }
 
 /// Answers a complaint (once), with whether it was justified and the accountability.

@@ -896,7 +896,7 @@ async fn progress_view(
         let id_index = crate::applications::application(state.db.reader(), p.application_id)
             .await?
             .map(|a| a.id_index)
-            .unwrap_or_default();
+            .ok_or_else(AppError::not_found)?;
         let ctx = state.callbacks();
         if decline {
             crate::callbacks::decline_contact(&ctx, &id_index).await?;

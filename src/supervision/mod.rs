@@ -93,10 +93,7 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::crypto::hex(&Sha256::digest(bytes))
 }
 
 /// Sets a staff member's supervision-card photo (administrators of their sites); audited with
