@@ -705,6 +705,8 @@ async fn leader_page(
     let mut service = Vec::new();
     let mut devices = Vec::new();
     let lead = actor.grant::<Lead>().ok_or_else(AppError::forbidden)?;
+    // Every device once, not a query per site.
+    let all_devices = crate::device_registry::states(&state.db, &state.clock, None).await?;
     for site in crate::sites::list_sites(state.db.reader(), true).await? {
         if actor.may::<Lead>(site.id) {
             let c = crate::complaints::alerts(&state.complaints(), &lead, site.id).await?;
@@ -713,10 +715,9 @@ async fn leader_page(
                 .iter()
                 .filter(|v| v.overdue)
                 .count() as i64;
-            for d in crate::device_registry::states(&state.db, &state.clock, Some(&[site.id]))
-                .await?
-                .into_iter()
-                .filter(|d| d.alerting())
+            for d in all_devices
+                .iter()
+                .filter(|d| d.site_id == site.id && d.alerting())
             {
                 let faults = d
                     .faults
