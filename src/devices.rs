@@ -150,6 +150,11 @@ pub struct Devices {
     pub courier: std::sync::Arc<dyn crate::express::courier::Courier>,
     /// The courier simulator when it is the courier (its tracking console is served then).
     pub courier_simulator: Option<std::sync::Arc<crate::express::courier::SimulatedCourier>>,
+    /// The kiosks' permit reader, face camera and card writer (self-service endorsement).
+    pub self_service: std::sync::Arc<dyn crate::self_service::station::SelfServiceStation>,
+    /// The station simulator when it is the station (test permits can be placed then).
+    pub self_service_simulator:
+        Option<std::sync::Arc<crate::self_service::station::SimulatedStation>>,
 }
 
 impl Devices {
@@ -170,12 +175,15 @@ impl Devices {
         courier_key[0] ^= 0x5a;
         let courier =
             std::sync::Arc::new(crate::express::courier::SimulatedCourier::new(courier_key));
+        let kiosks = std::sync::Arc::new(crate::self_service::station::SimulatedStation::default());
         Devices {
             station: Box::new(SimulatedStation),
             payments: sim.clone(),
             payment_simulator: Some(sim),
             courier: courier.clone(),
             courier_simulator: Some(courier),
+            self_service: kiosks.clone(),
+            self_service_simulator: Some(kiosks),
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod portal;
 pub mod privacy;
 pub mod queue;
 pub mod ratings;
+pub mod self_service;
 pub mod server;
 pub mod sites;
 pub mod supervision;

@@ -182,7 +182,8 @@ pub fn spawn_workers(state: &AppState, sms: Arc<dyn crate::notify::SmsSender>) {
     spawn_device_watch(state.clone());
 }
 
-/// Every minute, reports devices that fell silent to the duty leader (once per silence).
+/// Every minute, reports devices that fell silent to the duty leader (once per silence) and
+/// settles self-service endorsement sessions a kiosk left behind (written, refunded or ended).
 fn spawn_device_watch(state: AppState) {
     tokio::spawn(async move {
         let leader = crate::domain::phone::PhoneNumber::parse(&state.config.duty_leader_phone).ok();
@@ -196,6 +197,15 @@ fn spawn_device_watch(state: AppState) {
             .await
             {
                 tracing::warn!(error = %e, "checking for silent devices failed; retrying");
+            }
+            match crate::self_service::sweep(&state.self_service()).await {
+                Ok(swept) if swept != Default::default() => {
+                    tracing::info!(?swept, "self-service sessions left behind settled");
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "settling self-service sessions failed; retrying")
+                }
             }
             tokio::time::sleep(std::time::Duration::from_secs(60)).await;
         }

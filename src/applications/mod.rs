@@ -7,6 +7,7 @@
 //! Order of acceptance steps is not forced, but `accept` refuses until every one is done, so
 //! nothing is skipped whatever the order an officer works in.
 
+pub mod at_kiosk;
 pub mod rules;
 mod store;
 pub mod web;
@@ -1130,7 +1131,7 @@ pub async fn accept(
             fee_date: &today.to_string(),
             promised_date: &terms.promised_date.date.to_string(),
             promised_provisional: terms.promised_date.provisional,
-            officer_id: actor.staff_id,
+            officer_id: Some(actor.staff_id),
             now,
         },
     )

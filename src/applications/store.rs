@@ -567,6 +567,55 @@ pub async fn watch_count<'e>(ex: impl Executor<'e, Database = Any>) -> Result<i6
         .try_get("n")
 }
 
+/// Marks an application as a kiosk's own (self-service endorsement), for statistics.
+pub async fn mark_self_service(conn: &mut AnyConnection, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE applications SET self_service = 1 WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A control-list alert raised by a kiosk (no officer).
+pub async fn insert_device_alert(
+    conn: &mut AnyConnection,
+    application_id: i64,
+    site_id: i64,
+    kind: &str,
+    device_id: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO watch_alerts (application_id, site_id, kind, at, device_id) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(application_id)
+    .bind(site_id)
+    .bind(kind)
+    .bind(now)
+    .bind(device_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Not accepted by a kiosk: the refusal written, no officer.
+pub async fn refuse_by_device(
+    conn: &mut AnyConnection,
+    id: i64,
+    refusal_json: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE applications SET status = 'refused', refusal = $1, refused_at = $2, version = version + 1 WHERE id = $3",
+    )
+    .bind(refusal_json)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn insert_alert(
     conn: &mut AnyConnection,
     application_id: i64,
@@ -595,7 +644,9 @@ pub struct Alert {
     pub application_no: String,
     pub kind: String,
     pub at: i64,
-    pub officer_id: i64,
+    /// `None` when a kiosk raised it (`device_id`).
+    pub officer_id: Option<i64>,
+    pub device_id: Option<i64>,
     pub handled_at: Option<i64>,
 }
 
@@ -604,7 +655,7 @@ pub async fn open_alerts<'e>(
     site_id: i64,
 ) -> Result<Vec<Alert>, sqlx::Error> {
     sqlx::query(
-        r#"SELECT w.id, a.application_no, w.kind, w.at, w.officer_id, w.handled_at FROM watch_alerts w
+        r#"SELECT w.id, a.application_no, w.kind, w.at, w.officer_id, w.device_id, w.handled_at FROM watch_alerts w
          JOIN applications a ON a.id = w.application_id WHERE w.site_id = $1 AND w.handled_at IS NULL ORDER BY w.id"#,
     )
     .bind(site_id)
@@ -618,6 +669,7 @@ pub async fn open_alerts<'e>(
             kind: r.try_get("kind")?,
             at: r.try_get("at")?,
             officer_id: r.try_get("officer_id")?,
+            device_id: r.try_get("device_id")?,
             handled_at: r.try_get("handled_at")?,
         })
     })
@@ -637,7 +689,8 @@ pub struct Accepted<'a> {
     pub fee_date: &'a str,
     pub promised_date: &'a str,
     pub promised_provisional: bool,
-    pub officer_id: i64,
+    /// `None`: accepted by a kiosk (self-service endorsement).
+    pub officer_id: Option<i64>,
     pub now: i64,
 }
 

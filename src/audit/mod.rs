@@ -50,6 +50,50 @@ impl AuditEntry {
         }
     }
 
+    /// An action a registered device took by itself (a kiosk accepting a self-service
+    /// endorsement): the device stands where the staff member would.
+    pub fn by_device(
+        device: &str,
+        action: &str,
+        target_kind: &str,
+        target_id: &str,
+        at: i64,
+    ) -> AuditEntry {
+        AuditEntry::unattended(
+            format!("device: {device}"),
+            action,
+            target_kind,
+            target_id,
+            at,
+        )
+    }
+
+    /// An action the server's own workers took (an automatic refund).
+    pub fn by_system(action: &str, target_kind: &str, target_id: &str, at: i64) -> AuditEntry {
+        AuditEntry::unattended("system".into(), action, target_kind, target_id, at)
+    }
+
+    fn unattended(
+        actor_name: String,
+        action: &str,
+        target_kind: &str,
+        target_id: &str,
+        at: i64,
+    ) -> AuditEntry {
+        AuditEntry {
+            at,
+            actor_id: None,
+            actor_name,
+            action: action.into(),
+            target_kind: target_kind.into(),
+            target_id: target_id.into(),
+            site_id: None,
+            detail: serde_json::Value::Null,
+            ip: String::new(),
+            request_id: String::new(),
+        }
+    }
+
     /// An action with no signed-in staff member (a failed sign-in, a citizen, the system).
     pub fn system(
         action: &str,

@@ -630,6 +630,11 @@ pub struct EndorsementOption {
     /// multi-entry S goes on kiosks, exit-entry.md §6).
     #[serde(default)]
     pub kiosk_eligible: Option<bool>,
+    /// Only residents of these places may choose the option (region-code prefixes of the
+    /// household registration, e.g. `4403` Shenzhen): the Shenzhen and Zhuhai variants of G
+    /// (exit-entry.md §1.2). Empty: anyone the type allows.
+    #[serde(default)]
+    pub residents_of: Vec<String>,
     /// First day the option can be issued, when it was introduced later than the type.
     #[serde(default)]
     pub available_from: Option<Date>,
@@ -660,6 +665,11 @@ pub struct EndorsementSpec {
     /// Can be issued on a self-service kiosk (R11).
     #[serde(default)]
     pub kiosk_eligible: bool,
+    /// A kiosk may issue a holder's first endorsement of this type (L: anyone, §6). Otherwise
+    /// the first one is applied for at a window, and the kiosk only re-endorses (Shenzhen's rule
+    /// for first endorsements, §6; first business or study endorsements need papers).
+    #[serde(default)]
+    pub kiosk_first_time: bool,
     /// Issuance suspended from this date (Taiwan G since 2019-08-01).
     #[serde(default)]
     pub suspended_since: Option<Date>,

@@ -15,7 +15,7 @@ pub mod web;
 /// The fee-settled SQL expression other capabilities' queries embed (decision 012).
 pub(crate) use store::fee_settled_sql;
 /// What other capabilities may read or record through payments's store (the store itself is private).
-pub use store::{fee_settled, notification_outcomes, paid_payment, payment_by_order};
+pub use store::{fee_settled, notification_outcomes, paid_payment, payment_by_order, refunds_of};
 
 use crate::auth::grant::Collect;
 use serde::{Deserialize, Serialize};
@@ -701,6 +701,38 @@ pub async fn refund(
         return refused(PaymentError::NoSuchPayment);
     };
     require_cashier(grant, p.site_id)?;
+    refund_payment(ctx, &p, amount_fen, reason, officer_error, Some(actor)).await
+}
+
+/// Refunds in full, with no cashier, the paid payment of an application whose document could
+/// not be delivered (a self-service endorsement the card writer could not write): nobody is
+/// charged for what they did not get. `None` when nothing was paid or it is refunded already.
+pub async fn refund_undelivered(
+    ctx: &Ctx<'_>,
+    application_id: i64,
+    reason: &str,
+) -> Result<Option<store::RefundRow>> {
+    let Some(p) = store::paid_payment(ctx.db.reader(), application_id).await? else {
+        return Ok(None);
+    };
+    let left = p.amount_fen - p.refunded_fen;
+    if left <= 0 {
+        return Ok(None);
+    }
+    refund_payment(ctx, &p, left, reason, false, None)
+        .await
+        .map(Some)
+}
+
+/// Refunds `amount_fen` of a paid payment: by a cashier (`by`) or by the system.
+async fn refund_payment(
+    ctx: &Ctx<'_>,
+    p: &store::PaymentRow,
+    amount_fen: i64,
+    reason: &str,
+    officer_error: bool,
+    by: Option<&Actor>,
+) -> Result<store::RefundRow> {
     if amount_fen <= 0 || p.refunded_fen + amount_fen > p.amount_fen {
         return refused(PaymentError::RefundTooLarge);
     }
@@ -708,6 +740,7 @@ pub async fn refund(
     let today = ctx.clock.today().to_string();
     let method = p.method;
     // The refund number is taken first so the provider's record and ours carry the same one.
+    let receipt_no = p.receipt_no.clone().unwrap_or_default();
     let mut tx = ctx.db.begin().await?;
     let refund_no = next_receipt_no(&mut tx, p.site_id, &today, "refund").await?;
     tx.commit().await?;
@@ -734,7 +767,7 @@ pub async fn refund(
             amount_fen,
             reason,
             officer_error,
-            staff_id: Some(actor.staff_id),
+            staff_id: by.map(|a| a.staff_id),
             now,
             business_date: &today,
         },
@@ -745,13 +778,16 @@ pub async fn refund(
         p.application_id,
         now,
         "refunded",
-        Some(actor.staff_id),
+        by.map(|a| a.staff_id),
         serde_json::json!({"refund": refund_no, "amount_fen": amount_fen, "reason": reason, "officer_error": officer_error}),
     )
     .await?;
     audit::record(
         &mut tx,
-        AuditEntry::by(actor, "payment.refund", "payment", receipt_no, now)
+        match by {
+            Some(actor) => AuditEntry::by(actor, "payment.refund", "payment", &receipt_no, now),
+            None => AuditEntry::by_system("payment.refund", "payment", &receipt_no, now),
+        }
             .site(p.site_id)
             .detail(serde_json::json!({"amount_fen": amount_fen, "reason": reason, "officer_error": officer_error})),
     )

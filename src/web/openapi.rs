@@ -72,6 +72,10 @@ pub const LIMITED: &[(&str, &str)] = &[
 pub const DEVICE_ONLY: &[(&str, &str)] = &[
     ("POST", "/api/v1/devices/me/heartbeat"),
     ("POST", "/api/v1/devices/me/rotate"),
+    ("POST", "/api/v1/self-endorsements"),
+    ("GET", "/api/v1/self-endorsements/{token}"),
+    ("POST", "/api/v1/self-endorsements/{token}/choice"),
+    ("POST", "/api/v1/self-endorsements/{token}/write"),
 ];
 
 /// Operations on an application's money open to an enrolled kiosk, to staff, or to the
