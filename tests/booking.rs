@@ -1847,6 +1847,14 @@ async fn kiosk_check_in_prints_the_priority_ticket(app: TestApp) {
         .as_str()
         .unwrap()
         .to_string();
+    let second = book_api(&app, &app.client(), slot, 33, None)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let booking = onetrip::booking::booking_by_code(app.state.db.reader(), &code)
         .await
         .unwrap()
@@ -1938,6 +1946,62 @@ async fn kiosk_check_in_prints_the_priority_ticket(app: TestApp) {
     // Someone without a booking today: told so.
     let html = check_in(citizen(32)).await.text().await.unwrap();
     assert!(html.contains("今天本办证点没有找到该预约"), "{html}");
+    // The JSON twin for a kiosk that is not a browser: the same checks and the same one ticket.
+    let (_, enrol_code) = onetrip::device_registry::register(
+        &app.state.db,
+        &app.state.clock,
+        common::administrator(),
+        app.site_id("0001").await,
+        onetrip::device_registry::Kind::Kiosk,
+        "签到终端",
+    )
+    .await
+    .unwrap();
+    let (_, credential) = onetrip::device_registry::enrol(
+        &app.state.db,
+        &app.state.clock,
+        &enrol_code,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    let json_check_in = |query: String| {
+        let url = app.url("/api/v1/devices/me/check-in");
+        let client = app.client();
+        let credential = credential.clone();
+        async move {
+            client
+                .post(url)
+                .header("authorization", format!("Device {credential}"))
+                .json(&serde_json::json!({ "query": query }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_ne!(
+        json_check_in(citizen(31)).await.status(),
+        200,
+        "already arrived"
+    );
+    assert_eq!(tickets().await, 1);
+    let res = json_check_in(second.clone()).await;
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.unwrap();
+    assert_eq!(v["code"], second.as_str());
+    assert!(
+        v["ticket_number"].as_str().is_some_and(|n| !n.is_empty()),
+        "{v}"
+    );
+    assert_ne!(json_check_in(citizen(33)).await.status(), 200, "once");
+    let anonymous = app
+        .client()
+        .post(app.url("/api/v1/devices/me/check-in"))
+        .json(&serde_json::json!({ "query": second }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
     // The extension point's kiosk cannot check in a hall booking.
     let far = common::kiosk_browser(&app, "0002", "延伸点签到机").await;
     assert_eq!(

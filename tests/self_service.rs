@@ -577,3 +577,47 @@ async fn the_sweep_settles_what_a_kiosk_left_behind(engine: Engine) {
     let swept = onetrip::self_service::sweep(&ctx).await.expect("sweep");
     assert_eq!(swept.refunded, 0, "refunded once");
 }
+
+on_both_engines!(a_hall_kiosk_closes_with_the_hall_and_a_24_hour_one_does_not);
+
+async fn a_hall_kiosk_closes_with_the_hall_and_a_24_hour_one_does_not(engine: Engine) {
+    let Some(app) = app_at(engine).await else {
+        return;
+    };
+    let (id, k) = kiosk(&app, "派出所自助机").await;
+    // 22:00 on a working day: the hall is closed.
+    app.state.clock.advance_ms(12 * 3_600_000);
+    let (status, e) = call(
+        &app,
+        &k,
+        reqwest::Method::POST,
+        "/api/v1/self-endorsements",
+        None,
+    )
+    .await;
+    assert_eq!(status, 503, "{e}");
+    assert_eq!(e["code"], "self_service.closed");
+    let hall = app.site_id("0001").await;
+    let pw = app
+        .staff(
+            "kiosk.admin",
+            vec![(onetrip::auth::Role::Admin, Some(hall))],
+        )
+        .await;
+    let admin = app.api_session("kiosk.admin", &pw).await;
+    let res = admin
+        .0
+        .put(app.url(&format!("/api/v1/devices/{id}/settings")))
+        .header("x-csrf-token", &admin.1)
+        .json(&json!({"voice_prompts": true, "always_open": true}))
+        .send()
+        .await
+        .expect("settings");
+    assert_eq!(res.status(), 200);
+    let v: Value = res.json().await.expect("json");
+    assert_eq!(
+        v["settings"],
+        json!({"voice_prompts": true, "always_open": true})
+    );
+    start(&app, &k).await;
+}

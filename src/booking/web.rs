@@ -78,6 +78,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api_cancel))
         .routes(routes!(api_reschedule))
         .routes(routes!(api_check_in))
+        .routes(routes!(api_kiosk_check_in))
 }
 
 /// A citizen's own booking by code and ID number: every try counts against the client's
@@ -1509,6 +1510,45 @@ async fn api_check_in(
     let ticket = arrive(&state, Arrival::Desk(&super::desk(&actor)?), &site, &b).await?;
     Ok(axum::Json(CheckedIn {
         code: b.code,
+        status: Status::Arrived,
+        ticket_number: ticket.number,
+        ticket_token: ticket.token,
+    }))
+}
+
+/// What a kiosk read or scanned: the booking code (QR) or the holder's ID number (card).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct KioskCheckInJson {
+    #[schema(
+        pattern = "^([A-Za-z0-9]{8}|[0-9]{17}[0-9Xx])$",
+        example = "110101199204180604"
+    )]
+    query: String,
+}
+
+/// Checks in an appointment at the calling kiosk's site (the JSON twin of the kiosk page, for
+/// kiosks that are not browsers): the same time-window checks and the same one priority ticket
+/// as the desk; the kiosk prints it.
+#[utoipa::path(post, path = "/api/v1/devices/me/check-in", tag = "appointments",
+    request_body = KioskCheckInJson,
+    responses((status = 200, body = CheckedIn), (status = 401, body = crate::error::ErrorBody),
+        (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+async fn api_kiosk_check_in(
+    State(state): State<AppState>,
+    crate::device_registry::web::Device(device): crate::device_registry::web::Device,
+    Json(b): Json<KioskCheckInJson>,
+) -> AppResult<axum::Json<CheckedIn>> {
+    let site = crate::sites::site(state.db.reader(), device.site_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let device = crate::device_registry::web::MaybeDevice(Some(device));
+    let kiosk = crate::device_registry::web::kiosk_of(&device, site.id)?;
+    let booking = booking_at(&state, &site, &b.query).await?;
+    let ticket = arrive(&state, Arrival::Kiosk(kiosk), &site, &booking).await?;
+    Ok(axum::Json(CheckedIn {
+        code: booking.code,
         status: Status::Arrived,
         ticket_number: ticket.number,
         ticket_token: ticket.token,

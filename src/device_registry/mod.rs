@@ -346,6 +346,64 @@ pub async fn revoke(db: &Db, clock: &Clock, admin: AdminCap<'_>, id: i64) -> Res
         .ok_or(Failure::Refused(DeviceError::NoSuchDevice))
 }
 
+/// A device's settings, as its administrator sets them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Speak the kiosk's prompts in zh-CN (offline synthesis, like the hall display's calls).
+    pub voice_prompts: bool,
+    /// Serve round the clock (police stations, extension points), not only in the site's
+    /// opening hours.
+    pub always_open: bool,
+}
+
+/// Sets a device's settings (audited as a device event).
+pub async fn set_settings(
+    db: &Db,
+    clock: &Clock,
+    admin: AdminCap<'_>,
+    id: i64,
+    settings: Settings,
+) -> Result<DeviceRow> {
+    let d = managed(db, &admin, id).await?;
+    let now = clock.now_ms();
+    let mut tx = db.begin().await?;
+    store::set_settings(&mut tx, d.id, settings.voice_prompts, settings.always_open).await?;
+    admin_step(
+        &mut tx,
+        &admin,
+        d.id,
+        d.site_id,
+        "settings",
+        now,
+        serde_json::to_value(settings).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
+    store::by_id(db.reader(), d.id)
+        .await?
+        .ok_or(Failure::Refused(DeviceError::NoSuchDevice))
+}
+
+/// Whether a device serves now: a round-the-clock device always, any other in its site's
+/// opening hours (a closed hall's kiosks say so instead). A year the calendar does not cover
+/// yet does not shut a kiosk.
+pub fn serving_now(
+    d: &DeviceRow,
+    site: &crate::sites::Site,
+    calendar: &crate::domain::calendar::HolidayCalendar,
+    clock: &Clock,
+) -> bool {
+    if d.always_open {
+        return true;
+    }
+    let now = clock.timestamp().to_zoned_datetime(crate::clock::hall_tz());
+    match crate::domain::opening::openings_on(&site.opening_rules, calendar, now.date()) {
+        Ok(day) => day.periods().iter().any(|p| p.contains(now.time())),
+        Err(_) => true,
+    }
+}
+
 /// Enrols the device holding a valid one-time code: the code is used up and the device gets
 /// its credential (returned once; only its hash is kept).
 pub async fn enrol(
@@ -587,6 +645,7 @@ pub struct DeviceState {
     pub faults: Vec<Fault>,
     /// Epoch milliseconds of the last heartbeat.
     pub last_seen_at: Option<i64>,
+    pub settings: Settings,
 }
 
 impl DeviceState {
@@ -611,6 +670,10 @@ impl DeviceState {
             state: state.into(),
             faults,
             last_seen_at: d.last_seen_at,
+            settings: Settings {
+                voice_prompts: d.voice_prompts,
+                always_open: d.always_open,
+            },
         }
     }
 

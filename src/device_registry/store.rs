@@ -18,6 +18,10 @@ pub struct DeviceRow {
     pub revoked_at: Option<i64>,
     pub last_seen_at: Option<i64>,
     pub faults_text: String,
+    /// Speaks its prompts (kiosks; issue 14 §1).
+    pub voice_prompts: bool,
+    /// Serves round the clock, not only in its site's opening hours (issue 14 §3).
+    pub always_open: bool,
 }
 
 impl DeviceRow {
@@ -34,7 +38,7 @@ macro_rules! select_device {
     ($rest:literal) => {
         concat!(
             "SELECT id, site_id, kind, name, enrol_expires_at, credential_hash, enrolled_at, ",
-            "revoked_at, last_seen_at, faults FROM devices ",
+            "revoked_at, last_seen_at, faults, voice_prompts, always_open FROM devices ",
             $rest
         )
     };
@@ -54,6 +58,8 @@ fn device_row(r: &sqlx::any::AnyRow) -> Result<DeviceRow, sqlx::Error> {
         revoked_at: r.try_get("revoked_at")?,
         last_seen_at: r.try_get("last_seen_at")?,
         faults_text: r.try_get("faults")?,
+        voice_prompts: r.try_get::<i64, _>("voice_prompts")? != 0,
+        always_open: r.try_get::<i64, _>("always_open")? != 0,
     })
 }
 
@@ -188,6 +194,21 @@ pub async fn revoke(conn: &mut AnyConnection, id: i64, now: i64) -> Result<(), s
     .bind(id)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+pub async fn set_settings(
+    conn: &mut AnyConnection,
+    id: i64,
+    voice_prompts: bool,
+    always_open: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE devices SET voice_prompts = $1, always_open = $2 WHERE id = $3")
+        .bind(i64::from(voice_prompts))
+        .bind(i64::from(always_open))
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

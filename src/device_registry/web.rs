@@ -31,6 +31,7 @@ pub fn pages() -> Router<AppState> {
         .route("/admin/devices", get(admin_page).post(admin_register))
         .route("/admin/devices/{id}/code", post(admin_code))
         .route("/admin/devices/{id}/revoke", post(admin_revoke))
+        .route("/admin/devices/{id}/settings", post(admin_settings))
         .route("/devices/enrol", get(enrol_page).post(enrol_submit))
 }
 
@@ -41,6 +42,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api_heartbeat))
         .routes(routes!(api_rotate))
         .routes(routes!(api_revoke))
+        .routes(routes!(api_settings))
         .routes(routes!(api_states))
 }
 
@@ -283,6 +285,28 @@ async fn admin_revoke(
     Ok(Redirect::to("/admin/devices").into_response())
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SettingsForm {
+    voice_prompts: Option<String>,
+    always_open: Option<String>,
+}
+
+async fn admin_settings(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Path(id): Path<i64>,
+    Form(f): Form<SettingsForm>,
+) -> AppResult<Response> {
+    let admin = actor.admin().ok_or_else(AppError::forbidden)?;
+    let settings = super::Settings {
+        voice_prompts: f.voice_prompts.is_some(),
+        always_open: f.always_open.is_some(),
+    };
+    super::set_settings(&state.db, &state.clock, admin, id, settings).await?;
+    Ok(Redirect::to("/admin/devices").into_response())
+}
+
 // ---- enrolment on the device -------------------------------------------------------------------
 
 #[derive(Template, WebTemplate)]
@@ -507,6 +531,22 @@ async fn api_revoke(
 ) -> AppResult<axum::Json<DeviceState>> {
     let admin = actor.admin().ok_or_else(AppError::forbidden)?;
     let d = super::revoke(&state.db, &state.clock, admin, id).await?;
+    Ok(axum::Json(DeviceState::of(&d, state.clock.now_ms())))
+}
+
+/// Sets a device's settings (administrators of its site): spoken prompts, round-the-clock.
+#[utoipa::path(put, path = "/api/v1/devices/{id}/settings", tag = "devices",
+    params(("id" = i64, Path, description = "Device id")), request_body = super::Settings,
+    responses((status = 200, body = DeviceState), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, body = crate::error::ErrorBody)))]
+async fn api_settings(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Path(id): Path<i64>,
+    Json(b): Json<super::Settings>,
+) -> AppResult<axum::Json<DeviceState>> {
+    let admin = actor.admin().ok_or_else(AppError::forbidden)?;
+    let d = super::set_settings(&state.db, &state.clock, admin, id, b).await?;
     Ok(axum::Json(DeviceState::of(&d, state.clock.now_ms())))
 }
 

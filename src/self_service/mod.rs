@@ -50,6 +50,8 @@ pub struct Ctx<'a> {
 pub enum SelfServiceError {
     #[error("reader")]
     Reader,
+    #[error("closed")]
+    Closed,
     #[error("not a permit")]
     NotAPermit,
     #[error("no such session")]
@@ -74,6 +76,7 @@ impl UserMessage for SelfServiceError {
     fn code(&self) -> &'static str {
         match self {
             SelfServiceError::Reader => "self_service.reader",
+            SelfServiceError::Closed => "self_service.closed",
             SelfServiceError::NotAPermit => "self_service.not_a_permit",
             SelfServiceError::NoSuchSession => "self_service.no_such_session",
             SelfServiceError::SessionOver => "self_service.session_over",
@@ -91,7 +94,9 @@ impl UserMessage for SelfServiceError {
             SelfServiceError::SessionOver | SelfServiceError::NotPaid => {
                 axum::http::StatusCode::CONFLICT
             }
-            SelfServiceError::Reader => axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            SelfServiceError::Reader | SelfServiceError::Closed => {
+                axum::http::StatusCode::SERVICE_UNAVAILABLE
+            }
             _ => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
@@ -101,6 +106,12 @@ impl UserMessage for SelfServiceError {
                 .pick(
                     "读不到证件，请将通行证平放在读卡区后重试；仍不行请到窗口办理。",
                     "The permit could not be read: lay it flat on the reader and try again, or go to a window.",
+                )
+                .into(),
+            SelfServiceError::Closed => lang
+                .pick(
+                    "本机只在办证点开放时间内服务，请在开放时间再来，或使用24小时自助机。",
+                    "This kiosk serves in its site's opening hours only: come back when it is open, or use a 24-hour kiosk.",
                 )
                 .into(),
             SelfServiceError::NotAPermit => lang
@@ -185,6 +196,14 @@ pub async fn start(
     device: &DeviceRow,
     site: &crate::sites::Site,
 ) -> Result<Started> {
+    if !crate::device_registry::serving_now(
+        device,
+        site,
+        &ctx.app.calendar.current(),
+        ctx.app.clock,
+    ) {
+        return refused(SelfServiceError::Closed);
+    }
     let chip = ctx.station.read_permit(device.id).map_err(device_fault)?;
     let (holder, _number) = check_chip(&chip)?;
     let face = ctx

@@ -72,6 +72,7 @@ pub const LIMITED: &[(&str, &str)] = &[
 pub const DEVICE_ONLY: &[(&str, &str)] = &[
     ("POST", "/api/v1/devices/me/heartbeat"),
     ("POST", "/api/v1/devices/me/rotate"),
+    ("POST", "/api/v1/devices/me/check-in"),
     ("POST", "/api/v1/self-endorsements"),
     ("GET", "/api/v1/self-endorsements/{token}"),
     ("POST", "/api/v1/self-endorsements/{token}/choice"),
