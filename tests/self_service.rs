@@ -597,6 +597,15 @@ async fn a_hall_kiosk_closes_with_the_hall_and_a_24_hour_one_does_not(engine: En
     .await;
     assert_eq!(status, 503, "{e}");
     assert_eq!(e["code"], "self_service.closed");
+    let prompt = || async {
+        app.client()
+            .get(app.url("/kiosk/voice/zh/take-card.wav"))
+            .header("authorization", format!("Device {k}"))
+            .send()
+            .await
+            .expect("prompt")
+    };
+    assert_eq!(prompt().await.status(), 204, "silent while prompts are off");
     let hall = app.site_id("0001").await;
     let pw = app
         .staff(
@@ -620,4 +629,23 @@ async fn a_hall_kiosk_closes_with_the_hall_and_a_24_hour_one_does_not(engine: En
         json!({"voice_prompts": true, "always_open": true})
     );
     start(&app, &k).await;
+    // Spoken now, offline, where the synthesiser is installed (CI installs it).
+    if std::process::Command::new("espeak-ng")
+        .arg("--version")
+        .output()
+        .is_ok()
+    {
+        let res = prompt().await;
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-type"], "audio/wav");
+        let wav = res.bytes().await.expect("wav");
+        assert_eq!(&wav[..4], b"RIFF");
+    }
+    let unknown = app
+        .client()
+        .get(app.url("/kiosk/voice/zh/say-anything.wav"))
+        .send()
+        .await
+        .expect("unknown");
+    assert_eq!(unknown.status(), 404, "only the fixed prompts are spoken");
 }

@@ -33,6 +33,7 @@ pub fn pages() -> Router<AppState> {
         .route("/admin/devices/{id}/revoke", post(admin_revoke))
         .route("/admin/devices/{id}/settings", post(admin_settings))
         .route("/devices/enrol", get(enrol_page).post(enrol_submit))
+        .route("/kiosk/voice/{lang}/{prompt}", get(kiosk_prompt))
 }
 
 pub fn api() -> OpenApiRouter<AppState> {
@@ -305,6 +306,41 @@ async fn admin_settings(
     };
     super::set_settings(&state.db, &state.clock, admin, id, settings).await?;
     Ok(Redirect::to("/admin/devices").into_response())
+}
+
+/// A kiosk's spoken prompt (issue 14 §1): the WAV when the calling device has spoken prompts
+/// on, 204 when it has them off (the page then stays silent), so the pages need not know.
+async fn kiosk_prompt(
+    device: MaybeDevice,
+    Path((lang, prompt)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let lang = crate::i18n::Lang::from_code(&lang).ok_or_else(AppError::not_found)?;
+    let prompt = crate::queue::voice::Prompt::parse(prompt.trim_end_matches(".wav"))
+        .ok_or_else(AppError::not_found)?;
+    if !device.0.as_ref().is_some_and(|d| d.voice_prompts) {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    match crate::queue::voice::prompt_clip(lang, prompt).await {
+        Ok(wav) => Ok((
+            [
+                (
+                    header::CONTENT_TYPE,
+                    header::HeaderValue::from_static("audio/wav"),
+                ),
+                (
+                    header::CACHE_CONTROL,
+                    header::HeaderValue::from_static("no-store"),
+                ),
+            ],
+            wav.as_ref().clone(),
+        )
+            .into_response()),
+        Err(crate::queue::voice::VoiceError::Unavailable) => Err(AppError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            crate::error::CommonError::Unavailable,
+        )),
+        Err(e) => Err(AppError::internal(e)),
+    }
 }
 
 // ---- enrolment on the device -------------------------------------------------------------------

@@ -48,6 +48,101 @@ static CLIPS: LazyLock<Mutex<HashMap<String, Arc<Vec<u8>>>>> =
 /// A WAV clip of the call in `lang`.
 pub async fn clip(lang: Lang, number: &str, window: i64) -> Result<Arc<Vec<u8>>, VoiceError> {
     let text = call_text(lang, number, window).ok_or(VoiceError::BadInput)?;
+    speak(lang, text).await
+}
+
+/// What a kiosk says (issue 14 §1), when its device has spoken prompts on: fixed sentences
+/// only, so nothing a citizen typed is ever spoken aloud in the hall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prompt {
+    Welcome,
+    PlaceIdCard,
+    PlacePermit,
+    ChooseEndorsement,
+    ScanToPay,
+    TakeTicket,
+    TakeCard,
+    GoToWindow,
+    FillForm,
+    IdleWarning,
+}
+
+impl Prompt {
+    pub const ALL: [Prompt; 10] = [
+        Prompt::Welcome,
+        Prompt::PlaceIdCard,
+        Prompt::PlacePermit,
+        Prompt::ChooseEndorsement,
+        Prompt::ScanToPay,
+        Prompt::TakeTicket,
+        Prompt::TakeCard,
+        Prompt::GoToWindow,
+        Prompt::FillForm,
+        Prompt::IdleWarning,
+    ];
+    pub fn code(self) -> &'static str {
+        match self {
+            Prompt::Welcome => "welcome",
+            Prompt::PlaceIdCard => "place-id-card",
+            Prompt::PlacePermit => "place-permit",
+            Prompt::ChooseEndorsement => "choose-endorsement",
+            Prompt::ScanToPay => "scan-to-pay",
+            Prompt::TakeTicket => "take-ticket",
+            Prompt::TakeCard => "take-card",
+            Prompt::GoToWindow => "go-to-window",
+            Prompt::FillForm => "fill-form",
+            Prompt::IdleWarning => "idle-warning",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Prompt> {
+        Prompt::ALL.into_iter().find(|p| p.code() == s)
+    }
+    pub fn text(self, lang: Lang) -> &'static str {
+        match self {
+            Prompt::Welcome => lang.pick(
+                "欢迎使用自助服务，请点击屏幕选择业务",
+                "Welcome. Touch the screen to choose a service",
+            ),
+            Prompt::PlaceIdCard => lang.pick(
+                "请将身份证放在读卡区",
+                "Please place your ID card on the reader",
+            ),
+            Prompt::PlacePermit => lang.pick(
+                "请将通行证平放在读卡区，并正视摄像头",
+                "Please lay your permit flat on the reader and look at the camera",
+            ),
+            Prompt::ChooseEndorsement => {
+                lang.pick("请选择签注种类和次数", "Please choose the endorsement")
+            }
+            Prompt::ScanToPay => lang.pick(
+                "请用手机扫描二维码缴费",
+                "Please scan the code with your phone to pay",
+            ),
+            Prompt::TakeTicket => lang.pick(
+                "请取走号票，留意叫号",
+                "Please take your ticket and listen for your number",
+            ),
+            Prompt::TakeCard => {
+                lang.pick("办理完成，请取回您的证件", "Done. Please take your permit")
+            }
+            Prompt::GoToWindow => lang.pick("请到人工窗口办理", "Please go to a service window"),
+            Prompt::FillForm => lang.pick(
+                "请按屏幕提示逐项填写",
+                "Please fill in the form step by step",
+            ),
+            Prompt::IdleWarning => lang.pick("即将返回首页", "Returning to the start"),
+        }
+    }
+}
+
+/// A WAV clip of a kiosk prompt in `lang`.
+pub async fn prompt_clip(lang: Lang, prompt: Prompt) -> Result<Arc<Vec<u8>>, VoiceError> {
+    speak(lang, prompt.text(lang).to_string()).await
+}
+
+/// Synthesises `text` (only ever one of our fixed sentences or a call) with espeak-ng, once
+/// per text: the clip is kept in memory.
+async fn speak(lang: Lang, text: String) -> Result<Arc<Vec<u8>>, VoiceError> {
     let key = format!("{}|{text}", lang.code());
     if let Some(c) = CLIPS
         .lock()
