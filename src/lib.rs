@@ -31,6 +31,7 @@ pub mod ratings;
 pub mod self_service;
 pub mod server;
 pub mod sites;
+pub mod staffing;
 pub mod supervision;
 pub mod telemetry;
 pub mod web;
