@@ -36,6 +36,14 @@ pub fn pages() -> Router<AppState> {
             "/progress/decline-callbacks",
             post(progress_decline_callbacks),
         )
+        .route(
+            "/kiosk/{site}/progress",
+            get(kiosk_progress_form).post(kiosk_progress_page),
+        )
+        .route(
+            "/kiosk/{site}/progress/decline-callbacks",
+            post(kiosk_progress_decline_callbacks),
+        )
         .route("/staff/review", get(review_page))
         .route("/staff/production", get(production_page))
         .route("/staff/custody", get(custody_page))
@@ -799,10 +807,8 @@ async fn label_barcode(Staff(_actor): Staff, Path(label): Path<String>) -> AppRe
 
 // ---- citizen progress ----------------------------------------------------------------------
 
-#[derive(Template, WebTemplate)]
-#[template(path = "progress.html")]
-struct ProgressPage {
-    page: Page,
+/// What the citizen's progress page shows, public or at the kiosk.
+struct ProgressView {
     number: String,
     progress: Option<Progress>,
     error: Option<String>,
@@ -814,15 +820,52 @@ struct ProgressPage {
     declined_now: bool,
 }
 
+impl ProgressView {
+    fn empty(number: String) -> ProgressView {
+        ProgressView {
+            number,
+            progress: None,
+            error: None,
+            id_number: String::new(),
+            callbacks_declined: false,
+            declined_now: false,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "progress.html")]
+struct ProgressPage {
+    page: Page,
+    v: ProgressView,
+}
+
+/// The same look-up in the kiosk's shell (issue 14 §1), only on an enrolled kiosk of the site.
+#[derive(Template, WebTemplate)]
+#[template(path = "kiosk_progress.html")]
+struct KioskProgressPage {
+    page: Page,
+    site: Site,
+    v: ProgressView,
+    /// Where the "no callbacks" form posts (the kiosk's own address).
+    decline_action: String,
+}
+
+impl KioskProgressPage {
+    fn new(page: Page, site: Site, v: ProgressView) -> KioskProgressPage {
+        KioskProgressPage {
+            page,
+            decline_action: format!("/kiosk/{}/progress/decline-callbacks", site.code),
+            site,
+            v,
+        }
+    }
+}
+
 async fn progress_form(page: Page, Query(q): Query<ListQuery>) -> ProgressPage {
     ProgressPage {
         page,
-        number: q.no,
-        progress: None,
-        error: None,
-        id_number: String::new(),
-        callbacks_declined: false,
-        declined_now: false,
+        v: ProgressView::empty(q.no),
     }
 }
 
@@ -876,19 +919,20 @@ async fn progress_page(
     crate::web::extract::Meta(meta): crate::web::extract::Meta,
     Form(f): Form<ProgressForm>,
 ) -> AppResult<ProgressPage> {
-    progress_view(&state, page, &meta.ip, f, false).await
+    let v = progress_view(&state, page.lang, &meta.ip, f, false).await?;
+    Ok(ProgressPage { page, v })
 }
 
 /// Looks the application up and, when `decline` and it matches, records that the citizen
 /// declines callbacks; the same page either way.
 async fn progress_view(
     state: &AppState,
-    page: Page,
+    lang: Lang,
     ip: &str,
     f: ProgressForm,
     decline: bool,
-) -> AppResult<ProgressPage> {
-    let (progress, error) = match lookup(state, &f.no, &f.id_number, page.lang, ip).await? {
+) -> AppResult<ProgressView> {
+    let (progress, error) = match lookup(state, &f.no, &f.id_number, lang, ip).await? {
         Ok(p) => (Some(p), None),
         Err(e) => (None, Some(e)),
     };
@@ -904,8 +948,7 @@ async fn progress_view(
         }
         callbacks_declined = crate::callbacks::declined(&ctx, &id_index).await?;
     }
-    Ok(ProgressPage {
-        page,
+    Ok(ProgressView {
         number: f.no,
         id_number: if progress.is_some() {
             f.id_number
@@ -927,7 +970,62 @@ async fn progress_decline_callbacks(
     crate::web::extract::Meta(meta): crate::web::extract::Meta,
     Form(f): Form<ProgressForm>,
 ) -> AppResult<ProgressPage> {
-    progress_view(&state, page, &meta.ip, f, true).await
+    let v = progress_view(&state, page.lang, &meta.ip, f, true).await?;
+    Ok(ProgressPage { page, v })
+}
+
+/// The active site `code` whose enrolled kiosk is asking (403 for any other browser).
+async fn kiosk_site(
+    state: &AppState,
+    device: &crate::device_registry::web::MaybeDevice,
+    code: &str,
+) -> AppResult<Site> {
+    let site = crate::sites::site_by_code(state.db.reader(), code)
+        .await?
+        .filter(|s| s.active)
+        .ok_or_else(AppError::not_found)?;
+    crate::device_registry::web::kiosk_of(device, site.id)?;
+    Ok(site)
+}
+
+async fn kiosk_progress_form(
+    State(state): State<AppState>,
+    page: Page,
+    device: crate::device_registry::web::MaybeDevice,
+    Path(code): Path<String>,
+) -> AppResult<KioskProgressPage> {
+    let site = kiosk_site(&state, &device, &code).await?;
+    Ok(KioskProgressPage::new(
+        page,
+        site,
+        ProgressView::empty(String::new()),
+    ))
+}
+
+async fn kiosk_progress_page(
+    State(state): State<AppState>,
+    page: Page,
+    device: crate::device_registry::web::MaybeDevice,
+    crate::web::extract::Meta(meta): crate::web::extract::Meta,
+    Path(code): Path<String>,
+    Form(f): Form<ProgressForm>,
+) -> AppResult<KioskProgressPage> {
+    let site = kiosk_site(&state, &device, &code).await?;
+    let v = progress_view(&state, page.lang, &meta.ip, f, false).await?;
+    Ok(KioskProgressPage::new(page, site, v))
+}
+
+async fn kiosk_progress_decline_callbacks(
+    State(state): State<AppState>,
+    page: Page,
+    device: crate::device_registry::web::MaybeDevice,
+    crate::web::extract::Meta(meta): crate::web::extract::Meta,
+    Path(code): Path<String>,
+    Form(f): Form<ProgressForm>,
+) -> AppResult<KioskProgressPage> {
+    let site = kiosk_site(&state, &device, &code).await?;
+    let v = progress_view(&state, page.lang, &meta.ip, f, true).await?;
+    Ok(KioskProgressPage::new(page, site, v))
 }
 
 /// Declines the daily callbacks for the applicant (by application number and ID number).

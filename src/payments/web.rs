@@ -319,19 +319,49 @@ async fn cashier_order(
     }
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "pay_order.html")]
-struct OrderPage {
-    page: Page,
+/// A payment order as the cashier's window and the kiosk show it.
+struct OrderView {
     order: PaymentRow,
     application_no: String,
     method: String,
     amount: String,
     status: String,
     paid: bool,
+    receipt_token: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pay_order.html")]
+struct OrderPage {
+    page: Page,
+    o: OrderView,
     staff: bool,
     back: String,
-    receipt_token: Option<String>,
+}
+
+async fn order_view(state: &AppState, lang: Lang, order_no: &str) -> AppResult<OrderView> {
+    let order = super::store::payment_by_order(state.db.reader(), order_no)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let app = crate::applications::application(state.db.reader(), order.application_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let paid = order.status == PaymentStatus::Paid;
+    let status = match order.status {
+        PaymentStatus::Paid => settlement_text(Settlement::Paid, lang),
+        PaymentStatus::Closed => settlement_text(Settlement::PaidTwiceRefunded, lang),
+        PaymentStatus::Pending => settlement_text(Settlement::Pending, lang),
+    }
+    .to_string();
+    Ok(OrderView {
+        application_no: app.application_no,
+        method: order.method.name(lang).to_string(),
+        amount: yuan(order.amount_fen),
+        status,
+        paid,
+        receipt_token: paid.then_some(app.token),
+        order,
+    })
 }
 
 async fn order_page(
@@ -341,30 +371,10 @@ async fn order_page(
     staff: bool,
     back: String,
 ) -> AppResult<OrderPage> {
-    let order = super::store::payment_by_order(state.db.reader(), order_no)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let app = crate::applications::application(state.db.reader(), order.application_id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
-    let lang = page.lang;
-    let paid = order.status == PaymentStatus::Paid;
-    let status = match order.status {
-        PaymentStatus::Paid => settlement_text(Settlement::Paid, lang),
-        PaymentStatus::Closed => settlement_text(Settlement::PaidTwiceRefunded, lang),
-        PaymentStatus::Pending => settlement_text(Settlement::Pending, lang),
-    }
-    .to_string();
     Ok(OrderPage {
-        application_no: app.application_no,
-        method: order.method.name(lang).to_string(),
-        amount: yuan(order.amount_fen),
-        status,
-        paid,
+        o: order_view(state, page.lang, order_no).await?,
         staff,
         back,
-        receipt_token: paid.then_some(app.token),
-        order,
         page,
     })
 }
@@ -526,15 +536,29 @@ async fn kiosk_pay_start(
     .into_response())
 }
 
+/// The order's QR code on the kiosk, in the kiosk's shell: the page looks again every few
+/// seconds until the citizen has paid, then says so with the way home.
+#[derive(Template, WebTemplate)]
+#[template(path = "kiosk_pay_order.html")]
+struct KioskOrderPage {
+    page: Page,
+    site: Site,
+    o: OrderView,
+}
+
 async fn kiosk_order_page(
     State(state): State<AppState>,
     page: Page,
     device: crate::device_registry::web::MaybeDevice,
     Path((code, order)): Path<(String, String)>,
-) -> AppResult<OrderPage> {
+) -> AppResult<KioskOrderPage> {
     let site = kiosk_site(&state, &code).await?;
     crate::device_registry::web::kiosk_of(&device, site.id)?;
-    order_page(&state, page, &order, false, format!("/kiosk/{}", site.code)).await
+    Ok(KioskOrderPage {
+        o: order_view(&state, page.lang, &order).await?,
+        site,
+        page,
+    })
 }
 
 // ---- simulator wallet ----------------------------------------------------------------------

@@ -115,11 +115,14 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     res
 }
 
-/// The pages a kiosk shows a citizen (and the ticket it prints).
+/// The pages a kiosk shows a citizen (and the ticket it prints, the one form as it is posted
+/// and the printed form it leads to).
 fn is_kiosk_page(path: &str) -> bool {
     path.starts_with("/kiosk/")
         || path == "/devices/enrol"
         || (path.starts_with("/tickets/") && path.ends_with("/print"))
+        || path == "/forms"
+        || (path.starts_with("/forms/") && !path.ends_with(".svg"))
 }
 
 /// Works out the client's address once (through the configured trusted proxies) for the rate
@@ -380,4 +383,33 @@ pub async fn csrf_token(State(state): State<AppState>, req: Request, next: Next)
 
 fn reject() -> Response {
     AppError::new(StatusCode::FORBIDDEN, CommonError::CsrfRejected).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_kiosk_page;
+
+    #[test]
+    fn the_kiosks_pages_and_the_forms_it_leads_to_are_never_stored() {
+        for path in [
+            "/kiosk/0001",
+            "/kiosk/0001/progress",
+            "/kiosk/0001/pay/P1",
+            "/devices/enrol",
+            "/tickets/abc/print",
+            "/forms",
+            "/forms/abc",
+        ] {
+            assert!(is_kiosk_page(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/progress",
+            "/m/form",
+            "/forms/abc/barcode.svg",
+            "/tickets/abc/qr.svg",
+        ] {
+            assert!(!is_kiosk_page(path), "{path}");
+        }
+    }
 }

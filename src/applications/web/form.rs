@@ -255,6 +255,36 @@ pub(super) fn old_states(lang: Lang) -> Vec<Choice> {
         .collect()
 }
 
+/// The one form in the kiosk's shell (issue 14 §1): the same sections as [`FormPage`], each a
+/// step of its own, no site navigation.
+#[derive(Template, WebTemplate)]
+#[template(path = "kiosk_form.html")]
+pub(super) struct KioskFormPage {
+    pub(super) page: Page,
+    pub(super) kiosk: bool,
+    pub(super) site: Site,
+    pub(super) blocks: Vec<DocumentBlock>,
+    pub(super) old_states: Vec<Choice>,
+    pub(super) f: FormFields,
+    pub(super) error: Option<String>,
+}
+
+/// The form as the channel shows it: the kiosk's shell when filled at a kiosk of a known site,
+/// the public page otherwise.
+pub(super) enum FormView {
+    Public(Box<FormPage>),
+    Kiosk(Box<KioskFormPage>),
+}
+
+impl IntoResponse for FormView {
+    fn into_response(self) -> Response {
+        match self {
+            FormView::Public(p) => p.into_response(),
+            FormView::Kiosk(p) => p.into_response(),
+        }
+    }
+}
+
 pub(super) async fn form_page(
     state: &AppState,
     page: Page,
@@ -262,22 +292,35 @@ pub(super) async fn form_page(
     site: Option<Site>,
     f: FormFields,
     error: Option<String>,
-) -> AppResult<FormPage> {
+) -> AppResult<FormView> {
+    let blocks = blocks(state, page.lang);
+    let old_states = old_states(page.lang);
+    if kiosk && let Some(site) = site {
+        return Ok(FormView::Kiosk(Box::new(KioskFormPage {
+            page,
+            kiosk,
+            site,
+            blocks,
+            old_states,
+            f,
+            error,
+        })));
+    }
     let sites = crate::sites::list_sites(state.db.reader(), true)
         .await?
         .into_iter()
         .filter(|s| s.kind != SiteKind::KioskPoint)
         .collect();
-    Ok(FormPage {
-        blocks: blocks(state, page.lang),
-        old_states: old_states(page.lang),
+    Ok(FormView::Public(Box::new(FormPage {
+        blocks,
+        old_states,
         page,
         kiosk,
         site,
         sites,
         f,
         error,
-    })
+    })))
 }
 
 pub(super) async fn active_site(state: &AppState, code: &str) -> AppResult<Site> {
@@ -291,7 +334,7 @@ pub(super) async fn kiosk_form(
     State(state): State<AppState>,
     page: Page,
     Path(code): Path<String>,
-) -> AppResult<FormPage> {
+) -> AppResult<FormView> {
     let site = active_site(&state, &code).await?;
     let f = FormFields {
         site: site.code.clone(),
@@ -311,7 +354,7 @@ pub(super) async fn mobile_form(
     State(state): State<AppState>,
     page: Page,
     Query(q): Query<SiteQuery>,
-) -> AppResult<FormPage> {
+) -> AppResult<FormView> {
     let f = FormFields {
         site: q.site,
         channel: "mobile".into(),
@@ -454,7 +497,20 @@ pub(super) struct PrintedForm {
     pub(super) materials: Vec<String>,
     pub(super) sex: String,
     pub(super) estimate: String,
-    pub(super) kiosk: bool,
+}
+
+/// The printed form in the kiosk's shell: a form filled at the kiosk is shown there right
+/// after it is submitted.
+#[derive(Template, WebTemplate)]
+#[template(path = "kiosk_form_print.html")]
+pub(super) struct KioskPrintedForm {
+    pub(super) page: Page,
+    pub(super) d: Dossier,
+    pub(super) site: Site,
+    pub(super) documents: Vec<DocumentLine>,
+    pub(super) materials: Vec<String>,
+    pub(super) sex: String,
+    pub(super) estimate: String,
 }
 
 pub(super) async fn site_of(state: &AppState, id: i64) -> AppResult<Site> {
@@ -467,7 +523,7 @@ pub(super) async fn printed_form(
     State(state): State<AppState>,
     page: Page,
     Path(token): Path<String>,
-) -> AppResult<PrintedForm> {
+) -> AppResult<Response> {
     let ctx = state.applications();
     let d = crate::applications::dossier_by_token(&ctx, &token)
         .await?
@@ -484,16 +540,31 @@ pub(super) async fn printed_form(
         crate::applications::terms(&ctx, &d, TimeLimitClass::Normal, state.clock.today())
             .map(|t| yuan(t.fee_fen))
             .unwrap_or_default();
+    let documents = document_lines(&state, &d, lang, false);
+    let sex = sex_name(&d.row.sex, lang);
+    // Filled at the kiosk: shown there, in its shell (issue 14 §1).
+    if d.row.channel == "kiosk" {
+        return Ok(KioskPrintedForm {
+            page,
+            d,
+            site,
+            documents,
+            materials,
+            sex,
+            estimate,
+        }
+        .into_response());
+    }
     Ok(PrintedForm {
-        documents: document_lines(&state, &d, lang, false),
-        sex: sex_name(&d.row.sex, lang),
-        kiosk: d.row.channel == "kiosk",
+        documents,
+        sex,
         materials,
         estimate,
         site,
         d,
         page,
-    })
+    }
+    .into_response())
 }
 
 pub(super) fn sex_name(code: &str, lang: Lang) -> String {
