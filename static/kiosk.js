@@ -370,3 +370,27 @@ var kioskKeypad = (function () {
   var form = document.getElementById('endorse-finish');
   if (form && form.getAttribute('data-auto-submit') === '1') form.submit();
 })();
+
+// Spoken prompts (issue 14 §1): the page names its prompt in data-voice; the server answers
+// with the clip when this kiosk has spoken prompts on, 204 when not. A browser that blocks
+// sound until the first touch plays it on that touch (kiosk browsers run with autoplay on).
+(function () {
+  var body = document.body;
+  var prompt = body.getAttribute('data-voice');
+  if (!prompt || !window.fetch || !window.Audio) return;
+  var lang = body.getAttribute('data-voice-lang') || 'zh';
+  fetch('/kiosk/voice/' + lang + '/' + prompt + '.wav', { credentials: 'same-origin' })
+    .then(function (r) { return r.status === 200 ? r.blob() : null; })
+    .then(function (blob) {
+      if (!blob) return;
+      var audio = new Audio(URL.createObjectURL(blob));
+      body.setAttribute('data-voice-ready', '1');
+      audio.play().catch(function () {
+        document.addEventListener('pointerdown', function once() {
+          document.removeEventListener('pointerdown', once);
+          audio.play().catch(function () {});
+        });
+      });
+    })
+    .catch(function () {});
+})();

@@ -736,3 +736,256 @@ pub async fn walk_in(
     .await
     .expect("walk-in ticket")
 }
+
+/// The hall kiosk in a real browser (issue 14 §1), shared by the kiosk's browser tests: the
+/// kiosk enrolled, its screen sized, and what every kiosk page must be (the shell, text at
+/// least 28 px, targets at least 72 px high and apart).
+#[allow(dead_code)]
+pub mod kiosk {
+    use std::time::{Duration, Instant};
+
+    use fantoccini::{Client, Locator};
+    use serde_json::json;
+
+    use super::TestApp;
+    use super::browser::{Shots, click, in_page_lang, text_of, type_into};
+
+    /// The hall's kiosk standing upright, and lying.
+    pub const PORTRAIT: (u32, u32) = (1080, 1920);
+    pub const LANDSCAPE: (u32, u32) = (1920, 1080);
+
+    /// Registers a kiosk of the hall (0001) and returns its one-time enrolment code.
+    pub async fn kiosk_code(app: &TestApp, name: &str) -> String {
+        onetrip::device_registry::register(
+            &app.state.db,
+            &app.state.clock,
+            super::administrator(),
+            app.site_id("0001").await,
+            onetrip::device_registry::Kind::Kiosk,
+            name,
+        )
+        .await
+        .expect("register the kiosk")
+        .1
+    }
+
+    /// Makes this browser the kiosk: the administrator's code typed once on `/devices/enrol`
+    /// of the application at `base`.
+    pub async fn enrol(c: &Client, base: &str, code: &str) {
+        c.goto(&format!("{base}/devices/enrol"))
+            .await
+            .expect("open enrol");
+        type_into(c, "main input[name=code]", code).await;
+        click(c, "main form button").await;
+        text_of(c, "#enrolled").await;
+    }
+
+    /// The page's viewport exactly `size` (through DevTools), as on the kiosk's full screen.
+    pub async fn screen(c: &Client, shots: &Shots, size: (u32, u32)) {
+        c.set_window_size(size.0, size.1)
+            .await
+            .expect("window size");
+        shots
+            .cdp(
+                c,
+                "Emulation.setDeviceMetricsOverride",
+                json!({ "width": size.0, "height": size.1, "deviceScaleFactor": 1, "mobile": false }),
+            )
+            .await;
+    }
+
+    /// Runs `script` until it returns something other than `null` or `false` (at most 10 s).
+    pub async fn js_until(c: &Client, what: &str, script: &str) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let v = c
+                .execute(script, vec![])
+                .await
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            if !v.is_null() && v != json!(false) {
+                return v;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: not the case within 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until `css` shows some text, and returns it.
+    pub async fn text_until(c: &Client, css: &str, what: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Ok(e) = c.find(Locator::Css(css)).await
+                && let Ok(text) = e.text().await
+                && !text.trim().is_empty()
+            {
+                return text;
+            }
+            assert!(Instant::now() < deadline, "{what} in {css} within 15 s");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The page is in the kiosk's shell: its header, Back (`back`: not on the home page) and
+    /// Start again at the foot, and none of the public site's masthead, navigation, footer or
+    /// staff sign-in.
+    pub async fn in_kiosk_shell(c: &Client, what: &str, back: bool) {
+        let found = c
+            .execute(
+                r#"const q = s => !!document.querySelector(s);
+                   return { masthead: q('.masthead'), mainnav: q('.mainnav'), footer: q('footer'),
+                            login: q('a[href="/login"]'), staff: q('a[href="/staff"]'),
+                            head: q('header.kiosk-head'), restart: q('#kiosk-restart'),
+                            back: q('#kiosk-back'), kiosk_body: q('body.kiosk-body') };"#,
+                vec![],
+            )
+            .await
+            .expect("look at the shell");
+        assert_eq!(
+            found,
+            json!({ "masthead": false, "mainnav": false, "footer": false, "login": false,
+                    "staff": false, "head": true, "restart": true, "back": back, "kiosk_body": true }),
+            "{what}: the kiosk's shell and nothing of the public site"
+        );
+        let restart = text_of(c, "#kiosk-restart").await;
+        assert_eq!(
+            restart,
+            in_page_lang(c, "重新开始", "Start again").await,
+            "{what}"
+        );
+    }
+
+    /// Text shown in the page's main part and its foot smaller than `min` px: each as
+    /// "tag.class “text”: size".
+    pub async fn small_text(c: &Client, min: f64) -> Vec<String> {
+        let v = c
+            .execute(
+                r#"const min = arguments[0], out = [];
+                   const all = document.querySelectorAll('main *, .kiosk-nav *');
+                   for (const e of all) {
+                     if (!e.getClientRects().length || getComputedStyle(e).visibility === 'hidden') continue;
+                     const own = [...e.childNodes].filter(n => n.nodeType === 3 && n.textContent.trim())
+                       .map(n => n.textContent.trim()).join(' ');
+                     const typed = (e.tagName === 'INPUT' || e.tagName === 'SELECT') ? (e.value || e.name) : '';
+                     if (!own && !typed) continue;
+                     const size = parseFloat(getComputedStyle(e).fontSize);
+                     if (size < min) out.push(e.tagName.toLowerCase() + (e.className ? '.' + String(e.className).split(' ').join('.') : '')
+                       + ' “' + (own || typed).slice(0, 30) + '”: ' + size + 'px');
+                   }
+                   return out;"#,
+                vec![json!(min)],
+            )
+            .await
+            .expect("measure the text");
+        v.as_array()
+            .expect("a list")
+            .iter()
+            .map(|s| s.as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    /// The body text's size (the first paragraph or label of the main part), in px.
+    pub async fn body_font_px(c: &Client) -> f64 {
+        c.execute(
+            "const e = document.querySelector('main p, main label');
+             return parseFloat(getComputedStyle(e || document.body).fontSize);",
+            vec![],
+        )
+        .await
+        .expect("font size")
+        .as_f64()
+        .expect("a number")
+    }
+
+    /// Targets shown (buttons, links styled as buttons, fields, keys, the labels of checkboxes
+    /// and radio buttons, the foot's buttons) that are less than `min` px high, or closer than
+    /// `apart` px to another target.
+    pub async fn cramped_targets(c: &Client, min: f64, apart: f64) -> Vec<String> {
+        let v = c
+            .execute(
+                r#"const [min, apart] = arguments, out = [];
+                   const sel = 'main button, main .button, main .kiosk-action, main input:not([type=hidden]):not([type=checkbox]):not([type=radio]), main select, main label.check, main label:has(> input[type=radio]), main summary, .kiosk-nav a, .kiosk-head a';
+                   const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' “' + (e.textContent || e.value || e.name || '').trim().replace(/\s+/g, ' ').slice(0, 24) + '”';
+                   const shown = [...document.querySelectorAll(sel)].filter(e => e.getClientRects().length && !e.closest('[hidden]'));
+                   for (const e of shown) {
+                     const r = e.getBoundingClientRect();
+                     if (r.height < min) out.push(name(e) + ' is ' + Math.round(r.height) + 'px high');
+                   }
+                   // What is on the screen now: the main part scrolls between the head and the foot.
+                   const m = document.querySelector('main').getBoundingClientRect();
+                   const boxes = shown.map(e => {
+                     const r = e.getBoundingClientRect();
+                     if (!e.closest('main')) return [e, r];
+                     const top = Math.max(r.top, m.top), bottom = Math.min(r.bottom, m.bottom);
+                     return bottom > top ? [e, { left: r.left, right: r.right, top, bottom }] : null;
+                   }).filter(b => b);
+                   for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+                     const [a, r] = boxes[i], [b, s] = boxes[j];
+                     if (a.contains(b) || b.contains(a)) continue;
+                     const dx = Math.max(s.left - r.right, r.left - s.right), dy = Math.max(s.top - r.bottom, r.top - s.bottom);
+                     if (Math.max(dx, dy) < apart) out.push(name(a) + ' and ' + name(b) + ' are ' + Math.round(Math.max(dx, dy)) + 'px apart');
+                   }
+                   return out;"#,
+                vec![json!(min), json!(apart)],
+            )
+            .await
+            .expect("measure the targets");
+        v.as_array()
+            .expect("a list")
+            .iter()
+            .map(|s| s.as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    /// Everything issue 14 §1 asks of a kiosk page, checked at the current size.
+    pub async fn kiosk_page_ok(c: &Client, what: &str) {
+        in_kiosk_shell(c, what, true).await;
+        let px = body_font_px(c).await;
+        assert!(px >= 28.0, "{what}: body text {px}px, not at least 28px");
+        let small = small_text(c, 28.0).await;
+        assert!(small.is_empty(), "{what}: text under 28px: {small:#?}");
+        let cramped = cramped_targets(c, 72.0, 8.0).await;
+        assert!(
+            cramped.is_empty(),
+            "{what}: targets under 72px or without room: {cramped:#?}"
+        );
+    }
+
+    /// Types `digits` on the keypad of the field `field` (an id), one key at a time.
+    pub async fn keypad_type(c: &Client, field: &str, digits: &str) {
+        for k in digits.chars() {
+            click(
+                c,
+                &format!("#{field}-keypad button.kiosk-key[data-key='{k}']"),
+            )
+            .await;
+        }
+    }
+
+    /// The keypad of `field` is up, the system keyboard is not asked for.
+    pub async fn keypad_is_up(c: &Client, field: &str, what: &str) {
+        let mode = c
+            .find(Locator::Css(&format!("#{field}")))
+            .await
+            .expect("the field")
+            .attr("inputmode")
+            .await
+            .expect("inputmode");
+        assert_eq!(
+            mode.as_deref(),
+            Some("none"),
+            "{what}: no system keyboard for {field}"
+        );
+        js_until(
+            c,
+            &format!("{what}: the keypad of {field} shown"),
+            &format!(
+                "const p = document.getElementById('{field}-keypad');
+                 return !!p && !p.hidden && p.getClientRects().length > 0;"
+            ),
+        )
+        .await;
+    }
+}
