@@ -80,6 +80,11 @@ pub struct Config {
     pub kiosk_idle_seconds: u32,
     /// R13 (每日回访): citizens drawn per site and working day for the daily callbacks.
     pub callback_sample_size: u32,
+    /// Issue 16 (staffing): the share of citizens that must be called within
+    /// `staffing_target_wait_minutes` (0–1).
+    pub staffing_target_share: f64,
+    /// Issue 16 (staffing): the wait the target share must not exceed, in minutes.
+    pub staffing_target_wait_minutes: f64,
     /// The address citizens' phones reach the hall at (e.g. `https://crj.example.gov.cn`), for
     /// QR codes; empty: the host the request came to.
     pub public_url: String,
@@ -263,6 +268,8 @@ impl Default for Config {
             rating_followup_working_days: 3,
             complaint_answer_working_days: 5,
             callback_sample_size: 10,
+            staffing_target_share: 0.9,
+            staffing_target_wait_minutes: 15.0,
             kiosk_idle_seconds: 60,
             public_url: String::new(),
             custody_retention_days: 90,
@@ -313,6 +320,15 @@ impl Config {
         };
         config.proxy_networks().map_err(invalid)?;
         config.metrics_networks().map_err(invalid)?;
+        let share_ok = (0.0..1.0).contains(&config.staffing_target_share)
+            && config.staffing_target_share > 0.0;
+        let wait_ok = config.staffing_target_wait_minutes.is_finite()
+            && config.staffing_target_wait_minutes > 0.0;
+        if !share_ok || !wait_ok {
+            return Err(invalid(
+                "staffing_target_share must be between 0 and 1 (e.g. 0.9) and staffing_target_wait_minutes above 0".into(),
+            ));
+        }
         if config.database_url.is_empty() {
             config.database_url = format!(
                 "sqlite://{}",

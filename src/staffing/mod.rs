@@ -3,4 +3,6 @@
 //! the hall's own calling order.
 
 pub mod erlang;
+pub mod plan;
 pub mod simulate;
+pub mod web;
