@@ -21,6 +21,7 @@ pub mod domain;
 pub mod error;
 pub mod error_rate;
 pub mod express;
+pub mod hall;
 pub mod i18n;
 pub mod notify;
 pub mod payments;
