@@ -67,15 +67,15 @@ pub async fn check_in(
         &mut tx,
         doc.application_id,
         "document.ready",
-        |lang, no| match lang {
-            Lang::ZhCn => format!(
-                "【出入境】您的{}（受理编号{no}）已制证完成，请于{}起凭回执和身份证到{}领取。",
-                name(lang), from, site_name(lang)
-            ),
-            Lang::En => format!(
-                "[Exit-Entry] Your {} (application {no}) is ready to collect at {} from {}. Bring the receipt and your ID card.",
-                name(lang), site_name(lang), from
-            ),
+        |lang, no| {
+            ready_text(
+                Arrived::Produced,
+                lang,
+                name(lang),
+                no,
+                &site_name(lang),
+                &from.text(lang),
+            )
         },
         now,
     )
@@ -133,19 +133,15 @@ pub(super) async fn receive_transfer(
         &mut tx,
         doc.application_id,
         "document.ready",
-        |lang, no| match lang {
-            Lang::ZhCn => format!(
-                "【出入境】您的{}（受理编号{no}）已转至{}，请于{}起凭回执和身份证领取。",
+        |lang, no| {
+            ready_text(
+                Arrived::Transferred,
+                lang,
                 name(lang),
-                site_name(lang),
-                from
-            ),
-            Lang::En => format!(
-                "[Exit-Entry] Your {} (application {no}) is now at {}, ready from {}.",
-                name(lang),
-                site_name(lang),
-                from
-            ),
+                no,
+                &site_name(lang),
+                &from.text(lang),
+            )
         },
         now,
     )
@@ -227,12 +223,122 @@ pub async fn transfer_site(
 }
 
 /// The first opening of the site from `date` ("from …" in the ready message).
-pub(super) fn ready_from(ctx: &Ctx<'_>, site: &crate::sites::Site, date: Date) -> String {
+pub(super) fn ready_from(ctx: &Ctx<'_>, site: &crate::sites::Site, date: Date) -> ReadyFrom {
     crate::domain::opening::next_openings(&site.opening_rules, &ctx.calendar.current(), date, 14)
         .ok()
         .and_then(|days| days.into_iter().find(|(_, o)| o.is_open()))
-        .map(|(d, o)| format!("{d} {}", o.describe(Lang::ZhCn)))
-        .unwrap_or_else(|| date.to_string())
+        .map(|(d, o)| ReadyFrom {
+            date: d,
+            hours: o.periods().iter().map(|p| p.to_string()).collect(),
+        })
+        .unwrap_or(ReadyFrom {
+            date,
+            hours: Vec::new(),
+        })
+}
+
+/// The first day a document can be collected, with that day's opening hours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ReadyFrom {
+    pub date: Date,
+    /// `08:30–12:00` per period.
+    pub hours: Vec<String>,
+}
+
+impl ReadyFrom {
+    /// As a text reads it: `12月2日（星期三）08:30–12:00、13:30–17:30`, or
+    /// `Wed 2 Dec (08:30–12:00, 13:30–17:30)`.
+    pub fn text(&self, lang: Lang) -> String {
+        let d = self.date;
+        match lang {
+            Lang::ZhCn => {
+                let weekday = ["一", "二", "三", "四", "五", "六", "日"]
+                    [d.weekday().to_monday_zero_offset() as usize];
+                format!(
+                    "{}月{}日（星期{weekday}）{}",
+                    d.month(),
+                    d.day(),
+                    self.hours.join("、")
+                )
+            }
+            Lang::En => {
+                let day = d.strftime("%a %-d %b").to_string();
+                if self.hours.is_empty() {
+                    day
+                } else {
+                    format!("{day} ({})", self.hours.join(", "))
+                }
+            }
+        }
+    }
+}
+
+/// How a document came to be waiting for its holder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Arrived {
+    Produced,
+    Transferred,
+}
+
+/// The text telling the holder their document can be collected: where, from when (with the
+/// hours), and what to bring.
+pub(super) fn ready_text(
+    how: Arrived,
+    lang: Lang,
+    document: &str,
+    no: &str,
+    site: &str,
+    when: &str,
+) -> String {
+    match (how, lang) {
+        (Arrived::Produced, Lang::ZhCn) => format!(
+            "【出入境】您的{document}（受理编号{no}）已制证完成，可于{when}到{site}领取，请携带受理回执和身份证。"
+        ),
+        (Arrived::Transferred, Lang::ZhCn) => format!(
+            "【出入境】您的{document}（受理编号{no}）已转至{site}，可于{when}领取，请携带受理回执和身份证。"
+        ),
+        (Arrived::Produced, Lang::En) => format!(
+            "[Exit-Entry] Your {document} (application {no}) is ready. Collect it at {site} from {when}; bring the receipt and your ID card."
+        ),
+        (Arrived::Transferred, Lang::En) => format!(
+            "[Exit-Entry] Your {document} (application {no}) is now at {site}. Collect it from {when}; bring the receipt and your ID card."
+        ),
+    }
+}
+
+#[cfg(test)]
+mod ready_tests {
+    use super::*;
+
+    #[test]
+    fn the_ready_text_reads_as_a_sentence() {
+        let from = ReadyFrom {
+            date: jiff::civil::date(2026, 12, 2),
+            hours: vec!["08:30–12:00".into(), "13:30–17:30".into()],
+        };
+        assert_eq!(
+            ready_text(
+                Arrived::Produced,
+                Lang::ZhCn,
+                "普通护照",
+                "202611250001000011",
+                "示范市出入境接待大厅",
+                &from.text(Lang::ZhCn)
+            ),
+            "【出入境】您的普通护照（受理编号202611250001000011）已制证完成，可于12月2日（星期三）08:30–12:00、13:30–17:30到示范市出入境接待大厅领取，请携带受理回执和身份证。"
+        );
+        assert_eq!(
+            ready_text(
+                Arrived::Transferred,
+                Lang::En,
+                "passport",
+                "202611250001000011",
+                "Demo City Hall",
+                &from.text(Lang::En)
+            ),
+            "[Exit-Entry] Your passport (application 202611250001000011) is now at Demo City Hall. Collect it from Wed 2 Dec (08:30–12:00, 13:30–17:30); bring the receipt and your ID card."
+        );
+    }
 }
 
 /// Moves a document in custody to another slot (the move is recorded).
