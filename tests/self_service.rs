@@ -341,7 +341,12 @@ async fn the_catalog_refuses_with_reasons(engine: Engine) {
     assert_eq!(status, 422);
 
     sim(&app).place(id, TestPermit::StatePersonnel);
+    let first = token;
     let token = start(&app, &k).await;
+    // The next permit read ends what the previous person left, chip data and all.
+    let (_, before) = view(&app, &k, &first).await;
+    assert_eq!(before["state"], "abandoned", "{before}");
+    assert_eq!(before["holder"], Value::Null);
     let (_, v) = view(&app, &k, &token).await;
     assert!(
         v["verdicts"]
@@ -648,4 +653,34 @@ async fn a_hall_kiosk_closes_with_the_hall_and_a_24_hour_one_does_not(engine: En
         .await
         .expect("unknown");
     assert_eq!(unknown.status(), 404, "only the fixed prompts are spoken");
+}
+
+on_both_engines!(the_kiosk_wiping_itself_home_ends_the_session);
+
+async fn the_kiosk_wiping_itself_home_ends_the_session(engine: Engine) {
+    let Some(app) = app_at(engine).await else {
+        return;
+    };
+    let (_, k) = kiosk(&app, "自助机").await;
+    let token = start(&app, &k).await;
+    let home = app
+        .client()
+        .get(app.url("/kiosk/0001"))
+        .header("authorization", format!("Device {k}"))
+        .send()
+        .await
+        .expect("home");
+    assert_eq!(home.status(), 200);
+    let (_, v) = view(&app, &k, &token).await;
+    assert_eq!(v["state"], "abandoned");
+    assert_eq!(v["verdicts"], serde_json::json!([]));
+    let chip: Vec<u8> =
+        sqlx::query_scalar("SELECT chip_sealed FROM self_endorsements WHERE token = $1")
+            .bind(token.clone())
+            .fetch_one(app.state.db.reader())
+            .await
+            .expect("chip");
+    assert!(chip.is_empty(), "erased at the wipe, not at the sweep");
+    let (status, _) = choose(&app, &k, &token, "hk-macao-g-3m-once").await;
+    assert_eq!(status, 409);
 }

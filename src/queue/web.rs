@@ -131,6 +131,10 @@ async fn kiosk_page(
 ) -> AppResult<KioskPage> {
     let site = site_by_code(&state, &code).await?;
     let lines = line_buttons(&state, &site, page.lang, true).await?;
+    // Home is where a kiosk wipes itself to: a self-service session left unchosen ends here.
+    if let Some(d) = &device.0 {
+        crate::self_service::kiosk_wiped(&state.db, &state.clock, d.id).await?;
+    }
     let cannot_print = device
         .0
         .as_ref()

@@ -289,6 +289,8 @@ pub async fn start(
         return Ok(Started::GoToWindow);
     }
     let mut tx = app.db.begin().await?;
+    // One person at a kiosk at a time: whatever the previous one left unchosen ends now.
+    store::end_reads_of(&mut tx, device.id, now).await?;
     store::insert(&mut tx, &session("read", None, None)).await?;
     tx.commit().await?;
     Ok(Started::Read { token })
@@ -310,6 +312,17 @@ fn check_chip(chip: &PermitChip) -> Result<(IdNumber, DocumentNumber)> {
     )
     .map_err(|_| Failure::Refused(SelfServiceError::NotAPermit))?;
     Ok((holder, number))
+}
+
+/// Ends what a kiosk left unchosen when it wipes itself home: the chip data goes at once.
+pub async fn kiosk_wiped(
+    db: &crate::db::Db,
+    clock: &crate::clock::Clock,
+    device_id: i64,
+) -> std::result::Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    store::end_reads_of(&mut tx, device_id, clock.now_ms()).await?;
+    tx.commit().await
 }
 
 /// Where a session stands, as the kiosk shows it (masked: the screen faces the hall).
@@ -413,9 +426,14 @@ pub async fn view(
     lang: Lang,
 ) -> Result<SessionView> {
     let s = session_of(ctx, device, token).await?;
-    let state = SessionState::parse(&s.state)
+    let mut state = SessionState::parse(&s.state)
         .ok_or_else(|| Failure::Internal(format!("session state {}", s.state)))?;
-    let chip = open_chip(ctx, &s);
+    // A read left past its time is over, whether or not the sweep has come by yet.
+    if state == SessionState::Read && expired(ctx, &s) {
+        state = SessionState::Abandoned;
+    }
+    let chip =
+        open_chip(ctx, &s).filter(|_| state == SessionState::Read || s.application_id.is_some());
     let today = ctx.app.clock.today();
     let verdicts = match (&chip, state) {
         (Some(chip), SessionState::Read) if !expired(ctx, &s) => {

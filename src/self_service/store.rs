@@ -183,3 +183,22 @@ pub async fn document_of<'e>(
         .map(|r| r.try_get("id"))
         .transpose()
 }
+
+/// Ends every session of a kiosk still at `read` (the kiosk wiped itself home, or a new permit
+/// was read): the chip data is erased at once rather than at the sweep.
+pub async fn end_reads_of(
+    conn: &mut AnyConnection,
+    device_id: i64,
+    now: i64,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        r#"UPDATE self_endorsements SET state = 'abandoned', failure = 'wiped', finished_at = $1, chip_sealed = $2
+         WHERE device_id = $3 AND state = 'read'"#,
+    )
+    .bind(now)
+    .bind(Vec::<u8>::new())
+    .bind(device_id)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}

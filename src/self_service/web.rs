@@ -30,6 +30,7 @@ pub fn pages() -> Router<AppState> {
     Router::new()
         .route("/kiosk/{site}/endorse", get(start_page).post(start_submit))
         .route("/kiosk/{site}/endorse/sim-permit", post(sim_place))
+        .route("/kiosk/{site}/endorse/result/{kind}", get(result_page))
         .route("/kiosk/{site}/endorse/{token}", get(session_page))
         .route("/kiosk/{site}/endorse/{token}/choose", post(choose_submit))
         .route("/kiosk/{site}/endorse/{token}/finish", post(finish_submit))
@@ -93,6 +94,7 @@ impl EndorsePage {
     fn entries(&self, e: &Option<u32>) -> String {
         match (e, self.page.lang) {
             (Some(n), Lang::ZhCn) => format!("{n}次"),
+            (Some(1), Lang::En) => "1 entry".into(),
             (Some(n), Lang::En) => format!("{n} entries"),
             (None, lang) => lang.pick("多次", "multiple entries").into(),
         }
@@ -140,6 +142,8 @@ async fn start_page(
 ) -> AppResult<EndorsePage> {
     let site = kiosk_site(&state, &code).await?;
     let d = kiosk_of(&device, site.id)?;
+    // Back at the start: whatever was read and not chosen ends, chip data and all.
+    super::kiosk_wiped(&state.db, &state.clock, d.id).await?;
     let mut p = blank(page, site, "start");
     p.test_permits = test_permits(&state, d, p.page.lang);
     if d.faults()
@@ -169,8 +173,15 @@ async fn start_submit(
         Ok(Started::Read { token }) => {
             Ok(Redirect::to(&format!("/kiosk/{}/endorse/{token}", site.code)).into_response())
         }
-        Ok(Started::GoToWindow) => Ok(blank(page, site, "window").into_response()),
-        Ok(Started::FaceMismatch) => Ok(blank(page, site, "face").into_response()),
+        // Redirected, so that reloading the answer never reads the permit (and alerts) again.
+        Ok(Started::GoToWindow) => Ok(Redirect::to(&format!(
+            "/kiosk/{}/endorse/result/window",
+            site.code
+        ))
+        .into_response()),
+        Ok(Started::FaceMismatch) => {
+            Ok(Redirect::to(&format!("/kiosk/{}/endorse/result/face", site.code)).into_response())
+        }
         Err(Failure::Refused(e)) => {
             let mut p = blank(page, site, "start");
             p.test_permits = test_permits(&state, &d, p.page.lang);
@@ -179,6 +190,23 @@ async fn start_submit(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// The answer to a read that went no further: "go to a window" or "the face did not match".
+async fn result_page(
+    State(state): State<AppState>,
+    page: Page,
+    device: MaybeDevice,
+    Path((code, kind)): Path<(String, String)>,
+) -> AppResult<EndorsePage> {
+    let site = kiosk_site(&state, &code).await?;
+    kiosk_of(&device, site.id)?;
+    let screen = match kind.as_str() {
+        "window" => "window",
+        "face" => "face",
+        _ => return Err(AppError::not_found()),
+    };
+    Ok(blank(page, site, screen))
 }
 
 #[derive(Deserialize, Default)]

@@ -297,7 +297,13 @@ pub async fn path_is(c: &Client, expected: &str) {
 /// Waits until the path of the current page passes `ok` (`what` names it for the failure), and
 /// returns it.
 pub async fn path_where(c: &Client, what: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    path_within(c, what, 10, ok).await
+}
+
+/// Waits up to `secs` until the current path passes `ok` (an idle kiosk wiping itself) and
+/// returns it.
+pub async fn path_within(c: &Client, what: &str, secs: u64, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         let url = c.current_url().await.expect("current url");
         if ok(url.path()) {
@@ -305,7 +311,7 @@ pub async fn path_where(c: &Client, what: &str, ok: impl Fn(&str) -> bool) -> St
         }
         assert!(
             Instant::now() < deadline,
-            "expected to be on {what}, still on {url}"
+            "expected to be on {what} within {secs} s, still on {url}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

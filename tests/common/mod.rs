@@ -866,6 +866,8 @@ pub mod kiosk {
                    const all = document.querySelectorAll('main *, .kiosk-nav *');
                    for (const e of all) {
                      if (!e.getClientRects().length || getComputedStyle(e).visibility === 'hidden') continue;
+                     // Not rendered (the inside of a closed <details>).
+                     if (e.checkVisibility && !e.checkVisibility()) continue;
                      const own = [...e.childNodes].filter(n => n.nodeType === 3 && n.textContent.trim())
                        .map(n => n.textContent.trim()).join(' ');
                      const typed = (e.tagName === 'INPUT' || e.tagName === 'SELECT') ? (e.value || e.name) : '';
@@ -908,7 +910,8 @@ pub mod kiosk {
                 r#"const [min, apart] = arguments, out = [];
                    const sel = 'main button, main .button, main .kiosk-action, main input:not([type=hidden]):not([type=checkbox]):not([type=radio]), main select, main label.check, main label:has(> input[type=radio]), main summary, .kiosk-nav a, .kiosk-head a';
                    const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' “' + (e.textContent || e.value || e.name || '').trim().replace(/\s+/g, ' ').slice(0, 24) + '”';
-                   const shown = [...document.querySelectorAll(sel)].filter(e => e.getClientRects().length && !e.closest('[hidden]'));
+                   const shown = [...document.querySelectorAll(sel)].filter(e => e.getClientRects().length && !e.closest('[hidden]')
+                     && !(e.checkVisibility && !e.checkVisibility()));
                    for (const e of shown) {
                      const r = e.getBoundingClientRect();
                      if (r.height < min) out.push(name(e) + ' is ' + Math.round(r.height) + 'px high');
