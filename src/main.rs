@@ -36,6 +36,12 @@ enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+    /// Take a consistent copy of the (SQLite) database while the hall runs, with a manifest,
+    /// into DEST (a new directory). The personal-data key is not copied.
+    Backup { dest: std::path::PathBuf },
+    /// Check a backup (checksum and integrity) and put it in place of the database; refused
+    /// while a server holds the database.
+    Restore { src: std::path::PathBuf },
     /// Create an administrator of every site and print the one-time password.
     CreateAdmin {
         #[arg(long)]
@@ -73,23 +79,60 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result =
-        runtime.block_on(async move {
-            match cli.command.unwrap_or(Command::Serve) {
-                Command::Serve => onetrip::server::serve(config)
-                    .await
-                    .map_err(|e| e.to_string()),
-                Command::Migrate => onetrip::server::open_db(&config)
-                    .await
-                    .map(|_| println!("migrations applied to {}", redact(&config.database_url)))
-                    .map_err(|e| e.to_string()),
-                Command::CheckData => check_data(&config).await,
-                Command::Calendar { command } => calendar(&config, command).await,
-                Command::CreateAdmin {
-                    username,
-                    name,
-                    badge,
-                } => async {
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => onetrip::server::serve(config)
+                .await
+                .map_err(|e| e.to_string()),
+            Command::Migrate => onetrip::server::open_db(&config)
+                .await
+                .map(|_| println!("migrations applied to {}", redact(&config.database_url)))
+                .map_err(|e| e.to_string()),
+            Command::CheckData => check_data(&config).await,
+            Command::Backup { dest } => {
+                async {
+                    let db = onetrip::server::open_db(&config)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    let taken_at = jiff::Timestamp::now().to_string();
+                    let m = onetrip::backup::backup(&db, &config.database_url, &dest, &taken_at)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    println!(
+                        "backup in {}: {} bytes, sha256 {}, {} tables; keep secret.key apart",
+                        dest.display(),
+                        m.bytes,
+                        m.sha256,
+                        m.tables.len()
+                    );
+                    Ok(())
+                }
+                .await
+            }
+            Command::Restore { src } => {
+                async {
+                    let path = onetrip::backup::sqlite_path(&config.database_url)
+                        .ok_or_else(|| onetrip::backup::BackupError::NotSqlite.to_string())?;
+                    let m = onetrip::backup::restore(&src, &path)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    println!(
+                        "restored {} (taken {}) into {}",
+                        src.display(),
+                        m.taken_at,
+                        path.display()
+                    );
+                    Ok(())
+                }
+                .await
+            }
+            Command::Calendar { command } => calendar(&config, command).await,
+            Command::CreateAdmin {
+                username,
+                name,
+                badge,
+            } => {
+                async {
                     let db = onetrip::server::open_db(&config)
                         .await
                         .map_err(|e| e.to_string())?;
@@ -102,9 +145,10 @@ fn main() -> ExitCode {
                     );
                     Ok(())
                 }
-                .await,
+                .await
             }
-        });
+        }
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -30,6 +30,8 @@ pub enum StartError {
     Key(#[from] crate::privacy::KeyError),
     #[error("devices: {0}")]
     Devices(String),
+    #[error("{0}")]
+    Held(#[from] crate::backup::BackupError),
 }
 
 /// The versioned data under `data_dir`, loaded and validated.
@@ -136,6 +138,11 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         years = ?data.calendar.covered_years(),
         "data loaded"
     );
+    // One server per SQLite file; a restore checks the same hold.
+    let _held = match crate::backup::sqlite_path(&config.database_url) {
+        Some(path) => Some(crate::backup::hold(&path)?),
+        None => None,
+    };
     let db = open_db(&config).await?;
     let cipher = Arc::new(Cipher::load(
         &config.state_dir,
