@@ -26,6 +26,12 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/static/app.css", get(css))
+        .route("/static/print.js", get(print_js))
+}
+
+/// The print buttons' script (no inline handlers under the content-security policy).
+async fn print_js() -> axum::response::Response {
+    crate::web::script_response(include_str!("../../static/print.js"))
 }
 
 pub fn api() -> OpenApiRouter<AppState> {
