@@ -684,3 +684,54 @@ async fn the_kiosk_wiping_itself_home_ends_the_session(engine: Engine) {
     let (status, _) = choose(&app, &k, &token, "hk-macao-g-3m-once").await;
     assert_eq!(status, 409);
 }
+
+on_both_engines!(the_kiosk_page_refuses_a_payment_method_it_did_not_offer);
+
+async fn the_kiosk_page_refuses_a_payment_method_it_did_not_offer(engine: Engine) {
+    let Some(app) = app_at(engine).await else {
+        return;
+    };
+    let kiosk = common::kiosk_browser(&app, "0001", "自助签注机").await;
+    let token = app.csrf(&kiosk, "/kiosk/0001/endorse").await;
+    let read = kiosk
+        .post(app.url("/kiosk/0001/endorse"))
+        .header("origin", app.url(""))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .expect("read");
+    assert_eq!(read.status(), 303);
+    let session = read.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    assert!(session.starts_with("/kiosk/0001/endorse/"), "{session}");
+    let res = kiosk
+        .post(app.url(&format!("{session}/choose")))
+        .header("origin", app.url(""))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("option", "hk-macao-g-3m-once"),
+            ("method", "cash"),
+        ])
+        .send()
+        .await
+        .expect("choose");
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .expect("html")
+            .contains("请选择支付宝或微信支付")
+    );
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM applications WHERE channel = $1",
+            "kiosk"
+        )
+        .await,
+        0,
+        "nothing accepted on a method the kiosk does not take"
+    );
+}

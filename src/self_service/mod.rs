@@ -406,12 +406,20 @@ async fn session_of(ctx: &Ctx<'_>, device: &DeviceRow, token: &str) -> Result<st
     }
 }
 
-fn open_chip(ctx: &Ctx<'_>, s: &store::SessionRow) -> Option<PermitChip> {
+/// The chip read of a running session; `None` once the session ended and erased it. A sealed
+/// read that cannot be opened is our fault (a wrong key, a damaged row), never "no permit".
+fn open_chip(ctx: &Ctx<'_>, s: &store::SessionRow) -> Result<Option<PermitChip>> {
     if s.chip_sealed.is_empty() {
-        return None;
+        return Ok(None);
     }
-    let plain = ctx.app.cipher.open(&s.chip_sealed).ok()?;
-    serde_json::from_str(&plain).ok()
+    let plain = ctx
+        .app
+        .cipher
+        .open(&s.chip_sealed)
+        .map_err(|e| Failure::Internal(format!("session {}: chip read: {e}", s.id)))?;
+    serde_json::from_str(&plain)
+        .map(Some)
+        .map_err(|e| Failure::Internal(format!("session {}: chip read: {e}", s.id)))
 }
 
 fn expired(ctx: &Ctx<'_>, s: &store::SessionRow) -> bool {
@@ -433,7 +441,7 @@ pub async fn view(
         state = SessionState::Abandoned;
     }
     let chip =
-        open_chip(ctx, &s).filter(|_| state == SessionState::Read || s.application_id.is_some());
+        open_chip(ctx, &s)?.filter(|_| state == SessionState::Read || s.application_id.is_some());
     let today = ctx.app.clock.today();
     let verdicts = match (&chip, state) {
         (Some(chip), SessionState::Read) if !expired(ctx, &s) => {
@@ -511,7 +519,7 @@ pub async fn choose(
     if s.state != "read" || expired(ctx, &s) {
         return refused(SelfServiceError::SessionOver);
     }
-    let Some(chip) = open_chip(ctx, &s) else {
+    let Some(chip) = open_chip(ctx, &s)? else {
         return refused(SelfServiceError::SessionOver);
     };
     let today = ctx.app.clock.today();
@@ -580,9 +588,10 @@ pub async fn finish(
     let s = session_of(ctx, device, token).await?;
     match s.state.as_str() {
         "written" => {
-            return Ok(Finished::Written {
-                reference: s.write_ref.unwrap_or_default(),
-            });
+            let reference = s.write_ref.ok_or_else(|| {
+                Failure::Internal(format!("session {} written without a reference", s.id))
+            })?;
+            return Ok(Finished::Written { reference });
         }
         "refunded" => return Ok(Finished::Refunded { refund_no: None }),
         "writing" => return Ok(Finished::InProgress),
@@ -614,7 +623,7 @@ async fn write_claimed(ctx: &Ctx<'_>, session_id: i64, device_id: i64) -> Result
     let application_id = s
         .application_id
         .ok_or_else(|| Failure::Internal("writing without application".into()))?;
-    let write = match (open_chip(ctx, &s), s.option_id.as_deref()) {
+    let write = match (open_chip(ctx, &s)?, s.option_id.as_deref()) {
         (Some(chip), Some(option)) => endorsement_write(ctx, &s, &chip, option),
         _ => None,
     };

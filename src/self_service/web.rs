@@ -15,6 +15,7 @@ use utoipa_axum::routes;
 
 use super::station::TestPermit;
 use super::{Finished, SessionState, SessionView, Started};
+use crate::applications::web::yuan;
 use crate::auth::Failure;
 use crate::device_registry::web::{Device, MaybeDevice, NotAKiosk, kiosk_of};
 use crate::device_registry::{DeviceRow, Kind};
@@ -62,12 +63,6 @@ async fn kiosk_site(state: &AppState, code: &str) -> AppResult<Site> {
         .await?
         .filter(|s| s.active)
         .ok_or_else(AppError::not_found)
-}
-
-fn yuan(fen: i64) -> String {
-    crate::domain::money::Money::from_fen(fen)
-        .map(|m| m.display_yuan())
-        .unwrap_or_default()
 }
 
 // ---- kiosk pages ---------------------------------------------------------------------------
@@ -312,22 +307,27 @@ async fn choose_submit(
     let site = kiosk_site(&state, &code).await?;
     let d = kiosk_of(&device, site.id)?.clone();
     let lang = page.lang;
-    let method = Method::parse(&f.method).unwrap_or(Method::Alipay);
     let ctx = state.self_service();
-    match super::choose(
-        &ctx,
-        &d,
-        &site,
-        &token,
-        &super::Choice {
-            option_id: &f.option,
-            phone: &f.phone,
-            method,
-        },
-        lang,
-    )
-    .await
-    {
+    // Only the page's two buttons send a method; anything else is refused, not guessed.
+    let chosen = match Method::parse(&f.method) {
+        Some(method) => {
+            super::choose(
+                &ctx,
+                &d,
+                &site,
+                &token,
+                &super::Choice {
+                    option_id: &f.option,
+                    phone: &f.phone,
+                    method,
+                },
+                lang,
+            )
+            .await
+        }
+        None => Err(Failure::Refused(super::SelfServiceError::Method)),
+    };
+    match chosen {
         Ok(order) => Ok(Redirect::to(&format!(
             "/kiosk/{}/endorse/{token}?order={}",
             site.code, order.order_no

@@ -81,16 +81,17 @@ struct Past {
     finished_at: Option<i64>,
 }
 
-async fn history<'e>(
+/// The days in `[from, to)` on which the line issued tickets at the site (one row a day).
+async fn days_with_tickets<'e>(
     ex: impl Executor<'e, Database = Any>,
     site_id: i64,
     line: &str,
     from: &str,
     to: &str,
-) -> Result<Vec<Past>, sqlx::Error> {
+) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query(
-        r#"SELECT date, issued_at, class, called_at, window_id, started_at, finished_at FROM tickets
-         WHERE site_id = $1 AND line_code = $2 AND date >= $3 AND date < $4"#,
+        r#"SELECT DISTINCT date FROM tickets
+         WHERE site_id = $1 AND line_code = $2 AND date >= $3 AND date < $4 ORDER BY date"#,
     )
     .bind(site_id)
     .bind(line)
@@ -99,12 +100,34 @@ async fn history<'e>(
     .fetch_all(ex)
     .await?
     .iter()
+    .map(|r| r.try_get("date"))
+    .collect()
+}
+
+/// The line's tickets of one day.
+async fn tickets_of_day<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    site_id: i64,
+    line: &str,
+    date: &str,
+) -> Result<Vec<Past>, sqlx::Error> {
+    sqlx::query(
+        r#"SELECT date, issued_at, class, called_at, window_id, started_at, finished_at FROM tickets
+         WHERE site_id = $1 AND date = $2 AND line_code = $3"#,
+    )
+    .bind(site_id)
+    .bind(date)
+    .bind(line)
+    .fetch_all(ex)
+    .await?
+    .iter()
     .map(|r| {
         let class: String = r.try_get("class")?;
         Ok(Past {
             date: r.try_get("date")?,
             issued_at: r.try_get("issued_at")?,
-            class: TicketClass::parse(&class).unwrap_or(TicketClass::Normal),
+            class: TicketClass::parse(&class)
+                .ok_or_else(|| sqlx::Error::Decode(format!("ticket class {class}").into()))?,
             called_at: r.try_get("called_at")?,
             window_id: r.try_get("window_id")?,
             started_at: r.try_get("started_at")?,
@@ -183,16 +206,16 @@ pub async fn plan_line<'e>(
         .checked_sub(365.days())
         .map(|d| d.to_string())
         .unwrap_or_default();
-    let past = history(ex, site_id, line, &from, &date.to_string()).await?;
-    let mut had: Vec<String> = past.iter().map(|p| p.date.clone()).collect();
-    had.sort();
-    had.dedup();
+    // Which days had tickets (one row a day), then the tickets of the few reference days only:
+    // a year of a busy hall is never read whole.
+    let had = days_with_tickets(ex, site_id, line, &from, &date.to_string()).await?;
     let (basis, days) = reference_days(cal, date, &had);
     let day_strings: Vec<String> = days.iter().map(|d| d.to_string()).collect();
-    let used: Vec<&Past> = past
-        .iter()
-        .filter(|p| day_strings.contains(&p.date))
-        .collect();
+    let mut past = Vec::new();
+    for day in &day_strings {
+        past.extend(tickets_of_day(ex, site_id, line, day).await?);
+    }
+    let used: Vec<&Past> = past.iter().collect();
     let service_s: Vec<f64> = used
         .iter()
         .filter_map(|p| match (p.started_at, p.finished_at) {

@@ -46,9 +46,10 @@ pub async fn day_plan(
     date: jiff::civil::Date,
 ) -> AppResult<DayPlan> {
     let calendar = state.calendar.current();
+    // A year the calendar does not cover is said so, not planned as a closed day.
     let periods = crate::domain::opening::openings_on(&site.opening_rules, &calendar, date)
         .map(|d| d.periods().to_vec())
-        .unwrap_or_default();
+        .map_err(AppError::invalid)?;
     let hours = plan::opening_hours(&periods);
     let targets = Targets {
         share: state.config.staffing_target_share,
@@ -178,6 +179,7 @@ struct DateQuery {
 #[utoipa::path(get, path = "/api/v1/sites/{code}/staffing", tag = "statistics",
     params(("code" = crate::web::fields::SiteCodeText, Path, description = "Site code"), DateQuery),
     responses((status = 200, body = DayPlan), (status = 400, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody),
         (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
 async fn api_plan(
     State(state): State<AppState>,
