@@ -30,6 +30,7 @@ pub mod portal;
 pub mod privacy;
 pub mod queue;
 pub mod ratings;
+pub mod reports;
 pub mod self_service;
 pub mod server;
 pub mod sites;

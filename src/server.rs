@@ -187,6 +187,48 @@ pub fn spawn_workers(state: &AppState, sms: Arc<dyn crate::notify::SmsSender>) {
     spawn_digest(state.clone());
     spawn_callback_lists(state.clone());
     spawn_device_watch(state.clone());
+    spawn_report_rollups(state.clone());
+}
+
+/// Keeps the report aggregates current: every minute today's figures at each site, and once an
+/// hour the days that can still change (documents becoming ready, late ratings) plus any day
+/// never rolled up. Rolling up is idempotent, so several nodes doing it repeat no harm.
+fn spawn_report_rollups(state: AppState) {
+    tokio::spawn(async move {
+        loop {
+            match crate::sites::list_sites(state.db.reader(), false).await {
+                Ok(sites) => {
+                    for site in sites {
+                        let today = state.clock.today();
+                        if let Err(e) = crate::reports::rollup::refresh(
+                            &state.db,
+                            &state.clock,
+                            site.id,
+                            today,
+                            today,
+                            55_000,
+                        )
+                        .await
+                        .and(
+                            crate::reports::rollup::settle(
+                                &state.db,
+                                &state.clock,
+                                site.id,
+                                3_600_000,
+                            )
+                            .await,
+                        ) {
+                            tracing::warn!(error = %e, site = %site.code, "rolling up report figures failed; retrying");
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "listing sites for the report roll-up failed; retrying")
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        }
+    });
 }
 
 /// Every minute, reports devices that fell silent to the duty leader (once per silence) and
