@@ -23,6 +23,7 @@ pub mod error;
 pub mod error_rate;
 pub mod express;
 pub mod hall;
+pub mod hall_day;
 pub mod i18n;
 pub mod notify;
 pub mod payments;

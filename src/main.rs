@@ -42,6 +42,28 @@ enum Command {
     /// Check a backup (checksum and integrity) and put it in place of the database; refused
     /// while a server holds the database.
     Restore { src: std::path::PathBuf },
+    /// Replay a seeded synthetic hall day through the real engine on a scratch database
+    /// (tickets, calls, acceptances, payments, approvals) and print the day's KPIs.
+    Simulate {
+        /// Applicants in the day.
+        #[arg(long, default_value_t = 3600)]
+        applicants: usize,
+        /// Seed of the day: the same seed replays the same day.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// A working day (YYYY-MM-DD); the next one when left out.
+        #[arg(long)]
+        date: Option<String>,
+        /// Citizen windows to open; enough for the peak hour by Erlang C when left out.
+        #[arg(long)]
+        windows: Option<u32>,
+        /// Share of applicants with an appointment.
+        #[arg(long, default_value_t = 0.3)]
+        appointment_share: f64,
+        /// Share sent to the green channel.
+        #[arg(long, default_value_t = 0.02)]
+        green_share: f64,
+    },
     /// Create an administrator of every site and print the one-time password.
     CreateAdmin {
         #[arg(long)]
@@ -72,7 +94,8 @@ fn main() -> ExitCode {
         }
     };
     onetrip::telemetry::init(config.log_format);
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = tokio::runtime::Runtime::new();
+    let runtime = match runtime {
         Ok(r) => r,
         Err(e) => {
             eprintln!("onetrip: cannot start the runtime: {e}");
@@ -127,6 +150,29 @@ fn main() -> ExitCode {
                 .await
             }
             Command::Calendar { command } => calendar(&config, command).await,
+            Command::Simulate {
+                applicants,
+                seed,
+                date,
+                windows,
+                appointment_share,
+                green_share,
+            } => {
+                let date = match date.map(|d| d.parse::<jiff::civil::Date>()) {
+                    None => None,
+                    Some(Ok(d)) => Some(d),
+                    Some(Err(_)) => return Err("--date: dates look like 2026-12-03".to_string()),
+                };
+                let shape = onetrip::hall_day::DayShape {
+                    applicants,
+                    seed,
+                    date,
+                    windows,
+                    appointment_share,
+                    green_share,
+                };
+                simulate(&config, &shape).await
+            }
             Command::CreateAdmin {
                 username,
                 name,
@@ -236,4 +282,37 @@ fn redact(url: &str) -> String {
         (Some(s), Some(at)) if at > s => format!("{}://…@{}", &url[..s], &url[at + 1..]),
         _ => url.to_string(),
     }
+}
+
+/// `onetrip simulate`: replays the day on a scratch database in a temporary directory and prints
+/// what happened and the day's KPIs, as the report computes them.
+async fn simulate(config: &Config, shape: &onetrip::hall_day::DayShape) -> Result<(), String> {
+    let scratch = std::env::temp_dir().join(format!("onetrip-simulate-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
+    let run = onetrip::hall_day::replay(config, shape, &scratch).await;
+    // The scratch database goes whatever happened.
+    let _ = std::fs::remove_dir_all(&scratch);
+    let run = run.map_err(|e| e.to_string())?;
+    println!(
+        "simulated {} at hall 0001: {} applicants (seed {}), {} windows; {} accepted, {} paid, {} documents approved",
+        run.date, run.applicants, shape.seed, run.windows, run.accepted, run.paid, run.approved
+    );
+    if let Some(summary) = run.report.tables.iter().find(|t| t.id == "summary") {
+        for row in &summary.rows {
+            if let (Some(label), Some(value)) = (row.get(1), row.get(2))
+                && *value != onetrip::reports::report::Cell::Empty
+            {
+                println!("  {:<44} {}", label.display(), value.display());
+            }
+        }
+    }
+    println!(
+        "wall time {:.1} s (the day {:.1} s, approvals {:.1} s; {:.0} applicants/s); peak memory {:.1} MiB",
+        run.wall_seconds,
+        run.day_seconds,
+        run.approvals_seconds,
+        run.applicants as f64 / run.wall_seconds.max(0.001),
+        onetrip::telemetry::peak_rss_mib()
+    );
+    Ok(())
 }

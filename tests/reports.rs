@@ -36,48 +36,34 @@ async fn record_tickets(app: &TestApp, site: i64) {
             let issued = at(&format!("{date}T09:00:00+08:00")) + i * 4 * 60_000;
             let wait_s = spread(n, 40 * 60);
             let service_s = 120 + spread(n * 3, 23 * 60);
-            let (status, called, started, finished) = match n % 10 {
-                0 => ("no_show", Some(issued + wait_s * 1000), None, None),
-                9 if d == 2 => ("waiting", None, None, None),
-                _ => {
-                    let c = issued + wait_s * 1000;
-                    (
-                        "done",
-                        Some(c),
-                        Some(c + 20_000),
-                        Some(c + 20_000 + service_s * 1000),
-                    )
-                }
+            let status = match n % 10 {
+                0 => "no_show",
+                9 if d == 2 => "waiting",
+                _ => "done",
             };
-            let class = match n % 7 {
-                0 => "green",
-                1 => "appointment",
-                2 => "love",
-                _ => "normal",
-            };
+            let (called, started, finished) =
+                common::ticket_times(status, issued, wait_s, service_s);
+            let class = common::ticket_class(n);
             let window = 100 + n % 3;
-            sqlx::query(
-                r#"INSERT INTO tickets (token, site_id, date, line_code, number, class, class_reason,
-                 status, issued_at, channel, window_id, officer_id, called_at, started_at, finished_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'kiosk', $10, $11, $12, $13, $14)"#,
+            common::insert_ticket(
+                &mut tx,
+                common::RawTicket {
+                    token: format!("r-{n}"),
+                    site,
+                    date,
+                    line: LINES[(n % 2) as usize],
+                    number: format!("A{n:03}"),
+                    class,
+                    status,
+                    issued,
+                    window,
+                    officer: 900 + n % 2,
+                    called,
+                    started,
+                    finished,
+                },
             )
-            .bind(format!("r-{n}"))
-            .bind(site)
-            .bind(*date)
-            .bind(LINES[(n % 2) as usize])
-            .bind(format!("A{n:03}"))
-            .bind(class)
-            .bind((class == "green").then_some("funeral"))
-            .bind(status)
-            .bind(issued)
-            .bind(called.map(|_| window))
-            .bind(called.map(|_| 900 + n % 2))
-            .bind(called)
-            .bind(started)
-            .bind(finished)
-            .execute(&mut *tx)
-            .await
-            .expect("ticket");
+            .await;
         }
     }
     tx.commit().await.expect("commit");

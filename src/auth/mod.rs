@@ -110,6 +110,26 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// A staff member not signed in through a session, holding `roles` at one site: the staff
+    /// of a replayed day (`onetrip simulate`) and of the tests that call use cases directly.
+    pub fn at_site(staff_id: i64, name: &str, site_id: i64, roles: &[Role]) -> Actor {
+        Actor {
+            staff_id,
+            username: name.into(),
+            display_name: name.into(),
+            badge_no: staff_id.to_string(),
+            grants: roles
+                .iter()
+                .map(|r| RoleGrant {
+                    role: *r,
+                    site_id: Some(site_id),
+                })
+                .collect(),
+            must_change_password: false,
+            meta: RequestMeta::default(),
+        }
+    }
+
     /// The system itself, administrator of every site: used only by start-up tasks (the demo
     /// city, the first administrator), which are audited under the name `system`.
     pub fn system() -> Actor {

@@ -484,9 +484,18 @@ fn summary_table(now: &Totals, before: &Totals, names: &Names) -> Table {
         .into_iter()
         .zip(summary_cells(before))
         .map(|((id, zh, en, cur), (_, _, _, prev))| {
-            let change = match (cur.number(), prev.number()) {
-                (Some(c), Some(p)) => Cell::Real(round1(c - p)),
-                _ => Cell::Empty,
+            // A period with nothing recorded (before the hall used onetrip) compares with nothing.
+            let prev = if before.counts.is_empty() {
+                Cell::Empty
+            } else {
+                prev
+            };
+            let change = match (&cur, &prev) {
+                (Cell::Int(c), Cell::Int(p)) => Cell::Int(c - p),
+                (c, p) => match (c.number(), p.number()) {
+                    (Some(c), Some(p)) => Cell::Real(round1(c - p)),
+                    _ => Cell::Empty,
+                },
             };
             vec![
                 Cell::Text(id.into()),
