@@ -20,15 +20,16 @@ CREATE TABLE report_counts (
     PRIMARY KEY (site_id, dim, date, dim_key, metric)
 );
 
+-- One histogram a row, as text: `minute:count` pairs in ascending minutes separated by `;`
+-- (`0:12;1:30;4:2`). A year of per-officer histograms is then some 30,000 rows, not a million.
 CREATE TABLE report_minutes (
     site_id  BIGINT  NOT NULL,
     dim      TEXT    NOT NULL,
     date     TEXT    NOT NULL,
     dim_key  TEXT    NOT NULL,
     measure  TEXT    NOT NULL,
-    minute   BIGINT  NOT NULL,
-    n        BIGINT  NOT NULL,
-    PRIMARY KEY (site_id, dim, date, dim_key, measure, minute)
+    counts   TEXT    NOT NULL,
+    PRIMARY KEY (site_id, dim, date, dim_key, measure)
 );
 
 -- A day's acceptances, refusals and promised documents, found without scanning the forms.

@@ -97,6 +97,24 @@ impl Minutes {
         }
     }
 
+    /// The stored form: `minute:count` pairs, ascending, separated by `;`.
+    pub fn encode(&self) -> String {
+        self.0
+            .iter()
+            .map(|(m, n)| format!("{m}:{n}"))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+
+    /// Adds a stored histogram to this one; `None` if the text is not one.
+    pub fn merge_encoded(&mut self, text: &str) -> Option<()> {
+        for pair in text.split(';').filter(|p| !p.is_empty()) {
+            let (m, n) = pair.split_once(':')?;
+            self.add_minute(m.parse().ok()?, n.parse().ok()?);
+        }
+        Some(())
+    }
+
     pub fn count(&self) -> i64 {
         self.0.values().sum()
     }
@@ -142,5 +160,9 @@ mod tests {
             long.0.keys().copied().collect::<Vec<_>>(),
             vec![0, MINUTES_CAP]
         );
+        let mut back = Minutes::default();
+        assert_eq!(back.merge_encoded(&m.encode()), Some(()));
+        assert_eq!(back, m);
+        assert_eq!(back.merge_encoded("3:x"), None);
     }
 }

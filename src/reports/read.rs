@@ -57,6 +57,10 @@ impl Totals {
     }
 }
 
+fn bad_row(what: String) -> sqlx::Error {
+    sqlx::Error::Decode(format!("report_minutes: {what}").into())
+}
+
 /// The totals of `[from, to]` (inclusive dates) for one dimension at a site.
 pub async fn totals<'e, E>(
     ex: E,
@@ -87,9 +91,8 @@ where
         );
     }
     for r in sqlx::query(
-        r#"SELECT dim_key, measure, minute, CAST(SUM(n) AS BIGINT) AS n FROM report_minutes
-         WHERE site_id = $1 AND dim = $2 AND date >= $3 AND date <= $4
-         GROUP BY dim_key, measure, minute"#,
+        r#"SELECT dim_key, measure, counts FROM report_minutes
+         WHERE site_id = $1 AND dim = $2 AND date >= $3 AND date <= $4"#,
     )
     .bind(site_id)
     .bind(dim.as_str())
@@ -100,17 +103,14 @@ where
     {
         let measure: String = r.try_get("measure")?;
         let Some(measure) = Measure::parse(&measure) else {
-            return Err(sqlx::Error::Decode(
-                format!("unknown measure {measure:?} in report_minutes").into(),
-            ));
+            return Err(bad_row(format!("unknown measure {measure:?}")));
         };
+        let counts: String = r.try_get("counts")?;
         t.minutes
             .entry((r.try_get("dim_key")?, measure))
             .or_default()
-            .add_minute(
-                r.try_get("minute")?,
-                r.try_get::<Option<i64>, _>("n")?.unwrap_or(0),
-            );
+            .merge_encoded(&counts)
+            .ok_or_else(|| bad_row(format!("a histogram that is not one: {counts:?}")))?;
     }
     Ok(t)
 }
@@ -144,7 +144,7 @@ where
             .insert((String::new(), r.try_get("metric")?), r.try_get("value")?);
     }
     for r in sqlx::query(
-        r#"SELECT date, minute, n FROM report_minutes
+        r#"SELECT date, counts FROM report_minutes
          WHERE site_id = $1 AND dim = 'site' AND date >= $2 AND date <= $3 AND measure = 'wait'"#,
     )
     .bind(site_id)
@@ -153,12 +153,14 @@ where
     .fetch_all(ex)
     .await?
     {
+        let counts: String = r.try_get("counts")?;
         days.entry(r.try_get("date")?)
             .or_default()
             .minutes
             .entry((String::new(), Measure::Wait))
             .or_default()
-            .add_minute(r.try_get("minute")?, r.try_get("n")?);
+            .merge_encoded(&counts)
+            .ok_or_else(|| bad_row(format!("a histogram that is not one: {counts:?}")))?;
     }
     Ok(days)
 }

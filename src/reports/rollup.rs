@@ -249,9 +249,11 @@ where
 {
     let mut items: BTreeMap<i64, Vec<(String, String)>> = BTreeMap::new();
     for r in sqlx::query(
+        // From the day's acceptances to their documents (by the index on accepted_at), never
+        // the other way round through every document ever written.
         r#"SELECT d.application_id, d.document_type, d.category FROM application_documents d
-         JOIN applications a ON a.id = d.application_id
-         WHERE a.site_id = $1 AND a.accepted_at >= $2 AND a.accepted_at < $3"#,
+         WHERE d.application_id IN (SELECT a.id FROM applications a
+              WHERE a.site_id = $1 AND a.accepted_at >= $2 AND a.accepted_at < $3)"#,
     )
     .bind(site_id)
     .bind(lo)
@@ -430,31 +432,23 @@ async fn write_day(
         }
         q.execute(&mut *tx).await?;
     }
-    let minutes: Vec<_> = f
-        .minutes
-        .iter()
-        .flat_map(|((dim, key, measure), m)| {
-            m.0.iter()
-                .map(move |(minute, n)| (*dim, key, *measure, *minute, *n))
-        })
-        .collect();
+    let minutes: Vec<_> = f.minutes.iter().collect();
     for chunk in minutes.chunks(CHUNK) {
         let sql = insert_sql(
-            "report_minutes (site_id, dim, date, dim_key, measure, minute, n)",
-            7,
+            "report_minutes (site_id, dim, date, dim_key, measure, counts)",
+            6,
             chunk.len(),
         );
         // Placeholders only: the values are bound.
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (dim, key, measure, minute, n) in chunk {
+        for ((dim, key, measure), m) in chunk {
             q = q
                 .bind(site_id)
                 .bind(dim.as_str())
                 .bind(&day)
                 .bind(key.as_str())
                 .bind(measure.as_str())
-                .bind(*minute)
-                .bind(*n);
+                .bind(m.encode());
         }
         q.execute(&mut *tx).await?;
     }
