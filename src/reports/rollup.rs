@@ -483,6 +483,20 @@ pub async fn refresh(
 ) -> Result<usize, sqlx::Error> {
     let today = clock.today();
     let to = to.min(today);
+    // Days before the site's first ticket or booking have nothing to count (a comparison
+    // reaching back before the hall used onetrip): they are not rolled, and read as empty.
+    let first: Option<String> = sqlx::query(
+        r#"SELECT MIN(d) AS d FROM (SELECT MIN(date) AS d FROM tickets WHERE site_id = $1
+              UNION ALL SELECT MIN(date) AS d FROM bookings WHERE site_id = $1) firsts"#,
+    )
+    .bind(site_id)
+    .fetch_one(db.reader())
+    .await?
+    .try_get("d")?;
+    let Some(first) = first.and_then(|d| d.parse::<Date>().ok()) else {
+        return Ok(0);
+    };
+    let from = from.max(first);
     if from > to {
         return Ok(0);
     }
