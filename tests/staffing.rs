@@ -45,6 +45,28 @@ async fn record_day(app: &TestApp, site: i64, date: &str, per_hour: i64, windows
     tx.commit().await.expect("commit");
 }
 
+/// The plan of one line in a day plan.
+fn line_of(plan: &Value, code: &str) -> Value {
+    plan["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .find(|l| l["line"] == code)
+        .cloned()
+        .unwrap_or_else(|| panic!("line {code}"))
+}
+
+/// One hour of a line's plan.
+fn hour_of(line: &Value, h: i64) -> Value {
+    line["hours"]
+        .as_array()
+        .expect("hours")
+        .iter()
+        .find(|x| x["hour"] == h)
+        .cloned()
+        .expect("hour planned")
+}
+
 on_both_engines!(the_planner_reads_recorded_days_and_asks_erlang_c);
 
 async fn the_planner_reads_recorded_days_and_asks_erlang_c(engine: Engine) {
@@ -75,25 +97,11 @@ async fn the_planner_reads_recorded_days_and_asks_erlang_c(engine: Engine) {
     assert_eq!(res.status(), 200);
     let plan: Value = res.json().await.expect("json");
     assert_eq!(plan["open"], true);
-    let line = plan["lines"]
-        .as_array()
-        .expect("lines")
-        .iter()
-        .find(|l| l["line"] == "first_issue")
-        .expect("first issue")
-        .clone();
+    let line = line_of(&plan, "first_issue");
     assert_eq!(line["basis"], "same_weekday");
     assert_eq!(line["reference_days"].as_array().map(Vec::len), Some(4));
     assert_eq!(line["mean_service_minutes"], 12.0);
-    let hour = |h: i64| {
-        line["hours"]
-            .as_array()
-            .expect("hours")
-            .iter()
-            .find(|x| x["hour"] == h)
-            .cloned()
-            .expect("hour planned")
-    };
+    let hour = |h: i64| hour_of(&line, h);
     let ten = hour(10);
     assert_eq!(ten["expected_arrivals"], 30.0);
     // 6 erlangs: 7 windows give 82 % within 15 minutes, 8 give 97 % (Erlang C).
@@ -113,6 +121,56 @@ async fn the_planner_reads_recorded_days_and_asks_erlang_c(engine: Engine) {
     let afternoon = hour(15);
     assert_eq!(afternoon["expected_arrivals"], 0.0);
     assert_eq!(afternoon["needed_windows"], 0);
+
+    // Arrivals entered by hand replace the history for their hour only: a fair doubles ten
+    // o'clock, and Erlang C asks for more windows.
+    let fair: Value = leader
+        .get(app.url("/api/v1/sites/0001/staffing?date=2026-12-03&expected=first_issue:10=60"))
+        .send()
+        .await
+        .expect("plan")
+        .json()
+        .await
+        .expect("json");
+    let fair_line = line_of(&fair, "first_issue");
+    assert_eq!(fair_line["entered_hours"], serde_json::json!([10]));
+    let fair_hour = |h: i64| hour_of(&fair_line, h);
+    assert_eq!(fair_hour(10)["expected_arrivals"], 60.0);
+    assert!(fair_hour(10)["needed_windows"].as_i64() > ten["needed_windows"].as_i64());
+    assert_eq!(
+        fair_hour(9)["expected_arrivals"],
+        hour(9)["expected_arrivals"]
+    );
+    for bad in [
+        "first_issue:25=3",
+        "nowhere:9=3",
+        "first_issue:9=lots",
+        "first_issue",
+    ] {
+        let res = leader
+            .get(app.url(&format!(
+                "/api/v1/sites/0001/staffing?date=2026-12-03&expected={bad}"
+            )))
+            .send()
+            .await
+            .expect("bad");
+        assert_eq!(res.status(), 422, "{bad}");
+        let body: Value = res.json().await.expect("json");
+        assert_eq!(body["code"], "staffing.expected_arrivals", "{bad}");
+    }
+    let page = leader
+        .get(app.url("/staff/leader/staffing?site=0001&date=2026-12-03&expected=first_issue:10=60"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        page.contains("value=\"first_issue:10=60\""),
+        "the entry stays in the form"
+    );
+    assert!(page.contains("10:00"));
 
     // A Sunday the hall is closed: nothing to staff.
     let sunday: Value = leader

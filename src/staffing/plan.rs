@@ -67,6 +67,8 @@ pub struct LinePlan {
     pub reference_days: Vec<String>,
     /// Measured from start to finish on the reference period's served tickets.
     pub mean_service_minutes: f64,
+    /// Hours whose expected arrivals were entered by hand, not taken from the history.
+    pub entered_hours: Vec<u8>,
     pub hours: Vec<HourPlan>,
 }
 
@@ -186,6 +188,9 @@ pub struct Question<'a> {
     pub line: &'a str,
     pub date: Date,
     pub hours: &'a [u8],
+    /// Arrivals per hour entered by hand (a fair, a school holiday, a new rule): they replace
+    /// the history's figure for those hours.
+    pub entered: &'a [(u8, f64)],
 }
 
 /// Plans one line; `max_wait_minutes` is the calling order's maximum-wait rule.
@@ -201,6 +206,7 @@ pub async fn plan_line<'e>(
         line,
         date,
         hours,
+        entered,
     } = q;
     let from = date
         .checked_sub(365.days())
@@ -248,7 +254,11 @@ pub async fn plan_line<'e>(
                 .iter()
                 .filter(|p| local_hour(p.issued_at) == hour)
                 .collect();
-            let expected = in_hour.len() as f64 / ndays;
+            let expected = entered
+                .iter()
+                .find(|(h, _)| *h == hour)
+                .map(|(_, n)| *n)
+                .unwrap_or(in_hour.len() as f64 / ndays);
             let mut windows_per_day: Vec<(String, i64)> = used
                 .iter()
                 .filter(|p| p.called_at.is_some_and(|c| local_hour(c) == hour))
@@ -285,11 +295,63 @@ pub async fn plan_line<'e>(
         .collect();
     Ok(LinePlan {
         line: line.to_string(),
+        entered_hours: entered.iter().map(|(h, _)| *h).collect(),
         basis,
         reference_days: day_strings,
         mean_service_minutes: (mean_service_s / 60.0 * 10.0).round() / 10.0,
         hours: plans,
     })
+}
+
+/// Why hand-entered arrivals were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected arrivals: {0:?} is not line:hour=count")]
+pub struct EnteredError(pub String);
+
+impl crate::i18n::UserMessage for EnteredError {
+    fn code(&self) -> &'static str {
+        "staffing.expected_arrivals"
+    }
+    fn message(&self, lang: crate::i18n::Lang) -> String {
+        match lang {
+            crate::i18n::Lang::ZhCn => format!(
+                "预计到达人数“{}”格式不对：应为 业务:时=人数，例如 first_issue:9=40,10=55;renewal:9=20（时为 0–23，人数为 0–10000）。",
+                self.0
+            ),
+            crate::i18n::Lang::En => format!(
+                "Expected arrivals “{}” are not understood: write line:hour=count, e.g. first_issue:9=40,10=55;renewal:9=20 (hours 0–23, counts 0–10000).",
+                self.0
+            ),
+        }
+    }
+}
+
+/// Parses hand-entered arrivals, `line:hour=count,hour=count;line:…`, for the known lines.
+pub fn parse_entered(
+    text: &str,
+    lines: &[&str],
+) -> Result<std::collections::BTreeMap<String, Vec<(u8, f64)>>, EnteredError> {
+    let mut out: std::collections::BTreeMap<String, Vec<(u8, f64)>> = Default::default();
+    for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let bad = || EnteredError(part.chars().take(80).collect());
+        let (line, hours) = part.split_once(':').ok_or_else(bad)?;
+        let line = line.trim();
+        if !lines.contains(&line) {
+            return Err(bad());
+        }
+        let entry = out.entry(line.to_string()).or_default();
+        for pair in hours.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (h, n) = pair.split_once('=').ok_or_else(bad)?;
+            let h: u8 = h.trim().parse().map_err(|_| bad())?;
+            let n: f64 = n.trim().parse().map_err(|_| bad())?;
+            if h > 23 || !(0.0..=10_000.0).contains(&n) {
+                return Err(bad());
+            }
+            entry.retain(|(x, _)| *x != h);
+            entry.push((h, n));
+        }
+    }
+    Ok(out)
 }
 
 /// The local hours a day's opening periods cover (a period 08:30–12:00 covers 8 to 11).

@@ -19,6 +19,14 @@ use crate::web::AppState;
 use crate::web::extract::{Path, Query, Staff};
 use crate::web::layout::Page;
 
+/// Hand-entered arrivals per line: (hour, count).
+pub type Entered = std::collections::BTreeMap<String, Vec<(u8, f64)>>;
+
+fn entered(state: &AppState, text: &str) -> Result<Entered, plan::EnteredError> {
+    let codes: Vec<&str> = state.lines.all().iter().map(|l| l.code.as_str()).collect();
+    plan::parse_entered(text, &codes)
+}
+
 pub fn pages() -> Router<AppState> {
     Router::new().route("/staff/leader/staffing", get(plan_page))
 }
@@ -44,6 +52,7 @@ pub async fn day_plan(
     state: &AppState,
     site: &Site,
     date: jiff::civil::Date,
+    entered: &Entered,
 ) -> AppResult<DayPlan> {
     let calendar = state.calendar.current();
     // A year the calendar does not cover is said so, not planned as a closed day.
@@ -63,6 +72,10 @@ pub async fn day_plan(
                 line: &line.code,
                 date,
                 hours: &hours,
+                entered: entered
+                    .get(&line.code)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
             };
             lines.push(
                 plan::plan_line(
@@ -91,6 +104,8 @@ struct PlanQuery {
     site: String,
     #[serde(default)]
     date: String,
+    #[serde(default)]
+    expected: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -100,6 +115,7 @@ struct PlanPage {
     sites: Vec<Site>,
     site: Site,
     date: String,
+    expected: String,
     plan: Option<DayPlan>,
     error: Option<String>,
     /// (code, name) of every business line.
@@ -140,7 +156,18 @@ async fn plan_page(
     actor.grant::<Lead>().ok_or_else(AppError::forbidden)?;
     let (sites, site) = crate::sites::web::duty_sites::<Lead>(&state, &actor, &q.site).await?;
     let (plan, error, date) = match parse_date(&q.date, &state) {
-        Some(d) => (Some(day_plan(&state, &site, d).await?), None, d.to_string()),
+        Some(d) => match entered(&state, &q.expected) {
+            Ok(by_hand) => (
+                Some(day_plan(&state, &site, d, &by_hand).await?),
+                None,
+                d.to_string(),
+            ),
+            Err(e) => (
+                None,
+                Some(crate::i18n::UserMessage::message(&e, page.lang)),
+                d.to_string(),
+            ),
+        },
         None => (
             None,
             Some(
@@ -162,6 +189,7 @@ async fn plan_page(
         sites,
         site,
         date,
+        expected: q.expected,
         plan,
         error,
     })
@@ -173,6 +201,10 @@ struct DateQuery {
     #[serde(default)]
     #[param(format = Date)]
     date: Option<String>,
+    /// Arrivals per hour entered by hand, replacing the history's figure for those hours:
+    /// `line:hour=count,hour=count;line:…`, e.g. `first_issue:9=40,10=55`.
+    #[serde(default)]
+    expected: Option<String>,
 }
 
 /// The staffing plan of a site for a day (its duty leaders).
@@ -195,5 +227,7 @@ async fn api_plan(
     }
     let date = parse_date(q.date.as_deref().unwrap_or_default(), &state)
         .ok_or_else(|| AppError::bad_request("date: YYYY-MM-DD"))?;
-    Ok(axum::Json(day_plan(&state, &site, date).await?))
+    let by_hand =
+        entered(&state, q.expected.as_deref().unwrap_or_default()).map_err(AppError::invalid)?;
+    Ok(axum::Json(day_plan(&state, &site, date, &by_hand).await?))
 }
