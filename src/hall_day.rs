@@ -377,16 +377,26 @@ pub async fn replay(
         / 60_000.0;
     // Enough windows for the peak hour by Erlang C, unless told.
     let peak_rate = shape.applicants as f64 / open_hours * 1.5 / hours_mean_weight();
-    let windows_wanted = shape.windows.unwrap_or_else(|| {
-        crate::staffing::erlang::windows_needed(
+    let windows_wanted = match shape.windows {
+        Some(n) => n,
+        None => crate::staffing::erlang::windows_needed(
             peak_rate,
             mean_service_min,
             config.staffing_target_share,
             config.staffing_target_wait_minutes,
-            400,
+            MAX_WINDOWS,
         )
-        .unwrap_or(400)
-    });
+        .ok_or_else(|| {
+            SimulateError::Setup(format!(
+                "the peak hour needs more than {MAX_WINDOWS} windows: give --windows"
+            ))
+        })?,
+    };
+    if windows_wanted == 0 || windows_wanted > MAX_WINDOWS {
+        return Err(SimulateError::Setup(format!(
+            "--windows: between 1 and {MAX_WINDOWS}"
+        )));
+    }
 
     // Windows: the hall's citizen windows, and more numbered from 101 if the day needs them.
     let admin_actor = Actor::system();
@@ -398,12 +408,13 @@ pub async fn replay(
         .into_iter()
         .filter(|w| w.kind == WindowKind::Citizen)
         .collect();
-    let mut number = 101;
-    while (windows.len() as u32) < windows_wanted {
+    let missing = (windows_wanted as usize).saturating_sub(windows.len());
+    for number in (101..).take(missing) {
         crate::sites::add_window(&db, &clock, admin, site.id, number, WindowKind::Citizen)
             .await
             .map_err(|e| setup(&format!("{e:?}")))?;
-        number += 1;
+    }
+    if missing > 0 {
         windows = crate::sites::windows_of(db.reader(), site.id)
             .await?
             .into_iter()
@@ -607,6 +618,9 @@ pub async fn replay(
         report,
     })
 }
+
+/// The most citizen windows a replayed hall opens (window numbers 101–899 are free for it).
+const MAX_WINDOWS: u32 = 400;
 
 /// Work that does not touch the queue runs this many at a time beside it.
 const SIDE_WORK: usize = 8;

@@ -114,9 +114,13 @@ pub const MAX_DAYS: i64 = 400;
 pub struct Range {
     pub from: Date,
     pub to: Date,
+    previous_from: Date,
+    previous_to: Date,
 }
 
 impl Range {
+    /// A range whose comparison period exists too: a range reaching back to the calendar's
+    /// first days is refused rather than compared with itself.
     pub fn new(from: Date, to: Date) -> Result<Range, RangeError> {
         if from > to {
             return Err(RangeError::Reversed);
@@ -124,16 +128,21 @@ impl Range {
         if (to - from).get_days() as i64 >= MAX_DAYS {
             return Err(RangeError::TooLong);
         }
-        Ok(Range { from, to })
+        let days = (to - from).get_days() as i64 + 1;
+        let previous_to = from.yesterday().map_err(|_| RangeError::BadDate("from"))?;
+        let previous_from = previous_to
+            .checked_sub((days - 1).days())
+            .map_err(|_| RangeError::BadDate("from"))?;
+        Ok(Range {
+            from,
+            to,
+            previous_from,
+            previous_to,
+        })
     }
-    pub fn days(&self) -> i64 {
-        (self.to - self.from).get_days() as i64 + 1
-    }
-    /// The period of the same length just before.
-    pub fn previous(&self) -> Option<Range> {
-        let to = self.from.yesterday().ok()?;
-        let from = to.checked_sub((self.days() - 1).days()).ok()?;
-        Some(Range { from, to })
+    /// The period of the same length just before: (first day, last day).
+    pub fn previous(&self) -> (Date, Date) {
+        (self.previous_from, self.previous_to)
     }
 }
 
@@ -593,16 +602,6 @@ fn breakdown_table(dim: Dim, t: &Totals, names: &Names) -> Table {
     }
 }
 
-/// A table of the site's counts under `prefix`, one row per rest-of-name, labelled by `label`.
-fn counts_table(id: &str, title: String, columns: Vec<String>, rows: Vec<Vec<Cell>>) -> Table {
-    Table {
-        id: id.into(),
-        title,
-        columns,
-        rows,
-    }
-}
-
 fn appointments_table(t: &Totals, names: &Names) -> Table {
     let bookings = t.with_prefix("", "booking.");
     let mut channels: Vec<String> = bookings
@@ -631,10 +630,10 @@ fn appointments_table(t: &Totals, names: &Names) -> Table {
             ]
         })
         .collect();
-    counts_table(
-        "appointments",
-        names.pick("预约（按渠道）", "Appointments by channel"),
-        vec![
+    Table {
+        id: "appointments".into(),
+        title: names.pick("预约（按渠道）", "Appointments by channel"),
+        columns: vec![
             names.pick("渠道", "Channel"),
             names.pick("预约", "Booked"),
             names.pick("到场", "Arrived"),
@@ -643,7 +642,7 @@ fn appointments_table(t: &Totals, names: &Names) -> Table {
             names.pick("待到场", "Still due"),
         ],
         rows,
-    )
+    }
 }
 
 fn green_table(t: &Totals, names: &Names) -> Table {
@@ -665,12 +664,12 @@ fn green_table(t: &Totals, names: &Names) -> Table {
             vec![Cell::Text(label), Cell::Int(n)]
         })
         .collect();
-    counts_table(
-        "green_channel",
-        names.pick("绿色通道（按事由）", "Green channel by reason"),
-        vec![names.pick("事由", "Reason"), names.pick("人次", "Cases")],
+    Table {
+        id: "green_channel".into(),
+        title: names.pick("绿色通道（按事由）", "Green channel by reason"),
+        columns: vec![names.pick("事由", "Reason"), names.pick("人次", "Cases")],
         rows,
-    )
+    }
 }
 
 fn payments_table(t: &Totals, names: &Names) -> Table {
@@ -692,17 +691,17 @@ fn payments_table(t: &Totals, names: &Names) -> Table {
             ]
         })
         .collect();
-    counts_table(
-        "payments",
-        names.pick("收费（按方式）", "Payments by method"),
-        vec![
+    Table {
+        id: "payments".into(),
+        title: names.pick("收费（按方式）", "Payments by method"),
+        columns: vec![
             names.pick("方式", "Method"),
             names.pick("笔数", "Payments"),
             names.pick("金额（元）", "Amount (yuan)"),
             names.pick("已退（元）", "Refunded (yuan)"),
         ],
         rows,
-    )
+    }
 }
 
 fn satisfaction_table(t: &Totals, names: &Names) -> Table {
@@ -728,16 +727,16 @@ fn satisfaction_table(t: &Totals, names: &Names) -> Table {
             Cell::Int(n),
         ]
     }));
-    counts_table(
-        "satisfaction",
-        names.pick("评价与投诉", "Ratings and complaints"),
-        vec![
+    Table {
+        id: "satisfaction".into(),
+        title: names.pick("评价与投诉", "Ratings and complaints"),
+        columns: vec![
             names.pick("类别", "Kind"),
             names.pick("项目", "Item"),
             names.pick("数量", "Count"),
         ],
         rows,
-    )
+    }
 }
 
 fn daily_points(days: &BTreeMap<String, Totals>, range: Range) -> Vec<DayPoint> {
@@ -807,14 +806,14 @@ pub async fn build(
     names: &Names,
 ) -> Result<Report, sqlx::Error> {
     let (from, to) = (range.from.to_string(), range.to.to_string());
-    let previous = range.previous().unwrap_or(range);
+    let (previous_from, previous_to) = range.previous();
     let now = read::totals(reader, site_id, Dim::Site, &from, &to).await?;
     let before = read::totals(
         reader,
         site_id,
         Dim::Site,
-        &previous.from.to_string(),
-        &previous.to.to_string(),
+        &previous_from.to_string(),
+        &previous_to.to_string(),
     )
     .await?;
     let mut tables = vec![summary_table(&now, &before, names)];
@@ -832,8 +831,8 @@ pub async fn build(
         site: site_code.to_string(),
         from,
         to,
-        previous_from: previous.from.to_string(),
-        previous_to: previous.to.to_string(),
+        previous_from: previous_from.to_string(),
+        previous_to: previous_to.to_string(),
         headline_within_share: percent(&now, "", "headline.within", "headline.n").number(),
         headline_count: now.count("", "headline.n"),
         tables,

@@ -70,12 +70,12 @@ pub async fn report_for(
     range: report::Range,
     lang: Lang,
 ) -> AppResult<Report> {
-    let previous = range.previous().unwrap_or(range);
+    let (previous_from, _) = range.previous();
     rollup::refresh(
         &state.db,
         &state.clock,
         site.id,
-        previous.from,
+        previous_from,
         range.to,
         TODAY_MAX_AGE_MS,
     )
