@@ -42,6 +42,8 @@ pub struct DayShape {
     pub appointment_share: f64,
     /// Share sent to the green channel by the guide (urgent reason, expedited).
     pub green_share: f64,
+    /// Bookings for the day that never come, as a share of those that do (no-shows).
+    pub no_show_share: f64,
     /// Citizen windows to open; by Erlang C for the peak hour when left out.
     pub windows: Option<u32>,
 }
@@ -54,6 +56,7 @@ impl Default for DayShape {
             date: None,
             appointment_share: 0.3,
             green_share: 0.02,
+            no_show_share: 0.05,
             windows: None,
         }
     }
@@ -294,13 +297,6 @@ fn staff(site_id: i64, id: i64, roles: &[Role]) -> Actor {
     Actor::at_site(id, &format!("模拟民警 {id}"), site_id, roles)
 }
 
-/// At a window: the applicant, their application and the officer's steps under way.
-type Serving = (
-    usize,
-    ApplicationNo,
-    tokio::task::JoinHandle<Result<(), SimulateError>>,
-);
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Event {
     /// Applicant `n` comes in, fills the form at a kiosk and takes a ticket.
@@ -431,7 +427,6 @@ pub async fn replay(
     let desk_grant = guide.grant().ok_or_else(|| setup(&"booking desk"))?;
     let q = state.queue();
     let actx = state.applications();
-    let pctx = state.payments();
     for (w, officer) in windows.iter().zip(&officers) {
         let g = officer.grant().ok_or_else(|| setup(&"officer"))?;
         queue::open_window(&q, &g, w)
@@ -439,14 +434,16 @@ pub async fn replay(
             .map_err(|e| setup(&format!("{e:?}")))?;
     }
 
+    let mut booked = book_the_day(&state, admin, &site, date, open_ms, &people, shape).await?;
+
     // The forms, filled at the kiosks: independent of one another and of the queue, so taken
-    // in eight at a time before the day (a form's time is not a KPI).
+    // in sixteen at a time before the day (a form's time is not a KPI).
     let mut forms: HashMap<usize, ApplicationNo> = HashMap::new();
     {
         let mut set = tokio::task::JoinSet::new();
         for (n, a) in people.iter().enumerate() {
             while set.len() >= SIDE_WORK {
-                collect_form(&mut set, &mut forms).await?;
+                collect(&mut set, "form", &mut forms, usize::MAX).await?;
             }
             let (state, site, input) = (state.clone(), site.clone(), form_of(n, a)?);
             set.spawn(async move {
@@ -466,7 +463,7 @@ pub async fn replay(
             });
         }
         while !set.is_empty() {
-            collect_form(&mut set, &mut forms).await?;
+            collect(&mut set, "form", &mut forms, usize::MAX).await?;
         }
     }
 
@@ -476,9 +473,9 @@ pub async fn replay(
         events.push(Reverse((a.arrives_ms, Event::Arrive(n))));
     }
     let mut idle: Vec<usize> = (0..windows.len()).collect();
-    let mut serving: HashMap<usize, Serving> = HashMap::new();
-    let (mut accepted, mut paid) = (0usize, 0usize);
-    let mut accepted_ids: Vec<i64> = Vec::new();
+    // What the officers do during each service, beside the queue: one task per applicant.
+    let mut services: tokio::task::JoinSet<Result<i64, SimulateError>> =
+        tokio::task::JoinSet::new();
     // The ticket each application came with, to find the applicant a call brings.
     let mut by_ticket: HashMap<i64, usize> = HashMap::new();
     while let Some(Reverse((t, event))) = events.pop() {
@@ -489,17 +486,36 @@ pub async fn replay(
         match event {
             Event::Arrive(n) => {
                 let a = &people[n];
-                let (issuer, reason) = match a.class {
-                    TicketClass::Green => (queue::Issuer::Guide(&guide_grant), Some("funeral")),
-                    TicketClass::Appointment => (queue::Issuer::BookingDesk(&desk_grant), None),
-                    _ => (queue::Issuer::Citizen, None),
-                };
-                let ticket = step(
-                    "ticket",
-                    n,
-                    queue::issue_ticket(&q, issuer, &site, a.line, a.class, reason, None, "kiosk")
+                let ticket = match (a.class, booked.remove(&n)) {
+                    // With a booking: checked in at the desk, which issues the ticket.
+                    (TicketClass::Appointment, Some(b)) => step(
+                        "check-in",
+                        n,
+                        crate::booking::web::arrive(
+                            &state,
+                            crate::booking::Arrival::Desk(&desk_grant),
+                            &site,
+                            &b,
+                        )
                         .await,
-                )?;
+                    )?,
+                    (class, _) => {
+                        let (issuer, reason) = match class {
+                            TicketClass::Green => {
+                                (queue::Issuer::Guide(&guide_grant), Some("funeral"))
+                            }
+                            _ => (queue::Issuer::Citizen, None),
+                        };
+                        step(
+                            "ticket",
+                            n,
+                            queue::issue_ticket(
+                                &q, issuer, &site, a.line, class, reason, None, "kiosk",
+                            )
+                            .await,
+                        )?
+                    }
+                };
                 by_ticket.insert(ticket.id, n);
                 if let Some(w) = idle.pop() {
                     events.push(Reverse((t, Event::Call(w))));
@@ -521,67 +537,64 @@ pub async fn replay(
                     queue::advance(&q, &g, &windows[w], TicketStatus::Serving).await,
                 )?;
                 let no = forms.remove(&n).ok_or_else(|| setup(&"form"))?;
-                // The officer's steps during service (materials, captures, face, checks) change
-                // nothing in the queue: they run beside the day and are done before it ends.
-                let work = tokio::spawn(take_in(
+                // Taking the application up at the window links it to the ticket being served
+                // there, so it happens now, in the queue's order.
+                let intake = officers[w].grant().ok_or_else(|| setup(&"intake"))?;
+                let taken = step(
+                    "acceptance",
+                    n,
+                    applications::start_acceptance(&actx, &intake, &no, Some(windows[w].id)).await,
+                )?;
+                let materials = taken
+                    .materials(&state.catalog)
+                    .iter()
+                    .map(|m| m.id.clone())
+                    .collect();
+                // The rest of the service (materials, captures, face, checks, acceptance,
+                // payment) changes nothing in the queue: it runs beside the day on a clock of
+                // its own that reads what the hall's clock would, so its times are the same
+                // whichever task gets there first.
+                services.spawn(serve(
                     state.clone(),
                     officers[w].clone(),
-                    no.clone(),
-                    windows[w].id,
-                    n,
+                    no,
+                    Service {
+                        n,
+                        site_id: site.id,
+                        called_ms: t,
+                        service_ms: people[n].service_ms,
+                        green: people[n].class == TicketClass::Green,
+                        materials,
+                    },
                 ));
-                serving.insert(w, (n, no, work));
                 events.push(Reverse((t + people[n].service_ms, Event::Finish(w))));
             }
             Event::Finish(w) => {
-                let (n, no, work) = serving.remove(&w).ok_or_else(|| setup(&"nothing served"))?;
-                work.await.map_err(|e| setup(&e))??;
-                let intake = officers[w].grant().ok_or_else(|| setup(&"intake"))?;
-                let green = people[n].class == TicketClass::Green;
-                let d = step(
-                    "accept",
-                    n,
-                    applications::accept(
-                        &actx,
-                        &intake,
-                        &no,
-                        Acceptance {
-                            class: if green {
-                                TimeLimitClass::Expedited
-                            } else {
-                                TimeLimitClass::Normal
-                            },
-                            emergency_reason: green.then(|| "funeral".to_string()),
-                            emergency_proof: green.then(|| "死亡证明".to_string()),
-                            delivery: Delivery::Pickup { site_id: site.id },
-                        },
-                    )
-                    .await,
-                )?;
-                accepted += 1;
-                accepted_ids.push(d.row.id);
-                let collect = officers[w].grant().ok_or_else(|| setup(&"cashier"))?;
-                let (method, pos) = if n % 3 == 0 {
-                    (crate::payments::Method::Cash, None)
-                } else {
-                    (crate::payments::Method::Card, Some("POS-SIM"))
-                };
-                step(
-                    "payment",
-                    n,
-                    crate::payments::pay_at_window(&pctx, &collect, &no, method, pos).await,
-                )?;
-                paid += 1;
                 let g = officers[w].grant().ok_or_else(|| setup(&"officer"))?;
                 step(
                     "finish",
-                    n,
+                    w,
                     queue::advance(&q, &g, &windows[w], TicketStatus::Done).await,
                 )?;
                 events.push(Reverse((t, Event::Call(w))));
             }
         }
     }
+    // After closing, the bookings nobody came for are marked no-shows by the booking sweep.
+    let close_ms = periods.last().map_or(open_ms, |p| p.1);
+    let grace_ms = (config.no_show_grace_minutes + 1) * 60_000;
+    let now = clock.now_ms();
+    if close_ms + grace_ms > now {
+        clock.advance_ms(close_ms + grace_ms - now);
+    }
+    crate::booking::sweep(&state.booking()).await?;
+    let mut accepted_ids: Vec<i64> = Vec::with_capacity(people.len());
+    while let Some(r) = services.join_next().await {
+        accepted_ids.push(r.map_err(|e| setup(&e))??);
+    }
+    // Approvals in the order of acceptance, whichever service task ended first.
+    accepted_ids.sort_unstable();
+    let (accepted, paid) = (accepted_ids.len(), accepted_ids.len());
 
     let day_seconds = started.elapsed().as_secs_f64();
     // After closing, the approver works through the day's applications.
@@ -619,24 +632,134 @@ pub async fn replay(
     })
 }
 
+/// Books the day's appointments the evening before, on the web: each applicant who comes with
+/// one in the slot their arrival falls in, and `no_show_share` more who never come. Places
+/// enough for all (the replay measures the hall, not the quota). Returns the bookings of the
+/// applicants who come, by applicant.
+async fn book_the_day(
+    state: &AppState,
+    admin: crate::auth::AdminCap<'_>,
+    site: &Site,
+    date: Date,
+    open_ms: i64,
+    people: &[Applicant],
+    shape: &DayShape,
+) -> Result<HashMap<usize, crate::booking::BookingRow>, SimulateError> {
+    use crate::booking::{self, BookRequest, Channel, slots::SlotSettings};
+    let setup = |e: &dyn std::fmt::Debug| SimulateError::Setup(format!("booking: {e:?}"));
+    let clock = Clock::fixed(open_ms - 12 * 3_600_000);
+    let mut ctx = state.booking();
+    ctx.clock = &clock;
+    let settings = SlotSettings {
+        slot_minutes: 30,
+        quota_online: 10_000,
+        quota_phone: 0,
+        quota_onsite: 0,
+        open_days_ahead: 7,
+        open_at_minute: 0,
+        close_minutes_before: 0,
+        release_delay_seconds: 0,
+    };
+    let coming: Vec<usize> = (0..people.len())
+        .filter(|n| people[*n].class == TicketClass::Appointment)
+        .collect();
+    let mut lines: Vec<&str> = coming.iter().map(|n| people[*n].line).collect();
+    lines.sort_unstable();
+    lines.dedup();
+    for line in &lines {
+        booking::update_settings(&ctx, admin, site.id, line, settings.clone())
+            .await
+            .map_err(|e| setup(&e))?;
+        booking::ensure_slots(&ctx, site, line, date, &settings)
+            .await
+            .map_err(|e| setup(&e))?;
+    }
+    let slots =
+        booking::store::slots_of_site_day(state.db.reader(), site.id, &date.to_string()).await?;
+    let slot_of = |a: &Applicant| {
+        slots
+            .iter()
+            .filter(|s| s.line_code == a.line && s.starts_at <= a.arrives_ms)
+            .max_by_key(|s| s.starts_at)
+            .or_else(|| slots.iter().find(|s| s.line_code == a.line))
+            .map(|s| s.id)
+    };
+    // Those who never come book like those who do: the k-th takes the slot of a coming one.
+    let no_shows = (coming.len() as f64 * shape.no_show_share).round() as usize;
+    let mut wanted: Vec<(usize, i64)> = Vec::with_capacity(coming.len() + no_shows);
+    for (k, n) in coming
+        .iter()
+        .copied()
+        .chain((0..no_shows).map(|k| people.len() + k))
+        .enumerate()
+    {
+        let like = if n < people.len() {
+            n
+        } else {
+            coming[k % coming.len().max(1)]
+        };
+        let slot = slot_of(&people[like]).ok_or_else(|| setup(&"no slot for the line"))?;
+        wanted.push((n, slot));
+    }
+    let mut out = HashMap::with_capacity(coming.len());
+    let mut set = tokio::task::JoinSet::new();
+    for (n, slot_id) in wanted {
+        while set.len() >= SIDE_WORK {
+            collect(&mut set, "booking", &mut out, people.len()).await?;
+        }
+        let (state, clock) = (state.clone(), clock.clone());
+        let id = id_of(n)?;
+        set.spawn(async move {
+            let mut ctx = state.booking();
+            ctx.clock = &clock;
+            let request = BookRequest {
+                slot_id,
+                name: format!("模拟申请人{n}"),
+                id_number: id.as_str().to_string(),
+                phone: "13900139000".into(),
+                channel: Channel::Web,
+                lang: None,
+            };
+            let row = match booking::book(&ctx, None, request, None).await {
+                Ok(c) => booking::booking_by_code(state.db.reader(), &c.code)
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| b.ok_or_else(|| "the booking just made".to_string())),
+                Err(e) => Err(format!("{e:?}")),
+            };
+            (n, row)
+        });
+    }
+    while !set.is_empty() {
+        collect(&mut set, "booking", &mut out, people.len()).await?;
+    }
+    Ok(out)
+}
+
 /// The most citizen windows a replayed hall opens (window numbers 101–899 are free for it).
 const MAX_WINDOWS: u32 = 400;
 
 /// Work that does not touch the queue runs this many at a time beside it.
-const SIDE_WORK: usize = 8;
+const SIDE_WORK: usize = 16;
 
-async fn collect_form(
-    set: &mut tokio::task::JoinSet<(usize, Result<ApplicationNo, String>)>,
-    forms: &mut HashMap<usize, ApplicationNo>,
+/// Side tasks of one kind, each answering for applicant `n`.
+type SideWork<T> = tokio::task::JoinSet<(usize, Result<T, String>)>;
+
+/// Takes the next finished side task's result into `out` — only for applicants below `keep`
+/// (the bookings of those who never come are not kept); a failed task stops the replay,
+/// naming the step and the applicant.
+async fn collect<T: 'static>(
+    set: &mut SideWork<T>,
+    what: &'static str,
+    out: &mut HashMap<usize, T>,
+    keep: usize,
 ) -> Result<(), SimulateError> {
     if let Some(r) = set.join_next().await {
-        let (n, no) = r.map_err(|e| SimulateError::Setup(e.to_string()))?;
-        let no = no.map_err(|detail| SimulateError::Step {
-            what: "form",
-            n,
-            detail,
-        })?;
-        forms.insert(n, no);
+        let (n, value) = r.map_err(|e| SimulateError::Setup(e.to_string()))?;
+        let value = value.map_err(|detail| SimulateError::Step { what, n, detail })?;
+        if n < keep {
+            out.insert(n, value);
+        }
     }
     Ok(())
 }
@@ -650,32 +773,39 @@ fn joined(
     }
 }
 
-/// The officer takes the application in: materials, photo and fingerprints, face, checks.
-async fn take_in(
+/// One applicant at a window, once called.
+struct Service {
+    n: usize,
+    site_id: i64,
+    called_ms: i64,
+    service_ms: i64,
+    green: bool,
+    /// The materials list of the application taken up: all of them are checked.
+    materials: Vec<String>,
+}
+
+/// The officer serves the applicant taken up at the window: materials, photo and fingerprints,
+/// face, checks; after the service time, acceptance and payment (a third in cash, the rest by
+/// card). Returns the application's id.
+async fn serve(
     state: AppState,
     officer: Actor,
     no: ApplicationNo,
-    window_id: i64,
-    n: usize,
-) -> Result<(), SimulateError> {
-    let actx = state.applications();
+    s: Service,
+) -> Result<i64, SimulateError> {
+    let n = s.n;
+    let clock = Clock::fixed(s.called_ms);
+    let mut actx = state.applications();
+    actx.clock = &clock;
+    let mut pctx = state.payments();
+    pctx.clock = &clock;
     let intake = officer
         .grant()
         .ok_or_else(|| SimulateError::Setup("the officer takes in applications".into()))?;
-    let d = step(
-        "acceptance",
-        n,
-        applications::start_acceptance(&actx, &intake, &no, Some(window_id)).await,
-    )?;
-    let all: Vec<String> = d
-        .materials(&state.catalog)
-        .iter()
-        .map(|m| m.id.clone())
-        .collect();
     step(
         "materials",
         n,
-        applications::check_materials(&actx, &intake, &no, &all).await,
+        applications::check_materials(&actx, &intake, &no, &s.materials).await,
     )?;
     for kind in [CaptureKind::Photo, CaptureKind::Fingerprint] {
         step(
@@ -694,7 +824,42 @@ async fn take_in(
         n,
         applications::run_checks(&actx, &intake, &no).await,
     )?;
-    Ok(())
+    clock.advance_ms(s.service_ms);
+    let green = s.green;
+    let d = step(
+        "accept",
+        n,
+        applications::accept(
+            &actx,
+            &intake,
+            &no,
+            Acceptance {
+                class: if green {
+                    TimeLimitClass::Expedited
+                } else {
+                    TimeLimitClass::Normal
+                },
+                emergency_reason: green.then(|| "funeral".to_string()),
+                emergency_proof: green.then(|| "死亡证明".to_string()),
+                delivery: Delivery::Pickup { site_id: s.site_id },
+            },
+        )
+        .await,
+    )?;
+    let collect = officer
+        .grant()
+        .ok_or_else(|| SimulateError::Setup("the officer collects the fee".into()))?;
+    let (method, pos) = if n.is_multiple_of(3) {
+        (crate::payments::Method::Cash, None)
+    } else {
+        (crate::payments::Method::Card, Some("POS-SIM"))
+    };
+    step(
+        "payment",
+        n,
+        crate::payments::pay_at_window(&pctx, &collect, &no, method, pos).await,
+    )?;
+    Ok(d.row.id)
 }
 
 /// The approver reviews and approves each document of an application; returns how many.

@@ -63,6 +63,9 @@ enum Command {
         /// Share sent to the green channel.
         #[arg(long, default_value_t = 0.02)]
         green_share: f64,
+        /// Bookings for the day that never come, as a share of those that do.
+        #[arg(long, default_value_t = 0.05)]
+        no_show_share: f64,
     },
     /// Create an administrator of every site and print the one-time password.
     CreateAdmin {
@@ -157,6 +160,7 @@ fn main() -> ExitCode {
                 windows,
                 appointment_share,
                 green_share,
+                no_show_share,
             } => {
                 let date = match date.map(|d| d.parse::<jiff::civil::Date>()) {
                     None => None,
@@ -170,6 +174,7 @@ fn main() -> ExitCode {
                     windows,
                     appointment_share,
                     green_share,
+                    no_show_share,
                 };
                 simulate(&config, &shape).await
             }

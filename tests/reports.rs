@@ -428,3 +428,156 @@ async fn the_report_equals_a_recount_from_the_raw_rows(engine: Engine) {
     let res = other.get(&url).send().await.expect("officer");
     assert_eq!(res.status(), 403);
 }
+
+on_both_engines!(an_old_day_is_rolled_again_when_a_late_document_is_ready_or_its_payment_refunded);
+
+/// Beyond the 45 days a day may still change, only two things reach back: a document counted
+/// overdue on its promised date becomes ready (then it counts late), and a payment of the day
+/// is refunded. The background job rolls exactly those days again, once per change.
+async fn an_old_day_is_rolled_again_when_a_late_document_is_ready_or_its_payment_refunded(
+    engine: Engine,
+) {
+    use onetrip::reports::rollup::settle;
+    let clock = Clock::fixed(at("2026-09-01T09:00:00+08:00"));
+    let Some(app) = TestApp::spawn_full(engine, Config::default(), clock.clone()).await else {
+        return;
+    };
+    let hall = app.site_id("0001").await;
+    let site = onetrip::sites::site(app.state.db.reader(), hall)
+        .await
+        .expect("q")
+        .expect("hall");
+    common::walk_in(&app, &site, "first_issue").await;
+    let staff = actor_at(
+        hall,
+        &[
+            Role::Officer,
+            Role::Approver,
+            Role::Producer,
+            Role::Custodian,
+            Role::Cashier,
+        ],
+    );
+    let no = accepted_at(
+        &app,
+        &staff,
+        synthetic_id("19850505", 41),
+        TimeLimitClass::Normal,
+    )
+    .await;
+    let receipt = pay_cash(&app, hall, &no).await;
+    let application = onetrip::applications::application_by_no(app.state.db.reader(), no.as_str())
+        .await
+        .expect("q")
+        .expect("application");
+    let docs = onetrip::documents::docs_of_application(app.state.db.reader(), application.id)
+        .await
+        .expect("docs");
+    let promised: String =
+        sqlx::query("SELECT promised_date FROM application_documents WHERE id = $1")
+            .bind(docs[0].id)
+            .fetch_one(app.state.db.reader())
+            .await
+            .expect("promised")
+            .get("promised_date");
+    let promised_date: jiff::civil::Date = promised.parse().expect("date");
+
+    // Fifty days after the promise, nothing produced: the day counts its documents overdue.
+    let later = promised_date
+        .checked_add(jiff::Span::new().days(50))
+        .expect("date");
+    clock.advance_ms(onetrip::clock::local_ms(later, 10 * 60).expect("10:00") - clock.now_ms());
+    let (db, c) = (&app.state.db, &app.state.clock);
+    assert!(
+        settle(db, c, hall, 0).await.expect("settle") > 45,
+        "the history is rolled"
+    );
+    let metric = |date: String, metric: &'static str| {
+        let db = app.state.db.clone();
+        async move {
+            sqlx::query(
+                "SELECT value FROM report_counts WHERE site_id = $1 AND dim = 'site' AND dim_key = '' AND date = $2 AND metric = $3",
+            )
+            .bind(hall)
+            .bind(date)
+            .bind(metric)
+            .fetch_optional(db.reader())
+            .await
+            .expect("count")
+            .map(|r| r.get::<i64, _>("value"))
+            .unwrap_or(0)
+        }
+    };
+    let n = docs.len() as i64;
+    assert_eq!(metric(promised.clone(), "limit.overdue").await, n);
+    assert_eq!(metric(promised.clone(), "limit.late").await, 0);
+    // Nothing changed: the settled days stay as they are.
+    let quiet = i64::MAX / 4;
+    assert_eq!(settle(db, c, hall, quiet).await.expect("settle"), 0);
+
+    // The documents are produced and checked in an hour later: the old day now counts them late.
+    clock.advance_ms(3_600_000);
+    let ctx = app.state.applications();
+    let mut ids = Vec::new();
+    for d in &docs {
+        onetrip::documents::start_review(&ctx, &common::granted(&staff), d.id)
+            .await
+            .expect("review");
+        onetrip::documents::approve(&ctx, &common::granted(&staff), d.id)
+            .await
+            .expect("approve");
+        ids.push(d.id);
+    }
+    let batch = onetrip::documents::start_batch(&ctx, &common::granted(&staff), &ids)
+        .await
+        .expect("batch");
+    let numbers: Vec<(i64, String)> = docs
+        .iter()
+        .map(|d| {
+            let number = if d.document_type == "passport" {
+                "E87654321"
+            } else {
+                "CA7654321"
+            };
+            (d.id, number.to_string())
+        })
+        .collect();
+    let produced =
+        onetrip::documents::finish_batch(&ctx, &common::granted(&staff), batch, &numbers)
+            .await
+            .expect("produced");
+    for (k, d) in produced.iter().enumerate() {
+        onetrip::documents::check_in(
+            &ctx,
+            &common::granted(&staff),
+            d.label.as_deref().expect("label"),
+            &site,
+            "A",
+            &format!("{:02}", k + 1),
+        )
+        .await
+        .expect("check in");
+    }
+    assert_eq!(settle(db, c, hall, quiet).await.expect("settle"), 1);
+    assert_eq!(metric(promised.clone(), "limit.overdue").await, 0);
+    assert_eq!(metric(promised.clone(), "limit.late").await, n);
+    assert_eq!(settle(db, c, hall, quiet).await.expect("settle"), 0, "once");
+
+    // The fee of 1 September is refunded in part today: that day's refunded amount follows.
+    let paid = "2026-09-01".to_string();
+    assert_eq!(metric(paid.clone(), "pay.cash.refunded").await, 0);
+    clock.advance_ms(3_600_000);
+    onetrip::payments::refund(
+        &app.state.payments(),
+        &common::granted(&staff),
+        &receipt,
+        1_000,
+        "收费有误",
+        true,
+    )
+    .await
+    .expect("refund");
+    assert_eq!(settle(db, c, hall, quiet).await.expect("settle"), 1);
+    assert_eq!(metric(paid.clone(), "pay.cash.refunded").await, 1_000);
+    assert_eq!(settle(db, c, hall, quiet).await.expect("settle"), 0, "once");
+}

@@ -63,6 +63,32 @@ async fn a_seeded_day_goes_through_the_whole_hall_and_replays_the_same() {
         panic!("journeys were measured")
     };
     assert!((0.0..=100.0).contains(&within));
+    // Those who came with an appointment booked it, on the web, and were checked in; the
+    // bookings nobody came for are no-shows after closing.
+    let appointments: i64 = {
+        let db = onetrip::db::Db::connect(
+            &format!("sqlite://{}", dir.path().join("simulate.db").display()),
+            &onetrip::db::DbOptions::default(),
+        )
+        .await
+        .expect("the replayed day's database");
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM tickets WHERE class = 'appointment' AND booking_id IS NOT NULL",
+        )
+        .fetch_one(db.reader())
+        .await
+        .expect("appointment tickets")
+    };
+    assert!(
+        appointments > 20,
+        "a share came with an appointment: {appointments}"
+    );
+    let Cell::Int(no_shows) = figure(&s, "no_show") else {
+        panic!("no-shows counted")
+    };
+    assert_eq!(no_shows, (appointments as f64 * 0.05).round() as i64);
+    assert_eq!(figure(&s, "arrived"), Cell::Int(appointments));
+    assert_eq!(figure(&s, "booked"), Cell::Int(appointments + no_shows));
     let green = figure(&s, "green");
     assert_eq!(
         figure(&s, "expedited"),

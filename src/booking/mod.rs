@@ -6,14 +6,16 @@
 mod day_cache;
 mod messages;
 pub mod slots;
-mod store;
+pub(crate) mod store;
 pub mod web;
 mod writer;
 pub use day_cache::*;
 use messages::*;
 
 /// What other capabilities may read or record through booking's store (the store itself is private).
-pub use store::{BookingRow, CapacityChange, booking_by_code, held_places, longest_window};
+pub use store::{
+    BookingRow, CapacityChange, booking_by_code, booking_by_id, held_places, longest_window,
+};
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};

@@ -599,6 +599,18 @@ pub async fn booking_by_code<'e>(
         .transpose()
 }
 
+pub async fn booking_by_id<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id: i64,
+) -> Result<Option<BookingRow>, sqlx::Error> {
+    sqlx::query(booking_select!("WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(ex)
+        .await?
+        .map(|r| booking_row(&r))
+        .transpose()
+}
+
 /// Counts a wrong ID number given with booking `id`'s code, locking the code at `lock_after`;
 /// returns whether this attempt locked it (the owner is told once).
 pub async fn count_wrong_id(

@@ -555,8 +555,12 @@ fn breakdown_table(dim: Dim, t: &Totals, names: &Names) -> Table {
             })
             .collect()
     } else {
+        // Tickets are issued to a line, not to an officer or a window: the column is the
+        // line table's only.
+        if dim == Dim::Line {
+            columns.push(names.pick("取号", "Issued"));
+        }
         columns.extend([
-            names.pick("取号", "Issued"),
             names.pick("办结", "Served"),
             names.pick("过号", "Missed"),
             names.pick("等候中位数（分钟）", "Wait median (min)"),
@@ -573,14 +577,11 @@ fn breakdown_table(dim: Dim, t: &Totals, names: &Names) -> Table {
                 let wait = t.minutes(k, Measure::Wait);
                 let service = t.minutes(k, Measure::Service);
                 let (good, rated) = satisfied(t, k);
-                vec![
-                    Cell::Text(names.key(dim, k)),
-                    // Tickets are issued to a line, not to an officer or a window.
-                    if dim == Dim::Line {
-                        Cell::Int(t.count(k, "issued"))
-                    } else {
-                        Cell::Empty
-                    },
+                let mut row = vec![Cell::Text(names.key(dim, k))];
+                if dim == Dim::Line {
+                    row.push(Cell::Int(t.count(k, "issued")));
+                }
+                row.extend([
                     Cell::Int(t.count(k, "served")),
                     Cell::Int(t.count(k, "missed")),
                     Cell::minutes(wait.quantile(0.5)),
@@ -590,7 +591,8 @@ fn breakdown_table(dim: Dim, t: &Totals, names: &Names) -> Table {
                     Cell::Int(t.count(k, "accepted")),
                     percent(t, k, "journey.within", "journey.n"),
                     Cell::share(good, rated),
-                ]
+                ]);
+                row
             })
             .collect()
     };

@@ -573,5 +573,58 @@ pub async fn settle(
             done += 1;
         }
     }
+    for d in changed_since_settled(db, site_id, since).await? {
+        roll_up_day(db, clock, site_id, d).await?;
+        done += 1;
+    }
     Ok(done)
+}
+
+/// Days older than the settling window that still changed after their last roll-up. Only two
+/// things reach that far back: a document counted overdue on its promised date becomes ready
+/// (late, no longer overdue), and a payment is refunded (its day's refunded amount). Either
+/// re-rolls its day once, when the change is newer than the day's roll-up; only days that
+/// counted an overdue document are looked at for the first (a well-run hall has none).
+async fn changed_since_settled(
+    db: &Db,
+    site_id: i64,
+    since: Date,
+) -> Result<Vec<Date>, sqlx::Error> {
+    let since = since.to_string();
+    let mut days: Vec<String> = sqlx::query(
+        r#"SELECT r.date FROM report_days r
+         JOIN report_counts c ON c.site_id = r.site_id AND c.date = r.date
+              AND c.dim = 'site' AND c.dim_key = '' AND c.metric = 'limit.overdue'
+         WHERE r.site_id = $1 AND r.date < $2 AND c.value > 0 AND EXISTS (
+              SELECT 1 FROM application_documents d
+              JOIN applications a ON a.id = d.application_id
+              JOIN document_steps s ON s.document_id = d.id
+              WHERE d.promised_date = r.date AND a.site_id = r.site_id
+                    AND s.to_stage IN ('in_custody', 'shipped') AND s.at > r.rolled_at)"#,
+    )
+    .bind(site_id)
+    .bind(&since)
+    .fetch_all(db.reader())
+    .await?
+    .iter()
+    .map(|r| r.try_get("date"))
+    .collect::<Result<_, _>>()?;
+    // Refunds made inside the window (by their own day's index) on payments from before it.
+    for r in sqlx::query(
+        r#"SELECT p.business_date AS date FROM refunds f
+         JOIN payments p ON p.id = f.payment_id
+         JOIN report_days r ON r.site_id = p.site_id AND r.date = p.business_date
+         WHERE f.site_id = $1 AND f.business_date >= $2 AND p.site_id = $1
+               AND p.business_date < $2 AND f.at > r.rolled_at"#,
+    )
+    .bind(site_id)
+    .bind(&since)
+    .fetch_all(db.reader())
+    .await?
+    {
+        days.push(r.try_get("date")?);
+    }
+    days.sort();
+    days.dedup();
+    Ok(days.iter().filter_map(|d| d.parse().ok()).collect())
 }
