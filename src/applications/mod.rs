@@ -15,7 +15,7 @@ pub mod web;
 /// What other capabilities may read or record through applications's store (the store itself is private).
 pub use store::{
     application, application_by_no, application_of_ticket, documents, event as record_event,
-    events, next_in_series, open_alerts, ticket_issued_at, watch_count,
+    events, form_awaiting, next_in_series, open_alerts, ticket_issued_at, watch_count,
 };
 
 use crate::auth::grant::Intake;

@@ -828,6 +828,22 @@ pub async fn application_of_ticket<'e>(
         .transpose()
 }
 
+/// The number of a person's latest form filled in advance and not yet taken up (by the blind
+/// index of their ID number), so the window that calls them can take it up in one step.
+pub async fn form_awaiting<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    id_index: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query(
+        "SELECT application_no FROM applications WHERE id_index = $1 AND status = 'submitted' ORDER BY id DESC LIMIT 1",
+    )
+    .bind(id_index)
+    .fetch_optional(ex)
+    .await?
+    .map(|r| r.try_get("application_no"))
+    .transpose()
+}
+
 /// Issue time of the ticket an application was served under (for ticket-to-receipt time).
 pub async fn ticket_issued_at<'e>(
     ex: impl Executor<'e, Database = Any>,

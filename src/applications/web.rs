@@ -408,6 +408,9 @@ struct Workstation {
     proposed: &'static str,
     /// Why, in words (the ID number's province), when it is cross-province.
     proposal_hint: Option<String>,
+    /// Acceptance over, the ticket it was taken up under still served at its window: the
+    /// window's id and the ticket's number, so the officer is asked to finish it.
+    ticket_to_finish: Option<(i64, String)>,
 }
 
 /// The time-limit class to propose (R12): the applicant's ID number from the bureau's own
@@ -500,7 +503,21 @@ async fn workstation(
         _ => None,
     };
     let error = Some(q.error).filter(|e| !e.is_empty());
+    let open = matches!(
+        d.status,
+        Status::Submitted | Status::InAcceptance | Status::AwaitingMaterials
+    );
+    let ticket_to_finish = match (open, d.row.window_id, d.row.ticket_id) {
+        (false, Some(w), Some(ticket)) => {
+            crate::queue::current_at_window(state.db.reader(), w, &state.clock.today().to_string())
+                .await?
+                .filter(|t| t.id == ticket)
+                .map(|t| (w, t.number))
+        }
+        _ => None,
+    };
     Ok(Workstation {
+        ticket_to_finish,
         proposed: proposed.code(),
         proposal_hint,
         status: d.status.name(lang).to_string(),
@@ -535,10 +552,7 @@ async fn workstation(
         estimate,
         message,
         error,
-        open: matches!(
-            d.status,
-            Status::Submitted | Status::InAcceptance | Status::AwaitingMaterials
-        ),
+        open,
         d,
         page,
     })

@@ -489,10 +489,80 @@ struct WindowPage {
     current: Option<Ticket>,
     current_line: String,
     current_status: String,
+    /// Who the current ticket brings, as far as the hall knows before acceptance.
+    called: Option<Called>,
     waiting: Vec<(String, i64)>,
     transfer_lines: Vec<(String, String)>,
     message: Option<String>,
     error: Option<String>,
+}
+
+/// The ticket being served at a window, told the way the officer needs it: its class (and the
+/// green channel's reason), the booked service and time, the holder's masked name, and the
+/// application to take up — already taken up under this ticket, or filled in advance by the
+/// booking's holder.
+pub struct Called {
+    pub class_code: &'static str,
+    pub class: String,
+    pub booked: Option<String>,
+    pub holder: Option<String>,
+    /// Taken up under this ticket already: continue it.
+    pub taken_up: Option<String>,
+    /// Filled in advance by the booking's holder: offered in the take-up field.
+    pub prefilled: Option<String>,
+}
+
+async fn called_about(state: &AppState, t: &Ticket, lang: crate::i18n::Lang) -> AppResult<Called> {
+    let mut class = t.class.name(lang).to_string();
+    if let Some(reason) = t
+        .class_reason
+        .as_deref()
+        .and_then(|r| state.catalog.emergency_reason(r))
+    {
+        class = format!("{class} · {}", reason.name.get(lang));
+    }
+    let taken_up = match crate::applications::application_of_ticket(state.db.reader(), t.id).await?
+    {
+        Some(id) => crate::applications::application(state.db.reader(), id)
+            .await?
+            .map(|a| a.application_no),
+        None => None,
+    };
+    let (mut booked, mut holder, mut prefilled) = (None, None, None);
+    if let Some(b) = match t.booking_id {
+        Some(id) => crate::booking::booking_by_id(state.db.reader(), id).await?,
+        None => None,
+    } {
+        let line = state
+            .lines
+            .get(&b.line_code)
+            .map(|l| l.name(lang).to_string())
+            .unwrap_or_else(|| b.line_code.clone());
+        let at = |ms: i64| {
+            let s = crate::clock::format_local_minute(ms);
+            s.get(11..).unwrap_or(&s).to_string()
+        };
+        booked = Some(format!("{line} {}–{}", at(b.starts_at), at(b.ends_at)));
+        // Our own sealed data that does not open is a fault to see, not a blank name.
+        holder = Some(
+            state
+                .cipher
+                .open(&b.name_sealed)
+                .map(|n| crate::domain::masking::mask_name(&n))
+                .map_err(|e| AppError::internal(format!("booking {} name: {e}", b.code)))?,
+        );
+        if taken_up.is_none() {
+            prefilled = crate::applications::form_awaiting(state.db.reader(), &b.id_index).await?;
+        }
+    }
+    Ok(Called {
+        class_code: t.class.as_str(),
+        class,
+        booked,
+        holder,
+        taken_up,
+        prefilled,
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -579,6 +649,10 @@ async fn render_window(
         .as_ref()
         .map(|t| t.status.name(lang).to_string())
         .unwrap_or_default();
+    let called = match &current {
+        Some(t) => Some(called_about(state, t, lang).await?),
+        None => None,
+    };
     Ok(WindowPage {
         windows: all
             .iter()
@@ -595,6 +669,7 @@ async fn render_window(
         current,
         current_line,
         current_status,
+        called,
         waiting,
         transfer_lines: state
             .lines
@@ -631,6 +706,67 @@ struct ActionForm {
     /// Transfer to this window number (optional).
     #[serde(default)]
     to_window: String,
+    /// The application to take up under the ticket being served (scanned or typed).
+    #[serde(default)]
+    number: String,
+}
+
+/// Takes an application up at this window under the ticket it serves (issue 18 item 1): a
+/// called ticket starts being served, the application is linked to it and the acceptance
+/// workstation opens; a bad number keeps the officer on the window with the reason.
+async fn take_up(
+    state: &AppState,
+    page: Page,
+    actor: &Actor,
+    window: &Window,
+    number: &str,
+) -> AppResult<Response> {
+    let lang = page.lang;
+    let no = match crate::domain::application_no::ApplicationNo::parse(number) {
+        Ok(no) => no,
+        Err(e) => return window_refused(state, page, actor, window.id, e.message(lang)).await,
+    };
+    let today = state.clock.today().to_string();
+    let current = store::current_at_window(state.db.reader(), window.id, &today).await?;
+    if current.as_ref().map(|t| t.status) == Some(TicketStatus::Called) {
+        let grant = super::serve(actor)?;
+        match super::advance(&state.queue(), &grant, window, TicketStatus::Serving).await {
+            Ok(_) => {}
+            Err(Failure::Refused(e)) => {
+                return window_refused(state, page, actor, window.id, e.message(lang)).await;
+            }
+            Err(other) => return Err(other.into()),
+        }
+    }
+    let intake = crate::applications::intake(actor)?;
+    match crate::applications::start_acceptance(
+        &state.applications(),
+        &intake,
+        &no,
+        Some(window.id),
+    )
+    .await
+    {
+        Ok(d) => Ok(Redirect::to(&format!("/staff/acceptance/{}", d.no.as_str())).into_response()),
+        Err(Failure::Refused(e)) => {
+            window_refused(state, page, actor, window.id, e.message(lang)).await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn window_refused(
+    state: &AppState,
+    page: Page,
+    actor: &Actor,
+    id: i64,
+    message: String,
+) -> AppResult<Response> {
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        render_window(state, page, actor, Some(id), None, Some(message)).await?,
+    )
+        .into_response())
 }
 
 async fn window_action(
@@ -644,6 +780,9 @@ async fn window_action(
     let window = crate::sites::window(state.db.reader(), id)
         .await?
         .ok_or_else(|| AppError::invalid(QueueError::NoSuchWindow))?;
+    if action == "take-up" {
+        return take_up(&state, page, &actor, &window, &f.number).await;
+    }
     let ctx = state.queue();
     let grant = super::serve(&actor)?;
     let r: Result<Option<String>, Failure<QueueError>> = match action.as_str() {
