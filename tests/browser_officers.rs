@@ -349,3 +349,92 @@ async fn the_window_workstation_tells_who_is_called_and_takes_the_form_up() {
     })
     .await;
 }
+
+/// The links of the staff navigation on a page's HTML (`href`s inside `#staff-nav`).
+fn staff_nav_links(html: &str) -> Vec<String> {
+    let Some(start) = html.find("id=\"staff-nav\"") else {
+        return Vec::new();
+    };
+    let nav = &html[start..];
+    let nav = &nav[..nav.find("</nav>").unwrap_or(nav.len())];
+    nav.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Issue 18 item 4: staff pages carry the staff navigation — the workstations this person may
+/// use, by role — and not the citizen's; every link in it opens for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_pages_carry_the_workstations_of_each_role() {
+    let clock = Clock::fixed(at("2026-12-07T09:00:00+08:00"));
+    let app = TestApp::spawn_full(Engine::Sqlite, Config::default(), clock)
+        .await
+        .expect("sqlite app");
+    let hall = app.site_id("0001").await;
+    for (role, must) in [
+        (
+            Role::Officer,
+            &["/staff/window", "/staff/acceptance", "/staff/cashier"][..],
+        ),
+        (
+            Role::Cashier,
+            &["/staff/cashier", "/staff/reconciliation"][..],
+        ),
+        (Role::Approver, &["/staff/review"][..]),
+        (Role::Producer, &["/staff/production"][..]),
+        (
+            Role::Custodian,
+            &["/staff/custody", "/staff/pickup", "/staff/express"][..],
+        ),
+        (
+            Role::Guide,
+            &["/staff/tickets", "/staff/appointments", "/staff/callbacks"][..],
+        ),
+        (
+            Role::Leader,
+            &[
+                "/staff/leader/hall",
+                "/staff/leader/reports",
+                "/staff/window",
+            ][..],
+        ),
+    ] {
+        let name = format!("nav_{role:?}").to_lowercase();
+        let pw = app.staff(&name, vec![(role, Some(hall))]).await;
+        let c = app.signed_in(&name, &pw).await;
+        let html = c
+            .get(app.url("/staff"))
+            .send()
+            .await
+            .expect("home")
+            .text()
+            .await
+            .expect("html");
+        let links = staff_nav_links(&html);
+        for m in must {
+            assert!(links.iter().any(|l| l == m), "{role:?} has {m}: {links:?}");
+        }
+        for citizen in ["/guide", "/appointments", "/sites"] {
+            assert!(!links.iter().any(|l| l == citizen), "{role:?}: {links:?}");
+        }
+        assert!(
+            !html.contains("href=\"/guide\" "),
+            "no citizen navigation for {role:?}"
+        );
+        for l in &links {
+            let res = c.get(app.url(l)).send().await.expect("link");
+            assert_eq!(res.status(), 200, "{role:?} opens {l}");
+            let page = res.text().await.expect("page");
+            assert_eq!(staff_nav_links(&page), links, "the same navigation on {l}");
+        }
+        // Nobody is offered what their role cannot open.
+        if role != Role::Leader {
+            assert!(
+                !links.iter().any(|l| l.starts_with("/staff/leader")),
+                "{role:?}: {links:?}"
+            );
+        }
+    }
+}

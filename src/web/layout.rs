@@ -17,6 +17,12 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::i18n::{self, Lang};
 
+/// One link of the staff navigation.
+pub struct StaffLink {
+    pub href: &'static str,
+    pub name: &'static str,
+}
+
 /// The context of the page layout (`templates/base.html`).
 #[derive(Clone)]
 pub struct Page {
@@ -123,6 +129,132 @@ impl Page {
     pub fn bureau_name(&self) -> &str {
         self.lang
             .pick(&self.config.bureau.name_zh, &self.config.bureau.name_en)
+    }
+
+    /// Whether this is a staff page (a workstation, administration, the staff's own account):
+    /// those carry the staff navigation instead of the citizen's.
+    pub fn in_staff_area(&self) -> bool {
+        self.staff.is_some()
+            && ["/staff", "/admin", "/account"]
+                .iter()
+                .any(|p| self.path == *p || self.path.starts_with(&format!("{p}/")))
+    }
+
+    /// The workstations the signed-in staff member may use, by the duties their roles carry
+    /// (issue 18 item 4): the duty leader's pages first for a leader, then the hall's flow
+    /// from the guide desk to pickup, then administration. Each entry: the path and its name.
+    pub fn staff_nav(&self) -> Vec<StaffLink> {
+        use crate::auth::grant::*;
+        let Some(a) = &self.staff else {
+            return Vec::new();
+        };
+        let lang = self.lang;
+        let mut out = Vec::new();
+        let mut add = |held: bool, href: &'static str, zh: &'static str, en: &'static str| {
+            if held {
+                out.push(StaffLink {
+                    href,
+                    name: lang.pick(zh, en),
+                });
+            }
+        };
+        let lead = a.grant::<Lead>().is_some();
+        add(lead, "/staff/leader/hall", "大厅实况", "Live hall");
+        add(lead, "/staff/leader", "时限监督", "Time limits");
+        add(lead, "/staff/leader/reports", "统计报表", "Reports");
+        add(lead, "/staff/leader/staffing", "排班测算", "Staffing");
+        add(lead, "/staff/complaints", "投诉", "Complaints");
+        add(
+            a.grant::<GuideDesk>().is_some(),
+            "/staff/tickets",
+            "导办取号",
+            "Guide desk",
+        );
+        add(
+            a.grant::<BookingDesk>().is_some(),
+            "/staff/appointments",
+            "预约",
+            "Appointments",
+        );
+        add(
+            a.grant::<ServeWindow>().is_some(),
+            "/staff/window",
+            "窗口",
+            "Window",
+        );
+        add(
+            a.grant::<Intake>().is_some(),
+            "/staff/acceptance",
+            "受理",
+            "Acceptance",
+        );
+        add(
+            a.grant::<Collect>().is_some(),
+            "/staff/cashier",
+            "收费",
+            "Cashier",
+        );
+        add(
+            a.grant::<Review>().is_some(),
+            "/staff/review",
+            "审批",
+            "Approval",
+        );
+        add(
+            a.grant::<Produce>().is_some(),
+            "/staff/production",
+            "制证",
+            "Production",
+        );
+        add(
+            a.grant::<Keep>().is_some(),
+            "/staff/custody",
+            "证件保管",
+            "Custody",
+        );
+        add(
+            a.grant::<HandOver>().is_some(),
+            "/staff/pickup",
+            "发证",
+            "Pickup",
+        );
+        add(
+            a.grant::<Keep>().is_some(),
+            "/staff/express",
+            "邮寄",
+            "Express",
+        );
+        add(
+            a.grant::<MakeCallbacks>().is_some(),
+            "/staff/callbacks",
+            "回访",
+            "Callbacks",
+        );
+        add(
+            a.grant::<Reconcile>().is_some(),
+            "/staff/reconciliation",
+            "对账",
+            "Reconciliation",
+        );
+        add(
+            a.admin().is_some(),
+            "/admin/sites",
+            "系统管理",
+            "Administration",
+        );
+        out
+    }
+
+    /// Whether the staff navigation link `href` is the current page: the longest link that is
+    /// a prefix of the path wins (the duty leader's `/staff/leader` is not current on its
+    /// reports).
+    pub fn staff_current(&self, href: &str) -> bool {
+        let under = |h: &str| self.path == h || self.path.starts_with(&format!("{h}/"));
+        under(href)
+            && !self
+                .staff_nav()
+                .iter()
+                .any(|l| l.href.len() > href.len() && under(l.href))
     }
 
     /// Whether the navigation link for `prefix` is the current section.
