@@ -256,6 +256,8 @@ struct CustodyPage {
     site: Site,
     produced: Vec<DocLine>,
     held: Vec<(String, String, String, String)>,
+    /// The other sites a document can be sent to: (code, name).
+    destinations: Vec<(String, String)>,
     message: Option<String>,
     error: Option<String>,
 }
@@ -284,9 +286,16 @@ async fn custody_page(
         })
         .collect();
     let (message, error) = notes(&q);
+    let destinations = crate::sites::list_sites(state.db.reader(), true)
+        .await?
+        .into_iter()
+        .filter(|s| s.id != site.id && s.kind != crate::sites::SiteKind::KioskPoint)
+        .map(|s| (s.code.clone(), format!("{} {}", s.code, s.name(lang))))
+        .collect();
     Ok(CustodyPage {
         produced: lines(produced, lang),
         held,
+        destinations,
         site,
         message,
         error,

@@ -1,6 +1,7 @@
 //! Sites (the hall, extension points, kiosk points) and their windows (R3, R12): who serves
 //! where, and when each site is open.
 
+mod hours_form;
 mod store;
 pub mod web;
 

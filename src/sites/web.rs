@@ -140,6 +140,15 @@ pub struct WindowView {
     pub active: bool,
     /// The lines it serves in priority order, as codes (`first_issue,renewal`).
     pub lines: String,
+    /// Every business line to tick: those served first, in priority order, then the others.
+    pub choices: Vec<LineChoice>,
+}
+
+/// A business line a window may serve, ticked when it does.
+pub struct LineChoice {
+    pub code: String,
+    pub name: String,
+    pub ticked: bool,
 }
 
 fn window_views(windows: Vec<Window>, lang: Lang) -> Vec<WindowView> {
@@ -151,6 +160,7 @@ fn window_views(windows: Vec<Window>, lang: Lang) -> Vec<WindowView> {
             kind: w.kind.name(lang).to_string(),
             active: w.active,
             lines: crate::queue::default_lines(w.kind).join(","),
+            choices: Vec::new(),
         })
         .collect()
 }
@@ -206,9 +216,12 @@ pub struct SiteForm {
     pub address_en: String,
     #[serde(default)]
     pub phone: String,
-    /// Opening rules as TOML (see docs/CONFIGURATION.md).
+    /// Opening rules as TOML (see docs/CONFIGURATION.md), for scripts; the page posts the
+    /// hours fields instead.
     #[serde(default)]
     pub opening_rules: String,
+    #[serde(flatten)]
+    pub hours: super::hours_form::HoursForm,
 }
 
 impl SiteForm {
@@ -221,23 +234,27 @@ impl SiteForm {
             address_zh: s.address_zh.clone(),
             address_en: s.address_en.clone(),
             phone: s.phone.clone(),
-            opening_rules: toml::to_string_pretty(&s.opening_rules).unwrap_or_default(),
+            opening_rules: String::new(),
+            hours: super::hours_form::HoursForm::from_rules(&s.opening_rules),
         }
     }
 
     fn default_new() -> SiteForm {
         SiteForm {
             kind: "extension".into(),
-            opening_rules: toml::to_string_pretty(&OpeningRules::default_hall())
-                .unwrap_or_default(),
+            hours: super::hours_form::HoursForm::from_rules(&OpeningRules::default_hall()),
             ..SiteForm::default()
         }
     }
 
     fn parse(&self) -> Result<SiteInput, SiteError> {
         let kind = SiteKind::parse(&self.kind).ok_or(SiteError::MissingText("类型 / kind"))?;
-        let opening_rules = OpeningRules::from_toml_str(&self.opening_rules)
-            .map_err(|e| SiteError::Opening(e.to_string()))?;
+        let opening_rules = if self.hours.is_blank() && !self.opening_rules.trim().is_empty() {
+            OpeningRules::from_toml_str(&self.opening_rules)
+        } else {
+            self.hours.parse()
+        }
+        .map_err(|e| SiteError::Opening(e.to_string()))?;
         Ok(SiteInput {
             code: self.code.trim().into(),
             kind,
@@ -323,8 +340,6 @@ struct AdminSitePage {
     page: Page,
     /// The display's rolling notices, one per line as `中文 | English`.
     notices: String,
-    /// (code, name) of every business line, for the window-lines hint.
-    line_codes: Vec<(String, String)>,
     site: SiteView,
     kinds: Vec<(String, String)>,
     window_kinds: Vec<(String, String)>,
@@ -348,17 +363,37 @@ async fn site_page(
         if let Some(st) = crate::queue::stored_window_state(state.db.reader(), w.id).await? {
             w.lines = st.lines.trim_matches(',').to_string();
         }
+        let served: Vec<&str> = w.lines.split(',').filter(|c| !c.is_empty()).collect();
+        let name = |code: &str| {
+            state
+                .lines
+                .get(code)
+                .map(|l| l.name(lang).to_string())
+                .unwrap_or_else(|| code.to_string())
+        };
+        let mut choices: Vec<LineChoice> = served
+            .iter()
+            .map(|c| LineChoice {
+                code: c.to_string(),
+                name: name(c),
+                ticked: true,
+            })
+            .collect();
+        for l in state.lines.all() {
+            if !served.contains(&l.code.as_str()) {
+                choices.push(LineChoice {
+                    code: l.code.clone(),
+                    name: l.name(lang).to_string(),
+                    ticked: false,
+                });
+            }
+        }
+        w.choices = choices;
     }
     let days = upcoming(state, &site.opening_rules, 14, lang);
     let form = form.unwrap_or_else(|| SiteForm::from_site(&site));
     Ok(AdminSitePage {
         notices: crate::queue::notices(state.db.reader(), id).await?,
-        line_codes: state
-            .lines
-            .all()
-            .iter()
-            .map(|l| (l.code.clone(), l.name(lang).to_string()))
-            .collect(),
         site: SiteView {
             kind: site.kind.name(lang).to_string(),
             site,
