@@ -93,6 +93,22 @@ pub trait CaptureStation: Send + Sync {
     fn verify(&self, method: VerifyMethod, application_no: &str) -> Result<Capture, DeviceError>;
     /// The recipient's signature on the signature pad (or the on-screen pad): its reference.
     fn signature(&self, application_no: &str) -> Result<String, DeviceError>;
+    /// The image a photo or face-comparison reference points to, read from the capture system
+    /// for an officer's screen (the approver's check, the comparison at pickup) and never
+    /// stored here: its content type and bytes; `None` when the system has no such image.
+    fn image(&self, reference: &str) -> Result<Option<(&'static str, Vec<u8>)>, DeviceError>;
+    /// The face camera's current frame at the pickup window, shown beside the photo taken at
+    /// acceptance so the officer compares the two before handing a document over; `None`
+    /// where the window has no such camera.
+    /// (`application_no` is whose document is being handed over: a camera system may use it
+    /// to frame or log the comparison.)
+    fn live_frame(
+        &self,
+        application_no: &str,
+    ) -> Result<Option<(&'static str, Vec<u8>)>, DeviceError> {
+        let _ = application_no;
+        Ok(None)
+    }
 }
 
 /// How a recipient's identity is compared at pickup.
@@ -139,6 +155,40 @@ impl CaptureStation for SimulatedStation {
             &crypto::random_token()[..12]
         ))
     }
+
+    /// A drawn head-and-shoulders portrait standing in for the camera's picture: the same
+    /// reference always gives the same one, and the acceptance photo and the live face at pickup
+    /// are told apart by their caption.
+    fn image(&self, reference: &str) -> Result<Option<(&'static str, Vec<u8>)>, DeviceError> {
+        let (rest, caption) = if let Some(rest) = reference.strip_prefix("sim-photo-") {
+            (rest, "ACCEPTANCE PHOTO · SIMULATED")
+        } else if let Some(rest) = reference.strip_prefix("sim-face-match-") {
+            (rest, "LIVE CAPTURE · SIMULATED")
+        } else {
+            return Ok(None);
+        };
+        // The simulated person is the applicant: drawn from the application number, so the
+        // photo and the live camera show the same face.
+        let person = rest.rsplit_once('-').map_or(rest, |(no, _)| no);
+        Ok(Some(portrait(person, caption)))
+    }
+
+    fn live_frame(
+        &self,
+        application_no: &str,
+    ) -> Result<Option<(&'static str, Vec<u8>)>, DeviceError> {
+        Ok(Some(portrait(application_no, "LIVE CAMERA · SIMULATED")))
+    }
+}
+
+/// The simulator's drawn portrait of the person `seed` stands for, captioned.
+fn portrait(seed: &str, caption: &str) -> (&'static str, Vec<u8>) {
+    let h = crypto::sha256_hex(seed);
+    let hue = u32::from_str_radix(h.get(..4).unwrap_or("0"), 16).unwrap_or(0) % 360;
+    let svg = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 330 480" width="330" height="480"><rect width="330" height="480" fill="#e8eef6"/><circle cx="165" cy="190" r="82" fill="hsl({hue},35%,72%)"/><path d="M40 480 C40 350 110 300 165 300 C220 300 290 350 290 480 Z" fill="hsl({hue},30%,45%)"/><text x="165" y="455" font-family="sans-serif" font-size="15" text-anchor="middle" fill="#1b2430">{caption}</text></svg>"##
+    );
+    ("image/svg+xml", svg.into_bytes())
 }
 
 /// The adapters a server runs with.

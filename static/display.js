@@ -10,6 +10,46 @@
   // Calls heard so far: tells a call from the answers of the server asked for before it.
   var heard = 0;
 
+  // ---- the clock: the hall's time from the server's clock, ticking here; the screen's own
+  // clock and time zone may be wrong, only the time passed since the page came is taken from it.
+  var clockBox = document.getElementById("wall-clock");
+  var dateBox = document.getElementById("wall-date");
+  var timeBox = document.getElementById("wall-time");
+  var WEEKDAYS_ZH = ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"];
+  var WEEKDAYS_EN = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+  var MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August",
+    "September", "October", "November", "December"];
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+  // The same text as the server writes (src/queue/web.rs, WallClock).
+  function dateText(d) {
+    var y = d.getUTCFullYear(), m = d.getUTCMonth(), day = d.getUTCDate(), w = d.getUTCDay();
+    return zh ? y + "年" + (m + 1) + "月" + day + "日 " + WEEKDAYS_ZH[w]
+      : WEEKDAYS_EN[w] + ", " + day + " " + MONTHS_EN[m] + " " + y;
+  }
+  if (clockBox && dateBox && timeBox) {
+    var skew = Number(clockBox.dataset.now) - Date.now();
+    var offset = Number(clockBox.dataset.utcOffset) * 60000;
+    var sec = document.createElement("span");
+    sec.className = "sec";
+    var shownMinute = "";
+    var tick = function () {
+      // The hall's wall time, read through the UTC getters.
+      var d = new Date(Date.now() + skew + offset);
+      var minute = two(d.getUTCHours()) + ":" + two(d.getUTCMinutes());
+      if (minute !== shownMinute) {
+        shownMinute = minute;
+        timeBox.textContent = minute;
+        timeBox.appendChild(sec);
+        timeBox.setAttribute("datetime", d.toISOString().slice(0, 10) + "T" + minute);
+        var text = dateText(d);
+        if (dateBox.textContent !== text) dateBox.textContent = text;
+      }
+      sec.textContent = ":" + two(d.getUTCSeconds());
+    };
+    tick();
+    setInterval(tick, 500);
+  }
+
   // ---- voice: the browser's own Chinese voice when it has one, else clips from the server ----
   var synth = "speechSynthesis" in window ? window.speechSynthesis : null;
   var voices = [];

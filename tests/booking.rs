@@ -1195,7 +1195,7 @@ async fn administrators_change_quotas_add_peak_capacity_and_close_a_day(engine: 
     // One text says both why and the new time: the cancellation queued a minute ahead in
     // case no offer could be made is withdrawn.
     let (offers,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM outbox WHERE kind = 'booking.offered' AND body LIKE '%2026-03-04%' AND body LIKE '%系统升级%'",
+        "SELECT COUNT(*) FROM outbox WHERE kind = 'booking.offered' AND body LIKE '%2026年3月4日%' AND body LIKE '%系统升级%'",
     )
     .fetch_one(app.state.db.reader())
     .await
@@ -1571,8 +1571,11 @@ async fn the_notice_moves_appointments_off_new_days_off(app: TestApp) {
     .unwrap();
     assert_eq!(texts.len(), 1, "{texts:?}");
     assert_eq!(texts[0].0, "booking.offered");
+    // The text writes the new day as people write dates.
+    let new_day = onetrip::notify::wording::stored_date(onetrip::i18n::Lang::ZhCn, &new_date);
+    assert!(new_day.starts_with("2027年1月"), "{new_day}");
     assert!(
-        texts[0].1.contains("国务院节假日安排（元旦放假）") && texts[0].1.contains(&new_date),
+        texts[0].1.contains("国务院节假日安排（元旦放假）") && texts[0].1.contains(&new_day),
         "{}",
         texts[0].1
     );

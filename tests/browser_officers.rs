@@ -438,3 +438,457 @@ async fn staff_pages_carry_the_workstations_of_each_role() {
         }
     }
 }
+
+/// Issue 18 item 4, administration and the guide desk: a window's lines are ticked (their
+/// calling order kept), a site's hours are written in a form and refused line by line, the
+/// guide desk keeps every choice when it refuses, and the green channel is a class with a
+/// reason there, not also a line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_are_ticked_hours_written_and_the_guide_desk_keeps_its_choices() {
+    let clock = Clock::fixed(at("2026-12-07T09:00:00+08:00"));
+    let app = TestApp::spawn_full(Engine::Sqlite, Config::default(), clock)
+        .await
+        .expect("sqlite app");
+    let hall = app.site_id("0001").await;
+    let pw = app.staff("admin_items", vec![(Role::Admin, None)]).await;
+    let c = app.signed_in("admin_items", &pw).await;
+    let token = app.csrf(&c, &format!("/admin/sites/{hall}")).await;
+    let page = c
+        .get(app.url(&format!("/admin/sites/{hall}")))
+        .send()
+        .await
+        .expect("site page")
+        .text()
+        .await
+        .expect("html");
+    assert!(page.contains("id=\"window-lines-1\""), "ticks per window");
+    assert!(
+        page.contains("name=\"hours_working_day\" value=\"08:30–12:00, 13:30–17:30\""),
+        "the hours as people write them"
+    );
+    assert!(!page.contains("name=\"opening_rules\""), "no TOML to edit");
+
+    // Window 1 serves renewal first, then first issue.
+    let w1 = onetrip::sites::windows_of(app.state.db.reader(), hall)
+        .await
+        .expect("windows")
+        .into_iter()
+        .find(|w| w.number == 1)
+        .expect("window 1");
+    let res = c
+        .post(app.url(&format!("/admin/windows/{}/lines", w1.id)))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("line", "renewal"),
+            ("line", "first_issue"),
+        ])
+        .send()
+        .await
+        .expect("save lines");
+    assert_eq!(res.status(), 303);
+    let st = onetrip::queue::stored_window_state(app.state.db.reader(), w1.id)
+        .await
+        .expect("q")
+        .expect("state");
+    assert_eq!(st.lines, ",renewal,first_issue,");
+    let page = c
+        .get(app.url(&format!("/admin/sites/{hall}")))
+        .send()
+        .await
+        .expect("site page")
+        .text()
+        .await
+        .expect("html");
+    let row = &page[page.find("id=\"window-lines-1\"").expect("row")..];
+    let renewal = row
+        .find("value=\"renewal\" checked")
+        .expect("renewal ticked");
+    let first = row
+        .find("value=\"first_issue\" checked")
+        .expect("first issue ticked");
+    assert!(renewal < first, "in their calling order");
+
+    // The hours in the form: Tuesday and Thursday evenings, a closure; then a line refused.
+    let site = onetrip::sites::site(app.state.db.reader(), hall)
+        .await
+        .expect("q")
+        .expect("hall");
+    let fields = |extended: &'static str| {
+        vec![
+            ("csrf_token", token.clone()),
+            ("code", site.code.clone()),
+            ("kind", site.kind.as_str().to_string()),
+            ("name_zh", site.name_zh.clone()),
+            ("name_en", site.name_en.clone()),
+            ("address_zh", site.address_zh.clone()),
+            ("address_en", site.address_en.clone()),
+            ("phone", site.phone.clone()),
+            ("hours_working_day", "08:30–12:00, 13:30–17:30".to_string()),
+            ("hours_saturday", "09:00–12:00".to_string()),
+            ("hours_sunday", String::new()),
+            ("hours_extended", extended.to_string()),
+            ("hours_extra", String::new()),
+            (
+                "hours_closures",
+                "2026-12-24 消防检查 | Fire safety inspection".to_string(),
+            ),
+        ]
+    };
+    let res = c
+        .post(app.url(&format!("/admin/sites/{hall}")))
+        .form(&fields("周二、周四 17:30–19:30"))
+        .send()
+        .await
+        .expect("save hours");
+    assert_eq!(res.status(), 303);
+    let saved = onetrip::sites::site(app.state.db.reader(), hall)
+        .await
+        .expect("q")
+        .expect("hall")
+        .opening_rules;
+    assert_eq!(saved.extended_hours.len(), 1);
+    assert_eq!(saved.saturday.len(), 1);
+    assert_eq!(saved.closures[0].reason.zh, "消防检查");
+    let res = c
+        .post(app.url(&format!("/admin/sites/{hall}")))
+        .header("accept-language", "zh-CN")
+        .form(&fields("周二 17:30–19:30\n周八 18:00–19:00"))
+        .send()
+        .await
+        .expect("refused hours");
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.expect("html");
+    assert!(
+        html.contains("extended hours 2") && html.contains("周八"),
+        "the line refused is named"
+    );
+    assert!(
+        html.contains("周二 17:30–19:30\n周八 18:00–19:00"),
+        "what was typed is kept"
+    );
+    let unchanged = onetrip::sites::site(app.state.db.reader(), hall)
+        .await
+        .expect("q")
+        .expect("hall")
+        .opening_rules;
+    assert_eq!(unchanged, saved, "nothing written");
+
+    // The guide desk: the green channel is a class, not a line; a refusal keeps the choices.
+    let gpw = app
+        .staff("guide_items", vec![(Role::Guide, Some(hall))])
+        .await;
+    let g = app.signed_in("guide_items", &gpw).await;
+    let desk = g
+        .get(app.url("/staff/tickets"))
+        .send()
+        .await
+        .expect("desk")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        !desk.contains("value=\"green_channel\""),
+        "no green-channel line"
+    );
+    assert_eq!(
+        desk.matches("value=\"green\"").count(),
+        1,
+        "one green channel"
+    );
+    let gtoken = app.csrf(&g, "/staff/tickets").await;
+    let res = g
+        .post(app.url("/staff/tickets"))
+        .form(&[
+            ("csrf_token", gtoken.as_str()),
+            ("line", "renewal"),
+            ("class", "green"),
+            ("green_reason", ""),
+        ])
+        .send()
+        .await
+        .expect("no reason");
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.expect("html");
+    assert!(html.contains("需选择原因"), "refused in words");
+    assert!(html.contains("value=\"renewal\" checked"), "the line kept");
+    assert!(html.contains("value=\"green\" checked"), "the class kept");
+    assert!(!html.contains("value=\"normal\" checked"));
+}
+
+/// Issue 18 item 2: the approver sees what they decide on — age and masked identity, the
+/// photo taken at acceptance, the documents asked for, the materials check, the control-list
+/// result, the green-channel reason and proof, the payment and the accepting officer — opens
+/// the full dossier only on the record, and rejects with a reason from a list plus words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_approver_sees_what_they_decide_on() {
+    let Some(binary) = chromedriver_or_skip() else {
+        return;
+    };
+    let clock = Clock::fixed(at("2026-12-07T10:00:00+08:00"));
+    let app = TestApp::spawn_full(Engine::Sqlite, Config::default(), clock)
+        .await
+        .expect("sqlite app");
+    let hall = app.site_id("0001").await;
+    app.staff("accepting_officer", vec![(Role::Officer, Some(hall))])
+        .await;
+    let officer_id: i64 = sqlx::query_scalar("SELECT id FROM staff WHERE username = $1")
+        .bind("accepting_officer")
+        .fetch_one(app.state.db.reader())
+        .await
+        .expect("staff id");
+    let officer = onetrip::auth::Actor {
+        staff_id: officer_id,
+        ..actor_at(hall, &[Role::Officer])
+    };
+    // A green-channel case (a funeral abroad), paid in cash.
+    let no = common::accepted_at(
+        &app,
+        &officer,
+        synthetic_id("19610302", 5),
+        TimeLimitClass::Expedited,
+    )
+    .await;
+    common::pay_cash(&app, hall, &no).await;
+    let row = applications::application_by_no(app.state.db.reader(), no.as_str())
+        .await
+        .expect("q")
+        .expect("application");
+    let docs = onetrip::documents::docs_of_application(app.state.db.reader(), row.id)
+        .await
+        .expect("docs");
+    let pw = app
+        .staff("approver_r", vec![(Role::Approver, Some(hall))])
+        .await;
+    let base = app.base.clone();
+    let state = app.state.clone();
+    let no_text = no.as_str().to_string();
+    let (first, second) = (docs[0].id, docs[1].id);
+    in_chromium(&binary, move |c, shots| async move {
+        screen(&c, &shots, WORKSTATION).await;
+        c.goto(&format!("{base}/login")).await.expect("login");
+        sign_in(&c, "approver_r", &pw).await;
+        c.goto(&format!("{base}/staff/review")).await.expect("list");
+        // The list offers no blind approval: a review starts, then the decision is taken on
+        // the application's page.
+        assert!(
+            c.find(Locator::Css("main form[action='/staff/documents/approve']"))
+                .await
+                .is_err(),
+            "no approve button on the list"
+        );
+        c.goto(&format!("{base}/staff/review/{first}"))
+            .await
+            .expect("the review page");
+        click(&c, "#start-review").await;
+        path_is(&c, &format!("/staff/review/{first}")).await;
+        assert!(c.find(Locator::Css("#approve")).await.is_ok(), "under review now");
+
+        // Who: masked, with age and the photo taken at acceptance.
+        let name = text_of(&c, "#review-name").await;
+        assert!(name.starts_with('李') && name.contains('*'), "{name}");
+        let id = text_of(&c, "#review-id").await;
+        assert!(id.contains('*') && !id.contains("19610302"), "masked ID: {id}");
+        assert!(text_of(&c, "#review-age").await.contains("65"), "aged 65");
+        assert!(loaded_image_width(&c, "#review-photo").await > 0, "the photo shows");
+        // What was asked for and what the window checked.
+        let asked = text_of(&c, "#review-documents").await;
+        assert!(asked.contains("普通护照") && asked.contains("往来港澳通行证"), "{asked}");
+        assert!(text_of(&c, "#review-materials").await.contains('✓'));
+        assert!(text_of(&c, "#review-checks").await.contains("核查通过"));
+        let green = text_of(&c, "#review-green").await;
+        assert!(green.contains("出境奔丧") && green.contains("死亡证明"), "{green}");
+        assert!(text_of(&c, "#review-payment").await.contains("已缴费"));
+        assert!(text_of(&c, "#review-officer").await.contains("accepting_officer"));
+        assert_eq!(sideways_overflow(&c).await, None);
+        shots.take(&c, "review-detail-zh-1440x900.png").await;
+
+        // The full dossier, on the record.
+        click(&c, "#open-dossier").await;
+        path_is(&c, &format!("/staff/review/{first}/dossier")).await;
+        assert_eq!(text_of(&c, "#review-name").await, "李流程");
+        assert!(text_of(&c, "#dossier-audited").await.contains("审计"));
+        let audited: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1 AND detail LIKE '%review_dossier%'",
+        )
+        .bind(&no_text)
+        .fetch_one(state.db.reader())
+        .await
+        .expect("audit");
+        assert_eq!(audited, 1, "the dossier's opening is audited");
+
+        // Approve the first; the second is rejected with a reason from the list plus words.
+        c.goto(&format!("{base}/staff/review/{first}"))
+            .await
+            .expect("back");
+        click(&c, "#approve").await;
+        path_is(&c, "/staff/review").await;
+        assert!(text_of(&c, "#flow-message").await.contains("已审批通过"));
+        c.goto(&format!("{base}/staff/review/{second}?lang=en"))
+            .await
+            .expect("the second, in English");
+        click(&c, "#start-review").await;
+        let reasons = text_of(&c, "#reject-reason").await;
+        assert!(reasons.contains("Photo does not meet the standard"), "{reasons}");
+        shots.take(&c, "review-detail-en-1440x900.png").await;
+        c.find(Locator::Css("#reject-reason"))
+            .await
+            .expect("reasons")
+            .select_by_value("photo")
+            .await
+            .expect("choose");
+        type_into(&c, "#reject-words", "背景不是白色").await;
+        click(&c, "#reject").await;
+        assert!(text_of(&c, "#flow-message").await.contains("Rejected"));
+        let doc = onetrip::documents::docs_of_application(state.db.reader(), row.id)
+            .await
+            .expect("docs")
+            .into_iter()
+            .find(|d| d.id == second)
+            .expect("second");
+        assert_eq!(doc.rejection.as_deref(), Some("照片不符合标准：背景不是白色"));
+    })
+    .await;
+}
+
+/// Issue 18 item 3: at pickup the photo taken at acceptance stands beside the live camera for
+/// comparison, the proxy's and the guardian's fields appear only when chosen, and the officer
+/// is told what was handed over by document and number, not by internal label.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pickup_compares_faces_and_names_what_was_handed_over() {
+    let Some(binary) = chromedriver_or_skip() else {
+        return;
+    };
+    let clock = Clock::fixed(at("2026-12-07T10:00:00+08:00"));
+    let app = TestApp::spawn_full(Engine::Sqlite, Config::default(), clock.clone())
+        .await
+        .expect("sqlite app");
+    let hall = app.site_id("0001").await;
+    let site = onetrip::sites::site(app.state.db.reader(), hall)
+        .await
+        .expect("q")
+        .expect("hall");
+    let staff = actor_at(
+        hall,
+        &[
+            Role::Officer,
+            Role::Approver,
+            Role::Producer,
+            Role::Custodian,
+        ],
+    );
+    let id = synthetic_id("19900404", 9);
+    let no = common::accepted_at(&app, &staff, id.clone(), TimeLimitClass::Normal).await;
+    common::pay_cash(&app, hall, &no).await;
+    let row = applications::application_by_no(app.state.db.reader(), no.as_str())
+        .await
+        .expect("q")
+        .expect("application");
+    let docs = onetrip::documents::docs_of_application(app.state.db.reader(), row.id)
+        .await
+        .expect("docs");
+    let ctx = app.state.applications();
+    for d in &docs {
+        onetrip::documents::start_review(&ctx, &common::granted(&staff), d.id)
+            .await
+            .expect("review");
+        onetrip::documents::approve(&ctx, &common::granted(&staff), d.id)
+            .await
+            .expect("approve");
+    }
+    let ids: Vec<i64> = docs.iter().map(|d| d.id).collect();
+    let batch = onetrip::documents::start_batch(&ctx, &common::granted(&staff), &ids)
+        .await
+        .expect("batch");
+    let numbers: Vec<(i64, String)> = docs
+        .iter()
+        .map(|d| {
+            let n = if d.document_type == "passport" {
+                "E87654321"
+            } else {
+                "CA7654321"
+            };
+            (d.id, n.to_string())
+        })
+        .collect();
+    let produced =
+        onetrip::documents::finish_batch(&ctx, &common::granted(&staff), batch, &numbers)
+            .await
+            .expect("produced");
+    let mut labels = Vec::new();
+    for (k, d) in produced.iter().enumerate() {
+        let label = d.label.clone().expect("label");
+        onetrip::documents::check_in(
+            &ctx,
+            &common::granted(&staff),
+            &label,
+            &site,
+            "B",
+            &format!("{:02}", k + 1),
+        )
+        .await
+        .expect("checked in");
+        labels.push(label);
+    }
+    clock.advance_ms(2 * 86_400_000);
+    let pw = app
+        .staff("pickup_p", vec![(Role::Custodian, Some(hall))])
+        .await;
+    let base = app.base.clone();
+    let no_text = no.as_str().to_string();
+    in_chromium(&binary, move |c, shots| async move {
+        screen(&c, &shots, WORKSTATION).await;
+        c.goto(&format!("{base}/login")).await.expect("login");
+        sign_in(&c, "pickup_p", &pw).await;
+        c.goto(&format!("{base}/staff/pickup?site=0001&no={no_text}"))
+            .await
+            .expect("pickup");
+        assert!(
+            loaded_image_width(&c, "#pickup-photo").await > 0,
+            "the photo at acceptance"
+        );
+        assert!(
+            loaded_image_width(&c, "#pickup-live").await > 0,
+            "the live camera"
+        );
+        let shown = |css: &'static str| {
+            let c = c.clone();
+            async move {
+                c.find(Locator::Css(css))
+                    .await
+                    .expect(css)
+                    .is_displayed()
+                    .await
+                    .expect("displayed?")
+            }
+        };
+        assert!(
+            !shown("#proxy-fields").await,
+            "no proxy fields unless a proxy collects"
+        );
+        assert!(
+            !shown("#guardian-fields").await,
+            "no guardian field unless chosen"
+        );
+        click(&c, "#issue-form input[name=recipient][value=proxy]").await;
+        assert!(shown("#proxy-fields").await && !shown("#guardian-fields").await);
+        shots.take(&c, "pickup-proxy-zh-1440x900.png").await;
+        click(&c, "#issue-form input[name=recipient][value=guardian]").await;
+        assert!(!shown("#proxy-fields").await && shown("#guardian-fields").await);
+        click(&c, "#issue-form input[name=recipient][value=applicant]").await;
+        assert!(!shown("#proxy-fields").await && !shown("#guardian-fields").await);
+        type_into(&c, "#issue-form input[name=applicant_id]", id.as_str()).await;
+        click(&c, "#issue-form input[name=data_ok]").await;
+        assert_eq!(sideways_overflow(&c).await, None);
+        shots.take(&c, "pickup-compare-zh-1440x900.png").await;
+        click(&c, "#issue").await;
+        let said = text_of(&c, "#flow-message").await;
+        assert!(
+            said.contains("普通护照 E8****321") && said.contains("往来港澳通行证 CA****321"),
+            "documents and numbers: {said}"
+        );
+        for l in &labels {
+            assert!(!said.contains(l.as_str()), "no internal label: {said}");
+        }
+    })
+    .await;
+}

@@ -909,7 +909,7 @@ async fn entering_the_notice_recomputes_provisional_promised_dates_and_texts_onc
             .expect("outbox");
     assert_eq!(texts.len(), 1);
     assert!(
-        texts[0].0.contains("2027-01-07") && texts[0].0.contains("2027-01-11"),
+        texts[0].0.contains("由2027年1月7日调整为2027年1月11日"),
         "{}",
         texts[0].0
     );

@@ -15,7 +15,8 @@ pub mod web;
 /// What other capabilities may read or record through applications's store (the store itself is private).
 pub use store::{
     application, application_by_no, application_of_ticket, documents, event as record_event,
-    events, form_awaiting, next_in_series, open_alerts, ticket_issued_at, watch_count,
+    events, form_awaiting, latest_notice, next_in_series, open_alerts, ticket_issued_at,
+    watch_count,
 };
 
 use crate::auth::grant::Intake;
@@ -33,7 +34,7 @@ use crate::domain::calendar::{CountingRules, Reckoned};
 use crate::domain::id_number::{IdNumber, Sex};
 use crate::domain::phone::PhoneNumber;
 use crate::i18n::{Lang, UserMessage};
-use crate::notify;
+use crate::notify::{self, wording};
 use crate::privacy::Cipher;
 use crate::sites::Site;
 use rules::{Applicant, DocumentRequest, FormError, Guardian};
@@ -763,18 +764,7 @@ pub async fn check_materials(
             .filter_map(|m| ctx.catalog.material(m))
             .map(|m| m.name.get(lang))
             .collect();
-        let body = match lang {
-            Lang::ZhCn => format!(
-                "【出入境】申请{}尚缺以下材料（一次性告知）：{}。补齐后到任一窗口出示本编号即可继续办理。",
-                no.as_str(),
-                names.join("；")
-            ),
-            Lang::En => format!(
-                "[Exit-Entry] Application {} still needs (one-time notice): {}. Bring them to any window with this number.",
-                no.as_str(),
-                names.join("; ")
-            ),
-        };
+        let body = message_one_time_notice(lang, no.as_str(), &names);
         notify::enqueue(
             &mut tx,
             ctx.cipher,
@@ -1163,23 +1153,7 @@ pub async fn accept(
     )
     .await?;
     let lang = r.lang;
-    let fee = crate::domain::money::Money::from_fen(terms.fee_fen)
-        .map(|m| m.display_yuan())
-        .unwrap_or_default();
-    let body = match lang {
-        Lang::ZhCn => format!(
-            "【出入境】您的申请已受理，受理编号{}，应缴费用{}元，承诺{}前办结。凭编号和身份证号码可查询进度。",
-            no.as_str(),
-            fee,
-            terms.promised_date.describe(lang)
-        ),
-        Lang::En => format!(
-            "[Exit-Entry] Application {} accepted. Fee CNY {}. Promised by {}. Track it with this number and your ID number.",
-            no.as_str(),
-            fee,
-            terms.promised_date.describe(lang)
-        ),
-    };
+    let body = message_accepted(lang, no.as_str(), terms.fee_fen, &terms.promised_date);
     notify::enqueue(
         &mut tx,
         ctx.cipher,
@@ -1477,15 +1451,72 @@ pub async fn recompute_promised_dates(
     Ok((changes, confirmed))
 }
 
-/// The text telling a citizen their promised date moved with the year's holiday notice.
-fn message_promised_moved(lang: Lang, no: &str, year: i16, old: &str, new: &Reckoned) -> String {
-    let new = new.describe(lang);
+/// The one-time notice (一次性告知) by text: every missing material, at once.
+pub fn message_one_time_notice(lang: Lang, no: &str, missing: &[&str]) -> String {
     match lang {
         Lang::ZhCn => format!(
-            "【出入境】国务院公布了{year}年节假日安排，您的申请（受理编号{no}）承诺办结日期由{old}调整为{new}。"
+            "【出入境】一次性告知：您的申请（受理编号{no}）尚缺以下{}项材料：{}。请补齐后到任一窗口出示受理编号，即可继续办理。",
+            missing.len(),
+            missing.join("；")
         ),
         Lang::En => format!(
-            "[Exit-Entry] With the State Council's {year} public holidays, the promised date of application {no} moves from {old} to {new}."
+            "[Exit-Entry] One-time notice: your application {no} still lacks the following (this is the complete list): {}. Bring what is missing to any window and show this application number to continue.",
+            missing.join("; ")
+        ),
+    }
+}
+
+/// The acceptance receipt by text: the application number, the fee and the promised date.
+pub fn message_accepted(lang: Lang, no: &str, fee_fen: i64, promised: &Reckoned) -> String {
+    let fee = wording::yuan(lang, fee_fen);
+    let date = wording::date(lang, promised.date);
+    let year = promised.date.year();
+    let when = match (lang, promised.provisional) {
+        (Lang::ZhCn, false) => format!("承诺于{date}前办结"),
+        (Lang::ZhCn, true) => {
+            format!("预计于{date}前办结（该日期待国务院公布{year}年节假日安排后确认）")
+        }
+        (Lang::En, false) => format!("We promise to finish it by {date}"),
+        (Lang::En, true) => format!(
+            "We expect to finish it by {date}; the date will be confirmed once the State Council publishes the {year} public holidays"
+        ),
+    };
+    match lang {
+        Lang::ZhCn => format!(
+            "【出入境】您的申请已受理，受理编号{no}，应缴费用{fee}，{when}。凭受理编号和身份证号码可查询办理进度。"
+        ),
+        Lang::En => format!(
+            "[Exit-Entry] Your application is accepted. Application number: {no}. Fee: {fee}. {when}. Track its progress with this number and your ID number."
+        ),
+    }
+}
+
+/// The text telling a citizen their promised date moved with the year's holiday notice.
+pub fn message_promised_moved(
+    lang: Lang,
+    no: &str,
+    year: i16,
+    old: &str,
+    new: &Reckoned,
+) -> String {
+    let old = wording::stored_date(lang, old);
+    let date = wording::date(lang, new.date);
+    let next = new.date.year();
+    let new = match (lang, new.provisional) {
+        (_, false) => date,
+        (Lang::ZhCn, true) => {
+            format!("预计{date}（待国务院公布{next}年节假日安排后确认）")
+        }
+        (Lang::En, true) => format!(
+            "{date} (expected; to be confirmed once the State Council publishes the {next} public holidays)"
+        ),
+    };
+    match lang {
+        Lang::ZhCn => format!(
+            "【出入境】国务院已公布{year}年节假日安排，您的申请（受理编号{no}）承诺办结日期由{old}调整为{new}。"
+        ),
+        Lang::En => format!(
+            "[Exit-Entry] The State Council has published the {year} public holidays, so the promised date of your application {no} moves from {old} to {new}."
         ),
     }
 }

@@ -4,7 +4,7 @@
 //! site and day is a unique index; no-shows block online booking by rule.
 
 mod day_cache;
-mod messages;
+pub mod messages;
 pub mod slots;
 pub(crate) mod store;
 pub mod web;
@@ -948,16 +948,7 @@ pub async fn find_own(
             .map_err(|e| e.to_string())
             .and_then(|p| PhoneNumber::parse(&p).map_err(|e| e.to_string()))
     {
-        let body = match b.lang {
-            Lang::ZhCn => format!(
-                "【出入境】有人多次用错误的身份证号码查询您的预约（{}）。为保护您的预约，已停止网上查询、改约和取消；预约仍然有效。如需改约或取消，请致电或到大厅办理。",
-                b.code
-            ),
-            Lang::En => format!(
-                "[Exit-Entry] Someone tried your appointment {} with wrong ID numbers several times. To protect it, online lookup, rescheduling and cancelling are stopped; the appointment stands. To change it, call or come to the hall.",
-                b.code
-            ),
-        };
+        let body = message_locked(b.lang, &b.code);
         notify::enqueue(
             &mut tx,
             ctx.cipher,
@@ -1308,14 +1299,7 @@ async fn tell_next_waiting(
         .ok()
         .and_then(|p| PhoneNumber::parse(&p).ok())
     {
-        let body = match lang_of(&lang) {
-            Lang::ZhCn => format!(
-                "【出入境】您候补的 {date} 有空余预约名额，请尽快登录预约页面预约（名额先到先得）。"
-            ),
-            Lang::En => format!(
-                "[Exit-Entry] A place is free on {date}, the day you are waiting for. Book now on the appointment page (first come, first served)."
-            ),
-        };
+        let body = message_place_free(lang_of(&lang), date);
         let reference = format!("{site_id}/{line}/{date}");
         notify::enqueue(
             tx,

@@ -469,11 +469,6 @@ pub async fn register(
     if let Some(leader) = &ctx.leader_phone
         && (same_phone > 1 || same_officer > 1)
     {
-        let why = if same_officer > 1 {
-            format!("被投诉民警30天内第{same_officer}次被投诉")
-        } else {
-            format!("同一群众30天内第{same_phone}次投诉")
-        };
         crate::notify::enqueue(
             &mut tx,
             ctx.cipher,
@@ -481,10 +476,7 @@ pub async fn register(
                 kind: "leader.complaint_repeated",
                 reference: &number,
                 phone: leader,
-                body: &format!(
-                    "【出入境·带班提醒】重复投诉{number}（{}）：{why}，请于{due}前答复。",
-                    input.category.name(Lang::ZhCn)
-                ),
+                body: &repeated_text(&number, input.category, same_officer, same_phone, &due),
                 due_at: now,
             },
             now,
@@ -496,6 +488,27 @@ pub async fn register(
         number,
         due_date: due,
     })
+}
+
+/// The duty leader's text about a repeated complaint (in Chinese: it goes to staff): the same
+/// officer complained about, or the same citizen complaining, more than once in 30 days.
+pub fn repeated_text(
+    number: &str,
+    category: Category,
+    same_officer: i64,
+    same_phone: i64,
+    due: &str,
+) -> String {
+    let why = if same_officer > 1 {
+        format!("被投诉民警30天内第{same_officer}次被投诉")
+    } else {
+        format!("同一群众30天内第{same_phone}次投诉")
+    };
+    format!(
+        "【出入境·带班提醒】收到重复投诉{number}（{}）：{why}，请于{}前答复。",
+        category.name(Lang::ZhCn),
+        crate::notify::wording::stored_date(Lang::ZhCn, due)
+    )
 }
 
 /// The actor's grant to register complaints from hotlines, the box and windows.
@@ -587,11 +600,16 @@ pub async fn digest_line(ctx: &Ctx<'_>) -> Result<String> {
         a.overdue += i64::from(v.overdue);
         a.repeated += i64::from(v.repeated);
     }
-    Ok(if a.overdue + a.repeated == 0 {
+    Ok(digest_text(a.overdue, a.repeated))
+}
+
+/// The complaints' line of the digest from its counts; empty when both are nought.
+pub fn digest_text(overdue: i64, repeated: i64) -> String {
+    if overdue + repeated == 0 {
         String::new()
     } else {
-        format!("投诉超期未答复{}件，重复投诉{}件。", a.overdue, a.repeated)
-    })
+        format!("投诉超期未答复{overdue}件，重复投诉{repeated}件。")
+    }
 }
 
 /// Assigns an open complaint to a named handler of its site, who answers it (the deadline

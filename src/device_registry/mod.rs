@@ -487,6 +487,24 @@ pub async fn rotate(db: &Db, clock: &Clock, device: &DeviceRow) -> Result<String
     Ok(credential)
 }
 
+/// The duty leader's text about a new fault of a device (in Chinese: it goes to staff).
+pub fn fault_text(device: &str, kind: Kind, fault: Fault) -> String {
+    format!(
+        "【出入境·设备告警】{device}（{}）：{}，请尽快处理。",
+        kind.name(Lang::ZhCn),
+        fault.name(Lang::ZhCn)
+    )
+}
+
+/// The duty leader's text about a device that fell silent.
+pub fn offline_text(device: &str, kind: Kind) -> String {
+    format!(
+        "【出入境·设备告警】{device}（{}）已离线超过{}分钟，请检查电源和网络。",
+        kind.name(Lang::ZhCn),
+        OFFLINE_AFTER_MS / 60_000
+    )
+}
+
 /// Texts the duty leader about a device, in the caller's transaction (no phone set: nothing).
 async fn tell_leader(
     tx: &mut sqlx::AnyConnection,
@@ -566,12 +584,7 @@ pub async fn heartbeat(
             leader_phone,
             "leader.device_fault",
             &format!("device-{}-{}-{now}", device.id, f.code()),
-            &format!(
-                "【出入境·设备告警】{}（{}）：{}，请尽快处理。",
-                device.name,
-                device.kind.name(Lang::ZhCn),
-                f.name(Lang::ZhCn)
-            ),
+            &fault_text(&device.name, device.kind, *f),
             now,
         )
         .await?;
@@ -619,11 +632,7 @@ pub async fn alert_offline(
             leader_phone,
             "leader.device_offline",
             &format!("device-{}-offline-{now}", d.id),
-            &format!(
-                "【出入境·设备告警】{}（{}）已离线超过 3 分钟，请检查电源和网络。",
-                d.name,
-                d.kind.name(Lang::ZhCn)
-            ),
+            &offline_text(&d.name, d.kind),
             now,
         )
         .await?;

@@ -61,7 +61,6 @@ pub async fn check_in(
     .await?;
     let from = ready_from(ctx, site, ctx.clock.today());
     let name = |lang| document_name(&doc, lang);
-    let site_name = |lang: Lang| lang.pick(&site.name_zh, &site.name_en).to_string();
     tell_applicant(
         ctx,
         &mut tx,
@@ -73,8 +72,8 @@ pub async fn check_in(
                 lang,
                 name(lang),
                 no,
-                &site_name(lang),
-                &from.text(lang),
+                (site.name(lang), site.address(lang)),
+                &from,
             )
         },
         now,
@@ -127,7 +126,6 @@ pub(super) async fn receive_transfer(
     .await?;
     let from = ready_from(ctx, site, ctx.clock.today());
     let name = |lang| document_name(doc, lang);
-    let site_name = |lang: Lang| lang.pick(&site.name_zh, &site.name_en).to_string();
     tell_applicant(
         ctx,
         &mut tx,
@@ -139,8 +137,8 @@ pub(super) async fn receive_transfer(
                 lang,
                 name(lang),
                 no,
-                &site_name(lang),
-                &from.text(lang),
+                (site.name(lang), site.address(lang)),
+                &from,
             )
         },
         now,
@@ -222,87 +220,91 @@ pub async fn transfer_site(
     load(ctx, doc.id).await
 }
 
-/// The first opening of the site from `date` ("from …" in the ready message).
+/// From when and in which hours a document waiting at `site` can be collected: the site's
+/// first open day from `date`, and its working-day hours (a text cannot list every day's).
 pub(super) fn ready_from(ctx: &Ctx<'_>, site: &crate::sites::Site, date: Date) -> ReadyFrom {
-    crate::domain::opening::next_openings(&site.opening_rules, &ctx.calendar.current(), date, 14)
-        .ok()
-        .and_then(|days| days.into_iter().find(|(_, o)| o.is_open()))
-        .map(|(d, o)| ReadyFrom {
-            date: d,
-            hours: o.periods().iter().map(|p| p.to_string()).collect(),
-        })
-        .unwrap_or(ReadyFrom {
-            date,
-            hours: Vec::new(),
-        })
-}
-
-/// The first day a document can be collected, with that day's opening hours.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct ReadyFrom {
-    pub date: Date,
-    /// `08:30–12:00` per period.
-    pub hours: Vec<String>,
-}
-
-impl ReadyFrom {
-    /// As a text reads it: `12月2日（星期三）08:30–12:00、13:30–17:30`, or
-    /// `Wed 2 Dec (08:30–12:00, 13:30–17:30)`.
-    pub fn text(&self, lang: Lang) -> String {
-        let d = self.date;
-        match lang {
-            Lang::ZhCn => {
-                let weekday = ["一", "二", "三", "四", "五", "六", "日"]
-                    [d.weekday().to_monday_zero_offset() as usize];
-                format!(
-                    "{}月{}日（星期{weekday}）{}",
-                    d.month(),
-                    d.day(),
-                    self.hours.join("、")
-                )
-            }
-            Lang::En => {
-                let day = d.strftime("%a %-d %b").to_string();
-                if self.hours.is_empty() {
-                    day
-                } else {
-                    format!("{day} ({})", self.hours.join(", "))
-                }
-            }
-        }
+    let first_open = crate::domain::opening::next_openings(
+        &site.opening_rules,
+        &ctx.calendar.current(),
+        date,
+        14,
+    )
+    .ok()
+    .and_then(|days| days.into_iter().find(|(_, o)| o.is_open()))
+    .map_or(date, |(d, _)| d);
+    ReadyFrom {
+        date: first_open,
+        hours: site
+            .opening_rules
+            .working_day
+            .iter()
+            .map(|p| p.to_string())
+            .collect(),
     }
+}
+
+/// The first day a document can be collected, and the site's hours on working days.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadyFrom {
+    pub date: Date,
+    /// `08:30–12:00` per period; empty when the site has no working-day hours.
+    pub hours: Vec<String>,
 }
 
 /// How a document came to be waiting for its holder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Arrived {
+pub enum Arrived {
     Produced,
     Transferred,
 }
 
-/// The text telling the holder their document can be collected: where, from when (with the
-/// hours), and what to bring.
-pub(super) fn ready_text(
+/// The text telling the holder their document can be collected: where (name and address),
+/// from when and in which hours, and what to bring.
+pub fn ready_text(
     how: Arrived,
     lang: Lang,
     document: &str,
     no: &str,
-    site: &str,
-    when: &str,
+    (site, address): (&str, &str),
+    from: &ReadyFrom,
 ) -> String {
+    let date = notify::wording::date(lang, from.date);
+    let hours = notify::wording::hours(lang, &from.hours);
     match (how, lang) {
         (Arrived::Produced, Lang::ZhCn) => format!(
-            "【出入境】您的{document}（受理编号{no}）已制证完成，可于{when}到{site}领取，请携带受理回执和身份证。"
+            "【出入境】您的{document}（受理编号{no}）已制作完成，请自{date}起，{}到{site}（{address}）领取，请携带受理回执和身份证。",
+            zh_hours(&hours)
         ),
         (Arrived::Transferred, Lang::ZhCn) => format!(
-            "【出入境】您的{document}（受理编号{no}）已转至{site}，可于{when}领取，请携带受理回执和身份证。"
+            "【出入境】您的{document}（受理编号{no}）已转至{site}（{address}），请自{date}起，{}前往领取，请携带受理回执和身份证。",
+            zh_hours(&hours)
         ),
         (Arrived::Produced, Lang::En) => format!(
-            "[Exit-Entry] Your {document} (application {no}) is ready. Collect it at {site} from {when}; bring the receipt and your ID card."
+            "[Exit-Entry] Your {document} (application {no}) is ready. Please collect it at {site} ({address}) from {date}{}. Bring your receipt and ID card.",
+            en_hours(&hours)
         ),
         (Arrived::Transferred, Lang::En) => format!(
-            "[Exit-Entry] Your {document} (application {no}) is now at {site}. Collect it from {when}; bring the receipt and your ID card."
+            "[Exit-Entry] Your {document} (application {no}) is now at {site} ({address}). Please collect it there from {date}{}. Bring your receipt and ID card.",
+            en_hours(&hours)
         ),
+    }
+}
+
+/// `在工作日08:30–12:00、13:30–17:30`, or nothing for a site without working-day hours.
+fn zh_hours(hours: &str) -> String {
+    if hours.is_empty() {
+        String::new()
+    } else {
+        format!("在工作日{hours}")
+    }
+}
+
+/// `, on working days 08:30–12:00 and 13:30–17:30`, or nothing.
+fn en_hours(hours: &str) -> String {
+    if hours.is_empty() {
+        String::new()
+    } else {
+        format!(", on working days {hours}")
     }
 }
 
@@ -316,16 +318,20 @@ mod ready_tests {
             date: jiff::civil::date(2026, 12, 2),
             hours: vec!["08:30–12:00".into(), "13:30–17:30".into()],
         };
+        let hall = (
+            "示范市公安局出入境接待大厅",
+            "示范市人民路 88 号市民服务中心一楼",
+        );
         assert_eq!(
             ready_text(
                 Arrived::Produced,
                 Lang::ZhCn,
-                "普通护照",
+                "往来港澳通行证",
                 "202611250001000011",
-                "示范市出入境接待大厅",
-                &from.text(Lang::ZhCn)
+                hall,
+                &from
             ),
-            "【出入境】您的普通护照（受理编号202611250001000011）已制证完成，可于12月2日（星期三）08:30–12:00、13:30–17:30到示范市出入境接待大厅领取，请携带受理回执和身份证。"
+            "【出入境】您的往来港澳通行证（受理编号202611250001000011）已制作完成，请自2026年12月2日起，在工作日08:30–12:00、13:30–17:30到示范市公安局出入境接待大厅（示范市人民路 88 号市民服务中心一楼）领取，请携带受理回执和身份证。"
         );
         assert_eq!(
             ready_text(
@@ -333,10 +339,10 @@ mod ready_tests {
                 Lang::En,
                 "passport",
                 "202611250001000011",
-                "Demo City Hall",
-                &from.text(Lang::En)
+                ("Demo City Hall", "88 Renmin Road"),
+                &from
             ),
-            "[Exit-Entry] Your passport (application 202611250001000011) is now at Demo City Hall. Collect it from Wed 2 Dec (08:30–12:00, 13:30–17:30); bring the receipt and your ID card."
+            "[Exit-Entry] Your passport (application 202611250001000011) is now at Demo City Hall (88 Renmin Road). Please collect it there from 2 December 2026, on working days 08:30–12:00 and 13:30–17:30. Bring your receipt and ID card."
         );
     }
 }

@@ -360,6 +360,14 @@ fn document_name(doc: &DocRow, lang: Lang) -> &'static str {
     crate::catalog::DocumentType::ALL
         .into_iter()
         .find(|d| d.code() == doc.document_type)
-        .map(|d| d.name(lang))
-        .unwrap_or("")
+        .map_or(lang.pick("证件", "document"), |d| text_name(d, lang))
+}
+
+/// A document's name as a text says it inside a sentence: "your passport", not "your
+/// Passport" (the catalogue's English names are headings).
+pub fn text_name(document: crate::catalog::DocumentType, lang: Lang) -> &'static str {
+    match (document, lang) {
+        (crate::catalog::DocumentType::Passport, Lang::En) => "passport",
+        (d, lang) => d.name(lang),
+    }
 }

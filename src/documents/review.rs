@@ -47,16 +47,7 @@ pub async fn approve(ctx: &Ctx<'_>, grant: &Grant<'_, Review>, id: i64) -> Resul
         &mut tx,
         doc.application_id,
         "document.approved",
-        |lang, no| match lang {
-            Lang::ZhCn => format!(
-                "【出入境】您申请的{}（受理编号{no}）已审批通过，正在制证。",
-                name(lang)
-            ),
-            Lang::En => format!(
-                "[Exit-Entry] Your {} (application {no}) is approved and being produced.",
-                name(lang)
-            ),
-        },
+        |lang, no| message_approved(lang, name(lang), no),
         now,
     )
     .await?;
@@ -67,6 +58,45 @@ pub async fn approve(ctx: &Ctx<'_>, grant: &Grant<'_, Review>, id: i64) -> Resul
 /// Rejects a document under review with written reasons; the applicant is told.
 /// `acceptance_error`: the approver finds the application should not have been accepted as it
 /// was (受理差错); it counts against the accepting officer's error rate (R13).
+/// Why an approver refuses a document (issue 18 item 2): one of these, plus their own words.
+/// (code, 中文, English); the record keeps the Chinese label and the words.
+pub const REJECTION_REASONS: [(&str, &str, &str); 6] = [
+    (
+        "materials",
+        "申请材料不真实或不完整",
+        "Materials untrue or incomplete",
+    ),
+    (
+        "not_eligible",
+        "不符合申请条件",
+        "Not eligible for the document",
+    ),
+    (
+        "photo",
+        "照片不符合标准",
+        "Photo does not meet the standard",
+    ),
+    (
+        "fingerprint",
+        "指纹不清晰或无法比对",
+        "Fingerprints unusable",
+    ),
+    (
+        "barred",
+        "属于不准出境情形",
+        "Barred from leaving the country",
+    ),
+    ("other", "其他", "Other"),
+];
+
+/// The reasons recorded for a rejection chosen from [`REJECTION_REASONS`] with the approver's
+/// own words; `None` when the code is not one of them or the words are missing.
+pub fn rejection_text(code: &str, words: &str) -> Option<String> {
+    let words = words.trim();
+    let (_, zh, _) = REJECTION_REASONS.iter().find(|(c, _, _)| *c == code)?;
+    (!words.is_empty()).then(|| format!("{zh}：{words}"))
+}
+
 pub async fn reject(
     ctx: &Ctx<'_>,
     grant: &Grant<'_, Review>,
@@ -99,21 +129,38 @@ pub async fn reject(
         &mut tx,
         doc.application_id,
         "document.rejected",
-        |lang, no| match lang {
-            Lang::ZhCn => format!(
-                "【出入境】您申请的{}（受理编号{no}）不予批准：{reasons}。可凭编号查询详情。",
-                name(lang)
-            ),
-            Lang::En => format!(
-                "[Exit-Entry] Your {} (application {no}) was not approved: {reasons}.",
-                name(lang)
-            ),
-        },
+        |lang, no| message_rejected(lang, name(lang), no, reasons),
         now,
     )
     .await?;
     tx.commit().await?;
     load(ctx, id).await
+}
+
+/// The text telling the applicant a document was approved and is being made.
+pub fn message_approved(lang: Lang, document: &str, no: &str) -> String {
+    match lang {
+        Lang::ZhCn => {
+            format!("【出入境】您申请的{document}（受理编号{no}）已审批通过，正在制作证件。")
+        }
+        Lang::En => format!(
+            "[Exit-Entry] Your {document} (application {no}) has been approved and is now being made."
+        ),
+    }
+}
+
+/// The text telling the applicant a document was not approved, with the approver's reasons.
+pub fn message_rejected(lang: Lang, document: &str, no: &str, reasons: &str) -> String {
+    match lang {
+        Lang::ZhCn => format!(
+            "【出入境】您申请的{document}（受理编号{no}）不予批准，原因：{}。可凭受理编号查询详情。",
+            notify::wording::quoted(reasons)
+        ),
+        Lang::En => format!(
+            "[Exit-Entry] Your {document} (application {no}) was not approved. Reason: {}. You can see the details with your application number.",
+            notify::wording::quoted_capitalised(reasons)
+        ),
+    }
 }
 
 // ---- production ------------------------------------------------------------------------------

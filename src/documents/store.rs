@@ -341,6 +341,28 @@ pub async fn finish_batch(
     Ok(n == 1)
 }
 
+/// The numbers given to an application's documents at production, sealed, by label.
+pub async fn issued_numbers<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    application_id: i64,
+) -> Result<Vec<(Option<String>, String, Option<Vec<u8>>)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT label, document_type, issued_number_sealed FROM application_documents WHERE application_id = $1 ORDER BY position",
+    )
+    .bind(application_id)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            r.try_get("label")?,
+            r.try_get("document_type")?,
+            r.try_get("issued_number_sealed")?,
+        ))
+    })
+    .collect()
+}
+
 pub async fn set_issued_number(
     conn: &mut AnyConnection,
     doc: i64,

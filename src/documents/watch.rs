@@ -81,10 +81,7 @@ pub async fn apply_expiry(
                     &mut tx,
                     doc.application_id,
                     "document.uncollected",
-                    |lang, no| match lang {
-                        Lang::ZhCn => format!("【出入境】您的{}（受理编号{no}）制证完成已久仍未领取，请尽快凭回执和身份证领取。", name(lang)),
-                        Lang::En => format!("[Exit-Entry] Your {} (application {no}) has waited a long time; please collect it soon.", name(lang)),
-                    },
+                    |lang, no| message_uncollected(lang, name(lang), no),
                     now,
                 )
                 .await?;
@@ -156,20 +153,18 @@ pub async fn daily_digest(ctx: &Ctx<'_>, today: Date) -> Result<Digest> {
         .chain(&w.near_due)
         .filter(|d| d.time_limit_class.as_deref() == Some("expedited"))
         .count();
-    let mut text = format!(
-        "【出入境·带班摘要】{today}：超期{}件，临近到期{}件（其中加急{}件）。",
-        w.overdue.len(),
-        w.near_due.len(),
-        expedited
-    );
-    for d in w.overdue.iter().take(5) {
-        text.push_str(&format!(
-            "超期：{} {} 承诺{}；",
-            d.application_no,
-            document_name(d, Lang::ZhCn),
-            d.promised_date.as_deref().unwrap_or("")
-        ));
-    }
+    let listed: Vec<(&str, &str, &str)> = w
+        .overdue
+        .iter()
+        .map(|d| {
+            (
+                d.application_no.as_str(),
+                document_name(d, Lang::ZhCn),
+                d.promised_date.as_deref().unwrap_or(""),
+            )
+        })
+        .collect();
+    let text = digest_text(today, w.overdue.len(), w.near_due.len(), expedited, &listed);
     Ok(Digest {
         date: today.to_string(),
         overdue: w.overdue.len(),
@@ -177,6 +172,59 @@ pub async fn daily_digest(ctx: &Ctx<'_>, today: Date) -> Result<Digest> {
         expedited,
         text,
     })
+}
+
+/// How many overdue documents the digest names one by one (a text, not a report).
+const DIGEST_LISTS: usize = 5;
+
+/// The duty leader's digest (in Chinese: it goes to staff): the day's counts, then the first
+/// overdue documents — `(application number, document, promised date)` — by name.
+pub fn digest_text(
+    today: Date,
+    overdue: usize,
+    near_due: usize,
+    expedited: usize,
+    overdue_docs: &[(&str, &str, &str)],
+) -> String {
+    let mut text = format!(
+        "【出入境·带班摘要】{}：超期{overdue}件，临近到期{near_due}件",
+        notify::wording::date(Lang::ZhCn, today)
+    );
+    if expedited > 0 {
+        text.push_str(&format!("，其中加急{expedited}件"));
+    }
+    text.push('。');
+    if !overdue_docs.is_empty() {
+        let named: Vec<String> = overdue_docs
+            .iter()
+            .take(DIGEST_LISTS)
+            .map(|(no, document, promised)| {
+                format!(
+                    "{no}（{document}，承诺{}）",
+                    notify::wording::stored_date(Lang::ZhCn, promised)
+                )
+            })
+            .collect();
+        let which = if overdue_docs.len() > DIGEST_LISTS {
+            format!("（前{DIGEST_LISTS}件，共{}件）", overdue_docs.len())
+        } else {
+            String::new()
+        };
+        text.push_str(&format!("超期明细{which}：{}。", named.join("；")));
+    }
+    text
+}
+
+/// The reminder to collect a document that has waited long in custody.
+pub fn message_uncollected(lang: Lang, document: &str, no: &str) -> String {
+    match lang {
+        Lang::ZhCn => format!(
+            "【出入境】您的{document}（受理编号{no}）已制作完成多日，至今尚未领取，请尽快携带受理回执和身份证领取。"
+        ),
+        Lang::En => format!(
+            "[Exit-Entry] Your {document} (application {no}) has been ready for some time and is still waiting for you. Please collect it soon; bring your receipt and ID card."
+        ),
+    }
 }
 
 /// Queues the digest for the duty leader once per day (the outbox reference is the date, so a

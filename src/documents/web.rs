@@ -45,6 +45,10 @@ pub fn pages() -> Router<AppState> {
             post(kiosk_progress_decline_callbacks),
         )
         .route("/staff/review", get(review_page))
+        .route("/staff/review/{id}", get(review_detail))
+        .route("/staff/review/{id}/dossier", get(review_dossier))
+        .route("/staff/applications/{no}/photo", get(acceptance_photo))
+        .route("/staff/pickup/{no}/camera", get(pickup_camera))
         .route("/staff/production", get(production_page))
         .route("/staff/custody", get(custody_page))
         .route(
@@ -187,6 +191,287 @@ async fn review_page(
         error,
         page,
     })
+}
+
+/// One application as its approver needs it (issue 18 item 2): who (age, masked identity, the
+/// photo taken at acceptance), what was asked for, what the window checked (materials and the
+/// one-time notice, captures, face, the control-list check), the green-channel reason and
+/// proof, the payment and the accepting officer; the full dossier one audited click away.
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/review_detail.html")]
+struct ReviewDetail {
+    page: Page,
+    doc: DocRow,
+    document: String,
+    category: String,
+    stage: String,
+    expedited: bool,
+    /// The full dossier (its opening audited), or the masked view.
+    full: bool,
+    no: String,
+    name: String,
+    id_text: String,
+    sex: String,
+    age: i16,
+    contact: Option<(String, String)>,
+    photo: bool,
+    fingerprint: String,
+    face: String,
+    documents: Vec<crate::applications::web::DocumentLine>,
+    materials: Vec<(String, bool)>,
+    notice: Option<Vec<String>>,
+    checks: (bool, String),
+    green: Option<(String, String)>,
+    payment: (bool, String),
+    officer: String,
+    accepted: String,
+    reasons: Vec<(&'static str, &'static str)>,
+    message: Option<String>,
+    error: Option<String>,
+}
+
+async fn review_view(
+    state: &AppState,
+    page: Page,
+    actor: &Actor,
+    id: i64,
+    q: &ListQuery,
+    full: bool,
+) -> AppResult<ReviewDetail> {
+    let lang = page.lang;
+    let doc = store::doc(state.db.reader(), id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if !actor.may::<Review>(doc.site_id) {
+        return Err(AppError::forbidden());
+    }
+    let no = ApplicationNo::parse(&doc.application_no).map_err(AppError::invalid)?;
+    let d = crate::applications::dossier(&state.applications(), &no)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    // Even masked, the approver reads personal data: each view is on the record.
+    crate::audit::personal_data_read(
+        &state.db,
+        actor,
+        "application",
+        no.as_str(),
+        Some(d.row.site_id),
+        if full { "review_dossier" } else { "review" },
+        state.clock.now_ms(),
+    )
+    .await?;
+    let r = &d.row;
+    let present = d.materials_present();
+    let materials = d
+        .materials(&state.catalog)
+        .iter()
+        .map(|m| (m.name.get(lang).to_string(), present.contains(&m.id)))
+        .collect();
+    let material_name = |id: &String| {
+        state
+            .catalog
+            .material(id)
+            .map(|m| m.name.get(lang).to_string())
+            .unwrap_or_else(|| id.clone())
+    };
+    let notice = crate::applications::latest_notice(state.db.reader(), r.id)
+        .await?
+        .map(|(_, _, missing)| missing.iter().map(material_name).collect());
+    let checks = match (r.checks_at, r.checks_clear) {
+        (Some(_), Some(1)) => (
+            true,
+            lang.pick("未命中管控名单，核查通过", "Clear of the control lists")
+                .to_string(),
+        ),
+        (Some(_), _) => (
+            false,
+            lang.pick(
+                "核查命中，已通知带班领导",
+                "A control-list hit: the duty leader was alerted",
+            )
+            .to_string(),
+        ),
+        _ => (false, lang.pick("未核查", "Not checked").to_string()),
+    };
+    let green = r.emergency_reason.as_deref().map(|code| {
+        (
+            state
+                .catalog
+                .emergency_reason(code)
+                .map(|x| x.name.get(lang).to_string())
+                .unwrap_or_else(|| code.to_string()),
+            r.emergency_proof.clone().unwrap_or_default(),
+        )
+    });
+    let yuan = |fen: i64| format!("¥{}.{:02}", fen / 100, fen % 100);
+    let payment = match crate::payments::paid_payment(state.db.reader(), r.id).await? {
+        Some(p) => (
+            true,
+            format!(
+                "{} {} · {} {}",
+                lang.pick("已缴费", "Paid"),
+                yuan(p.amount_fen),
+                p.method.name(lang),
+                p.receipt_no.unwrap_or_default()
+            ),
+        ),
+        None => (
+            r.fee_fen == Some(0),
+            match r.fee_fen {
+                Some(0) => lang.pick("免费", "No fee").to_string(),
+                Some(f) => format!(
+                    "{} {}",
+                    lang.pick("未缴费，应缴", "Not paid; owes"),
+                    yuan(f)
+                ),
+                None => lang.pick("未计费", "No fee set").to_string(),
+            },
+        ),
+    };
+    let officer = match r.officer_id {
+        Some(sid) => crate::supervision::card(&state.db, sid)
+            .await?
+            .map(|c| format!("{} · {}", c.name, c.badge))
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let age = d.age_on(state.clock.today());
+    Ok(ReviewDetail {
+        document: doc_name(&doc.document_type, lang),
+        stage: doc.stage.name(lang).to_string(),
+        category: crate::catalog::ApplicationCategory::ALL
+            .into_iter()
+            .find(|c| c.code() == doc.category)
+            .map(|c| c.name(lang).to_string())
+            .unwrap_or_else(|| doc.category.clone()),
+        expedited: doc.time_limit_class.as_deref() == Some("expedited"),
+        full,
+        no: no.as_str().to_string(),
+        name: if full {
+            d.name.clone()
+        } else {
+            crate::domain::masking::mask_name(&d.name)
+        },
+        id_text: if full {
+            d.id_number.as_str().to_string()
+        } else {
+            d.id_number.masked()
+        },
+        sex: crate::applications::web::sex_name(&r.sex, lang),
+        age,
+        contact: full.then(|| (d.phone.as_str().to_string(), d.address.clone())),
+        photo: r.photo_ref.is_some(),
+        fingerprint: match (&r.fingerprint_exempt, r.fingerprint_quality) {
+            (Some(why), _) => format!("{}：{why}", lang.pick("免采", "Exempt")),
+            (None, Some(q)) => format!("{} · {q}", lang.pick("已采集，质量", "Captured, quality")),
+            _ => lang.pick("未采集", "Not captured").to_string(),
+        },
+        face: match r.face_verified_at {
+            Some(at) => format!(
+                "{} {}",
+                lang.pick("人证核验一致", "Face matched the ID"),
+                crate::clock::format_local(at)
+            ),
+            None => lang.pick("未核验", "Not verified").to_string(),
+        },
+        documents: crate::applications::web::document_lines(state, &d, lang, !full),
+        materials,
+        notice,
+        checks,
+        green,
+        payment,
+        officer,
+        accepted: r
+            .accepted_at
+            .map(crate::clock::format_local)
+            .unwrap_or_default(),
+        reasons: super::REJECTION_REASONS
+            .iter()
+            .map(|(c, zh, en)| (*c, lang.pick(zh, en)))
+            .collect(),
+        message: Some(q.ok.clone()).filter(|s| !s.is_empty()),
+        error: Some(q.error.clone()).filter(|s| !s.is_empty()),
+        doc,
+        page,
+    })
+}
+
+async fn review_detail(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Path(id): Path<i64>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<ReviewDetail> {
+    review_view(&state, page, &actor, id, &q, false).await
+}
+
+async fn review_dossier(
+    State(state): State<AppState>,
+    page: Page,
+    Staff(actor): Staff,
+    Path(id): Path<i64>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<ReviewDetail> {
+    review_view(&state, page, &actor, id, &q, true).await
+}
+
+/// The photo taken at acceptance, read from the capture system for the approver and the
+/// pickup officer of the application's site; never cached.
+async fn acceptance_photo(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Path(no): Path<String>,
+) -> AppResult<Response> {
+    let no = ApplicationNo::parse(&no).map_err(AppError::invalid)?;
+    let row = crate::applications::application_by_no(state.db.reader(), no.as_str())
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let site = row.site_id;
+    // The pickup officer of any site: documents may be kept elsewhere than applied for.
+    if !(actor.may::<Review>(site)
+        || actor.grant::<HandOver>().is_some()
+        || actor.may::<crate::auth::grant::ReadDossier>(site))
+    {
+        return Err(AppError::forbidden());
+    }
+    let reference = row.photo_ref.ok_or_else(AppError::not_found)?;
+    image_response(state.devices.station.image(&reference))
+}
+
+/// The pickup window's face camera, now: shown beside the photo taken at acceptance.
+async fn pickup_camera(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    Path(no): Path<String>,
+) -> AppResult<Response> {
+    let no = ApplicationNo::parse(&no).map_err(AppError::invalid)?;
+    let row = crate::applications::application_by_no(state.db.reader(), no.as_str())
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    // Documents are handed over where they are kept, which may not be where they were applied
+    // for: any pickup officer compares.
+    if actor.grant::<HandOver>().is_none() || row.photo_ref.is_none() {
+        return Err(AppError::forbidden());
+    }
+    image_response(state.devices.station.live_frame(no.as_str()))
+}
+
+fn image_response(
+    image: Result<Option<(&'static str, Vec<u8>)>, crate::devices::DeviceError>,
+) -> AppResult<Response> {
+    match image {
+        Ok(Some((content_type, bytes))) => Ok((
+            [
+                (axum::http::header::CONTENT_TYPE, content_type),
+                (axum::http::header::CACHE_CONTROL, "no-store"),
+            ],
+            bytes,
+        )
+            .into_response()),
+        Ok(None) => Err(AppError::not_found()),
+        Err(e) => Err(AppError::internal(format!("capture system: {e}"))),
+    }
 }
 
 // ---- producer ------------------------------------------------------------------------------
@@ -381,6 +666,8 @@ struct PickupPage {
     site: Site,
     number: String,
     applicant: Option<String>,
+    /// The application has a photo from acceptance to compare with the live camera.
+    photo: bool,
     under_16: bool,
     docs: Vec<DocLine>,
     /// Something is in custody here to issue now.
@@ -399,6 +686,7 @@ async fn pickup_page(
     let lang = page.lang;
     let (message, mut error) = notes(&q);
     let mut applicant = None;
+    let mut photo = false;
     let mut under_16 = false;
     let mut docs = Vec::new();
     if !q.no.trim().is_empty() {
@@ -410,6 +698,7 @@ async fn pickup_page(
                         crate::domain::masking::mask_name(&d.name),
                         d.id_number.masked()
                     ));
+                    photo = d.row.photo_ref.is_some();
                     under_16 = d.age_on(state.clock.today())
                         < crate::applications::rules::GUARDIAN_BELOW_AGE;
                     let rows = store::docs_of_application(state.db.reader(), d.row.id).await?;
@@ -441,6 +730,7 @@ async fn pickup_page(
         number: q.no.trim().to_string(),
         site,
         applicant,
+        photo,
         under_16,
         docs,
         message,
@@ -491,15 +781,27 @@ async fn document_action(
         "approve" => super::approve(&ctx, &super::duty(&actor)?, id)
             .await
             .and_then(|_| done(lang.pick("已审批通过。", "Approved."))),
-        "reject" => super::reject(
-            &ctx,
-            &super::duty(&actor)?,
-            id,
-            f.get("reasons"),
-            f.get("acceptance_error") == "yes",
-        )
-        .await
-        .and_then(|_| done(lang.pick("已不予批准。", "Rejected."))),
+        "reject" => {
+            // The review page asks for a reason from the list plus words; a script may still
+            // send its reasons as text alone.
+            let reasons = if f.get("reason_code").is_empty() && !f.get("reasons").is_empty() {
+                Some(f.get("reasons").to_string())
+            } else {
+                super::rejection_text(f.get("reason_code"), f.get("reasons"))
+            };
+            match reasons {
+                None => Err(Failure::Refused(DocumentError::ReasonsNeeded)),
+                Some(reasons) => super::reject(
+                    &ctx,
+                    &super::duty(&actor)?,
+                    id,
+                    &reasons,
+                    f.get("acceptance_error") == "yes",
+                )
+                .await
+                .and_then(|_| done(lang.pick("已不予批准。", "Rejected."))),
+            }
+        }
         "batch" => {
             let ids: Vec<i64> =
                 f.f.iter()
@@ -619,15 +921,18 @@ async fn document_action(
             } else {
                 match pickup_input(&f, lang) {
                     Ok(input) => {
-                        super::issue_documents(&ctx, &super::duty(&actor)?, &no, site.id, input)
-                            .await
-                            .map(|i| {
-                                format!(
-                                    "{} {}",
-                                    lang.pick("已发证：", "Issued:"),
-                                    i.labels.join(", ")
-                                )
-                            })
+                        match super::issue_documents(
+                            &ctx,
+                            &super::duty(&actor)?,
+                            &no,
+                            site.id,
+                            input,
+                        )
+                        .await
+                        {
+                            Ok(i) => Ok(issued_text(&state, &no, &i.labels, lang).await?),
+                            Err(e) => Err(e),
+                        }
                     }
                     Err(msg) => return Ok(back(&return_to, "error", &msg)),
                 }
@@ -640,6 +945,43 @@ async fn document_action(
         Err(Failure::Refused(e)) => Ok(back(&return_to, "error", &e.message(lang))),
         Err(other) => Err(AppError::from(other)),
     }
+}
+
+/// What the pickup officer is told was handed over: each document by name and its number
+/// (masked: the message travels in the page's address), never the internal label.
+async fn issued_text(
+    state: &AppState,
+    no: &ApplicationNo,
+    labels: &[String],
+    lang: Lang,
+) -> AppResult<String> {
+    let row = crate::applications::application_by_no(state.db.reader(), no.as_str())
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    let mut handed = Vec::new();
+    for (label, kind, sealed) in store::issued_numbers(state.db.reader(), row.id).await? {
+        if !label.as_ref().is_some_and(|l| labels.contains(l)) {
+            continue;
+        }
+        let number = match sealed {
+            Some(s) => state
+                .cipher
+                .open(&s)
+                .map(|n| crate::domain::masking::mask_middle(&n, 2, 3))
+                .map_err(|e| AppError::internal(format!("issued number: {e}")))?,
+            None => String::new(),
+        };
+        handed.push(
+            format!("{} {number}", doc_name(&kind, lang))
+                .trim()
+                .to_string(),
+        );
+    }
+    Ok(format!(
+        "{}{}",
+        lang.pick("已发证：", "Issued: "),
+        handed.join(lang.pick("、", ", "))
+    ))
 }
 
 fn inventory_text(i: &Inventory, lang: Lang) -> String {

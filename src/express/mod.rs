@@ -246,16 +246,7 @@ pub async fn ship_ready(
         .await?;
         if let Ok(phone) = crate::domain::phone::PhoneNumber::parse(&phone) {
             let lang = row.lang;
-            let body = match lang {
-                Lang::ZhCn => format!(
-                    "【出入境】您的证件（受理编号{}）已交邮政速递寄出，运单号{waybill}，邮费到付。",
-                    row.application_no
-                ),
-                Lang::En => format!(
-                    "[Exit-Entry] Your documents (application {}) are shipped by EMS, waybill {waybill}; postage is paid on delivery.",
-                    row.application_no
-                ),
-            };
+            let body = message_shipped(lang, &row.application_no, &waybill);
             notify::enqueue(
                 &mut tx,
                 ctx.cipher,
@@ -276,6 +267,18 @@ pub async fn ship_ready(
         }
     }
     Ok(out)
+}
+
+/// The text telling the applicant their documents are on their way by EMS.
+pub fn message_shipped(lang: Lang, no: &str, waybill: &str) -> String {
+    match lang {
+        Lang::ZhCn => format!(
+            "【出入境】您的证件（受理编号{no}）已交邮政速递（EMS）寄出，运单号{waybill}，邮费到付。"
+        ),
+        Lang::En => format!(
+            "[Exit-Entry] Your documents (application {no}) have been sent by EMS, waybill number {waybill}. Postage is paid on delivery."
+        ),
+    }
 }
 
 /// Two-way express (R10): the applicant sends the permit in under this waybill; it is

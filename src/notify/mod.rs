@@ -5,6 +5,8 @@
 //! Several nodes may run the worker: a row is claimed by one conditional `UPDATE` (PostgreSQL
 //! re-checks the condition under the row lock), so each message goes out once.
 
+pub mod wording;
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -96,7 +96,9 @@ async fn line_buttons(
             if kiosk {
                 self_service_line(&l.code)
             } else {
-                !matches!(l.code.as_str(), "payment" | "express")
+                // The green channel is a class with a reason at the desk (issue 18 item 4), not
+                // also a line to choose between: its tickets go on the applicant's own line.
+                !matches!(l.code.as_str(), "payment" | "express" | "green_channel")
             }
         })
         .map(|l| LineButton {
@@ -199,6 +201,8 @@ struct DeskPage {
     lines: Vec<LineButton>,
     love_reasons: Vec<ReasonChoice>,
     green_reasons: Vec<ReasonChoice>,
+    /// What the guide chose, kept when the desk refuses (an error loses no choice).
+    chosen: DeskForm,
     error: Option<String>,
 }
 
@@ -230,12 +234,20 @@ async fn desk(
     state: &AppState,
     page: Page,
     actor: &Actor,
+    chosen: Option<DeskForm>,
     error: Option<String>,
 ) -> AppResult<DeskPage> {
     let site = guide_site(state, actor).await?;
     let lang = page.lang;
+    let lines = line_buttons(state, &site, lang, false).await?;
+    let chosen = chosen.unwrap_or_else(|| DeskForm {
+        line: lines.first().map(|l| l.code.clone()).unwrap_or_default(),
+        class: "normal".into(),
+        ..DeskForm::default()
+    });
     Ok(DeskPage {
-        lines: line_buttons(state, &site, lang, false).await?,
+        lines,
+        chosen,
         love_reasons: love_reasons(lang),
         green_reasons: state
             .catalog
@@ -257,12 +269,14 @@ async fn desk_page(
     page: Page,
     Staff(actor): Staff,
 ) -> AppResult<DeskPage> {
-    desk(&state, page, &actor, None).await
+    desk(&state, page, &actor, None, None).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct DeskForm {
+    #[serde(default)]
     line: String,
+    #[serde(default)]
     class: String,
     #[serde(default)]
     love_reason: String,
@@ -297,7 +311,7 @@ async fn desk_issue(
             Err(e) => {
                 return Ok((
                     StatusCode::UNPROCESSABLE_ENTITY,
-                    desk(&state, page, &actor, Some(e.message(lang))).await?,
+                    desk(&state, page, &actor, Some(f), Some(e.message(lang))).await?,
                 )
                     .into_response());
             }
@@ -324,7 +338,7 @@ async fn desk_issue(
         Ok(t) => Ok(Redirect::to(&format!("/tickets/{}/print", t.token)).into_response()),
         Err(Failure::Refused(e)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            desk(&state, page, &actor, Some(e.message(lang))).await?,
+            desk(&state, page, &actor, Some(f), Some(e.message(lang))).await?,
         )
             .into_response()),
         Err(other) => Err(AppError::from(other)),
@@ -862,26 +876,25 @@ async fn window_action(
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct LinesForm {
-    /// Line codes in priority order, separated by commas or spaces.
-    lines: String,
-}
-
 async fn admin_window_lines(
     State(state): State<AppState>,
     Staff(actor): Staff,
     Path(id): Path<i64>,
-    Form(f): Form<LinesForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> AppResult<Response> {
     let admin = actor.admin().ok_or_else(AppError::forbidden)?;
     let window = crate::sites::window(state.db.reader(), id)
         .await?
         .ok_or_else(|| AppError::invalid(QueueError::NoSuchWindow))?;
-    let codes: Vec<String> = f
-        .lines
-        .split([',', ' ', '，'])
-        .map(str::to_string)
+    // The ticked lines (`line`, repeated, in the page's order: those served first, in their
+    // priority); a `lines` text of codes in priority order is still read, for scripts.
+    let codes: Vec<String> = pairs
+        .iter()
+        .flat_map(|(k, v)| match k.as_str() {
+            "line" => vec![v.clone()],
+            "lines" => v.split([',', ' ', '，']).map(str::to_string).collect(),
+            _ => Vec::new(),
+        })
         .collect();
     super::set_window_lines(&state.queue(), admin, &window, &codes).await?;
     Ok(Redirect::to(&format!("/admin/sites/{}", window.site_id)).into_response())
@@ -913,11 +926,80 @@ async fn admin_notices(
 struct DisplayPage {
     page: Page,
     site: Site,
+    /// (ticket number, window number), the latest call first.
     calls: Vec<(String, i64)>,
     /// (line code, ticket letter, line name, waiting).
     waiting: Vec<(String, String, String, i64)>,
     /// Rolling notices set by administrators (the default one when none).
     notices: Vec<String>,
+    /// Some notice is too long for the usual size: the roll is set smaller, so that the
+    /// longest one (200 characters) still fits the lower third.
+    long_notices: bool,
+    clock: WallClock,
+}
+
+/// The hall's date and time when the page was made: what the wall shows without script, and
+/// where its live clock starts from (the server's clock, not the screen's, which may be wrong).
+struct WallClock {
+    /// "2026年12月7日 星期一" or "Monday, 7 December 2026".
+    date: String,
+    /// "09:08".
+    time: String,
+    /// "2026-12-07T09:08" for the `<time>` element.
+    iso: String,
+    now_ms: i64,
+    /// The hall's offset from UTC in minutes (480 in Beijing), so that the browser's own time
+    /// zone does not matter.
+    utc_offset_min: i32,
+}
+
+impl WallClock {
+    fn at(clock: &crate::clock::Clock, lang: Lang) -> WallClock {
+        let now = clock.timestamp().to_zoned_datetime(crate::clock::hall_tz());
+        let day = now.date();
+        let weekday = crate::sites::web::weekday_name(day, lang);
+        let date = match lang {
+            Lang::ZhCn => format!("{}年{}月{}日 {weekday}", day.year(), day.month(), day.day()),
+            Lang::En => format!(
+                "{weekday}, {} {} {}",
+                day.day(),
+                MONTHS_EN[usize::try_from(day.month() - 1).unwrap_or_default() % 12],
+                day.year()
+            ),
+        };
+        WallClock {
+            date,
+            time: now.strftime("%H:%M").to_string(),
+            iso: now.strftime("%Y-%m-%dT%H:%M").to_string(),
+            now_ms: clock.now_ms(),
+            utc_offset_min: now.offset().seconds() / 60,
+        }
+    }
+}
+
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// How wide a notice reads, in Chinese characters (Latin letters and digits take about half a
+/// character's width): above 80 the usual size would not fit the lower third in three lines.
+fn notice_is_long(text: &str) -> bool {
+    let width: usize = text
+        .chars()
+        .map(|c| if c.is_ascii() { 11 } else { 20 })
+        .sum();
+    width > 80 * 20
 }
 
 async fn display_page(
@@ -955,12 +1037,16 @@ async fn display_page(
     if notices.is_empty() {
         notices.push(crate::i18n::t(lang, "display.notice").to_string());
     }
+    // Only the first three roll (the stylesheet's turns); a longer old list changes nothing.
+    let long_notices = notices.iter().take(3).any(|n| notice_is_long(n));
     Ok(DisplayPage {
+        clock: WallClock::at(&state.clock, lang),
         page,
         site,
         calls,
         waiting,
         notices,
+        long_notices,
     })
 }
 

@@ -492,11 +492,16 @@ pub async fn cases(ctx: &Ctx<'_>, grant: &Grant<'_, Lead>, site_id: i64) -> Resu
 pub async fn digest_line(ctx: &Ctx<'_>) -> Result<String> {
     let today = ctx.clock.today().to_string();
     let n = store::overdue_cases(ctx.db.reader(), &today).await?;
-    Ok(if n == 0 {
+    Ok(digest_text(n))
+}
+
+/// The ratings' line of the digest from its count; empty when nought.
+pub fn digest_text(overdue_cases: i64) -> String {
+    if overdue_cases == 0 {
         String::new()
     } else {
-        format!("差评回访核实超期{n}件。")
-    })
+        format!("差评回访核实超期{overdue_cases}件。")
+    }
 }
 
 /// What the duty leader's verification found and did.

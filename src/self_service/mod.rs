@@ -261,12 +261,7 @@ pub async fn start(
             .map(|a| a.id);
         store::insert(&mut tx, &session("stopped", application, Some("checks"))).await?;
         if let Some(phone) = &ctx.leader_phone {
-            let body = format!(
-                "【出入境】自助签注核查命中：{} {}，申请编号{}，已停止办理，请处理。",
-                site.name_zh,
-                device.name,
-                no.as_str()
-            );
+            let body = stopped_text(&site.name_zh, &device.name, no.as_str());
             crate::notify::enqueue(
                 &mut tx,
                 app.cipher,
@@ -294,6 +289,14 @@ pub async fn start(
     store::insert(&mut tx, &session("read", None, None)).await?;
     tx.commit().await?;
     Ok(Started::Read { token })
+}
+
+/// The duty leader's text when a self-service endorsement stops on a check hit (in Chinese:
+/// it goes to staff).
+pub fn stopped_text(site: &str, device: &str, no: &str) -> String {
+    format!(
+        "【出入境·带班提醒】{site}（{device}）有一笔自助签注核查命中，已停止办理（申请编号{no}），请尽快处理。"
+    )
 }
 
 /// The permit must be a card-type permit with a well-formed number and a citizen's ID number.

@@ -415,7 +415,7 @@ pub struct DocumentLine {
     pub promised: Option<String>,
 }
 
-pub(super) fn document_lines(
+pub(crate) fn document_lines(
     state: &AppState,
     d: &Dossier,
     lang: Lang,
@@ -567,7 +567,7 @@ pub(super) async fn printed_form(
     .into_response())
 }
 
-pub(super) fn sex_name(code: &str, lang: Lang) -> String {
+pub(crate) fn sex_name(code: &str, lang: Lang) -> String {
     match code {
         "male" => lang.pick("男", "Male"),
         _ => lang.pick("女", "Female"),
