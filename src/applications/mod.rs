@@ -14,9 +14,9 @@ pub mod web;
 
 /// What other capabilities may read or record through applications's store (the store itself is private).
 pub use store::{
-    application, application_by_no, application_of_ticket, documents, event as record_event,
-    events, form_awaiting, latest_notice, next_in_series, open_alerts, ticket_issued_at,
-    watch_count,
+    ApplicationRow, application, application_by_no, application_of_ticket, documents,
+    event as record_event, events, form_awaiting, latest_notice, next_in_series, open_alerts,
+    ticket_issued_at, watch_count,
 };
 
 use crate::auth::grant::Intake;

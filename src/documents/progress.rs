@@ -25,6 +25,17 @@ pub struct DocumentProgress {
     pub note: Option<String>,
 }
 
+/// What the citizen does next (issue 18 item 6), in their language: a headline and sentences
+/// saying where, when and what to bring.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct NextStep {
+    /// `come_to_window`, `bring_materials`, `pay`, `wait`, `collect`, `await_delivery` or
+    /// `done`.
+    pub code: String,
+    pub title: String,
+    pub lines: Vec<String>,
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Progress {
     pub application_no: String,
@@ -39,6 +50,8 @@ pub struct Progress {
     /// API.
     pub accepted_at: Option<i64>,
     pub documents: Vec<DocumentProgress>,
+    /// What to do next; none after a refusal (its reasons say it).
+    pub next: Option<NextStep>,
     /// Express shipments with their tracking (filled by the caller that has the courier data).
     pub tracking: Vec<crate::express::Tracking>,
     #[serde(skip)]
@@ -129,8 +142,23 @@ pub async fn progress(
             text: status.name(lang).to_string(),
         });
     }
+    // The payment is a step of every document's way: nothing is produced before it.
+    let paid = crate::payments::paid_payment(ctx.db.reader(), row.id).await?;
+    if let Some(p) = &paid {
+        first_steps.push(ProgressStep {
+            at: p.paid_at.unwrap_or(p.created_at),
+            code: "paid".into(),
+            text: format!(
+                "{} {}",
+                lang.pick("已缴费", "Fee paid:"),
+                crate::notify::wording::yuan(lang, p.amount_fen)
+            ),
+        });
+    }
+    let docs = store::docs_of_application(ctx.db.reader(), row.id).await?;
+    let next = next_step(ctx, &row, &docs, paid.is_some(), lang).await?;
     let mut documents = Vec::new();
-    for doc in store::docs_of_application(ctx.db.reader(), row.id).await? {
+    for doc in docs {
         let mut steps = first_steps.clone();
         for s in store::steps(ctx.db.reader(), doc.id).await? {
             let stage = Stage::parse(&s.to_stage).ok_or_else(|| {
@@ -155,6 +183,7 @@ pub async fn progress(
                 text,
             });
         }
+        steps.sort_by_key(|s| s.at);
         let document_type = crate::catalog::DocumentType::ALL
             .into_iter()
             .find(|d| d.code() == doc.document_type)
@@ -182,7 +211,223 @@ pub async fn progress(
         refusal,
         accepted_at: row.accepted_at,
         documents,
+        next,
         tracking: Vec::new(),
         application_id: row.id,
     }))
+}
+
+/// The next thing the citizen does, from where the application and its documents stand.
+async fn next_step(
+    ctx: &Ctx<'_>,
+    row: &applications::ApplicationRow,
+    docs: &[DocRow],
+    paid: bool,
+    lang: Lang,
+) -> Result<Option<NextStep>> {
+    use applications::Status;
+    let step = |code: &str, title: &str, lines: Vec<String>| NextStep {
+        code: code.into(),
+        title: title.into(),
+        lines,
+    };
+    let site_of = |id: i64| async move { crate::sites::site(ctx.db.reader(), id).await };
+    Ok(Some(match row.status {
+        Status::Refused => return Ok(None),
+        Status::Submitted | Status::InAcceptance => {
+            let mut lines = vec![match lang {
+                Lang::ZhCn => format!(
+                    "请携带申请编号 {}、本人居民身份证和所需材料到窗口办理受理。",
+                    row.application_no
+                ),
+                Lang::En => format!(
+                    "Bring the application number {}, your ID card and the materials to a window to be accepted.",
+                    row.application_no
+                ),
+            }];
+            if let Some(site) = site_of(row.site_id).await? {
+                lines.extend(where_and_when(ctx, &site, lang)?);
+            }
+            step(
+                "come_to_window",
+                lang.pick("已填表，尚未受理", "Form filled, not accepted yet"),
+                lines,
+            )
+        }
+        Status::AwaitingMaterials => {
+            let missing: Vec<String> = applications::latest_notice(ctx.db.reader(), row.id)
+                .await?
+                .map(|(_, _, m)| {
+                    m.iter()
+                        .map(|id| {
+                            ctx.catalog
+                                .material(id)
+                                .map(|x| x.name.get(lang).to_string())
+                                .unwrap_or_else(|| id.clone())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let list = crate::notify::wording::list(lang, &missing);
+            let mut lines = vec![match lang {
+                Lang::ZhCn => format!("请补齐以下材料后再到窗口：{list}。"),
+                Lang::En => format!("Come back to a window with: {list}."),
+            }];
+            if let Some(site) = site_of(row.site_id).await? {
+                lines.extend(where_and_when(ctx, &site, lang)?);
+            }
+            step(
+                "bring_materials",
+                lang.pick("待补齐材料", "Materials to bring"),
+                lines,
+            )
+        }
+        Status::Accepted => {
+            let owed = row.fee_fen.unwrap_or(0);
+            if !paid && owed > 0 {
+                step(
+                    "pay",
+                    lang.pick("待缴费", "Fee to pay"),
+                    vec![match lang {
+                        Lang::ZhCn => format!(
+                            "请缴纳证件费 {}：可在窗口、自助缴费机或手机上缴纳。缴费后开始制证。",
+                            crate::notify::wording::yuan(lang, owed)
+                        ),
+                        Lang::En => format!(
+                            "Pay the fee of {} at a window, a payment kiosk or on your phone. Production starts once it is paid.",
+                            crate::notify::wording::yuan(lang, owed)
+                        ),
+                    }],
+                )
+            } else if let Some(d) = docs.iter().find(|d| d.stage == Stage::InCustody) {
+                let mut lines = Vec::new();
+                if let Some(site) = site_of(d.custody_site_id.unwrap_or(row.site_id)).await? {
+                    lines.extend(where_and_when(ctx, &site, lang)?);
+                }
+                lines.extend(what_to_bring(lang));
+                step("collect", lang.pick("可领取", "Ready to collect"), lines)
+            } else if docs.iter().any(|d| d.stage == Stage::Shipped) {
+                step(
+                    "await_delivery",
+                    lang.pick("已寄出", "On its way"),
+                    vec![lang
+                        .pick(
+                            "证件已交邮政速递寄出，请留意下方运单；签收时请交回受理回执。",
+                            "Your document is with the courier: follow the waybill below, and hand back the acceptance receipt when you sign for it.",
+                        )
+                        .to_string()],
+                )
+            } else if !docs.is_empty()
+                && docs
+                    .iter()
+                    .all(|d| matches!(d.stage, Stage::Issued | Stage::Delivered))
+            {
+                step(
+                    "done",
+                    lang.pick("已办结", "Done"),
+                    vec![lang
+                        .pick("证件已领取或寄达，本次申请已办结。", "Your documents are collected or delivered: this application is complete.")
+                        .to_string()],
+                )
+            } else {
+                let promised = docs
+                    .iter()
+                    .filter_map(|d| d.promised_date.as_deref())
+                    .max()
+                    .map(|d| crate::notify::wording::stored_date(lang, d));
+                step(
+                    "wait",
+                    lang.pick("审批制证中", "Being approved and produced"),
+                    vec![match (lang, promised) {
+                        (Lang::ZhCn, Some(p)) => format!("正在审批制证，承诺于{p}前办结。可领取时我们会短信通知您，无需再来询问。"),
+                        (Lang::En, Some(p)) => format!("Your application is being approved and produced, promised by {p}. We will text you when it is ready: no need to come and ask."),
+                        (Lang::ZhCn, None) => "正在审批制证。可领取时我们会短信通知您。".to_string(),
+                        (Lang::En, None) => "Your application is being approved and produced. We will text you when it is ready.".to_string(),
+                    }],
+                )
+            }
+        }
+    }))
+}
+
+/// Where a site is and when it next opens, as two sentences.
+fn where_and_when(ctx: &Ctx<'_>, site: &crate::sites::Site, lang: Lang) -> Result<Vec<String>> {
+    let mut lines = vec![match lang {
+        Lang::ZhCn => format!("地点：{}（{}）。", site.name(lang), site.address(lang)),
+        Lang::En => format!("Where: {}, {}.", site.name(lang), site.address(lang)),
+    }];
+    if let Some(when) = next_opening(ctx, site, lang) {
+        lines.push(match lang {
+            Lang::ZhCn => format!("时间：{when}。"),
+            Lang::En => format!("When: {when}."),
+        });
+    }
+    Ok(lines)
+}
+
+/// The next opening of a site from now: today's hours while it is still open today, else the
+/// next open day's (within four weeks; beyond the calendar, none).
+fn next_opening(ctx: &Ctx<'_>, site: &crate::sites::Site, lang: Lang) -> Option<String> {
+    use crate::notify::wording;
+    let calendar = ctx.calendar.current();
+    let now = ctx.clock.now_ms();
+    let today = ctx.clock.today();
+    let mut d = today;
+    for _ in 0..28 {
+        let opening =
+            crate::domain::opening::openings_on(&site.opening_rules, &calendar, d).ok()?;
+        let periods: Vec<_> = opening
+            .periods()
+            .iter()
+            .filter(|p| {
+                d != today
+                    || crate::clock::local_ms(
+                        d,
+                        i64::from(p.end.hour()) * 60 + i64::from(p.end.minute()),
+                    )
+                    .is_some_and(|end| end > now)
+            })
+            .collect();
+        if !periods.is_empty() {
+            let day = if d == today {
+                lang.pick("今天", "today").to_string()
+            } else if Some(d) == today.tomorrow().ok() {
+                lang.pick("明天", "tomorrow").to_string()
+            } else {
+                wording::date_with_weekday(lang, d)
+            };
+            return Some(match lang {
+                Lang::ZhCn => format!("{day} {}", wording::hours(lang, &periods)),
+                Lang::En => format!("{day}, {}", wording::hours(lang, &periods)),
+            });
+        }
+        d = d.tomorrow().ok()?;
+    }
+    None
+}
+
+/// What to bring to collect (exit-entry.md §5): the applicant, a proxy, a guardian, a lost
+/// receipt.
+fn what_to_bring(lang: Lang) -> Vec<String> {
+    [
+        (
+            "本人领取：请携带受理回执和本人居民身份证。",
+            "In person: bring the acceptance receipt and your ID card.",
+        ),
+        (
+            "他人代领：代领人须携带受理回执、代领人和申请人的居民身份证。",
+            "Someone collecting for you brings the receipt, their own ID card and yours.",
+        ),
+        (
+            "未满16周岁的，由监护人携带回执、本人身份证和监护关系证明领取。",
+            "For a child under 16, a guardian collects with the receipt, their ID card and proof of guardianship.",
+        ),
+        (
+            "回执遗失的，须本人携带身份证领取并书面说明。",
+            "Receipt lost: collect in person with your ID card and a written statement.",
+        ),
+    ]
+    .iter()
+    .map(|(zh, en)| lang.pick(zh, en).to_string())
+    .collect()
 }

@@ -955,7 +955,8 @@ struct WallClock {
 
 impl WallClock {
     fn at(clock: &crate::clock::Clock, lang: Lang) -> WallClock {
-        let now = clock.timestamp().to_zoned_datetime(crate::clock::hall_tz());
+        let ts = clock.timestamp();
+        let now = ts.to_zoned_datetime(crate::clock::hall_tz());
         let day = now.date();
         let weekday = crate::sites::web::weekday_name(day, lang);
         let date = match lang {
@@ -971,7 +972,7 @@ impl WallClock {
             date,
             time: now.strftime("%H:%M").to_string(),
             iso: now.strftime("%Y-%m-%dT%H:%M").to_string(),
-            now_ms: clock.now_ms(),
+            now_ms: ts.as_millisecond(),
             utc_offset_min: now.offset().seconds() / 60,
         }
     }

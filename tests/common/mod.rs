@@ -574,25 +574,19 @@ pub fn notice_2027(new_year_end: &str, spring_end: &str) -> serde_json::Value {
     })
 }
 
-/// An application (passport and HK/Macao permit, first issue) accepted at the hall by `actor`
-/// (an officer there) for the applicant `id`, its fee still owed.
+/// A form for a first passport and a first HK/Macao permit, filled at the hall's kiosk by the
+/// person `id` (李流程) and not yet taken up.
 #[allow(dead_code)]
-pub async fn accepted_at(
+pub async fn form_at(
     app: &TestApp,
-    actor: &onetrip::auth::Actor,
     id: onetrip::domain::id_number::IdNumber,
-    class: onetrip::catalog::TimeLimitClass,
 ) -> onetrip::domain::application_no::ApplicationNo {
-    use onetrip::applications::{self, Acceptance, Delivery};
-    use onetrip::catalog::TimeLimitClass;
-    use onetrip::devices::CaptureKind;
-    use onetrip::domain::application_no::ApplicationNo;
+    use onetrip::applications;
     use onetrip::i18n::Lang;
     let site = onetrip::sites::site_by_code(app.state.db.reader(), "0001")
         .await
         .expect("q")
         .expect("hall");
-    let ctx = app.state.applications();
     let input = applications::FormInput {
         name: "李流程".into(),
         id_number: id,
@@ -624,10 +618,35 @@ pub async fn accepted_at(
         ],
         lang: Lang::ZhCn,
     };
-    let row = applications::submit_form(&ctx, &site, applications::Channel::Kiosk, input)
+    let row = applications::submit_form(
+        &app.state.applications(),
+        &site,
+        applications::Channel::Kiosk,
+        input,
+    )
+    .await
+    .expect("form");
+    onetrip::domain::application_no::ApplicationNo::parse(&row.application_no).expect("no")
+}
+
+/// An application (passport and HK/Macao permit, first issue) accepted at the hall by `actor`
+/// (an officer there) for the applicant `id`, its fee still owed.
+#[allow(dead_code)]
+pub async fn accepted_at(
+    app: &TestApp,
+    actor: &onetrip::auth::Actor,
+    id: onetrip::domain::id_number::IdNumber,
+    class: onetrip::catalog::TimeLimitClass,
+) -> onetrip::domain::application_no::ApplicationNo {
+    use onetrip::applications::{self, Acceptance, Delivery};
+    use onetrip::catalog::TimeLimitClass;
+    use onetrip::devices::CaptureKind;
+    let site = onetrip::sites::site_by_code(app.state.db.reader(), "0001")
         .await
-        .expect("form");
-    let no = ApplicationNo::parse(&row.application_no).expect("no");
+        .expect("q")
+        .expect("hall");
+    let ctx = app.state.applications();
+    let no = form_at(app, id).await;
     let d = applications::start_acceptance(&ctx, &granted(actor), &no, None)
         .await
         .expect("start");
