@@ -837,7 +837,17 @@ async fn a_window_calls_its_lines_in_the_configured_priority(engine: Engine) {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("value=\"renewal,first_issue\""));
+    // The page ticks the window's lines in their calling order.
+    let row = &page[page
+        .find(&format!("id=\"window-lines-{}\"", w.number))
+        .expect("row")..];
+    let renewal = row
+        .find("value=\"renewal\" checked")
+        .expect("renewal ticked");
+    let first = row
+        .find("value=\"first_issue\" checked")
+        .expect("first issue ticked");
+    assert!(renewal < first);
     let ctx = app.state.queue();
     let first = queue::issue_ticket(
         &ctx,
