@@ -98,6 +98,74 @@ pub struct Config {
     /// once a day from 08:00; empty: no text (the digest is still on the duty leader's page).
     pub duty_leader_phone: String,
     pub bureau: Bureau,
+    /// R15: how long each kind of record keeps its personal data after it ended.
+    pub retention: Retention,
+}
+
+/// R15 (issue 17): days each kind of record keeps its personal data after the record ended
+/// (its last event, not its creation); then the daily purge (src/retention) erases it and
+/// keeps what the statistics count. `0` keeps that kind for ever. docs/RETENTION.md gives the
+/// basis of each default, or says the bureau must confirm it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Retention {
+    /// Appointments: bookings, the waiting list, no-show lifts (from the booked time).
+    pub appointments_days: u32,
+    /// Applications: the form, its documents' numbers, pickups, parcels' addresses, kiosk
+    /// sessions (from the last thing that happened to the application).
+    pub applications_days: u32,
+    /// Complaints: the citizen's name, phone, words and the answer (from closing).
+    pub complaints_days: u32,
+    /// Ratings: the citizen's comment and the follow-up's verification and reply.
+    pub ratings_days: u32,
+    /// Notes taken on callback calls.
+    pub callbacks_days: u32,
+    /// Texts: the outbox's numbers and words once sent or cancelled, the simulator's log.
+    pub texts_days: u32,
+    /// Staff sign-in sessions (address, browser), from their expiry.
+    pub staff_sessions_days: u32,
+}
+
+/// 网络安全法 Art. 21 (domain §9.1): network logs are kept at least six months.
+pub const LOG_MINIMUM_DAYS: u32 = 180;
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            appointments_days: 180,
+            applications_days: 1095,
+            complaints_days: 1095,
+            ratings_days: 365,
+            callbacks_days: 365,
+            texts_days: LOG_MINIMUM_DAYS,
+            staff_sessions_days: LOG_MINIMUM_DAYS,
+        }
+    }
+}
+
+impl Retention {
+    /// Periods a rule of the hall or a law needs at least: the no-show rule reads bookings
+    /// `no_show_window_days` back, and logs are kept six months.
+    pub fn check(&self, no_show_window_days: i64) -> Result<(), String> {
+        let short = |days: u32, floor: i64| days != 0 && i64::from(days) < floor;
+        if short(self.appointments_days, no_show_window_days) {
+            return Err(format!(
+                "retention.appointments_days = {}: the no-show rule reads bookings {no_show_window_days} days back (no_show_window_days); keep them at least that long, or 0 for ever",
+                self.appointments_days
+            ));
+        }
+        for (key, days) in [
+            ("texts_days", self.texts_days),
+            ("staff_sessions_days", self.staff_sessions_days),
+        ] {
+            if short(days, i64::from(LOG_MINIMUM_DAYS)) {
+                return Err(format!(
+                    "retention.{key} = {days}: logs are kept at least {LOG_MINIMUM_DAYS} days (网络安全法 Art. 21), or 0 for ever"
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What happens to a document left uncollected past the retention period.
@@ -276,6 +344,7 @@ impl Default for Config {
             custody_expiry_action: ExpiryAction::Remind,
             duty_leader_phone: String::new(),
             bureau: Bureau::default(),
+            retention: Retention::default(),
         }
     }
 }
@@ -329,6 +398,10 @@ impl Config {
                 "staffing_target_share must be between 0 and 1 (e.g. 0.9) and staffing_target_wait_minutes above 0".into(),
             ));
         }
+        config
+            .retention
+            .check(config.no_show_window_days)
+            .map_err(invalid)?;
         if config.database_url.is_empty() {
             config.database_url = format!(
                 "sqlite://{}",
@@ -388,6 +461,38 @@ impl Config {
                     });
                 }
             };
+        }
+        let retention = [
+            (
+                "ONETRIP_RETENTION_APPOINTMENTS_DAYS",
+                &mut self.retention.appointments_days,
+            ),
+            (
+                "ONETRIP_RETENTION_APPLICATIONS_DAYS",
+                &mut self.retention.applications_days,
+            ),
+            (
+                "ONETRIP_RETENTION_COMPLAINTS_DAYS",
+                &mut self.retention.complaints_days,
+            ),
+            (
+                "ONETRIP_RETENTION_RATINGS_DAYS",
+                &mut self.retention.ratings_days,
+            ),
+            (
+                "ONETRIP_RETENTION_CALLBACKS_DAYS",
+                &mut self.retention.callbacks_days,
+            ),
+            ("ONETRIP_RETENTION_TEXTS_DAYS", &mut self.retention.texts_days),
+            (
+                "ONETRIP_RETENTION_STAFF_SESSIONS_DAYS",
+                &mut self.retention.staff_sessions_days,
+            ),
+        ];
+        for (name, days) in retention {
+            if let Some(v) = get(name) {
+                *days = parse(name, v)?;
+            }
         }
         if let Some(v) = get("ONETRIP_DUTY_LEADER_PHONE") {
             self.duty_leader_phone = v;
@@ -497,6 +602,29 @@ mod tests {
         assert_eq!(parsed.session_idle_minutes, d.session_idle_minutes);
         assert_eq!(parsed.sqlite_synchronous, d.sqlite_synchronous);
         assert_eq!(parsed.bureau.complaint_phone, d.bureau.complaint_phone);
+        assert_eq!(parsed.retention, d.retention);
+    }
+
+    #[test]
+    fn retention_below_what_a_rule_or_law_needs_is_refused() {
+        let mut c = Config::default();
+        assert!(c.retention.check(c.no_show_window_days).is_ok());
+        c.apply_env(|k| (k == "ONETRIP_RETENTION_TEXTS_DAYS").then(|| "30".to_string()))
+            .expect("a number");
+        let err = c.retention.check(180).expect_err("below six months");
+        assert!(err.contains("texts_days"), "{err}");
+        c.retention = Retention {
+            appointments_days: 90,
+            ..Retention::default()
+        };
+        let err = c.retention.check(180).expect_err("shorter than the no-show window");
+        assert!(err.contains("no_show_window_days"), "{err}");
+        c.retention.appointments_days = 0;
+        assert!(c.retention.check(180).is_ok(), "0 keeps them for ever");
+        assert!(
+            c.apply_env(|k| (k == "ONETRIP_RETENTION_RATINGS_DAYS").then(|| "-1".to_string()))
+                .is_err()
+        );
     }
 
     #[test]

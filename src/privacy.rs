@@ -29,6 +29,15 @@ pub enum KeyError {
 #[error("a stored personal value could not be decrypted (wrong key or damaged data)")]
 pub struct OpenError;
 
+/// Whether a sealed value was erased after its retention period (src/retention): the purge
+/// leaves no bytes where a required value stood, and a real sealed value is never empty.
+pub fn is_erased(sealed: &[u8]) -> bool {
+    sealed.is_empty()
+}
+
+/// Shown where an erased value stood.
+pub const ERASED_SHOWN: &str = "—";
+
 /// Encrypts and indexes personal values.
 #[derive(Clone)]
 pub struct Cipher {

@@ -1,5 +1,5 @@
-// Kiosk form: asks the ID-card reader's local service for the card and fills the applicant
-// fields (docs/DEVICES.md). Without JavaScript or a reader the fields are typed by hand.
+// The one form. At the kiosk: asks the ID-card reader's local service for the card and fills
+// the applicant fields (docs/DEVICES.md); without JavaScript or a reader they are typed by hand.
 (function () {
   var btn = document.getElementById("read-card");
   if (!btn) return;
@@ -17,5 +17,49 @@
         status.textContent = "✓ " + c.name;
       })
       .catch(function () { status.textContent = document.documentElement.lang === "en" ? "The card could not be read; type the details." : "读卡失败，请手工填写。"; });
+  });
+})();
+
+// An endorsement goes with its permit. A document's details show once it is ticked (CSS); an
+// endorsement chosen while its permit is not ticked ticks the permit and says so, and a permit
+// unticked with endorsements still chosen stays open and says why, so nothing hidden is sent.
+// The server refuses an endorsement without its permit all the same (no script, old browsers).
+(function () {
+  var blocks = document.querySelectorAll(".one-form .doc-block");
+  Array.prototype.forEach.call(blocks, function (block) {
+    var box = block.querySelector("label.check input[type=checkbox]");
+    var note = block.querySelector(".doc-note");
+    var choices = block.querySelectorAll("select.endorsement-choice");
+    if (!box || !note || !choices.length) return;
+    var doc = block.getAttribute("data-doc-name") || "";
+    function say(attr) {
+      note.textContent = (block.getAttribute(attr) || "").replace("{doc}", doc);
+    }
+    function anyChosen() {
+      return Array.prototype.some.call(choices, function (s) { return s.value !== ""; });
+    }
+    Array.prototype.forEach.call(choices, function (select) {
+      select.addEventListener("change", function () {
+        if (select.value !== "" && !box.checked) {
+          box.checked = true;
+          block.classList.remove("doc-open");
+          say("data-ticked-for-endorsement");
+        } else if (!box.checked && !anyChosen()) {
+          block.classList.remove("doc-open");
+          note.textContent = "";
+        }
+      });
+    });
+    box.addEventListener("change", function () {
+      if (box.checked) {
+        note.textContent = "";
+      } else if (anyChosen()) {
+        block.classList.add("doc-open");
+        say("data-endorsement-needs-permit");
+      } else {
+        block.classList.remove("doc-open");
+        note.textContent = "";
+      }
+    });
   });
 })();

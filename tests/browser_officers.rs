@@ -758,15 +758,7 @@ async fn pickup_compares_faces_and_names_what_was_handed_over() {
     let Some(binary) = chromedriver_or_skip() else {
         return;
     };
-    let clock = Clock::fixed(at("2026-12-07T10:00:00+08:00"));
-    let app = TestApp::spawn_full(Engine::Sqlite, Config::default(), clock.clone())
-        .await
-        .expect("sqlite app");
-    let hall = app.site_id("0001").await;
-    let site = onetrip::sites::site(app.state.db.reader(), hall)
-        .await
-        .expect("q")
-        .expect("hall");
+    let (app, clock, hall, site) = common::hall_app("2026-12-07T10:00:00+08:00").await;
     let staff = actor_at(
         hall,
         &[

@@ -6,12 +6,10 @@ mod common;
 
 use common::browser::*;
 use common::kiosk::screen;
-use common::{Engine, TestApp, actor_at, at, synthetic_id};
+use common::{actor_at, at, synthetic_id};
 use fantoccini::Client;
 use onetrip::auth::Role;
 use onetrip::catalog::TimeLimitClass;
-use onetrip::clock::Clock;
-use onetrip::config::Config;
 
 /// Looks the application up as the citizen does and returns the next-step block's text.
 async fn look_up(c: &Client, base: &str, no: &str, id: &str, lang: &str) -> String {
@@ -30,15 +28,7 @@ async fn progress_says_what_to_do_next_at_every_stage() {
         return;
     };
     // Monday 7 December 2026, 10:00: the hall is open until 17:30.
-    let clock = Clock::fixed(at("2026-12-07T10:00:00+08:00"));
-    let app = TestApp::spawn_full(Engine::Sqlite, Config::default(), clock.clone())
-        .await
-        .expect("sqlite app");
-    let hall = app.site_id("0001").await;
-    let site = onetrip::sites::site(app.state.db.reader(), hall)
-        .await
-        .expect("q")
-        .expect("hall");
+    let (app, clock, hall, site) = common::hall_app("2026-12-07T10:00:00+08:00").await;
     let staff = actor_at(
         hall,
         &[

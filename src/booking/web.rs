@@ -146,6 +146,64 @@ fn date_choices(state: &AppState, list: &[Date], chosen: &str, lang: Lang) -> Ve
         .collect()
 }
 
+/// A bookable line as the booking page offers it, naming the documents it covers.
+pub struct LineCover {
+    pub code: String,
+    pub name: String,
+    /// "普通护照、往来港澳通行证、往来台湾通行证（加注仅限普通护照）".
+    pub covers: String,
+    pub selected: bool,
+}
+
+/// The documents a line's catalog items cover, by category: every document the line serves,
+/// then the categories that serve fewer of them. A line without items (pickup) covers any
+/// document that is ready.
+pub fn line_covers(state: &AppState, line: &crate::catalog::lines::BusinessLine, lang: Lang) -> String {
+    use crate::catalog::{ApplicationCategory, DocumentType};
+    let items: Vec<_> = line
+        .items
+        .iter()
+        .filter_map(|id| state.catalog.item(id))
+        .collect();
+    if items.is_empty() {
+        return crate::i18n::t(lang, "appt.covers_any").to_string();
+    }
+    let serves = |c: Option<ApplicationCategory>| -> Vec<DocumentType> {
+        DocumentType::ALL
+            .into_iter()
+            .filter(|d| {
+                items
+                    .iter()
+                    .any(|i| i.document_type == *d && c.is_none_or(|c| i.category == c))
+            })
+            .collect()
+    };
+    let list = |docs: &[DocumentType]| {
+        docs.iter()
+            .map(|d| d.name(lang))
+            .collect::<Vec<_>>()
+            .join(lang.pick("、", ", "))
+    };
+    let all = serves(None);
+    let narrower: Vec<String> = ApplicationCategory::ALL
+        .into_iter()
+        .map(|c| (c, serves(Some(c))))
+        .filter(|(_, docs)| !docs.is_empty() && docs.len() < all.len())
+        .map(|(c, docs)| match lang {
+            Lang::ZhCn => format!("{}仅限{}", c.name(lang), list(&docs)),
+            Lang::En => format!("{}: {} only", c.name(lang).to_lowercase(), list(&docs)),
+        })
+        .collect();
+    if narrower.is_empty() {
+        list(&all)
+    } else {
+        match lang {
+            Lang::ZhCn => format!("{}（{}）", list(&all), narrower.join("；")),
+            Lang::En => format!("{} ({})", list(&all), narrower.join("; ")),
+        }
+    }
+}
+
 pub struct MaterialGroup {
     pub item_id: String,
     pub item_name: String,
@@ -169,6 +227,8 @@ struct BookPage {
     channel: String,
     sites: Vec<Choice>,
     lines: Vec<Choice>,
+    /// The same lines, each naming the documents it covers.
+    covers: Vec<LineCover>,
     dates: Vec<DateChoice>,
     site: String,
     line: String,
@@ -279,6 +339,16 @@ async fn build_book_page(
             selected: l.code == line_code,
         })
         .collect();
+    let covers = state
+        .lines
+        .bookable()
+        .map(|l| LineCover {
+            code: l.code.clone(),
+            name: l.name(lang).to_string(),
+            covers: line_covers(state, l, lang),
+            selected: l.code == line_code,
+        })
+        .collect();
     let ctx = state.booking();
     let mut dates = Vec::new();
     let mut day = None;
@@ -307,6 +377,7 @@ async fn build_book_page(
         materials: materials_for_line(state, &line_code, lang),
         sites,
         lines,
+        covers,
         dates,
         site: site_code,
         line: line_code,
@@ -454,6 +525,9 @@ struct ConfirmationPage {
     c: Confirmation,
     status: String,
     materials: Vec<MaterialGroup>,
+    /// The phone form for the booked site and line, while the booking stands and its line
+    /// takes applications (not pickup): filled in advance, the citizen comes with a number.
+    form_href: Option<String>,
 }
 
 async fn confirmation_page(
@@ -467,9 +541,21 @@ async fn confirmation_page(
         .ok_or_else(AppError::not_found)?;
     let c = super::confirmation(&ctx, &b).await?;
     let lang = page.lang;
+    let takes_forms = state
+        .lines
+        .get(&c.line_code)
+        .is_some_and(|l| !l.items.is_empty());
+    let form_href = (c.status == Status::Booked && takes_forms).then(|| {
+        format!(
+            "/m/form?{}",
+            serde_urlencoded::to_string([("site", &c.site_code), ("line", &c.line_code)])
+                .unwrap_or_default()
+        )
+    });
     Ok(ConfirmationPage {
         status: c.status.name(lang).to_string(),
         materials: materials_for_line(&state, &c.line_code, lang),
+        form_href,
         c,
         page,
     })

@@ -792,6 +792,26 @@ fn yes() -> bool {
     true
 }
 
+/// The citations of a `basis` text: split at each "；" that is not inside brackets.
+fn split_citations(basis: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, 0usize);
+    for (i, c) in basis.char_indices() {
+        match c {
+            '（' | '(' | '〔' | '《' => depth += 1,
+            '）' | ')' | '〕' | '》' => depth -= 1,
+            '；' if depth == 0 => {
+                out.push(basis[start..i].trim());
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    out.push(basis[start..].trim());
+    out.retain(|p| !p.is_empty());
+    out
+}
+
 // ---------------------------------------------------------------------------------------------
 // The catalog
 // ---------------------------------------------------------------------------------------------
@@ -800,6 +820,8 @@ fn yes() -> bool {
 /// [`Catalog::from_files`]; all queries are pure.
 #[derive(Debug, Clone)]
 pub struct Catalog {
+    /// English renderings of citations, by their Chinese text.
+    citations: HashMap<String, String>,
     fee_schedules: Vec<FeeSchedule>,
     documents: Vec<DocumentSpec>,
     materials: Vec<Material>,
@@ -963,6 +985,21 @@ impl Catalog {
         let &(spec, option) = self.option_index.get(id)?;
         let spec = &self.endorsements[spec];
         Some((spec, &spec.options[option]))
+    }
+
+    /// A `basis` text for a reader of `lang`: each citation in it (separated by a "；" outside
+    /// brackets) rendered in English where the catalog has it; `None` when an English reader
+    /// would see Chinese only (then the page shows the Chinese, labelled so).
+    pub fn basis_in(&self, basis: &str, lang: Lang) -> Option<String> {
+        if lang == Lang::ZhCn {
+            return Some(basis.to_owned());
+        }
+        let parts = split_citations(basis);
+        let english: Option<Vec<&str>> = parts
+            .iter()
+            .map(|p| self.citations.get(*p).map(String::as_str))
+            .collect();
+        english.map(|e| e.join("; "))
     }
 
     pub fn emergency_reasons(&self) -> &[EmergencyReason] {

@@ -57,6 +57,37 @@ pub struct MaterialView {
     pub provided_at_window: bool,
 }
 
+/// A legal or policy citation as the reader gets it (issue 18 item 9).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Cited {
+    /// In the request's language where the catalog has a rendering; else the Chinese.
+    pub text: String,
+    /// The Chinese original beside a rendering (the Chinese is the authority).
+    pub original: Option<String>,
+    /// No rendering in the request's language: `text` is the Chinese original.
+    pub chinese_only: bool,
+}
+
+fn cite(catalog: &Catalog, basis: &str, lang: Lang) -> Cited {
+    match catalog.basis_in(basis, lang) {
+        Some(text) if lang == Lang::ZhCn => Cited {
+            text,
+            original: None,
+            chinese_only: false,
+        },
+        Some(text) => Cited {
+            text,
+            original: Some(basis.to_owned()),
+            chinese_only: false,
+        },
+        None => Cited {
+            text: basis.to_owned(),
+            original: None,
+            chinese_only: true,
+        },
+    }
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TimeLimitView {
     /// `normal`, `cross_province` or `expedited`.
@@ -65,7 +96,7 @@ pub struct TimeLimitView {
     pub days: u32,
     /// "7 个工作日" / "7 working days".
     pub text: String,
-    pub basis: String,
+    pub basis: Cited,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -101,7 +132,7 @@ pub struct SiteRef {
 pub struct ItemDetail {
     #[serde(flatten)]
     pub summary: ItemSummary,
-    pub basis: Vec<String>,
+    pub basis: Vec<Cited>,
     pub conditions: Vec<String>,
     pub materials: Vec<MaterialView>,
     pub flow: Vec<String>,
@@ -168,7 +199,7 @@ pub fn item_detail(
             class_name: tl.class.name(lang).into(),
             days: tl.days,
             text: format!("{} {}", tl.days, tl.unit.name(lang)),
-            basis: tl.basis.clone(),
+            basis: cite(catalog, &tl.basis, lang),
         })
         .collect();
     let (fee_fen, fee_text) = match &item.fee {
@@ -242,7 +273,7 @@ pub fn item_detail(
     };
     ItemDetail {
         summary: summary(item, lang),
-        basis: item.basis.clone(),
+        basis: item.basis.iter().map(|b| cite(catalog, b, lang)).collect(),
         conditions: item
             .conditions
             .iter()
@@ -307,18 +338,46 @@ pub fn groups(catalog: &Catalog, lang: Lang) -> Vec<DocumentGroup> {
         .collect()
 }
 
+/// Where the 预约 button of a service item leads: the booking page on the business line that
+/// serves it, that line chosen (`None` when the item cannot be booked).
+fn booking_href(state: &AppState, item: &ItemSummary) -> Option<String> {
+    if !item.bookable {
+        return None;
+    }
+    state
+        .lines
+        .bookable()
+        .find(|l| l.items.contains(&item.id))
+        .map(|l| format!("/appointments?line={}", l.code))
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "guide.html")]
 struct GuideIndex {
     page: Page,
     groups: Vec<DocumentGroup>,
     reasons: Vec<String>,
+    /// Item id → where its 预约 button leads.
+    book: std::collections::HashMap<String, String>,
+}
+
+impl GuideIndex {
+    fn book_href(&self, item: &str) -> Option<&str> {
+        self.book.get(item).map(String::as_str)
+    }
 }
 
 async fn guide_index(State(state): State<AppState>, page: Page) -> GuideIndex {
     let lang = page.lang;
+    let groups = groups(&state.catalog, lang);
+    let book = groups
+        .iter()
+        .flat_map(|g| &g.items)
+        .filter_map(|i| Some((i.id.clone(), booking_href(&state, i)?)))
+        .collect();
     GuideIndex {
-        groups: groups(&state.catalog, lang),
+        book,
+        groups,
         reasons: state
             .catalog
             .emergency_reasons()
@@ -334,6 +393,8 @@ async fn guide_index(State(state): State<AppState>, page: Page) -> GuideIndex {
 struct GuideItem {
     page: Page,
     item: ItemDetail,
+    /// Where its 预约 button leads, when it can be booked.
+    book_href: Option<String>,
 }
 
 async fn guide_item(
@@ -342,7 +403,12 @@ async fn guide_item(
     Path(id): Path<String>,
 ) -> AppResult<GuideItem> {
     let item = full_detail(&state, &id, page.lang).await?;
-    Ok(GuideItem { page, item })
+    let book_href = booking_href(&state, &item.summary);
+    Ok(GuideItem {
+        page,
+        item,
+        book_href,
+    })
 }
 
 /// Every service item, grouped by nothing, in catalog order.

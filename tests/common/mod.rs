@@ -574,6 +574,22 @@ pub fn notice_2027(new_year_end: &str, spring_end: &str) -> serde_json::Value {
     })
 }
 
+/// A SQLite app on a clock fixed at `when`, with the demo hall (0001) it serves: the clock
+/// (to move it), the hall's id and the hall.
+#[allow(dead_code)]
+pub async fn hall_app(when: &str) -> (TestApp, Clock, i64, onetrip::sites::Site) {
+    let clock = Clock::fixed(at(when));
+    let app = TestApp::spawn_full(Engine::Sqlite, Config::default(), clock.clone())
+        .await
+        .expect("sqlite app");
+    let hall = app.site_id("0001").await;
+    let site = onetrip::sites::site(app.state.db.reader(), hall)
+        .await
+        .expect("q")
+        .expect("hall");
+    (app, clock, hall, site)
+}
+
 /// A form for a first passport and a first HK/Macao permit, filled at the hall's kiosk by the
 /// person `id` (李流程) and not yet taken up.
 #[allow(dead_code)]

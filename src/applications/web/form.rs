@@ -46,8 +46,84 @@ pub(super) fn on(v: &str) -> bool {
     matches!(v, "on" | "1" | "true" | "yes")
 }
 
-/// A field the applicant must correct, with the message in their language.
-pub(super) struct FieldError(String);
+/// A field the applicant must correct: its name on the form (empty when the problem is the
+/// form as a whole) and what to change, in their language.
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    fn at(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The id of the input the summary at the top links to.
+    pub fn input_id(&self) -> String {
+        input_id(&self.field)
+    }
+}
+
+/// The id of a form input: `f-` and its name (the ID number keeps the `f-id` the kiosk's
+/// script and the card reader fill).
+pub fn input_id(field: &str) -> String {
+    match field {
+        "id_number" => "f-id".into(),
+        "documents" => "f-documents".into(),
+        f => format!("f-{f}"),
+    }
+}
+
+/// Every problem found in one pass, each shown at its field and listed at the top, so the
+/// applicant corrects them all at once rather than one submission at a time.
+#[derive(Default)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn one(field: impl Into<String>, message: impl Into<String>) -> FieldErrors {
+        FieldErrors(vec![FieldError::at(field, message)])
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, FieldError> {
+        self.0.iter()
+    }
+
+    /// The message for `field`, if it has one.
+    pub fn at(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|e| !field.is_empty() && e.field == field)
+            .map(|e| e.message.as_str())
+    }
+
+    /// The attributes that tie an input to its message (empty when the field is fine). Field
+    /// names come from the templates, never from what was posted.
+    pub fn aria(&self, field: &str) -> String {
+        if self.at(field).is_some() {
+            format!(" aria-invalid=\"true\" aria-describedby=\"{field}-error\"")
+        } else {
+            String::new()
+        }
+    }
+
+    /// Every message in one line, for a page that shows only a summary.
+    pub fn summary(&self) -> Option<String> {
+        (!self.0.is_empty()).then(|| {
+            self.0
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+    }
+}
 
 impl FormFields {
     pub(super) fn document(&self, d: DocumentType) -> Option<[&str; 6]> {
@@ -80,36 +156,195 @@ impl FormFields {
         on(f[0]).then_some(f)
     }
 
+    /// The six fields of document `d` as posted, ticked or not.
+    pub(super) fn document_values(&self, d: DocumentType) -> [&str; 6] {
+        match d {
+            DocumentType::Passport => [
+                self.passport.as_str(),
+                self.passport_category.as_str(),
+                self.passport_old_number.as_str(),
+                self.passport_old_document.as_str(),
+                self.passport_annotations.as_str(),
+                "",
+            ],
+            DocumentType::HkMacaoPermit => [
+                self.hk_macao_permit.as_str(),
+                self.hk_macao_permit_category.as_str(),
+                self.hk_macao_permit_old_number.as_str(),
+                self.hk_macao_permit_old_document.as_str(),
+                self.hk_macao_permit_endorsement_1.as_str(),
+                self.hk_macao_permit_endorsement_2.as_str(),
+            ],
+            DocumentType::TaiwanPermit => [
+                self.taiwan_permit.as_str(),
+                self.taiwan_permit_category.as_str(),
+                self.taiwan_permit_old_number.as_str(),
+                self.taiwan_permit_old_document.as_str(),
+                self.taiwan_permit_endorsement_1.as_str(),
+                self.taiwan_permit_endorsement_2.as_str(),
+            ],
+        }
+    }
+
+    /// The endorsement fields of a permit (`None` for the passport).
+    fn endorsement_fields(&self, d: DocumentType) -> Option<[&str; 2]> {
+        match d {
+            DocumentType::Passport => None,
+            DocumentType::HkMacaoPermit => Some([
+                self.hk_macao_permit_endorsement_1.as_str(),
+                self.hk_macao_permit_endorsement_2.as_str(),
+            ]),
+            DocumentType::TaiwanPermit => Some([
+                self.taiwan_permit_endorsement_1.as_str(),
+                self.taiwan_permit_endorsement_2.as_str(),
+            ]),
+        }
+    }
+
+    /// Whether the applicant ticked the document `d`.
+    fn ticked(&self, d: DocumentType) -> bool {
+        on(match d {
+            DocumentType::Passport => &self.passport,
+            DocumentType::HkMacaoPermit => &self.hk_macao_permit,
+            DocumentType::TaiwanPermit => &self.taiwan_permit,
+        })
+    }
+
+    /// The field holding the endorsement option `option` on the permit `d` (the later one when
+    /// both hold it, as the second choice is the one to change).
+    fn endorsement_field_of(&self, option: &str) -> String {
+        for d in [DocumentType::HkMacaoPermit, DocumentType::TaiwanPermit] {
+            if let Some(values) = self.endorsement_fields(d)
+                && let Some(n) = values.iter().rposition(|v| v.trim() == option)
+            {
+                return format!("{}_endorsement_{}", d.code(), n + 1);
+            }
+        }
+        String::new()
+    }
+
+    /// The field a refusal of the whole form is about, so its message shows there too.
+    pub(super) fn field_of(&self, e: &ApplicationError) -> String {
+        use crate::applications::rules::FormError as E;
+        let doc = |d: DocumentType, field: &str| format!("{}_{field}", d.code());
+        match e {
+            ApplicationError::NameNeeded => "name".into(),
+            ApplicationError::AddressNeeded => "address".into(),
+            ApplicationError::Form(f) => match f {
+                E::NoDocument => "documents".into(),
+                E::NotCitizenId(_) => "id_number".into(),
+                E::DocumentTwice(d) => d.code().into(),
+                E::CategoryNotOffered(d, _) => doc(*d, "category"),
+                E::OldNumberNeeded(d) | E::OldNumberWrongKind(d) => doc(*d, "old_number"),
+                E::LossReasonNeeded(d) => doc(*d, "old_document"),
+                E::EndorsementNeeded(d) | E::EndorsementsNotAllowed(d) => {
+                    doc(*d, "endorsement_1")
+                }
+                E::UnknownEndorsement(o)
+                | E::EndorsementOtherPermit(o)
+                | E::EndorsementTypeTwice(o)
+                | E::EndorsementUnavailable(o) => self.endorsement_field_of(o),
+                E::Annotations => "passport_annotations".into(),
+                E::GuardianNeeded => [
+                    ("guardian_name", &self.guardian_name),
+                    ("guardian_id", &self.guardian_id),
+                    ("guardian_relation", &self.guardian_relation),
+                ]
+                .into_iter()
+                .find(|(_, v)| v.trim().is_empty())
+                .map_or("guardian_name", |(f, _)| f)
+                .into(),
+                E::GuardianNotAdult => "guardian_id".into(),
+                E::UnitConsentNeeded => if self.work_unit.trim().is_empty() {
+                    "work_unit"
+                } else {
+                    "unit_consent"
+                }
+                .into(),
+            },
+            _ => String::new(),
+        }
+    }
+
+    /// The form as the rules take it, or every field the applicant must correct first.
     pub(super) fn to_input(
         &self,
+        catalog: &crate::catalog::Catalog,
         lang: Lang,
         today: jiff::civil::Date,
-    ) -> Result<FormInput, FieldError> {
-        let id_number =
-            IdNumber::parse_on(&self.id_number, today).map_err(|e| FieldError(e.message(lang)))?;
-        id_number
-            .require_citizen()
-            .map_err(|e| FieldError(e.message(lang)))?;
-        let phone = PhoneNumber::parse(&self.phone).map_err(|e| FieldError(e.message(lang)))?;
+    ) -> Result<FormInput, FieldErrors> {
+        let mut errors = Vec::new();
+        let mut check = |field: &str, r: Result<(), String>| {
+            if let Err(message) = r {
+                errors.push(FieldError::at(field, message));
+            }
+        };
+        if self.name.trim().is_empty() {
+            check("name", Err(ApplicationError::NameNeeded.message(lang)));
+        }
+        let id_number = IdNumber::parse_on(&self.id_number, today)
+            .map_err(|e| e.message(lang))
+            .and_then(|id| match id.require_citizen() {
+                Ok(_) => Ok(id),
+                Err(e) => Err(e.message(lang)),
+            });
+        check("id_number", id_number.as_ref().map(|_| ()).map_err(Clone::clone));
+        let phone = PhoneNumber::parse(&self.phone).map_err(|e| e.message(lang));
+        check("phone", phone.as_ref().map(|_| ()).map_err(Clone::clone));
+        if self.address.trim().is_empty() {
+            check("address", Err(ApplicationError::AddressNeeded.message(lang)));
+        }
         let guardian = if self.guardian_name.trim().is_empty() && self.guardian_id.trim().is_empty()
         {
             None
         } else {
-            Some(Guardian {
-                name: self.guardian_name.trim().into(),
-                id_number: IdNumber::parse_on(&self.guardian_id, today).map_err(|e| {
-                    FieldError(format!(
-                        "{}{}",
-                        lang.pick("监护人：", "Guardian: "),
-                        e.message(lang)
-                    ))
-                })?,
-                relation: self.guardian_relation.trim().into(),
-                entrusted: on(&self.guardian_entrusted),
-            })
+            match IdNumber::parse_on(&self.guardian_id, today) {
+                Ok(id_number) => Some(Guardian {
+                    name: self.guardian_name.trim().into(),
+                    id_number,
+                    relation: self.guardian_relation.trim().into(),
+                    entrusted: on(&self.guardian_entrusted),
+                }),
+                Err(e) => {
+                    check(
+                        "guardian_id",
+                        Err(format!(
+                            "{}{}",
+                            lang.pick("监护人：", "Guardian: "),
+                            e.message(lang)
+                        )),
+                    );
+                    None
+                }
+            }
         };
         let mut documents = Vec::new();
         for d in DocumentType::ALL {
+            let field = |name: &str| format!("{}_{name}", d.code());
+            // An endorsement goes on its permit: chosen without the permit, it would be
+            // dropped without a word, so it is refused where it was chosen.
+            if !self.ticked(d)
+                && let Some(values) = self.endorsement_fields(d)
+                && let Some(n) = values.iter().position(|v| !v.trim().is_empty())
+            {
+                let option = values[n].trim();
+                let label = catalog
+                    .endorsement_option(option)
+                    .map(|(spec, o)| format!("{} · {}", spec.name.get(lang), o.name.get(lang)))
+                    .unwrap_or_else(|| option.to_string());
+                let permit = d.name(lang);
+                check(
+                    &field(&format!("endorsement_{}", n + 1)),
+                    Err(match lang {
+                        Lang::ZhCn => format!(
+                            "签注随通行证一并申请：已选择签注“{label}”，但没有勾选“{permit}”。请勾选{permit}（只办签注请在“申请类别”中选“签注”），或把签注改为“不申请”。"
+                        ),
+                        Lang::En => format!(
+                            "An endorsement goes with its permit: “{label}” is chosen but the {permit} is not ticked. Tick the {permit} (for an endorsement alone choose the category Endorsement), or set the endorsement to None."
+                        ),
+                    }),
+                );
+            }
             let Some([_, category, old_number, old_document, extra1, extra2]) = self.document(d)
             else {
                 continue;
@@ -118,25 +353,44 @@ impl FormFields {
                 .into_iter()
                 .find(|c| c.code() == category)
                 .ok_or_else(|| {
-                    FieldError(
-                        BadValue::new("申请类别", "Kind of application", category).message(lang),
-                    )
-                })?;
+                    BadValue::new("申请类别", "Kind of application", category).message(lang)
+                });
+            check(
+                &field("category"),
+                category.as_ref().map(|_| ()).map_err(Clone::clone),
+            );
             let old_number = match old_number.trim() {
-                "" => None,
-                n => Some(
-                    DocumentNumber::parse(crate::applications::rules::document_kind(d), n)
-                        .map_err(|e| FieldError(e.message(lang)))?,
-                ),
+                "" => Ok(None),
+                n => DocumentNumber::parse(crate::applications::rules::document_kind(d), n)
+                    .map(Some)
+                    .map_err(|e| e.message(lang)),
             };
+            check(
+                &field("old_number"),
+                old_number.as_ref().map(|_| ()).map_err(Clone::clone),
+            );
+            let old_document = match old_document.trim() {
+                "" => Ok(None),
+                o => OldDocument::parse(o)
+                    .map(Some)
+                    .ok_or_else(|| BadValue::new("原证件情况", "The current document", o).message(lang)),
+            };
+            check(
+                &field("old_document"),
+                old_document.as_ref().map(|_| ()).map_err(Clone::clone),
+            );
             let (endorsements, annotations) = if d == DocumentType::Passport {
                 let annotations = match extra1.trim() {
-                    "" => 0,
-                    n => n.parse().map_err(|_| {
-                        FieldError(BadValue::new("加注项数", "Annotations", n).message(lang))
-                    })?,
+                    "" => Ok(0),
+                    n => n
+                        .parse()
+                        .map_err(|_| BadValue::new("加注项数", "Annotations", n).message(lang)),
                 };
-                (Vec::new(), annotations)
+                check(
+                    "passport_annotations",
+                    annotations.as_ref().map(|_| ()).map_err(Clone::clone),
+                );
+                (Vec::new(), annotations.unwrap_or(0))
             } else {
                 (
                     [extra1, extra2]
@@ -148,22 +402,22 @@ impl FormFields {
                     0,
                 )
             };
-            documents.push(DocumentRequest {
-                document: d,
-                category,
-                old_number,
-                old_document: match old_document.trim() {
-                    "" => None,
-                    o => Some(OldDocument::parse(o).ok_or_else(|| {
-                        FieldError(
-                            BadValue::new("原证件情况", "The current document", o).message(lang),
-                        )
-                    })?),
-                },
-                endorsements,
-                annotations,
-            });
+            if let (Ok(category), Ok(old_number), Ok(old_document)) =
+                (category, old_number, old_document)
+            {
+                documents.push(DocumentRequest {
+                    document: d,
+                    category,
+                    old_number,
+                    old_document,
+                    endorsements,
+                    annotations,
+                });
+            }
         }
+        let (Ok(id_number), Ok(phone), true) = (id_number, phone, errors.is_empty()) else {
+            return Err(FieldErrors(errors));
+        };
         Ok(FormInput {
             name: self.name.clone(),
             id_number,
@@ -186,12 +440,43 @@ pub struct Choice {
     pub label: String,
 }
 
+/// One document's section of the form, with what the applicant chose in it so far.
 pub struct DocumentBlock {
     pub code: &'static str,
     pub name: String,
     pub categories: Vec<Choice>,
-    /// `(type name, options)` groups.
+    /// `(type name, options)` groups; each option names its type too, so the choice shown
+    /// once the list closes still says which endorsement it is.
     pub endorsements: Vec<(String, Vec<Choice>)>,
+    pub checked: bool,
+    pub category: String,
+    pub old_document: String,
+    pub old_number: String,
+    pub annotations: String,
+    pub endorsement: [String; 2],
+    /// Shown although not ticked: something was chosen in it (an endorsement without its
+    /// permit) or it has a field to correct.
+    pub open: bool,
+}
+
+impl DocumentBlock {
+    /// The name of one of its fields, e.g. `hk_macao_permit_category`.
+    pub fn field(&self, name: &str) -> String {
+        format!("{}_{name}", self.code)
+    }
+
+    /// The name of endorsement field `n` (1 or 2).
+    pub fn endorsement_field(&self, n: &str) -> String {
+        self.field(&format!("endorsement_{n}"))
+    }
+
+    /// The option chosen in endorsement field `n` (1 or 2).
+    pub fn endorsement_chosen(&self, n: &str) -> &str {
+        match n {
+            "2" => &self.endorsement[1],
+            _ => &self.endorsement[0],
+        }
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -204,43 +489,93 @@ pub(super) struct FormPage {
     pub(super) blocks: Vec<DocumentBlock>,
     pub(super) old_states: Vec<Choice>,
     pub(super) f: FormFields,
-    pub(super) error: Option<String>,
+    pub(super) errors: FieldErrors,
 }
 
-pub(super) fn blocks(state: &AppState, lang: Lang) -> Vec<DocumentBlock> {
+/// The catalog's sections of the form for `lang`, holding what `f` says; `line` (a booked
+/// business line) chooses the category a section starts on.
+pub(super) fn blocks(
+    state: &AppState,
+    lang: Lang,
+    f: &FormFields,
+    line: Option<&crate::catalog::lines::BusinessLine>,
+    errors: &FieldErrors,
+) -> Vec<DocumentBlock> {
     let today = state.clock.today();
     DocumentType::ALL
         .into_iter()
-        .map(|d| DocumentBlock {
-            code: d.code(),
-            name: d.name(lang).to_string(),
-            categories: ApplicationCategory::ALL
-                .into_iter()
-                .filter(|c| c.applies_to(d) && state.catalog.item_for(d, *c).is_some())
-                .map(|c| Choice {
-                    value: c.code().into(),
-                    label: c.name(lang).into(),
-                })
-                .collect(),
-            endorsements: state
-                .catalog
-                .endorsement_types(d)
-                .into_iter()
-                .filter(|spec| !spec.is_suspended_on(today))
-                .map(|spec| {
-                    (
-                        spec.name.get(lang).to_string(),
-                        spec.options
-                            .iter()
-                            .filter(|o| o.is_available_on(today))
-                            .map(|o| Choice {
-                                value: o.id.clone(),
-                                label: o.name.get(lang).to_string(),
-                            })
-                            .collect(),
-                    )
-                })
-                .collect(),
+        .map(|d| {
+            let values = f.document_values(d);
+            let booked_category = line.and_then(|l| {
+                l.items
+                    .iter()
+                    .filter_map(|id| state.catalog.item(id))
+                    .find(|i| i.document_type == d)
+                    .map(|i| i.category.code().to_string())
+            });
+            let code = d.code();
+            let has_error = errors
+                .iter()
+                .any(|e| e.field == code || e.field.starts_with(&format!("{code}_")));
+            let checked = on(values[0]);
+            DocumentBlock {
+                code,
+                name: d.name(lang).to_string(),
+                categories: ApplicationCategory::ALL
+                    .into_iter()
+                    .filter(|c| c.applies_to(d) && state.catalog.item_for(d, *c).is_some())
+                    .map(|c| Choice {
+                        value: c.code().into(),
+                        label: c.name(lang).into(),
+                    })
+                    .collect(),
+                endorsements: state
+                    .catalog
+                    .endorsement_types(d)
+                    .into_iter()
+                    .filter(|spec| !spec.is_suspended_on(today))
+                    .map(|spec| {
+                        let kind = spec.name.get(lang);
+                        let letter = spec.endorsement_type.letter();
+                        (
+                            match lang {
+                                Lang::ZhCn => format!("{kind}（{letter}）"),
+                                Lang::En => format!("{kind} ({letter})"),
+                            },
+                            spec.options
+                                .iter()
+                                .filter(|o| o.is_available_on(today))
+                                .map(|o| Choice {
+                                    value: o.id.clone(),
+                                    label: format!("{kind} · {}", o.name.get(lang)),
+                                })
+                                .collect(),
+                        )
+                    })
+                    .collect(),
+                checked,
+                category: Some(values[1])
+                    .filter(|c| !c.is_empty())
+                    .map(String::from)
+                    .or(booked_category)
+                    .unwrap_or_default(),
+                old_number: values[2].to_string(),
+                old_document: values[3].to_string(),
+                annotations: if d == DocumentType::Passport {
+                    values[4].to_string()
+                } else {
+                    String::new()
+                },
+                endorsement: if d == DocumentType::Passport {
+                    Default::default()
+                } else {
+                    [values[4].trim().to_string(), values[5].trim().to_string()]
+                },
+                open: has_error
+                    || (!checked
+                        && d != DocumentType::Passport
+                        && (!values[4].trim().is_empty() || !values[5].trim().is_empty())),
+            }
         })
         .collect()
 }
@@ -266,6 +601,8 @@ pub(super) struct KioskFormPage {
     pub(super) blocks: Vec<DocumentBlock>,
     pub(super) old_states: Vec<Choice>,
     pub(super) f: FormFields,
+    pub(super) errors: FieldErrors,
+    /// The messages in one line, as the kiosk's page shows them above its steps.
     pub(super) error: Option<String>,
 }
 
@@ -291,9 +628,21 @@ pub(super) async fn form_page(
     kiosk: bool,
     site: Option<Site>,
     f: FormFields,
-    error: Option<String>,
+    errors: FieldErrors,
 ) -> AppResult<FormView> {
-    let blocks = blocks(state, page.lang);
+    let blocks = blocks(state, page.lang, &f, None, &errors);
+    form_page_with(state, page, kiosk, site, f, blocks, errors).await
+}
+
+async fn form_page_with(
+    state: &AppState,
+    page: Page,
+    kiosk: bool,
+    site: Option<Site>,
+    f: FormFields,
+    blocks: Vec<DocumentBlock>,
+    errors: FieldErrors,
+) -> AppResult<FormView> {
     let old_states = old_states(page.lang);
     if kiosk && let Some(site) = site {
         return Ok(FormView::Kiosk(Box::new(KioskFormPage {
@@ -303,7 +652,8 @@ pub(super) async fn form_page(
             blocks,
             old_states,
             f,
-            error,
+            error: errors.summary(),
+            errors,
         })));
     }
     let sites = crate::sites::list_sites(state.db.reader(), true)
@@ -319,7 +669,7 @@ pub(super) async fn form_page(
         site,
         sites,
         f,
-        error,
+        errors,
     })))
 }
 
@@ -341,13 +691,15 @@ pub(super) async fn kiosk_form(
         channel: "kiosk".into(),
         ..FormFields::default()
     };
-    form_page(&state, page, true, Some(site), f, None).await
+    form_page(&state, page, true, Some(site), f, FieldErrors::default()).await
 }
 
+/// Where the phone form was opened from: a booking's confirmation names its site and line.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(super) struct SiteQuery {
     pub(super) site: String,
+    pub(super) line: String,
 }
 
 pub(super) async fn mobile_form(
@@ -360,7 +712,9 @@ pub(super) async fn mobile_form(
         channel: "mobile".into(),
         ..FormFields::default()
     };
-    form_page(&state, page, false, None, f, None).await
+    let errors = FieldErrors::default();
+    let blocks = blocks(&state, page.lang, &f, state.lines.get(&q.line), &errors);
+    form_page_with(&state, page, false, None, f, blocks, errors).await
 }
 
 pub(super) async fn submit_form_page(
@@ -370,13 +724,13 @@ pub(super) async fn submit_form_page(
 ) -> AppResult<Response> {
     let lang = page.lang;
     let kiosk = f.channel == "kiosk";
+    let refused = |view: FormView| (StatusCode::UNPROCESSABLE_ENTITY, view).into_response();
     let site = match crate::sites::site_by_code(state.db.reader(), f.site.trim()).await? {
         Some(s) if s.active => s,
         _ => {
-            let msg = lang.pick("请选择办证点。", "Choose a site.").to_string();
-            return Ok(form_page(&state, page, kiosk, None, f, Some(msg))
-                .await?
-                .into_response());
+            let msg = lang.pick("请选择办证点。", "Choose a site.");
+            let errors = FieldErrors::one("site", msg);
+            return Ok(refused(form_page(&state, page, kiosk, None, f, errors).await?));
         }
     };
     let channel = if kiosk {
@@ -384,22 +738,19 @@ pub(super) async fn submit_form_page(
     } else {
         Channel::Mobile
     };
-    let input = match f.to_input(lang, state.clock.today()) {
+    let input = match f.to_input(&state.catalog, lang, state.clock.today()) {
         Ok(i) => i,
-        Err(FieldError(msg)) => {
+        Err(errors) => {
             let s = kiosk.then(|| site.clone());
-            return Ok(form_page(&state, page, kiosk, s, f, Some(msg))
-                .await?
-                .into_response());
+            return Ok(refused(form_page(&state, page, kiosk, s, f, errors).await?));
         }
     };
     match crate::applications::submit_form(&state.applications(), &site, channel, input).await {
         Ok(row) => Ok(Redirect::to(&format!("/forms/{}", row.token)).into_response()),
         Err(Failure::Refused(e)) => {
             let s = kiosk.then(|| site.clone());
-            Ok(form_page(&state, page, kiosk, s, f, Some(e.message(lang)))
-                .await?
-                .into_response())
+            let errors = FieldErrors::one(f.field_of(&e), e.message(lang));
+            Ok(refused(form_page(&state, page, kiosk, s, f, errors).await?))
         }
         Err(other) => Err(AppError::from(other)),
     }

@@ -18,6 +18,7 @@ pub enum RecordKind {
     Endorsement,
     Item,
     EmergencyReason,
+    Citation,
 }
 
 impl RecordKind {
@@ -32,6 +33,7 @@ impl RecordKind {
             RecordKind::Endorsement => pick(lang, "签注种类", "endorsement"),
             RecordKind::Item => pick(lang, "事项", "item"),
             RecordKind::EmergencyReason => pick(lang, "紧急事由", "emergency reason"),
+            RecordKind::Citation => pick(lang, "依据译名", "citation"),
         }
     }
 }

@@ -74,6 +74,15 @@ pub(super) struct RawCatalog {
     pub(super) endorsements: Vec<Tagged<EndorsementSpec>>,
     pub(super) items: Vec<Tagged<RawItem>>,
     pub(super) emergency_reasons: Vec<Tagged<EmergencyReason>>,
+    pub(super) citations: Vec<Tagged<RawCitation>>,
+}
+
+/// A citation's English rendering (data/catalog/citations.toml).
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCitation {
+    pub(super) zh: String,
+    pub(super) en: String,
 }
 
 pub(super) fn invalid(file: &str, kind: RecordKind, id: &str, problem: Problem) -> CatalogError {
@@ -363,6 +372,10 @@ impl RawCatalog {
                 "item" => self
                     .items
                     .extend(records(file, RecordKind::Item, "id", value)?),
+                "citation" => {
+                    self.citations
+                        .extend(records(file, RecordKind::Citation, "zh", value)?)
+                }
                 "emergency_reason" => self.emergency_reasons.extend(records(
                     file,
                     RecordKind::EmergencyReason,
@@ -697,7 +710,19 @@ impl RawCatalog {
             emergency_reasons.push(record);
         }
 
+        // English renderings of citations: one per Chinese text, neither empty.
+        let mut citation_seen = HashMap::new();
+        let mut citations = HashMap::new();
+        for Tagged { file, record } in self.citations {
+            let at = |problem| invalid(&file, RecordKind::Citation, &record.zh, problem);
+            register(&mut citation_seen, &record.zh, &file).map_err(at)?;
+            check_nonempty(&record.zh, "zh").map_err(at)?;
+            check_nonempty(&record.en, "en").map_err(at)?;
+            citations.insert(record.zh, record.en);
+        }
+
         Ok(Catalog {
+            citations,
             fee_schedules,
             documents,
             materials,
