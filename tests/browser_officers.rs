@@ -884,3 +884,75 @@ async fn pickup_compares_faces_and_names_what_was_handed_over() {
     })
     .await;
 }
+
+/// Issue 18 item 4 in a browser: the administrator's site page (hours in a form, lines ticked)
+/// and the guide desk keeping its choices after a refusal, at a workstation's size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_administrator_and_the_guide_desk_in_a_browser() {
+    let Some(binary) = chromedriver_or_skip() else {
+        return;
+    };
+    let (app, _clock, hall, _site) = common::hall_app("2026-12-07T09:00:00+08:00").await;
+    let admin_pw = app.staff("admin_b", vec![(Role::Admin, None)]).await;
+    let guide_pw = app.staff("guide_b", vec![(Role::Guide, Some(hall))]).await;
+    let base = app.base.clone();
+    in_chromium(&binary, move |c, shots| async move {
+        screen(&c, &shots, WORKSTATION).await;
+        c.goto(&format!("{base}/login")).await.expect("login");
+        sign_in(&c, "admin_b", &admin_pw).await;
+        c.goto(&format!("{base}/admin/sites/{hall}"))
+            .await
+            .expect("the site");
+        assert!(text_of(&c, "#staff-nav").await.contains("系统管理"));
+        assert!(text_of(&c, "#hours-form").await.contains("工作日"));
+        // Window 1: untick renewal, save; the page comes back with it unticked.
+        let renewal = "#window-lines-1 input[value=renewal]";
+        let ticked = |css: &'static str| {
+            let c = c.clone();
+            async move {
+                c.find(Locator::Css(css))
+                    .await
+                    .expect(css)
+                    .is_selected()
+                    .await
+                    .expect("ticked?")
+            }
+        };
+        let before = ticked(renewal).await;
+        click(&c, renewal).await;
+        mark_page(&c).await;
+        click(&c, "#window-lines-1 button").await;
+        common::kiosk::js_until(
+            &c,
+            "the site page again",
+            "return !window.onetripOldPage && !!document.querySelector('#window-lines-1');",
+        )
+        .await;
+        path_is(&c, &format!("/admin/sites/{hall}")).await;
+        assert_eq!(ticked(renewal).await, !before, "the tick was saved");
+        assert_eq!(sideways_overflow(&c).await, None);
+        shots.take(&c, "admin-site-zh-1440x900.png").await;
+        sign_out(&c).await;
+
+        // The guide desk: green channel without a reason is refused, the choices stay.
+        c.goto(&format!("{base}/login")).await.expect("login");
+        sign_in(&c, "guide_b", &guide_pw).await;
+        c.goto(&format!("{base}/staff/tickets"))
+            .await
+            .expect("desk");
+        click(&c, "main input[name=line][value=renewal]").await;
+        click(&c, "main label.class-green").await;
+        click(&c, "main form[action='/staff/tickets'] button.primary").await;
+        assert!(text_of(&c, "main .alert").await.contains("需选择原因"));
+        assert!(
+            ticked("main input[name=line][value=renewal]").await,
+            "line kept"
+        );
+        assert!(
+            ticked("main input[name=class][value=green]").await,
+            "class kept"
+        );
+        shots.take(&c, "guide-desk-refused-zh-1440x900.png").await;
+    })
+    .await;
+}
