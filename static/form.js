@@ -38,12 +38,38 @@
     function anyChosen() {
       return Array.prototype.some.call(choices, function (s) { return s.value !== ""; });
     }
+    // The whole choice under its list, which a phone's width may cut short.
+    function echo(select) {
+      var out = document.getElementById(select.name + "-chosen");
+      if (!out) return;
+      var option = select.options[select.selectedIndex];
+      out.textContent = option && select.value !== "" ? option.text : "";
+      out.hidden = out.textContent === "";
+    }
+    // The server's "endorsement without its permit" is put right once the permit is ticked.
+    function settled() {
+      Array.prototype.forEach.call(block.querySelectorAll("[data-fixed-by-ticking]"), function (p) {
+        var field = document.querySelector("[aria-describedby='" + p.id + "']");
+        if (field) {
+          field.removeAttribute("aria-invalid");
+          field.removeAttribute("aria-describedby");
+          var link = document.querySelector("#form-error a[href='#" + field.id + "']");
+          if (link && link.parentNode) link.parentNode.parentNode.removeChild(link.parentNode);
+        }
+        p.parentNode.removeChild(p);
+      });
+      var summary = document.getElementById("form-error");
+      if (summary && !summary.querySelector("li")) summary.hidden = true;
+    }
     Array.prototype.forEach.call(choices, function (select) {
+      echo(select);
       select.addEventListener("change", function () {
+        echo(select);
         if (select.value !== "" && !box.checked) {
           box.checked = true;
           block.classList.remove("doc-open");
           say("data-ticked-for-endorsement");
+          settled();
         } else if (!box.checked && !anyChosen()) {
           block.classList.remove("doc-open");
           note.textContent = "";
@@ -53,6 +79,7 @@
     box.addEventListener("change", function () {
       if (box.checked) {
         note.textContent = "";
+        settled();
       } else if (anyChosen()) {
         block.classList.add("doc-open");
         say("data-endorsement-needs-permit");

@@ -1882,6 +1882,8 @@ async fn journey_walk(t: &Journey, c: &Client, shots: &Shots) {
     let progress = text_of(c, "#progress").await;
     let stages = [
         "已受理",
+        // The fee, paid in cash after acceptance, is a step of the way (issue 18 item 6).
+        "已缴费",
         "审批中",
         "审批通过",
         "制证中",

@@ -110,7 +110,13 @@ async fn checked(c: &Client, css: &str) -> bool {
 
 /// The phone form's page carries nothing of a card reader.
 fn promises_no_reader(html_or_text: &str, what: &str) {
-    for reader in ["读取身份证", "读卡", "read-card", "Read ID card", "read the ID card"] {
+    for reader in [
+        "读取身份证",
+        "读卡",
+        "read-card",
+        "Read ID card",
+        "read the ID card",
+    ] {
         assert!(
             !html_or_text.contains(reader),
             "{what}: the phone form mentions a card reader ({reader})"
@@ -157,6 +163,14 @@ async fn from_the_guide_to_the_booking_to_the_form() {
         path_is(&c, "/appointments").await;
         query_has(&c, "line=renewal").await;
         assert_eq!(value_of(&c, "main select[name=line]").await, "renewal");
+        // Each line's entry under the list chooses it too (a link: no script needed).
+        click(&c, "#line-covers li[data-line=first_issue] a").await;
+        query_has(&c, "line=first_issue").await;
+        assert_eq!(value_of(&c, "main select[name=line]").await, "first_issue");
+        assert_eq!(
+            text_of(&c, "#line-covers li.chosen a").await,
+            "首次申领 / 失效重新申领"
+        );
 
         // From an item's own page: its 预约 opens the booking on the endorsement line.
         c.goto(&base.url("/guide")).await.expect("the guide");
@@ -197,7 +211,11 @@ async fn from_the_guide_to_the_booking_to_the_form() {
             .find_all(Locator::Css("#line-covers li"))
             .await
             .expect("what each covers");
-        assert_eq!(lines.len(), entries.len(), "every choice names its documents");
+        assert_eq!(
+            lines.len(),
+            entries.len(),
+            "every choice names its documents"
+        );
         shots.take(&c, "citizen-booking-line-zh-390.png").await;
 
         // A day, a time, who comes: booked.
@@ -247,7 +265,10 @@ async fn from_the_guide_to_the_booking_to_the_form() {
             "first_issue",
             "a document the line does not serve starts as usual"
         );
-        promises_no_reader(&body_text(&c).await, "the phone form opened from the booking");
+        promises_no_reader(
+            &body_text(&c).await,
+            "the phone form opened from the booking",
+        );
         assert!(
             c.find(Locator::Css("#read-card")).await.is_err(),
             "no reader button on the phone"
@@ -333,7 +354,7 @@ async fn the_one_form_on_the_phone() {
     // Without script: refused, each message at its field (tied by aria-describedby) and in the
     // summary at the top, and what was chosen still chosen.
     for (lang, says, phone_says) in [
-        ("zh", "签注随通行证一并申请", "手机"),
+        ("zh", "签注随通行证一并申请", "电话号码"),
         ("en", "An endorsement goes with its permit", "phone"),
     ] {
         let (status, html) = post_endorsement_without_permit(&app, lang).await;
@@ -469,6 +490,14 @@ async fn the_one_form_on_the_phone() {
         );
         let note = text_of(&c, "#hk_macao_permit-note").await;
         assert!(note.contains("已为您勾选“往来港澳通行证”"), "{note}");
+        // What the server said is put right: gone from the field and from the top.
+        assert!(
+            c.find(Locator::Css("#hk_macao_permit_endorsement_1-error"))
+                .await
+                .is_err(),
+            "the message goes once the permit is ticked"
+        );
+        assert!(!shown(&c, "#form-error").await, "nothing left to correct");
         assert_eq!(
             chosen_text(&c, "#f-hk_macao_permit_endorsement_2").await,
             "商务 · 3个月一次"
@@ -500,6 +529,11 @@ async fn the_one_form_on_the_phone() {
         assert_eq!(
             chosen, "Group tour · 6 months, single entry",
             "the type shows with the option"
+        );
+        // A phone's width cuts the list short: the whole choice is written under it.
+        assert_eq!(
+            text_of(&c, "#taiwan_permit_endorsement_1-chosen").await,
+            "Group tour · 6 months, single entry"
         );
         click(&c, "#f-taiwan_permit").await;
         let note = text_of(&c, "#taiwan_permit-note").await;

@@ -158,7 +158,11 @@ pub struct LineCover {
 /// The documents a line's catalog items cover, by category: every document the line serves,
 /// then the categories that serve fewer of them. A line without items (pickup) covers any
 /// document that is ready.
-pub fn line_covers(state: &AppState, line: &crate::catalog::lines::BusinessLine, lang: Lang) -> String {
+pub fn line_covers(
+    state: &AppState,
+    line: &crate::catalog::lines::BusinessLine,
+    lang: Lang,
+) -> String {
     use crate::catalog::{ApplicationCategory, DocumentType};
     let items: Vec<_> = line
         .items
@@ -1009,19 +1013,26 @@ async fn day_data(
     let booking_lines = bookings
         .iter()
         .map(|b| {
-            // Our own sealed data that does not open is a fault to see, not a blank name.
-            let name = state
-                .cipher
-                .open(&b.name_sealed)
-                .map(|n| crate::domain::masking::mask_name(&n))
-                .map_err(|e| AppError::internal(format!("booking {} name: {e}", b.code)))?;
-            let id = state
-                .cipher
-                .open(&b.id_sealed)
-                .ok()
-                .and_then(|i| crate::domain::id_number::IdNumber::parse(&i).ok())
-                .map(|i| i.masked())
-                .ok_or_else(|| AppError::internal(format!("booking {} ID number", b.code)))?;
+            // Our own sealed data that does not open is a fault to see, not a blank name; a
+            // booking erased after its retention period (an old day) is shown as erased.
+            let (name, id) = if crate::privacy::is_erased(&b.name_sealed) {
+                let erased = crate::privacy::ERASED_SHOWN.to_string();
+                (erased.clone(), erased)
+            } else {
+                let name = state
+                    .cipher
+                    .open(&b.name_sealed)
+                    .map(|n| crate::domain::masking::mask_name(&n))
+                    .map_err(|e| AppError::internal(format!("booking {} name: {e}", b.code)))?;
+                let id = state
+                    .cipher
+                    .open(&b.id_sealed)
+                    .ok()
+                    .and_then(|i| crate::domain::id_number::IdNumber::parse(&i).ok())
+                    .map(|i| i.masked())
+                    .ok_or_else(|| AppError::internal(format!("booking {} ID number", b.code)))?;
+                (name, id)
+            };
             Ok(BookingLine {
                 code: b.code.clone(),
                 time: hhmm(b.start_minute),

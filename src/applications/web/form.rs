@@ -51,6 +51,9 @@ pub(super) fn on(v: &str) -> bool {
 pub struct FieldError {
     pub field: String,
     pub message: String,
+    /// Put right by ticking the field's document (an endorsement without its permit): the
+    /// page's script takes the message away when the permit is ticked.
+    pub fixed_by_ticking: bool,
 }
 
 impl FieldError {
@@ -58,6 +61,7 @@ impl FieldError {
         FieldError {
             field: field.into(),
             message: message.into(),
+            fixed_by_ticking: false,
         }
     }
 
@@ -101,6 +105,13 @@ impl FieldErrors {
             .iter()
             .find(|e| !field.is_empty() && e.field == field)
             .map(|e| e.message.as_str())
+    }
+
+    /// Whether the message of `field` goes once its document is ticked.
+    pub fn fixed_by_ticking(&self, field: &str) -> bool {
+        self.0
+            .iter()
+            .any(|e| e.field == field && e.fixed_by_ticking)
     }
 
     /// The attributes that tie an input to its message (empty when the field is fine). Field
@@ -237,9 +248,7 @@ impl FormFields {
                 E::CategoryNotOffered(d, _) => doc(*d, "category"),
                 E::OldNumberNeeded(d) | E::OldNumberWrongKind(d) => doc(*d, "old_number"),
                 E::LossReasonNeeded(d) => doc(*d, "old_document"),
-                E::EndorsementNeeded(d) | E::EndorsementsNotAllowed(d) => {
-                    doc(*d, "endorsement_1")
-                }
+                E::EndorsementNeeded(d) | E::EndorsementsNotAllowed(d) => doc(*d, "endorsement_1"),
                 E::UnknownEndorsement(o)
                 | E::EndorsementOtherPermit(o)
                 | E::EndorsementTypeTwice(o)
@@ -279,6 +288,7 @@ impl FormFields {
                 errors.push(FieldError::at(field, message));
             }
         };
+        let mut without_permit = Vec::new();
         if self.name.trim().is_empty() {
             check("name", Err(ApplicationError::NameNeeded.message(lang)));
         }
@@ -288,11 +298,17 @@ impl FormFields {
                 Ok(_) => Ok(id),
                 Err(e) => Err(e.message(lang)),
             });
-        check("id_number", id_number.as_ref().map(|_| ()).map_err(Clone::clone));
+        check(
+            "id_number",
+            id_number.as_ref().map(|_| ()).map_err(Clone::clone),
+        );
         let phone = PhoneNumber::parse(&self.phone).map_err(|e| e.message(lang));
         check("phone", phone.as_ref().map(|_| ()).map_err(Clone::clone));
         if self.address.trim().is_empty() {
-            check("address", Err(ApplicationError::AddressNeeded.message(lang)));
+            check(
+                "address",
+                Err(ApplicationError::AddressNeeded.message(lang)),
+            );
         }
         let guardian = if self.guardian_name.trim().is_empty() && self.guardian_id.trim().is_empty()
         {
@@ -333,17 +349,18 @@ impl FormFields {
                     .map(|(spec, o)| format!("{} · {}", spec.name.get(lang), o.name.get(lang)))
                     .unwrap_or_else(|| option.to_string());
                 let permit = d.name(lang);
-                check(
-                    &field(&format!("endorsement_{}", n + 1)),
-                    Err(match lang {
+                without_permit.push(FieldError {
+                    field: field(&format!("endorsement_{}", n + 1)),
+                    fixed_by_ticking: true,
+                    message: match lang {
                         Lang::ZhCn => format!(
                             "签注随通行证一并申请：已选择签注“{label}”，但没有勾选“{permit}”。请勾选{permit}（只办签注请在“申请类别”中选“签注”），或把签注改为“不申请”。"
                         ),
                         Lang::En => format!(
                             "An endorsement goes with its permit: “{label}” is chosen but the {permit} is not ticked. Tick the {permit} (for an endorsement alone choose the category Endorsement), or set the endorsement to None."
                         ),
-                    }),
-                );
+                    },
+                });
             }
             let Some([_, category, old_number, old_document, extra1, extra2]) = self.document(d)
             else {
@@ -371,9 +388,9 @@ impl FormFields {
             );
             let old_document = match old_document.trim() {
                 "" => Ok(None),
-                o => OldDocument::parse(o)
-                    .map(Some)
-                    .ok_or_else(|| BadValue::new("原证件情况", "The current document", o).message(lang)),
+                o => OldDocument::parse(o).map(Some).ok_or_else(|| {
+                    BadValue::new("原证件情况", "The current document", o).message(lang)
+                }),
             };
             check(
                 &field("old_document"),
@@ -415,6 +432,7 @@ impl FormFields {
                 });
             }
         }
+        errors.extend(without_permit);
         let (Ok(id_number), Ok(phone), true) = (id_number, phone, errors.is_empty()) else {
             return Err(FieldErrors(errors));
         };
@@ -730,7 +748,9 @@ pub(super) async fn submit_form_page(
         _ => {
             let msg = lang.pick("请选择办证点。", "Choose a site.");
             let errors = FieldErrors::one("site", msg);
-            return Ok(refused(form_page(&state, page, kiosk, None, f, errors).await?));
+            return Ok(refused(
+                form_page(&state, page, kiosk, None, f, errors).await?,
+            ));
         }
     };
     let channel = if kiosk {
