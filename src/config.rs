@@ -483,7 +483,10 @@ impl Config {
                 "ONETRIP_RETENTION_CALLBACKS_DAYS",
                 &mut self.retention.callbacks_days,
             ),
-            ("ONETRIP_RETENTION_TEXTS_DAYS", &mut self.retention.texts_days),
+            (
+                "ONETRIP_RETENTION_TEXTS_DAYS",
+                &mut self.retention.texts_days,
+            ),
             (
                 "ONETRIP_RETENTION_STAFF_SESSIONS_DAYS",
                 &mut self.retention.staff_sessions_days,
@@ -617,7 +620,10 @@ mod tests {
             appointments_days: 90,
             ..Retention::default()
         };
-        let err = c.retention.check(180).expect_err("shorter than the no-show window");
+        let err = c
+            .retention
+            .check(180)
+            .expect_err("shorter than the no-show window");
         assert!(err.contains("no_show_window_days"), "{err}");
         c.retention.appointments_days = 0;
         assert!(c.retention.check(180).is_ok(), "0 keeps them for ever");

@@ -32,6 +32,7 @@ pub mod privacy;
 pub mod queue;
 pub mod ratings;
 pub mod reports;
+pub mod retention;
 pub mod self_service;
 pub mod server;
 pub mod sites;

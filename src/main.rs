@@ -1,5 +1,5 @@
 //! The `onetrip` command: serve the hall, migrate the database, check the data, create an
-//! administrator.
+//! administrator, purge personal data past its retention period.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +42,13 @@ enum Command {
     /// Check a backup (checksum and integrity) and put it in place of the database; refused
     /// while a server holds the database.
     Restore { src: std::path::PathBuf },
+    /// Erase personal data past its retention period (`[retention]`, docs/RETENTION.md), as the
+    /// server does each night, and print what was erased per kind of record.
+    Purge {
+        /// Only count and print what would be erased; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Replay a seeded synthetic hall day through the real engine on a scratch database
     /// (tickets, calls, acceptances, payments, approvals) and print the day's KPIs.
     Simulate {
@@ -153,6 +160,7 @@ fn main() -> ExitCode {
                 .await
             }
             Command::Calendar { command } => calendar(&config, command).await,
+            Command::Purge { dry_run } => purge(&config, dry_run).await,
             Command::Simulate {
                 applicants,
                 seed,
@@ -235,6 +243,50 @@ async fn check_data(config: &Config) -> Result<(), String> {
             in_force.problems.join("; ")
         ))
     }
+}
+
+/// `onetrip purge [--dry-run]`: one line per kind of record (period, cutoff, records, rows per
+/// table).
+async fn purge(config: &Config, dry_run: bool) -> Result<(), String> {
+    let db = onetrip::server::open_db(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let clock = onetrip::clock::Clock::system();
+    let kinds = onetrip::retention::purge(
+        &db,
+        &clock,
+        &config.retention,
+        dry_run,
+        onetrip::retention::Trigger::Command,
+    )
+    .await
+    .map_err(|e| e.to_string());
+    db.close().await;
+    let verb = if dry_run { "would erase" } else { "erased" };
+    for k in kinds? {
+        let (Some(days), Some(cutoff)) = (k.days, k.cutoff) else {
+            println!("{:<15} kept for ever (0 days)", k.kind.code());
+            continue;
+        };
+        let rows: Vec<String> = k
+            .rows
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(t, n)| format!("{t} {n}"))
+            .collect();
+        println!(
+            "{:<15} {days:>5} days  ended before {}  {verb} {} records{}",
+            k.kind.code(),
+            onetrip::clock::format_local(cutoff),
+            k.records,
+            if rows.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", rows.join(", "))
+            }
+        );
+    }
+    Ok(())
 }
 
 /// `onetrip calendar …`: prints what the server would compute.

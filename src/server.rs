@@ -174,8 +174,9 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
 }
 
 /// The background work of a node, started in one place: the outbox worker (texts), the
-/// appointment sweep (places offered again, no-shows, stale rate counts) and the duty leader's
-/// daily digest. Each runs the same use case the tests call directly.
+/// appointment sweep (places offered again, no-shows, stale rate counts), the duty leader's
+/// daily digest and the nightly retention purge. Each runs the same use case the tests call
+/// directly.
 pub fn spawn_workers(state: &AppState, sms: Arc<dyn crate::notify::SmsSender>) {
     crate::notify::spawn_worker(
         state.db.clone(),
@@ -188,6 +189,29 @@ pub fn spawn_workers(state: &AppState, sms: Arc<dyn crate::notify::SmsSender>) {
     spawn_callback_lists(state.clone());
     spawn_device_watch(state.clone());
     spawn_report_rollups(state.clone());
+    spawn_retention_purge(state.clone());
+}
+
+/// Erases personal data past its retention period (R15) once a night from 02:00, when the
+/// halls are closed; one node does it (the day is claimed in the database), in small batches.
+fn spawn_retention_purge(state: AppState) {
+    every_day_from(
+        state,
+        (2, 0),
+        "purging personal data past its retention period",
+        |state, _day| async move {
+            let done =
+                crate::retention::purge_daily(&state.db, &state.clock, &state.config.retention)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            if let Some(kinds) = done {
+                for k in kinds.iter().filter(|k| k.records > 0) {
+                    tracing::info!(kind = k.kind.code(), records = k.records, rows = ?k.rows, "personal data past its retention period erased");
+                }
+            }
+            Ok(())
+        },
+    );
 }
 
 /// Keeps the report aggregates current: every minute today's figures at each site, and once an

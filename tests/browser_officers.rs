@@ -775,52 +775,7 @@ async fn pickup_compares_faces_and_names_what_was_handed_over() {
         .await
         .expect("q")
         .expect("application");
-    let docs = onetrip::documents::docs_of_application(app.state.db.reader(), row.id)
-        .await
-        .expect("docs");
-    let ctx = app.state.applications();
-    for d in &docs {
-        onetrip::documents::start_review(&ctx, &common::granted(&staff), d.id)
-            .await
-            .expect("review");
-        onetrip::documents::approve(&ctx, &common::granted(&staff), d.id)
-            .await
-            .expect("approve");
-    }
-    let ids: Vec<i64> = docs.iter().map(|d| d.id).collect();
-    let batch = onetrip::documents::start_batch(&ctx, &common::granted(&staff), &ids)
-        .await
-        .expect("batch");
-    let numbers: Vec<(i64, String)> = docs
-        .iter()
-        .map(|d| {
-            let n = if d.document_type == "passport" {
-                "E87654321"
-            } else {
-                "CA7654321"
-            };
-            (d.id, n.to_string())
-        })
-        .collect();
-    let produced =
-        onetrip::documents::finish_batch(&ctx, &common::granted(&staff), batch, &numbers)
-            .await
-            .expect("produced");
-    let mut labels = Vec::new();
-    for (k, d) in produced.iter().enumerate() {
-        let label = d.label.clone().expect("label");
-        onetrip::documents::check_in(
-            &ctx,
-            &common::granted(&staff),
-            &label,
-            &site,
-            "B",
-            &format!("{:02}", k + 1),
-        )
-        .await
-        .expect("checked in");
-        labels.push(label);
-    }
+    let labels = common::kept(&app, &staff, row.id, &site, "B", ("E87654321", "CA7654321")).await;
     clock.advance_ms(2 * 86_400_000);
     let pw = app
         .staff("pickup_p", vec![(Role::Custodian, Some(hall))])
@@ -868,6 +823,23 @@ async fn pickup_compares_faces_and_names_what_was_handed_over() {
         assert!(!shown("#proxy-fields").await && shown("#guardian-fields").await);
         click(&c, "#issue-form input[name=recipient][value=applicant]").await;
         assert!(!shown("#proxy-fields").await && !shown("#guardian-fields").await);
+        // In English, the same comparison.
+        c.goto(&format!(
+            "{base}/staff/pickup?site=0001&no={no_text}&lang=en"
+        ))
+        .await
+        .expect("pickup in English");
+        let faces = text_of(&c, "#compare-faces").await;
+        assert!(
+            faces.contains("Photo at acceptance") && faces.contains("Live camera"),
+            "{faces}"
+        );
+        shots.take(&c, "pickup-compare-en-1440x900.png").await;
+        c.goto(&format!(
+            "{base}/staff/pickup?site=0001&no={no_text}&lang=zh"
+        ))
+        .await
+        .expect("pickup in Chinese");
         type_into(&c, "#issue-form input[name=applicant_id]", id.as_str()).await;
         click(&c, "#issue-form input[name=data_ok]").await;
         assert_eq!(sideways_overflow(&c).await, None);
@@ -932,6 +904,19 @@ async fn the_administrator_and_the_guide_desk_in_a_browser() {
         assert_eq!(ticked(renewal).await, !before, "the tick was saved");
         assert_eq!(sideways_overflow(&c).await, None);
         shots.take(&c, "admin-site-zh-1440x900.png").await;
+        c.goto(&format!("{base}/admin/sites/{hall}?lang=en"))
+            .await
+            .expect("in English");
+        let hours = text_of(&c, "#hours-form").await;
+        assert!(
+            hours.contains("Working days") && hours.contains("Closures"),
+            "{hours}"
+        );
+        assert!(text_of(&c, "#staff-nav").await.contains("Administration"));
+        shots.take(&c, "admin-site-en-1440x900.png").await;
+        c.goto(&format!("{base}/admin/sites/{hall}?lang=zh"))
+            .await
+            .expect("back in Chinese");
         sign_out(&c).await;
 
         // The guide desk: green channel without a reason is refused, the choices stay.

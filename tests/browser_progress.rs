@@ -74,55 +74,11 @@ async fn progress_says_what_to_do_next_at_every_stage() {
         assert!(timeline.contains("已缴费 180元"), "{timeline}");
 
         // Produced and in the cabinet: where, when and what to bring.
-        let ctx = state.applications();
         let row = onetrip::applications::application_by_no(state.db.reader(), &no_text)
             .await
             .expect("q")
             .expect("application");
-        let docs = onetrip::documents::docs_of_application(state.db.reader(), row.id)
-            .await
-            .expect("docs");
-        let g = || common::granted(&staff);
-        let mut ids = Vec::new();
-        for d in &docs {
-            onetrip::documents::start_review(&ctx, &g(), d.id)
-                .await
-                .expect("review");
-            onetrip::documents::approve(&ctx, &g(), d.id)
-                .await
-                .expect("approve");
-            ids.push(d.id);
-        }
-        let batch = onetrip::documents::start_batch(&ctx, &common::granted(&staff), &ids)
-            .await
-            .expect("batch");
-        let numbers: Vec<(i64, String)> = docs
-            .iter()
-            .map(|d| {
-                let n = if d.document_type == "passport" {
-                    "E11112222"
-                } else {
-                    "CA1112222"
-                };
-                (d.id, n.to_string())
-            })
-            .collect();
-        let produced =
-            onetrip::documents::finish_batch(&ctx, &common::granted(&staff), batch, &numbers)
-                .await
-                .expect("produced");
-        for (k, d) in produced.iter().enumerate() {
-            onetrip::documents::check_in(
-                &ctx,
-                &common::granted(&staff),
-                d.label.as_deref().expect("label"),
-                &site,
-                "C",
-                &format!("{:02}", k + 1),
-            )
-            .await
-            .expect("in custody");
-        }
+        common::kept(&app, &staff, row.id, &site, "C", ("E11112222", "CA1112222")).await;
         // Evening: the hall has closed for today, so the next opening is tomorrow's.
         clock.advance_ms(at("2026-12-07T18:00:00+08:00") - clock.now_ms());
         let next = look_up(&c, &base, &no_text, &id_text, "zh").await;

@@ -517,47 +517,15 @@ async fn an_old_day_is_rolled_again_when_a_late_document_is_ready_or_its_payment
 
     // The documents are produced and checked in an hour later: the old day now counts them late.
     clock.advance_ms(3_600_000);
-    let ctx = app.state.applications();
-    let mut ids = Vec::new();
-    for d in &docs {
-        onetrip::documents::start_review(&ctx, &common::granted(&staff), d.id)
-            .await
-            .expect("review");
-        onetrip::documents::approve(&ctx, &common::granted(&staff), d.id)
-            .await
-            .expect("approve");
-        ids.push(d.id);
-    }
-    let batch = onetrip::documents::start_batch(&ctx, &common::granted(&staff), &ids)
-        .await
-        .expect("batch");
-    let numbers: Vec<(i64, String)> = docs
-        .iter()
-        .map(|d| {
-            let number = if d.document_type == "passport" {
-                "E87654321"
-            } else {
-                "CA7654321"
-            };
-            (d.id, number.to_string())
-        })
-        .collect();
-    let produced =
-        onetrip::documents::finish_batch(&ctx, &common::granted(&staff), batch, &numbers)
-            .await
-            .expect("produced");
-    for (k, d) in produced.iter().enumerate() {
-        onetrip::documents::check_in(
-            &ctx,
-            &common::granted(&staff),
-            d.label.as_deref().expect("label"),
-            &site,
-            "A",
-            &format!("{:02}", k + 1),
-        )
-        .await
-        .expect("check in");
-    }
+    common::kept(
+        &app,
+        &staff,
+        application.id,
+        &site,
+        "A",
+        ("E87654321", "CA7654321"),
+    )
+    .await;
     assert_eq!(settle(db, c, hall, quiet).await.expect("settle"), 1);
     assert_eq!(metric(promised.clone(), "limit.overdue").await, 0);
     assert_eq!(metric(promised.clone(), "limit.late").await, n);

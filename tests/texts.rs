@@ -374,36 +374,7 @@ async fn an_application_from_acceptance_to_pickup() {
         .await
         .expect("q")
         .expect("application");
-    let docs = documents::docs_of_application(app.state.db.reader(), row.id)
-        .await
-        .expect("docs");
-    let mut ids = Vec::new();
-    for d in &docs {
-        documents::start_review(&ctx, &common::granted(&actor), d.id)
-            .await
-            .expect("review");
-        documents::approve(&ctx, &common::granted(&actor), d.id)
-            .await
-            .expect("approve");
-        ids.push(d.id);
-    }
-    let batch = documents::start_batch(&ctx, &common::granted(&actor), &ids)
-        .await
-        .expect("batch");
-    let numbers: Vec<(i64, String)> = docs
-        .iter()
-        .map(|d| {
-            let n = if d.document_type == "passport" {
-                "E12345678"
-            } else {
-                "CA1234567"
-            };
-            (d.id, n.to_string())
-        })
-        .collect();
-    let produced = documents::finish_batch(&ctx, &common::granted(&actor), batch, &numbers)
-        .await
-        .expect("produced");
+    let produced = common::produced(&app, &actor, row.id, "E12345678", "CA1234567").await;
     let hall = onetrip::sites::site(app.state.db.reader(), site)
         .await
         .expect("q")

@@ -517,6 +517,10 @@ pub async fn dossier_by_token(ctx: &Ctx<'_>, token: &str) -> Result<Option<Dossi
 }
 
 async fn open_dossier(ctx: &Ctx<'_>, row: store::ApplicationRow) -> Result<Dossier> {
+    // Erased after its retention period (src/retention): nothing of the person is left to open.
+    if crate::privacy::is_erased(&row.id_sealed) {
+        return Err(Failure::Refused(ApplicationError::NoSuchApplication));
+    }
     let open = |b: &[u8]| {
         ctx.cipher
             .open(b)

@@ -472,20 +472,27 @@ pub async fn items(ctx: &Ctx<'_>, list: &ListRow) -> Result<Vec<ItemView>> {
         else {
             continue;
         };
-        // Sealed by us: a name or phone that does not open or parse is our fault, and says so.
+        // Sealed by us: a name or phone that does not open or parse is our fault, and says so;
+        // one erased after its retention period (an old list) is shown as erased.
         let fault =
             |what: &str| Failure::Internal(format!("application {}: {what}", app.application_no));
-        let name = ctx
-            .cipher
-            .open(&app.name_sealed)
-            .map_err(|_| fault("name does not open"))?;
-        let phone = ctx
-            .cipher
-            .open(&app.phone_sealed)
-            .map_err(|_| fault("phone does not open"))?;
-        let masked_phone = crate::domain::phone::PhoneNumber::parse(&phone)
-            .map_err(|_| fault("stored phone does not parse"))?
-            .masked();
+        let (masked_name, masked_phone) = if crate::privacy::is_erased(&app.name_sealed) {
+            let erased = crate::privacy::ERASED_SHOWN.to_string();
+            (erased.clone(), erased)
+        } else {
+            let name = ctx
+                .cipher
+                .open(&app.name_sealed)
+                .map_err(|_| fault("name does not open"))?;
+            let phone = ctx
+                .cipher
+                .open(&app.phone_sealed)
+                .map_err(|_| fault("phone does not open"))?;
+            let masked_phone = crate::domain::phone::PhoneNumber::parse(&phone)
+                .map_err(|_| fault("stored phone does not parse"))?
+                .masked();
+            (crate::domain::masking::mask_name(&name), masked_phone)
+        };
         let officer = match item.officer_id {
             Some(id) => crate::auth::account_by_id(&mut conn, id)
                 .await?
@@ -497,7 +504,7 @@ pub async fn items(ctx: &Ctx<'_>, list: &ListRow) -> Result<Vec<ItemView>> {
         out.push(ItemView {
             declined,
             application_no: app.application_no,
-            masked_name: crate::domain::masking::mask_name(&name),
+            masked_name,
             masked_phone,
             officer,
             attempts,
@@ -536,6 +543,10 @@ pub async fn reveal_phone(
     let app = crate::applications::application(ctx.db.reader(), item.application_id)
         .await?
         .ok_or(Failure::Refused(CallbackError::NoSuchItem))?;
+    // Erased after its retention period: there is no number left to call.
+    if crate::privacy::is_erased(&app.phone_sealed) {
+        return refused(CallbackError::NoSuchItem);
+    }
     let phone = ctx
         .cipher
         .open(&app.phone_sealed)

@@ -342,18 +342,24 @@ async fn line_of(
     };
     let officer = staff_name(state, r.officer_id).await?;
     let handler = staff_name(state, r.handler_id).await?;
-    // Sealed by us: a contact that does not open or parse is our fault, and says so.
-    let name = state
-        .cipher
-        .open(&r.name_sealed)
-        .map_err(AppError::internal)?;
-    let phone = state
-        .cipher
-        .open(&r.phone_sealed)
-        .map_err(AppError::internal)?;
-    let phone = crate::domain::phone::PhoneNumber::parse(&phone)
-        .map_err(|e| AppError::internal(format!("complaint {} phone: {e}", r.number)))?
-        .masked();
+    // Sealed by us: a contact that does not open or parse is our fault, and says so; one
+    // erased after the retention period is shown as erased.
+    let (name, phone) = if crate::privacy::is_erased(&r.name_sealed) {
+        (crate::privacy::ERASED_SHOWN.to_string(), String::new())
+    } else {
+        let name = state
+            .cipher
+            .open(&r.name_sealed)
+            .map_err(AppError::internal)?;
+        let phone = state
+            .cipher
+            .open(&r.phone_sealed)
+            .map_err(AppError::internal)?;
+        let phone = crate::domain::phone::PhoneNumber::parse(&phone)
+            .map_err(|e| AppError::internal(format!("complaint {} phone: {e}", r.number)))?
+            .masked();
+        (name, phone)
+    };
     Ok(ComplaintLine {
         id: r.id,
         number: r.number,

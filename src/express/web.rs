@@ -200,6 +200,8 @@ async fn label(
             phone,
             address,
         }) => format!("{recipient} · {phone} · {address}"),
+        // Erased after the retention period: the label of an old parcel has no recipient.
+        _ if crate::privacy::is_erased(&sealed) => crate::privacy::ERASED_SHOWN.to_string(),
         // Our own sealed address that does not open: a fault, not a blank label.
         _ => {
             return Err(AppError::internal(format!(

@@ -574,6 +574,84 @@ pub fn notice_2027(new_year_end: &str, spring_end: &str) -> serde_json::Value {
     })
 }
 
+/// Reviews, approves and produces every document of application `application_id` as `actor`
+/// (an approver and producer), numbering a passport `passport_no` and a permit `permit_no`;
+/// returns the produced documents in the application's order.
+#[allow(dead_code)]
+pub async fn produced(
+    app: &TestApp,
+    actor: &Actor,
+    application_id: i64,
+    passport_no: &str,
+    permit_no: &str,
+) -> Vec<onetrip::documents::DocRow> {
+    use onetrip::documents;
+    let ctx = app.state.applications();
+    let docs = documents::docs_of_application(app.state.db.reader(), application_id)
+        .await
+        .expect("docs");
+    for d in &docs {
+        documents::start_review(&ctx, &granted(actor), d.id)
+            .await
+            .expect("review");
+        documents::approve(&ctx, &granted(actor), d.id)
+            .await
+            .expect("approve");
+    }
+    let ids: Vec<i64> = docs.iter().map(|d| d.id).collect();
+    let batch = documents::start_batch(&ctx, &granted(actor), &ids)
+        .await
+        .expect("batch");
+    let numbers: Vec<(i64, String)> = docs
+        .iter()
+        .map(|d| {
+            let n = if d.document_type == "passport" {
+                passport_no
+            } else {
+                permit_no
+            };
+            (d.id, n.to_string())
+        })
+        .collect();
+    documents::finish_batch(&ctx, &granted(actor), batch, &numbers)
+        .await
+        .expect("produced")
+}
+
+/// [`produced`], then each document checked into `cabinet` at `site` (slots 01, 02, …) as
+/// `actor` (also a custodian); returns the labels.
+#[allow(dead_code)]
+pub async fn kept(
+    app: &TestApp,
+    actor: &Actor,
+    application_id: i64,
+    site: &onetrip::sites::Site,
+    cabinet: &str,
+    numbers: (&str, &str),
+) -> Vec<String> {
+    let ctx = app.state.applications();
+    let mut labels = Vec::new();
+    for (k, d) in produced(app, actor, application_id, numbers.0, numbers.1)
+        .await
+        .iter()
+        .enumerate()
+    {
+        let label = d.label.clone().expect("label");
+        onetrip::documents::check_in(
+            &ctx,
+            &granted(actor),
+            &label,
+            site,
+            cabinet,
+            &format!("{:02}", k + 1),
+        )
+        .await
+        .expect("checked in");
+        labels.push(label);
+    }
+    labels
+}
+
 /// A SQLite app on a clock fixed at `when`, with the demo hall (0001) it serves: the clock
 /// (to move it), the hall's id and the hall.
 #[allow(dead_code)]
