@@ -25,6 +25,7 @@ pub mod express;
 pub mod hall;
 pub mod hall_day;
 pub mod i18n;
+pub mod key_file;
 pub mod notify;
 pub mod payments;
 pub mod portal;

@@ -42,6 +42,12 @@ enum Command {
     /// Check a backup (checksum and integrity) and put it in place of the database; refused
     /// while a server holds the database.
     Restore { src: std::path::PathBuf },
+    /// The personal-data key, which no backup contains: export it once after the first start and
+    /// keep it apart; import it after restoring onto a new machine (docs/OPERATIONS.md).
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
     /// Erase personal data past its retention period (`[retention]`, docs/RETENTION.md), as the
     /// server does each night, and print what was erased per kind of record.
     Purge {
@@ -83,6 +89,25 @@ enum Command {
         #[arg(long)]
         badge: String,
     },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Write the key in use (ONETRIP_SECRET_KEY or <state_dir>/secret.key) to DEST, a new file
+    /// (mode 0600), and print its check value; the key itself is never printed.
+    Export { dest: PathBuf },
+    /// Check a key file and install it as <state_dir>/secret.key (mode 0600). Refused while a
+    /// server holds the database, over a different key without --replace, and when the key
+    /// does not open the personal data already in the database.
+    Import {
+        src: PathBuf,
+        /// Put it in place of a different key (the old one is kept beside it).
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Print the check value of the key in use (or of FILE) and whether it opens the personal
+    /// data in the database.
+    Check { file: Option<PathBuf> },
 }
 
 #[derive(Subcommand)]
@@ -160,6 +185,7 @@ fn main() -> ExitCode {
                 .await
             }
             Command::Calendar { command } => calendar(&config, command).await,
+            Command::Key { command } => key(&config, command).await,
             Command::Purge { dry_run } => purge(&config, dry_run).await,
             Command::Simulate {
                 applicants,
@@ -287,6 +313,149 @@ async fn purge(config: &Config, dry_run: bool) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+/// `onetrip key …`: moves the personal-data key in and out of the state directory, printing
+/// only its check value.
+async fn key(config: &Config, command: KeyCommand) -> Result<(), String> {
+    use onetrip::key_file;
+    use onetrip::privacy;
+    let env_key = std::env::var("ONETRIP_SECRET_KEY").ok();
+    let in_use = || {
+        privacy::current_key(&config.state_dir, env_key.as_deref())
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| {
+                format!(
+                    "there is no key yet: {} does not exist and ONETRIP_SECRET_KEY is not set \
+                     (the server creates the key at its first start)",
+                    config.state_dir.join(privacy::KEY_FILE).display()
+                )
+            })
+    };
+    let sample = |key: [u8; 32]| async move {
+        key_file::sample(&config.database_url, &key)
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot read {} to check the key: {e}",
+                    redact(&config.database_url)
+                )
+            })
+    };
+    match command {
+        KeyCommand::Export { dest } => {
+            let (source, key) = in_use()?;
+            key_file::export(&key, &dest).map_err(|e| e.to_string())?;
+            println!(
+                "exported the key of {source} to {} (mode 0600): check {}",
+                dest.display(),
+                privacy::key_check(&key)
+            );
+            println!(
+                "keep it apart from the backups (offline, with a second custodian): without it \
+                 the personal data cannot be read"
+            );
+            Ok(())
+        }
+        KeyCommand::Import { src, replace } => {
+            let key = key_file::read(&src).map_err(|e| e.to_string())?;
+            let check = privacy::key_check(&key);
+            if env_key.is_some() {
+                return Err(format!(
+                    "ONETRIP_SECRET_KEY is set, and the server uses it rather than {}: unset it \
+                     to use the imported key, or put the file's `key` line in it (check {check})",
+                    privacy::KEY_FILE
+                ));
+            }
+            // A running server has read its key already; holding the database as `restore`
+            // does keeps one from starting with a half-installed key.
+            let _held = match onetrip::backup::sqlite_path(&config.database_url) {
+                Some(path) => Some(onetrip::backup::hold(&path).map_err(|e| e.to_string())?),
+                None => None,
+            };
+            // The database first: a key that does not open it is refused whatever is installed,
+            // rather than asking for --replace only to refuse it then.
+            let sampled = sample(key).await?;
+            let path = config.state_dir.join(privacy::KEY_FILE);
+            let installed = key_file::installed(&config.state_dir).map_err(|e| e.to_string())?;
+            let same = installed == key_file::Installed::Key(key);
+            if !sampled.acceptable() {
+                let done = if same {
+                    format!("{} already holds it", path.display())
+                } else {
+                    "not installed".to_string()
+                };
+                return Err(format!(
+                    "{sampled}: {done} (check {check}); import the key exported from the \
+                     installation this database was backed up from"
+                ));
+            }
+            if !same && !replace {
+                let old = match installed {
+                    key_file::Installed::None => None,
+                    key_file::Installed::Key(old) => Some(format!(
+                        "a different key (check {})",
+                        privacy::key_check(&old)
+                    )),
+                    key_file::Installed::Unreadable => Some("a damaged key file".to_string()),
+                };
+                if let Some(old) = old {
+                    return Err(format!(
+                        "{} already holds {old}; --replace puts the imported key (check {check}) \
+                         in its place and keeps the old one beside it",
+                        path.display()
+                    ));
+                }
+            }
+            if same {
+                println!("{} already holds this key: check {check}", path.display());
+            } else {
+                let kept = key_file::install(&config.state_dir, &key).map_err(|e| e.to_string())?;
+                println!(
+                    "installed the key from {} as {} (mode 0600): check {check}",
+                    src.display(),
+                    path.display()
+                );
+                if let Some(kept) = kept {
+                    println!("the key it replaced is kept as {}", kept.display());
+                }
+            }
+            println!("{sampled}");
+            Ok(())
+        }
+        KeyCommand::Check { file } => {
+            let key = match &file {
+                Some(f) => {
+                    let key = key_file::read(f).map_err(|e| e.to_string())?;
+                    println!("{}: check {}", f.display(), privacy::key_check(&key));
+                    match privacy::current_key(&config.state_dir, env_key.as_deref()) {
+                        Ok(Some((source, k))) if k == key => {
+                            println!("the same key as {source}, the key in use")
+                        }
+                        Ok(Some((source, k))) => println!(
+                            "not the key in use: {source} holds check {}",
+                            privacy::key_check(&k)
+                        ),
+                        Ok(None) => println!("there is no key in use yet"),
+                        Err(e) => println!("the key in use cannot be read: {e}"),
+                    }
+                    key
+                }
+                None => {
+                    let (source, key) = in_use()?;
+                    println!("key in use ({source}): check {}", privacy::key_check(&key));
+                    key
+                }
+            };
+            let sampled = sample(key).await?;
+            if sampled.acceptable() {
+                println!("{sampled}");
+                Ok(())
+            } else {
+                Err(sampled.to_string())
+            }
+        }
+    }
 }
 
 /// `onetrip calendar …`: prints what the server would compute.

@@ -4,9 +4,10 @@
 //!
 //! The key is 32 random bytes: `ONETRIP_SECRET_KEY` (64 hex characters; every node of a
 //! PostgreSQL deployment must share it) or `<state_dir>/secret.key`, created on first start
-//! with mode 0600. Losing the key loses the personal data: back it up with the database.
+//! with mode 0600. Losing the key loses the personal data: backups never contain it, so export
+//! it once (`onetrip key export`) and keep it apart from them (docs/OPERATIONS.md).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -74,28 +75,16 @@ impl Cipher {
     /// Loads the key from `ONETRIP_SECRET_KEY` or `<state_dir>/secret.key`, creating the file
     /// on first start.
     pub fn load(state_dir: &Path, env_key: Option<&str>) -> Result<Cipher, KeyError> {
-        if let Some(hex) = env_key {
-            return Ok(Cipher::new(&parse_hex_key(hex).ok_or(KeyError::BadEnvKey)?));
+        if let Some((_, key)) = current_key(state_dir, env_key)? {
+            return Ok(Cipher::new(&key));
         }
-        let path = state_dir.join("secret.key");
+        let path = state_dir.join(KEY_FILE);
         let shown = path.display().to_string();
-        match std::fs::read(&path) {
-            Ok(bytes) => {
-                let key: [u8; 32] = bytes
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| KeyError::BadKeyFile(shown))?;
-                Ok(Cipher::new(&key))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(state_dir).map_err(|e| KeyError::Io(shown.clone(), e))?;
-                let mut key = [0u8; 32];
-                crypto::fill_random(&mut key);
-                write_private(&path, &key).map_err(|e| KeyError::Io(shown, e))?;
-                Ok(Cipher::new(&key))
-            }
-            Err(e) => Err(KeyError::Io(shown, e)),
-        }
+        std::fs::create_dir_all(state_dir).map_err(|e| KeyError::Io(shown.clone(), e))?;
+        let mut key = [0u8; 32];
+        crypto::fill_random(&mut key);
+        write_private(&path, &key).map_err(|e| KeyError::Io(shown, e))?;
+        Ok(Cipher::new(&key))
     }
 
     /// Encrypts a value: 12-byte nonce followed by the ciphertext and tag.
@@ -136,6 +125,65 @@ impl Cipher {
         mac.update(value.as_bytes());
         crypto::hex(&mac.finalize().into_bytes())
     }
+}
+
+/// The key file's name in the state directory.
+pub const KEY_FILE: &str = "secret.key";
+
+/// Where the key the server would use comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// `ONETRIP_SECRET_KEY`.
+    Env,
+    /// `<state_dir>/secret.key`.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeySource::Env => f.write_str("ONETRIP_SECRET_KEY"),
+            KeySource::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// The master key [`Cipher::load`] would use, read by the same rules (the variable first, then
+/// the file), but never created: `None` before the first start, so that exporting or checking
+/// a key cannot invent one that no data was ever sealed with.
+pub fn current_key(
+    state_dir: &Path,
+    env_key: Option<&str>,
+) -> Result<Option<(KeySource, [u8; 32])>, KeyError> {
+    if let Some(hex) = env_key {
+        let key = parse_hex_key(hex).ok_or(KeyError::BadEnvKey)?;
+        return Ok(Some((KeySource::Env, key)));
+    }
+    let path = state_dir.join(KEY_FILE);
+    let shown = path.display().to_string();
+    match std::fs::read(&path) {
+        Ok(bytes) => {
+            let key: [u8; 32] = bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| KeyError::BadKeyFile(shown))?;
+            Ok(Some((KeySource::File(path), key)))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(KeyError::Io(shown, e)),
+    }
+}
+
+/// A master key from 64 hexadecimal characters, as `ONETRIP_SECRET_KEY` is read.
+pub fn key_from_hex(hex: &str) -> Option<[u8; 32]> {
+    parse_hex_key(hex)
+}
+
+/// A short fingerprint of a master key (16 hex characters): tells two keys apart and shows a
+/// key file is intact without revealing the key. A sub-key of its own, so it says nothing about
+/// the encryption or index keys.
+pub fn key_check(master: &[u8; 32]) -> String {
+    crypto::hex(&derive(master, b"onetrip key check v1")[..8])
 }
 
 fn parse_hex_key(hex: &str) -> Option<[u8; 32]> {
@@ -195,6 +243,27 @@ mod tests {
         assert_eq!(c.blind_index("x"), c.blind_index("x"));
         assert_ne!(c.blind_index("x"), c.blind_index("y"));
         assert_ne!(c.blind_index("x"), Cipher::new(&[9u8; 32]).blind_index("x"));
+    }
+
+    #[test]
+    fn current_key_reads_like_load_and_never_creates() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert!(current_key(dir.path(), None).expect("read").is_none());
+        assert!(!dir.path().join(KEY_FILE).exists(), "not created");
+        let c = Cipher::load(dir.path(), None).expect("created");
+        let (source, key) = current_key(dir.path(), None)
+            .expect("read")
+            .expect("present");
+        assert_eq!(source, KeySource::File(dir.path().join(KEY_FILE)));
+        assert_eq!(Cipher::new(&key).blind_index("v"), c.blind_index("v"));
+        let hex = "ab".repeat(32);
+        let (source, key) = current_key(dir.path(), Some(&hex))
+            .expect("env")
+            .expect("present");
+        assert_eq!((source, key), (KeySource::Env, [0xab; 32]));
+        assert!(current_key(dir.path(), Some("abc")).is_err());
+        assert_eq!(key_check(&[0xab; 32]).len(), 16);
+        assert_ne!(key_check(&[0xab; 32]), key_check(&[0xac; 32]));
     }
 
     #[test]
