@@ -55,6 +55,10 @@ pub struct DbOptions {
     pub sqlite_synchronous: String,
     /// PostgreSQL schema to use instead of `public` (tests isolate themselves this way).
     pub pg_schema: Option<String>,
+    /// SQLite: the bound of the write-ahead log in bytes. Past half of it the checkpointer
+    /// restarts the log from its beginning (issue 17: under a booking storm with readers always
+    /// in the log, a passive checkpoint never lets it restart, and it grew to 965 MB).
+    pub sqlite_wal_limit_bytes: i64,
 }
 
 impl Default for DbOptions {
@@ -63,6 +67,7 @@ impl Default for DbOptions {
             max_connections: 16,
             sqlite_synchronous: "full".into(),
             pg_schema: None,
+            sqlite_wal_limit_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -101,6 +106,23 @@ pub struct Db {
     >,
 }
 
+/// Copies the whole log into the database and truncates it, on the writer's own connection (so
+/// no write of this process is under way), waiting at most 250 ms for readers.
+async fn restart_log(write: &AnyPool) -> Result<(), sqlx::Error> {
+    let mut conn = write.acquire().await?;
+    sqlx::query("PRAGMA busy_timeout = 250")
+        .execute(&mut *conn)
+        .await?;
+    let done = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .fetch_one(&mut *conn)
+        .await;
+    // The writer waits for other processes (a backup) as long as it always did.
+    sqlx::query("PRAGMA busy_timeout = 10000")
+        .execute(&mut *conn)
+        .await?;
+    done.map(|_| ())
+}
+
 /// Events across nodes (PostgreSQL `LISTEN/NOTIFY`): every node publishes with `pg_notify`
 /// and one listener per node feeds what arrives — its own events included — into the local
 /// bus, so a call made on one node shows on displays connected to another.
@@ -125,6 +147,7 @@ impl Db {
                     )
                 };
                 let p = pragmas.clone();
+                let wal_limit = options.sqlite_wal_limit_bytes.max(1024 * 1024);
                 // A local file needs no liveness ping before each use (one hand-off to the
                 // connection's thread saved per transaction). The writer keeps a larger page
                 // cache: a release morning inserts into random places of the booking indexes.
@@ -139,7 +162,7 @@ impl Db {
                         // database file.
                         let sql = format!(
                             "{} PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0; \
-                             PRAGMA journal_size_limit = 67108864;",
+                             PRAGMA journal_size_limit = {wal_limit};",
                             p()
                         );
                         Box::pin(async move {
@@ -163,7 +186,7 @@ impl Db {
                     .connect(&url)
                     .await?;
                 let db = Db::assemble(engine, read, write);
-                db.spawn_checkpointer();
+                db.spawn_checkpointer(wal_limit, sqlite_wal_path(&url));
                 Ok(db)
             }
             Engine::Postgres => {
@@ -219,25 +242,40 @@ impl Db {
 
     /// SQLite: copies the write-ahead log into the database file once a second on a reader
     /// connection. A passive checkpoint never blocks the writer or the readers, so commits
-    /// only append to the log; the log restarts from its beginning once it has been copied.
-    /// Ends a second after the last handle on this database is dropped.
-    fn spawn_checkpointer(&self) {
+    /// only append to the log, and the log restarts from its beginning once copied — unless
+    /// readers are always in it, as under a storm. So the log's size is looked at ten times a
+    /// second, and once it passes half of `wal_limit` bytes the writer's connection checkpoints
+    /// it in `TRUNCATE` mode, waiting at most 250 ms for the readers of the moment (writes queue
+    /// behind it that long at most; if readers stay, it tries again on the next look). Ends a
+    /// moment after the last handle on this database is dropped.
+    fn spawn_checkpointer(&self, wal_limit: i64, wal: Option<std::path::PathBuf>) {
         let alive = std::sync::Arc::downgrade(&self.alive);
-        let read = self.read.clone();
+        let (read, write) = (self.read.clone(), self.write.clone());
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            let mut n = 0u32;
             loop {
                 tick.tick().await;
                 if alive.upgrade().is_none() {
                     return;
                 }
-                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                    .execute(&read)
-                    .await
+                let size = wal
+                    .as_ref()
+                    .and_then(|p| std::fs::metadata(p).ok())
+                    .map_or(0, |m| i64::try_from(m.len()).unwrap_or(i64::MAX));
+                if size > wal_limit / 2 {
+                    if let Err(e) = restart_log(&write).await {
+                        tracing::warn!(error = %e, "restarting the SQLite log failed; retrying");
+                    }
+                } else if n.is_multiple_of(10)
+                    && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                        .execute(&read)
+                        .await
                 {
                     tracing::warn!(error = %e, "checkpoint of the SQLite log failed; retrying");
                 }
+                n = n.wrapping_add(1);
             }
         });
     }
@@ -391,6 +429,16 @@ fn spawn_listener(relay: std::sync::Arc<Relay>, events: broadcast::Sender<Event>
 }
 
 /// Makes sure the SQLite file's directory exists and the file is created on first use.
+/// The write-ahead log's file of a SQLite URL (`None` in memory).
+fn sqlite_wal_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = rest.split_once('?').map_or(rest, |(p, _)| p);
+    (path != ":memory:" && !path.is_empty())
+        .then(|| std::path::PathBuf::from(format!("{path}-wal")))
+}
+
 fn sqlite_url_with_create(url: &str) -> Result<String, DbError> {
     let rest = url
         .trim_start_matches("sqlite://")

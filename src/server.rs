@@ -78,6 +78,7 @@ pub async fn open_db(config: &Config) -> Result<Db, StartError> {
             max_connections: config.db_max_connections,
             sqlite_synchronous: config.sqlite_synchronous.clone(),
             pg_schema: None,
+            ..DbOptions::default()
         },
     )
     .await?;
@@ -411,6 +412,7 @@ pub async fn calendar_in_force(config: &Config) -> Result<CalendarInForce, Start
             max_connections: 1,
             sqlite_synchronous: config.sqlite_synchronous.clone(),
             pg_schema: None,
+            ..DbOptions::default()
         },
     )
     .await?;

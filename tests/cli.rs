@@ -181,8 +181,7 @@ fn the_calendar_cli_and_check_data_read_the_notices_entered_in_the_database() {
                     &url,
                     &onetrip::db::DbOptions {
                         max_connections: 1,
-                        sqlite_synchronous: "full".into(),
-                        pg_schema: None,
+                        ..onetrip::db::DbOptions::default()
                     },
                 )
                 .await
