@@ -14,7 +14,7 @@ const LIMIT: i64 = 1024 * 1024;
 const ROW_BYTES: usize = 2048;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_log_stays_within_its_bound_under_a_storm() {
+async fn the_log_restarts_under_a_storm_and_stays_near_its_bound() {
     let dir = tempfile::tempdir().expect("scratch");
     let file = dir.path().join("storm.db");
     let db = Db::connect(
