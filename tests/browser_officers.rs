@@ -941,3 +941,61 @@ async fn the_administrator_and_the_guide_desk_in_a_browser() {
     })
     .await;
 }
+
+/// The photo taken at acceptance and the pickup camera are personal data: an approver or
+/// officer of the site, or a pickup officer where the documents are handed over, sees them;
+/// staff elsewhere guessing application numbers are refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_acceptance_photo_is_shown_only_to_those_who_decide_or_hand_over() {
+    let (app, _clock, hall, _site) = common::hall_app("2026-12-07T10:00:00+08:00").await;
+    let other = onetrip::sites::list_sites(app.state.db.reader(), true)
+        .await
+        .expect("sites")
+        .into_iter()
+        .find(|s| s.id != hall)
+        .expect("another site")
+        .id;
+    let officer = actor_at(hall, &[Role::Officer]);
+    let no = common::accepted_at(
+        &app,
+        &officer,
+        synthetic_id("19770707", 2),
+        TimeLimitClass::Normal,
+    )
+    .await;
+    let get = |user: &'static str, role: Role, site: i64, path: String| {
+        let app = &app;
+        async move {
+            let pw = app.staff(user, vec![(role, Some(site))]).await;
+            let c = app.signed_in(user, &pw).await;
+            c.get(app.url(&path))
+                .send()
+                .await
+                .expect("get")
+                .status()
+                .as_u16()
+        }
+    };
+    let photo = format!("/staff/applications/{}/photo", no.as_str());
+    let camera = format!("/staff/pickup/{}/camera", no.as_str());
+    assert_eq!(
+        get("ph_approver", Role::Approver, hall, photo.clone()).await,
+        200
+    );
+    assert_eq!(
+        get("ph_keeper", Role::Custodian, hall, camera.clone()).await,
+        200
+    );
+    assert_eq!(
+        get("ph_far_keeper", Role::Custodian, other, photo.clone()).await,
+        403
+    );
+    assert_eq!(
+        get("ph_far_keeper2", Role::Custodian, other, camera).await,
+        403
+    );
+    assert_eq!(
+        get("ph_far_approver", Role::Approver, other, photo).await,
+        403
+    );
+}

@@ -428,10 +428,9 @@ async fn acceptance_photo(
         .await?
         .ok_or_else(AppError::not_found)?;
     let site = row.site_id;
-    // The pickup officer of any site: documents may be kept elsewhere than applied for.
     if !(actor.may::<Review>(site)
-        || actor.grant::<HandOver>().is_some()
-        || actor.may::<crate::auth::grant::ReadDossier>(site))
+        || actor.may::<crate::auth::grant::ReadDossier>(site)
+        || hands_over(&state, &actor, &row).await?)
     {
         return Err(AppError::forbidden());
     }
@@ -449,12 +448,29 @@ async fn pickup_camera(
     let row = crate::applications::application_by_no(state.db.reader(), no.as_str())
         .await?
         .ok_or_else(AppError::not_found)?;
-    // Documents are handed over where they are kept, which may not be where they were applied
-    // for: any pickup officer compares.
-    if actor.grant::<HandOver>().is_none() || row.photo_ref.is_none() {
+    if row.photo_ref.is_none() || !hands_over(&state, &actor, &row).await? {
         return Err(AppError::forbidden());
     }
     image_response(state.devices.station.live_frame(no.as_str()))
+}
+
+/// Whether `actor` is a pickup officer where the application's documents are handed over:
+/// the site applied at, the pickup site chosen, or a site keeping one of its documents (they
+/// may be sent elsewhere). Others guessing application numbers see no face.
+async fn hands_over(
+    state: &AppState,
+    actor: &Actor,
+    row: &crate::applications::ApplicationRow,
+) -> AppResult<bool> {
+    if actor.may::<HandOver>(row.site_id)
+        || row.pickup_site_id.is_some_and(|s| actor.may::<HandOver>(s))
+    {
+        return Ok(true);
+    }
+    Ok(store::docs_of_application(state.db.reader(), row.id)
+        .await?
+        .iter()
+        .any(|d| d.custody_site_id.is_some_and(|s| actor.may::<HandOver>(s))))
 }
 
 fn image_response(
