@@ -269,9 +269,15 @@ async fn next_step(
                 })
                 .unwrap_or_default();
             let list = crate::notify::wording::list(lang, &missing);
-            let mut lines = vec![match lang {
-                Lang::ZhCn => format!("请补齐以下材料后再到窗口：{list}。"),
-                Lang::En => format!("Come back to a window with: {list}."),
+            // A notice without its list (never written so) still says what to do, not "：。".
+            let mut lines = vec![match (lang, missing.is_empty()) {
+                (Lang::ZhCn, false) => format!("请补齐以下材料后再到窗口：{list}。"),
+                (Lang::En, false) => format!("Come back to a window with: {list}."),
+                (Lang::ZhCn, true) => "请按一次性告知书补齐材料后再到窗口。".to_string(),
+                (Lang::En, true) => {
+                    "Come back to a window with the materials the one-time notice lists."
+                        .to_string()
+                }
             }];
             if let Some(site) = site_of(row.site_id).await? {
                 lines.extend(where_and_when(ctx, &site, lang)?);

@@ -137,33 +137,9 @@ impl FieldErrors {
 }
 
 impl FormFields {
+    /// The six fields of document `d` when it is ticked.
     pub(super) fn document(&self, d: DocumentType) -> Option<[&str; 6]> {
-        let f: [&str; 6] = match d {
-            DocumentType::Passport => [
-                self.passport.as_str(),
-                self.passport_category.as_str(),
-                self.passport_old_number.as_str(),
-                self.passport_old_document.as_str(),
-                self.passport_annotations.as_str(),
-                "",
-            ],
-            DocumentType::HkMacaoPermit => [
-                self.hk_macao_permit.as_str(),
-                self.hk_macao_permit_category.as_str(),
-                self.hk_macao_permit_old_number.as_str(),
-                self.hk_macao_permit_old_document.as_str(),
-                self.hk_macao_permit_endorsement_1.as_str(),
-                self.hk_macao_permit_endorsement_2.as_str(),
-            ],
-            DocumentType::TaiwanPermit => [
-                self.taiwan_permit.as_str(),
-                self.taiwan_permit_category.as_str(),
-                self.taiwan_permit_old_number.as_str(),
-                self.taiwan_permit_old_document.as_str(),
-                self.taiwan_permit_endorsement_1.as_str(),
-                self.taiwan_permit_endorsement_2.as_str(),
-            ],
-        };
+        let f = self.document_values(d);
         on(f[0]).then_some(f)
     }
 
