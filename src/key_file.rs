@@ -131,6 +131,27 @@ fn write_new_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     f.sync_all()
 }
 
+/// Where key version `version` (2 or later) goes when the key is exported to `dest`, and where
+/// `import` looks for it: beside it, named as in the state directory (`DEST.N`).
+pub fn version_sibling(dest: &Path, version: u8) -> PathBuf {
+    let mut name = dest.as_os_str().to_owned();
+    name.push(format!(".{version}"));
+    PathBuf::from(name)
+}
+
+/// The later key versions exported beside `src` (`SRC.2`, `SRC.3`, … up to the first missing).
+pub fn read_versions(src: &Path) -> Result<Vec<(u8, [u8; 32])>, KeyFileError> {
+    let mut found = Vec::new();
+    for version in 2..=privacy::MAX_VERSION {
+        let path = version_sibling(src, version);
+        if !path.exists() {
+            break;
+        }
+        found.push((version, read(&path)?));
+    }
+    Ok(found)
+}
+
 /// Writes the key to `dest`, a new file (mode 0600): an existing file is never overwritten, as
 /// it may be the only other copy of a key.
 pub fn export(key: &[u8; 32], dest: &Path) -> Result<(), KeyFileError> {
@@ -255,7 +276,7 @@ const SAMPLE_SQL: [&str; 3] = [
 
 /// Opens a sample of the database's sealed names with `key`. Reads only: a SQLite file is
 /// opened read-only and never created, so a check does not make a database where none was.
-pub async fn sample(database_url: &str, key: &[u8; 32]) -> Result<Sample, sqlx::Error> {
+pub async fn sample(database_url: &str, cipher: &Cipher) -> Result<Sample, sqlx::Error> {
     sqlx::any::install_default_drivers();
     let url = match crate::backup::sqlite_path(database_url) {
         Some(path) if !path.exists() => {
@@ -278,7 +299,6 @@ pub async fn sample(database_url: &str, key: &[u8; 32]) -> Result<Sample, sqlx::
     if sealed.is_empty() {
         return Ok(Sample::NoPersonalData);
     }
-    let cipher = Cipher::new(key);
     let opened = sealed.iter().filter(|v| cipher.open(v).is_ok()).count();
     Ok(if opened == sealed.len() {
         Sample::Opens {

@@ -32,6 +32,7 @@ pub mod portal;
 pub mod privacy;
 pub mod queue;
 pub mod ratings;
+pub mod rekey;
 pub mod reports;
 pub mod retention;
 pub mod self_service;

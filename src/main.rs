@@ -108,6 +108,14 @@ enum KeyCommand {
     /// Print the check value of the key in use (or of FILE) and whether it opens the personal
     /// data in the database.
     Check { file: Option<PathBuf> },
+    /// Add a new key version (<state_dir>/secret.key.N, mode 0600) and record it in the
+    /// database: new personal data is sealed with it at once (a running server picks it up
+    /// within seconds), and the server seals the stored data again in the background. Copy the
+    /// file to every node first when several serve one database.
+    Rotate,
+    /// The key versions the database records and how far the background job has sealed the
+    /// stored personal data again under the newest.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -332,8 +340,21 @@ async fn key(config: &Config, command: KeyCommand) -> Result<(), String> {
                 )
             })
     };
-    let sample = |key: [u8; 32]| async move {
-        key_file::sample(&config.database_url, &key)
+    // A key with the later versions of the state directory: what opens the data after a
+    // rotation.
+    let with_versions = |key: [u8; 32]| -> Result<privacy::Cipher, String> {
+        let cipher = privacy::Cipher::new(&key);
+        for version in 2..=privacy::MAX_VERSION {
+            if let Some(k) =
+                privacy::read_version(&config.state_dir, version).map_err(|e| e.to_string())?
+            {
+                cipher.adopt(version, &k);
+            }
+        }
+        Ok(cipher)
+    };
+    let sample = |cipher: privacy::Cipher| async move {
+        key_file::sample(&config.database_url, &cipher)
             .await
             .map_err(|e| {
                 format!(
@@ -345,12 +366,27 @@ async fn key(config: &Config, command: KeyCommand) -> Result<(), String> {
     match command {
         KeyCommand::Export { dest } => {
             let (source, key) = in_use()?;
+            let later = with_versions(key)?;
             key_file::export(&key, &dest).map_err(|e| e.to_string())?;
             println!(
                 "exported the key of {source} to {} (mode 0600): check {}",
                 dest.display(),
                 privacy::key_check(&key)
             );
+            for (version, _) in later.versions().into_iter().filter(|(v, _)| *v >= 2) {
+                let Some(k) =
+                    privacy::read_version(&config.state_dir, version).map_err(|e| e.to_string())?
+                else {
+                    continue;
+                };
+                let to = key_file::version_sibling(&dest, version);
+                key_file::export(&k, &to).map_err(|e| e.to_string())?;
+                println!(
+                    "exported key version {version} to {} (mode 0600): check {}",
+                    to.display(),
+                    privacy::key_check(&k)
+                );
+            }
             println!(
                 "keep it apart from the backups (offline, with a second custodian): without it \
                  the personal data cannot be read"
@@ -360,6 +396,21 @@ async fn key(config: &Config, command: KeyCommand) -> Result<(), String> {
         KeyCommand::Import { src, replace } => {
             let key = key_file::read(&src).map_err(|e| e.to_string())?;
             let check = privacy::key_check(&key);
+            let versions = key_file::read_versions(&src).map_err(|e| e.to_string())?;
+            for (version, k) in &versions {
+                if let Some(there) =
+                    privacy::read_version(&config.state_dir, *version).map_err(|e| e.to_string())?
+                    && there != *k
+                {
+                    return Err(format!(
+                        "{} holds a different key version {version} (check {}) than {} (check {})",
+                        privacy::version_file(&config.state_dir, *version).display(),
+                        privacy::key_check(&there),
+                        key_file::version_sibling(&src, *version).display(),
+                        privacy::key_check(k)
+                    ));
+                }
+            }
             if env_key.is_some() {
                 return Err(format!(
                     "ONETRIP_SECRET_KEY is set, and the server uses it rather than {}: unset it \
@@ -375,7 +426,11 @@ async fn key(config: &Config, command: KeyCommand) -> Result<(), String> {
             };
             // The database first: a key that does not open it is refused whatever is installed,
             // rather than asking for --replace only to refuse it then.
-            let sampled = sample(key).await?;
+            let cipher = with_versions(key)?;
+            for (version, k) in &versions {
+                cipher.adopt(*version, k);
+            }
+            let sampled = sample(cipher).await?;
             let path = config.state_dir.join(privacy::KEY_FILE);
             let installed = key_file::installed(&config.state_dir).map_err(|e| e.to_string())?;
             let same = installed == key_file::Installed::Key(key);
@@ -420,7 +475,97 @@ async fn key(config: &Config, command: KeyCommand) -> Result<(), String> {
                     println!("the key it replaced is kept as {}", kept.display());
                 }
             }
+            for (version, k) in &versions {
+                if privacy::read_version(&config.state_dir, *version)
+                    .map_err(|e| e.to_string())?
+                    .is_none()
+                {
+                    let to = privacy::write_version(&config.state_dir, *version, k)
+                        .map_err(|e| e.to_string())?;
+                    println!(
+                        "installed key version {version} as {} (mode 0600): check {}",
+                        to.display(),
+                        privacy::key_check(k)
+                    );
+                }
+            }
             println!("{sampled}");
+            Ok(())
+        }
+        KeyCommand::Rotate => {
+            let (_, key) = in_use()?;
+            let cipher = with_versions(key)?;
+            let db = onetrip::server::open_db(config)
+                .await
+                .map_err(|e| e.to_string())?;
+            let now = onetrip::clock::Clock::system().now_ms();
+            let rotated = onetrip::rekey::rotate(&db, &cipher, &config.state_dir, now).await;
+            db.close().await;
+            let (version, file) = rotated.map_err(|e| e.to_string())?;
+            println!(
+                "added key version {version} as {} (mode 0600): check {}",
+                file.display(),
+                cipher
+                    .versions()
+                    .last()
+                    .map(|(_, c)| c.clone())
+                    .unwrap_or_default()
+            );
+            println!(
+                "new personal data is sealed with it; the server seals the stored data again in                  the background (`onetrip key status`). Several nodes: copy the file to each                  one's state directory. Export it for safe keeping: `onetrip key export FILE`"
+            );
+            Ok(())
+        }
+        KeyCommand::Status => {
+            let db = onetrip::server::open_db(config)
+                .await
+                .map_err(|e| e.to_string())?;
+            let status = onetrip::rekey::status(&db).await;
+            db.close().await;
+            let status = status.map_err(|e| e.to_string())?;
+            for v in &status.versions {
+                let held = match u8::try_from(v.version) {
+                    Ok(1) => privacy::current_key(&config.state_dir, env_key.as_deref())
+                        .ok()
+                        .flatten()
+                        .is_some_and(|(_, k)| privacy::key_check(&k) == v.check),
+                    Ok(n) => privacy::read_version(&config.state_dir, n)
+                        .ok()
+                        .flatten()
+                        .is_some_and(|k| privacy::key_check(&k) == v.check),
+                    Err(_) => false,
+                };
+                println!(
+                    "key version {} check {} added {}{}",
+                    v.version,
+                    v.check,
+                    onetrip::clock::format_local(v.added_at),
+                    if held { "" } else { "  (not installed here)" }
+                );
+            }
+            for t in &status.tables {
+                println!(
+                    "{:<22} {}  {} sealed again, {} rows to go",
+                    t.table,
+                    if t.done { "done   " } else { "sealing" },
+                    t.resealed,
+                    t.rows_left
+                );
+            }
+            println!(
+                "{}",
+                if status.done() {
+                    format!(
+                        "all stored personal data is sealed under key version {}",
+                        status.newest
+                    )
+                } else {
+                    format!(
+                        "sealing again under key version {} (the server does it in the background)",
+                        status.newest
+                    )
+                }
+            );
             Ok(())
         }
         KeyCommand::Check { file } => {
@@ -447,7 +592,7 @@ async fn key(config: &Config, command: KeyCommand) -> Result<(), String> {
                     key
                 }
             };
-            let sampled = sample(key).await?;
+            let sampled = sample(with_versions(key)?).await?;
             if sampled.acceptable() {
                 println!("{sampled}");
                 Ok(())

@@ -6,8 +6,15 @@
 //! PostgreSQL deployment must share it) or `<state_dir>/secret.key`, created on first start
 //! with mode 0600. Losing the key loses the personal data: backups never contain it, so export
 //! it once (`onetrip key export`) and keep it apart from them (docs/OPERATIONS.md).
+//!
+//! Keys have versions (`onetrip key rotate`, src/rekey): the first key is version 1 and its
+//! values carry no header (as before versions existed); a later version N is the file
+//! `<state_dir>/secret.key.N`, and its values start with [`VERSIONED`] and N. New values are
+//! sealed with the newest version held; every held version opens. The blind index stays keyed
+//! by version 1 (see [`Cipher::blind_index`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -39,11 +46,35 @@ pub fn is_erased(sealed: &[u8]) -> bool {
 /// Shown where an erased value stood.
 pub const ERASED_SHOWN: &str = "—";
 
-/// Encrypts and indexes personal values.
-#[derive(Clone)]
-pub struct Cipher {
+/// The first byte of a value sealed under key version 2 or later; the second is the version.
+/// A version-1 value starts with its random nonce, so it may start with this byte too: opening
+/// tries the named version and falls back to version 1, and the authentication tag tells.
+pub const VERSIONED: u8 = 0xB7;
+
+/// The highest key version: one byte in each sealed value.
+pub const MAX_VERSION: u8 = u8::MAX;
+
+struct Sealer {
+    version: u8,
+    check: String,
     aead: Aes256Gcm,
+}
+
+/// Encrypts and indexes personal values.
+pub struct Cipher {
+    /// Held versions, oldest first; the last seals. A lock because a running server adopts a
+    /// rotated key without restarting (src/rekey); reads take it for a moment only.
+    keys: RwLock<Vec<Arc<Sealer>>>,
     index_key: [u8; 32],
+}
+
+impl Clone for Cipher {
+    fn clone(&self) -> Cipher {
+        Cipher {
+            keys: RwLock::new(self.held()),
+            index_key: self.index_key,
+        }
+    }
 }
 
 impl std::fmt::Debug for Cipher {
@@ -63,62 +94,119 @@ fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
 }
 
 impl Cipher {
-    /// Builds the cipher from a 32-byte master key (separate sub-keys for encryption and index).
+    /// Builds the cipher from a 32-byte master key, as version 1 (separate sub-keys for
+    /// encryption and index).
     pub fn new(master: &[u8; 32]) -> Cipher {
-        let enc = derive(master, b"onetrip personal-data encryption v1");
         let index_key = derive(master, b"onetrip personal-data blind index v1");
-        let aead = <Aes256Gcm as KeyInit>::new_from_slice(&enc)
-            .unwrap_or_else(|_| unreachable!("32-byte key"));
-        Cipher { aead, index_key }
+        Cipher {
+            keys: RwLock::new(vec![Arc::new(Sealer::new(1, master))]),
+            index_key,
+        }
     }
 
     /// Loads the key from `ONETRIP_SECRET_KEY` or `<state_dir>/secret.key`, creating the file
-    /// on first start.
+    /// on first start, and the later versions `<state_dir>/secret.key.N` there are.
     pub fn load(state_dir: &Path, env_key: Option<&str>) -> Result<Cipher, KeyError> {
-        if let Some((_, key)) = current_key(state_dir, env_key)? {
-            return Ok(Cipher::new(&key));
+        let cipher = match current_key(state_dir, env_key)? {
+            Some((_, key)) => Cipher::new(&key),
+            None => {
+                let path = state_dir.join(KEY_FILE);
+                let shown = path.display().to_string();
+                std::fs::create_dir_all(state_dir).map_err(|e| KeyError::Io(shown.clone(), e))?;
+                let mut key = [0u8; 32];
+                crypto::fill_random(&mut key);
+                write_private(&path, &key).map_err(|e| KeyError::Io(shown, e))?;
+                Cipher::new(&key)
+            }
+        };
+        for version in 2..=MAX_VERSION {
+            if let Some(key) = read_version(state_dir, version)? {
+                cipher.adopt(version, &key);
+            }
         }
-        let path = state_dir.join(KEY_FILE);
-        let shown = path.display().to_string();
-        std::fs::create_dir_all(state_dir).map_err(|e| KeyError::Io(shown.clone(), e))?;
-        let mut key = [0u8; 32];
-        crypto::fill_random(&mut key);
-        write_private(&path, &key).map_err(|e| KeyError::Io(shown, e))?;
-        Ok(Cipher::new(&key))
+        Ok(cipher)
     }
 
-    /// Encrypts a value: 12-byte nonce followed by the ciphertext and tag.
+    /// Holds one more key version (a rotated key); a newer one seals from now on. Holding a
+    /// version already held changes nothing.
+    pub fn adopt(&self, version: u8, master: &[u8; 32]) {
+        if version < 2 {
+            return;
+        }
+        let mut keys = self.keys.write().unwrap_or_else(|p| p.into_inner());
+        if keys.iter().all(|k| k.version != version) {
+            keys.push(Arc::new(Sealer::new(version, master)));
+            keys.sort_by_key(|k| k.version);
+        }
+    }
+
+    /// The versions held and each one's check value, oldest first.
+    pub fn versions(&self) -> Vec<(u8, String)> {
+        self.held()
+            .iter()
+            .map(|k| (k.version, k.check.clone()))
+            .collect()
+    }
+
+    /// The version new values are sealed with.
+    pub fn current_version(&self) -> u8 {
+        self.current().version
+    }
+
+    fn held(&self) -> Vec<Arc<Sealer>> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn current(&self) -> Arc<Sealer> {
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        // `new` puts version 1 in and nothing takes a version out.
+        keys.last()
+            .cloned()
+            .unwrap_or_else(|| unreachable!("a cipher holds a key"))
+    }
+
+    fn version(&self, version: u8) -> Option<Arc<Sealer>> {
+        let keys = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        keys.iter().find(|k| k.version == version).cloned()
+    }
+
+    /// Encrypts a value with the newest key: 12-byte nonce followed by the ciphertext and tag,
+    /// after [`VERSIONED`] and the version for versions 2 and later.
     pub fn seal(&self, plain: &str) -> Vec<u8> {
-        let mut n = [0u8; 12];
-        crypto::fill_random(&mut n);
-        let nonce = Nonce::from(n);
-        // Encryption with a valid key and an in-memory buffer cannot fail.
-        let ct = self
-            .aead
-            .encrypt(&nonce, plain.as_bytes())
-            .unwrap_or_default();
-        let mut out = Vec::with_capacity(12 + ct.len());
-        out.extend_from_slice(&n);
-        out.extend_from_slice(&ct);
-        out
+        self.current().seal(plain)
     }
 
-    /// Decrypts a value sealed by [`Cipher::seal`].
+    /// Decrypts a value sealed by [`Cipher::seal`] under any held version.
     pub fn open(&self, sealed: &[u8]) -> Result<String, OpenError> {
-        if sealed.len() < 12 + 16 {
-            return Err(OpenError);
+        self.open_with_version(sealed).map(|(plain, _)| plain)
+    }
+
+    /// Decrypts a value and tells which version opened it.
+    pub fn open_with_version(&self, sealed: &[u8]) -> Result<(String, u8), OpenError> {
+        if let [VERSIONED, v, rest @ ..] = sealed
+            && *v >= 2
+            && let Some(k) = self.version(*v)
+            && let Ok(plain) = k.open_body(rest)
+        {
+            return Ok((plain, *v));
         }
-        let (n, ct) = sealed.split_at(12);
-        let n: [u8; 12] = n.try_into().map_err(|_| OpenError)?;
-        let plain = self
-            .aead
-            .decrypt(&Nonce::from(n), ct)
-            .map_err(|_| OpenError)?;
-        String::from_utf8(plain).map_err(|_| OpenError)
+        let v1 = self.version(1).ok_or(OpenError)?;
+        v1.open_body(sealed).map(|p| (p, 1))
+    }
+
+    /// The value sealed again with the newest key, or `None` when it already is.
+    pub fn reseal(&self, sealed: &[u8]) -> Result<Option<Vec<u8>>, OpenError> {
+        let (plain, version) = self.open_with_version(sealed)?;
+        let current = self.current();
+        Ok((version != current.version).then(|| current.seal(&plain)))
     }
 
     /// The blind index of a value: equal values give equal indexes, and without the key the
     /// index reveals nothing (ID numbers are too few to hash without a key).
+    ///
+    /// Keyed by version 1 whatever the newest version: the watch list, opt-outs, waiting lists
+    /// and no-show lifts hold a person only by this index, without a sealed copy to compute a
+    /// new index from, and every table must match every other (docs/OPERATIONS.md).
     pub fn blind_index(&self, value: &str) -> String {
         let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.index_key)
             .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
@@ -127,8 +215,88 @@ impl Cipher {
     }
 }
 
+impl Sealer {
+    fn new(version: u8, master: &[u8; 32]) -> Sealer {
+        // Version 1's sub-key label is the one used before versions existed.
+        let enc = if version == 1 {
+            derive(master, b"onetrip personal-data encryption v1")
+        } else {
+            derive(
+                master,
+                format!("onetrip personal-data encryption key version {version}").as_bytes(),
+            )
+        };
+        let aead = <Aes256Gcm as KeyInit>::new_from_slice(&enc)
+            .unwrap_or_else(|_| unreachable!("32-byte key"));
+        Sealer {
+            version,
+            check: key_check(master),
+            aead,
+        }
+    }
+
+    fn seal(&self, plain: &str) -> Vec<u8> {
+        let mut n = [0u8; 12];
+        crypto::fill_random(&mut n);
+        let nonce = Nonce::from(n);
+        // Encryption with a valid key and an in-memory buffer cannot fail.
+        let ct = self
+            .aead
+            .encrypt(&nonce, plain.as_bytes())
+            .unwrap_or_default();
+        let mut out = Vec::with_capacity(2 + 12 + ct.len());
+        if self.version >= 2 {
+            out.extend_from_slice(&[VERSIONED, self.version]);
+        }
+        out.extend_from_slice(&n);
+        out.extend_from_slice(&ct);
+        out
+    }
+
+    fn open_body(&self, body: &[u8]) -> Result<String, OpenError> {
+        if body.len() < 12 + 16 {
+            return Err(OpenError);
+        }
+        let (n, ct) = body.split_at(12);
+        let n: [u8; 12] = n.try_into().map_err(|_| OpenError)?;
+        let plain = self
+            .aead
+            .decrypt(&Nonce::from(n), ct)
+            .map_err(|_| OpenError)?;
+        String::from_utf8(plain).map_err(|_| OpenError)
+    }
+}
+
 /// The key file's name in the state directory.
 pub const KEY_FILE: &str = "secret.key";
+
+/// The file of key version `version` (2 or later) in the state directory.
+pub fn version_file(state_dir: &Path, version: u8) -> PathBuf {
+    state_dir.join(format!("{KEY_FILE}.{version}"))
+}
+
+/// Key version `version` from its file, `None` when there is no such file.
+pub fn read_version(state_dir: &Path, version: u8) -> Result<Option<[u8; 32]>, KeyError> {
+    let path = version_file(state_dir, version);
+    let shown = path.display().to_string();
+    match std::fs::read(&path) {
+        Ok(bytes) => Ok(Some(
+            bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| KeyError::BadKeyFile(shown))?,
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(KeyError::Io(shown, e)),
+    }
+}
+
+/// Writes a new key version's file (mode 0600), never over an existing one.
+pub fn write_version(state_dir: &Path, version: u8, key: &[u8; 32]) -> Result<PathBuf, KeyError> {
+    let path = version_file(state_dir, version);
+    write_private(&path, key).map_err(|e| KeyError::Io(path.display().to_string(), e))?;
+    Ok(path)
+}
 
 /// Where the key the server would use comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,6 +403,41 @@ mod tests {
             Cipher::new(&[8u8; 32]).open(&a).is_err(),
             "another key cannot read it"
         );
+    }
+
+    #[test]
+    fn a_rotated_key_seals_every_version_opens_and_the_index_stays() {
+        let c = Cipher::new(&[7u8; 32]);
+        let old = c.seal("张三");
+        let index = c.blind_index("11010519491231002X");
+        c.adopt(2, &[9u8; 32]);
+        assert_eq!(c.current_version(), 2);
+        let new = c.seal("李四");
+        assert_eq!(&new[..2], &[VERSIONED, 2]);
+        assert_eq!(c.open_with_version(&old).expect("v1"), ("张三".into(), 1));
+        assert_eq!(c.open_with_version(&new).expect("v2"), ("李四".into(), 2));
+        let again = c.reseal(&old).expect("opens").expect("resealed");
+        assert_eq!(c.open_with_version(&again).expect("v2"), ("张三".into(), 2));
+        assert!(c.reseal(&again).expect("opens").is_none(), "already newest");
+        assert_eq!(c.blind_index("11010519491231002X"), index);
+        assert!(
+            Cipher::new(&[7u8; 32]).open(&new).is_err(),
+            "v1 alone cannot"
+        );
+        // A version-1 value that happens to start like a versioned one still opens.
+        let v1 = Cipher::new(&[7u8; 32]);
+        let mut tries = 0;
+        let tricky = loop {
+            let v = v1.seal("王五");
+            tries += 1;
+            if v[0] == VERSIONED || tries > 200_000 {
+                break v;
+            }
+        };
+        let both = v1.clone();
+        both.adopt(tricky[1].max(2), &[9u8; 32]);
+        assert_eq!(both.open(&tricky).expect("falls back"), "王五");
+        assert_eq!(c.versions().len(), 2);
     }
 
     #[test]

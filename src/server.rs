@@ -32,6 +32,8 @@ pub enum StartError {
     Devices(String),
     #[error("{0}")]
     Held(#[from] crate::backup::BackupError),
+    #[error("{0}")]
+    Keys(#[from] crate::rekey::RekeyError),
 }
 
 /// The versioned data under `data_dir`, loaded and validated.
@@ -149,10 +151,12 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         &config.state_dir,
         std::env::var("ONETRIP_SECRET_KEY").ok().as_deref(),
     )?);
+    let clock = Clock::system();
+    // Before any value is sealed: a node must hold every key version the data uses.
+    crate::rekey::reconcile(&db, &cipher, &config.state_dir, clock.now_ms()).await?;
     if !config.devices.simulated().is_empty() {
         tracing::warn!(simulated = ?config.devices.simulated(), "devices are simulated");
     }
-    let clock = Clock::system();
     if config.demo
         && let Some(demo) = crate::demo::load_if_empty(&db, &clock)
             .await
@@ -191,6 +195,12 @@ pub fn spawn_workers(state: &AppState, sms: Arc<dyn crate::notify::SmsSender>) {
     spawn_device_watch(state.clone());
     spawn_report_rollups(state.clone());
     spawn_retention_purge(state.clone());
+    crate::rekey::spawn(
+        state.db.clone(),
+        state.cipher.clone(),
+        state.clock.clone(),
+        state.config.state_dir.clone(),
+    );
 }
 
 /// Erases personal data past its retention period (R15) once a night from 02:00, when the
