@@ -82,6 +82,10 @@ pub struct Event {
     pub payload: serde_json::Value,
 }
 
+/// An event published with a transaction, still to be handed to [`Db::committed`].
+#[must_use = "hand it to Db::committed after the commit"]
+pub struct InTransaction(Option<Event>);
+
 /// The database: a reader pool, a writer pool, and the event bus.
 ///
 /// On SQLite the writer pool holds one connection, so writers queue in the process instead of
@@ -387,6 +391,43 @@ impl Db {
         }
     }
 
+    /// Publishes an event as part of the transaction that causes it: on PostgreSQL the
+    /// notification is sent if and only if the transaction commits, even when this process
+    /// dies right after the commit (a call made just before its node is lost still wakes the
+    /// displays on the other nodes). Hand the result to [`Db::committed`] after the commit:
+    /// SQLite's in-process bus is told then.
+    pub async fn publish_in(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        topic: &str,
+        payload: serde_json::Value,
+    ) -> Result<InTransaction, sqlx::Error> {
+        let event = Event {
+            topic: topic.to_string(),
+            payload,
+        };
+        match &self.relay {
+            Some(relay) => {
+                let text = serde_json::to_string(&event).unwrap_or_default();
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(&relay.channel)
+                    .bind(&text)
+                    .execute(conn)
+                    .await?;
+                Ok(InTransaction(None))
+            }
+            None => Ok(InTransaction(Some(event))),
+        }
+    }
+
+    /// Completes [`Db::publish_in`] once its transaction has committed.
+    pub fn committed(&self, published: InTransaction) {
+        if let Some(event) = published.0 {
+            // No subscriber is a normal state (no display connected), not an error.
+            let _ = self.events.send(event);
+        }
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         if let Some(relay) = &self.relay
             && !relay
@@ -410,6 +451,10 @@ impl Db {
     }
 }
 
+/// The topic of the local event that tells a node's followers its listener (re)started: events
+/// from other nodes may have been missed just before (PostgreSQL only).
+pub const RESUMED: &str = "events.resumed";
+
 /// Listens on the node's channel until the process ends, reconnecting after failures.
 fn spawn_listener(relay: std::sync::Arc<Relay>, events: broadcast::Sender<Event>) {
     tokio::spawn(async move {
@@ -419,6 +464,12 @@ fn spawn_listener(relay: std::sync::Arc<Relay>, events: broadcast::Sender<Event>
                     if let Err(e) = listener.listen(&relay.channel).await {
                         tracing::warn!(error = %e, "LISTEN failed; retrying");
                     } else {
+                        // Whatever other nodes published while this node was not listening is
+                        // lost: followers read what they need again from the database.
+                        let _ = events.send(Event {
+                            topic: RESUMED.to_string(),
+                            payload: serde_json::json!({}),
+                        });
                         loop {
                             match listener.recv().await {
                                 Ok(n) => {

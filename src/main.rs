@@ -512,7 +512,9 @@ async fn key(config: &Config, command: KeyCommand) -> Result<(), String> {
                     .unwrap_or_default()
             );
             println!(
-                "new personal data is sealed with it; the server seals the stored data again in                  the background (`onetrip key status`). Several nodes: copy the file to each                  one's state directory. Export it for safe keeping: `onetrip key export FILE`"
+                "new personal data is sealed with it; the server seals the stored data again in \
+                 the background (`onetrip key status`). Several nodes: copy the file to each \
+                 one's state directory. Export it for safe keeping: `onetrip key export FILE`"
             );
             Ok(())
         }

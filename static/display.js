@@ -1,5 +1,6 @@
 // The hall display: live calls over Server-Sent Events, spoken aloud. EventSource reconnects by
-// itself after a network cut or a server restart; on reconnect the page reloads its state.
+// itself after a network cut or a server restart (to another server behind the proxy when one
+// is lost), resuming after the last call it got; on reconnect the page reloads its state.
 (function () {
   "use strict";
   var body = document.body;
@@ -176,22 +177,44 @@
       .catch(function () { dirty = true; });
   }
 
-  var source = new EventSource(body.dataset.events);
+  // Each call carries its id, the same on every server. On a reconnect the browser sends the
+  // last one it got (Last-Event-ID) and the server first sends the calls missed meanwhile, so a
+  // display whose server was lost resumes on another without missing or repeating a call.
+  var lastId = 0;
   var dirty = false;
-  source.addEventListener("call", function (e) {
+  var source = null;
+  function onCall(e) {
+    var id = Number(e.lastEventId) || 0;
+    // Never twice, should a call ever come again (a stream opened anew, below).
+    if (id && id <= lastId) return;
+    if (id) lastId = id;
     var call = JSON.parse(e.data);
     show(call);
-    speak(call.number, call.window);
+    // A call replayed long after it was made (a long cut) is shown, not read out.
+    if (!call.quiet) speak(call.number, call.window);
     // A call takes a ticket out of its line's waiting count: refresh the counts too.
     dirty = true;
-  });
-  source.addEventListener("changed", function () { dirty = true; });
+  }
+  function connect(url) {
+    source = new EventSource(url);
+    source.addEventListener("call", onCall);
+    source.addEventListener("changed", function () { dirty = true; });
+    // body[data-link] tells whether the live link is up ("live") or being re-established ("lost").
+    source.onerror = function () {
+      body.dataset.link = "lost";
+      state.textContent = zh ? "正在重新连接…" : "Reconnecting…";
+      // The browser gives up for good when an answer is not a stream (a proxy's 502 or 503
+      // while no server was up): open a new one, resuming after the last call shown.
+      if (source.readyState === EventSource.CLOSED) {
+        setTimeout(function () {
+          var base = body.dataset.events.split("?")[0];
+          connect(lastId ? base + "?last_event_id=" + lastId : body.dataset.events);
+        }, 2000);
+      }
+    };
+    // After a reconnect (network cut, server restart) the queue may have moved: fetch it again.
+    source.onopen = function () { body.dataset.link = "live"; state.textContent = ""; refresh(); };
+  }
+  connect(body.dataset.events);
   setInterval(function () { if (dirty) { dirty = false; refresh(); } }, 2000);
-  // body[data-link] tells whether the live link is up ("live") or being re-established ("lost").
-  source.onerror = function () {
-    body.dataset.link = "lost";
-    state.textContent = zh ? "正在重新连接…" : "Reconnecting…";
-  };
-  // After a reconnect (network cut, server restart) the queue may have moved: fetch it again.
-  source.onopen = function () { body.dataset.link = "live"; state.textContent = ""; refresh(); };
 })();

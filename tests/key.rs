@@ -425,3 +425,103 @@ fn with_the_key_in_the_environment_check_reads_it_and_import_is_refused() {
     assert!(run.err.contains("ONETRIP_SECRET_KEY is set"), "{}", run.err);
     assert!(!fresh.join("secret.key").exists());
 }
+
+/// Seals every stored value again under the newest key version of `state`, as the server's
+/// background job does.
+fn reseal(state: &Path) {
+    let cipher = Cipher::load(state, None).expect("v1");
+    for version in 2..=onetrip::privacy::MAX_VERSION {
+        match onetrip::privacy::read_version(state, version).expect("read") {
+            Some(k) => cipher.adopt(version, &k),
+            None => break,
+        }
+    }
+    let url = format!("sqlite://{}", state.join("onetrip.db").display());
+    tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async move {
+            let db = Db::connect(&url, &DbOptions::default()).await.expect("db");
+            let clock = onetrip::clock::Clock::system();
+            onetrip::rekey::reseal_all(&db, &cipher, &clock)
+                .await
+                .expect("reseal");
+            db.close().await;
+        });
+}
+
+#[test]
+fn a_rotated_key_goes_out_and_back_in_with_all_its_versions() {
+    let dir = tempfile::tempdir().expect("dir");
+    let a = dir.path().join("a");
+    let key = hall_with_personal_data(&a);
+
+    let run = ok(&a, &["key", "rotate"], &[&key]);
+    assert!(run.out.contains("added key version 2"), "{}", run.out);
+    let v2_file = a.join("secret.key.2");
+    assert!(v2_file.exists(), "{}", run.out);
+    #[cfg(unix)]
+    assert_eq!(mode(&v2_file), 0o600);
+    let v2 = hex(&std::fs::read(&v2_file).expect("v2"));
+    assert_ne!(v2, key);
+    let keys = [key.as_str(), v2.as_str()];
+    let v2_check = check_value(&run.out);
+
+    // Nothing resealed yet: status says so and names both versions.
+    let run = ok(&a, &["key", "status"], &keys);
+    assert!(run.out.contains("key version 1"), "{}", run.out);
+    assert!(
+        run.out.contains(&format!("key version 2 check {v2_check}")),
+        "{}",
+        run.out
+    );
+    assert!(!run.out.contains("not installed here"), "{}", run.out);
+    assert!(
+        run.out.contains("sealing again under key version 2"),
+        "{}",
+        run.out
+    );
+
+    reseal(&a);
+    let run = ok(&a, &["key", "status"], &keys);
+    assert!(
+        run.out
+            .contains("all stored personal data is sealed under key version 2"),
+        "{}",
+        run.out
+    );
+    let run = ok(&a, &["key", "check"], &keys);
+    assert!(run.out.contains("opens the personal data"), "{}", run.out);
+
+    // The export carries every version: FILE and FILE.2.
+    let file = dir.path().join("hall.key");
+    let run = ok(&a, &["key", "export", path(&file)], &keys);
+    assert!(run.out.contains("exported key version 2"), "{}", run.out);
+    let sibling = dir.path().join("hall.key.2");
+    assert!(sibling.exists());
+    #[cfg(unix)]
+    assert_eq!(mode(&sibling), 0o600);
+
+    // A restore elsewhere: the data is sealed under version 2 now, so version 1 alone does
+    // not open it and is refused; with its sibling beside it the import installs both.
+    let b = dir.path().join("b");
+    restore_into(&a, &b, dir.path());
+    let alone = dir.path().join("alone");
+    std::fs::create_dir_all(&alone).expect("mkdir");
+    let only_v1 = alone.join("hall.key");
+    std::fs::copy(&file, &only_v1).expect("copy");
+    let err = refused(&b, &["key", "import", path(&only_v1)], &keys);
+    assert!(err.contains("does not open the personal data"), "{err}");
+    assert!(!b.join("secret.key").exists(), "nothing installed");
+
+    let run = ok(&b, &["key", "import", path(&file)], &keys);
+    assert!(run.out.contains("installed key version 2"), "{}", run.out);
+    assert_eq!(hex(&key_of(&b)), key);
+    assert_eq!(
+        hex(&std::fs::read(b.join("secret.key.2")).expect("v2 installed")),
+        v2
+    );
+    let run = ok(&b, &["key", "check"], &keys);
+    assert!(run.out.contains("opens the personal data"), "{}", run.out);
+    let run = ok(&b, &["key", "status"], &keys);
+    assert!(!run.out.contains("not installed here"), "{}", run.out);
+}

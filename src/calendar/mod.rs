@@ -172,7 +172,8 @@ pub fn spawn_follower(db: Db, handle: Arc<CalendarHandle>) {
     tokio::spawn(async move {
         loop {
             match events.recv().await {
-                Ok(e) if e.topic == TOPIC => {}
+                // A notice entered while this node's listener was reconnecting: read them again.
+                Ok(e) if e.topic == TOPIC || e.topic == crate::db::RESUMED => {}
                 Ok(_) => continue,
                 // Missed events: one of them may have been ours; reloading is cheap.
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}

@@ -125,8 +125,10 @@ async fn hall_events(
     let site_id = site.id;
     let stream = BroadcastStream::new(state.db.subscribe()).filter_map(move |e| {
         let e = e.ok()?;
-        (e.payload.get("site").and_then(|s| s.as_i64()) == Some(site_id))
-            .then(|| Ok(Event::default().event("changed").data("{}")))
+        // After the node's listener restarted, changes from other nodes may have been missed.
+        (e.topic == crate::db::RESUMED
+            || e.payload.get("site").and_then(|s| s.as_i64()) == Some(site_id))
+        .then(|| Ok(Event::default().event("changed").data("{}")))
     });
     let stream =
         futures_util::StreamExt::take_until(stream, crate::web::stopped(state.stop.clone()));

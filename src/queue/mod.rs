@@ -499,23 +499,100 @@ pub async fn stop_window(
 /// A call as the display announces it.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CallEvent {
+    /// The call's event id, the same on every node; the calls of a site rise with it in the
+    /// order they were made (displays resume after the last id they saw).
+    pub id: i64,
     pub site: i64,
     pub number: String,
     pub window: i64,
     pub recall: bool,
+    /// When the call was made (epoch ms).
+    pub at: i64,
 }
 
-fn announce(ctx: &Ctx<'_>, window: &Window, t: &Ticket, recall: bool) {
+/// Records a call (or recall) of `t` at `window` by an officer at an instant in `tx`, and
+/// publishes it with the transaction; hand the result to `Db::committed` after the commit.
+#[allow(clippy::too_many_arguments)]
+async fn record_call(
+    ctx: &Ctx<'_>,
+    tx: &mut sqlx::AnyConnection,
+    window: &Window,
+    t: &Ticket,
+    officer_id: i64,
+    at: i64,
+    detail: serde_json::Value,
+    recall: bool,
+) -> Result<crate::db::InTransaction, sqlx::Error> {
+    let kind = if recall { "recalled" } else { "called" };
+    let id = store::call_event(
+        &mut *tx,
+        window.site_id,
+        t.id,
+        at,
+        kind,
+        window.id,
+        officer_id,
+        detail,
+    )
+    .await?;
     let call = CallEvent {
+        id,
         site: window.site_id,
         number: t.number.clone(),
         window: window.number,
         recall,
+        at,
     };
-    ctx.db.publish(
-        "queue.called",
-        serde_json::to_value(call).unwrap_or_default(),
-    );
+    ctx.db
+        .publish_in(
+            tx,
+            "queue.called",
+            serde_json::to_value(call).unwrap_or_default(),
+        )
+        .await
+}
+
+/// The event id a display that has seen no call yet follows the site's calls after: every
+/// call made from now on has a greater one.
+pub async fn calls_baseline(db: &Db, site_id: i64) -> Result<i64, sqlx::Error> {
+    match db.engine() {
+        // Taken under the site's call lock, so it needs the writer's transaction.
+        crate::db::Engine::Postgres => {
+            let mut tx = db.begin().await?;
+            let id = store::calls_baseline(&mut tx, site_id).await?;
+            tx.commit().await?;
+            Ok(id)
+        }
+        // One writer: a reader sees every committed call, and any call being written gets a
+        // greater id. No need to queue behind the writer.
+        crate::db::Engine::Sqlite => {
+            let mut conn = db.reader().acquire().await?;
+            store::calls_baseline(&mut conn, site_id).await
+        }
+    }
+}
+
+/// The site's calls (and recalls) of `date` made after call `after`, oldest first, at most
+/// `limit`: what a display missed, read from the database so every node answers alike.
+pub async fn calls_after(
+    db: &Db,
+    site_id: i64,
+    date: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<CallEvent>, sqlx::Error> {
+    Ok(store::calls_after(db.reader(), site_id, date, after, limit)
+        .await?
+        .into_iter()
+        .map(|(id, number, window, recall, at)| CallEvent {
+            id,
+            site: site_id,
+            number,
+            window,
+            recall,
+            at,
+        })
+        .collect())
 }
 
 /// Calls the next ticket to this window by the documented policy.
@@ -564,18 +641,19 @@ pub async fn call_next(
         };
         let mut tx = ctx.db.begin().await?;
         if let Some(t) = store::claim(&mut tx, id, window.id, actor.staff_id, now).await? {
-            store::event(
+            let call = record_call(
+                ctx,
                 &mut tx,
-                t.id,
+                window,
+                &t,
+                actor.staff_id,
                 now,
-                "called",
-                Some(window.id),
-                Some(actor.staff_id),
                 serde_json::json!({}),
+                false,
             )
             .await?;
             tx.commit().await?;
-            announce(ctx, window, &t, false);
+            ctx.db.committed(call);
             return Ok(Some(t));
         }
     }
@@ -608,18 +686,19 @@ pub async fn recall(
     if !store::transition(&mut tx, t.id, "called", TicketStatus::Called, now).await? {
         return Err(Failure::Refused(QueueError::NothingCalled));
     }
-    store::event(
+    let call = record_call(
+        ctx,
         &mut tx,
-        t.id,
+        window,
+        &t,
+        actor.staff_id,
         now,
-        "recalled",
-        Some(window.id),
-        Some(actor.staff_id),
         serde_json::json!({"call": t.call_count + 1}),
+        true,
     )
     .await?;
     tx.commit().await?;
-    announce(ctx, window, &t, true);
+    ctx.db.committed(call);
     Ok(t)
 }
 

@@ -81,6 +81,111 @@ pub async fn event(
     Ok(())
 }
 
+/// The key space of the advisory locks that number a site's calls (see [`call_event`]).
+const CALLS_LOCK: i32 = 0x6f74_6361;
+
+/// On PostgreSQL, holds the site's call lock until the transaction ends. SQLite has one writer,
+/// so its transactions are one at a time already.
+async fn lock_calls(conn: &mut AnyConnection, site_id: i64) -> Result<(), sqlx::Error> {
+    if conn.backend_name() == "PostgreSQL" {
+        // The lock is held for a statement or two and the commit. Should the node holding it
+        // freeze or lose its network right then, the database ends its transaction after a
+        // few idle seconds, so the site's windows are not stopped for longer.
+        sqlx::query("SET LOCAL idle_in_transaction_session_timeout = '5s'")
+            .execute(&mut *conn)
+            .await?;
+        // Sites number in the dozens; an id past i32 would only share a lock with another site
+        // (slower, still correct).
+        sqlx::query("SELECT 1 AS held FROM pg_advisory_xact_lock($1, $2)")
+            .bind(CALLS_LOCK)
+            .bind(i32::try_from(site_id).unwrap_or(i32::MAX))
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Records a call or a recall (`kind`) and returns its event id: the call's id on every node,
+/// which the hall displays resume from. A site's calls are recorded one at a time (the call
+/// lock, held to commit), so their ids rise in the order they commit: whoever has seen call N
+/// has seen every earlier call of the site, and the calls after N are exactly the ones missed.
+#[allow(clippy::too_many_arguments)]
+pub async fn call_event(
+    conn: &mut AnyConnection,
+    site_id: i64,
+    ticket_id: i64,
+    at: i64,
+    kind: &str,
+    window_id: i64,
+    officer_id: i64,
+    detail: serde_json::Value,
+) -> Result<i64, sqlx::Error> {
+    lock_calls(&mut *conn, site_id).await?;
+    sqlx::query("INSERT INTO ticket_events (ticket_id, at, kind, window_id, officer_id, detail) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+        .bind(ticket_id)
+        .bind(at)
+        .bind(kind)
+        .bind(window_id)
+        .bind(officer_id)
+        .bind(detail.to_string())
+        .fetch_one(conn)
+        .await?
+        .try_get("id")
+}
+
+/// The newest event id now, taken under the site's call lock: no call of the site is numbered
+/// and not yet committed, so every call after this moment has a greater id, and none before it
+/// does. A display that has seen nothing follows the calls after it.
+pub async fn calls_baseline(conn: &mut AnyConnection, site_id: i64) -> Result<i64, sqlx::Error> {
+    lock_calls(&mut *conn, site_id).await?;
+    sqlx::query("SELECT COALESCE(MAX(id), 0) AS id FROM ticket_events")
+        .fetch_one(conn)
+        .await?
+        .try_get("id")
+}
+
+/// A recorded call as the displays announce it: (event id, ticket number, window number,
+/// recall, called at).
+pub type RecordedCall = (i64, String, i64, bool, i64);
+
+/// The site's calls and recalls of `date` recorded after event `after`, oldest first, at most
+/// `limit`.
+pub async fn calls_after<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    site_id: i64,
+    date: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<RecordedCall>, sqlx::Error> {
+    // Read from the events' end (`e.id > $1`, a few rows since the display's last call), not
+    // from the day's tickets: every display asks after every call. `CROSS JOIN` keeps SQLite's
+    // planner on that order; PostgreSQL plans it as the same inner join.
+    sqlx::query(
+        r#"SELECT e.id, t.number, w.number AS window_no, e.kind, e.at
+         FROM ticket_events e CROSS JOIN tickets t CROSS JOIN windows w
+         WHERE e.id > $1 AND t.id = e.ticket_id AND w.id = e.window_id
+           AND t.site_id = $2 AND t.date = $3 AND e.kind IN ('called', 'recalled')
+         ORDER BY e.id LIMIT $4"#,
+    )
+    .bind(after)
+    .bind(site_id)
+    .bind(date)
+    .bind(limit)
+    .fetch_all(ex)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            r.try_get("id")?,
+            r.try_get("number")?,
+            r.try_get("window_no")?,
+            r.try_get::<String, _>("kind")? == "recalled",
+            r.try_get("at")?,
+        ))
+    })
+    .collect()
+}
+
 macro_rules! ticket_select {
     ($where:literal) => {
         concat!(

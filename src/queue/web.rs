@@ -15,12 +15,10 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use tokio_stream::StreamExt;
-use tokio_stream::wrappers::BroadcastStream;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{CallEvent, QueueError, Ticket, TicketClass, TicketStatus, TicketStatusView, store};
+use super::{QueueError, Ticket, TicketClass, TicketStatus, TicketStatusView, store};
 use crate::auth::{Actor, Failure};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{Lang, UserMessage};
@@ -936,6 +934,8 @@ struct DisplayPage {
     /// longest one (200 characters) still fits the lower third.
     long_notices: bool,
     clock: WallClock,
+    /// The event id the page's call stream starts after.
+    calls_after: i64,
 }
 
 /// The hall's date and time when the page was made: what the wall shows without script, and
@@ -1009,6 +1009,9 @@ async fn display_page(
     Path(code): Path<String>,
 ) -> AppResult<DisplayPage> {
     let site = site_by_code(&state, &code).await?;
+    // The page's stream starts after the calls made before its list is read (so the list has
+    // them): one made before the stream opens is sent then, not lost.
+    let calls_after = super::calls_baseline(&state.db, site.id).await?;
     let today = state.clock.today().to_string();
     let lang = page.lang;
     let calls = store::recent_calls(state.db.reader(), site.id, &today, 8)
@@ -1041,6 +1044,7 @@ async fn display_page(
     // Only the first three roll (the stylesheet's turns); a longer old list changes nothing.
     let long_notices = notices.iter().take(3).any(|n| notice_is_long(n));
     Ok(DisplayPage {
+        calls_after,
         clock: WallClock::at(&state.clock, lang),
         page,
         site,
@@ -1051,33 +1055,167 @@ async fn display_page(
     })
 }
 
-/// Server-Sent Events for one site's display: each call (`call`), queue changes (`changed`).
-/// Only ticket and window numbers ever leave the server (R15: nothing personal on screens).
+#[derive(Debug, Deserialize)]
+struct EventsQuery {
+    /// Where to resume when the browser sends no `Last-Event-ID`: the page's own starting
+    /// point, or a display that opened a new stream after its browser gave up on the old one.
+    last_event_id: Option<String>,
+}
+
+/// How long a display waits before reconnecting (the `retry` field): the other node answers at
+/// once when one is lost, and browsers would wait about three seconds by default.
+const DISPLAY_RETRY: Duration = Duration::from_secs(1);
+
+/// A call older than this when sent (replayed after a long cut) is shown but not spoken: the
+/// hall would otherwise hear every call it missed read out, long after.
+const SPOKEN_WITHIN_MS: i64 = 60_000;
+
+/// Calls read from the database at a time.
+const CALLS_PAGE: i64 = 200;
+
+/// Server-Sent Events for one site's display: each call (`call`, with the call's id as the
+/// event id), queue changes (`changed`). Only ticket and window numbers ever leave the server
+/// (R15: nothing personal on screens).
+///
+/// A display that reconnects (its node was lost, the network cut) sends the last id it saw
+/// (`Last-Event-ID`, or `?last_event_id=`) and gets the calls it missed first, in order, then
+/// the live ones. Calls are always read from the database, after the last one sent: an event
+/// from the bus only says that there is something to read. So every node sends the same
+/// calls with the same ids, none twice and none skipped, whichever events reached it.
 async fn display_events(
     State(state): State<AppState>,
     Path(code): Path<String>,
+    Query(q): Query<EventsQuery>,
+    headers: axum::http::HeaderMap,
 ) -> AppResult<Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>>> {
     let site = site_by_code(&state, &code).await?;
-    let site_id = site.id;
-    let stream = BroadcastStream::new(state.db.subscribe()).filter_map(move |e| {
-        let e = e.ok()?;
-        if e.payload.get("site").and_then(|s| s.as_i64()) != Some(site_id) {
-            return None;
-        }
-        match e.topic.as_str() {
-            "queue.called" => {
-                let call: CallEvent = serde_json::from_value(e.payload).ok()?;
-                Some(Ok(Event::default()
-                    .event("call")
-                    .data(serde_json::to_string(&call).ok()?)))
-            }
-            "queue.changed" => Some(Ok(Event::default().event("changed").data("{}"))),
-            _ => None,
-        }
+    // Subscribed before anything is read: a call committed after the read below wakes it.
+    let events = state.db.subscribe();
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .or_else(|| q.last_event_id.and_then(|v| v.trim().parse::<i64>().ok()));
+    let after = match resume {
+        Some(id) => id,
+        None => super::calls_baseline(&state.db, site.id).await?,
+    };
+    let follow = Follow {
+        state: state.clone(),
+        site_id: site.id,
+        events,
+        after,
+        started: false,
+    };
+    let stream = futures_util::stream::unfold(follow, Follow::next_batch);
+    let stream = futures_util::StreamExt::flat_map(stream, |batch| {
+        futures_util::stream::iter(batch.into_iter().map(Ok))
     });
     let stream =
         futures_util::StreamExt::take_until(stream, crate::web::stopped(state.stop.clone()));
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// One display's stream: the calls of its site after `after`, the last one sent.
+struct Follow {
+    state: AppState,
+    site_id: i64,
+    events: tokio::sync::broadcast::Receiver<crate::db::Event>,
+    after: i64,
+    started: bool,
+}
+
+impl Follow {
+    /// The next events to send; `None` ends the stream (the display reconnects and resumes).
+    async fn next_batch(mut self) -> Option<(Vec<Event>, Follow)> {
+        use tokio::sync::broadcast::error::RecvError;
+        if !self.started {
+            self.started = true;
+            let mut batch = vec![Event::default().retry(DISPLAY_RETRY)];
+            batch.extend(self.new_calls().await?);
+            return Some((batch, self));
+        }
+        let changed = || Event::default().event("changed").data("{}");
+        loop {
+            let e = match self.events.recv().await {
+                Ok(e) => e,
+                // Events were dropped here, or other nodes' lost while listening restarted:
+                // the database has every call; the counts are fetched again.
+                Err(RecvError::Lagged(_)) => return self.resync(changed()).await,
+                Err(RecvError::Closed) => return None,
+            };
+            if e.topic == crate::db::RESUMED {
+                return self.resync(changed()).await;
+            }
+            if e.payload.get("site").and_then(|s| s.as_i64()) != Some(self.site_id) {
+                continue;
+            }
+            match e.topic.as_str() {
+                "queue.called" => {
+                    let calls = self.new_calls().await?;
+                    // Already sent with an earlier call's read: nothing new.
+                    if !calls.is_empty() {
+                        return Some((calls, self));
+                    }
+                }
+                "queue.changed" => return Some((vec![changed()], self)),
+                _ => {}
+            }
+        }
+    }
+
+    async fn resync(mut self, changed: Event) -> Option<(Vec<Event>, Follow)> {
+        let mut batch = self.new_calls().await?;
+        batch.push(changed);
+        Some((batch, self))
+    }
+
+    /// The calls after the last one sent, oldest first; `None` when the database cannot say.
+    async fn new_calls(&mut self) -> Option<Vec<Event>> {
+        let mut out = Vec::new();
+        loop {
+            let now = self.state.clock.now_ms();
+            let today = self.state.clock.today().to_string();
+            let page = match super::calls_after(
+                &self.state.db,
+                self.site_id,
+                &today,
+                self.after,
+                CALLS_PAGE,
+            )
+            .await
+            {
+                Ok(page) => page,
+                Err(e) => {
+                    // Ending the stream makes the display reconnect and resume from the last
+                    // call it got, on whichever node answers.
+                    tracing::warn!(error = %e, "cannot read the calls for a display; ending its stream");
+                    return None;
+                }
+            };
+            let full = page.len() as i64 == CALLS_PAGE;
+            for call in page {
+                self.after = call.id;
+                let data = serde_json::json!({
+                    "number": call.number,
+                    "window": call.window,
+                    "recall": call.recall,
+                    "site": call.site,
+                    "id": call.id,
+                    "quiet": now - call.at > SPOKEN_WITHIN_MS,
+                });
+                out.push(
+                    Event::default()
+                        .id(call.id.to_string())
+                        .event("call")
+                        .data(data.to_string()),
+                );
+            }
+            if !full {
+                return Some(out);
+            }
+        }
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -1090,6 +1228,8 @@ struct WindowDisplay {
     current: Option<String>,
     /// The supervision card of the officer at the window (服务监督牌), while it is open.
     officer: Option<crate::supervision::Card>,
+    /// The event id the page's call stream starts after.
+    calls_after: i64,
 }
 
 /// The small display above one window: the ticket it is serving, live, and the supervision
@@ -1100,6 +1240,8 @@ async fn window_display(
     Path((code, number)): Path<(String, i64)>,
 ) -> AppResult<WindowDisplay> {
     let site = site_by_code(&state, &code).await?;
+    // Before the current ticket is read: a call made after it is sent on the stream.
+    let calls_after = super::calls_baseline(&state.db, site.id).await?;
     let window = crate::sites::windows_of(state.db.reader(), site.id)
         .await?
         .into_iter()
@@ -1118,6 +1260,7 @@ async fn window_display(
         .and_then(|w| w.officer_id);
     let officer = crate::supervision::web::card_of(&state, holder).await?;
     Ok(WindowDisplay {
+        calls_after,
         officer,
         kind: window.kind.name(page.lang).to_string(),
         page,

@@ -808,18 +808,30 @@ impl TestApp {
     #[allow(dead_code)]
     pub async fn api_session(&self, username: &str, password: &str) -> (reqwest::Client, String) {
         let c = self.client();
-        let me: serde_json::Value = c
-            .post(self.url("/api/v1/session"))
-            .json(&serde_json::json!({"username": username, "password": password}))
-            .send()
-            .await
-            .expect("session")
-            .json()
-            .await
-            .expect("me");
-        let csrf = me["csrf_token"].as_str().expect("a CSRF token").to_owned();
+        let csrf = sign_in(&c, &self.base, username, password).await;
         (c, csrf)
     }
+}
+
+/// Signs `client` (which keeps cookies) in at the server `base` through the JSON API; returns
+/// the CSRF token for state-changing calls.
+#[allow(dead_code)]
+pub async fn sign_in(
+    client: &reqwest::Client,
+    base: &str,
+    username: &str,
+    password: &str,
+) -> String {
+    let me: serde_json::Value = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("session")
+        .json()
+        .await
+        .expect("me");
+    me["csrf_token"].as_str().expect("a CSRF token").to_owned()
 }
 
 /// `actor`'s grant for the duty a use case asks for (inferred from the call): the tests'
