@@ -38,6 +38,10 @@ pub struct Config {
     /// SQLite `synchronous` level: `full` (default: an acknowledged write survives power loss)
     /// or `normal` (survives a killed process, not power loss). See docs/decisions/002.
     pub sqlite_synchronous: String,
+    /// SQLite: the bound of the write-ahead log in MiB (0: none). Past half of it the log is
+    /// checkpointed and restarted even while readers are always in it (issue 17: unbounded, a
+    /// booking storm grew it past 500 MiB).
+    pub sqlite_wal_limit_mib: u64,
     /// Maximum pooled database connections.
     pub db_max_connections: u32,
     /// R2 no-show rule: this many no-shows within `no_show_window_days` block online booking
@@ -317,6 +321,7 @@ impl Default for Config {
             lockout_minutes: 15,
             count_adjusted_workdays: true,
             sqlite_synchronous: "full".into(),
+            sqlite_wal_limit_mib: 64,
             db_max_connections: 16,
             no_show_limit: 3,
             no_show_window_days: 180,
@@ -367,6 +372,14 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// [`Config::sqlite_wal_limit_mib`] in bytes, `i64::MAX` for no bound.
+    pub fn sqlite_wal_limit_bytes(&self) -> i64 {
+        match self.sqlite_wal_limit_mib {
+            0 => i64::MAX,
+            mib => i64::try_from(mib.saturating_mul(1024 * 1024)).unwrap_or(i64::MAX),
+        }
+    }
+
     /// Defaults, then the file (if given), then the environment.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
         let mut config = match file {
@@ -535,6 +548,9 @@ impl Config {
             }
             self.sqlite_synchronous = v;
         }
+        if let Some(v) = get("ONETRIP_SQLITE_WAL_LIMIT_MIB") {
+            self.sqlite_wal_limit_mib = parse("ONETRIP_SQLITE_WAL_LIMIT_MIB", v)?;
+        }
         if let Some(v) = get("ONETRIP_DB_MAX_CONNECTIONS") {
             self.db_max_connections = parse("ONETRIP_DB_MAX_CONNECTIONS", v)?;
         }
@@ -604,6 +620,7 @@ mod tests {
         assert_eq!(parsed.listen, d.listen);
         assert_eq!(parsed.session_idle_minutes, d.session_idle_minutes);
         assert_eq!(parsed.sqlite_synchronous, d.sqlite_synchronous);
+        assert_eq!(parsed.sqlite_wal_limit_mib, d.sqlite_wal_limit_mib);
         assert_eq!(parsed.bureau.complaint_phone, d.bureau.complaint_phone);
         assert_eq!(parsed.retention, d.retention);
     }

@@ -57,10 +57,9 @@ pub struct DbOptions {
     pub pg_schema: Option<String>,
     /// SQLite: the bound of the write-ahead log in bytes. Past half of it the checkpointer
     /// restarts the log from its beginning (issue 17: under a booking storm with readers always
-    /// in the log, a passive checkpoint never lets it restart, and it grew to 965 MB). A
-    /// restart holds the writer while it waits for readers, and what that costs the booking
-    /// p99 is not settled yet (docs/BENCHMARKS.md): by default there is no bound (`i64::MAX`),
-    /// as before; tests and deployments that want one set it.
+    /// in the log, a passive checkpoint never lets it restart, and it grew to 965 MB). The
+    /// server sets it from `ONETRIP_SQLITE_WAL_LIMIT_MIB` (64 MiB by default); a bare
+    /// `DbOptions::default()` (tools, tests) has none.
     pub sqlite_wal_limit_bytes: i64,
 }
 

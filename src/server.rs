@@ -80,7 +80,7 @@ pub async fn open_db(config: &Config) -> Result<Db, StartError> {
             max_connections: config.db_max_connections,
             sqlite_synchronous: config.sqlite_synchronous.clone(),
             pg_schema: None,
-            ..DbOptions::default()
+            sqlite_wal_limit_bytes: config.sqlite_wal_limit_bytes(),
         },
     )
     .await?;

@@ -15,13 +15,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
@@ -245,7 +244,7 @@ pub fn app(state: AppState) -> Router {
         .layer(
             // Listed outermost first.
             ServiceBuilder::new()
-                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(SetRequestIdLayer::x_request_id(middleware::MakeRequestId))
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(TraceLayer::new_for_http().make_span_with(middleware::make_span))
                 .layer(axum::middleware::from_fn(middleware::record_metrics))
@@ -258,18 +257,10 @@ pub fn app(state: AppState) -> Router {
                 ))
                 .layer(CompressionLayer::new())
                 .layer(axum::middleware::from_fn(middleware::security_headers))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    HeaderName::from_static("cache-control"),
-                    HeaderValue::from_static("no-store"),
-                ))
                 .layer(tower_http::csrf::CsrfLayer::new())
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
                     middleware::negotiate_language,
-                ))
-                .layer(axum::middleware::from_fn_with_state(
-                    state.clone(),
-                    middleware::client_address,
                 ))
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),

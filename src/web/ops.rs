@@ -18,7 +18,13 @@ use super::AppState;
 pub fn metrics_handle() -> Option<PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
     HANDLE
-        .get_or_init(|| PrometheusBuilder::new().install_recorder().ok())
+        .get_or_init(|| {
+            let handle = PrometheusBuilder::new().install_recorder().ok();
+            if handle.is_some() {
+                super::middleware::RequestMetrics::enable();
+            }
+            handle
+        })
         .clone()
 }
 
