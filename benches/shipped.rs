@@ -24,7 +24,13 @@
 //!   2. availability of the first day,
 //!   3. bookings of the first day as fast as they come, until full (+10 % refused as full),
 //!   4. availability again, on the full day,
-//!   5. bookings of the second day at `ONETRIP_BENCH_RATE` per second offered (default 5,000).
+//!   5. bookings of the second day at `ONETRIP_BENCH_RATE` per second offered (default 5,000);
+//!   6. with `ONETRIP_BENCH_STORM_SECONDS` (default 0: none), a storm: bookings of the later
+//!      open days at `ONETRIP_BENCH_STORM_RATE` per second (default 2,000), a line a minute
+//!      with the log's size — the bound of the write-ahead log under minutes of writes.
+//!
+//! `ONETRIP_BENCH_PG=postgres://…/db`: the server runs on a fresh database `onetrip_shipped` of
+//! that PostgreSQL server instead (dropped and created at the start).
 //!
 //! Each phase also prints the server's CPU (cores busy, and CPU per answer) and the load
 //! generator's own CPU (a phase where it is near 100 % of its core measures the generator, not
@@ -153,7 +159,15 @@ impl Drop for Reaped {
 fn orchestrate() {
     let clients: usize = env_or("ONETRIP_BENCH_CLIENTS", 2000);
     let capacity: i64 = env_or("ONETRIP_BENCH_CAPACITY", 20_000);
+    let storm_seconds: f64 = env_or("ONETRIP_BENCH_STORM_SECONDS", 0.0);
+    let storm_rate: f64 = env_or("ONETRIP_BENCH_STORM_RATE", 2000.0);
+    let storm_places = (storm_seconds * storm_rate * 1.02).ceil() as i64;
     let dir = tempfile::tempdir().expect("tempdir");
+    // PostgreSQL instead of SQLite: a fresh database `onetrip_shipped` on that server.
+    let pg = std::env::var("ONETRIP_BENCH_PG")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let pg_url = pg.as_deref().map(fresh_pg_database);
     let files = DbFiles {
         db: dir.path().join("onetrip-data/onetrip.db"),
         wal: dir.path().join("onetrip-data/onetrip.db-wal"),
@@ -196,6 +210,7 @@ fn orchestrate() {
             .env("ONETRIP_LISTEN", &addr)
             .env("ONETRIP_BOOKING_ATTEMPTS_PER_IP_HOUR", "0")
             .env("ONETRIP_BOOKING_ATTEMPTS_PER_ID_HOUR", "0")
+            .envs(pg_url.iter().map(|u| ("DATABASE_URL", u.as_str())))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -240,20 +255,38 @@ fn orchestrate() {
         .enable_all()
         .build()
         .expect("runtime");
-    let (days, per_slot, slots_per_day) = runtime.block_on(open_quota(&addr, &password, capacity));
+    let (days, per_slot, slots_per_day, storm_days) =
+        runtime.block_on(open_quota(&addr, &password, capacity, storm_places));
     let places = per_slot * slots_per_day as i64;
 
     println!(
-        "onetrip shipped-server benchmark: {ONETRIP} serve (SQLite, synchronous=full, limits off, RUST_LOG=warn), \
-         {clients} keep-alive connections on loopback, days {} and {} x {slots_per_day} slots x {per_slot} places, {} cores",
+        "onetrip shipped-server benchmark: {ONETRIP} serve ({}, limits off, RUST_LOG=warn), \
+         {clients} keep-alive connections on loopback, days {} and {} x {slots_per_day} slots x {per_slot} places, {} cores{}",
+        if pg_url.is_some() {
+            "PostgreSQL"
+        } else {
+            "SQLite, synchronous=full"
+        },
         days[0],
         days[1],
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        if storm_seconds > 0.0 {
+            format!(
+                "; then a storm of {storm_rate:.0} bookings/s for {storm_seconds:.0} s over {}",
+                storm_days.join(", ")
+            )
+        } else {
+            String::new()
+        }
     );
 
     // The log's size and the database's, sampled while the load runs.
     std::thread::sleep(Duration::from_millis(1500));
-    let before = files.total();
+    let size = |runtime: &tokio::runtime::Runtime| match &pg_url {
+        Some(url) => runtime.block_on(pg_size(url)),
+        None => files.total(),
+    };
+    let before = size(&runtime);
     let wal_peak = Arc::new(AtomicU64::new(0));
     let sampling = Arc::new(AtomicBool::new(true));
     let sampler = {
@@ -275,13 +308,17 @@ fn orchestrate() {
         .env("ONETRIP_BENCH_SERVER_PID", server_pid.to_string())
         .env("ONETRIP_BENCH_DAYS", days.join(","))
         .env("ONETRIP_BENCH_PLACES", places.to_string())
+        .env("ONETRIP_BENCH_STORM_DAYS", storm_days.join(","))
+        .env("ONETRIP_BENCH_WAL", &files.wal)
+        .env("ONETRIP_BENCH_STORM_SECONDS", storm_seconds.to_string())
+        .env("ONETRIP_BENCH_STORM_RATE", storm_rate.to_string())
         .status()
         .expect("load generator");
     assert!(status.success(), "the load generator failed");
     sampling.store(false, Ordering::Relaxed);
     let _ = sampler.join();
     let hwm = vm_hwm_mib(server_pid);
-    let running = files.total();
+    let running = size(&runtime);
     println!(
         "load generator {}; server peak memory (VmHWM) {hwm:.1} MiB; bare axum peak memory {:.1} MiB",
         core.map_or("not pinned".to_string(), |c| format!("pinned to core {c}")),
@@ -301,7 +338,7 @@ fn orchestrate() {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let after = files.total();
+    let after = size(&runtime);
     let warnings = std::fs::read_to_string(&log_path).unwrap_or_default();
     let warning_lines: Vec<&str> = warnings.lines().filter(|l| l.contains("WARN")).collect();
     println!(
@@ -312,7 +349,12 @@ fn orchestrate() {
             .map_or(String::new(), |l| format!(", the first: {l}"))
     );
 
-    runtime.block_on(verify(&files, &days, before, running, after, &wal_peak));
+    let mut checked = days.clone();
+    checked.extend(storm_days);
+    let url = pg_url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", files.db.display()));
+    runtime.block_on(verify(&url, &checked, (before, running, after), &wal_peak));
 }
 
 /// Reads a JSON body, or says what came instead.
@@ -326,7 +368,12 @@ async fn json(res: reqwest::Response, what: &str) -> serde_json::Value {
 /// What an administrator does before a release morning: finds the next open days, signs in,
 /// replaces the one-time password, and adds peak capacity to two days. Returns the days, the
 /// places per slot and the slots per day.
-async fn open_quota(addr: &str, password: &str, capacity: i64) -> (Vec<String>, i64, usize) {
+async fn open_quota(
+    addr: &str,
+    password: &str,
+    capacity: i64,
+    storm_places: i64,
+) -> (Vec<String>, i64, usize, Vec<String>) {
     let base = format!("http://{addr}");
     let http = reqwest::Client::builder()
         .cookie_store(true)
@@ -371,11 +418,17 @@ async fn open_quota(addr: &str, password: &str, capacity: i64) -> (Vec<String>, 
             slots = slots.max(list.len());
             days.push((day, list));
         }
-        if days.len() == 2 {
+        if days.len() == 2 && storm_places == 0 {
             break;
         }
     }
-    assert_eq!(days.len(), 2, "two open days in the booking window");
+    assert!(days.len() >= 2, "two open days in the booking window");
+    // The storm books the open days after the first two.
+    let storm_days: Vec<String> = days.split_off(2).into_iter().map(|(d, _)| d).collect();
+    assert!(
+        storm_places == 0 || !storm_days.is_empty(),
+        "open days for the storm"
+    );
     let per_slot = (capacity + slots as i64 - 1) / slots as i64;
 
     let me = json(
@@ -427,20 +480,77 @@ async fn open_quota(addr: &str, password: &str, capacity: i64) -> (Vec<String>, 
             );
         }
     }
+    // The storm's days get 1,000 places a slot more per change over their whole range (rest
+    // days in between have no slots), as many changes as the storm needs.
+    if let (Some(first), Some(last)) = (storm_days.first(), storm_days.last()) {
+        let per_change = 1000 * slots as i64 * storm_days.len() as i64;
+        for _ in 0..(storm_places + per_change - 1) / per_change {
+            let res = http
+                .post(format!("{base}/api/v1/admin/sites/0001/capacity"))
+                .header("x-csrf-token", &csrf)
+                .json(&serde_json::json!({
+                    "line": "first_issue", "from": first, "to": last,
+                    "extra_online": 1000, "extra_phone": 0, "extra_onsite": 0,
+                    "reason": "storm (benchmark)"
+                }))
+                .send()
+                .await
+                .expect("capacity");
+            assert!(
+                res.status().is_success(),
+                "storm capacity: {}",
+                res.status()
+            );
+        }
+    }
     let days: Vec<String> = days.into_iter().map(|(d, _)| d).collect();
-    (days, per_slot, slots)
+    (days, per_slot, slots, storm_days)
 }
 
-async fn verify(
-    files: &DbFiles,
-    days: &[String],
-    before: u64,
-    running: u64,
-    after: u64,
-    wal_peak: &AtomicU64,
-) {
-    let url = format!("sqlite://{}", files.db.display());
-    let db = onetrip::db::Db::connect(&url, &onetrip::db::DbOptions::default())
+/// A new, empty database `onetrip_shipped` on the PostgreSQL server of `url`; its URL.
+fn fresh_pg_database(url: &str) -> String {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let db = onetrip::db::Db::connect(url, &onetrip::db::DbOptions::default())
+            .await
+            .expect("ONETRIP_BENCH_PG");
+        for sql in [
+            "DROP DATABASE IF EXISTS onetrip_shipped WITH (FORCE)",
+            "CREATE DATABASE onetrip_shipped",
+        ] {
+            sqlx::query(sql).execute(db.reader()).await.expect(sql);
+        }
+        db.close().await;
+    });
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let head = base.rfind('/').map_or(base, |i| &base[..i]);
+    match query {
+        Some(q) => format!("{head}/onetrip_shipped?{q}"),
+        None => format!("{head}/onetrip_shipped"),
+    }
+}
+
+/// The PostgreSQL database's size on disk.
+async fn pg_size(url: &str) -> u64 {
+    let db = onetrip::db::Db::connect(url, &onetrip::db::DbOptions::default())
+        .await
+        .expect("database");
+    let (bytes,): (i64,) = sqlx::query_as("SELECT pg_database_size(current_database())")
+        .fetch_one(db.reader())
+        .await
+        .expect("size");
+    db.close().await;
+    u64::try_from(bytes).unwrap_or(0)
+}
+
+async fn verify(url: &str, days: &[String], sizes: (u64, u64, u64), wal_peak: &AtomicU64) {
+    let (before, running, after) = sizes;
+    let db = onetrip::db::Db::connect(url, &onetrip::db::DbOptions::default())
         .await
         .expect("the database after the run");
     let (over,): (i64,) = sqlx::query_as(
@@ -649,6 +759,46 @@ fn generate_load() {
         .await;
         rated.print();
         cpu.print(rated.ok + rated.other);
+
+        // 6. The storm: bookings at a steady rate for minutes, one line a minute.
+        let storm_seconds: f64 = env_or("ONETRIP_BENCH_STORM_SECONDS", 0.0);
+        let storm_rate: f64 = env_or("ONETRIP_BENCH_STORM_RATE", 2000.0);
+        let storm_env = std::env::var("ONETRIP_BENCH_STORM_DAYS").unwrap_or_default();
+        if storm_seconds > 0.0 && !storm_env.is_empty() {
+            let mut storm_slots = Vec::new();
+            for day in storm_env.split(',') {
+                let c = &mut conns[0];
+                let status = c.send(&load::get(&host, &day_path(day))).await.expect("availability");
+                assert_eq!(status, 200, "availability of {day}");
+                let v: serde_json::Value = serde_json::from_slice(c.body()).expect("json");
+                storm_slots.extend(v["slots"].as_array().into_iter().flatten().filter_map(|s| s["slot_id"].as_i64()));
+            }
+            let storm_slots = Rc::new(storm_slots);
+            // People numbered after both days' (the second day's run used at most `places`).
+            let first_person = base + places + 1;
+            let next = Rc::new(Cell::new(0usize));
+            let mut left = storm_seconds;
+            let mut minute = 0;
+            while left > 0.0 {
+                minute += 1;
+                let seconds = left.min(60.0);
+                left -= seconds;
+                let (n, ids, h) = (next.clone(), storm_slots.clone(), host.clone());
+                let cpu = Cpu::start(&server_pid);
+                let mut s = load::run_phase(&format!("storm minute {minute}, {storm_rate:.0}/s"), &mut conns, Pace::Open { per_second: storm_rate, seconds }, 201, move |_, _| {
+                    let person = n.get();
+                    n.set(person + 1);
+                    Some(booking_request(&h, ids[person % ids.len()], (first_person + person) as u32))
+                })
+                .await;
+                s.print();
+                cpu.print(s.ok + s.other);
+                let wal = std::env::var("ONETRIP_BENCH_WAL").unwrap_or_default();
+                if Path::new(&wal).exists() {
+                    println!("{:<44} log {:.1} MiB now", "", file_len(Path::new(&wal)) as f64 / 1048576.0);
+                }
+            }
+        }
 
         println!(
             "onetrip /livez = {:.1} % of bare axum; bookings (most) = {:.1} % of bare axum; availability full/empty = {:.2}; {} refusals as full; {} connections at the end",

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -170,9 +170,7 @@ impl tower_http::request_id::MakeRequestId for MakeRequestId {
 
 /// Headers that keep pages from being framed, sniffed, cached or leaking referrers, and a strict
 /// content-security policy (no inline scripts or styles anywhere in the app).
-pub async fn security_headers(req: Request, next: Next) -> Response {
-    let kiosk_page = is_kiosk_page(req.uri().path());
-    let mut res = next.run(req).await;
+fn secure(mut res: Response, kiosk_page: bool) -> Response {
     let h = res.headers_mut();
     // Nothing is cached unless a handler says how (static files, scripts).
     if kiosk_page || !h.contains_key(header::CACHE_CONTROL) {
@@ -216,7 +214,6 @@ fn is_kiosk_page(path: &str) -> bool {
 
 /// Works out the client's address once (through the configured trusted proxies) for the rate
 /// limits, the audit log and sign-in throttling.
-/// The client's address as seen through the trusted proxies, for the per-address limits.
 fn note_client_address(state: &AppState, req: &mut Request) {
     if !state.config.trusted_proxies.is_empty()
         && let Some(peer) = req
@@ -236,14 +233,8 @@ fn note_client_address(state: &AppState, req: &mut Request) {
 }
 
 /// Picks the reader's language: `?lang=` (remembered in a cookie), the `lang` cookie,
-/// `Accept-Language`, then zh-CN; and notes the client's address (one layer for both: each
-/// layer is cloned for every request).
-pub async fn negotiate_language(
-    State(state): State<AppState>,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    note_client_address(&state, &mut req);
+/// `Accept-Language`, then zh-CN. Returns it and the `?lang=` choice, if any.
+fn pick_language(req: &Request) -> (Lang, Option<Lang>) {
     // Language codes need no decoding: a plain look at the query, not a parse of all of it
     // (availability asks with a query on every call).
     let from_query = req.uri().query().and_then(|q| {
@@ -260,9 +251,18 @@ pub async fn negotiate_language(
                 .and_then(Lang::from_accept_language)
         })
         .unwrap_or_default();
-    req.extensions_mut().insert(lang);
-    let mut res = next.run(req).await;
-    if let Some(l) = from_query {
+    (lang, from_query)
+}
+
+/// The language's headers on the answer: `Content-Language`, and the cookie that remembers a
+/// choice made with `?lang=`.
+fn language_headers(
+    state: &AppState,
+    mut res: Response,
+    lang: Lang,
+    chosen: Option<Lang>,
+) -> Response {
+    if let Some(l) = chosen {
         res.headers_mut().append(
             header::SET_COOKIE,
             set_cookie(
@@ -292,17 +292,7 @@ fn wants_json(req: &Request) -> bool {
 
 /// Turns an [`AppError`] into JSON for the API or a page for people, in the reader's language.
 /// A page that needs a signed-in officer sends the browser to the sign-in page instead.
-pub async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let lang = req.extensions().get::<Lang>().copied().unwrap_or_default();
-    let json = wants_json(&req);
-    // Shared, not copied: only an error reads it.
-    let uri = req.uri().clone();
-    let csrf = req
-        .extensions()
-        .get::<CsrfToken>()
-        .map(|t| t.0.clone())
-        .unwrap_or_default();
-    let res = next.run(req).await;
+fn render_error(state: &AppState, res: Response, lang: Lang, json: bool, uri: &Uri) -> Response {
     let Some(PendingError(err)) = res.extensions().get::<PendingError>().cloned() else {
         return res;
     };
@@ -326,10 +316,12 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
         let next = serde_urlencoded::to_string([("next", path_and_query)]).unwrap_or_default();
         return Redirect::to(&format!("/login?{next}")).into_response();
     }
+    // An error page's forms (the language switch) carry no token: the cookie a first visit
+    // would get is not set on an error.
     let page = ErrorPage::new(
         lang,
-        csrf,
-        &state,
+        String::new(),
+        state,
         uri.path(),
         status,
         err.code(),
@@ -358,10 +350,14 @@ fn is_multipart(headers: &axum::http::HeaderMap) -> bool {
 }
 
 /// Gives every browser a CSRF token cookie and checks it on every state-changing request:
-/// forms carry it in the `csrf_token` field, scripts in the `X-CSRF-Token` header. This sits
-/// under the Origin/Sec-Fetch-Site check (`CsrfLayer`), so a forged request must beat both.
+/// forms carry it in the `csrf_token` field, scripts in the `X-CSRF-Token` header. The
+/// Origin/Sec-Fetch-Site check (`CsrfLayer`) stands behind it, so a forged request must beat
+/// both. Returns the request to go on with and the cookie to set, or the refusal.
 /// API calls that carry no session cookie hold no ambient authority and need no token.
-pub async fn csrf_token(State(state): State<AppState>, req: Request, next: Next) -> Response {
+async fn check_csrf(
+    state: &AppState,
+    req: Request,
+) -> Result<(Request, Option<HeaderValue>), Response> {
     let existing = cookie(req.headers(), CSRF_COOKIE).filter(|t| is_token(t));
     // The operations endpoints take no forms: like the API, they hold no ambient authority.
     let is_api = req.uri().path().starts_with("/api/")
@@ -400,7 +396,7 @@ pub async fn csrf_token(State(state): State<AppState>, req: Request, next: Next)
             if has_session
                 && !header_token.is_some_and(|h| !fresh && crypto::constant_time_eq(&h, &token))
             {
-                return reject();
+                return Err(reject());
             }
             Request::from_parts(parts, body)
         } else if is_multipart(&parts.headers) {
@@ -417,18 +413,18 @@ pub async fn csrf_token(State(state): State<AppState>, req: Request, next: Next)
                     })
             });
             if fresh || !submitted.is_some_and(|s| crypto::constant_time_eq(&s, &token)) {
-                return reject();
+                return Err(reject());
             }
             Request::from_parts(parts, body)
         } else {
             let bytes = match to_bytes(body, MAX_FORM_BYTES).await {
                 Ok(b) => b,
                 Err(_) => {
-                    return AppError::new(
+                    return Err(AppError::new(
                         StatusCode::PAYLOAD_TOO_LARGE,
                         CommonError::BadRequest("form too large".into()),
                     )
-                    .into_response();
+                    .into_response());
                 }
             };
             let submitted = header_token.or_else(|| {
@@ -442,27 +438,52 @@ pub async fn csrf_token(State(state): State<AppState>, req: Request, next: Next)
                     })
             });
             if fresh || !submitted.is_some_and(|s| crypto::constant_time_eq(&s, &token)) {
-                return reject();
+                return Err(reject());
             }
             Request::from_parts(parts, Body::from(bytes))
         }
     } else {
         Request::from_parts(parts, body)
     };
-    let mut res = next.run(req).await;
-    if fresh && (!is_api || hands_out) {
-        res.headers_mut().append(
-            header::SET_COOKIE,
-            set_cookie(
-                CSRF_COOKIE,
-                &token,
-                None,
-                state.config.cookie_secure,
-                "Strict",
-            ),
-        );
-    }
-    res
+    let cookie = (fresh && (!is_api || hands_out)).then(|| {
+        set_cookie(
+            CSRF_COOKIE,
+            &token,
+            None,
+            state.config.cookie_secure,
+            "Strict",
+        )
+    });
+    Ok((req, cookie))
+}
+
+/// The application's layer around every route, in this order: the client's address and
+/// language; the CSRF token (refusing a forged change); then, on the way out, an error
+/// rendered in the reader's language (JSON for the API, a page or a sign-in redirect for
+/// browsers), the language's headers and the security headers. One layer rather than one per
+/// concern: axum clones each layer's inner stack and boxes its future for every request, and
+/// four of them were a tenth of `/livez`'s time (issue 17).
+pub async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let kiosk_page = is_kiosk_page(req.uri().path());
+    note_client_address(&state, &mut req);
+    let (lang, chosen) = pick_language(&req);
+    req.extensions_mut().insert(lang);
+    let json = wants_json(&req);
+    // Shared, not copied: only an error reads it.
+    let uri = req.uri().clone();
+    let res = match check_csrf(&state, req).await {
+        Ok((req, cookie)) => {
+            let mut res = next.run(req).await;
+            if let Some(c) = cookie {
+                res.headers_mut().append(header::SET_COOKIE, c);
+            }
+            res
+        }
+        Err(refused) => refused,
+    };
+    let res = render_error(&state, res, lang, json, &uri);
+    let res = language_headers(&state, res, lang, chosen);
+    secure(res, kiosk_page)
 }
 
 fn reject() -> Response {

@@ -256,20 +256,12 @@ pub fn app(state: AppState) -> Router {
                     Duration::from_secs(30),
                 ))
                 .layer(CompressionLayer::new())
-                .layer(axum::middleware::from_fn(middleware::security_headers))
-                .layer(tower_http::csrf::CsrfLayer::new())
                 .layer(axum::middleware::from_fn_with_state(
                     state.clone(),
-                    middleware::negotiate_language,
+                    middleware::edge,
                 ))
-                .layer(axum::middleware::from_fn_with_state(
-                    state.clone(),
-                    middleware::render_errors,
-                ))
-                .layer(axum::middleware::from_fn_with_state(
-                    state.clone(),
-                    middleware::csrf_token,
-                )),
+                // Inside `edge`, so its refusals carry the security headers too.
+                .layer(tower_http::csrf::CsrfLayer::new()),
         )
         .with_state(state)
 }
