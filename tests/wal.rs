@@ -88,10 +88,12 @@ async fn the_log_restarts_under_a_storm_and_stays_near_its_bound() {
         "a storm: {through} bytes written, more than three times the bound"
     );
     // The log restarts when it passes half its bound and the readers of the moment let it
-    // (within 250 ms): what is written in between is the overshoot. Unbounded, the log would
-    // hold everything written (and more: whole pages).
+    // (within 250 ms, tried again every 100 ms): what is written in between is the overshoot,
+    // a few times this tiny bound in a debug build on a loaded machine (2.6–4.1 MiB seen, the
+    // latter during the whole suite). Unbounded, the log would hold everything written (and
+    // more: whole pages).
     assert!(
-        largest <= 4 * LIMIT && 2 * largest < through,
+        largest <= 6 * LIMIT && 3 * largest < through,
         "the log peaked at {largest} bytes for a bound of {LIMIT}, with {through} written"
     );
 }
