@@ -29,6 +29,8 @@
 //!      open days at `ONETRIP_BENCH_STORM_RATE` per second (default 2,000), a line a minute
 //!      with the log's size — the bound of the write-ahead log under minutes of writes.
 //!
+//! `ONETRIP_BENCH_SERVER_X=v` sets `ONETRIP_X=v` for the server (one setting changed on purpose).
+//!
 //! `ONETRIP_BENCH_PG=postgres://…/db`: the server runs on a fresh database `onetrip_shipped` of
 //! that PostgreSQL server instead (dropped and created at the start).
 //!
@@ -211,6 +213,12 @@ fn orchestrate() {
             .env("ONETRIP_BOOKING_ATTEMPTS_PER_IP_HOUR", "0")
             .env("ONETRIP_BOOKING_ATTEMPTS_PER_ID_HOUR", "0")
             .envs(pg_url.iter().map(|u| ("DATABASE_URL", u.as_str())))
+            // `ONETRIP_BENCH_SERVER_X=v` sets `ONETRIP_X=v` for the server: one setting changed
+            // on purpose, to compare (e.g. `ONETRIP_BENCH_SERVER_SQLITE_WAL_LIMIT_MIB=0`).
+            .envs(std::env::vars().filter_map(|(k, v)| {
+                k.strip_prefix("ONETRIP_BENCH_SERVER_")
+                    .map(|rest| (format!("ONETRIP_{rest}"), v))
+            }))
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
