@@ -114,6 +114,22 @@ pub struct Db {
 
 /// Copies the whole log into the database and truncates it, on the writer's own connection (so
 /// no write of this process is under way), waiting at most 250 ms for readers.
+/// Sends `event` to every node's listener (PostgreSQL); inside a transaction, on its commit.
+async fn notify<'e>(
+    ex: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    channel: &str,
+    event: &Event,
+) -> Result<(), sqlx::Error> {
+    // An `Event` is a string and a JSON value: it always serialises.
+    let text = serde_json::to_string(event).unwrap_or_default();
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(channel)
+        .bind(&text)
+        .execute(ex)
+        .await
+        .map(|_| ())
+}
+
 async fn restart_log(write: &AnyPool) -> Result<(), sqlx::Error> {
     let mut conn = write.acquire().await?;
     sqlx::query("PRAGMA busy_timeout = 250")
@@ -370,12 +386,7 @@ impl Db {
                     self.events.clone(),
                 );
                 tokio::spawn(async move {
-                    let text = serde_json::to_string(&event).unwrap_or_default();
-                    let sent = sqlx::query("SELECT pg_notify($1, $2)")
-                        .bind(&channel)
-                        .bind(&text)
-                        .execute(&pool)
-                        .await;
+                    let sent = notify(&pool, &channel, &event).await;
                     if let Err(e) = sent {
                         // The other nodes miss it; this node's displays still get it.
                         tracing::warn!(error = %e, "pg_notify failed; event delivered locally only");
@@ -407,12 +418,7 @@ impl Db {
         };
         match &self.relay {
             Some(relay) => {
-                let text = serde_json::to_string(&event).unwrap_or_default();
-                sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(&relay.channel)
-                    .bind(&text)
-                    .execute(conn)
-                    .await?;
+                notify(conn, &relay.channel, &event).await?;
                 Ok(InTransaction(None))
             }
             None => Ok(InTransaction(Some(event))),

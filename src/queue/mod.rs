@@ -510,6 +510,15 @@ pub struct CallEvent {
     pub at: i64,
 }
 
+/// A call as published on the bus: the call, and the id of the site's call before it, so a
+/// display that showed that one shows this one at once (any other reads what it missed).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Announced {
+    #[serde(flatten)]
+    pub call: CallEvent,
+    pub before: i64,
+}
+
 /// Records a call (or recall) of `t` at `window` by an officer at an instant in `tx`, and
 /// publishes it with the transaction; hand the result to `Db::committed` after the commit.
 #[allow(clippy::too_many_arguments)]
@@ -524,7 +533,7 @@ async fn record_call(
     recall: bool,
 ) -> Result<crate::db::InTransaction, sqlx::Error> {
     let kind = if recall { "recalled" } else { "called" };
-    let id = store::call_event(
+    let (id, before) = store::call_event(
         &mut *tx,
         window.site_id,
         t.id,
@@ -535,19 +544,22 @@ async fn record_call(
         detail,
     )
     .await?;
-    let call = CallEvent {
-        id,
-        site: window.site_id,
-        number: t.number.clone(),
-        window: window.number,
-        recall,
-        at,
+    let announced = Announced {
+        call: CallEvent {
+            id,
+            site: window.site_id,
+            number: t.number.clone(),
+            window: window.number,
+            recall,
+            at,
+        },
+        before,
     };
     ctx.db
         .publish_in(
             tx,
             "queue.called",
-            serde_json::to_value(call).unwrap_or_default(),
+            serde_json::to_value(announced).unwrap_or_default(),
         )
         .await
 }

@@ -60,6 +60,7 @@ pub async fn insert_ticket(
     .try_get("id")
 }
 
+/// Records one step of a ticket; returns the event's id.
 pub async fn event(
     conn: &mut AnyConnection,
     ticket_id: i64,
@@ -68,17 +69,17 @@ pub async fn event(
     window_id: Option<i64>,
     officer_id: Option<i64>,
     detail: serde_json::Value,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO ticket_events (ticket_id, at, kind, window_id, officer_id, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+) -> Result<i64, sqlx::Error> {
+    sqlx::query("INSERT INTO ticket_events (ticket_id, at, kind, window_id, officer_id, detail) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
         .bind(ticket_id)
         .bind(at)
         .bind(kind)
         .bind(window_id)
         .bind(officer_id)
         .bind(detail.to_string())
-        .execute(conn)
-        .await?;
-    Ok(())
+        .fetch_one(conn)
+        .await?
+        .try_get("id")
 }
 
 /// The key space of the advisory locks that number a site's calls (see [`call_event`]).
@@ -105,10 +106,12 @@ async fn lock_calls(conn: &mut AnyConnection, site_id: i64) -> Result<(), sqlx::
     Ok(())
 }
 
-/// Records a call or a recall (`kind`) and returns its event id: the call's id on every node,
-/// which the hall displays resume from. A site's calls are recorded one at a time (the call
-/// lock, held to commit), so their ids rise in the order they commit: whoever has seen call N
-/// has seen every earlier call of the site, and the calls after N are exactly the ones missed.
+/// Records a call or a recall (`kind`) and returns its event id — the call's id on every node,
+/// which the hall displays resume from — and the id of the site's call before it (0 if none).
+/// A site's calls are recorded one at a time (the call lock, held to commit), so their ids rise
+/// in the order they commit: whoever has seen call N has seen every earlier call of the site,
+/// the calls after N are exactly the ones missed, and a display whose last call is the one
+/// before can show this one without asking the database.
 #[allow(clippy::too_many_arguments)]
 pub async fn call_event(
     conn: &mut AnyConnection,
@@ -119,18 +122,34 @@ pub async fn call_event(
     window_id: i64,
     officer_id: i64,
     detail: serde_json::Value,
-) -> Result<i64, sqlx::Error> {
+) -> Result<(i64, i64), sqlx::Error> {
     lock_calls(&mut *conn, site_id).await?;
-    sqlx::query("INSERT INTO ticket_events (ticket_id, at, kind, window_id, officer_id, detail) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
-        .bind(ticket_id)
-        .bind(at)
-        .bind(kind)
-        .bind(window_id)
-        .bind(officer_id)
-        .bind(detail.to_string())
-        .fetch_one(conn)
+    let before: Option<i64> = sqlx::query("SELECT last_call FROM call_heads WHERE site_id = $1")
+        .bind(site_id)
+        .fetch_optional(&mut *conn)
         .await?
-        .try_get("id")
+        .map(|r| r.try_get("last_call"))
+        .transpose()?;
+    let id = event(
+        &mut *conn,
+        ticket_id,
+        at,
+        kind,
+        Some(window_id),
+        Some(officer_id),
+        detail,
+    )
+    .await?;
+    sqlx::query(
+        "INSERT INTO call_heads (site_id, last_call) VALUES ($1, $2) \
+         ON CONFLICT (site_id) DO UPDATE SET last_call = excluded.last_call",
+    )
+    .bind(site_id)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    // No head yet: the site has never called (the migration set one for every site that had).
+    Ok((id, before.unwrap_or(0)))
 }
 
 /// The newest event id now, taken under the site's call lock: no call of the site is numbered

@@ -1116,6 +1116,23 @@ async fn display_events(
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
+/// A call as a display receives it, its id as the event id. A call sent more than a minute after
+/// it was made (replayed after a cut) is `quiet`: shown, not read out.
+fn call_frame(call: &super::CallEvent, now: i64) -> Event {
+    let data = serde_json::json!({
+        "number": call.number,
+        "window": call.window,
+        "recall": call.recall,
+        "site": call.site,
+        "id": call.id,
+        "quiet": now - call.at > SPOKEN_WITHIN_MS,
+    });
+    Event::default()
+        .id(call.id.to_string())
+        .event("call")
+        .data(data.to_string())
+}
+
 /// One display's stream: the calls of its site after `after`, the last one sent.
 struct Follow {
     state: AppState,
@@ -1152,6 +1169,14 @@ impl Follow {
             }
             match e.topic.as_str() {
                 "queue.called" => {
+                    // The call right after the last one sent: shown as it came. Any other
+                    // (events lost, or reordered between nodes) reads what was missed.
+                    if let Ok(a) = serde_json::from_value::<super::Announced>(e.payload)
+                        && a.before == self.after
+                    {
+                        self.after = a.call.id;
+                        return Some((vec![call_frame(&a.call, self.state.clock.now_ms())], self));
+                    }
                     let calls = self.new_calls().await?;
                     // Already sent with an earlier call's read: nothing new.
                     if !calls.is_empty() {
@@ -1196,20 +1221,7 @@ impl Follow {
             let full = page.len() as i64 == CALLS_PAGE;
             for call in page {
                 self.after = call.id;
-                let data = serde_json::json!({
-                    "number": call.number,
-                    "window": call.window,
-                    "recall": call.recall,
-                    "site": call.site,
-                    "id": call.id,
-                    "quiet": now - call.at > SPOKEN_WITHIN_MS,
-                });
-                out.push(
-                    Event::default()
-                        .id(call.id.to_string())
-                        .event("call")
-                        .data(data.to_string()),
-                );
+                out.push(call_frame(&call, now));
             }
             if !full {
                 return Some(out);
