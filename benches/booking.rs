@@ -20,7 +20,7 @@
 mod support;
 
 use support::load::{self, Pace};
-use support::{env_or, peak_rss_mib};
+use support::{citizen, env_or, peak_rss_mib};
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -31,18 +31,6 @@ use onetrip::clock::Clock;
 use onetrip::config::Config;
 use onetrip::db::{Db, DbOptions};
 use onetrip::web;
-
-fn citizen(n: u32) -> String {
-    let first17 = format!(
-        "11010119{:02}{:02}{:02}{:03}",
-        50 + (n / 100_000) % 50,
-        1 + (n / 1000) % 12,
-        1 + (n / 12_000) % 28,
-        n % 1000
-    );
-    let check = onetrip::domain::id_number::IdNumber::check_digit_for(&first17).expect("digit");
-    format!("{first17}{check}")
-}
 
 const DAY_MAX: &str = "2026-03-04";
 const DAY_RATED: &str = "2026-03-05";

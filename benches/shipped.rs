@@ -42,8 +42,8 @@
 
 mod support;
 
-use support::env_or;
 use support::load::{self, Pace};
+use support::{citizen, env_or};
 
 use std::cell::Cell;
 use std::io::{BufRead, BufReader, Write};
@@ -63,18 +63,6 @@ fn main() {
         Ok("bare") => bare_axum(),
         _ => orchestrate(),
     }
-}
-
-fn citizen(n: u32) -> String {
-    let first17 = format!(
-        "11010119{:02}{:02}{:02}{:03}",
-        50 + (n / 100_000) % 50,
-        1 + (n / 1000) % 12,
-        1 + (n / 12_000) % 28,
-        n % 1000
-    );
-    let check = onetrip::domain::id_number::IdNumber::check_digit_for(&first17).expect("digit");
-    format!("{first17}{check}")
 }
 
 // ---- the bare axum server ---------------------------------------------------------------------

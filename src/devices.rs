@@ -209,11 +209,13 @@ pub struct Devices {
 
 impl Devices {
     /// Every device simulated, the payment simulator's signing key derived from the
-    /// personal-data key so every node of a deployment shares it.
+    /// personal-data key (version 1, so a rotation does not change it) so every node of a
+    /// deployment shares it.
     pub fn simulated_for(cipher: &crate::privacy::Cipher) -> Devices {
         use sha2::Digest;
         let key: [u8; 32] =
-            sha2::Sha256::digest(cipher.blind_index("onetrip payment simulator").as_bytes()).into();
+            sha2::Sha256::digest(cipher.stable_secret("onetrip payment simulator").as_bytes())
+                .into();
         Devices::simulated(key)
     }
 

@@ -286,6 +286,20 @@ async fn purge(config: &Config, dry_run: bool) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let clock = onetrip::clock::Clock::system();
+    // The purge spares people on the watch list by joining blind indexes, which a key
+    // rotation's rebuild holds under two forms for a while.
+    if !dry_run
+        && onetrip::rekey::rebuild_pending(&db)
+            .await
+            .map_err(|e| e.to_string())?
+    {
+        db.close().await;
+        return Err(
+            "a key rotation is still rebuilding the blind indexes (`onetrip key status`); \
+             purge once it is through"
+                .into(),
+        );
+    }
     let kinds = onetrip::retention::purge(
         &db,
         &clock,

@@ -10,10 +10,12 @@
 //! Keys have versions (`onetrip key rotate`, src/rekey): the first key is version 1 and its
 //! values carry no header (as before versions existed); a later version N is the file
 //! `<state_dir>/secret.key.N`, and its values start with [`VERSIONED`] and N. New values are
-//! sealed with the newest version held; every held version opens. The blind index stays keyed
-//! by version 1 (see [`Cipher::blind_index`]).
+//! sealed with the newest version held; every held version opens. Blind indexes follow the
+//! same versions (see [`BlindIndex`]): a rotation rebuilds them too, so a leaked old key no
+//! longer tells which stored rows belong to a guessed ID number.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use aes_gcm::aead::{Aead, KeyInit};
@@ -58,6 +60,7 @@ struct Sealer {
     version: u8,
     check: String,
     aead: Aes256Gcm,
+    index_key: [u8; 32],
 }
 
 /// Encrypts and indexes personal values.
@@ -65,16 +68,78 @@ pub struct Cipher {
     /// Held versions, oldest first; the last seals. A lock because a running server adopts a
     /// rotated key without restarting (src/rekey); reads take it for a moment only.
     keys: RwLock<Vec<Arc<Sealer>>>,
-    index_key: [u8; 32],
+    /// Whether every stored blind index is known to be under the newest version (the rebuild
+    /// after the last rotation is through): until then a look-up also tries the version before.
+    settled: AtomicBool,
 }
 
 impl Clone for Cipher {
     fn clone(&self) -> Cipher {
         Cipher {
             keys: RwLock::new(self.held()),
-            index_key: self.index_key,
+            settled: AtomicBool::new(self.settled.load(Ordering::Relaxed)),
         }
     }
+}
+
+/// A person's blind index (of an ID number or a phone number), in the forms a look-up must
+/// try. Equal values give equal indexes, and without the keys an index reveals nothing (ID
+/// numbers are too few to hash without a key).
+///
+/// Each key version has its own index key, chained: version 1's index is
+/// HMAC(k1, value) in 64 hexadecimal characters (as before versions existed), and version N's
+/// is `vN:` followed by HMAC(kN, index under N−1). A rotation's rebuild (src/rekey) can so bring
+/// every stored index forward without the value itself — the watch list, opt-outs and no-show
+/// lifts hold a person by index alone — and an old key alone matches nothing once it is done.
+/// While it runs, rows hold the newest form or the one before: writes store [`newest`]
+/// and look-ups try [`forms`].
+///
+/// [`newest`]: BlindIndex::newest
+/// [`forms`]: BlindIndex::forms
+#[derive(Clone, PartialEq, Eq)]
+pub struct BlindIndex {
+    newest: String,
+    previous: Option<String>,
+}
+
+impl std::fmt::Debug for BlindIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BlindIndex(..)")
+    }
+}
+
+impl BlindIndex {
+    /// The form new rows store.
+    pub fn newest(&self) -> &str {
+        &self.newest
+    }
+
+    /// The forms a look-up tries: the newest, and the one before while a rebuild may have left
+    /// rows under it (else the newest again, so queries bind a fixed number of values).
+    pub fn forms(&self) -> [&str; 2] {
+        [
+            &self.newest,
+            self.previous.as_deref().unwrap_or(&self.newest),
+        ]
+    }
+
+    /// Whether a stored index is this person's, in either form (in constant time).
+    pub fn matches(&self, stored: &str) -> bool {
+        let [a, b] = self.forms();
+        // Both compared always, so the time does not tell which form matched.
+        crypto::constant_time_eq(stored, a) | crypto::constant_time_eq(stored, b)
+    }
+}
+
+/// The key version a stored blind index is under: `None` for an erased one (src/retention) or
+/// anything else that is no index.
+pub fn index_version(stored: &str) -> Option<u8> {
+    if stored.len() == 64 && stored.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Some(1);
+    }
+    let (v, hex) = stored.strip_prefix('v')?.split_once(':')?;
+    let v: u8 = v.parse().ok()?;
+    (v >= 2 && hex.len() == 64).then_some(v)
 }
 
 impl std::fmt::Debug for Cipher {
@@ -97,10 +162,9 @@ impl Cipher {
     /// Builds the cipher from a 32-byte master key, as version 1 (separate sub-keys for
     /// encryption and index).
     pub fn new(master: &[u8; 32]) -> Cipher {
-        let index_key = derive(master, b"onetrip personal-data blind index v1");
         Cipher {
             keys: RwLock::new(vec![Arc::new(Sealer::new(1, master))]),
-            index_key,
+            settled: AtomicBool::new(true),
         }
     }
 
@@ -137,7 +201,14 @@ impl Cipher {
         if keys.iter().all(|k| k.version != version) {
             keys.push(Arc::new(Sealer::new(version, master)));
             keys.sort_by_key(|k| k.version);
+            self.settled.store(false, Ordering::Relaxed);
         }
+    }
+
+    /// Records whether every stored blind index is under the newest version (src/rekey tells,
+    /// once its rebuild is through); until then look-ups also try the version before.
+    pub fn set_indexes_settled(&self, settled: bool) {
+        self.settled.store(settled, Ordering::Relaxed);
     }
 
     /// The versions held and each one's check value, oldest first.
@@ -201,17 +272,50 @@ impl Cipher {
         Ok((version != current.version).then(|| current.seal(&plain)))
     }
 
-    /// The blind index of a value: equal values give equal indexes, and without the key the
-    /// index reveals nothing (ID numbers are too few to hash without a key).
-    ///
-    /// Keyed by version 1 whatever the newest version: the watch list, opt-outs, waiting lists
-    /// and no-show lifts hold a person only by this index, without a sealed copy to compute a
-    /// new index from, and every table must match every other (docs/OPERATIONS.md).
-    pub fn blind_index(&self, value: &str) -> String {
-        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.index_key)
-            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-        mac.update(value.as_bytes());
-        crypto::hex(&mac.finalize().into_bytes())
+    /// The blind index of a value (an ID number, a phone number), in the forms a look-up tries.
+    pub fn blind_index(&self, value: &str) -> BlindIndex {
+        let held = self.keys.read().unwrap_or_else(|p| p.into_inner());
+        let mut previous = None;
+        let mut index = String::new();
+        for (i, k) in held.iter().enumerate() {
+            let input = if i == 0 { value } else { index.as_str() };
+            let next = k.index(input);
+            previous = Some(std::mem::replace(&mut index, next));
+        }
+        let settled = held.len() == 1 || self.settled.load(Ordering::Relaxed);
+        BlindIndex {
+            newest: index,
+            previous: previous.filter(|p| !settled && !p.is_empty()),
+        }
+    }
+
+    /// The blind index of the value a sealed copy holds (e.g. an application's sealed ID number),
+    /// for looking a stored row's person up elsewhere in every form there.
+    pub fn blind_index_of_sealed(&self, sealed: &[u8]) -> Result<BlindIndex, OpenError> {
+        Ok(self.blind_index(&self.open(sealed)?))
+    }
+
+    /// A stored blind index brought forward to the newest version (the rebuild's step); `None`
+    /// when it is already newest, is no index (erased), or is under a version not held.
+    pub fn index_forward(&self, stored: &str) -> Option<String> {
+        let from = index_version(stored)?;
+        let held = self.held();
+        let mut index = stored.to_owned();
+        let mut moved = false;
+        for k in held.iter().filter(|k| k.version > from) {
+            index = k.index(&index);
+            moved = true;
+        }
+        // Every version between must be held for the chain to be the one look-ups compute.
+        let versions: Vec<u8> = held.iter().map(|k| k.version).collect();
+        let contiguous = versions.windows(2).all(|w| w[1] == w[0] + 1);
+        (moved && contiguous && versions.contains(&from)).then_some(index)
+    }
+
+    /// A secret derived from version 1's index key and a label, stable across rotations (the
+    /// payment simulator's signing key is one).
+    pub fn stable_secret(&self, label: &str) -> String {
+        self.version(1).map(|k| k.index(label)).unwrap_or_default()
     }
 }
 
@@ -228,10 +332,33 @@ impl Sealer {
         };
         let aead = <Aes256Gcm as KeyInit>::new_from_slice(&enc)
             .unwrap_or_else(|_| unreachable!("32-byte key"));
+        let index_key = if version == 1 {
+            derive(master, b"onetrip personal-data blind index v1")
+        } else {
+            derive(
+                master,
+                format!("onetrip personal-data blind index key version {version}").as_bytes(),
+            )
+        };
         Sealer {
             version,
             check: key_check(master),
             aead,
+            index_key,
+        }
+    }
+
+    /// This version's index of `input`: the value itself under version 1, the index under the
+    /// version before from version 2 on (see [`BlindIndex`]).
+    fn index(&self, input: &str) -> String {
+        let mut mac = <Hmac<Sha256> as hmac::KeyInit>::new_from_slice(&self.index_key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        mac.update(input.as_bytes());
+        let hex = crypto::hex(&mac.finalize().into_bytes());
+        if self.version == 1 {
+            hex
+        } else {
+            format!("v{}:{hex}", self.version)
         }
     }
 
@@ -406,10 +533,12 @@ mod tests {
     }
 
     #[test]
-    fn a_rotated_key_seals_every_version_opens_and_the_index_stays() {
+    fn a_rotated_key_seals_every_version_opens_and_the_index_moves_forward() {
         let c = Cipher::new(&[7u8; 32]);
         let old = c.seal("张三");
         let index = c.blind_index("11010519491231002X");
+        assert_eq!(index_version(index.newest()), Some(1));
+        assert_eq!(index.forms(), [index.newest(); 2], "one version, one form");
         c.adopt(2, &[9u8; 32]);
         assert_eq!(c.current_version(), 2);
         let new = c.seal("李四");
@@ -419,7 +548,37 @@ mod tests {
         let again = c.reseal(&old).expect("opens").expect("resealed");
         assert_eq!(c.open_with_version(&again).expect("v2"), ("张三".into(), 2));
         assert!(c.reseal(&again).expect("opens").is_none(), "already newest");
-        assert_eq!(c.blind_index("11010519491231002X"), index);
+        // The index moves to version 2, chained on version 1's; until the rebuild is through a
+        // look-up tries both forms, and the rebuild brings a stored one forward to the same.
+        let moved = c.blind_index("11010519491231002X");
+        assert_eq!(index_version(moved.newest()), Some(2));
+        assert_eq!(moved.forms(), [moved.newest(), index.newest()]);
+        assert!(moved.matches(index.newest()) && moved.matches(moved.newest()));
+        assert!(!moved.matches(c.blind_index("11010519491231003X").newest()));
+        assert_eq!(
+            c.index_forward(index.newest()).as_deref(),
+            Some(moved.newest())
+        );
+        assert_eq!(c.index_forward(moved.newest()), None, "already newest");
+        assert_eq!(c.index_forward("erased:12"), None);
+        c.set_indexes_settled(true);
+        let settled = c.blind_index("11010519491231002X");
+        assert_eq!(settled.forms(), [moved.newest(); 2]);
+        assert!(
+            !settled.matches(index.newest()),
+            "version 1's form no longer"
+        );
+        // Version 1's key alone cannot make version 2's index; the stable secret stays.
+        assert!(
+            !Cipher::new(&[7u8; 32])
+                .blind_index("11010519491231002X")
+                .matches(moved.newest())
+        );
+        assert_eq!(
+            c.stable_secret("s"),
+            Cipher::new(&[7u8; 32]).stable_secret("s")
+        );
+        assert_eq!(c.stable_secret("s"), index_of_v1(&[7u8; 32], "s"));
         assert!(
             Cipher::new(&[7u8; 32]).open(&new).is_err(),
             "v1 alone cannot"
@@ -438,6 +597,10 @@ mod tests {
         both.adopt(tricky[1].max(2), &[9u8; 32]);
         assert_eq!(both.open(&tricky).expect("falls back"), "王五");
         assert_eq!(c.versions().len(), 2);
+    }
+
+    fn index_of_v1(master: &[u8; 32], value: &str) -> String {
+        Cipher::new(master).blind_index(value).newest().to_owned()
     }
 
     #[test]

@@ -149,7 +149,7 @@ async fn a_mixed_crowd_is_decided_booking_by_booking(engine: Engine) {
         )
         .bind(*code)
         .bind(format!("2026-02-2{n}"))
-        .bind(&index)
+        .bind(index.newest())
         .bind(vec![0u8])
         .bind(now - (n as i64 + 1) * 86_400_000)
         .bind(slot)

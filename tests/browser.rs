@@ -3757,17 +3757,7 @@ async fn kiosk_check_in_by_id_card_in_chromium() {
     .await
     .expect("sqlite app");
     let card = onetrip::devices::simulated_card();
-    let day: serde_json::Value = app
-        .client()
-        .get(
-            app.url("/api/v1/appointments/availability?site=0001&line=first_issue&date=2026-03-02"),
-        )
-        .send()
-        .await
-        .expect("availability")
-        .json()
-        .await
-        .expect("json");
+    let day = common::hall_day(&app, "2026-03-02").await;
     let slot = day["slots"]
         .as_array()
         .expect("slots")

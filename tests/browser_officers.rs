@@ -5,7 +5,7 @@
 mod common;
 
 use common::browser::*;
-use common::kiosk::screen;
+use common::kiosk::{js_until, screen};
 use common::{Engine, TestApp, actor_at, at, synthetic_id};
 use fantoccini::{Client, Locator};
 use onetrip::applications::{self, Acceptance, Delivery};
@@ -19,6 +19,14 @@ const WORKSTATION: (u32, u32) = (1440, 900);
 
 /// The CSS selectors of the buttons (by their form's action) the page offers.
 async fn offered(c: &Client) -> Vec<String> {
+    // After a click, the page its form answers with (not the one clicked on, which a fast
+    // read would still find).
+    js_until(
+        c,
+        "the page after the click",
+        "return !window.onetripOldPage && document.readyState === 'complete';",
+    )
+    .await;
     c.execute(
         "return [...document.querySelectorAll('main form[action^=\"/staff/window/\"] button')]
            .map(b => b.closest('form').getAttribute('action').split('/').pop());",
@@ -82,17 +90,7 @@ async fn the_window_workstation_tells_who_is_called_and_takes_the_form_up() {
         .await
         .expect("q")
         .expect("hall");
-    let day: serde_json::Value = app
-        .client()
-        .get(
-            app.url("/api/v1/appointments/availability?site=0001&line=first_issue&date=2026-12-07"),
-        )
-        .send()
-        .await
-        .expect("availability")
-        .json()
-        .await
-        .expect("json");
+    let day = common::hall_day(&app, "2026-12-07").await;
     let slot = day["slots"]
         .as_array()
         .expect("slots")

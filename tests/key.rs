@@ -123,7 +123,7 @@ fn hall_with_personal_data(state: &Path) -> String {
                 .bind(number)
                 .bind(name)
                 .bind(cipher.seal("13800138000"))
-                .bind(cipher.blind_index(number))
+                .bind(cipher.blind_index(number).newest().to_owned())
                 .bind(erased_at)
                 .execute(&mut *tx)
                 .await

@@ -56,37 +56,8 @@ fn staff(site_id: i64) -> Actor {
     )
 }
 
-/// The first free slot of the hall's first-issue line on `date`.
-async fn slot_on(app: &TestApp, date: &str) -> i64 {
-    let day: serde_json::Value = app
-        .client()
-        .get(app.url(&format!(
-            "/api/v1/appointments/availability?site=0001&line=first_issue&date={date}"
-        )))
-        .send()
-        .await
-        .expect("availability")
-        .json()
-        .await
-        .expect("json");
-    day["slots"][0]["slot_id"]
-        .as_i64()
-        .unwrap_or_else(|| panic!("a slot in {day}"))
-}
-
 async fn book(app: &TestApp, date: &str, n: u32) -> String {
-    let req = onetrip::booking::BookRequest {
-        slot_id: slot_on(app, date).await,
-        name: format!("预约{n}"),
-        id_number: citizen(n),
-        phone: "13700137000".into(),
-        channel: onetrip::booking::Channel::Web,
-        lang: None,
-    };
-    onetrip::booking::book(&app.state.booking(), None, req, None)
-        .await
-        .expect("booked")
-        .code
+    common::web_booking(app, date, n).await.expect("booked")
 }
 
 /// Reviews, approves, produces, checks in and hands over every document of `no`.
@@ -274,7 +245,7 @@ async fn finished_records_are_erased_open_cases_and_statistics_kept(engine: Engi
         sqlx::query(
             "INSERT INTO watch_list (id_index, kind, note, imported_at, imported_by) VALUES ($1, 'restricted_exit', 'test', $2, 0)",
         )
-        .bind(&watched_index)
+        .bind(watched_index.newest())
         .bind(start)
         .execute(&mut *tx)
         .await
@@ -585,7 +556,13 @@ async fn finished_records_are_erased_open_cases_and_statistics_kept(engine: Engi
         ))
     ));
     let person: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM applications WHERE id_index = $1")
-        .bind(app.state.cipher.blind_index(done_id.as_str()))
+        .bind(
+            app.state
+                .cipher
+                .blind_index(done_id.as_str())
+                .newest()
+                .to_owned(),
+        )
         .fetch_one(db)
         .await
         .expect("q");
@@ -614,7 +591,7 @@ async fn finished_records_are_erased_open_cases_and_statistics_kept(engine: Engi
     );
     assert_eq!(
         one_str(&app, code_index, &watched_booking).await,
-        watched_index
+        watched_index.newest()
     );
     let future_sealed = one_blob(
         &app,

@@ -2,9 +2,12 @@
 //! collected, texts and complaints sealed under key version 1 rotates to version 2 while it
 //! serves. New values are sealed with version 2 at once; the job seals the stored ones again in
 //! batches; a restart half-way (a fresh keyring that finds version 2 in the state directory)
-//! goes on from the last batch; afterwards every stored value is version 2, version 1 alone
-//! opens none, the hall still reads its data and still knows a person by the blind index, and
-//! a node missing version 2 or holding another key under it is refused.
+//! goes on from the last batch; then it rebuilds every blind index under version 2, and
+//! half-way through (bookings under both forms) nobody books twice and no second rotation is
+//! let in; afterwards every stored value and index is version 2, version 1 alone opens or
+//! matches none, the hall still knows a person by the index (bookings, watch list, no-show
+//! lifts, waiting list, callback declines, complaints), and a node missing version 2 or holding
+//! another key under it is refused.
 
 mod common;
 
@@ -21,42 +24,11 @@ use sqlx::Row;
 /// The key every test app starts with (tests/common).
 const KEY_V1: [u8; 32] = [42u8; 32];
 
-async fn slot_on(app: &TestApp, date: &str) -> i64 {
-    let day: serde_json::Value = app
-        .client()
-        .get(app.url(&format!(
-            "/api/v1/appointments/availability?site=0001&line=first_issue&date={date}"
-        )))
-        .send()
-        .await
-        .expect("availability")
-        .json()
-        .await
-        .expect("json");
-    day["slots"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|s| s["remaining"].as_i64() > Some(0))
-        .and_then(|s| s["slot_id"].as_i64())
-        .unwrap_or_else(|| panic!("a free slot in {day}"))
-}
-
 async fn book(
     app: &TestApp,
     n: u32,
 ) -> Result<String, onetrip::error::Failure<onetrip::booking::BookingError>> {
-    let req = onetrip::booking::BookRequest {
-        slot_id: slot_on(app, "2026-01-07").await,
-        name: format!("预约{n}"),
-        id_number: citizen(n),
-        phone: "13700137000".into(),
-        channel: onetrip::booking::Channel::Web,
-        lang: None,
-    };
-    onetrip::booking::book(&app.state.booking(), None, req, None)
-        .await
-        .map(|c| c.code)
+    common::web_booking(app, "2026-01-07", n).await
 }
 
 /// Every stored sealed value, by table: (table, id, value).
@@ -147,6 +119,47 @@ async fn rotation_reseals_everything_and_survives_a_restart(engine: Engine) {
         assert!(tables.contains(t), "{t} holds sealed values: {tables:?}");
     }
     let index_before = app.state.cipher.blind_index(&citizen(1));
+    // People held by index alone: one on the watch list, one whose no-show block was lifted,
+    // one on a waiting list; and the applicant declines callbacks.
+    let v1 = |value: &str| Cipher::new(&KEY_V1).blind_index(value).newest().to_owned();
+    {
+        let mut tx = db.begin().await.expect("tx");
+        sqlx::query(
+            "INSERT INTO watch_list (id_index, kind, note, imported_at, imported_by) \
+             VALUES ($1, 'restricted_exit', 'test', $2, 0)",
+        )
+        .bind(v1(&citizen(40)))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .expect("watched");
+        sqlx::query(
+            "INSERT INTO no_show_lifts (id_index, lifted_at, lifted_by, reason) VALUES ($1, $2, 0, 'test')",
+        )
+        .bind(v1(&citizen(41)))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .expect("lift");
+        sqlx::query(
+            "INSERT INTO waitlist (site_id, line_code, date, id_index, phone_sealed, lang, created_at) \
+             VALUES ($1, 'first_issue', '2026-01-08', $2, $3, 'zh-CN', $4)",
+        )
+        .bind(hall)
+        .bind(v1(&citizen(42)))
+        .bind(app.state.cipher.seal("13700137000"))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .expect("waiting");
+        tx.commit().await.expect("commit");
+    }
+    onetrip::callbacks::decline_contact(
+        &app.state.callbacks(),
+        &app.state.cipher.blind_index(holder.as_str()),
+    )
+    .await
+    .expect("declined");
 
     // --- Rotation, on the serving node ---
     assert_eq!(
@@ -224,11 +237,67 @@ async fn rotation_reseals_everything_and_survives_a_restart(engine: Engine) {
         vec![2]
     );
     assert_eq!(restarted.current_version(), 2);
-    let resealed = rekey::reseal_all(db, &restarted, &clock)
-        .await
-        .expect("the rest");
+    // The rest of the sealed values, then the first batch of the booking indexes.
+    let sealed_tables: Vec<&str> = rekey::SEALED.iter().map(|(t, _)| *t).collect();
+    let mut resealed = 0;
+    loop {
+        let s = rekey::step(db, &restarted, &clock, 7)
+            .await
+            .expect("step")
+            .expect("work left");
+        assert_eq!(s.unreadable, 0, "{s:?}");
+        if sealed_tables.contains(&s.table) {
+            resealed += s.resealed;
+        }
+        if s.table == "bookings.id_index" {
+            break;
+        }
+    }
     assert_eq!(resealed, v1_left, "each version-1 value once");
-    assert!(rekey::status(db).await.expect("status").done());
+
+    // --- Half-way through the booking indexes: both forms stored, nothing missed ---
+    let forms: Vec<Option<u8>> = sqlx::query_scalar::<_, String>("SELECT id_index FROM bookings")
+        .fetch_all(db.reader())
+        .await
+        .expect("indexes")
+        .iter()
+        .map(|i| onetrip::privacy::index_version(i))
+        .collect();
+    assert!(
+        forms.contains(&Some(1)) && forms.contains(&Some(2)),
+        "half-way: {forms:?}"
+    );
+    for n in [1, 20] {
+        // Person 1's booking is under version 2 by now, person 20's still under version 1.
+        assert!(
+            book(&app, n).await.is_err(),
+            "person {n}: one booking per person and day, half-way"
+        );
+    }
+    assert!(matches!(
+        rekey::rotate(db, &app.state.cipher, &state_dir, now).await,
+        Err(RekeyError::Unfinished(2))
+    ));
+    let mut indexes = 0;
+    while let Some(s) = rekey::step(db, &restarted, &clock, 7).await.expect("step") {
+        assert_eq!(s.unreadable, 0, "{s:?}");
+        indexes += s.resealed;
+    }
+    assert!(indexes > 0);
+    let through = rekey::status(db).await.expect("status");
+    assert!(through.done());
+    assert_eq!(
+        through.tables.len(),
+        rekey::SEALED.len() + rekey::INDEXED.len()
+    );
+    assert!(!rekey::rebuild_pending(db).await.expect("pending"));
+    // The serving node learns the rebuild is through from its own job's next look.
+    assert!(
+        rekey::step(db, &app.state.cipher, &clock, 7)
+            .await
+            .expect("step")
+            .is_none()
+    );
     assert_eq!(
         rekey::reseal_all(db, &restarted, &clock)
             .await
@@ -254,7 +323,64 @@ async fn rotation_reseals_everything_and_survives_a_restart(engine: Engine) {
         p
     };
     assert_eq!(plain(&after), plain(&mixed));
-    assert_eq!(restarted.blind_index(&citizen(1)), index_before);
+    // Every stored index is under version 2, and version 1's key alone matches none of them.
+    for c in rekey::INDEXED {
+        let stored: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT {} FROM {}",
+            c.column, c.table
+        )))
+        .fetch_all(db.reader())
+        .await
+        .expect("indexes");
+        for i in &stored {
+            assert!(
+                matches!(onetrip::privacy::index_version(i), Some(2) | None),
+                "{}: {i}",
+                c.name
+            );
+        }
+    }
+    let moved = restarted.blind_index(&citizen(1));
+    assert_eq!(
+        restarted.index_forward(index_before.newest()).as_deref(),
+        Some(moved.newest())
+    );
+    for n in [1, 25, 40, 41, 42] {
+        let old: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM bookings WHERE id_index = $1) \
+             + (SELECT COUNT(*) FROM watch_list WHERE id_index = $1) \
+             + (SELECT COUNT(*) FROM no_show_lifts WHERE id_index = $1) \
+             + (SELECT COUNT(*) FROM waitlist WHERE id_index = $1)",
+        )
+        .bind(v1(&citizen(n)))
+        .fetch_one(db.reader())
+        .await
+        .expect("count");
+        assert_eq!(old, 0, "person {n} under version 1");
+    }
+    let watched = onetrip::domain::id_number::IdNumber::parse(&citizen(40)).expect("id");
+    assert_eq!(
+        onetrip::applications::at_kiosk::watch_hits(&app.state.applications(), &watched)
+            .await
+            .expect("hits"),
+        vec!["restricted_exit".to_string()],
+        "the watch list still knows person 40"
+    );
+    assert!(
+        onetrip::callbacks::declined(
+            &app.state.callbacks(),
+            &app.state.cipher.blind_index(holder.as_str())
+        )
+        .await
+        .expect("declined"),
+        "the decline still holds"
+    );
+    let lifted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM no_show_lifts WHERE id_index = $1")
+        .bind(app.state.cipher.blind_index(&citizen(41)).newest())
+        .fetch_one(db.reader())
+        .await
+        .expect("lift");
+    assert_eq!(lifted, 1);
     // The serving node reads everything, and still knows person 1 has a booking that day.
     let looked: serde_json::Value = app
         .client()

@@ -10,6 +10,20 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 pub use onetrip::telemetry::peak_rss_mib;
+
+/// Citizen `n`'s ID number: valid, and distinct for every `n` below 2,000,000.
+pub fn citizen(n: u32) -> String {
+    let first17 = format!(
+        "11010119{:02}{:02}{:02}{:03}",
+        50 + (n / 100_000) % 50,
+        1 + (n / 1000) % 12,
+        1 + (n / 12_000) % 28,
+        n % 1000
+    );
+    let check = onetrip::domain::id_number::IdNumber::check_digit_for(&first17).expect("digit");
+    format!("{first17}{check}")
+}
+
 pub mod load;
 
 /// The application's state for a benchmark: the demo city loaded into `db`, the repository's

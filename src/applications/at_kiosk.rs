@@ -64,7 +64,7 @@ async fn insert_kiosk_application(
             site_id: site.id,
             form_date: &date,
             channel: super::Channel::Kiosk.code(),
-            id_index: &ctx.cipher.blind_index(who.id_number.as_str()),
+            id_index: ctx.cipher.blind_index(who.id_number.as_str()).newest(),
             id_sealed: ctx.cipher.seal(who.id_number.as_str()),
             name_sealed: ctx.cipher.seal(who.name),
             phone_sealed: ctx

@@ -383,7 +383,7 @@ pub async fn submit_form(
             site_id: site.id,
             form_date: &date,
             channel: channel.code(),
-            id_index: &ctx.cipher.blind_index(input.id_number.as_str()),
+            id_index: ctx.cipher.blind_index(input.id_number.as_str()).newest(),
             id_sealed: ctx.cipher.seal(input.id_number.as_str()),
             name_sealed: ctx.cipher.seal(&name),
             phone_sealed: ctx.cipher.seal(input.phone.as_str()),
@@ -925,7 +925,13 @@ pub async fn run_checks(
 ) -> Result<CheckOutcome> {
     let actor = grant.actor();
     let d = open_dossier_for_step(ctx, grant, no).await?;
-    let hits = store::watch_hits(ctx.db.reader(), &d.row.id_index).await?;
+    // From the sealed number, not the stored index: while a key rotation's rebuild runs, the
+    // watch list may hold the person under the form before the application's.
+    let person = ctx
+        .cipher
+        .blind_index_of_sealed(&d.row.id_sealed)
+        .map_err(|_| Failure::Internal("the applicant's ID number does not open".into()))?;
+    let hits = store::watch_hits(ctx.db.reader(), &person).await?;
     let now = ctx.clock.now_ms();
     let mut tx = ctx.db.begin().await?;
     store::set_checks(&mut tx, d.row.id, hits.is_empty(), now).await?;
@@ -1302,7 +1308,7 @@ pub async fn import_watch_list(
             return Err(Failure::Refused(ImportError::Kind(n)));
         }
         entries.push((
-            ctx.cipher.blind_index(id.as_str()),
+            ctx.cipher.blind_index(id.as_str()).newest().to_owned(),
             kind.to_string(),
             note.to_string(),
         ));

@@ -2,6 +2,8 @@
 
 use sqlx::{Any, AnyConnection, Executor, Row};
 
+use crate::privacy::BlindIndex;
+
 use super::rules::DocumentRequest;
 use crate::catalog::{ApplicationCategory, DocumentType};
 use crate::devices::CaptureKind;
@@ -527,10 +529,13 @@ pub async fn set_checks(
 /// Watch-list kinds the blind index is on.
 pub async fn watch_hits<'e>(
     ex: impl Executor<'e, Database = Any>,
-    id_index: &str,
+    person: &BlindIndex,
 ) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query("SELECT kind FROM watch_list WHERE id_index = $1 ORDER BY kind")
-        .bind(id_index)
+    let [newest, previous] = person.forms();
+    // DISTINCT: while a rotation's rebuild runs, a kind may be listed under both forms.
+    sqlx::query("SELECT DISTINCT kind FROM watch_list WHERE id_index IN ($1, $2) ORDER BY kind")
+        .bind(newest)
+        .bind(previous)
         .fetch_all(ex)
         .await?
         .iter()
@@ -832,12 +837,14 @@ pub async fn application_of_ticket<'e>(
 /// index of their ID number), so the window that calls them can take it up in one step.
 pub async fn form_awaiting<'e>(
     ex: impl Executor<'e, Database = Any>,
-    id_index: &str,
+    person: &BlindIndex,
 ) -> Result<Option<String>, sqlx::Error> {
+    let [newest, previous] = person.forms();
     sqlx::query(
-        "SELECT application_no FROM applications WHERE id_index = $1 AND status = 'submitted' ORDER BY id DESC LIMIT 1",
+        "SELECT application_no FROM applications WHERE id_index IN ($1, $2) AND status = 'submitted' ORDER BY id DESC LIMIT 1",
     )
-    .bind(id_index)
+    .bind(newest)
+    .bind(previous)
     .fetch_optional(ex)
     .await?
     .map(|r| r.try_get("application_no"))

@@ -627,23 +627,6 @@ fn new_code() -> String {
         .collect()
 }
 
-/// Whether online booking is blocked for this person now (the no-show rule).
-pub async fn block_for(ctx: &Ctx<'_>, id_index: &str) -> Result<Option<i64>, sqlx::Error> {
-    let times = store::no_show_times(ctx.db.reader(), id_index).await?;
-    if times.len() < ctx.no_show.limit {
-        return Ok(None);
-    }
-    let lift = store::last_lift(ctx.db.reader(), id_index).await?;
-    Ok(slots::blocked_until(
-        &times,
-        lift,
-        ctx.clock.now_ms(),
-        ctx.no_show.limit,
-        ctx.no_show.window_days,
-        ctx.no_show.block_days,
-    ))
-}
-
 fn lang_of(code: &str) -> Lang {
     Lang::from_code(code).unwrap_or_default()
 }
@@ -934,7 +917,7 @@ pub async fn find_own(
     if b.locked_at.is_some() {
         return Err(Failure::Refused(BookingError::Locked));
     }
-    if crypto::constant_time_eq(&b.id_index, &ctx.cipher.blind_index(id.as_str())) {
+    if ctx.cipher.blind_index(id.as_str()).matches(&b.id_index) {
         return Ok(b);
     }
     // A wrong ID number with a real code: counted on the booking, shared by every node.
@@ -1238,7 +1221,7 @@ pub async fn lift_block(
     let now = ctx.clock.now_ms();
     let index = ctx.cipher.blind_index(id.as_str());
     let mut tx = ctx.db.begin().await?;
-    store::insert_lift(&mut tx, &index, actor.staff_id, reason, now).await?;
+    store::insert_lift(&mut tx, index.newest(), actor.staff_id, reason, now).await?;
     audit::record(
         &mut tx,
         AuditEntry::by(actor, "booking.block_lifted", "person", &id.masked(), now)
@@ -1266,12 +1249,13 @@ pub async fn join_waitlist(
         .filter(|l| l.bookable)
         .ok_or(Failure::Refused(BookingError::UnknownLine))?;
     let now = ctx.clock.now_ms();
+    let person = ctx.cipher.blind_index(id.as_str());
     let mut tx = ctx.db.begin().await?;
     let entry = store::WaitEntry {
         site_id: site.id,
         line,
         date: &date.to_string(),
-        id_index: &ctx.cipher.blind_index(id.as_str()),
+        id_index: person.newest(),
         phone_sealed: ctx.cipher.seal(phone.as_str()),
         lang: lang.code(),
     };

@@ -4,6 +4,7 @@ use sqlx::{Any, AnyConnection, Executor, Row};
 
 use super::slots::SlotSettings;
 use super::{Pool, Status};
+use crate::privacy::BlindIndex;
 
 pub async fn settings<'e>(
     ex: impl Executor<'e, Database = Any>,
@@ -499,22 +500,58 @@ pub async fn no_show_times_of(
     conn: &mut AnyConnection,
     id_indexes: &[&str],
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    rows_of_people(
+        conn,
+        "SELECT id_index, no_show_at FROM bookings WHERE status = 'no_show' AND no_show_at IS NOT NULL",
+        id_indexes,
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("id_index")?, r.try_get("no_show_at")?)))
+    .collect()
+}
+
+/// The (blind index, site, date) of each active booking held under these indexes.
+pub async fn active_days_of(
+    conn: &mut AnyConnection,
+    id_indexes: &[&str],
+) -> Result<std::collections::HashSet<(String, i64, String)>, sqlx::Error> {
+    rows_of_people(
+        conn,
+        "SELECT id_index, site_id, date FROM bookings WHERE status IN ('booked', 'arrived')",
+        id_indexes,
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            r.try_get("id_index")?,
+            r.try_get("site_id")?,
+            r.try_get("date")?,
+        ))
+    })
+    .collect()
+}
+
+/// The rows `select` (a query over bookings ending in its WHERE clause) finds for these blind
+/// indexes, bound as one list padded to a few fixed lengths so the prepared statements repeat.
+async fn rows_of_people(
+    conn: &mut AnyConnection,
+    select: &str,
+    id_indexes: &[&str],
+) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
     if id_indexes.is_empty() {
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT id_index, no_show_at FROM bookings WHERE status = 'no_show' AND no_show_at IS NOT NULL AND id_index IN {}",
+        "{select} AND id_index IN {}",
         crate::db::placeholder_rows(conn, 1, padded(id_indexes.len()))
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for i in 0..padded(id_indexes.len()) {
         q = q.bind(id_indexes[i.min(id_indexes.len() - 1)]);
     }
-    q.fetch_all(conn)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("id_index")?, r.try_get("no_show_at")?)))
-        .collect()
+    q.fetch_all(conn).await
 }
 
 #[derive(Debug, Clone)]
@@ -648,16 +685,18 @@ pub async fn booking_by_key<'e>(
 /// Active bookings of a person at a site on a date (at most one, by the unique index).
 pub async fn active_booking_of<'e>(
     ex: impl Executor<'e, Database = Any>,
-    id_index: &str,
+    person: &BlindIndex,
     site_id: i64,
     date: &str,
 ) -> Result<Option<BookingRow>, sqlx::Error> {
+    let [newest, previous] = person.forms();
     sqlx::query(booking_select!(
-        "WHERE id_index = $1 AND site_id = $2 AND date = $3 AND status IN ('booked', 'arrived')"
+        "WHERE id_index IN ($1, $4) AND site_id = $2 AND date = $3 AND status IN ('booked', 'arrived')"
     ))
-    .bind(id_index)
+    .bind(newest)
     .bind(site_id)
     .bind(date)
+    .bind(previous)
     .fetch_optional(ex)
     .await?
     .map(|r| booking_row(&r))
@@ -772,25 +811,14 @@ pub async fn mark_no_shows(
         .rows_affected())
 }
 
-pub async fn no_show_times<'e>(
-    ex: impl Executor<'e, Database = Any>,
-    id_index: &str,
-) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query("SELECT no_show_at FROM bookings WHERE id_index = $1 AND status = 'no_show' AND no_show_at IS NOT NULL")
-        .bind(id_index)
-        .fetch_all(ex)
-        .await?
-        .iter()
-        .map(|r| r.try_get("no_show_at"))
-        .collect()
-}
-
 pub async fn last_lift<'e>(
     ex: impl Executor<'e, Database = Any>,
-    id_index: &str,
+    person: &BlindIndex,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query("SELECT MAX(lifted_at) AS at FROM no_show_lifts WHERE id_index = $1")
-        .bind(id_index)
+    let [newest, previous] = person.forms();
+    sqlx::query("SELECT MAX(lifted_at) AS at FROM no_show_lifts WHERE id_index IN ($1, $2)")
+        .bind(newest)
+        .bind(previous)
         .fetch_one(ex)
         .await?
         .try_get("at")

@@ -461,7 +461,10 @@ async fn submit(
     let limited = if staff {
         Ok(())
     } else {
-        state.limits.check(Scope::Booking, ip, Some(&id_key)).await
+        state
+            .limits
+            .check(Scope::Booking, ip, Some(id_key.newest()))
+            .await
     };
     if let Err(wait) = limited {
         let body = build_book_page(
@@ -1508,7 +1511,7 @@ async fn api_book(
         .check(
             Scope::Booking,
             &meta.ip,
-            Some(&state.cipher.blind_index(req.id_number.trim())),
+            Some(state.cipher.blind_index(req.id_number.trim()).newest()),
         )
         .await
     {

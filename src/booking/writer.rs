@@ -12,6 +12,7 @@ use crate::audit::{self, AuditEntry};
 use crate::auth::Actor;
 use crate::db::{Batch, Db, RunFuture};
 use crate::notify;
+use crate::privacy::BlindIndex;
 
 /// Everything a booking writes, prepared (validated, sealed, texts written) before it queues,
 /// so the single writer spends its time on statements only.
@@ -19,7 +20,7 @@ pub struct BookingJob {
     pub code: String,
     pub slot: SlotRow,
     pub channel: Channel,
-    pub id_index: String,
+    pub id_index: BlindIndex,
     pub id_sealed: Vec<u8>,
     pub name_sealed: Vec<u8>,
     pub phone_sealed: Vec<u8>,
@@ -97,6 +98,7 @@ async fn write_bookings(
         q.outcome = None;
     }
     apply_no_show_rule(jobs, conn).await?;
+    refuse_booked_under_previous_form(jobs, conn).await?;
 
     refuse_twins(jobs);
     // Places are handed out in rounds: a round gives the batch's undecided bookings what
@@ -146,6 +148,39 @@ async fn write_bookings(
     Ok(())
 }
 
+/// While a key rotation's rebuild runs (src/rekey), a person's booking may be stored under the
+/// form of their index before the newest, which the unique index on the newest form cannot
+/// see: such a person is refused here as "taken", as the unique index would refuse them.
+async fn refuse_booked_under_previous_form(
+    jobs: &mut [Queued],
+    conn: &mut sqlx::AnyConnection,
+) -> Result<(), sqlx::Error> {
+    let previous: Vec<&str> = jobs
+        .iter()
+        .filter(|q| q.outcome.is_none())
+        .filter_map(|q| match q.job.id_index.forms() {
+            [newest, previous] if previous != newest => Some(previous),
+            _ => None,
+        })
+        .collect();
+    if previous.is_empty() {
+        return Ok(());
+    }
+    let active = store::active_days_of(conn, &previous).await?;
+    for q in jobs.iter_mut().filter(|q| q.outcome.is_none()) {
+        let [_, previous] = q.job.id_index.forms();
+        let day = (
+            previous.to_owned(),
+            q.job.slot.site_id,
+            q.job.slot.date.clone(),
+        );
+        if active.contains(&day) {
+            q.outcome = Some(Written::Taken);
+        }
+    }
+    Ok(())
+}
+
 /// Within a batch, a second booking of the same person at the same site and day, or a second
 /// request with the same idempotency key, can only meet the first: it is decided "taken" before
 /// it can hold a place someone else could have had.
@@ -154,7 +189,7 @@ fn refuse_twins(jobs: &mut [Queued]) {
     let mut seen_keys = std::collections::HashSet::new();
     for q in jobs.iter_mut().filter(|q| q.outcome.is_none()) {
         let person = (
-            q.job.id_index.clone(),
+            q.job.id_index.newest().to_owned(),
             q.job.slot.site_id,
             q.job.slot.date.clone(),
         );
@@ -234,7 +269,7 @@ async fn insert_granted(
                 slot: &j.slot,
                 channel: j.channel,
                 pool: j.channel.pool(),
-                id_index: &j.id_index,
+                id_index: j.id_index.newest(),
                 id_sealed: j.id_sealed.clone(),
                 name_sealed: j.name_sealed.clone(),
                 phone_sealed: j.phone_sealed.clone(),
@@ -277,23 +312,30 @@ async fn apply_no_show_rule(
     jobs: &mut [Queued],
     conn: &mut sqlx::AnyConnection,
 ) -> Result<(), sqlx::Error> {
-    let people: Vec<&str> = jobs
+    let mut people: Vec<&str> = jobs
         .iter()
         .filter(|q| q.job.no_show.is_some_and(|r| r.limit > 0))
-        .map(|q| q.job.id_index.as_str())
+        .flat_map(|q| q.job.id_index.forms())
         .collect();
+    people.sort_unstable();
+    people.dedup();
     let mut times: HashMap<String, Vec<i64>> = HashMap::new();
     for (person, at) in store::no_show_times_of(conn, &people).await? {
         times.entry(person).or_default().push(at);
     }
     for q in jobs.iter_mut() {
         let Some(rule) = q.job.no_show else { continue };
-        let Some(t) = times.get(&q.job.id_index).filter(|t| t.len() >= rule.limit) else {
+        let [newest, previous] = q.job.id_index.forms();
+        let mut t: Vec<i64> = times.get(newest).cloned().unwrap_or_default();
+        if previous != newest {
+            t.extend(times.get(previous).into_iter().flatten());
+        }
+        if t.len() < rule.limit {
             continue;
-        };
+        }
         let lift = store::last_lift(&mut *conn, &q.job.id_index).await?;
         if let Some(until) = slots::blocked_until(
-            t,
+            &t,
             lift,
             q.job.now,
             rule.limit,

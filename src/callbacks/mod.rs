@@ -22,7 +22,7 @@ use crate::auth::{Actor, Failure, Grant};
 use crate::clock::Clock;
 use crate::db::Db;
 use crate::i18n::{Lang, UserMessage};
-use crate::privacy::Cipher;
+use crate::privacy::{BlindIndex, Cipher};
 
 pub use store::{ItemRow, ListRow};
 
@@ -382,7 +382,7 @@ async fn draw(
     let served = previous_working_day(&calendar, day)
         .ok_or_else(|| Failure::Internal("no working day in the month before".into()))?;
     let now = ctx.clock.now_ms();
-    let candidates = store::candidates(ctx.db.reader(), site_id, served, now).await?;
+    let candidates = candidates(ctx, site_id, served, now).await?;
     let seed = crate::crypto::random_token();
     let chosen = draw_sample(&seed, &candidates, ctx.sample_size as usize);
     let mut tx = ctx.db.begin().await?;
@@ -433,6 +433,39 @@ async fn draw(
         .ok_or_else(|| Failure::Internal("callback list vanished".into()))
 }
 
+/// The citizens served at `site_id` on `served` who had not declined contact by `as_of`: one
+/// per person (their first application), as (application id, application number). Matched by
+/// person from the sealed ID numbers rather than by joining stored indexes, so a key rotation's
+/// rebuild (which holds rows under two forms for a while) neither lets a decline slip nor draws
+/// a person twice, and a list redrawn later gives the same sample.
+async fn candidates(
+    ctx: &Ctx<'_>,
+    site_id: i64,
+    served: jiff::civil::Date,
+    as_of: i64,
+) -> Result<Vec<(i64, String)>> {
+    let declined = store::opted_out_by(ctx.db.reader(), as_of).await?;
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (id, no, id_sealed) in store::served_applications(ctx.db.reader(), site_id, served).await? {
+        // Erased after its retention period: nobody left to call.
+        if crate::privacy::is_erased(&id_sealed) {
+            continue;
+        }
+        let person = ctx
+            .cipher
+            .blind_index_of_sealed(&id_sealed)
+            .map_err(|_| Failure::Internal(format!("application {no}: ID number does not open")))?;
+        if person.forms().iter().any(|f| declined.contains(*f)) {
+            continue;
+        }
+        if seen.insert(person.newest().to_owned()) {
+            out.push((id, no));
+        }
+    }
+    Ok(out)
+}
+
 /// Draws a recorded list's sample again from its seed and the records (citizens served that
 /// day, less those who had declined contact when it was drawn): the application ids, in the
 /// order drawn. Equal to the list's items unless the records were changed.
@@ -441,8 +474,7 @@ pub async fn redraw(ctx: &Ctx<'_>, list: &ListRow) -> Result<Vec<i64>> {
         .served_day
         .parse::<jiff::civil::Date>()
         .map_err(|e| Failure::Internal(e.to_string()))?;
-    let candidates =
-        store::candidates(ctx.db.reader(), list.site_id, served, list.drawn_at).await?;
+    let candidates = candidates(ctx, list.site_id, served, list.drawn_at).await?;
     Ok(draw_sample(
         &list.seed,
         &candidates,
@@ -500,7 +532,11 @@ pub async fn items(ctx: &Ctx<'_>, list: &ListRow) -> Result<Vec<ItemView>> {
             None => None,
         };
         let attempts = store::attempts(&mut *conn, item.id).await?;
-        let declined = store::opted_out(&mut *conn, &app.id_index).await?;
+        let person = ctx
+            .cipher
+            .blind_index_of_sealed(&app.id_sealed)
+            .map_err(|_| fault("ID number does not open"))?;
+        let declined = store::opted_out(&mut *conn, &person).await?;
         out.push(ItemView {
             declined,
             application_no: app.application_no,
@@ -679,7 +715,11 @@ pub async fn record_attempt(
         let app = crate::applications::application(&mut *tx, item.application_id)
             .await?
             .ok_or(Failure::Refused(CallbackError::NoSuchItem))?;
-        store::opt_out(&mut tx, &app.id_index, now, "callback").await?;
+        let person = ctx
+            .cipher
+            .blind_index_of_sealed(&app.id_sealed)
+            .map_err(|_| Failure::Internal("ID number does not open".into()))?;
+        store::opt_out(&mut tx, &person, now, "callback").await?;
     }
     audit::record(
         &mut tx,
@@ -705,17 +745,17 @@ pub async fn record_attempt(
 
 /// The citizen declines callbacks (from their progress page): kept by their ID index, so no
 /// later list draws them, whichever application they make.
-pub async fn decline_contact(ctx: &Ctx<'_>, id_index: &str) -> Result<()> {
+pub async fn decline_contact(ctx: &Ctx<'_>, person: &BlindIndex) -> Result<()> {
     let now = ctx.clock.now_ms();
     let mut tx = ctx.db.begin().await?;
-    store::opt_out(&mut tx, id_index, now, "progress").await?;
+    store::opt_out(&mut tx, person, now, "progress").await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Whether the citizen has declined callbacks.
-pub async fn declined(ctx: &Ctx<'_>, id_index: &str) -> Result<bool> {
-    Ok(store::opted_out(ctx.db.reader(), id_index).await?)
+pub async fn declined(ctx: &Ctx<'_>, person: &BlindIndex) -> Result<bool> {
+    Ok(store::opted_out(ctx.db.reader(), person).await?)
 }
 
 #[cfg(test)]

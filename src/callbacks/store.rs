@@ -66,46 +66,56 @@ pub async fn list_by_id<'e>(
         .transpose()
 }
 
-/// The citizens served at `site_id` on `served` (an acceptance finished that day, accepted or
-/// refused) who had not declined contact by `as_of` (a decline in the very millisecond of a
-/// draw counts as before it: declining always wins): one per person (their first application),
-/// as (application id, application number).
-pub async fn candidates<'e>(
+/// The applications whose acceptance finished at `site_id` on `served` (accepted or refused),
+/// as (application id, application number, sealed ID number), in id order: src/callbacks draws
+/// from them, one per person, less those who declined contact.
+pub async fn served_applications<'e>(
     ex: impl Executor<'e, Database = Any>,
     site_id: i64,
     served: jiff::civil::Date,
-    as_of: i64,
-) -> Result<Vec<(i64, String)>, sqlx::Error> {
+) -> Result<Vec<(i64, String, Vec<u8>)>, sqlx::Error> {
     let Some((from, to)) = crate::clock::day_bounds_ms(served) else {
         return Ok(Vec::new());
     };
-    let rows = sqlx::query(
+    sqlx::query(
         r#"
-        SELECT a.id, a.application_no, a.id_index
+        SELECT a.id, a.application_no, a.id_sealed
         FROM applications a
         WHERE a.site_id = $1
           AND COALESCE(a.accepted_at, a.refused_at) >= $2
           AND COALESCE(a.accepted_at, a.refused_at) < $3
-          AND NOT EXISTS (SELECT 1 FROM contact_optouts o
-                          WHERE o.id_index = a.id_index AND o.at <= $4)
         ORDER BY a.id
         "#,
     )
     .bind(site_id)
     .bind(from)
     .bind(to)
-    .bind(as_of)
     .fetch_all(ex)
-    .await?;
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::new();
-    for r in rows {
-        let person: String = r.try_get("id_index")?;
-        if seen.insert(person) {
-            out.push((r.try_get("id")?, r.try_get("application_no")?));
-        }
-    }
-    Ok(out)
+    .await?
+    .iter()
+    .map(|r| {
+        Ok((
+            r.try_get("id")?,
+            r.try_get("application_no")?,
+            r.try_get("id_sealed")?,
+        ))
+    })
+    .collect()
+}
+
+/// The blind indexes of everyone who had declined contact by `as_of` (a decline in the very
+/// millisecond of a draw counts as before it: declining always wins).
+pub async fn opted_out_by<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    as_of: i64,
+) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    sqlx::query("SELECT id_index FROM contact_optouts WHERE at <= $1")
+        .bind(as_of)
+        .fetch_all(ex)
+        .await?
+        .iter()
+        .map(|r| r.try_get("id_index"))
+        .collect()
 }
 
 pub struct NewList<'a> {
@@ -314,16 +324,21 @@ pub async fn attempts<'e>(
 /// Records that a citizen declined contact (the first time counts).
 pub async fn opt_out(
     conn: &mut AnyConnection,
-    id_index: &str,
+    person: &crate::privacy::BlindIndex,
     at: i64,
     source: &str,
 ) -> Result<(), sqlx::Error> {
+    let [newest, previous] = person.forms();
+    // Once is enough, under whichever form a key rotation's rebuild has left it.
     sqlx::query(
-        "INSERT INTO contact_optouts (id_index, at, source) VALUES ($1, $2, $3) ON CONFLICT (id_index) DO NOTHING",
+        "INSERT INTO contact_optouts (id_index, at, source) SELECT $1, $2, $3 \
+         WHERE NOT EXISTS (SELECT 1 FROM contact_optouts WHERE id_index = $4) \
+         ON CONFLICT (id_index) DO NOTHING",
     )
-    .bind(id_index)
+    .bind(newest)
     .bind(at)
     .bind(source)
+    .bind(previous)
     .execute(conn)
     .await?;
     Ok(())
@@ -331,11 +346,13 @@ pub async fn opt_out(
 
 pub async fn opted_out<'e>(
     ex: impl Executor<'e, Database = Any>,
-    id_index: &str,
+    person: &crate::privacy::BlindIndex,
 ) -> Result<bool, sqlx::Error> {
+    let [newest, previous] = person.forms();
     Ok(
-        sqlx::query("SELECT 1 AS one FROM contact_optouts WHERE id_index = $1")
-            .bind(id_index)
+        sqlx::query("SELECT 1 AS one FROM contact_optouts WHERE id_index IN ($1, $2)")
+            .bind(newest)
+            .bind(previous)
             .fetch_optional(ex)
             .await?
             .is_some(),

@@ -434,7 +434,7 @@ pub async fn register(
             content,
             name_sealed: ctx.cipher.seal(name),
             phone_sealed: ctx.cipher.seal(phone.as_str()),
-            phone_index: &ctx.cipher.blind_index(phone.as_str()),
+            phone_index: ctx.cipher.blind_index(phone.as_str()).newest(),
             received_at: now,
             received_by: staff.map(|g| g.actor().staff_id),
             due_date: &due,
@@ -461,7 +461,7 @@ pub async fn register(
     let since = now - REPEAT_WINDOW_MS;
     let (same_phone, same_officer) = store::repeats(
         &mut *tx,
-        &ctx.cipher.blind_index(phone.as_str()),
+        ctx.cipher.blind_index(phone.as_str()).forms(),
         officer_id,
         since,
     )
@@ -555,8 +555,23 @@ async fn views(ctx: &Ctx<'_>, rows: Vec<ComplaintRow>) -> Result<Vec<ComplaintVi
     let since = ctx.clock.now_ms() - REPEAT_WINDOW_MS;
     let mut out = Vec::new();
     for row in rows {
+        // By the sealed phone: a rotation's rebuild may hold the same phone under two forms.
+        let person = if crate::privacy::is_erased(&row.phone_sealed) {
+            None
+        } else {
+            Some(
+                ctx.cipher
+                    .blind_index_of_sealed(&row.phone_sealed)
+                    .map_err(|_| {
+                        Failure::Internal(format!("complaint {}: phone does not open", row.number))
+                    })?,
+            )
+        };
+        let forms = person
+            .as_ref()
+            .map_or([row.phone_index.as_str(); 2], |p| p.forms());
         let (same_phone, same_officer) =
-            store::repeats(ctx.db.reader(), &row.phone_index, row.officer_id, since).await?;
+            store::repeats(ctx.db.reader(), forms, row.officer_id, since).await?;
         out.push(ComplaintView {
             overdue: row.status == Status::Open && row.due_date < today,
             repeated: same_phone > 1 || same_officer > 1,
@@ -780,7 +795,7 @@ async fn own(ctx: &Ctx<'_>, number: &str, phone: &str) -> Result<ComplaintRow> {
         store::by_number(ctx.db.reader(), number.trim()).await?,
         index,
     ) {
-        (Some(row), Some(i)) if row.phone_index == i => Ok(row),
+        (Some(row), Some(i)) if i.matches(&row.phone_index) => Ok(row),
         _ => refused(ComplaintError::NotFound),
     }
 }

@@ -262,21 +262,22 @@ pub async fn assign(
 /// How many complaints since `since` came from the same phone, or concern the same officer.
 pub async fn repeats<'e>(
     ex: impl Executor<'e, Database = Any>,
-    phone_index: &str,
+    phone_forms: [&str; 2],
     officer_id: Option<i64>,
     since: i64,
 ) -> Result<(i64, i64), sqlx::Error> {
     let row = sqlx::query(
         r#"
         SELECT
-            CAST(COALESCE(SUM(CASE WHEN phone_index = $1 THEN 1 ELSE 0 END), 0) AS BIGINT) AS same_phone,
+            CAST(COALESCE(SUM(CASE WHEN phone_index IN ($1, $4) THEN 1 ELSE 0 END), 0) AS BIGINT) AS same_phone,
             CAST(COALESCE(SUM(CASE WHEN officer_id = $2 THEN 1 ELSE 0 END), 0) AS BIGINT) AS same_officer
         FROM complaints WHERE received_at >= $3
         "#,
     )
-    .bind(phone_index)
+    .bind(phone_forms[0])
     .bind(officer_id)
     .bind(since)
+    .bind(phone_forms[1])
     .fetch_one(ex)
     .await?;
     Ok((row.try_get("same_phone")?, row.try_get("same_officer")?))

@@ -115,7 +115,7 @@ pub async fn issue_documents(
             site_id: site,
             officer_id: actor.staff_id,
             recipient: kind,
-            recipient_id_index: &ctx.cipher.blind_index(recipient_id.as_str()),
+            recipient_id_index: ctx.cipher.blind_index(recipient_id.as_str()).newest(),
             recipient_sealed: ctx
                 .cipher
                 .seal(&format!("{recipient_name} {}", recipient_id.as_str())),

@@ -104,7 +104,10 @@ pub async fn progress(
     let Some(row) = applications::application_by_no(ctx.db.reader(), no.as_str()).await? else {
         return Ok(None);
     };
-    if !crate::crypto::constant_time_eq(&row.id_index, &ctx.cipher.blind_index(id_number.as_str()))
+    if !ctx
+        .cipher
+        .blind_index(id_number.as_str())
+        .matches(&row.id_index)
     {
         return Ok(None);
     }

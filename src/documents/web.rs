@@ -1267,7 +1267,11 @@ async fn lookup(
         .map(|id| state.cipher.blind_index(id.as_str()));
     state
         .limits
-        .check(crate::web::limits::Scope::Progress, ip, id_key.as_deref())
+        .check(
+            crate::web::limits::Scope::Progress,
+            ip,
+            id_key.as_ref().map(|k| k.newest()),
+        )
         .await
         .map_err(AppError::rate_limited)?;
     let (Ok(no), Ok(id)) = parsed else {
@@ -1305,15 +1309,12 @@ async fn progress_view(
     };
     let mut callbacks_declined = false;
     if let Some(p) = &progress {
-        let id_index = crate::applications::application(state.db.reader(), p.application_id)
-            .await?
-            .map(|a| a.id_index)
-            .ok_or_else(AppError::not_found)?;
+        let person = applicant_index(state, p.application_id).await?;
         let ctx = state.callbacks();
         if decline {
-            crate::callbacks::decline_contact(&ctx, &id_index).await?;
+            crate::callbacks::decline_contact(&ctx, &person).await?;
         }
-        callbacks_declined = crate::callbacks::declined(&ctx, &id_index).await?;
+        callbacks_declined = crate::callbacks::declined(&ctx, &person).await?;
     }
     Ok(ProgressView {
         number: f.no,
@@ -1410,12 +1411,23 @@ async fn api_decline_callbacks(
         Ok(p) => p,
         Err(_) => return Err(AppError::not_found()),
     };
-    let id_index = crate::applications::application(state.db.reader(), p.application_id)
-        .await?
-        .map(|a| a.id_index)
-        .ok_or_else(AppError::not_found)?;
-    crate::callbacks::decline_contact(&state.callbacks(), &id_index).await?;
+    let person = applicant_index(&state, p.application_id).await?;
+    crate::callbacks::decline_contact(&state.callbacks(), &person).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// The applicant's blind index, from the sealed ID number (every form a rotation may have left).
+async fn applicant_index(
+    state: &AppState,
+    application_id: i64,
+) -> AppResult<crate::privacy::BlindIndex> {
+    let app = crate::applications::application(state.db.reader(), application_id)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    state
+        .cipher
+        .blind_index_of_sealed(&app.id_sealed)
+        .map_err(|e| AppError::internal(format!("application {}: {e}", app.application_no)))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -119,12 +119,16 @@ async fn may_see_money(
     let key = id.as_ref().map(|i| state.cipher.blind_index(i.as_str()));
     state
         .limits
-        .check(crate::web::limits::Scope::Progress, ip, key.as_deref())
+        .check(
+            crate::web::limits::Scope::Progress,
+            ip,
+            key.as_ref().map(|k| k.newest()),
+        )
         .await
         .map_err(AppError::rate_limited)?;
     let row = crate::applications::application_by_no(state.db.reader(), no.as_str()).await?;
     match (row, key) {
-        (Some(r), Some(k)) if crate::crypto::constant_time_eq(&r.id_index, &k) => Ok(no),
+        (Some(r), Some(k)) if k.matches(&r.id_index) => Ok(no),
         // Not theirs, or no such application: the same answer.
         _ => Err(AppError::not_found()),
     }

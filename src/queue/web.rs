@@ -564,7 +564,13 @@ async fn called_about(state: &AppState, t: &Ticket, lang: crate::i18n::Lang) -> 
                 .map_err(|e| AppError::internal(format!("booking {} name: {e}", b.code)))?,
         );
         if taken_up.is_none() {
-            prefilled = crate::applications::form_awaiting(state.db.reader(), &b.id_index).await?;
+            // By the sealed number: a rotation's rebuild may hold the form under another form
+            // of the person's index than the booking.
+            let person = state
+                .cipher
+                .blind_index_of_sealed(&b.id_sealed)
+                .map_err(|e| AppError::internal(format!("booking {} ID number: {e}", b.code)))?;
+            prefilled = crate::applications::form_awaiting(state.db.reader(), &person).await?;
         }
     }
     Ok(Called {

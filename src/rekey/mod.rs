@@ -7,9 +7,16 @@
 //! new version up from its state directory within seconds. The job's cursor per table
 //! (`key_reseal`) is written in the same transaction as the batch it covers: a restart half-way
 //! goes on from the last committed batch, and a value is replaced only if it is still the one
-//! read (a concurrent change by the hall wins). Blind indexes keep version 1's index key (see
-//! [`Cipher::blind_index`]): they need no rebuild, and the records that hold a person only by
-//! index stay matched.
+//! read (a concurrent change by the hall wins).
+//!
+//! The same job then rebuilds every blind index under the newest version ([`INDEXED`]): each
+//! stored index is brought forward by the chain the look-ups compute ([`BlindIndex`]), so the
+//! records that hold a person by index alone (watch list, opt-outs, no-show lifts) need no
+//! plain value. Meanwhile look-ups try both forms and the hall's cross-table matches go by the
+//! sealed values, so nothing is missed half-way; once every column is through, an old key alone
+//! matches no stored row. One rotation at a time: the next waits until this one is through.
+//!
+//! [`BlindIndex`]: crate::privacy::BlindIndex
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -48,6 +55,105 @@ pub const SEALED: &[(&str, &[&str])] = &[
     ("self_endorsements", &["chip_sealed"]),
 ];
 
+/// A blind-index column the rebuild brings forward.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexColumn {
+    /// Its name in the job's progress (`key_reseal`) and in `onetrip key status`.
+    pub name: &'static str,
+    pub table: &'static str,
+    pub column: &'static str,
+    /// Whether the table has an `id` key to walk in batches; a table keyed by the index itself
+    /// (the opt-outs, a few rows) is taken whole in one batch.
+    pub keyed: bool,
+    /// When the row's newest form is already stored under a unique constraint (the same fact
+    /// recorded again during the rebuild): the condition, with `$1` the newest form and the
+    /// table's name for the row, and whether the stale row is then dropped (a duplicate fact)
+    /// or left as it is (logged).
+    pub duplicate: Option<(&'static str, bool)>,
+}
+
+/// Every blind-index column.
+pub const INDEXED: &[IndexColumn] = &[
+    IndexColumn {
+        name: "watch_list.id_index",
+        table: "watch_list",
+        column: "id_index",
+        keyed: true,
+        duplicate: Some((
+            "EXISTS (SELECT 1 FROM watch_list x WHERE x.id_index = $1 AND x.kind = watch_list.kind)",
+            true,
+        )),
+    },
+    IndexColumn {
+        name: "contact_optouts.id_index",
+        table: "contact_optouts",
+        column: "id_index",
+        keyed: false,
+        duplicate: Some((
+            "EXISTS (SELECT 1 FROM contact_optouts x WHERE x.id_index = $1)",
+            true,
+        )),
+    },
+    IndexColumn {
+        name: "no_show_lifts.id_index",
+        table: "no_show_lifts",
+        column: "id_index",
+        keyed: true,
+        duplicate: None,
+    },
+    IndexColumn {
+        name: "waitlist.id_index",
+        table: "waitlist",
+        column: "id_index",
+        keyed: true,
+        duplicate: Some((
+            "EXISTS (SELECT 1 FROM waitlist x WHERE x.id_index = $1 AND x.site_id = waitlist.site_id \
+             AND x.line_code = waitlist.line_code AND x.date = waitlist.date)",
+            true,
+        )),
+    },
+    IndexColumn {
+        name: "bookings.id_index",
+        table: "bookings",
+        column: "id_index",
+        keyed: true,
+        duplicate: Some((
+            "bookings.status IN ('booked', 'arrived') AND EXISTS (SELECT 1 FROM bookings x \
+             WHERE x.id_index = $1 AND x.site_id = bookings.site_id AND x.date = bookings.date \
+             AND x.status IN ('booked', 'arrived'))",
+            false,
+        )),
+    },
+    IndexColumn {
+        name: "applications.id_index",
+        table: "applications",
+        column: "id_index",
+        keyed: true,
+        duplicate: None,
+    },
+    IndexColumn {
+        name: "pickups.recipient_id_index",
+        table: "pickups",
+        column: "recipient_id_index",
+        keyed: true,
+        duplicate: None,
+    },
+    IndexColumn {
+        name: "complaints.phone_index",
+        table: "complaints",
+        column: "phone_index",
+        keyed: true,
+        duplicate: None,
+    },
+    IndexColumn {
+        name: "self_endorsements.id_index",
+        table: "self_endorsements",
+        column: "id_index",
+        keyed: true,
+        duplicate: None,
+    },
+];
+
 /// Rows per batch: a batch is one short write transaction, so the hall's own writes wait at
 /// most one batch's time behind it.
 pub const BATCH: i64 = 200;
@@ -74,6 +180,11 @@ pub enum RekeyError {
     },
     #[error("the newest key version is {0}, the last one a sealed value can name")]
     Exhausted(u8),
+    #[error(
+        "key version {0}'s rotation is not through yet (see `onetrip key status`): rotate again \
+         once every stored value and index is under it"
+    )]
+    Unfinished(i64),
     #[error(transparent)]
     Key(#[from] privacy::KeyError),
     #[error("database: {0}")]
@@ -188,6 +299,9 @@ pub async fn rotate(
     now: i64,
 ) -> Result<(u8, PathBuf), RekeyError> {
     reconcile(db, cipher, state_dir, now).await?;
+    if rebuild_pending(db).await? {
+        return Err(RekeyError::Unfinished(i64::from(cipher.current_version())));
+    }
     let newest = cipher.current_version();
     if newest == MAX_VERSION {
         return Err(RekeyError::Exhausted(newest));
@@ -317,23 +431,198 @@ pub async fn step(
             }
         }
         let finished = rows.is_empty().then(|| clock.now_ms());
-        sqlx::query(
-            "INSERT INTO key_reseal (table_name, version, last_id, resealed, done_at) \
-             VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (table_name) DO UPDATE SET version = excluded.version, \
-             last_id = excluded.last_id, resealed = excluded.resealed, done_at = excluded.done_at",
+        save_progress(
+            &mut tx,
+            table,
+            target,
+            last_id,
+            resealed_before + done.resealed as i64,
+            finished,
         )
-        .bind(*table)
-        .bind(target)
-        .bind(last_id)
-        .bind(resealed_before + done.resealed as i64)
-        .bind(finished)
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         return Ok(Some(done));
     }
+    for column in INDEXED {
+        let cursor = match progress(db, column.name).await? {
+            Some(p) if p.version == target && p.done => continue,
+            Some(p) if p.version == target => p,
+            _ => Progress {
+                version: target,
+                last_id: 0,
+                resealed: 0,
+                done: false,
+            },
+        };
+        return Ok(Some(
+            rebuild_batch(db, cipher, clock, column, cursor, batch).await?,
+        ));
+    }
+    cipher.set_indexes_settled(true);
     Ok(None)
+}
+
+/// Brings the next batch of one column's blind indexes forward to the newest version.
+async fn rebuild_batch(
+    db: &Db,
+    cipher: &Cipher,
+    clock: &Clock,
+    c: &IndexColumn,
+    from: Progress,
+    batch: i64,
+) -> Result<Step, RekeyError> {
+    let IndexColumn { table, column, .. } = *c;
+    let rows: Vec<(i64, String)> = if c.keyed {
+        let select = format!("SELECT id, {column} FROM {table} WHERE id > $1 ORDER BY id LIMIT $2");
+        sqlx::query(sqlx::AssertSqlSafe(select))
+            .bind(from.last_id)
+            .bind(batch)
+            .fetch_all(db.reader())
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()?
+    } else {
+        sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {column} FROM {table}")))
+            .fetch_all(db.reader())
+            .await?
+            .iter()
+            .map(|r| Ok((0, r.try_get(0)?)))
+            .collect::<Result<_, sqlx::Error>>()?
+    };
+    let mut done = Step {
+        table: c.name,
+        rows: rows.len(),
+        resealed: 0,
+        unreadable: 0,
+    };
+    let key = if c.keyed { "id" } else { column };
+    let guard = c
+        .duplicate
+        .map(|(cond, _)| format!(" AND NOT ({cond})"))
+        .unwrap_or_default();
+    let update =
+        format!("UPDATE {table} SET {column} = $1 WHERE {key} = $2 AND {column} = $3{guard}");
+    let mut tx = db.begin().await?;
+    let mut last_id = from.last_id;
+    for (id, old) in &rows {
+        last_id = last_id.max(*id);
+        let Some(version) = privacy::index_version(old) else {
+            continue; // erased (src/retention)
+        };
+        if version >= cipher.current_version() {
+            continue;
+        }
+        let Some(new) = cipher.index_forward(old) else {
+            tracing::warn!(
+                table,
+                id,
+                column,
+                "a stored index is under a key not held; left"
+            );
+            done.unreadable += 1;
+            continue;
+        };
+        let q = sqlx::query(sqlx::AssertSqlSafe(update.clone())).bind(new.clone());
+        let q = if c.keyed {
+            q.bind(*id)
+        } else {
+            q.bind(old.clone())
+        };
+        let changed = q.bind(old.clone()).execute(&mut *tx).await?.rows_affected();
+        done.resealed += changed as usize;
+        if changed == 0
+            && let Some((cond, drop)) = c.duplicate
+        {
+            if drop {
+                // The same fact is already stored under the newest form: the stale row goes.
+                let delete =
+                    format!("DELETE FROM {table} WHERE {key} = $2 AND {column} = $3 AND ({cond})");
+                let q = sqlx::query(sqlx::AssertSqlSafe(delete)).bind(new);
+                let q = if c.keyed {
+                    q.bind(*id)
+                } else {
+                    q.bind(old.clone())
+                };
+                done.resealed +=
+                    q.bind(old.clone()).execute(&mut *tx).await?.rows_affected() as usize;
+            } else {
+                tracing::warn!(
+                    table,
+                    id,
+                    column,
+                    "bringing an index forward would duplicate a unique row; left"
+                );
+            }
+        }
+    }
+    let finished = (rows.is_empty() || !c.keyed).then(|| clock.now_ms());
+    save_progress(
+        &mut tx,
+        c.name,
+        from.version,
+        last_id,
+        from.resealed + done.resealed as i64,
+        finished,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// Whether the newest key version's job is not through yet (every sealed table and index
+/// column done under it); `false` when no key was ever rotated.
+pub async fn rebuild_pending(db: &Db) -> Result<bool, sqlx::Error> {
+    let newest: Option<i64> = sqlx::query("SELECT MAX(version) AS v FROM key_versions")
+        .fetch_one(db.reader())
+        .await?
+        .try_get("v")?;
+    let newest = newest.unwrap_or(1);
+    if newest <= 1 {
+        return Ok(false);
+    }
+    let through: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM key_reseal WHERE version = $1 AND done_at IS NOT NULL",
+    )
+    .bind(newest)
+    .fetch_one(db.reader())
+    .await?
+    .try_get("n")?;
+    Ok(through < (SEALED.len() + INDEXED.len()) as i64)
+}
+
+/// When the newest key version was recorded (ms), if a key was ever rotated.
+async fn rotated_at(db: &Db) -> Result<Option<i64>, sqlx::Error> {
+    Ok(recorded(db)
+        .await?
+        .into_iter()
+        .filter(|r| r.version > 1)
+        .map(|r| r.added_at)
+        .max())
+}
+
+async fn save_progress(
+    tx: &mut sqlx::AnyConnection,
+    name: &str,
+    version: i64,
+    last_id: i64,
+    resealed: i64,
+    finished: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO key_reseal (table_name, version, last_id, resealed, done_at) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (table_name) DO UPDATE SET version = excluded.version, \
+         last_id = excluded.last_id, resealed = excluded.resealed, done_at = excluded.done_at",
+    )
+    .bind(name)
+    .bind(version)
+    .bind(last_id)
+    .bind(resealed)
+    .bind(finished)
+    .execute(tx)
+    .await?;
+    Ok(())
 }
 
 /// Runs [`step`] until every table is through; returns how many values were sealed again.
@@ -373,22 +662,32 @@ impl Status {
 pub async fn status(db: &Db) -> Result<Status, RekeyError> {
     let versions = recorded(db).await?;
     let newest = versions.iter().map(|r| r.version).max().unwrap_or(1);
-    let mut tables = Vec::with_capacity(SEALED.len());
-    for (table, _) in SEALED {
-        let p = progress(db, table).await?.filter(|p| p.version == newest);
+    let mut tables = Vec::with_capacity(SEALED.len() + INDEXED.len());
+    let sealed = SEALED.iter().map(|(table, _)| (*table, *table, true));
+    let indexed = INDEXED.iter().map(|c| (c.name, c.table, c.keyed));
+    for (name, table, keyed) in sealed.chain(indexed) {
+        let p = progress(db, name).await?.filter(|p| p.version == newest);
         let cursor = p.as_ref().map_or(0, |p| p.last_id);
-        let rows_left: i64 = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM {table} WHERE id > $1"
-        )))
-        .bind(cursor)
-        .fetch_one(db.reader())
-        .await?
-        .try_get(0)?;
+        let left = if keyed {
+            format!("SELECT COUNT(*) FROM {table} WHERE id > $1")
+        } else {
+            format!("SELECT COUNT(*) FROM {table} WHERE $1 = $1")
+        };
+        let rows_left: i64 = sqlx::query(sqlx::AssertSqlSafe(left))
+            .bind(cursor)
+            .fetch_one(db.reader())
+            .await?
+            .try_get(0)?;
+        let done = newest == 1 || p.as_ref().is_some_and(|p| p.done);
         tables.push(TableStatus {
-            table,
-            rows_left: if newest == 1 { 0 } else { rows_left },
+            table: name,
+            rows_left: if newest == 1 || (done && !keyed) {
+                0
+            } else {
+                rows_left
+            },
             resealed: p.as_ref().map_or(0, |p| p.resealed),
-            done: newest == 1 || p.is_some_and(|p| p.done),
+            done,
         });
     }
     Ok(Status {
@@ -398,8 +697,17 @@ pub async fn status(db: &Db) -> Result<Status, RekeyError> {
     })
 }
 
-/// The server's part: every few seconds, pick up versions rotated elsewhere and seal what is
-/// left under the newest, pausing between batches so the hall's writes go first.
+/// How long after a rotation the job waits before it starts: every node picks the new version
+/// up within [`RECONCILE_EVERY`], so by then no node still writes under the version before,
+/// and the rows the job walks past stay brought forward.
+pub const GRACE: Duration = Duration::from_secs(10);
+
+/// How often a running node agrees its keys with the database.
+pub const RECONCILE_EVERY: Duration = Duration::from_secs(2);
+
+/// The server's part: every few seconds, pick up versions rotated elsewhere and, once a
+/// rotation is [`GRACE`] old, seal what is left and rebuild the blind indexes under the newest,
+/// pausing between batches so the hall's writes go first.
 pub fn spawn(db: Db, cipher: std::sync::Arc<Cipher>, clock: Clock, state_dir: PathBuf) {
     tokio::spawn(async move {
         let mut working = false;
@@ -417,37 +725,52 @@ pub fn spawn(db: Db, cipher: std::sync::Arc<Cipher>, clock: Clock, state_dir: Pa
                     tracing::error!(error = %e, "personal-data keys do not agree with the database")
                 }
             }
-            loop {
-                match step(&db, &cipher, &clock, BATCH).await {
-                    Ok(Some(s)) => {
-                        if !working {
-                            tracing::info!(
-                                version = cipher.current_version(),
-                                "sealing stored personal data again under the newest key"
-                            );
-                            working = true;
-                        }
-                        if s.rows > 0 {
-                            tokio::time::sleep(Duration::from_millis(20)).await;
-                        }
-                    }
-                    Ok(None) => {
-                        if working {
-                            tracing::info!(
-                                version = cipher.current_version(),
-                                "all stored personal data is sealed under the newest key"
-                            );
-                            working = false;
-                        }
-                        break;
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "sealing again failed; retrying");
-                        break;
-                    }
+            let now = clock.now_ms();
+            let young = match rotated_at(&db).await {
+                Ok(at) => at.is_some_and(|at| now - at < GRACE.as_millis() as i64),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the key versions; retrying");
+                    true
                 }
+            };
+            if !young {
+                while next_batch(&db, &cipher, &clock, &mut working).await {}
             }
-            tokio::time::sleep(Duration::from_secs(2)).await;
+            tokio::time::sleep(RECONCILE_EVERY).await;
         }
     });
+}
+
+/// One batch of the job, logged; `true` to go on, `false` when through (or failed: the next
+/// round retries).
+async fn next_batch(db: &Db, cipher: &Cipher, clock: &Clock, working: &mut bool) -> bool {
+    match step(db, cipher, clock, BATCH).await {
+        Ok(Some(s)) => {
+            if !*working {
+                tracing::info!(
+                    version = cipher.current_version(),
+                    "sealing stored personal data and rebuilding indexes under the newest key"
+                );
+                *working = true;
+            }
+            if s.rows > 0 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            true
+        }
+        Ok(None) => {
+            if *working {
+                tracing::info!(
+                    version = cipher.current_version(),
+                    "all stored personal data and indexes are under the newest key"
+                );
+                *working = false;
+            }
+            false
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "sealing again failed; retrying");
+            false
+        }
+    }
 }

@@ -223,7 +223,7 @@ pub async fn start(
         site_id: site.id,
         now,
         document_type: chip.document.code(),
-        id_index: &id_index,
+        id_index: id_index.newest(),
         chip_sealed: if state == "read" {
             sealed.clone()
         } else {

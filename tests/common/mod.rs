@@ -473,6 +473,51 @@ pub fn at(when: &str) -> i64 {
 
 /// A valid citizen ID number for person `n` (born in 1990, Beijing Dongcheng, check digit by
 /// the domain's own rule), as text: many distinct people for crowd tests.
+/// The hall's (0001) first-issue availability on `date`, as the API answers it.
+pub async fn hall_day(app: &TestApp, date: &str) -> serde_json::Value {
+    app.client()
+        .get(app.url(&format!(
+            "/api/v1/appointments/availability?site=0001&line=first_issue&date={date}"
+        )))
+        .send()
+        .await
+        .expect("availability")
+        .json()
+        .await
+        .expect("json")
+}
+
+/// The first slot of the hall's (0001) first-issue line on `date` with a place left online.
+pub async fn free_slot(app: &TestApp, date: &str) -> i64 {
+    let day = hall_day(app, date).await;
+    day["slots"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["remaining"].as_i64() > Some(0))
+        .and_then(|s| s["slot_id"].as_i64())
+        .unwrap_or_else(|| panic!("a free slot in {day}"))
+}
+
+/// Citizen `n` books online at the hall on `date` (name 预约n); the booking code.
+pub async fn web_booking(
+    app: &TestApp,
+    date: &str,
+    n: u32,
+) -> Result<String, onetrip::error::Failure<onetrip::booking::BookingError>> {
+    let req = onetrip::booking::BookRequest {
+        slot_id: free_slot(app, date).await,
+        name: format!("预约{n}"),
+        id_number: citizen(n),
+        phone: "13700137000".into(),
+        channel: onetrip::booking::Channel::Web,
+        lang: None,
+    };
+    onetrip::booking::book(&app.state.booking(), None, req, None)
+        .await
+        .map(|c| c.code)
+}
+
 pub fn citizen(n: u32) -> String {
     let first17 = format!("110101{}{:03}", 19900101 + (n / 1000) % 28, n % 1000);
     let check = onetrip::domain::id_number::IdNumber::check_digit_for(&first17).expect("digit");
