@@ -559,11 +559,17 @@ async fn key(config: &Config, command: KeyCommand) -> Result<(), String> {
                     if held { "" } else { "  (not installed here)" }
                 );
             }
+            // The sealed tables first, then the blind-index columns (`table.column`).
             for t in &status.tables {
+                let (doing, changed) = if t.table.contains('.') {
+                    ("indexing", "brought forward")
+                } else {
+                    ("sealing ", "sealed again")
+                };
                 println!(
-                    "{:<22} {}  {} sealed again, {} rows to go",
+                    "{:<28} {}  {} {changed}, {} rows to go",
                     t.table,
-                    if t.done { "done   " } else { "sealing" },
+                    if t.done { "done    " } else { doing },
                     t.resealed,
                     t.rows_left
                 );
@@ -572,13 +578,15 @@ async fn key(config: &Config, command: KeyCommand) -> Result<(), String> {
                 "{}",
                 if status.done() {
                     format!(
-                        "all stored personal data is sealed under key version {}",
+                        "all stored personal data is sealed and indexed under key version {}",
                         status.newest
                     )
                 } else {
                     format!(
-                        "sealing again under key version {} (the server does it in the background)",
-                        status.newest
+                        "sealing again and rebuilding indexes under key version {} (the server \
+                         does it in the background, starting {} s after the rotation)",
+                        status.newest,
+                        onetrip::rekey::GRACE.as_secs()
                     )
                 }
             );

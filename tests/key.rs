@@ -476,7 +476,8 @@ fn a_rotated_key_goes_out_and_back_in_with_all_its_versions() {
     );
     assert!(!run.out.contains("not installed here"), "{}", run.out);
     assert!(
-        run.out.contains("sealing again under key version 2"),
+        run.out
+            .contains("sealing again and rebuilding indexes under key version 2"),
         "{}",
         run.out
     );
@@ -485,7 +486,7 @@ fn a_rotated_key_goes_out_and_back_in_with_all_its_versions() {
     let run = ok(&a, &["key", "status"], &keys);
     assert!(
         run.out
-            .contains("all stored personal data is sealed under key version 2"),
+            .contains("all stored personal data is sealed and indexed under key version 2"),
         "{}",
         run.out
     );

@@ -511,26 +511,22 @@ pub async fn no_show_times_of(
     .collect()
 }
 
-/// The (blind index, site, date) of each active booking held under these indexes.
-pub async fn active_days_of(
+/// Whether a booking under this blind index is active at the site on the day.
+pub async fn active_on_day(
     conn: &mut AnyConnection,
-    id_indexes: &[&str],
-) -> Result<std::collections::HashSet<(String, i64, String)>, sqlx::Error> {
-    rows_of_people(
-        conn,
-        "SELECT id_index, site_id, date FROM bookings WHERE status IN ('booked', 'arrived')",
-        id_indexes,
+    site_id: i64,
+    date: &str,
+    id_index: &str,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query(
+        "SELECT 1 AS one FROM bookings WHERE site_id = $1 AND date = $2 AND id_index = $3 AND status IN ('booked', 'arrived')",
     )
+    .bind(site_id)
+    .bind(date)
+    .bind(id_index)
+    .fetch_optional(conn)
     .await?
-    .iter()
-    .map(|r| {
-        Ok((
-            r.try_get("id_index")?,
-            r.try_get("site_id")?,
-            r.try_get("date")?,
-        ))
-    })
-    .collect()
+    .is_some())
 }
 
 /// The rows `select` (a query over bookings ending in its WHERE clause) finds for these blind

@@ -155,26 +155,11 @@ async fn refuse_booked_under_previous_form(
     jobs: &mut [Queued],
     conn: &mut sqlx::AnyConnection,
 ) -> Result<(), sqlx::Error> {
-    let previous: Vec<&str> = jobs
-        .iter()
-        .filter(|q| q.outcome.is_none())
-        .filter_map(|q| match q.job.id_index.forms() {
-            [newest, previous] if previous != newest => Some(previous),
-            _ => None,
-        })
-        .collect();
-    if previous.is_empty() {
-        return Ok(());
-    }
-    let active = store::active_days_of(conn, &previous).await?;
     for q in jobs.iter_mut().filter(|q| q.outcome.is_none()) {
-        let [_, previous] = q.job.id_index.forms();
-        let day = (
-            previous.to_owned(),
-            q.job.slot.site_id,
-            q.job.slot.date.clone(),
-        );
-        if active.contains(&day) {
+        let [newest, previous] = q.job.id_index.forms();
+        if previous != newest
+            && store::active_on_day(conn, q.job.slot.site_id, &q.job.slot.date, previous).await?
+        {
             q.outcome = Some(Written::Taken);
         }
     }
