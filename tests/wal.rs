@@ -67,7 +67,12 @@ async fn the_log_restarts_under_a_storm_and_stays_near_its_bound() {
     }
     let started = Instant::now();
     let mut largest = 0i64;
-    while started.elapsed() < Duration::from_secs(8) {
+    // At least 8 s, and until twenty times the bound has gone through the log (a slow machine
+    // takes longer: CI once wrote under ten times in 8 s), within 90 s.
+    while (started.elapsed() < Duration::from_secs(8)
+        || written.load(Ordering::Relaxed) < 20 * LIMIT)
+        && started.elapsed() < Duration::from_secs(90)
+    {
         let size = std::fs::metadata(&wal).map(|m| m.len() as i64).unwrap_or(0);
         largest = largest.max(size);
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -84,8 +89,8 @@ async fn the_log_restarts_under_a_storm_and_stays_near_its_bound() {
         LIMIT / (1024 * 1024)
     );
     assert!(
-        through > 3 * LIMIT,
-        "a storm: {through} bytes written, more than three times the bound"
+        through >= 20 * LIMIT,
+        "a storm: {through} bytes written, twenty times the bound"
     );
     // The log restarts when it passes half its bound and the readers of the moment let it
     // (within 250 ms, tried again every 100 ms): what is written in between is the overshoot,
