@@ -275,17 +275,15 @@ impl Cipher {
     /// The blind index of a value (an ID number, a phone number), in the forms a look-up tries.
     pub fn blind_index(&self, value: &str) -> BlindIndex {
         let held = self.keys.read().unwrap_or_else(|p| p.into_inner());
-        let mut previous = None;
-        let mut index = String::new();
-        for (i, k) in held.iter().enumerate() {
-            let input = if i == 0 { value } else { index.as_str() };
-            let next = k.index(input);
-            previous = Some(std::mem::replace(&mut index, next));
+        let (mut index, mut previous) = (None::<String>, None);
+        for k in held.iter() {
+            let next = k.index(index.as_deref().unwrap_or(value));
+            previous = index.replace(next);
         }
-        let settled = held.len() == 1 || self.settled.load(Ordering::Relaxed);
+        let settled = self.settled.load(Ordering::Relaxed);
         BlindIndex {
-            newest: index,
-            previous: previous.filter(|p| !settled && !p.is_empty()),
+            newest: index.unwrap_or_else(|| unreachable!("a cipher holds a key")),
+            previous: previous.filter(|_| !settled),
         }
     }
 
@@ -299,47 +297,42 @@ impl Cipher {
     /// when it is already newest, is no index (erased), or is under a version not held.
     pub fn index_forward(&self, stored: &str) -> Option<String> {
         let from = index_version(stored)?;
-        let held = self.held();
-        let mut index = stored.to_owned();
-        let mut moved = false;
-        for k in held.iter().filter(|k| k.version > from) {
-            index = k.index(&index);
-            moved = true;
-        }
-        // Every version between must be held for the chain to be the one look-ups compute.
-        let versions: Vec<u8> = held.iter().map(|k| k.version).collect();
-        let contiguous = versions.windows(2).all(|w| w[1] == w[0] + 1);
-        (moved && contiguous && versions.contains(&from)).then_some(index)
+        // The chain from there is the one look-ups compute only if that version is held.
+        self.version(from)?;
+        let later: Vec<_> = self
+            .held()
+            .into_iter()
+            .filter(|k| k.version > from)
+            .collect();
+        (!later.is_empty()).then(|| later.iter().fold(stored.to_owned(), |i, k| k.index(&i)))
     }
 
     /// A secret derived from version 1's index key and a label, stable across rotations (the
     /// payment simulator's signing key is one).
     pub fn stable_secret(&self, label: &str) -> String {
-        self.version(1).map(|k| k.index(label)).unwrap_or_default()
+        self.version(1)
+            .unwrap_or_else(|| unreachable!("`new` holds version 1 and nothing takes it out"))
+            .index(label)
     }
+}
+
+/// A version's sub-key for one purpose; version 1's label is the one used before versions
+/// existed.
+fn sub_key(master: &[u8; 32], version: u8, purpose: &str) -> [u8; 32] {
+    let label = if version == 1 {
+        format!("onetrip personal-data {purpose} v1")
+    } else {
+        format!("onetrip personal-data {purpose} key version {version}")
+    };
+    derive(master, label.as_bytes())
 }
 
 impl Sealer {
     fn new(version: u8, master: &[u8; 32]) -> Sealer {
-        // Version 1's sub-key label is the one used before versions existed.
-        let enc = if version == 1 {
-            derive(master, b"onetrip personal-data encryption v1")
-        } else {
-            derive(
-                master,
-                format!("onetrip personal-data encryption key version {version}").as_bytes(),
-            )
-        };
+        let enc = sub_key(master, version, "encryption");
         let aead = <Aes256Gcm as KeyInit>::new_from_slice(&enc)
             .unwrap_or_else(|_| unreachable!("32-byte key"));
-        let index_key = if version == 1 {
-            derive(master, b"onetrip personal-data blind index v1")
-        } else {
-            derive(
-                master,
-                format!("onetrip personal-data blind index key version {version}").as_bytes(),
-            )
-        };
+        let index_key = sub_key(master, version, "blind index");
         Sealer {
             version,
             check: key_check(master),

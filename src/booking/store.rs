@@ -500,54 +500,22 @@ pub async fn no_show_times_of(
     conn: &mut AnyConnection,
     id_indexes: &[&str],
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
-    rows_of_people(
-        conn,
-        "SELECT id_index, no_show_at FROM bookings WHERE status = 'no_show' AND no_show_at IS NOT NULL",
-        id_indexes,
-    )
-    .await?
-    .iter()
-    .map(|r| Ok((r.try_get("id_index")?, r.try_get("no_show_at")?)))
-    .collect()
-}
-
-/// Whether a booking under this blind index is active at the site on the day.
-pub async fn active_on_day(
-    conn: &mut AnyConnection,
-    site_id: i64,
-    date: &str,
-    id_index: &str,
-) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query(
-        "SELECT 1 AS one FROM bookings WHERE site_id = $1 AND date = $2 AND id_index = $3 AND status IN ('booked', 'arrived')",
-    )
-    .bind(site_id)
-    .bind(date)
-    .bind(id_index)
-    .fetch_optional(conn)
-    .await?
-    .is_some())
-}
-
-/// The rows `select` (a query over bookings ending in its WHERE clause) finds for these blind
-/// indexes, bound as one list padded to a few fixed lengths so the prepared statements repeat.
-async fn rows_of_people(
-    conn: &mut AnyConnection,
-    select: &str,
-    id_indexes: &[&str],
-) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
     if id_indexes.is_empty() {
         return Ok(Vec::new());
     }
     let sql = format!(
-        "{select} AND id_index IN {}",
+        "SELECT id_index, no_show_at FROM bookings WHERE status = 'no_show' AND no_show_at IS NOT NULL AND id_index IN {}",
         crate::db::placeholder_rows(conn, 1, padded(id_indexes.len()))
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for i in 0..padded(id_indexes.len()) {
         q = q.bind(id_indexes[i.min(id_indexes.len() - 1)]);
     }
-    q.fetch_all(conn).await
+    q.fetch_all(conn)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id_index")?, r.try_get("no_show_at")?)))
+        .collect()
 }
 
 #[derive(Debug, Clone)]

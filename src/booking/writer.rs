@@ -150,15 +150,19 @@ async fn write_bookings(
 
 /// While a key rotation's rebuild runs (src/rekey), a person's booking may be stored under the
 /// form of their index before the newest, which the unique index on the newest form cannot
-/// see: such a person is refused here as "taken", as the unique index would refuse them.
+/// see: such a person is refused here as "taken", as the unique index would refuse them. A
+/// look-up per booking, but only then (outside a rebuild both forms are one).
 async fn refuse_booked_under_previous_form(
     jobs: &mut [Queued],
     conn: &mut sqlx::AnyConnection,
 ) -> Result<(), sqlx::Error> {
     for q in jobs.iter_mut().filter(|q| q.outcome.is_none()) {
         let [newest, previous] = q.job.id_index.forms();
+        let (site, date) = (q.job.slot.site_id, &q.job.slot.date);
         if previous != newest
-            && store::active_on_day(conn, q.job.slot.site_id, &q.job.slot.date, previous).await?
+            && store::active_booking_of(&mut *conn, &q.job.id_index, site, date)
+                .await?
+                .is_some()
         {
             q.outcome = Some(Written::Taken);
         }

@@ -496,13 +496,23 @@ async fn rebuild_batch(
         resealed: 0,
         unreadable: 0,
     };
-    let key = if c.keyed { "id" } else { column };
+    // Every statement binds the newest form ($1), the stored one ($2) and the row's id ($3).
+    let row = if c.keyed {
+        format!("{column} = $2 AND id = $3")
+    } else {
+        format!("{column} = $2")
+    };
     let guard = c
         .duplicate
         .map(|(cond, _)| format!(" AND NOT ({cond})"))
         .unwrap_or_default();
-    let update =
-        format!("UPDATE {table} SET {column} = $1 WHERE {key} = $2 AND {column} = $3{guard}");
+    let update = format!("UPDATE {table} SET {column} = $1 WHERE {row}{guard}");
+    let run = |sql: &str, new: &str, old: &str, id: i64| {
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .bind(new.to_owned())
+            .bind(old.to_owned());
+        if c.keyed { q.bind(id) } else { q }
+    };
     let mut tx = db.begin().await?;
     let mut last_id = from.last_id;
     for (id, old) in &rows {
@@ -523,29 +533,21 @@ async fn rebuild_batch(
             done.unreadable += 1;
             continue;
         };
-        let q = sqlx::query(sqlx::AssertSqlSafe(update.clone())).bind(new.clone());
-        let q = if c.keyed {
-            q.bind(*id)
-        } else {
-            q.bind(old.clone())
-        };
-        let changed = q.bind(old.clone()).execute(&mut *tx).await?.rows_affected();
+        let changed = run(&update, &new, old, *id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         done.resealed += changed as usize;
         if changed == 0
             && let Some((cond, drop)) = c.duplicate
         {
             if drop {
                 // The same fact is already stored under the newest form: the stale row goes.
-                let delete =
-                    format!("DELETE FROM {table} WHERE {key} = $2 AND {column} = $3 AND ({cond})");
-                let q = sqlx::query(sqlx::AssertSqlSafe(delete)).bind(new);
-                let q = if c.keyed {
-                    q.bind(*id)
-                } else {
-                    q.bind(old.clone())
-                };
-                done.resealed +=
-                    q.bind(old.clone()).execute(&mut *tx).await?.rows_affected() as usize;
+                let delete = format!("DELETE FROM {table} WHERE {row} AND ({cond})");
+                done.resealed += run(&delete, &new, old, *id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected() as usize;
             } else {
                 tracing::warn!(
                     table,
@@ -667,25 +669,27 @@ pub async fn status(db: &Db) -> Result<Status, RekeyError> {
     let indexed = INDEXED.iter().map(|c| (c.name, c.table, c.keyed));
     for (name, table, keyed) in sealed.chain(indexed) {
         let p = progress(db, name).await?.filter(|p| p.version == newest);
-        let cursor = p.as_ref().map_or(0, |p| p.last_id);
-        let left = if keyed {
-            format!("SELECT COUNT(*) FROM {table} WHERE id > $1")
-        } else {
-            format!("SELECT COUNT(*) FROM {table} WHERE $1 = $1")
-        };
-        let rows_left: i64 = sqlx::query(sqlx::AssertSqlSafe(left))
-            .bind(cursor)
+        let done = newest == 1 || p.as_ref().is_some_and(|p| p.done);
+        let rows_left: i64 = if done {
+            0
+        } else if keyed {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM {table} WHERE id > $1"
+            )))
+            .bind(p.as_ref().map_or(0, |p| p.last_id))
             .fetch_one(db.reader())
             .await?
-            .try_get(0)?;
-        let done = newest == 1 || p.as_ref().is_some_and(|p| p.done);
+            .try_get(0)?
+        } else {
+            // Taken whole: every row is left until it is done.
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                .fetch_one(db.reader())
+                .await?
+                .try_get(0)?
+        };
         tables.push(TableStatus {
             table: name,
-            rows_left: if newest == 1 || (done && !keyed) {
-                0
-            } else {
-                rows_left
-            },
+            rows_left,
             resealed: p.as_ref().map_or(0, |p| p.resealed),
             done,
         });
