@@ -112,8 +112,6 @@ pub struct Db {
     >,
 }
 
-/// Copies the whole log into the database and truncates it, on the writer's own connection (so
-/// no write of this process is under way), waiting at most 250 ms for readers.
 /// Sends `event` to every node's listener (PostgreSQL); inside a transaction, on its commit.
 async fn notify<'e>(
     ex: impl sqlx::Executor<'e, Database = sqlx::Any>,
@@ -130,6 +128,44 @@ async fn notify<'e>(
         .map(|_| ())
 }
 
+/// The log is cut back to this many bytes when it restarts from its beginning, so that the size
+/// of its file tells how much it holds.
+const WAL_FILE_AFTER_RESTART: i64 = 4 * 1024 * 1024;
+
+/// Passive checkpoints on a reader connection, each copying what the writer appended during the
+/// one before, until a round finds fewer than 256 new frames (about 1 MiB) or after four rounds:
+/// the bulk of the log goes into the database beside the writer, which is never held.
+async fn copy_beside_writer(read: &AnyPool) -> Result<(), sqlx::Error> {
+    use sqlx::Row;
+    let mut last = 0i64;
+    for _ in 0..4 {
+        // (busy, frames in the log, frames copied)
+        let row = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(read)
+            .await?;
+        let frames: i64 = row.try_get(1)?;
+        let new = frames - last;
+        last = frames;
+        if new < 256 {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Copies the rest of the log on the writer's own connection, so nothing is appended meanwhile;
+/// a passive checkpoint waits for no reader. Once everything is copied, the writer's next commit
+/// starts the log again from its beginning by itself, if no reader is in the log at that moment.
+async fn copy_rest_holding_writer(write: &AnyPool) -> Result<(), sqlx::Error> {
+    let mut conn = write.acquire().await?;
+    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+}
+
+/// Copies the whole log into the database and truncates it, on the writer's own connection (so
+/// no write of this process is under way), waiting at most 250 ms for readers.
 async fn restart_log(write: &AnyPool) -> Result<(), sqlx::Error> {
     let mut conn = write.acquire().await?;
     sqlx::query("PRAGMA busy_timeout = 250")
@@ -182,12 +218,10 @@ impl Db {
                         // (below), not by whichever commit crosses 1,000 pages: that made
                         // every few batches of bookings wait for a copy and an fsync of the
                         // database file.
-                        // After a restart the log's file is cut back to 64 MiB.
                         let sql = format!(
                             "{} PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = 0; \
-                             PRAGMA journal_size_limit = {};",
+                             PRAGMA journal_size_limit = {WAL_FILE_AFTER_RESTART};",
                             p(),
-                            wal_limit.min(64 * 1024 * 1024)
                         );
                         Box::pin(async move {
                             conn.execute(sqlx::AssertSqlSafe(sql)).await?;
@@ -267,11 +301,15 @@ impl Db {
     /// SQLite: copies the write-ahead log into the database file once a second on a reader
     /// connection. A passive checkpoint never blocks the writer or the readers, so commits
     /// only append to the log, and the log restarts from its beginning once copied — unless
-    /// readers are always in it, as under a storm. So the log's size is looked at ten times a
-    /// second, and once it passes half of `wal_limit` bytes the writer's connection checkpoints
-    /// it in `TRUNCATE` mode, waiting at most 250 ms for the readers of the moment (writes queue
-    /// behind it that long at most; if readers stay, it tries again on the next look). Ends a
-    /// moment after the last handle on this database is dropped.
+    /// the writer always has more, as under a storm. So the log's size is looked at ten times a
+    /// second, and once it passes half of `wal_limit` bytes it is copied beside the writer
+    /// ([`copy_beside_writer`]) and what came meanwhile with the writer held
+    /// ([`copy_rest_holding_writer`]: a few milliseconds), so the writer's next commit restarts
+    /// it. Where readers keep it from restarting three looks in a row, or past three quarters of
+    /// the bound, the writer's connection checkpoints it in `TRUNCATE` mode, waiting up to 250 ms
+    /// for the readers of the moment (that, not the copy, held the writer 15–75 ms each time
+    /// when it was the only way). Ends a moment after the last handle on this database is
+    /// dropped.
     fn spawn_checkpointer(&self, wal_limit: i64, wal: Option<std::path::PathBuf>) {
         let alive = std::sync::Arc::downgrade(&self.alive);
         let (read, write) = (self.read.clone(), self.write.clone());
@@ -279,6 +317,7 @@ impl Db {
             let mut tick = tokio::time::interval(Duration::from_millis(100));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             let mut n = 0u32;
+            let mut gentle_tries = 0u32;
             loop {
                 tick.tick().await;
                 if alive.upgrade().is_none() {
@@ -288,23 +327,27 @@ impl Db {
                     .as_ref()
                     .and_then(|p| std::fs::metadata(p).ok())
                     .map_or(0, |m| i64::try_from(m.len()).unwrap_or(i64::MAX));
-                if size > wal_limit / 2 {
-                    // The bulk is copied first beside the writer (a passive checkpoint blocks
-                    // nobody), so the truncating one, which holds the writer, copies only what
-                    // came since.
-                    if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                        .execute(&read)
-                        .await
-                    {
-                        tracing::warn!(error = %e, "checkpoint of the SQLite log failed; retrying");
-                    } else if let Err(e) = restart_log(&write).await {
-                        tracing::warn!(error = %e, "restarting the SQLite log failed; retrying");
+                let done = if size <= wal_limit / 2 {
+                    gentle_tries = 0;
+                    if n.is_multiple_of(10) {
+                        copy_beside_writer(&read).await
+                    } else {
+                        Ok(())
                     }
-                } else if n.is_multiple_of(10)
-                    && let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                        .execute(&read)
-                        .await
-                {
+                } else if size > wal_limit / 4 * 3 || gentle_tries >= 3 {
+                    gentle_tries = 0;
+                    match copy_beside_writer(&read).await {
+                        Ok(()) => restart_log(&write).await,
+                        Err(e) => Err(e),
+                    }
+                } else {
+                    gentle_tries += 1;
+                    match copy_beside_writer(&read).await {
+                        Ok(()) => copy_rest_holding_writer(&write).await,
+                        Err(e) => Err(e),
+                    }
+                };
+                if let Err(e) = done {
                     tracing::warn!(error = %e, "checkpoint of the SQLite log failed; retrying");
                 }
                 n = n.wrapping_add(1);

@@ -677,6 +677,28 @@ async fn operations_endpoints(app: TestApp) {
     let res = c.get(app.url("/")).send().await.unwrap();
     assert!(res.headers().contains_key("x-request-id"));
     assert_eq!(res.headers()["x-frame-options"], "DENY");
+    // A page may load its own scripts and styles and nothing inline; data loads nothing.
+    let csp = |r: &reqwest::Response| {
+        r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(csp(&res).contains("script-src 'self'"), "{}", csp(&res));
+    assert!(
+        csp(&res).contains("frame-ancestors 'none'"),
+        "{}",
+        csp(&res)
+    );
+    for data in ["/livez", "/api/v1/sites/0001/openings?days=1"] {
+        let r = c.get(app.url(data)).send().await.unwrap();
+        assert_eq!(
+            csp(&r),
+            "default-src 'none'; frame-ancestors 'none'",
+            "{data}"
+        );
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff", "{data}");
+    }
     let metrics = c
         .get(app.url("/metrics"))
         .send()
