@@ -119,6 +119,9 @@ pub struct Stats {
     pub seconds: f64,
     /// Latencies in microseconds.
     pub lat: Vec<u32>,
+    /// (milliseconds into the phase when the request was due or sent, its latency in
+    /// microseconds), in no order: when the slow answers came.
+    pub timeline: Vec<(u32, u32)>,
 }
 
 impl Stats {
@@ -132,6 +135,35 @@ impl Stats {
 
     pub fn rate(&self) -> f64 {
         self.ok as f64 / self.seconds.max(1e-9)
+    }
+
+    /// Prints the `n` windows of `window_ms` with the slowest answers: the latency's shape in time
+    /// (a stall every so often, or one, or a slope) tells more about a tail than its percentile.
+    pub fn print_worst_moments(&self, window_ms: u32, n: usize) {
+        let mut worst: std::collections::BTreeMap<u32, (u32, u32)> = Default::default();
+        for &(at, lat) in &self.timeline {
+            let w = worst.entry(at / window_ms).or_default();
+            w.0 = w.0.max(lat);
+            w.1 += 1;
+        }
+        let mut windows: Vec<_> = worst.into_iter().collect();
+        windows.sort_by_key(|(_, (max, _))| std::cmp::Reverse(*max));
+        let listed: Vec<String> = windows
+            .iter()
+            .take(n)
+            .map(|(w, (max, count))| {
+                format!(
+                    "{} ms: {:.0} ms ({count})",
+                    w * window_ms,
+                    *max as f64 / 1000.0
+                )
+            })
+            .collect();
+        println!(
+            "{:<44} slowest {window_ms} ms windows (start: worst latency (answers)): {}",
+            "",
+            listed.join("; ")
+        );
     }
 
     /// Prints one line and returns the rate of expected answers.
@@ -185,6 +217,7 @@ where
         let make = make.clone();
         handles.push(local.spawn_local(async move {
             let (mut lat, mut ok, mut other, mut errors) = (Vec::new(), 0, 0, 0);
+            let mut timeline = Vec::new();
             let (seconds, interval) = match pace {
                 Pace::Closed { seconds } => (seconds, None),
                 Pace::Open {
@@ -214,6 +247,10 @@ where
                 match conn.send(&request).await {
                     Ok(status) => {
                         lat.push(from.elapsed().as_micros() as u32);
+                        timeline.push((
+                            from.duration_since(started).as_millis() as u32,
+                            from.elapsed().as_micros() as u32,
+                        ));
                         if status == expect {
                             ok += 1;
                         } else {
@@ -229,7 +266,7 @@ where
                     due += i;
                 }
             }
-            (conn, lat, ok, other, errors)
+            (conn, lat, timeline, ok, other, errors)
         }));
     }
     let mut stats = Stats {
@@ -239,15 +276,17 @@ where
         errors: 0,
         seconds: 0.0,
         lat: Vec::new(),
+        timeline: Vec::new(),
     };
     local
         .run_until(async {
             for h in handles {
-                if let Ok((conn, lat, ok, other, errors)) = h.await {
+                if let Ok((conn, lat, timeline, ok, other, errors)) = h.await {
                     if errors == 0 {
                         conns.push(conn);
                     }
                     stats.lat.extend(lat);
+                    stats.timeline.extend(timeline);
                     stats.ok += ok;
                     stats.other += other;
                     stats.errors += errors;
