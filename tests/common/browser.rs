@@ -276,14 +276,25 @@ pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
 }
 
 pub async fn text_of(c: &Client, css: &str) -> String {
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
-        .text()
-        .await
-        .expect("element text")
+    // A page still loading after a click can replace the element between finding it and
+    // reading it (a stale reference): found again then, for as long as the wait allows.
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let element = c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css} on the page: {e}"));
+        match element.text().await {
+            Ok(text) => return text,
+            Err(e) if std::time::Instant::now() < until => {
+                eprintln!("{css} changed while read ({e}); reading it again");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("element text of {css}: {e}"),
+        }
+    }
 }
 
 pub async fn body_text(c: &Client) -> String {
