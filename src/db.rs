@@ -101,6 +101,8 @@ pub struct Db {
     /// Held by every handle; background tasks that hold only a weak reference stop when the
     /// last handle is dropped.
     alive: std::sync::Arc<()>,
+    /// [`Db::publish_coalesced`]'s open windows: the latest payload held back in each.
+    coalescing: std::sync::Arc<std::sync::Mutex<OpenWindows>>,
     /// The group-commit writers, one set per kind of job, started on first use.
     group: std::sync::Arc<
         std::sync::Mutex<
@@ -181,6 +183,35 @@ async fn restart_log(write: &AnyPool) -> Result<(), sqlx::Error> {
     done.map(|_| ())
 }
 
+/// Per topic and key, the latest payload held back in an open coalescing window.
+type OpenWindows = std::collections::HashMap<(&'static str, i64), Option<serde_json::Value>>;
+
+/// Sends an event to this node's subscribers, through every node's listener on PostgreSQL.
+fn send_event(
+    relay: Option<&std::sync::Arc<Relay>>,
+    write: &AnyPool,
+    events: &broadcast::Sender<Event>,
+    event: Event,
+) {
+    match relay {
+        Some(relay) => {
+            let (pool, channel, events) = (write.clone(), relay.channel.clone(), events.clone());
+            tokio::spawn(async move {
+                let sent = notify(&pool, &channel, &event).await;
+                if let Err(e) = sent {
+                    // The other nodes miss it; this node's displays still get it.
+                    tracing::warn!(error = %e, "pg_notify failed; event delivered locally only");
+                    let _ = events.send(event);
+                }
+            });
+        }
+        None => {
+            // No subscriber is a normal state (no display connected), not an error.
+            let _ = events.send(event);
+        }
+    }
+}
+
 /// Events across nodes (PostgreSQL `LISTEN/NOTIFY`): every node publishes with `pg_notify`
 /// and one listener per node feeds what arrives — its own events included — into the local
 /// bus, so a call made on one node shows on displays connected to another.
@@ -252,6 +283,19 @@ impl Db {
                 let pool = AnyPoolOptions::new()
                     .max_connections(options.max_connections.max(2))
                     .acquire_timeout(Duration::from_secs(30))
+                    // A connection idle for a moment is asked whether it still answers before
+                    // use (the server may have restarted meanwhile); one just put back is not:
+                    // a round trip before every statement was a third of the server's time
+                    // under the issue-17 booking load.
+                    .test_before_acquire(false)
+                    .before_acquire(|conn, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for > Duration::from_secs(1) {
+                                sqlx::Connection::ping(conn).await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .after_connect(move |conn, _| {
                         let schema = schema.clone();
                         Box::pin(async move {
@@ -294,6 +338,7 @@ impl Db {
             events,
             relay: None,
             alive: std::sync::Arc::new(()),
+            coalescing: Default::default(),
             group: std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::new())),
         }
     }
@@ -417,31 +462,74 @@ impl Db {
 
     /// Publishes an event after the transaction that caused it has committed.
     pub fn publish(&self, topic: &str, payload: serde_json::Value) {
-        let event = Event {
-            topic: topic.to_string(),
-            payload,
-        };
-        match &self.relay {
-            Some(relay) => {
-                let (pool, channel, events) = (
-                    self.write.clone(),
-                    relay.channel.clone(),
-                    self.events.clone(),
-                );
-                tokio::spawn(async move {
-                    let sent = notify(&pool, &channel, &event).await;
-                    if let Err(e) = sent {
-                        // The other nodes miss it; this node's displays still get it.
-                        tracing::warn!(error = %e, "pg_notify failed; event delivered locally only");
-                        let _ = events.send(event);
-                    }
-                });
+        send_event(
+            self.relay.as_ref(),
+            &self.write,
+            &self.events,
+            Event {
+                topic: topic.to_string(),
+                payload,
+            },
+        );
+    }
+
+    /// Publishes an event that only says "something of `key` changed" (a booking taken, for
+    /// the duty leader's dashboard) at most once per `window` for each topic and key: the first
+    /// at once, the last of those that came meanwhile at the window's end. On a release
+    /// morning thousands a second would otherwise each be a `NOTIFY` between nodes and a frame
+    /// to every dashboard, which reloads at most every 300 ms anyway.
+    pub fn publish_coalesced(
+        &self,
+        topic: &'static str,
+        key: i64,
+        payload: serde_json::Value,
+        window: Duration,
+    ) {
+        {
+            let mut open = self
+                .coalescing
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(latest) = open.get_mut(&(topic, key)) {
+                *latest = Some(payload);
+                return;
             }
-            None => {
-                // No subscriber is a normal state (no display connected), not an error.
-                let _ = self.events.send(event);
-            }
+            open.insert((topic, key), None);
         }
+        self.publish(topic, payload);
+        let (relay, write, events, open) = (
+            self.relay.clone(),
+            self.write.clone(),
+            self.events.clone(),
+            self.coalescing.clone(),
+        );
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(window).await;
+                let latest = {
+                    let mut open = open
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    match open.get_mut(&(topic, key)).and_then(Option::take) {
+                        Some(p) => p,
+                        None => {
+                            // Nothing came during this window: the next one is sent at once.
+                            open.remove(&(topic, key));
+                            return;
+                        }
+                    }
+                };
+                send_event(
+                    relay.as_ref(),
+                    &write,
+                    &events,
+                    Event {
+                        topic: topic.to_string(),
+                        payload: latest,
+                    },
+                );
+            }
+        });
     }
 
     /// Publishes an event as part of the transaction that causes it: on PostgreSQL the

@@ -151,3 +151,69 @@ async fn the_duty_leader_sees_the_hall_as_it_is(engine: Engine) {
         .expect("hall");
     assert_eq!(res.status(), 403);
 }
+
+on_both_engines!(a_booking_storm_wakes_the_dashboard_a_few_times_not_each_time);
+
+/// Bookings tell the duty leader's dashboard "this site changed": at once for the first, then at
+/// most once a window with the latest, never lost at the end of a burst, each site on its own.
+async fn a_booking_storm_wakes_the_dashboard_a_few_times_not_each_time(engine: Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((db, _)) = common::fresh_db(engine, dir.path()).await else {
+        return;
+    };
+    let mut events = db.subscribe();
+    // PostgreSQL: the node's listener starts with the first subscriber.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let window = std::time::Duration::from_millis(200);
+    for n in 0..500 {
+        db.publish_coalesced(
+            "booking.created",
+            7,
+            serde_json::json!({"site": 7, "n": n}),
+            window,
+        );
+        if n == 250 {
+            db.publish_coalesced("booking.created", 8, serde_json::json!({"site": 8}), window);
+        }
+        if n % 50 == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    let mut seen = Vec::new();
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+    while let Ok(Ok(e)) = tokio::time::timeout_at(until, events.recv()).await {
+        if e.topic == "booking.created" {
+            seen.push(e.payload);
+        }
+    }
+    let of_7: Vec<i64> = seen
+        .iter()
+        .filter(|p| p["site"] == 7)
+        .map(|p| p["n"].as_i64().unwrap())
+        .collect();
+    assert_eq!(of_7.first(), Some(&0), "{seen:?}");
+    assert_eq!(
+        of_7.last(),
+        Some(&499),
+        "the burst's last is sent: {seen:?}"
+    );
+    assert!(of_7.len() <= 4, "one a window, not one a booking: {seen:?}");
+    assert_eq!(
+        seen.iter().filter(|p| p["site"] == 8).count(),
+        1,
+        "{seen:?}"
+    );
+    // After a quiet window the next change goes at once.
+    tokio::time::sleep(window * 2).await;
+    db.publish_coalesced(
+        "booking.created",
+        7,
+        serde_json::json!({"site": 7, "n": 500}),
+        window,
+    );
+    let e = tokio::time::timeout(std::time::Duration::from_secs(2), events.recv())
+        .await
+        .expect("sent at once")
+        .unwrap();
+    assert_eq!(e.payload["n"], 500);
+}

@@ -745,9 +745,12 @@ pub async fn book(
     }
     ctx.cache
         .took_place(site.id, &line.code, &slot.date, slot.id, req.channel.pool());
-    ctx.db.publish(
+    // Only the duty leader's dashboard listens, for "this site changed".
+    ctx.db.publish_coalesced(
         "booking.created",
+        site.id,
         serde_json::json!({"site": site.id, "slot": slot.id}),
+        std::time::Duration::from_millis(250),
     );
     let person = Person {
         name,
