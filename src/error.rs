@@ -163,6 +163,12 @@ impl From<sqlx::Error> for AppError {
             sqlx::Error::PoolTimedOut => {
                 AppError::new(StatusCode::SERVICE_UNAVAILABLE, CommonError::Unavailable)
             }
+            // The connection to the database broke (PostgreSQL restarted): nothing was
+            // committed and the pool replaces the connection, so asking again will do.
+            sqlx::Error::Io(e) => {
+                tracing::warn!(error = %e, "database connection lost");
+                AppError::new(StatusCode::SERVICE_UNAVAILABLE, CommonError::Unavailable)
+            }
             e => AppError::internal(e),
         }
     }
@@ -217,4 +223,18 @@ pub enum Failure<E> {
     Storage(#[from] sqlx::Error),
     #[error("{0}")]
     Internal(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_database_connection_is_unavailable_not_internal() {
+        let lost = sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        let res = AppError::from(lost).into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let other = AppError::from(sqlx::Error::RowNotFound).into_response();
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
 }
