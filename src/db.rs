@@ -379,15 +379,11 @@ impl Db {
                     } else {
                         Ok(())
                     }
-                } else if size > wal_limit / 4 * 3 || gentle_tries >= 3 {
-                    gentle_tries = 0;
-                    match copy_beside_writer(&read).await {
-                        Ok(()) => restart_log(&write).await,
-                        Err(e) => Err(e),
-                    }
                 } else {
-                    gentle_tries += 1;
+                    let truncate = size > wal_limit / 4 * 3 || gentle_tries >= 3;
+                    gentle_tries = if truncate { 0 } else { gentle_tries + 1 };
                     match copy_beside_writer(&read).await {
+                        Ok(()) if truncate => restart_log(&write).await,
                         Ok(()) => copy_rest_holding_writer(&write).await,
                         Err(e) => Err(e),
                     }

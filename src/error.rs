@@ -163,8 +163,9 @@ impl From<sqlx::Error> for AppError {
             sqlx::Error::PoolTimedOut => {
                 AppError::new(StatusCode::SERVICE_UNAVAILABLE, CommonError::Unavailable)
             }
-            // The connection to the database broke (PostgreSQL restarted): nothing was
-            // committed and the pool replaces the connection, so asking again will do.
+            // The connection to the database broke (PostgreSQL restarted): the transaction is
+            // whole or absent, the pool replaces the connection, and asking again is safe
+            // (a booking asked twice meets its idempotency key or the one-a-day rule).
             sqlx::Error::Io(e) => {
                 tracing::warn!(error = %e, "database connection lost");
                 AppError::new(StatusCode::SERVICE_UNAVAILABLE, CommonError::Unavailable)

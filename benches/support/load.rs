@@ -246,11 +246,9 @@ where
                 };
                 match conn.send(&request).await {
                     Ok(status) => {
-                        lat.push(from.elapsed().as_micros() as u32);
-                        timeline.push((
-                            from.duration_since(started).as_millis() as u32,
-                            from.elapsed().as_micros() as u32,
-                        ));
+                        let took = from.elapsed().as_micros() as u32;
+                        lat.push(took);
+                        timeline.push((from.duration_since(started).as_millis() as u32, took));
                         if status == expect {
                             ok += 1;
                         } else {
