@@ -768,11 +768,14 @@ async fn lose_a_node(loss: Loss) {
     for log in &wlogs {
         let log = log.lock().expect("log");
         failures += log.failures;
-        let next = log
-            .calls
-            .iter()
-            .find(|at| **at > killed)
-            .expect("the window calls again after the loss");
+        let Some(next) = log.calls.iter().find(|at| **at > killed) else {
+            panic!(
+                "a window made no call in the {} s after the loss ({} calls before it, {} failed requests)",
+                AFTER.as_secs(),
+                log.calls.len(),
+                log.failures
+            );
+        };
         window_gaps.push(next.saturating_duration_since(killed));
     }
     let first_call = window_gaps.iter().min().copied().unwrap_or_default();

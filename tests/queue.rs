@@ -627,6 +627,63 @@ async fn a_call_on_one_node_reaches_a_display_on_another() {
     );
 }
 
+/// R15: a node that froze in the middle of recording a call (its transaction open, its locks
+/// held, its connection alive) stops the other node's windows for two seconds, not for good:
+/// the database ends a transaction of ours that sits idle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_transaction_left_open_by_a_frozen_node_holds_the_windows_for_seconds_only() {
+    let Some(app) = app_at(Engine::Postgres, "2026-03-02T09:00:00+08:00").await else {
+        return;
+    };
+    let (site, windows) = hall(&app).await;
+    let ctx = app.state.queue();
+    for _ in 0..2 {
+        queue::issue_ticket(
+            &ctx,
+            common::guide_desk(),
+            &site,
+            "renewal",
+            TicketClass::Normal,
+            None,
+            None,
+            "kiosk",
+        )
+        .await
+        .unwrap();
+    }
+    let officer = officer(site.id);
+    let actor = common::granted(&officer);
+    let (w1, w2) = (&windows[0], &windows[1]);
+    queue::open_window(&ctx, &actor, w1).await.unwrap();
+    queue::open_window(&ctx, &actor, w2).await.unwrap();
+    queue::call_next(&ctx, &actor, w1).await.unwrap().unwrap();
+    // The "frozen node": a transaction that took the site's call record and then went quiet.
+    let mut frozen = app.state.db.begin().await.unwrap();
+    sqlx::query("UPDATE call_heads SET last_call = last_call WHERE site_id = $1")
+        .bind(site.id)
+        .execute(&mut *frozen)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let called = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        queue::call_next(&ctx, &actor, w2),
+    )
+    .await
+    .expect("the other window calls once the idle transaction is ended")
+    .unwrap();
+    assert!(called.is_some(), "the second ticket is called");
+    assert!(
+        started.elapsed() >= onetrip::db::PG_IDLE_IN_TRANSACTION / 2,
+        "the call waited for the held lock ({:?}), so the test did hold it",
+        started.elapsed()
+    );
+    assert!(
+        frozen.commit().await.is_err(),
+        "the idle transaction was ended by the database, not committed late"
+    );
+}
+
 on_both_engines!(the_server_speaks_calls_without_the_internet);
 
 async fn the_server_speaks_calls_without_the_internet(engine: Engine) {

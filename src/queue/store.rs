@@ -89,12 +89,9 @@ const CALLS_LOCK: i32 = 0x6f74_6361;
 /// so its transactions are one at a time already.
 async fn lock_calls(conn: &mut AnyConnection, site_id: i64) -> Result<(), sqlx::Error> {
     if conn.backend_name() == "PostgreSQL" {
-        // The lock is held for a statement or two and the commit. Should the node holding it
-        // freeze or lose its network right then, the database ends its transaction after a
-        // few idle seconds, so the site's windows are not stopped for longer.
-        sqlx::query("SET LOCAL idle_in_transaction_session_timeout = '5s'")
-            .execute(&mut *conn)
-            .await?;
+        // Held for a statement or two and the commit. A node that freezes while holding it holds
+        // the site's windows only until the database ends its idle transaction
+        // (`db::PG_IDLE_IN_TRANSACTION`).
         // Sites number in the dozens; an id past i32 would only share a lock with another site
         // (slower, still correct).
         sqlx::query("SELECT 1 AS held FROM pg_advisory_xact_lock($1, $2)")
