@@ -37,6 +37,27 @@ async fn hall(app: &TestApp) -> (Site, Vec<Window>) {
     (site, windows)
 }
 
+/// A ticket from the kiosk, as a citizen takes one: no reason, no appointment.
+async fn kiosk_ticket(
+    ctx: &queue::Ctx<'_>,
+    site: &Site,
+    line: &str,
+    class: TicketClass,
+) -> queue::Ticket {
+    queue::issue_ticket(
+        ctx,
+        common::guide_desk(),
+        site,
+        line,
+        class,
+        None,
+        None,
+        "kiosk",
+    )
+    .await
+    .unwrap()
+}
+
 async fn app_at(engine: Engine, when: &str) -> Option<TestApp> {
     TestApp::spawn_full(engine, Config::default(), Clock::fixed(at(when))).await
 }
@@ -49,18 +70,7 @@ async fn no_ticket_is_called_twice(engine: Engine) {
     let ctx = app.state.queue();
     for i in 0..60 {
         let line = ["first_issue", "renewal", "endorsement"][i % 3];
-        queue::issue_ticket(
-            &ctx,
-            common::guide_desk(),
-            &site,
-            line,
-            TicketClass::Normal,
-            None,
-            None,
-            "kiosk",
-        )
-        .await
-        .unwrap();
+        kiosk_ticket(&ctx, &site, line, TicketClass::Normal).await;
     }
     let serving: Vec<Window> = windows
         .into_iter()
@@ -193,19 +203,9 @@ async fn nobody_is_passed_over_beyond_the_maximum_wait(engine: Engine) {
     };
     let (site, windows) = hall(&app).await;
     let ctx = app.state.queue();
-    let old = queue::issue_ticket(
-        &ctx,
-        common::guide_desk(),
-        &site,
-        "renewal",
-        TicketClass::Normal,
-        None,
-        None,
-        "kiosk",
-    )
-    .await
-    .unwrap()
-    .number;
+    let old = kiosk_ticket(&ctx, &site, "renewal", TicketClass::Normal)
+        .await
+        .number;
     app.state.clock.advance_ms(46 * 60_000);
     let love = queue::issue_ticket(
         &ctx,
@@ -258,18 +258,7 @@ async fn a_transfer_keeps_number_and_history_and_closing_a_window_hands_back_its
     let (site, windows) = hall(&app).await;
     let ctx = app.state.queue();
     let actor = officer(site.id);
-    let t = queue::issue_ticket(
-        &ctx,
-        common::guide_desk(),
-        &site,
-        "first_issue",
-        TicketClass::Normal,
-        None,
-        None,
-        "kiosk",
-    )
-    .await
-    .unwrap();
+    let t = kiosk_ticket(&ctx, &site, "first_issue", TicketClass::Normal).await;
     let citizen = windows.iter().find(|w| w.number == 1).unwrap();
     let payment = windows
         .iter()
@@ -340,18 +329,7 @@ async fn a_transfer_keeps_number_and_history_and_closing_a_window_hands_back_its
         ]
     );
     // Recall limit, then closing the window returns an unstarted ticket to the queue.
-    let u = queue::issue_ticket(
-        &ctx,
-        common::guide_desk(),
-        &site,
-        "first_issue",
-        TicketClass::Normal,
-        None,
-        None,
-        "kiosk",
-    )
-    .await
-    .unwrap();
+    let u = kiosk_ticket(&ctx, &site, "first_issue", TicketClass::Normal).await;
     queue::call_next(&ctx, &common::granted(&actor), citizen)
         .await
         .unwrap()
@@ -434,18 +412,7 @@ async fn the_display_hears_each_call_and_the_citizen_sees_the_queue(engine: Engi
     assert!(html.contains("C001") && html.contains("qr.svg"));
     let ticket_token = print.split('/').nth(2).unwrap().to_string();
     // The status page says how many are ahead, as a range of minutes.
-    let ahead_ticket = queue::issue_ticket(
-        &ctx,
-        common::guide_desk(),
-        &site,
-        "endorsement",
-        TicketClass::Normal,
-        None,
-        None,
-        "kiosk",
-    )
-    .await
-    .unwrap();
+    let ahead_ticket = kiosk_ticket(&ctx, &site, "endorsement", TicketClass::Normal).await;
     let status: serde_json::Value = c
         .get(app.url(&format!("/api/v1/tickets/{}", ahead_ticket.token)))
         .send()
@@ -590,18 +557,7 @@ async fn a_call_on_one_node_reaches_a_display_on_another() {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     // A window on node 1 calls.
     let ctx = app.state.queue();
-    queue::issue_ticket(
-        &ctx,
-        common::guide_desk(),
-        &site,
-        "renewal",
-        TicketClass::Normal,
-        None,
-        None,
-        "kiosk",
-    )
-    .await
-    .unwrap();
+    kiosk_ticket(&ctx, &site, "renewal", TicketClass::Normal).await;
     let w = windows.iter().find(|w| w.number == 1).unwrap();
     let actor = officer(site.id);
     queue::open_window(&ctx, &common::granted(&actor), w)
@@ -638,18 +594,7 @@ async fn a_transaction_left_open_by_a_frozen_node_holds_the_windows_for_seconds_
     let (site, windows) = hall(&app).await;
     let ctx = app.state.queue();
     for _ in 0..2 {
-        queue::issue_ticket(
-            &ctx,
-            common::guide_desk(),
-            &site,
-            "renewal",
-            TicketClass::Normal,
-            None,
-            None,
-            "kiosk",
-        )
-        .await
-        .unwrap();
+        kiosk_ticket(&ctx, &site, "renewal", TicketClass::Normal).await;
     }
     let officer = officer(site.id);
     let actor = common::granted(&officer);
@@ -776,18 +721,7 @@ async fn the_workstation_redirects_after_each_action_and_the_kiosk_offers_only_s
             .unwrap()
             .contains("当前没有等候的号码")
     );
-    queue::issue_ticket(
-        &app.state.queue(),
-        common::guide_desk(),
-        &site,
-        "renewal",
-        TicketClass::Normal,
-        None,
-        None,
-        "kiosk",
-    )
-    .await
-    .unwrap();
+    kiosk_ticket(&app.state.queue(), &site, "renewal", TicketClass::Normal).await;
     let res = post("call").await.unwrap();
     assert_eq!(
         res.headers()["location"],
@@ -826,18 +760,7 @@ async fn the_workstation_redirects_after_each_action_and_the_kiosk_offers_only_s
         assert_eq!(res.status(), 422, "{line}");
     }
     // The QR on the ticket carries a full address a phone can open.
-    let t = queue::issue_ticket(
-        &app.state.queue(),
-        common::guide_desk(),
-        &site,
-        "renewal",
-        TicketClass::Normal,
-        None,
-        None,
-        "kiosk",
-    )
-    .await
-    .unwrap();
+    let t = kiosk_ticket(&app.state.queue(), &site, "renewal", TicketClass::Normal).await;
     let status = kiosk
         .get(app.url(&format!("/q/{}", t.token)))
         .send()
@@ -906,46 +829,16 @@ async fn a_window_calls_its_lines_in_the_configured_priority(engine: Engine) {
         .expect("first issue ticked");
     assert!(renewal < first);
     let ctx = app.state.queue();
-    let first = queue::issue_ticket(
-        &ctx,
-        common::guide_desk(),
-        &site,
-        "first_issue",
-        TicketClass::Normal,
-        None,
-        None,
-        "kiosk",
-    )
-    .await
-    .unwrap()
-    .number;
+    let first = kiosk_ticket(&ctx, &site, "first_issue", TicketClass::Normal)
+        .await
+        .number;
     app.state.clock.advance_ms(60_000);
-    let endorsement = queue::issue_ticket(
-        &ctx,
-        common::guide_desk(),
-        &site,
-        "endorsement",
-        TicketClass::Normal,
-        None,
-        None,
-        "kiosk",
-    )
-    .await
-    .unwrap()
-    .number;
-    let renewal = queue::issue_ticket(
-        &ctx,
-        common::guide_desk(),
-        &site,
-        "renewal",
-        TicketClass::Normal,
-        None,
-        None,
-        "kiosk",
-    )
-    .await
-    .unwrap()
-    .number;
+    let endorsement = kiosk_ticket(&ctx, &site, "endorsement", TicketClass::Normal)
+        .await
+        .number;
+    let renewal = kiosk_ticket(&ctx, &site, "renewal", TicketClass::Normal)
+        .await
+        .number;
     let actor = officer(site.id);
     queue::open_window(&ctx, &common::granted(&actor), w)
         .await
@@ -989,18 +882,7 @@ async fn a_ticket_that_did_not_print_is_not_queued_until_reprinted(engine: Engin
     };
     let (site, windows) = hall(&app).await;
     let ctx = app.state.queue();
-    let t = queue::issue_ticket(
-        &ctx,
-        common::guide_desk(),
-        &site,
-        "renewal",
-        TicketClass::Normal,
-        None,
-        None,
-        "kiosk",
-    )
-    .await
-    .unwrap();
+    let t = kiosk_ticket(&ctx, &site, "renewal", TicketClass::Normal).await;
     let c = app.client();
     let res = c
         .post(app.url(&format!("/api/v1/tickets/{}/print-result", t.token)))
@@ -1176,18 +1058,7 @@ async fn a_ticket_transferred_to_a_named_window_is_called_only_there(engine: Eng
             .await
             .unwrap();
     }
-    let t = queue::issue_ticket(
-        &ctx,
-        common::guide_desk(),
-        &site,
-        "renewal",
-        TicketClass::Normal,
-        None,
-        None,
-        "kiosk",
-    )
-    .await
-    .unwrap();
+    let t = kiosk_ticket(&ctx, &site, "renewal", TicketClass::Normal).await;
     queue::call_next(&ctx, &common::granted(&actor), w1)
         .await
         .unwrap()
