@@ -2608,7 +2608,7 @@ async fn rating_walk(t: &Rating, c: &Client, shots: &Shots) {
     rating_page_from_ticket(t, c, &second.token).await;
     shots.take(c, "rate-zh.png").await;
     choose_level(c, "very_satisfied").await;
-    click(c, "main form[action^='/rate/'] button[type=submit]").await;
+    submit(c, "main form[action^='/rate/'] button[type=submit]").await;
     let rated = text_of(c, "#rated").await;
     assert!(
         rated.contains("感谢您的评价") && rated.contains("非常满意"),
@@ -2626,7 +2626,7 @@ async fn rating_walk(t: &Rating, c: &Client, shots: &Shots) {
     choose_level(c, "very_dissatisfied").await;
     click(c, "main input[name=reason][value=not_one_trip]").await;
     type_into(c, "main textarea[name=comment]", "材料清单没说要照片回执").await;
-    click(c, "main form[action^='/rate/'] button[type=submit]").await;
+    submit(c, "main form[action^='/rate/'] button[type=submit]").await;
     assert!(text_of(c, "#rated").await.contains("非常不满意"));
     let followup = text_of(c, "#followup").await;
     assert!(followup.contains("2026-03-11"), "{followup}");
@@ -2856,7 +2856,7 @@ async fn complaint_walk(app: &App, c: &Client, shots: &Shots, leader_password: &
     type_into(c, "main textarea[name=content]", "态度差").await;
     type_into(c, "main input[name=name]", "张女士").await;
     type_into(c, "main input[name=phone]", "13800138000").await;
-    click(c, send).await;
+    submit(c, send).await;
     let error = text_of(c, "#complaint-error").await;
     assert!(error.contains("10–2000"), "the refusal says why: {error}");
     assert_eq!(value_of(c, "main textarea[name=content]").await, "态度差");
@@ -2868,7 +2868,7 @@ async fn complaint_walk(app: &App, c: &Client, shots: &Shots, leader_password: &
     // Said properly, it is registered with its number and the date it will be answered by.
     let content = "3号窗口工作人员态度生硬，需要的材料没有一次性讲清楚，让我跑了两趟。";
     retype(c, "main textarea[name=content]", content).await;
-    click(c, send).await;
+    submit(c, send).await;
     let registered = text_of(c, "#complaint-registered").await;
     let number = text_of(c, "#complaint-number").await;
     assert_eq!(number, "TS202603060001");
@@ -2912,7 +2912,7 @@ async fn complaint_walk(app: &App, c: &Client, shots: &Shots, leader_password: &
     let answer = "经调取录像核实，窗口工作人员未一次性告知所需材料，已批评教育，特向您致歉。";
     type_into(c, &format!("#{id} textarea[name=answer]"), answer).await;
     click(c, &format!("#{id} input[name=justified][value=yes]")).await;
-    click(c, &format!("#{id} form[action$='/answer'] button")).await;
+    submit(c, &format!("#{id} form[action$='/answer'] button")).await;
     let error = text_of(c, "#complaint-error").await;
     assert!(error.contains("责任追究"), "the refusal says why: {error}");
     assert!(
@@ -2931,7 +2931,7 @@ async fn complaint_walk(app: &App, c: &Client, shots: &Shots, leader_password: &
         "对当班民警批评教育，扣减当月绩效分",
     )
     .await;
-    click(c, &format!("#{id} form[action$='/answer'] button")).await;
+    submit(c, &format!("#{id} form[action$='/answer'] button")).await;
     let ok = text_of(c, "#complaint-ok").await;
     assert!(ok.contains(&number), "{ok}");
     let card = text_of(c, &format!("#{id}")).await;
@@ -2970,7 +2970,7 @@ async fn complaint_walk(app: &App, c: &Client, shots: &Shots, leader_password: &
     shots
         .take(c, "staff-complaints-register-zh-1280x800.png")
         .await;
-    click(c, &format!("{hotline} button")).await;
+    submit(c, &format!("{hotline} button")).await;
     let ok = text_of(c, "#complaint-ok").await;
     assert!(ok.contains("TS202603060002"), "numbered next: {ok}");
     let call = complaint_card(c, "TS202603060002").await;
@@ -2996,7 +2996,7 @@ async fn complaint_walk(app: &App, c: &Client, shots: &Shots, leader_password: &
     let look_up = "main form[action='/complaints/track'] button[type=submit]";
     type_into(c, "main input[name=number]", &number).await;
     type_into(c, "main input[name=phone]", "13900139000").await;
-    click(c, look_up).await;
+    submit(c, look_up).await;
     let error = text_of(c, "#track-error").await;
     assert!(error.contains("没有找到"), "{error}");
     assert!(
@@ -3006,7 +3006,7 @@ async fn complaint_walk(app: &App, c: &Client, shots: &Shots, leader_password: &
 
     // With the right one: answered, the answer shown, and a word on it asked for.
     retype(c, "main input[name=phone]", "13800138000").await;
-    click(c, look_up).await;
+    submit(c, look_up).await;
     assert_eq!(text_of(c, "#track-status").await, "已答复");
     let shown = c
         .find(Locator::Css("#track-answer"))
@@ -3016,7 +3016,7 @@ async fn complaint_walk(app: &App, c: &Client, shots: &Shots, leader_password: &
     assert_eq!(shown.text().await.expect("answer text"), answer);
     shots.take(c, "complaint-track-answered-zh.png").await;
 
-    click(c, "main button[name=verdict][value=satisfied]").await;
+    submit(c, "main button[name=verdict][value=satisfied]").await;
     text_until(c, "#track-status", "已办结", |s| s == "已办结").await;
     assert!(
         c.find(Locator::Css("main button[name=verdict]"))

@@ -401,6 +401,33 @@ pub async fn click(c: &Client, css: &str) {
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
+/// Clicks a form's submit button and waits for the page the form leads to. A plain [`click`]
+/// returns as soon as the click is made; an element both pages carry (a flash message) could
+/// then still be read from the old one.
+pub async fn submit(c: &Client, css: &str) {
+    click(c, css).await;
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let arrived = c
+            .execute(
+                "return !window.onetripOldPage && document.readyState === 'complete';",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        if arrived {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "submitting {css} led to no new page within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Waits for the input and types into it, like a person at the keyboard.
 pub async fn type_into(c: &Client, css: &str, text: &str) {
     c.wait()
