@@ -103,6 +103,9 @@ pub struct Db {
     alive: std::sync::Arc<()>,
     /// [`Db::publish_coalesced`]'s open windows: the latest payload held back in each.
     coalescing: std::sync::Arc<std::sync::Mutex<OpenWindows>>,
+    /// SQLite: the thread the group-commit writers run on, started with the database so it
+    /// keeps the priority of the thread that opened it ([`group_commit::WriterThread`]).
+    writer_thread: Option<group_commit::WriterThread>,
     /// The group-commit writers, one set per kind of job, started on first use.
     group: std::sync::Arc<
         std::sync::Mutex<
@@ -243,8 +246,14 @@ impl Db {
                 // A local file needs no liveness ping before each use (one hand-off to the
                 // connection's thread saved per transaction). The writer keeps a larger page
                 // cache: a release morning inserts into random places of the booking indexes.
+                // The writer's one connection is opened here and kept for the life of the
+                // pool: its SQLite worker thread then inherits this thread's priority, not
+                // that of a request which happened to need a new connection (src/priority.rs).
                 let write = AnyPoolOptions::new()
                     .max_connections(1)
+                    .min_connections(1)
+                    .max_lifetime(None)
+                    .idle_timeout(None)
                     .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(30))
                     .after_connect(move |conn, _| {
@@ -282,7 +291,12 @@ impl Db {
                     })
                     .connect(&url)
                     .await?;
-                let db = Db::assemble(engine, read, write);
+                let mut db = Db::assemble(engine, read, write);
+                db.writer_thread = group_commit::WriterThread::start()
+                    .inspect_err(|e| {
+                        tracing::warn!(error = %e, "no writer thread; group commits run on the shared runtime")
+                    })
+                    .ok();
                 db.spawn_checkpointer(wal_limit, sqlite_wal_path(&url));
                 Ok(db)
             }
@@ -355,6 +369,7 @@ impl Db {
             write,
             events,
             relay: None,
+            writer_thread: None,
             alive: std::sync::Arc::new(()),
             coalescing: Default::default(),
             group: std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::new())),
@@ -447,9 +462,10 @@ impl Db {
         // SQLite's statements are hand-offs to its connection's worker thread, so its writer
         // gets a thread of its own; PostgreSQL's connections belong to the serving runtime
         // (their sockets are registered with its I/O driver), so its writers stay there.
-        let (writers, home) = match self.engine {
-            Engine::Sqlite => (1, group_commit::Home::OwnThread),
-            Engine::Postgres => (2, group_commit::Home::Runtime),
+        let (writers, home) = match (self.engine, &self.writer_thread) {
+            (Engine::Sqlite, Some(thread)) => (1, group_commit::Home::Thread(thread.clone())),
+            (Engine::Sqlite, None) => (1, group_commit::Home::Runtime),
+            (Engine::Postgres, _) => (2, group_commit::Home::Runtime),
         };
         let group = {
             let mut groups = self
@@ -689,5 +705,50 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
                     .is_some_and(|c| c == "23505" || c == "2067" || c == "1555")
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::Row;
+
+    /// One PRAGMA's value as text, whichever type SQLite returns it as.
+    async fn pragma(conn: &mut sqlx::AnyConnection, name: &str) -> String {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA {name}")))
+            .fetch_one(&mut *conn)
+            .await
+            .expect("pragma");
+        row.try_get::<String, _>(0)
+            .or_else(|_| row.try_get::<i64, _>(0).map(|n| n.to_string()))
+            .expect("pragma value")
+    }
+
+    #[tokio::test]
+    async fn the_sqlite_writer_is_set_up_for_group_commit() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("w.db").display());
+        let db = Db::connect(&url, &DbOptions::default())
+            .await
+            .expect("connect");
+        assert!(
+            db.writer_thread.is_some(),
+            "the group-commit writers get their own thread, started with the database"
+        );
+        let mut tx = db.begin().await.expect("writer");
+        // Statement journals in memory (2): a batch's multi-row insert spilled them to files.
+        assert_eq!(pragma(&mut tx, "temp_store").await, "2");
+        // Checkpoints are the checkpointer's, never a commit's.
+        assert_eq!(pragma(&mut tx, "wal_autocheckpoint").await, "0");
+        assert_eq!(pragma(&mut tx, "journal_mode").await, "wal");
+        assert_eq!(pragma(&mut tx, "foreign_keys").await, "1");
+        assert_eq!(pragma(&mut tx, "cache_size").await, "-65536");
+        tx.rollback().await.expect("rollback");
+        // The one writer connection is kept, not closed when idle (it was opened with the
+        // database's priority, src/priority.rs).
+        assert_eq!(db.write.size(), 1);
+        assert_eq!(db.write.options().get_min_connections(), 1);
+        assert!(db.write.options().get_idle_timeout().is_none());
+        assert!(db.write.options().get_max_lifetime().is_none());
     }
 }

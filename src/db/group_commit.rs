@@ -44,46 +44,20 @@ impl<J: Batch> GroupCommit<J> {
     /// Starts `writers` tasks writing through `pool` (one on SQLite, which has one writer
     /// connection anyway; a few on PostgreSQL so a commit's round trip overlaps the next batch).
     ///
-    /// With [`Home::OwnThread`] the writers run on a thread of their own. Every statement of a
-    /// batch is a hand-off to the SQLite connection's worker thread and back; on the shared
-    /// runtime each return waited in the run queue behind the HTTP tasks of a release morning,
-    /// which made a batch of 100 bookings take 10–30 ms instead of a few (p99 113 ms → 34 ms at
-    /// 5,000 bookings/s, docs/BENCHMARKS.md).
+    /// With [`Home::Thread`] the writers run on the database's writer thread. Every statement
+    /// of a batch is a hand-off to the SQLite connection's worker thread and back; on the
+    /// shared runtime each return waited in the run queue behind the HTTP tasks of a release
+    /// morning, which made a batch of 100 bookings take 10–30 ms instead of a few (p99 113 ms
+    /// → 34 ms at 5,000 bookings/s, docs/BENCHMARKS.md).
     pub fn start(pool: AnyPool, writers: usize, home: Home) -> GroupCommit<J> {
         let (sender, receiver) = mpsc::channel::<J>(16_384);
         let receiver = Arc::new(Mutex::new(receiver));
-        let writers = writers.max(1);
-        let own = match home {
-            Home::Runtime => None,
-            Home::OwnThread => tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .inspect_err(|e| {
-                    tracing::warn!(error = %e, "no runtime for the group-commit thread; writing on the shared one")
-                })
-                .ok(),
-        };
-        match own {
-            Some(runtime) => {
-                let (p, r) = (pool.clone(), receiver.clone());
-                let spawned = std::thread::Builder::new()
-                    .name("group-commit".into())
-                    .spawn(move || {
-                        runtime.block_on(async move {
-                            let loops: Vec<_> = (0..writers)
-                                .map(|_| tokio::spawn(write_loop(p.clone(), r.clone())))
-                                .collect();
-                            for l in loops {
-                                let _ = l.await;
-                            }
-                        });
-                    });
-                if let Err(e) = spawned {
-                    tracing::warn!(error = %e, "no group-commit thread; writing on the shared runtime");
-                    spawn_writers(&pool, &receiver, writers);
-                }
+        for _ in 0..writers.max(1) {
+            let writer = write_loop(pool.clone(), receiver.clone());
+            match &home {
+                Home::Runtime => drop(tokio::spawn(writer)),
+                Home::Thread(thread) => drop(thread.runtime.spawn(writer)),
             }
-            None => spawn_writers(&pool, &receiver, writers),
         }
         GroupCommit { sender }
     }
@@ -97,22 +71,44 @@ impl<J: Batch> GroupCommit<J> {
 }
 
 /// Where the writers of a [`GroupCommit`] run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone)]
 pub enum Home {
     /// On the runtime that serves requests.
     Runtime,
     /// On a thread and runtime of their own, so their many short waits do not queue behind
     /// request handling.
-    OwnThread,
+    Thread(WriterThread),
 }
 
-fn spawn_writers<J: Batch>(
-    pool: &AnyPool,
-    receiver: &Arc<Mutex<mpsc::Receiver<J>>>,
-    writers: usize,
-) {
-    for _ in 0..writers {
-        tokio::spawn(write_loop(pool.clone(), receiver.clone()));
+/// A thread with a runtime of its own for the group-commit writers. It is started with the
+/// database, from the thread that opens it, because a thread inherits its creator's priority:
+/// started from a request the writer would run as nice as the requests (src/priority.rs).
+/// It stops when the last handle to it is dropped.
+#[derive(Clone)]
+pub struct WriterThread {
+    runtime: tokio::runtime::Handle,
+    /// Dropped with the last handle, which ends the thread's runtime.
+    _stop: Arc<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl WriterThread {
+    pub fn start() -> std::io::Result<WriterThread> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let handle = runtime.handle().clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("db-writer".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let _ = stopped.await;
+                });
+            })?;
+        Ok(WriterThread {
+            runtime: handle,
+            _stop: Arc::new(stop),
+        })
     }
 }
 
@@ -266,6 +262,24 @@ mod tests {
         assert!(cacheable_chunks::<u32>(&[], 64).is_empty());
     }
 
+    /// Keeps the database's writer thread busy until the returned sender is dropped, so jobs
+    /// queued meanwhile are taken together as one batch.
+    async fn pause_writer(db: &Db) -> std::sync::mpsc::Sender<()> {
+        let thread = db
+            .writer_thread
+            .as_ref()
+            .expect("SQLite has a writer thread");
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let (paused, is_paused) = oneshot::channel::<()>();
+        drop(thread.runtime.spawn(async move {
+            let _ = paused.send(());
+            // Blocks the writer's one-thread runtime on purpose: nothing else runs there.
+            let _ = released.recv();
+        }));
+        is_paused.await.expect("the writer thread paused");
+        release
+    }
+
     #[tokio::test]
     async fn one_broken_job_does_not_fail_its_batch() {
         let dir = tempfile::tempdir().expect("dir");
@@ -276,7 +290,8 @@ mod tests {
             .await
             .expect("table");
         let mut answers = Vec::new();
-        // Queued before the writer gets to run, so they share one batch.
+        // Queued while the writer is held, so they share one batch.
+        let paused = pause_writer(&db).await;
         for value in 0..20 {
             let (reply, answer) = oneshot::channel();
             let table = if value == 7 { "missing" } else { "t" };
@@ -289,6 +304,7 @@ mod tests {
             .await;
             answers.push((value, answer));
         }
+        drop(paused);
         for (value, answer) in answers {
             let (result, runs) = answer.await.expect("answered");
             if value == 7 {
@@ -321,6 +337,7 @@ mod tests {
             .await
             .expect("table");
         let mut answers = Vec::new();
+        let paused = pause_writer(&db).await;
         for value in 0..50 {
             let (reply, answer) = oneshot::channel();
             db.write_batched(Insert {
@@ -332,6 +349,7 @@ mod tests {
             .await;
             answers.push(answer);
         }
+        drop(paused);
         for answer in answers {
             let (result, runs) = answer.await.expect("answered");
             assert!(result.is_ok());
