@@ -44,10 +44,6 @@ pub struct Config {
     pub sqlite_wal_limit_mib: u64,
     /// Maximum pooled database connections.
     pub db_max_connections: u32,
-    /// How much nicer (0–19, Linux) the threads that serve requests run than the database's
-    /// writer: under a booking storm the one writer thread then gets the CPU as soon as it is
-    /// ready, instead of waiting behind the request threads that queue work for it (issue 17).
-    pub request_nice: u8,
     /// R2 no-show rule: this many no-shows within `no_show_window_days` block online booking
     /// for `no_show_block_days` after the last one (staff can lift it, audited).
     pub no_show_limit: usize,
@@ -327,7 +323,6 @@ impl Default for Config {
             sqlite_synchronous: "full".into(),
             sqlite_wal_limit_mib: 64,
             db_max_connections: 16,
-            request_nice: crate::priority::DEFAULT_REQUEST_NICE,
             no_show_limit: 3,
             no_show_window_days: 180,
             no_show_block_days: 90,
@@ -407,13 +402,6 @@ impl Config {
         };
         config.proxy_networks().map_err(invalid)?;
         config.metrics_networks().map_err(invalid)?;
-        if config.request_nice > crate::priority::MAX_NICE {
-            return Err(invalid(format!(
-                "request_nice must be between 0 and {} (got {})",
-                crate::priority::MAX_NICE,
-                config.request_nice
-            )));
-        }
         let share_ok = (0.0..1.0).contains(&config.staffing_target_share)
             && config.staffing_target_share > 0.0;
         let wait_ok = config.staffing_target_wait_minutes.is_finite()
@@ -565,9 +553,6 @@ impl Config {
         }
         if let Some(v) = get("ONETRIP_DB_MAX_CONNECTIONS") {
             self.db_max_connections = parse("ONETRIP_DB_MAX_CONNECTIONS", v)?;
-        }
-        if let Some(v) = get("ONETRIP_REQUEST_NICE") {
-            self.request_nice = parse("ONETRIP_REQUEST_NICE", v)?;
         }
         if let Some(v) = get("ONETRIP_BOOKING_ATTEMPTS_PER_IP_HOUR") {
             self.booking_attempts_per_ip_hour = parse("ONETRIP_BOOKING_ATTEMPTS_PER_IP_HOUR", v)?;

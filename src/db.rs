@@ -103,8 +103,8 @@ pub struct Db {
     alive: std::sync::Arc<()>,
     /// [`Db::publish_coalesced`]'s open windows: the latest payload held back in each.
     coalescing: std::sync::Arc<std::sync::Mutex<OpenWindows>>,
-    /// SQLite: the thread the group-commit writers run on, started with the database so it
-    /// keeps the priority of the thread that opened it ([`group_commit::WriterThread`]).
+    /// SQLite: the thread the group-commit writers run on, started with the database
+    /// ([`group_commit::WriterThread`]).
     writer_thread: Option<group_commit::WriterThread>,
     /// The group-commit writers, one set per kind of job, started on first use.
     group: std::sync::Arc<
@@ -247,8 +247,8 @@ impl Db {
                 // connection's thread saved per transaction). The writer keeps a larger page
                 // cache: a release morning inserts into random places of the booking indexes.
                 // The writer's one connection is opened here and kept for the life of the
-                // pool: its SQLite worker thread then inherits this thread's priority, not
-                // that of a request which happened to need a new connection (src/priority.rs).
+                // pool: the first booking after a quiet hour does not wait for it to be
+                // opened and set up.
                 let write = AnyPoolOptions::new()
                     .max_connections(1)
                     .min_connections(1)
@@ -744,8 +744,7 @@ mod tests {
         assert_eq!(pragma(&mut tx, "foreign_keys").await, "1");
         assert_eq!(pragma(&mut tx, "cache_size").await, "-65536");
         tx.rollback().await.expect("rollback");
-        // The one writer connection is kept, not closed when idle (it was opened with the
-        // database's priority, src/priority.rs).
+        // The one writer connection is kept, not closed when idle.
         assert_eq!(db.write.size(), 1);
         assert_eq!(db.write.options().get_min_connections(), 1);
         assert!(db.write.options().get_idle_timeout().is_none());

@@ -29,7 +29,6 @@ pub mod key_file;
 pub mod notify;
 pub mod payments;
 pub mod portal;
-pub mod priority;
 pub mod privacy;
 pub mod queue;
 pub mod ratings;

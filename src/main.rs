@@ -137,13 +137,7 @@ fn main() -> ExitCode {
         }
     };
     onetrip::telemetry::init(config.log_format);
-    // The threads that serve requests run nicer than this one, which opens the database and
-    // its writer (src/priority.rs).
-    let nice = config.request_nice;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .on_thread_start(move || onetrip::priority::lower_this_thread(nice))
-        .build();
+    let runtime = tokio::runtime::Runtime::new();
     let runtime = match runtime {
         Ok(r) => r,
         Err(e) => {

@@ -80,10 +80,9 @@ pub enum Home {
     Thread(WriterThread),
 }
 
-/// A thread with a runtime of its own for the group-commit writers. It is started with the
-/// database, from the thread that opens it, because a thread inherits its creator's priority:
-/// started from a request the writer would run as nice as the requests (src/priority.rs).
-/// It stops when the last handle to it is dropped.
+/// A thread with a runtime of its own for the group-commit writers of every kind of job. It is
+/// started with the database, not on the path of the request that first writes, and stops
+/// when the last handle to it is dropped.
 #[derive(Clone)]
 pub struct WriterThread {
     runtime: tokio::runtime::Handle,
