@@ -372,7 +372,7 @@ async fn appointment_walk(t: &Booking, c: &Client, shots: &Shots) {
     path_is(c, "/appointments/manage").await;
     assert_eq!(value_of(c, "main input[name=code]").await, code);
     type_into(c, "main input[name=id_number]", &id_number).await;
-    click(c, "main form button.primary").await;
+    submit(c, "main form button.primary").await;
     let found = text_of(c, "main section.card h2").await;
     assert!(
         found.contains(&code) && found.contains("已预约"),
@@ -1878,7 +1878,7 @@ async fn journey_walk(t: &Journey, c: &Client, shots: &Shots) {
     path_is(c, "/progress").await;
     assert_eq!(value_of(c, "main input[name=no]").await, number);
     type_into(c, "main input[name=id_number]", CARD_ID).await;
-    click(c, "main form[action='/progress'] button").await;
+    submit(c, "main form[action='/progress'] button").await;
     let progress = text_of(c, "#progress").await;
     let stages = [
         "已受理",
@@ -2262,7 +2262,7 @@ async fn english_walk(t: &Journey, c: &Client, shots: &Shots) {
             .expect("the progress page");
         path_is(c, "/progress").await;
         type_into(c, "main input[name=id_number]", CARD_ID).await;
-        click(c, "main form[action='/progress'] button").await;
+        submit(c, "main form[action='/progress'] button").await;
         let progress = text_of(c, "#progress").await;
         assert!(progress.contains(no.as_str()), "{progress}");
         english_at_both_sizes(c, shots, name, problems).await;
@@ -2393,7 +2393,7 @@ async fn notice_walk(app: &App, c: &Client, shots: &Shots, password: &str) {
     type_into(c, "input[name=document_number]", "国办发明电〔2026〕7号").await;
     set_value(c, "input[name=published]", "2026-11-20").await;
     set_value(c, "textarea[name=adjusted]", "2027-02-20\n2027-10-09").await;
-    click(c, "#enter-notice button").await;
+    submit(c, "#enter-notice button").await;
     // 端午节 was left out: refused, naming it, with what was typed kept.
     let refusal = text_of(c, "main .alert[role=alert]:not(#calendar-warning)").await;
     assert!(refusal.contains("端午节"), "{refusal}");
@@ -2569,7 +2569,7 @@ async fn rating_walk(t: &Rating, c: &Client, shots: &Shots) {
 
     // 不满意 without a reason: the form comes back asking for one, the level kept.
     choose_level(c, "dissatisfied").await;
-    click(c, "main form[action$='/evaluator'] button[type=submit]").await;
+    submit(c, "main form[action$='/evaluator'] button[type=submit]").await;
     let error = text_of(c, "#rating-error").await;
     assert!(!error.is_empty(), "the refusal says why");
     assert!(
@@ -2587,7 +2587,7 @@ async fn rating_walk(t: &Rating, c: &Client, shots: &Shots) {
 
     // With a reason ticked, the rating is recorded and the tablet thanks the citizen.
     click(c, "main input[name=reason][value=slow]").await;
-    click(c, "main form[action$='/evaluator'] button[type=submit]").await;
+    submit(c, "main form[action$='/evaluator'] button[type=submit]").await;
     query_has(c, "thanks=1").await;
     path_is(c, &evaluator).await;
     assert!(text_of(c, "#thanks").await.contains("感谢您的评价"));
@@ -2693,7 +2693,7 @@ async fn rating_walk(t: &Rating, c: &Client, shots: &Shots) {
         "窗口增设一次性告知清单",
     )
     .await;
-    click(c, &format!("#{id} form button")).await;
+    submit(c, &format!("#{id} form button")).await;
     assert!(text_of(c, "#case-ok").await.contains("已办结"));
     let closed = text_of(c, &format!("#{id}")).await;
     assert!(

@@ -718,13 +718,13 @@ async fn the_approver_sees_what_they_decide_on() {
         c.goto(&format!("{base}/staff/review/{first}"))
             .await
             .expect("back");
-        click(&c, "#approve").await;
+        submit(&c, "#approve").await;
         path_is(&c, "/staff/review").await;
         assert!(text_of(&c, "#flow-message").await.contains("已审批通过"));
         c.goto(&format!("{base}/staff/review/{second}?lang=en"))
             .await
             .expect("the second, in English");
-        click(&c, "#start-review").await;
+        submit(&c, "#start-review").await;
         let reasons = text_of(&c, "#reject-reason").await;
         assert!(reasons.contains("Photo does not meet the standard"), "{reasons}");
         shots.take(&c, "review-detail-en-1440x900.png").await;
@@ -735,7 +735,7 @@ async fn the_approver_sees_what_they_decide_on() {
             .await
             .expect("choose");
         type_into(&c, "#reject-words", "背景不是白色").await;
-        click(&c, "#reject").await;
+        submit(&c, "#reject").await;
         assert!(text_of(&c, "#flow-message").await.contains("Rejected"));
         let doc = onetrip::documents::docs_of_application(state.db.reader(), row.id)
             .await
@@ -842,7 +842,7 @@ async fn pickup_compares_faces_and_names_what_was_handed_over() {
         click(&c, "#issue-form input[name=data_ok]").await;
         assert_eq!(sideways_overflow(&c).await, None);
         shots.take(&c, "pickup-compare-zh-1440x900.png").await;
-        click(&c, "#issue").await;
+        submit(&c, "#issue").await;
         let said = text_of(&c, "#flow-message").await;
         assert!(
             said.contains("普通护照 E8****321") && said.contains("往来港澳通行证 CA****321"),
