@@ -127,6 +127,65 @@ async fn quota_holds_under_concurrent_bookings(engine: Engine) {
 
 on_both_engines!(quota_holds_under_concurrent_bookings);
 
+/// The duty leader's dashboard hears a crowd of bookings as "this site changed", at most once
+/// per quarter second, not once per booking: on a release morning thousands a second would
+/// each be a `NOTIFY` between nodes and a frame to every dashboard (docs/BENCHMARKS.md item 6).
+async fn a_crowd_of_bookings_reaches_the_dashboard_coalesced(engine: Engine) {
+    let Some(app) = app_at(engine, "2026-03-02T10:00:00+08:00").await else {
+        return;
+    };
+    set_quota(&app, "0001", "first_issue", 30, 2, 2).await;
+    let day = availability(&app, "2026-03-04").await;
+    let slot = first_slot(&day);
+    let mut events = app.state.db.subscribe();
+    // PostgreSQL: the node's listener starts with the first subscriber.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let started = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for n in 0..30u32 {
+        let c = app.client();
+        let url = app.url("/api/v1/appointments");
+        tasks.push(tokio::spawn(async move {
+            c.post(url)
+                .json(&json!({"slot_id": slot, "name": "看板", "id_number": citizen(n), "phone": "13800138000", "channel": "web"}))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0)
+        }));
+    }
+    let statuses = futures_collect(tasks).await;
+    let took = started.elapsed();
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    assert!(
+        took < std::time::Duration::from_secs(4),
+        "the crowd came within a few windows ({took:?}), so one event per booking would show"
+    );
+    // The last window closes 250 ms after the last booking; PostgreSQL's round trip on top.
+    tokio::time::sleep(std::time::Duration::from_millis(1_000)).await;
+    let mut heard = Vec::new();
+    while let Ok(e) = events.try_recv() {
+        if e.topic == "booking.created" {
+            heard.push(e.payload);
+        }
+    }
+    let windows = 2 + took.as_millis() / 250;
+    assert!(
+        !heard.is_empty() && (heard.len() as u128) <= windows,
+        "{} events for 30 bookings in {took:?}: at most {windows} (one a window)",
+        heard.len()
+    );
+    let site = app.site_id("0001").await;
+    assert!(
+        heard
+            .iter()
+            .all(|p| p["site"] == json!(site) && p["slot"] == json!(slot)),
+        "each event names the site and the slot: {heard:?}"
+    );
+}
+
+on_both_engines!(a_crowd_of_bookings_reaches_the_dashboard_coalesced);
+
 /// A crowd that the group-commit writer takes in batches: places, duplicates and the no-show
 /// rule are decided per booking inside one transaction, and each gets its own answer.
 async fn a_mixed_crowd_is_decided_booking_by_booking(engine: Engine) {
