@@ -79,6 +79,26 @@ async fn book_api(
     req.send().await.unwrap()
 }
 
+/// Starts one web booking of `slot` for `id_number` at once; its task gives the HTTP status
+/// (0 when the request failed to send).
+fn spawn_booking(
+    app: &TestApp,
+    slot: i64,
+    name: &'static str,
+    id_number: String,
+) -> tokio::task::JoinHandle<u16> {
+    let c = app.client();
+    let url = app.url("/api/v1/appointments");
+    tokio::spawn(async move {
+        c.post(url)
+            .json(&json!({"slot_id": slot, "name": name, "id_number": id_number, "phone": "13800138000", "channel": "web"}))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .unwrap_or(0)
+    })
+}
+
 async fn quota_holds_under_concurrent_bookings(engine: Engine) {
     let Some(app) = app_at(engine, "2026-03-02T10:00:00+08:00").await else {
         return;
@@ -88,16 +108,7 @@ async fn quota_holds_under_concurrent_bookings(engine: Engine) {
     let slot = first_slot(&day);
     let mut tasks = Vec::new();
     for n in 0..200u32 {
-        let c = app.client();
-        let url = app.url("/api/v1/appointments");
-        tasks.push(tokio::spawn(async move {
-            c.post(url)
-                .json(&json!({"slot_id": slot, "name": "并发", "id_number": citizen(n), "phone": "13800138000", "channel": "web"}))
-                .send()
-                .await
-                .map(|r| r.status().as_u16())
-                .unwrap_or(0)
-        }));
+        tasks.push(spawn_booking(&app, slot, "并发", citizen(n)));
     }
     let mut ok = 0;
     let mut full = 0;
@@ -143,16 +154,7 @@ async fn a_crowd_of_bookings_reaches_the_dashboard_coalesced(engine: Engine) {
     let started = std::time::Instant::now();
     let mut tasks = Vec::new();
     for n in 0..30u32 {
-        let c = app.client();
-        let url = app.url("/api/v1/appointments");
-        tasks.push(tokio::spawn(async move {
-            c.post(url)
-                .json(&json!({"slot_id": slot, "name": "看板", "id_number": citizen(n), "phone": "13800138000", "channel": "web"}))
-                .send()
-                .await
-                .map(|r| r.status().as_u16())
-                .unwrap_or(0)
-        }));
+        tasks.push(spawn_booking(&app, slot, "看板", citizen(n)));
     }
     let statuses = futures_collect(tasks).await;
     let took = started.elapsed();
@@ -295,16 +297,7 @@ async fn one_active_booking_per_id_per_site_and_day(engine: Engine) {
     // The same person tries ten slots at once: exactly one booking exists afterwards.
     let mut tasks = Vec::new();
     for &slot in slots.iter().take(10) {
-        let c = app.client();
-        let url = app.url("/api/v1/appointments");
-        tasks.push(tokio::spawn(async move {
-            c.post(url)
-                .json(&json!({"slot_id": slot, "name": "同一人", "id_number": citizen(7), "phone": "13800138000", "channel": "web"}))
-                .send()
-                .await
-                .map(|r| r.status().as_u16())
-                .unwrap_or(0)
-        }));
+        tasks.push(spawn_booking(&app, slot, "同一人", citizen(7)));
     }
     let statuses: Vec<u16> = futures_collect(tasks).await;
     assert_eq!(
