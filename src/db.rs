@@ -247,8 +247,9 @@ impl Db {
                 // connection's thread saved per transaction). The writer keeps a larger page
                 // cache: a release morning inserts into random places of the booking indexes.
                 // The writer's one connection is opened here and kept for the life of the
-                // pool: the first booking after a quiet hour does not wait for it to be
-                // opened and set up.
+                // pool (sqlx would close it after 10 idle minutes and replace it every 30):
+                // its 64 MiB page cache stays warm, and the first booking after a quiet hour
+                // does not wait for a new connection and its pragmas.
                 let write = AnyPoolOptions::new()
                     .max_connections(1)
                     .min_connections(1)

@@ -1595,19 +1595,10 @@ impl Journey {
 /// Waits for the message `#flow-message` of a document-flow page (after a step redirected
 /// there), failing with `#flow-error` when the step was refused; returns the message.
 async fn flow_message(c: &Client, step: &str) -> String {
+    // Not the page the click was made on, which may show the previous step's message.
+    new_page(c, step).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        // Still the page the click was made on: wait for the next one.
-        let old = c
-            .execute("return window.onetripOldPage === true;", vec![])
-            .await
-            .map(|v| v == json!(true))
-            .unwrap_or(true);
-        if old {
-            assert!(Instant::now() < deadline, "{step}: no new page within 10 s");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            continue;
-        }
         if let Ok(e) = c.find(Locator::Css("#flow-message")).await {
             return e.text().await.expect("message text");
         }
@@ -2041,23 +2032,6 @@ async fn english_at_both_sizes(c: &Client, shots: &Shots, name: &str, problems: 
     shots.take(c, &format!("{name}-en-1920.png")).await;
 }
 
-/// [`flow_message`] of the page a step leads to, once it has replaced the page marked by
-/// [`mark_page`] (which may still show the previous step's message).
-async fn flow_message_after(c: &Client, step: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(v) = c
-            .execute("return window.onetripOldPage !== true;", vec![])
-            .await
-            && v == json!(true)
-        {
-            return flow_message(c, step).await;
-        }
-        assert!(Instant::now() < deadline, "{step}: no new page within 10 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 async fn english_walk(t: &Journey, c: &Client, shots: &Shots) {
     let mut untranslated = Vec::new();
     let problems = &mut untranslated;
@@ -2141,14 +2115,14 @@ async fn english_walk(t: &Journey, c: &Client, shots: &Shots) {
     for no in [&number, &by_post] {
         mark_page(c).await;
         click_in_row_of(c, no, "/staff/documents/review").await;
-        let said = flow_message_after(c, "start the review").await;
+        let said = flow_message(c, "start the review").await;
         assert!(said.contains("Review started"), "{said}");
     }
     english_at_both_sizes(c, shots, "review", problems).await;
     for no in [&number, &by_post] {
         mark_page(c).await;
         approve_in_detail(c, no).await;
-        let said = flow_message_after(c, "approve").await;
+        let said = flow_message(c, "approve").await;
         assert!(said.contains("Approved"), "{said}");
     }
 
@@ -2160,7 +2134,7 @@ async fn english_walk(t: &Journey, c: &Client, shots: &Shots) {
     path_is(c, "/staff/production").await;
     mark_page(c).await;
     click(c, "#start-batch").await;
-    let said = flow_message_after(c, "start a batch").await;
+    let said = flow_message(c, "start a batch").await;
     assert!(
         said.contains("Production batch") && said.contains("started"),
         "{said}"
@@ -2190,7 +2164,7 @@ async fn english_walk(t: &Journey, c: &Client, shots: &Shots) {
     english_at_both_sizes(c, shots, "production", problems).await;
     mark_page(c).await;
     click(c, "form[action='/staff/documents/finish'] button").await;
-    let said = flow_message_after(c, "finish the batch").await;
+    let said = flow_message(c, "finish the batch").await;
     assert!(said.contains("Batch produced"), "{said}");
 
     // Custody: the passport into cabinet A, slot 01.
@@ -2205,7 +2179,7 @@ async fn english_walk(t: &Journey, c: &Client, shots: &Shots) {
     type_into(c, &format!("{check_in} input[name=slot]"), "01").await;
     mark_page(c).await;
     click(c, &format!("{check_in} button")).await;
-    let said = flow_message_after(c, "check in").await;
+    let said = flow_message(c, "check in").await;
     assert!(said.contains("A-01"), "{said}");
     english_at_both_sizes(c, shots, "custody", problems).await;
 
@@ -2216,7 +2190,7 @@ async fn english_walk(t: &Journey, c: &Client, shots: &Shots) {
     path_is(c, "/staff/express").await;
     mark_page(c).await;
     click(c, "#ship").await;
-    let said = flow_message_after(c, "ship").await;
+    let said = flow_message(c, "ship").await;
     assert!(said.contains("Waybills created"), "{said}");
     click(c, "main form[action^='/sim/courier/'] button").await;
     text_until(c, "main table tbody", "the parcel picked up", |s| {
@@ -2237,7 +2211,7 @@ async fn english_walk(t: &Journey, c: &Client, shots: &Shots) {
     click(c, "#issue-form input[name=data_ok]").await;
     mark_page(c).await;
     click(c, "#issue").await;
-    let said = flow_message_after(c, "issue").await;
+    let said = flow_message(c, "issue").await;
     assert!(
         said.contains("Issued") && said.contains("Passport") && !said.contains(&label),
         "{said}"

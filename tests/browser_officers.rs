@@ -5,7 +5,7 @@
 mod common;
 
 use common::browser::*;
-use common::kiosk::{js_until, screen};
+use common::kiosk::screen;
 use common::{Engine, TestApp, actor_at, at, synthetic_id};
 use fantoccini::{Client, Locator};
 use onetrip::applications::{self, Acceptance, Delivery};
@@ -21,12 +21,7 @@ const WORKSTATION: (u32, u32) = (1440, 900);
 async fn offered(c: &Client) -> Vec<String> {
     // After a click, the page its form answers with (not the one clicked on, which a fast
     // read would still find).
-    js_until(
-        c,
-        "the page after the click",
-        "return !window.onetripOldPage && document.readyState === 'complete';",
-    )
-    .await;
+    new_page(c, "the page after the click").await;
     c.execute(
         "return [...document.querySelectorAll('main form[action^=\"/staff/window/\"] button')]
            .map(b => b.closest('form').getAttribute('action').split('/').pop());",

@@ -406,26 +406,18 @@ pub async fn click(c: &Client, css: &str) {
 /// then still be read from the old one.
 pub async fn submit(c: &Client, css: &str) {
     click(c, css).await;
-    let until = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let arrived = c
-            .execute(
-                "return !window.onetripOldPage && document.readyState === 'complete';",
-                vec![],
-            )
-            .await
-            .ok()
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false);
-        if arrived {
-            return;
-        }
-        assert!(
-            std::time::Instant::now() < until,
-            "submitting {css} led to no new page within 10 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    new_page(c, &format!("the page after {css}")).await;
+}
+
+/// Waits until the page marked by [`mark_page`] (as [`click`] does) has been replaced by the
+/// next one, loaded.
+pub async fn new_page(c: &Client, what: &str) {
+    super::kiosk::js_until(
+        c,
+        what,
+        "return !window.onetripOldPage && document.readyState === 'complete';",
+    )
+    .await;
 }
 
 /// Waits for the input and types into it, like a person at the keyboard.
