@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use onetrip::clock::Clock;
 use onetrip::config::Config;
-use onetrip::db::{Db, DbOptions};
 use onetrip::web;
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -118,8 +117,7 @@ fn main() {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = std::env::var("ONETRIP_BENCH_PG")
             .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
-        let db = Db::connect(&url, &DbOptions::default()).await.expect("database");
-        db.migrate().await.expect("migrate");
+        let db = support::migrated(&url).await;
         let config = Config {
             data_dir: support::data_dir(),
             // The flood below must reach the password check every time.

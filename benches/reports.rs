@@ -15,7 +15,7 @@ use jiff::ToSpan;
 use jiff::civil::Date;
 use onetrip::clock::Clock;
 use onetrip::config::Config;
-use onetrip::db::{Db, DbOptions};
+use onetrip::db::Db;
 use support::{env_or, peak_rss_mib};
 
 const FIRST_DAY: &str = "2025-12-01";
@@ -29,11 +29,7 @@ fn main() {
         let days: i64 = env_or("ONETRIP_BENCH_DAYS", 365);
         let per_day: i64 = env_or("ONETRIP_BENCH_PER_DAY", 3600);
         let dir = tempfile::tempdir().expect("tempdir");
-        let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-        let db = Db::connect(&url, &DbOptions::default())
-            .await
-            .expect("database");
-        db.migrate().await.expect("migrate");
+        let db = support::fresh_sqlite(dir.path()).await;
         let first: Date = FIRST_DAY.parse().expect("date");
         let last = first.checked_add((days - 1).days()).expect("last day");
         // The report is read the day after the generated year.

@@ -708,6 +708,11 @@ async fn operations_endpoints(app: TestApp) {
         .await
         .unwrap();
     assert!(metrics.contains("http_requests_total"), "{metrics}");
+    // Counted by route, method and status (the page asked for above).
+    assert!(
+        metrics.contains(r#"http_requests_total{method="GET",route="/",status="200"}"#),
+        "{metrics}"
+    );
     let days: Vec<Value> = c
         .get(app.url("/api/v1/sites/0001/openings?days=10"))
         .send()

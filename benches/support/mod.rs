@@ -26,6 +26,21 @@ pub fn citizen(n: u32) -> String {
 
 pub mod load;
 
+/// A fresh SQLite database in `dir`, migrated.
+pub async fn fresh_sqlite(dir: &std::path::Path) -> onetrip::db::Db {
+    let url = format!("sqlite://{}", dir.join("bench.db").display());
+    migrated(&url).await
+}
+
+/// The database at `url` with the default options, migrated.
+pub async fn migrated(url: &str) -> onetrip::db::Db {
+    let db = onetrip::db::Db::connect(url, &onetrip::db::DbOptions::default())
+        .await
+        .expect("database");
+    db.migrate().await.expect("migrate");
+    db
+}
+
 /// The application's state for a benchmark: the demo city loaded into `db`, the repository's
 /// data, the given clock, no rate limits (the load comes from one address).
 pub async fn app_state(

@@ -1,14 +1,8 @@
-//! Request middleware: language, CSRF tokens, error rendering, metrics, security headers.
-
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{OnceLock, RwLock};
-use std::time::Instant;
+//! Request middleware: language, CSRF tokens, error rendering, security headers.
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::AppState;
@@ -22,8 +16,6 @@ pub const CSRF_COOKIE: &str = "onetrip_csrf";
 pub const LANG_COOKIE: &str = "lang";
 pub const CSRF_FIELD: &str = "csrf_token";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-/// The request id's header, parsed once (a name given as text is parsed on every look-up).
-const REQUEST_ID: axum::http::HeaderName = axum::http::HeaderName::from_static("x-request-id");
 /// Largest form body read for the token check; larger forms are refused.
 const MAX_FORM_BYTES: usize = 1 << 20;
 
@@ -56,118 +48,6 @@ pub fn set_cookie(
     }
     // Names and values are ours (hex tokens, language codes), always valid header text.
     HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-pub fn make_span(req: &Request) -> tracing::Span {
-    let id = req
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
-    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-}
-
-/// The request metrics' handles, by route, then method and status. The recorder's own registry
-/// hashes and allocates the labels on every call (a tenth of `/livez`'s time, issue 17); here a
-/// request looks its handles up under a read lock, and registers them once per combination.
-#[derive(Default)]
-pub struct RequestMetrics {
-    by_route: RwLock<HashMap<Box<str>, Vec<RouteMetrics>>>,
-}
-
-struct RouteMetrics {
-    method: Method,
-    status: u16,
-    count: metrics::Counter,
-    duration: metrics::Histogram,
-}
-
-static REQUEST_METRICS: OnceLock<RequestMetrics> = OnceLock::new();
-
-impl RequestMetrics {
-    /// Turns request metrics on; called once the process's recorder is installed, so that no
-    /// handle is ever taken from the no-op recorder before it.
-    pub fn enable() {
-        let _ = REQUEST_METRICS.set(RequestMetrics::default());
-    }
-
-    fn record(&self, route: &str, method: &Method, status: u16, seconds: f64) {
-        let find = |list: &Vec<RouteMetrics>| {
-            list.iter()
-                .find(|m| m.status == status && m.method == method)
-                .map(|m| (m.count.clone(), m.duration.clone()))
-        };
-        let known = self
-            .by_route
-            .read()
-            .ok()
-            .and_then(|map| map.get(route).and_then(find));
-        let (count, duration) = match known {
-            Some(handles) => handles,
-            None => {
-                let labels = [
-                    ("method", method.as_str().to_owned()),
-                    ("route", route.to_owned()),
-                    ("status", status.to_string()),
-                ];
-                let made = RouteMetrics {
-                    method: method.clone(),
-                    status,
-                    count: metrics::counter!("http_requests_total", &labels),
-                    duration: metrics::histogram!("http_request_duration_seconds", &labels),
-                };
-                let handles = (made.count.clone(), made.duration.clone());
-                if let Ok(mut map) = self.by_route.write() {
-                    let list = map.entry(route.into()).or_default();
-                    if find(list).is_none() {
-                        list.push(made);
-                    }
-                }
-                handles
-            }
-        };
-        count.increment(1);
-        duration.record(seconds);
-    }
-}
-
-/// Counts requests and their latency per route for `/metrics`.
-pub async fn record_metrics(req: Request, next: Next) -> Response {
-    let Some(metrics) = REQUEST_METRICS.get() else {
-        return next.run(req).await;
-    };
-    let start = Instant::now();
-    let route = req.extensions().get::<MatchedPath>().cloned();
-    let method = req.method().clone();
-    let res = next.run(req).await;
-    metrics.record(
-        route.as_ref().map_or("unmatched", |p| p.as_str()),
-        &method,
-        res.status().as_u16(),
-        start.elapsed().as_secs_f64(),
-    );
-    res
-}
-
-/// Request ids (`x-request-id`) unique across nodes and restarts: a random prefix drawn when
-/// the process starts and a counter. A UUID per request drew from the operating system's
-/// random source every time (2 % of `/livez`'s time, issue 17) for no more uniqueness.
-#[derive(Clone, Copy, Default)]
-pub struct MakeRequestId;
-
-impl tower_http::request_id::MakeRequestId for MakeRequestId {
-    fn make_request_id<B>(
-        &mut self,
-        _: &axum::http::Request<B>,
-    ) -> Option<tower_http::request_id::RequestId> {
-        static PREFIX: OnceLock<String> = OnceLock::new();
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        let prefix = PREFIX.get_or_init(|| crypto::random_token().chars().take(16).collect());
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        HeaderValue::from_str(&format!("{prefix}-{n:x}"))
-            .ok()
-            .map(tower_http::request_id::RequestId::new)
-    }
 }
 
 /// The content-security policy of pages: nothing inline, nothing from elsewhere.
@@ -382,15 +262,25 @@ fn is_multipart(headers: &axum::http::HeaderMap) -> bool {
         })
 }
 
+/// Where the CSRF check leaves a request: on to the route, or — a page's form — its body to be
+/// read for the token first.
+enum CsrfStep {
+    Go(Request),
+    Refuse(Response),
+    ReadForm {
+        parts: axum::http::request::Parts,
+        body: Body,
+        token: String,
+        header_token: Option<String>,
+    },
+}
+
 /// Gives every browser a CSRF token cookie and checks it on every state-changing request:
 /// forms carry it in the `csrf_token` field, scripts in the `X-CSRF-Token` header. The
 /// Origin/Sec-Fetch-Site check (`CsrfLayer`) stands behind it, so a forged request must beat
-/// both. Returns the request to go on with and the cookie to set, or the refusal.
+/// both. Returns the next step and the cookie to set.
 /// API calls that carry no session cookie hold no ambient authority and need no token.
-async fn check_csrf(
-    state: &AppState,
-    req: Request,
-) -> Result<(Request, Option<HeaderValue>), Response> {
+fn check_csrf(state: &AppState, req: Request) -> (CsrfStep, Option<HeaderValue>) {
     let existing = cookie(req.headers(), CSRF_COOKIE).filter(|t| is_token(t));
     // The operations endpoints take no forms: like the API, they hold no ambient authority.
     let is_api = req.uri().path().starts_with("/api/")
@@ -406,8 +296,6 @@ async fn check_csrf(
     };
     let (mut parts, body) = req.into_parts();
     parts.extensions.insert(CsrfToken(token.clone()));
-    // The methods that change something; any other (TRACE, …) goes on to the router, which
-    // answers 405 for a route that does not take it.
     // Pages take only POST forms; the API also PUT, PATCH and DELETE. Anything else goes on
     // to the router, which answers 405 (or 404) without touching anything.
     let unsafe_method = if is_api {
@@ -418,7 +306,7 @@ async fn check_csrf(
     } else {
         parts.method == Method::POST
     };
-    let req = if unsafe_method {
+    let step = if unsafe_method {
         let has_session = cookie(&parts.headers, SESSION_COOKIE).is_some();
         let header_token = parts
             .headers
@@ -429,54 +317,34 @@ async fn check_csrf(
             if has_session
                 && !header_token.is_some_and(|h| !fresh && crypto::constant_time_eq(&h, &token))
             {
-                return Err(reject());
+                return (CsrfStep::Refuse(reject()), None);
             }
-            Request::from_parts(parts, body)
+            CsrfStep::Go(Request::from_parts(parts, body))
+        } else if fresh {
+            // A form from a browser that never had a token cannot carry the right one.
+            return (CsrfStep::Refuse(reject()), None);
         } else if is_multipart(&parts.headers) {
             // A file upload (a supervision-card photo) is not read here: its token comes in the
             // form action's query (`?csrf_token=`), and the handler limits its own body.
             let submitted = header_token.or_else(|| {
                 serde_urlencoded::from_str::<Vec<(String, String)>>(parts.uri.query().unwrap_or(""))
                     .ok()
-                    .and_then(|pairs| {
-                        pairs
-                            .into_iter()
-                            .find(|(k, _)| k == CSRF_FIELD)
-                            .map(|(_, v)| v)
-                    })
+                    .and_then(form_token)
             });
-            if fresh || !submitted.is_some_and(|s| crypto::constant_time_eq(&s, &token)) {
-                return Err(reject());
+            if !submitted.is_some_and(|s| crypto::constant_time_eq(&s, &token)) {
+                return (CsrfStep::Refuse(reject()), None);
             }
-            Request::from_parts(parts, body)
+            CsrfStep::Go(Request::from_parts(parts, body))
         } else {
-            let bytes = match to_bytes(body, MAX_FORM_BYTES).await {
-                Ok(b) => b,
-                Err(_) => {
-                    return Err(AppError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        CommonError::BadRequest("form too large".into()),
-                    )
-                    .into_response());
-                }
-            };
-            let submitted = header_token.or_else(|| {
-                serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-                    .ok()
-                    .and_then(|pairs| {
-                        pairs
-                            .into_iter()
-                            .find(|(k, _)| k == CSRF_FIELD)
-                            .map(|(_, v)| v)
-                    })
-            });
-            if fresh || !submitted.is_some_and(|s| crypto::constant_time_eq(&s, &token)) {
-                return Err(reject());
+            CsrfStep::ReadForm {
+                parts,
+                body,
+                token: token.clone(),
+                header_token,
             }
-            Request::from_parts(parts, Body::from(bytes))
         }
     } else {
-        Request::from_parts(parts, body)
+        CsrfStep::Go(Request::from_parts(parts, body))
     };
     let cookie = (fresh && (!is_api || hands_out)).then(|| {
         set_cookie(
@@ -487,36 +355,207 @@ async fn check_csrf(
             "Strict",
         )
     });
-    Ok((req, cookie))
+    (step, cookie)
+}
+
+fn form_token(pairs: Vec<(String, String)>) -> Option<String> {
+    pairs
+        .into_iter()
+        .find(|(k, _)| k == CSRF_FIELD)
+        .map(|(_, v)| v)
+}
+
+/// Reads a page's posted form and checks its token (the field, or the header a script sends);
+/// the route gets the form as it came.
+async fn check_form_token(
+    parts: axum::http::request::Parts,
+    body: Body,
+    token: String,
+    header_token: Option<String>,
+) -> Result<Request, Response> {
+    let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
+        return Err(AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            CommonError::BadRequest("form too large".into()),
+        )
+        .into_response());
+    };
+    let submitted = header_token.or_else(|| {
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+            .ok()
+            .and_then(form_token)
+    });
+    if !submitted.is_some_and(|s| crypto::constant_time_eq(&s, &token)) {
+        return Err(reject());
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// The layer that puts [`Edge`] around a service.
+#[derive(Clone)]
+pub struct EdgeLayer(pub AppState);
+
+impl<S> tower::Layer<S> for EdgeLayer {
+    type Service = Edge<S>;
+    fn layer(&self, inner: S) -> Edge<S> {
+        Edge {
+            state: self.0.clone(),
+            inner,
+        }
+    }
 }
 
 /// The application's layer around every route, in this order: the client's address and
 /// language; the CSRF token (refusing a forged change); then, on the way out, an error
 /// rendered in the reader's language (JSON for the API, a page or a sign-in redirect for
-/// browsers), the language's headers and the security headers. One layer rather than one per
-/// concern: axum clones each layer's inner stack and boxes its future for every request, and
-/// four of them were a tenth of `/livez`'s time (issue 17).
-pub async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let kiosk_page = is_kiosk_page(req.uri().path());
-    note_client_address(&state, &mut req);
-    let (lang, chosen) = pick_language(&req);
-    req.extensions_mut().insert(lang);
-    let json = wants_json(&req);
+/// browsers), the language's headers and the security headers. One service of ours rather
+/// than a `from_fn` per concern: axum's `from_fn` clones the stack beneath it, boxes it and
+/// its own future on every request, and four of them were a tenth of `/livez`'s time (issue
+/// 17). Only a page's posted form, whose body must be read for its token, takes that path.
+#[derive(Clone)]
+pub struct Edge<S> {
+    state: AppState,
+    inner: S,
+}
+
+/// What the way out needs to know about the request.
+struct Outbound {
+    state: AppState,
+    lang: Lang,
+    chosen: Option<Lang>,
+    json: bool,
+    kiosk_page: bool,
     // Shared, not copied: only an error reads it.
-    let uri = req.uri().clone();
-    let res = match check_csrf(&state, req).await {
-        Ok((req, cookie)) => {
-            let mut res = next.run(req).await;
-            if let Some(c) = cookie {
-                res.headers_mut().append(header::SET_COOKIE, c);
-            }
-            res
+    uri: Uri,
+    cookie: Option<HeaderValue>,
+}
+
+impl Outbound {
+    fn finish(self, mut res: Response) -> Response {
+        // Room, once, for the headers added on the way out (language, the security headers,
+        // the request id, compression's `Vary`), rather than the map growing half-way.
+        res.headers_mut().reserve(8);
+        if let Some(c) = self.cookie {
+            res.headers_mut().append(header::SET_COOKIE, c);
         }
-        Err(refused) => refused,
-    };
-    let res = render_error(&state, res, lang, json, &uri);
-    let res = language_headers(&state, res, lang, chosen);
-    secure(res, kiosk_page)
+        let res = render_error(&self.state, res, self.lang, self.json, &self.uri);
+        let res = language_headers(&self.state, res, self.lang, self.chosen);
+        secure(res, self.kiosk_page)
+    }
+}
+
+impl<S> tower::Service<Request> for Edge<S>
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = EdgeFuture<S::Future>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        let kiosk_page = is_kiosk_page(req.uri().path());
+        note_client_address(&self.state, &mut req);
+        let (lang, chosen) = pick_language(&req);
+        req.extensions_mut().insert(lang);
+        let mut out = Outbound {
+            state: self.state.clone(),
+            lang,
+            chosen,
+            json: wants_json(&req),
+            kiosk_page,
+            uri: req.uri().clone(),
+            cookie: None,
+        };
+        match check_csrf(&self.state, req) {
+            (CsrfStep::Refuse(refused), _) => EdgeFuture::Answered {
+                res: Some(out.finish(refused)),
+            },
+            (CsrfStep::Go(req), cookie) => {
+                out.cookie = cookie;
+                EdgeFuture::Route {
+                    inner: self.inner.call(req),
+                    out: Some(out),
+                }
+            }
+            (
+                CsrfStep::ReadForm {
+                    parts,
+                    body,
+                    token,
+                    header_token,
+                },
+                cookie,
+            ) => {
+                out.cookie = cookie;
+                // The route is called later, once the form is read: take the ready service and
+                // leave a clone, as tower's services do.
+                let fresh = self.inner.clone();
+                let mut inner = std::mem::replace(&mut self.inner, fresh);
+                EdgeFuture::Form {
+                    inner: Box::pin(async move {
+                        let res = match check_form_token(parts, body, token, header_token).await {
+                            Ok(req) => match inner.call(req).await {
+                                Ok(res) => res,
+                                Err(never) => match never {},
+                            },
+                            Err(refused) => refused,
+                        };
+                        out.finish(res)
+                    }),
+                }
+            }
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`Edge`]: an answer given at once, the route's own, or a form read first.
+    #[project = EdgeProj]
+    pub enum EdgeFuture<F> {
+        Answered { res: Option<Response> },
+        Route { #[pin] inner: F, out: Option<Outbound> },
+        Form { inner: std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>> },
+    }
+}
+
+impl<F> std::future::Future for EdgeFuture<F>
+where
+    F: std::future::Future<Output = Result<Response, std::convert::Infallible>>,
+{
+    type Output = Result<Response, std::convert::Infallible>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        use std::task::Poll;
+        match self.project() {
+            EdgeProj::Answered { res } => match res.take() {
+                Some(res) => Poll::Ready(Ok(res)),
+                None => Poll::Pending,
+            },
+            EdgeProj::Route { inner, out } => match inner.poll(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(Ok(res)) => Poll::Ready(Ok(match out.take() {
+                    Some(out) => out.finish(res),
+                    None => res,
+                })),
+                Poll::Ready(Err(never)) => match never {},
+            },
+            EdgeProj::Form { inner } => inner.as_mut().poll(cx).map(Ok),
+        }
+    }
 }
 
 fn reject() -> Response {

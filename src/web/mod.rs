@@ -2,6 +2,7 @@
 
 pub mod extract;
 pub mod fields;
+pub mod front;
 pub mod layout;
 pub mod limits;
 pub mod middleware;
@@ -12,17 +13,10 @@ pub use limits::RateLimits;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use tower::ServiceBuilder;
-use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -244,22 +238,11 @@ pub fn app(state: AppState) -> Router {
         .layer(
             // Listed outermost first.
             ServiceBuilder::new()
-                .layer(SetRequestIdLayer::x_request_id(middleware::MakeRequestId))
-                .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(TraceLayer::new_for_http().make_span_with(middleware::make_span))
-                .layer(axum::middleware::from_fn(middleware::record_metrics))
-                .layer(CatchPanicLayer::custom(|_| {
-                    (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-                }))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    Duration::from_secs(30),
-                ))
+                // Outermost, so that the layers beneath deal in plain bodies.
                 .layer(CompressionLayer::new())
-                .layer(axum::middleware::from_fn_with_state(
-                    state.clone(),
-                    middleware::edge,
-                ))
+                // Request id, span, metrics, panics and the timeout.
+                .layer(front::FrontLayer(front::REQUEST_TIMEOUT))
+                .layer(middleware::EdgeLayer(state.clone()))
                 // Inside `edge`, so its refusals carry the security headers too.
                 .layer(tower_http::csrf::CsrfLayer::new()),
         )

@@ -21,7 +21,7 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
         .get_or_init(|| {
             let handle = PrometheusBuilder::new().install_recorder().ok();
             if let Some(h) = &handle {
-                super::middleware::RequestMetrics::enable();
+                super::front::RequestMetrics::enable();
                 // The recorder keeps every histogram sample until something drains it: a
                 // scrape of `/metrics` does, and so must this, or a hall nobody scrapes grows
                 // by 16 bytes a request (33 MiB a minute under the issue-17 load). Five
